@@ -1,0 +1,536 @@
+//! The action layer: the one place that mutates containers. The console, the CLI (and later
+//! reconcile and GC) all call [`execute`]; none of them talks to bollard for a mutation.
+//!
+//! Every action inspects first, so that it can be idempotent where Docker is not (start on a
+//! running container succeeds and says "already running"), and inspects after a stop, so that
+//! the exit code can be read for people. Every action, from any caller, is audited.
+
+pub mod exit;
+pub mod resolve;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bollard::models::ContainerInspectResponse;
+use bollard::query_parameters::{
+    KillContainerOptionsBuilder, RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
+    StartContainerOptions, StopContainerOptionsBuilder,
+};
+use futures_util::{StreamExt, stream};
+use serde::Serialize;
+
+use crate::audit::{AuditEntry, AuditLog};
+use crate::engine::{ContainerId, Endpoint, EngineError, RunState, daemon_message, status_code};
+use exit::{ExitContext, ExitReading, read_exit};
+
+/// The stop timeout when none is configured, in seconds (Docker's own default).
+pub const DEFAULT_STOP_TIMEOUT: u64 = 10;
+/// How many targets an action runs on at once.
+pub const DEFAULT_PARALLELISM: usize = 32;
+/// Added to a stop's grace period for the HTTP request's own timeout, so that the client never
+/// cuts off a stop that the daemon is still carrying out.
+const REQUEST_MARGIN: Duration = Duration::from_secs(30);
+
+/// What a user intends, the same from a key, the command line or a script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Action {
+    Start,
+    Stop { timeout_s: u64 },
+    Restart { timeout_s: u64 },
+    Kill { signal: String },
+    Pause,
+    Unpause,
+    Remove { force: bool, volumes: bool },
+}
+
+impl Action {
+    /// The verb, as the CLI spells it.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Stop { .. } => "stop",
+            Self::Restart { .. } => "restart",
+            Self::Kill { .. } => "kill",
+            Self::Pause => "pause",
+            Self::Unpause => "unpause",
+            Self::Remove { .. } => "rm",
+        }
+    }
+
+    /// Whether the action destroys something and so is confirmed first.
+    pub fn is_destructive(&self) -> bool {
+        matches!(self, Self::Kill { .. } | Self::Remove { .. })
+    }
+
+    /// The parameters, for the audit line.
+    fn parameters(&self) -> serde_json::Value {
+        match self {
+            Self::Stop { timeout_s } | Self::Restart { timeout_s } => {
+                serde_json::json!({ "timeout_s": timeout_s })
+            }
+            Self::Kill { signal } => serde_json::json!({ "signal": signal }),
+            Self::Remove { force, volumes } => serde_json::json!({ "force": force, "volumes": volumes }),
+            Self::Start | Self::Pause | Self::Unpause => serde_json::json!({}),
+        }
+    }
+}
+
+/// A container an action is aimed at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    pub id: ContainerId,
+    pub name: String,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// What an action did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Outcome {
+    Started,
+    AlreadyRunning,
+    Stopped { exit: Option<ExitReading> },
+    AlreadyStopped { exit: Option<ExitReading> },
+    Restarted,
+    Killed { signal: String, exit: Option<ExitReading> },
+    Paused,
+    AlreadyPaused,
+    Unpaused,
+    NotPaused,
+    Removed,
+    AlreadyGone,
+}
+
+impl Outcome {
+    /// The snake_case word for scripts and the audit line.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Self::Started => "started",
+            Self::AlreadyRunning => "already_running",
+            Self::Stopped { .. } => "stopped",
+            Self::AlreadyStopped { .. } => "already_stopped",
+            Self::Restarted => "restarted",
+            Self::Killed { .. } => "killed",
+            Self::Paused => "paused",
+            Self::AlreadyPaused => "already_paused",
+            Self::Unpaused => "unpaused",
+            Self::NotPaused => "not_paused",
+            Self::Removed => "removed",
+            Self::AlreadyGone => "already_gone",
+        }
+    }
+
+    /// The exit reading, where the outcome has one.
+    pub fn exit(&self) -> Option<&ExitReading> {
+        match self {
+            Self::Stopped { exit } | Self::AlreadyStopped { exit } | Self::Killed { exit, .. } => {
+                exit.as_ref()
+            }
+            _ => None,
+        }
+    }
+
+    /// A line for people: "stopped: exit 143: stopped by SIGTERM".
+    pub fn describe(&self) -> String {
+        let with_exit = |word: &str, exit: &Option<ExitReading>| match exit {
+            Some(e) => format!("{word}: {e}"),
+            None => word.to_string(),
+        };
+        match self {
+            Self::Started => "started".into(),
+            Self::AlreadyRunning => "already running".into(),
+            Self::Stopped { exit } => with_exit("stopped", exit),
+            Self::AlreadyStopped { exit } => with_exit("already stopped", exit),
+            Self::Restarted => "restarted".into(),
+            Self::Killed { signal, exit } => with_exit(&format!("sent {signal}"), exit),
+            Self::Paused => "paused".into(),
+            Self::AlreadyPaused => "already paused".into(),
+            Self::Unpaused => "unpaused".into(),
+            Self::NotPaused => "not paused (nothing to do)".into(),
+            Self::Removed => "removed".into(),
+            Self::AlreadyGone => "already gone".into(),
+        }
+    }
+}
+
+/// Why an action failed, naming the container and the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("refused to {verb} '{target}': fleetdeck is read-only (--read-only)")]
+    ReadOnly { verb: &'static str, target: String },
+    #[error("cannot {verb} '{target}': no such container")]
+    NoSuchContainer { verb: &'static str, target: String },
+    #[error("cannot {verb} '{target}': {reason}")]
+    Refused {
+        verb: &'static str,
+        target: String,
+        reason: String,
+    },
+    #[error("cannot {verb} '{target}': {source}")]
+    Engine {
+        verb: &'static str,
+        target: String,
+        #[source]
+        source: EngineError,
+    },
+}
+
+impl ActionError {
+    /// Whether the daemon could not be reached (as opposed to refusing).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            Self::Engine {
+                source: EngineError::Unreachable { .. },
+                ..
+            }
+        )
+    }
+}
+
+/// The result of one action on one target, for every caller to report.
+#[derive(Debug)]
+pub struct ActionReport {
+    pub target: Target,
+    pub action: Action,
+    pub result: Result<Outcome, ActionError>,
+    pub duration: Duration,
+    /// Set when the audit line could not be written: reported, never dropped silently.
+    pub audit_error: Option<String>,
+}
+
+impl ActionReport {
+    /// One line for people: "stopped web-1: exit 143: stopped by SIGTERM (0.4 s)".
+    pub fn describe(&self) -> String {
+        let secs = self.duration.as_secs_f64();
+        match &self.result {
+            Ok(outcome) => format!("{}: {} ({secs:.1} s)", self.target.name, outcome.describe()),
+            Err(err) => err.to_string(),
+        }
+    }
+
+    /// The JSON form for scripts.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (ok, outcome, exit, error) = match &self.result {
+            Ok(o) => (
+                true,
+                Some(o.word()),
+                o.exit().map(|e| serde_json::to_value(e).unwrap_or_default()),
+                None,
+            ),
+            Err(e) => (false, None, None, Some(e.to_string())),
+        };
+        serde_json::json!({
+            "target": { "id": self.target.id, "name": self.target.name },
+            "action": self.action.verb(),
+            "parameters": self.action.parameters(),
+            "ok": ok,
+            "outcome": outcome,
+            "message": self.describe(),
+            "exit": exit,
+            "error": error,
+            "duration_ms": u64::try_from(self.duration.as_millis()).unwrap_or(u64::MAX),
+            "audit_error": self.audit_error,
+        })
+    }
+}
+
+/// Everything an action needs: the daemon, the audit log and the read-only switch.
+#[derive(Debug, Clone)]
+pub struct ActionContext {
+    pub endpoint: Endpoint,
+    pub audit: Option<Arc<AuditLog>>,
+    pub read_only: bool,
+}
+
+impl ActionContext {
+    /// Runs `action` on `target`, audits it, and reports.
+    pub async fn execute(&self, action: &Action, target: &Target) -> ActionReport {
+        let started = Instant::now();
+        let result = if self.read_only {
+            Err(ActionError::ReadOnly {
+                verb: action.verb(),
+                target: target.name.clone(),
+            })
+        } else {
+            run(&self.endpoint, action, target).await
+        };
+        let duration = started.elapsed();
+        let mut report = ActionReport {
+            target: target.clone(),
+            action: action.clone(),
+            result,
+            duration,
+            audit_error: None,
+        };
+        // A refusal by --read-only changed nothing, so there is nothing to audit.
+        if !self.read_only
+            && let Some(audit) = &self.audit
+            && let Err(e) = audit.append(&AuditEntry::from_report(&report, &self.endpoint.address))
+        {
+            report.audit_error = Some(e.to_string());
+        }
+        report
+    }
+
+    /// Runs `action` on every target, `parallelism` at a time; reports come back in the order
+    /// of `targets`.
+    pub async fn execute_many(
+        &self,
+        action: &Action,
+        targets: &[Target],
+        parallelism: usize,
+    ) -> Vec<ActionReport> {
+        stream::iter(targets)
+            .map(|target| self.execute(action, target))
+            .buffered(parallelism.max(1))
+            .collect()
+            .await
+    }
+}
+
+/// A container's state as the action layer needs it.
+struct Observed {
+    state: RunState,
+    exit: Option<ExitReading>,
+}
+
+fn observe(inspect: &ContainerInspectResponse, context: ExitContext) -> Observed {
+    let state = inspect.state.as_ref();
+    let run_state = state
+        .and_then(|s| s.status)
+        .map(|s| RunState::parse(&s.to_string()))
+        .unwrap_or(RunState::Unknown);
+    let oom_killed = state.and_then(|s| s.oom_killed).unwrap_or(false);
+    let has_run = state
+        .and_then(|s| s.finished_at.as_deref())
+        .and_then(crate::engine::model::parse_docker_time)
+        .is_some();
+    let exit = state
+        .and_then(|s| s.exit_code)
+        .filter(|_| has_run || run_state == RunState::Exited)
+        .map(|code| {
+            read_exit(
+                code,
+                ExitContext {
+                    oom_killed,
+                    ..context
+                },
+            )
+        });
+    Observed {
+        state: run_state,
+        exit,
+    }
+}
+
+async fn run(endpoint: &Endpoint, action: &Action, target: &Target) -> Result<Outcome, ActionError> {
+    let verb = action.verb();
+    let id = target.id.0.as_str();
+    let engine_err = |source: EngineError| ActionError::Engine {
+        verb,
+        target: target.name.clone(),
+        source,
+    };
+    let daemon_err = |e: bollard::errors::Error| match status_code(&e) {
+        Some(404) => ActionError::NoSuchContainer {
+            verb,
+            target: target.name.clone(),
+        },
+        Some(409 | 400 | 500) => ActionError::Refused {
+            verb,
+            target: target.name.clone(),
+            reason: daemon_message(&e),
+        },
+        _ => engine_err(endpoint.error(e)),
+    };
+    let Some(before) = endpoint.inspect(id).await.map_err(engine_err)? else {
+        return match action {
+            Action::Remove { .. } => Ok(Outcome::AlreadyGone),
+            _ => Err(ActionError::NoSuchContainer {
+                verb,
+                target: target.name.clone(),
+            }),
+        };
+    };
+    let before = observe(&before, ExitContext::default());
+    let docker = &endpoint.docker;
+    let not_running = || ActionError::Refused {
+        verb,
+        target: target.name.clone(),
+        reason: format!("it is not running (state: {})", before.state),
+    };
+    match action {
+        Action::Start => {
+            if before.state == RunState::Running || before.state == RunState::Restarting {
+                return Ok(Outcome::AlreadyRunning);
+            }
+            if before.state == RunState::Paused {
+                return Err(ActionError::Refused {
+                    verb,
+                    target: target.name.clone(),
+                    reason: "it is paused (unpause it instead)".into(),
+                });
+            }
+            match docker
+                .start_container(id, None::<StartContainerOptions>)
+                .await
+            {
+                Ok(()) => Ok(Outcome::Started),
+                Err(e) if status_code(&e) == Some(304) => Ok(Outcome::AlreadyRunning),
+                Err(e) => Err(daemon_err(e)),
+            }
+        }
+        Action::Stop { timeout_s } => {
+            if !before.state.is_up() {
+                return Ok(Outcome::AlreadyStopped { exit: before.exit });
+            }
+            let started = Instant::now();
+            let client = docker
+                .clone()
+                .with_timeout(Duration::from_secs(*timeout_s) + REQUEST_MARGIN);
+            let options = StopContainerOptionsBuilder::default()
+                .t(i32::try_from(*timeout_s).unwrap_or(i32::MAX))
+                .build();
+            match client.stop_container(id, Some(options)).await {
+                Ok(()) => {}
+                Err(e) if status_code(&e) == Some(304) => {}
+                Err(e) => return Err(daemon_err(e)),
+            }
+            let ran_out = started.elapsed() >= Duration::from_secs(*timeout_s);
+            let after = endpoint.inspect(id).await.map_err(engine_err)?;
+            let context = ExitContext {
+                oom_killed: false,
+                stop_timed_out: ran_out.then_some(*timeout_s),
+            };
+            Ok(Outcome::Stopped {
+                exit: after.and_then(|a| observe(&a, context).exit),
+            })
+        }
+        Action::Restart { timeout_s } => {
+            let client = docker
+                .clone()
+                .with_timeout(Duration::from_secs(*timeout_s) + REQUEST_MARGIN);
+            let options = RestartContainerOptionsBuilder::default()
+                .t(i32::try_from(*timeout_s).unwrap_or(i32::MAX))
+                .build();
+            client
+                .restart_container(id, Some(options))
+                .await
+                .map_err(daemon_err)?;
+            Ok(Outcome::Restarted)
+        }
+        Action::Kill { signal } => {
+            if !before.state.is_up() {
+                return Err(not_running());
+            }
+            let options = KillContainerOptionsBuilder::default().signal(signal).build();
+            docker
+                .kill_container(id, Some(options))
+                .await
+                .map_err(daemon_err)?;
+            // Whether the process is gone after a signal is the signal's business; read the
+            // exit if it already happened.
+            let after = endpoint.inspect(id).await.map_err(engine_err)?;
+            let exit = after
+                .map(|a| observe(&a, ExitContext::default()))
+                .filter(|o| !o.state.is_up())
+                .and_then(|o| o.exit);
+            Ok(Outcome::Killed {
+                signal: signal.clone(),
+                exit,
+            })
+        }
+        Action::Pause => match before.state {
+            RunState::Paused => Ok(Outcome::AlreadyPaused),
+            RunState::Running => {
+                docker.pause_container(id).await.map_err(daemon_err)?;
+                Ok(Outcome::Paused)
+            }
+            _ => Err(not_running()),
+        },
+        Action::Unpause => match before.state {
+            RunState::Paused => {
+                docker.unpause_container(id).await.map_err(daemon_err)?;
+                Ok(Outcome::Unpaused)
+            }
+            _ => Ok(Outcome::NotPaused),
+        },
+        Action::Remove { force, volumes } => {
+            if before.state.is_up() && !force {
+                return Err(ActionError::Refused {
+                    verb,
+                    target: target.name.clone(),
+                    reason: format!(
+                        "it is {} (stop it first, or remove with --force)",
+                        before.state
+                    ),
+                });
+            }
+            let options = RemoveContainerOptionsBuilder::default()
+                .force(*force)
+                .v(*volumes)
+                .build();
+            match docker.remove_container(id, Some(options)).await {
+                Ok(()) => Ok(Outcome::Removed),
+                Err(e) if status_code(&e) == Some(404) => Ok(Outcome::AlreadyGone),
+                Err(e) => Err(daemon_err(e)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destructive_actions_are_kill_and_remove() {
+        assert!(Action::Kill { signal: "SIGKILL".into() }.is_destructive());
+        assert!(Action::Remove { force: false, volumes: false }.is_destructive());
+        assert!(!Action::Stop { timeout_s: 10 }.is_destructive());
+        assert!(!Action::Start.is_destructive());
+    }
+
+    #[test]
+    fn outcomes_describe_themselves() {
+        let exit = read_exit(143, ExitContext::default());
+        assert_eq!(
+            Outcome::Stopped { exit: Some(exit) }.describe(),
+            "stopped: exit 143: stopped by SIGTERM"
+        );
+        assert_eq!(Outcome::AlreadyRunning.word(), "already_running");
+        assert_eq!(Outcome::AlreadyGone.describe(), "already gone");
+    }
+
+    #[test]
+    fn report_json_has_fields() {
+        let report = ActionReport {
+            target: Target {
+                id: ContainerId("abc".into()),
+                name: "web-1".into(),
+            },
+            action: Action::Stop { timeout_s: 3 },
+            result: Ok(Outcome::Stopped {
+                exit: Some(read_exit(143, ExitContext::default())),
+            }),
+            duration: Duration::from_millis(412),
+            audit_error: None,
+        };
+        let json = report.to_json();
+        assert_eq!(json["ok"], true);
+        assert_eq!(json["outcome"], "stopped");
+        assert_eq!(json["exit"]["code"], 143);
+        assert_eq!(json["exit"]["meaning"]["kind"], "sigterm");
+        assert_eq!(json["duration_ms"], 412);
+        assert_eq!(json["parameters"]["timeout_s"], 3);
+        assert_eq!(json["target"]["name"], "web-1");
+    }
+}

@@ -1,0 +1,200 @@
+//! The mutating subcommands (`start`, `stop`, `restart`, `kill`, `pause`, `unpause`, `rm`):
+//! resolve the targets, confirm what is destructive, run through the action layer
+//! concurrently, and report each target's own outcome.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use clap::Args;
+
+use super::output::{json_line, quiet_pipe};
+use super::{CliError, Exit, Globals, OutputArgs};
+use crate::actions::resolve::{ResolveError, resolve};
+use crate::actions::{Action, ActionReport, Outcome, Target};
+use crate::config::Config;
+use crate::engine::ContainerId;
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Containers: full name, id, or a unique prefix of either.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// How many containers to act on at once (default: from the config, 32).
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    #[command(flatten)]
+    pub common: TargetArgs,
+    /// Seconds to wait after SIGTERM before SIGKILL (default: from the config, 10).
+    #[arg(short, long, value_name = "S")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    #[command(flatten)]
+    pub common: TargetArgs,
+    /// Signal to send (default: from the config, SIGKILL).
+    #[arg(short, long, value_name = "SIG")]
+    pub signal: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    #[command(flatten)]
+    pub common: TargetArgs,
+    /// Remove running containers too (killing them).
+    #[arg(short, long)]
+    pub force: bool,
+    /// Remove the container's anonymous volumes too.
+    #[arg(short, long)]
+    pub volumes: bool,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// One mutating command, whatever subcommand it came from.
+#[derive(Debug)]
+pub struct Request {
+    pub action: Action,
+    pub common: TargetArgs,
+    pub yes: bool,
+}
+
+impl Request {
+    pub fn start(common: TargetArgs) -> Self {
+        Self { action: Action::Start, common, yes: true }
+    }
+    pub fn pause(common: TargetArgs) -> Self {
+        Self { action: Action::Pause, common, yes: true }
+    }
+    pub fn unpause(common: TargetArgs) -> Self {
+        Self { action: Action::Unpause, common, yes: true }
+    }
+    pub fn stop(args: StopArgs, config: &Config) -> Self {
+        let timeout_s = args.timeout.unwrap_or(config.actions.stop_timeout_s);
+        Self { action: Action::Stop { timeout_s }, common: args.common, yes: true }
+    }
+    pub fn restart(args: StopArgs, config: &Config) -> Self {
+        let timeout_s = args.timeout.unwrap_or(config.actions.stop_timeout_s);
+        Self { action: Action::Restart { timeout_s }, common: args.common, yes: true }
+    }
+    pub fn kill(args: KillArgs, config: &Config) -> Self {
+        let signal = args.signal.unwrap_or_else(|| config.actions.kill_signal.clone());
+        Self { action: Action::Kill { signal }, common: args.common, yes: args.yes }
+    }
+    pub fn remove(args: RmArgs) -> Self {
+        Self {
+            action: Action::Remove { force: args.force, volumes: args.volumes },
+            common: args.common,
+            yes: args.yes,
+        }
+    }
+}
+
+/// Asks on the terminal; anything but y/yes is no.
+fn ask(question: &str) -> Result<bool, CliError> {
+    let mut err = std::io::stderr().lock();
+    write!(err, "{question} [y/N] ")?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> {
+    let Request { action, common, yes } = request;
+    let endpoint = globals.connect().await?;
+    let fleet = endpoint.list(&Default::default()).await?;
+
+    // Resolve every target before acting on any: a typo stops the whole command.
+    let mut targets: Vec<Target> = Vec::new();
+    let mut gone: Vec<Target> = Vec::new();
+    let mut errors: Vec<String> = Vec::new();
+    for query in &common.targets {
+        match resolve(&fleet, query) {
+            Ok(c) => {
+                if !targets.iter().any(|t| t.id == c.id) {
+                    targets.push(Target { id: c.id.clone(), name: c.name.clone() });
+                }
+            }
+            // Removing what does not exist is already done.
+            Err(ResolveError::Unknown { query, .. }) if matches!(action, Action::Remove { .. }) => {
+                gone.push(Target { id: ContainerId(String::new()), name: query });
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(CliError::Usage(errors.join("\n")));
+    }
+
+    if action.is_destructive() && !yes && !globals.read_only && !targets.is_empty() {
+        let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+        let question = format!(
+            "{} {} container{}: {}?",
+            action.verb(),
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        );
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::Usage(format!(
+                "refusing to {} without --yes: stdin is not a terminal to ask on ({})",
+                action.verb(),
+                names.join(", ")
+            )));
+        }
+        if !ask(&question)? {
+            eprintln!("nothing done");
+            return Ok(Exit::Usage);
+        }
+    }
+
+    let context = globals.action_context(endpoint);
+    let parallel = common.parallel.unwrap_or(globals.config.actions.parallelism);
+    let mut reports = context.execute_many(&action, &targets, parallel).await;
+    reports.extend(gone.into_iter().map(|target| ActionReport {
+        target,
+        action: action.clone(),
+        result: Ok(Outcome::AlreadyGone),
+        duration: std::time::Duration::ZERO,
+        audit_error: None,
+    }));
+
+    let mut out = std::io::stdout().lock();
+    let written = if common.output.json {
+        let json: Vec<serde_json::Value> = reports.iter().map(ActionReport::to_json).collect();
+        json_line(&mut out, &json)
+    } else {
+        reports.iter().try_for_each(|r| {
+            let mark = if r.result.is_ok() { "ok  " } else { "FAIL" };
+            writeln!(out, "{mark} {}", crate::sanitize::printable(&r.describe()))
+        })
+    };
+    quiet_pipe(written.and_then(|()| out.flush()))?;
+    for r in &reports {
+        if let Some(e) = &r.audit_error {
+            eprintln!("fleetdeck: {} {}: {e}", action.verb(), r.target.name);
+        }
+    }
+
+    let failed: Vec<&ActionReport> = reports.iter().filter(|r| r.result.is_err()).collect();
+    Ok(if globals.read_only && !reports.is_empty() {
+        Exit::ReadOnly
+    } else if failed.iter().any(|r| r.result.as_ref().is_err_and(|e| e.is_unreachable())) {
+        Exit::Unreachable
+    } else if !failed.is_empty() || reports.iter().any(|r| r.audit_error.is_some()) {
+        Exit::SomeFailed
+    } else {
+        Exit::Success
+    })
+}

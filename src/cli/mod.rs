@@ -1,0 +1,175 @@
+//! The command line: clap arguments, one file per subcommand group, human tables for people
+//! and `--json` for scripts. Every mutation goes through [`crate::actions`].
+
+pub mod act;
+pub mod events;
+pub mod inspect;
+pub mod output;
+pub mod ps;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::actions::ActionContext;
+use crate::audit::AuditLog;
+use crate::config::{Config, ConfigError};
+use crate::engine::{Endpoint, EngineError};
+
+/// The exit codes, as `--help` and the README document them.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success (including idempotent no-ops: start on a running container, rm of a gone one)
+  1  one or more targets failed (each target reports its own outcome)
+  2  bad usage: unknown flag, unknown or ambiguous target, rm/kill without --yes and no terminal
+  3  the Docker daemon could not be reached
+  4  refused: --read-only forbids mutations";
+
+/// What a run of the CLI ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    SomeFailed = 1,
+    Usage = 2,
+    Unreachable = 3,
+    ReadOnly = 4,
+}
+
+/// Errors that end a CLI run, each mapped to an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    ReadOnly(String),
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl CliError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Self::Usage(_) | Self::Config(_) => Exit::Usage,
+            Self::Engine(EngineError::Unreachable { .. }) => Exit::Unreachable,
+            Self::Engine(EngineError::Daemon { .. }) | Self::Output(_) => Exit::SomeFailed,
+            Self::ReadOnly(_) => Exit::ReadOnly,
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fleetdeck",
+    version,
+    about = "A terminal console for a fleet of Docker containers",
+    long_about = "A terminal console for a fleet of Docker containers.\n\n\
+        With no subcommand, opens the console. Every action it offers also runs headless, \
+        through the same action layer (`fleetdeck stop web-1 --json`).",
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    /// Docker endpoint (unix:///path, tcp://host:port); default: $DOCKER_HOST or the local socket.
+    #[arg(long, global = true, value_name = "URL")]
+    pub host: Option<String>,
+    /// Refuse every mutation (start, stop, rm, ...).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Config file (default: $XDG_CONFIG_HOME/fleetdeck/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Audit log file (default: from the config, else $XDG_STATE_HOME/fleetdeck/audit.jsonl).
+    #[arg(long, global = true, value_name = "FILE", env = "FLEETDECK_AUDIT_FILE")]
+    pub audit_file: Option<PathBuf>,
+    /// Print the default configuration, with comments, and exit.
+    #[arg(long)]
+    pub print_config: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List containers (running ones; -a for all).
+    Ps(ps::PsArgs),
+    /// Show one container's state, exit reason, health log, mounts, env (secrets masked).
+    Inspect(inspect::InspectArgs),
+    /// Start containers.
+    Start(act::TargetArgs),
+    /// Stop containers (SIGTERM, then SIGKILL after the timeout).
+    Stop(act::StopArgs),
+    /// Restart containers.
+    Restart(act::StopArgs),
+    /// Send a signal to containers (SIGKILL by default). Asks first, or needs --yes.
+    Kill(act::KillArgs),
+    /// Pause containers.
+    Pause(act::TargetArgs),
+    /// Unpause containers.
+    Unpause(act::TargetArgs),
+    /// Remove containers. Asks first, or needs --yes.
+    Rm(act::RmArgs),
+    /// Stream container events until interrupted.
+    Events(events::EventsArgs),
+}
+
+/// Options shared by every output.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct OutputArgs {
+    /// Print JSON (snake_case fields, RFC 3339 times) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What every subcommand gets: the config and the global flags.
+#[derive(Debug)]
+pub struct Globals {
+    pub config: Config,
+    pub host: Option<String>,
+    pub read_only: bool,
+    pub audit_file: Option<PathBuf>,
+}
+
+impl Globals {
+    pub async fn connect(&self) -> Result<Endpoint, CliError> {
+        Ok(Endpoint::connect(self.host.as_deref()).await?)
+    }
+
+    /// The action context: endpoint, audit log, read-only switch.
+    pub fn action_context(&self, endpoint: Endpoint) -> ActionContext {
+        let audit = self.config.audit.enabled.then(|| {
+            let path = self
+                .audit_file
+                .clone()
+                .or_else(|| self.config.audit.path.clone())
+                .unwrap_or_else(crate::audit::default_path);
+            Arc::new(AuditLog::new(path))
+        });
+        ActionContext {
+            endpoint,
+            audit,
+            read_only: self.read_only,
+        }
+    }
+}
+
+/// Runs a subcommand and returns the exit status.
+pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
+    match command {
+        Command::Ps(args) => ps::run(args, &globals).await,
+        Command::Inspect(args) => inspect::run(args, &globals).await,
+        Command::Events(args) => events::run(args, &globals).await,
+        Command::Start(args) => act::run(act::Request::start(args), &globals).await,
+        Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
+        Command::Restart(args) => {
+            act::run(act::Request::restart(args, &globals.config), &globals).await
+        }
+        Command::Kill(args) => act::run(act::Request::kill(args, &globals.config), &globals).await,
+        Command::Pause(args) => act::run(act::Request::pause(args), &globals).await,
+        Command::Unpause(args) => act::run(act::Request::unpause(args), &globals).await,
+        Command::Rm(args) => act::run(act::Request::remove(args), &globals).await,
+    }
+}

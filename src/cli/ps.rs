@@ -1,0 +1,122 @@
+//! `fleetdeck ps`: the fleet as a table or JSON.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use chrono::Utc;
+use clap::Args;
+use serde::Serialize;
+
+use super::output::{json_line, quiet_pipe, table};
+use super::{CliError, Exit, Globals, OutputArgs};
+use crate::actions::exit::{ExitContext, ExitReading, read_exit};
+use crate::engine::Container;
+use crate::present::status_text;
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show all containers (default: only running, paused and restarting).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Docker filter KEY=VALUE (name=, label=, status=, health=, ancestor=, ...); repeatable.
+    #[arg(short, long, value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// One row of `ps --json`: the container and its exit read in words.
+#[derive(Debug, Serialize)]
+pub struct PsRow<'a> {
+    #[serde(flatten)]
+    pub container: &'a Container,
+    pub exit: Option<ExitReading>,
+    pub status: String,
+}
+
+/// Parses `KEY=VALUE` filters into Docker's filter map.
+pub fn parse_filters(filters: &[String]) -> Result<HashMap<String, Vec<String>>, CliError> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for f in filters {
+        let (key, value) = f.split_once('=').ok_or_else(|| {
+            CliError::Usage(format!("bad filter '{f}': expected KEY=VALUE (e.g. name=web)"))
+        })?;
+        if key.is_empty() {
+            return Err(CliError::Usage(format!("bad filter '{f}': the key is empty")));
+        }
+        map.entry(key.to_string()).or_default().push(value.to_string());
+    }
+    Ok(map)
+}
+
+pub async fn run(args: PsArgs, globals: &Globals) -> Result<Exit, CliError> {
+    let filters = parse_filters(&args.filter)?;
+    let endpoint = globals.connect().await?;
+    let mut fleet = endpoint.list_detailed(&filters).await?;
+    if !args.all {
+        fleet.retain(|c| c.state.is_up());
+    }
+    fleet.sort_by(|a, b| a.name.cmp(&b.name));
+    let now = Utc::now();
+    let mut out = std::io::stdout().lock();
+    let result = if args.output.json {
+        let rows: Vec<PsRow> = fleet
+            .iter()
+            .map(|c| PsRow {
+                container: c,
+                exit: c.exit_code.map(|code| {
+                    read_exit(
+                        code,
+                        ExitContext {
+                            oom_killed: c.oom_killed,
+                            stop_timed_out: None,
+                        },
+                    )
+                }),
+                status: status_text(c, now),
+            })
+            .collect();
+        json_line(&mut out, &rows)
+    } else {
+        let rows: Vec<Vec<String>> = fleet
+            .iter()
+            .map(|c| {
+                let state = match c.health {
+                    Some(h) => format!("{} ({})", c.state, h.as_str()),
+                    None => c.state.to_string(),
+                };
+                vec![
+                    c.name.clone(),
+                    c.id.short().to_string(),
+                    c.image.clone(),
+                    state,
+                    status_text(c, now),
+                    c.restart_count.map(|n| n.to_string()).unwrap_or_default(),
+                    c.ports.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &["NAME", "ID", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS"],
+            &rows,
+        )
+    };
+    quiet_pipe(result.and_then(|()| out.flush()))?;
+    Ok(Exit::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse() {
+        let map = parse_filters(&["name=web".into(), "label=a=b".into(), "name=db".into()])
+            .expect("valid filters");
+        assert_eq!(map["name"], vec!["web", "db"]);
+        assert_eq!(map["label"], vec!["a=b"]);
+        assert!(matches!(parse_filters(&["name".into()]), Err(CliError::Usage(_))));
+        assert!(matches!(parse_filters(&["=x".into()]), Err(CliError::Usage(_))));
+    }
+}

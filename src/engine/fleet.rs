@@ -1,0 +1,398 @@
+//! The fleet reducer: a map of containers kept current by applying daemon events, plus the
+//! connection state. Pure: no I/O, so it is tested by feeding recorded events.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bollard::models::{EventMessage, EventMessageTypeEnum};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::model::{Container, ContainerId, Health, RunState, clean_name, time_from_nanos};
+
+/// What happened to a container, as the events stream says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum EventAction {
+    Create,
+    Start,
+    /// The process ended; the exit code when the event carried one.
+    Die(Option<i64>),
+    /// A signal was sent (by `kill`, or by `stop` on its way to SIGKILL).
+    Kill(Option<String>),
+    Oom,
+    HealthStatus(Option<Health>),
+    Pause,
+    Unpause,
+    /// Renamed; the new name.
+    Rename(String),
+    Destroy,
+    Stop,
+    Restart,
+    /// Anything else (exec, attach, resize, ...): passed on, changes nothing here.
+    Other(String),
+}
+
+/// A container event, parsed from the daemon's `EventMessage`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContainerEvent {
+    pub id: ContainerId,
+    pub name: Option<String>,
+    pub image: Option<String>,
+    pub action: EventAction,
+    pub time: Option<DateTime<Utc>>,
+    /// The actor's attributes: the container's labels plus `name`, `image` and the like.
+    #[serde(skip)]
+    pub attributes: HashMap<String, String>,
+}
+
+/// Attribute keys Docker adds to an event's actor that are not labels.
+const NON_LABEL_ATTRIBUTES: &[&str] = &[
+    "name",
+    "image",
+    "exitCode",
+    "signal",
+    "oldName",
+    "execID",
+    "height",
+    "width",
+];
+
+impl ContainerEvent {
+    /// Parses a daemon event. Returns `None` for events that are not about a container.
+    pub fn from_message(message: &EventMessage) -> Option<Self> {
+        if let Some(typ) = message.typ
+            && typ != EventMessageTypeEnum::CONTAINER
+        {
+            return None;
+        }
+        let actor = message.actor.as_ref()?;
+        let id = ContainerId(actor.id.clone()?);
+        let attributes = actor.attributes.clone().unwrap_or_default();
+        let raw = message.action.as_deref()?;
+        let (word, arg) = match raw.split_once(':') {
+            Some((word, arg)) => (word.trim(), Some(arg.trim())),
+            None => (raw.trim(), None),
+        };
+        let action = match word {
+            "create" => EventAction::Create,
+            "start" => EventAction::Start,
+            "die" => EventAction::Die(attributes.get("exitCode").and_then(|c| c.parse().ok())),
+            "kill" => EventAction::Kill(attributes.get("signal").cloned()),
+            "oom" => EventAction::Oom,
+            "health_status" => EventAction::HealthStatus(arg.and_then(Health::parse)),
+            "pause" => EventAction::Pause,
+            "unpause" => EventAction::Unpause,
+            "rename" => EventAction::Rename(attributes.get("name").map(|n| clean_name(n))?),
+            "destroy" => EventAction::Destroy,
+            "stop" => EventAction::Stop,
+            "restart" => EventAction::Restart,
+            other => EventAction::Other(other.to_string()),
+        };
+        let time = message
+            .time_nano
+            .and_then(time_from_nanos)
+            .or_else(|| message.time.and_then(|s| DateTime::from_timestamp(s, 0)));
+        Some(Self {
+            id,
+            name: attributes.get("name").map(|n| clean_name(n)),
+            image: attributes.get("image").cloned(),
+            action,
+            time,
+            attributes,
+        })
+    }
+
+    /// The container's labels, as the event's attributes carry them.
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        self.attributes
+            .iter()
+            .filter(|(k, _)| !NON_LABEL_ATTRIBUTES.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+/// Whether the engine currently has a live events stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum Connection {
+    /// Not yet connected.
+    Connecting,
+    Connected { since: DateTime<Utc> },
+    /// The stream broke or could not be opened: what is shown is as of `since`.
+    Disconnected {
+        since: DateTime<Utc>,
+        attempts: u32,
+        error: String,
+    },
+}
+
+/// What the engine sends to whoever keeps a fleet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FleetUpdate {
+    /// A fresh list of every container: replaces the fleet (sent on connect and reconnect).
+    Snapshot(Vec<Container>),
+    /// One event from the stream.
+    Event(ContainerEvent),
+    /// Details from an inspect made after an event (restart count, ports, command, ...).
+    Refreshed(Box<Container>),
+    /// The connection changed.
+    Connection(Connection),
+}
+
+/// The fleet: every container one daemon knows, and whether we are connected to it.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    containers: HashMap<ContainerId, Container>,
+    pub connection: Connection,
+    /// Bumped on every change, so a consumer can tell whether to redraw.
+    pub generation: u64,
+}
+
+impl Default for Fleet {
+    fn default() -> Self {
+        Self {
+            containers: HashMap::new(),
+            connection: Connection::Connecting,
+            generation: 0,
+        }
+    }
+}
+
+impl Fleet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn get(&self, id: &ContainerId) -> Option<&Container> {
+        self.containers.get(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.containers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty()
+    }
+
+    /// Every container, in no particular order.
+    pub fn containers(&self) -> impl Iterator<Item = &Container> {
+        self.containers.values()
+    }
+
+    /// Every container, sorted by name.
+    pub fn sorted(&self) -> Vec<&Container> {
+        let mut all: Vec<&Container> = self.containers.values().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        all
+    }
+
+    /// Applies one update. Returns whether anything changed.
+    pub fn apply(&mut self, update: FleetUpdate) -> bool {
+        let changed = match update {
+            FleetUpdate::Snapshot(list) => {
+                self.containers = list.into_iter().map(|c| (c.id.clone(), c)).collect();
+                true
+            }
+            FleetUpdate::Event(event) => self.apply_event(&event),
+            FleetUpdate::Refreshed(fresh) => self.apply_refresh(*fresh),
+            FleetUpdate::Connection(connection) => {
+                let changed = self.connection != connection;
+                self.connection = connection;
+                changed
+            }
+        };
+        if changed {
+            self.generation += 1;
+        }
+        changed
+    }
+
+    /// Applies one event. Replaying an event already reflected converges to the same state.
+    pub fn apply_event(&mut self, event: &ContainerEvent) -> bool {
+        if event.action == EventAction::Destroy {
+            return self.containers.remove(&event.id).is_some();
+        }
+        if let EventAction::Other(_) = event.action {
+            return false;
+        }
+        let container = self.containers.entry(event.id.clone()).or_insert_with(|| {
+            let mut fresh = Container::new(event.id.clone(), event.name.clone().unwrap_or_default());
+            fresh.set_labels(event.labels());
+            fresh.created = event.time;
+            fresh
+        });
+        if let Some(image) = &event.image
+            && container.image.is_empty()
+        {
+            container.image.clone_from(image);
+        }
+        match &event.action {
+            EventAction::Create => {}
+            EventAction::Start => {
+                container.state = RunState::Running;
+                container.started_at = event.time;
+                container.oom_killed = false;
+                container.last_signal = None;
+                if container.health.is_some() {
+                    container.health = Some(Health::Starting);
+                }
+            }
+            EventAction::Die(code) => {
+                container.state = RunState::Exited;
+                container.exit_code = *code;
+                container.finished_at = event.time;
+            }
+            EventAction::Kill(signal) => container.last_signal.clone_from(signal),
+            EventAction::Oom => container.oom_killed = true,
+            EventAction::HealthStatus(health) => container.health = *health,
+            EventAction::Pause => container.state = RunState::Paused,
+            EventAction::Unpause => container.state = RunState::Running,
+            EventAction::Rename(name) => container.name.clone_from(name),
+            EventAction::Stop | EventAction::Restart => {}
+            EventAction::Destroy | EventAction::Other(_) => {}
+        }
+        true
+    }
+
+    /// Merges an inspect's details. The run state is left to events (an inspect can be older
+    /// than the last event by the time it arrives).
+    fn apply_refresh(&mut self, fresh: Container) -> bool {
+        match self.containers.get_mut(&fresh.id) {
+            // Only snapshots and events add containers: an inspect that lands after a destroy
+            // must not bring the container back.
+            None => false,
+            Some(known) => {
+                let before = known.clone();
+                known.name = fresh.name;
+                known.image = fresh.image;
+                known.command = fresh.command;
+                known.restart_count = fresh.restart_count;
+                known.oom_killed |= fresh.oom_killed;
+                known.created = fresh.created.or(known.created);
+                known.labels = fresh.labels;
+                known.compose_project = fresh.compose_project;
+                known.compose_service = fresh.compose_service;
+                known.ports = fresh.ports;
+                if known.started_at.is_none() {
+                    known.started_at = fresh.started_at;
+                }
+                if known.finished_at.is_none() {
+                    known.finished_at = fresh.finished_at;
+                }
+                if known.exit_code.is_none() {
+                    known.exit_code = fresh.exit_code;
+                }
+                if known.health.is_none() {
+                    known.health = fresh.health;
+                }
+                *known != before
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::EventActor;
+
+    pub(crate) fn message(id: &str, action: &str, attrs: &[(&str, &str)], nanos: i64) -> EventMessage {
+        EventMessage {
+            typ: Some(EventMessageTypeEnum::CONTAINER),
+            action: Some(action.to_string()),
+            actor: Some(EventActor {
+                id: Some(id.to_string()),
+                attributes: Some(
+                    attrs
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                ),
+            }),
+            scope: None,
+            time: Some(nanos / 1_000_000_000),
+            time_nano: Some(nanos),
+        }
+    }
+
+    fn apply(fleet: &mut Fleet, msg: EventMessage) -> bool {
+        let event = ContainerEvent::from_message(&msg).expect("a container event");
+        fleet.apply(FleetUpdate::Event(event))
+    }
+
+    #[test]
+    fn recorded_json_event_parses() {
+        // As the 20.10 daemon sends it on /events.
+        let json = r#"{"status":"die","id":"aaa","from":"fleetdeck-test","Type":"container","Action":"die","Actor":{"ID":"aaa","Attributes":{"exitCode":"143","image":"fleetdeck-test","name":"web-1","com.docker.compose.project":"shop"}},"scope":"local","time":1714557600,"timeNano":1714557600123456789}"#;
+        let msg: EventMessage = serde_json::from_str(json).expect("valid event json");
+        let event = ContainerEvent::from_message(&msg).expect("container event");
+        assert_eq!(event.action, EventAction::Die(Some(143)));
+        assert_eq!(event.name.as_deref(), Some("web-1"));
+        let labels = event.labels();
+        assert_eq!(labels.len(), 1);
+        assert_eq!(labels.get("com.docker.compose.project").map(String::as_str), Some("shop"));
+    }
+
+    #[test]
+    fn lifecycle_follows_events() {
+        let mut fleet = Fleet::new();
+        let attrs = [("name", "web-1"), ("image", "img"), ("com.docker.compose.project", "shop")];
+        assert!(apply(&mut fleet, message("aaa", "create", &attrs, 1)));
+        let id = ContainerId("aaa".into());
+        let c = fleet.get(&id).expect("created");
+        assert_eq!(c.state, RunState::Created);
+        assert_eq!(c.compose_project.as_deref(), Some("shop"));
+        apply(&mut fleet, message("aaa", "start", &attrs, 2));
+        assert_eq!(fleet.get(&id).map(|c| c.state), Some(RunState::Running));
+        apply(&mut fleet, message("aaa", "health_status: unhealthy", &attrs, 3));
+        assert_eq!(fleet.get(&id).and_then(|c| c.health), Some(Health::Unhealthy));
+        apply(&mut fleet, message("aaa", "pause", &attrs, 4));
+        assert_eq!(fleet.get(&id).map(|c| c.state), Some(RunState::Paused));
+        apply(&mut fleet, message("aaa", "unpause", &attrs, 5));
+        apply(&mut fleet, message("aaa", "kill", &[("signal", "9")], 6));
+        apply(&mut fleet, message("aaa", "oom", &attrs, 7));
+        apply(&mut fleet, message("aaa", "die", &[("exitCode", "137")], 8));
+        let c = fleet.get(&id).expect("still there");
+        assert_eq!(c.state, RunState::Exited);
+        assert_eq!(c.exit_code, Some(137));
+        assert!(c.oom_killed);
+        assert_eq!(c.last_signal.as_deref(), Some("9"));
+        apply(&mut fleet, message("aaa", "rename", &[("name", "/web-2"), ("oldName", "/web-1")], 9));
+        assert_eq!(fleet.get(&id).map(|c| c.name.as_str()), Some("web-2"));
+        assert!(apply(&mut fleet, message("aaa", "destroy", &attrs, 10)));
+        assert!(fleet.is_empty());
+        // Destroy of something unknown changes nothing.
+        assert!(!apply(&mut fleet, message("aaa", "destroy", &attrs, 11)));
+    }
+
+    #[test]
+    fn exec_events_change_nothing() {
+        let mut fleet = Fleet::new();
+        assert!(!apply(&mut fleet, message("aaa", "exec_start: sh -c true", &[], 1)));
+        assert!(fleet.is_empty());
+    }
+
+    #[test]
+    fn non_container_events_are_ignored() {
+        let mut msg = message("net", "connect", &[], 1);
+        msg.typ = Some(EventMessageTypeEnum::NETWORK);
+        assert_eq!(ContainerEvent::from_message(&msg), None);
+    }
+
+    #[test]
+    fn replay_after_snapshot_converges() {
+        let mut fleet = Fleet::new();
+        let mut c = Container::new(ContainerId("aaa".into()), "web-1".into());
+        c.state = RunState::Exited;
+        c.exit_code = Some(3);
+        fleet.apply(FleetUpdate::Snapshot(vec![c]));
+        // Events from just before the snapshot replayed after it: end state is the same.
+        apply(&mut fleet, message("aaa", "start", &[], 1));
+        apply(&mut fleet, message("aaa", "die", &[("exitCode", "3")], 2));
+        let got = fleet.get(&ContainerId("aaa".into())).expect("present");
+        assert_eq!((got.state, got.exit_code), (RunState::Exited, Some(3)));
+        assert_eq!(fleet.len(), 1);
+    }
+}

@@ -1,0 +1,311 @@
+//! The engine owns every connection to a daemon: it connects (negotiating the API version),
+//! builds the fleet from one list call, and keeps it current from the events stream
+//! ([`watch`]). It never imports ratatui or crossterm.
+
+pub mod detail;
+pub mod fleet;
+pub mod model;
+pub mod watch;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::models::{ContainerInspectResponse, ContainerSummary, PortSummaryTypeEnum};
+use bollard::query_parameters::{InspectContainerOptions, ListContainersOptionsBuilder};
+use futures_util::{StreamExt, stream};
+
+pub use fleet::{Connection, ContainerEvent, EventAction, Fleet, FleetUpdate};
+pub use model::{Container, ContainerId, Health, Port, RunState};
+
+/// How many inspects run at once when the engine fills in details.
+const INSPECT_CONCURRENCY: usize = 16;
+
+/// Errors talking to a daemon, naming the endpoint and the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot reach the Docker daemon at {endpoint}: {source}")]
+    Unreachable {
+        endpoint: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    #[error("the Docker daemon at {endpoint} refused the request: {source}")]
+    Daemon {
+        endpoint: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+}
+
+/// A connected daemon: the bollard client and the endpoint it talks to, for messages and audit.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub docker: Docker,
+    /// Where the daemon is, as the user would write it (`unix:///var/run/docker.sock`).
+    pub address: String,
+}
+
+/// The address used when neither `--host` nor `DOCKER_HOST` names one.
+pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+impl Endpoint {
+    /// Connects to `host`, or `DOCKER_HOST`, or the local socket, and negotiates the API
+    /// version down to what the daemon speaks.
+    pub async fn connect(host: Option<&str>) -> Result<Self, EngineError> {
+        let address = host
+            .map(str::to_string)
+            .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
+            .unwrap_or_else(|| DEFAULT_HOST.to_string());
+        let unreachable = |source| EngineError::Unreachable {
+            endpoint: address.clone(),
+            source,
+        };
+        let docker = Docker::connect_with_host(&address).map_err(unreachable)?;
+        let docker = docker
+            .with_timeout(Duration::from_secs(30))
+            .negotiate_version()
+            .await
+            .map_err(unreachable)?;
+        Ok(Self { docker, address })
+    }
+
+    /// Classifies a bollard error: transport failures are "unreachable", answers are "refused".
+    pub fn error(&self, source: bollard::errors::Error) -> EngineError {
+        if is_transport_error(&source) {
+            EngineError::Unreachable {
+                endpoint: self.address.clone(),
+                source,
+            }
+        } else {
+            EngineError::Daemon {
+                endpoint: self.address.clone(),
+                source,
+            }
+        }
+    }
+
+    /// One list call: every container (all states), without details that need an inspect.
+    pub async fn list(
+        &self,
+        filters: &std::collections::HashMap<String, Vec<String>>,
+    ) -> Result<Vec<Container>, EngineError> {
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(filters)
+            .build();
+        let summaries = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(summaries.into_iter().filter_map(from_summary).collect())
+    }
+
+    /// Inspects one container; `Ok(None)` when it no longer exists.
+    pub async fn inspect(&self, id: &str) -> Result<Option<ContainerInspectResponse>, EngineError> {
+        match self
+            .docker
+            .inspect_container(id, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(response) => Ok(Some(response)),
+            Err(e) if status_code(&e) == Some(404) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// One list call, then the details an inspect alone carries (restart count, OOM flag,
+    /// start and finish times), fetched concurrently. Containers gone meanwhile are dropped.
+    pub async fn list_detailed(
+        &self,
+        filters: &std::collections::HashMap<String, Vec<String>>,
+    ) -> Result<Vec<Container>, EngineError> {
+        let listed = self.list(filters).await?;
+        let detailed: Vec<Result<Option<Container>, EngineError>> = stream::iter(listed)
+            .map(|summary| async move {
+                Ok(self
+                    .inspect(&summary.id.0)
+                    .await?
+                    .and_then(|inspect| from_inspect(&inspect)))
+            })
+            .buffered(INSPECT_CONCURRENCY)
+            .collect()
+            .await;
+        detailed.into_iter().filter_map(Result::transpose).collect()
+    }
+}
+
+/// The HTTP status of a daemon's answer, if the error is one.
+pub fn status_code(error: &bollard::errors::Error) -> Option<u16> {
+    match error {
+        bollard::errors::Error::DockerResponseServerError { status_code, .. } => Some(*status_code),
+        _ => None,
+    }
+}
+
+/// The daemon's message of an error answer, or the error's own text.
+pub fn daemon_message(error: &bollard::errors::Error) -> String {
+    match error {
+        bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether the error means the daemon could not be reached (as opposed to an answer).
+pub fn is_transport_error(error: &bollard::errors::Error) -> bool {
+    use bollard::errors::Error as E;
+    matches!(
+        error,
+        E::IOError { .. }
+            | E::HyperResponseError { .. }
+            | E::SocketNotFoundError(_)
+            | E::RequestTimeoutError
+            | E::HyperLegacyError { .. }
+    )
+}
+
+fn labels_of(map: Option<&std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
+    map.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// Builds a container from a list summary. `None` when the summary has no id.
+pub fn from_summary(summary: ContainerSummary) -> Option<Container> {
+    let id = ContainerId(summary.id?);
+    let name = summary
+        .names
+        .as_ref()
+        .and_then(|names| names.first())
+        .map(|n| model::clean_name(n))
+        .unwrap_or_default();
+    let mut container = Container::new(id, name);
+    container.image = summary.image.unwrap_or_default();
+    container.command = summary.command.unwrap_or_default();
+    container.state = summary
+        .state
+        .map(|s| RunState::parse(&s.to_string()))
+        .unwrap_or(RunState::Unknown);
+    let status = summary.status.unwrap_or_default();
+    container.health = health_from_status(&status);
+    container.exit_code = model::exit_code_from_status(&status);
+    container.created = summary
+        .created
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0));
+    container.set_labels(labels_of(summary.labels.as_ref()));
+    let mut ports: Vec<Port> = summary
+        .ports
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| Port {
+            private: p.private_port,
+            public: p.public_port,
+            ip: p.ip,
+            protocol: match p.typ {
+                Some(PortSummaryTypeEnum::UDP) => "udp".into(),
+                Some(PortSummaryTypeEnum::SCTP) => "sctp".into(),
+                _ => "tcp".into(),
+            },
+        })
+        .collect();
+    ports.sort();
+    ports.dedup_by(|a, b| a.private == b.private && a.public == b.public && a.protocol == b.protocol);
+    container.ports = ports;
+    Some(container)
+}
+
+/// The health word inside a list status ("Up 3 minutes (unhealthy)").
+fn health_from_status(status: &str) -> Option<Health> {
+    let open = status.rfind('(')?;
+    let inner = status[open + 1..].trim_end_matches(')');
+    let inner = inner.strip_prefix("health: ").unwrap_or(inner);
+    Health::parse(inner)
+}
+
+/// Builds a container from an inspect. `None` when the inspect has no id.
+pub fn from_inspect(inspect: &ContainerInspectResponse) -> Option<Container> {
+    let id = ContainerId(inspect.id.clone()?);
+    let name = model::clean_name(inspect.name.as_deref().unwrap_or_default());
+    let mut container = Container::new(id, name);
+    let config = inspect.config.as_ref();
+    container.image = config
+        .and_then(|c| c.image.clone())
+        .or_else(|| inspect.image.clone())
+        .unwrap_or_default();
+    let mut command: Vec<String> = inspect.path.iter().cloned().collect();
+    command.extend(inspect.args.iter().flatten().cloned());
+    container.command = command.join(" ");
+    if let Some(state) = &inspect.state {
+        container.state = state
+            .status
+            .map(|s| RunState::parse(&s.to_string()))
+            .unwrap_or(RunState::Unknown);
+        container.health = state
+            .health
+            .as_ref()
+            .and_then(|h| h.status)
+            .and_then(|s| Health::parse(&s.to_string()));
+        container.oom_killed = state.oom_killed.unwrap_or(false);
+        container.started_at = state.started_at.as_deref().and_then(model::parse_docker_time);
+        container.finished_at = state.finished_at.as_deref().and_then(model::parse_docker_time);
+        // Docker reports exit code 0 for a container that never ran: only trust it once it has.
+        if container.finished_at.is_some() || container.state == RunState::Exited {
+            container.exit_code = state.exit_code;
+        }
+    }
+    container.restart_count = inspect.restart_count.and_then(|n| u64::try_from(n).ok());
+    container.created = inspect
+        .created
+        .as_ref()
+        .and_then(|t| model::parse_docker_time(&t.to_string()));
+    container.set_labels(labels_of(config.and_then(|c| c.labels.as_ref())));
+    let mut ports = Vec::new();
+    if let Some(map) = inspect
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.ports.as_ref())
+    {
+        for (key, bindings) in map {
+            let (private, protocol) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+            let Ok(private) = private.parse::<u16>() else {
+                continue;
+            };
+            let bound: Vec<_> = bindings.iter().flatten().collect();
+            if bound.is_empty() {
+                ports.push(Port {
+                    private,
+                    public: None,
+                    ip: None,
+                    protocol: protocol.to_string(),
+                });
+            }
+            for binding in bound {
+                ports.push(Port {
+                    private,
+                    public: binding.host_port.as_deref().and_then(|p| p.parse().ok()),
+                    ip: binding.host_ip.clone(),
+                    protocol: protocol.to_string(),
+                });
+            }
+        }
+    }
+    ports.sort();
+    container.ports = ports;
+    Some(container)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_is_read_from_list_status() {
+        assert_eq!(health_from_status("Up 3 minutes (unhealthy)"), Some(Health::Unhealthy));
+        assert_eq!(
+            health_from_status("Up 1 second (health: starting)"),
+            Some(Health::Starting)
+        );
+        assert_eq!(health_from_status("Up 3 minutes"), None);
+        assert_eq!(health_from_status("Exited (1) 2 seconds ago"), None);
+    }
+}

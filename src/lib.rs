@@ -1,0 +1,13 @@
+//! fleetdeck: a terminal console for a fleet of Docker containers.
+//!
+//! The library holds everything; `src/main.rs` only parses arguments and maps errors to exit
+//! codes. Data flows one way: `engine` (daemon → fleet) → `app` (state) → `ui` (render), and
+//! every mutation goes through `actions`, whichever caller asks for it.
+
+pub mod actions;
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod present;
+pub mod sanitize;

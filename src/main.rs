@@ -1,0 +1,45 @@
+//! The fleetdeck binary: parse the command line, run the console or a subcommand, map the
+//! outcome to an exit code.
+
+use clap::Parser;
+use fleetdeck::cli::{self, Cli, Exit, Globals};
+use fleetdeck::config::{Config, DEFAULT_CONFIG};
+
+fn main() -> std::process::ExitCode {
+    if let Err(e) = color_eyre::install() {
+        eprintln!("fleetdeck: cannot install the error handler: {e}");
+    }
+    let args = Cli::parse();
+    if args.print_config {
+        print!("{DEFAULT_CONFIG}");
+        return std::process::ExitCode::SUCCESS;
+    }
+    let code = match real_main(args) {
+        Ok(exit) => exit,
+        Err(e) => {
+            eprintln!("fleetdeck: {e}");
+            e.exit()
+        }
+    };
+    std::process::ExitCode::from(code as u8)
+}
+
+fn real_main(args: Cli) -> Result<Exit, cli::CliError> {
+    let config = Config::load(args.config.as_deref())?;
+    let globals = Globals {
+        config,
+        host: args.host,
+        read_only: args.read_only,
+        audit_file: args.audit_file,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let command = args.command.unwrap_or(cli::Command::Ps(cli::ps::PsArgs {
+        all: true,
+        filter: Vec::new(),
+        output: cli::OutputArgs { json: false },
+    }));
+    runtime.block_on(cli::run(command, globals))
+}

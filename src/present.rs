@@ -1,0 +1,108 @@
+//! Pure formatting shared by the CLI tables and the console: durations, ages, the status
+//! column ("up 3m", "exited (137) OOM · 3m ago"), byte sizes.
+
+use chrono::{DateTime, Utc};
+
+use crate::actions::exit::{ExitContext, read_exit, short_tag};
+use crate::engine::{Container, RunState};
+
+/// A duration in its largest unit, as `ps` shows it: 45s, 3m, 2h, 4d.
+pub fn short_duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// How long ago `time` was, relative to `now`.
+pub fn ago(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    format!("{} ago", short_duration((now - time).num_seconds()))
+}
+
+/// The status column: uptime when up, the exit read briefly when exited.
+pub fn status_text(c: &Container, now: DateTime<Utc>) -> String {
+    match c.state {
+        RunState::Running | RunState::Paused | RunState::Restarting => {
+            let up = c
+                .started_at
+                .map(|t| format!("up {}", short_duration((now - t).num_seconds())))
+                .unwrap_or_else(|| "up".into());
+            match c.state {
+                RunState::Paused => format!("{up} (paused)"),
+                RunState::Restarting => "restarting".into(),
+                _ => up,
+            }
+        }
+        RunState::Exited | RunState::Dead => {
+            let when = c.finished_at.map(|t| format!(" · {}", ago(t, now))).unwrap_or_default();
+            match c.exit_code {
+                Some(code) => {
+                    let reading = read_exit(
+                        code,
+                        ExitContext {
+                            oom_killed: c.oom_killed,
+                            stop_timed_out: None,
+                        },
+                    );
+                    format!("{} ({code}) {}{when}", c.state, short_tag(&reading.meaning))
+                }
+                None => format!("{}{when}", c.state),
+            }
+        }
+        RunState::Created => "created".into(),
+        RunState::Removing => "removing".into(),
+        RunState::Unknown => "unknown".into(),
+    }
+}
+
+/// Bytes in binary units: 512 B, 1.5 KiB, 300 MiB, 2.0 GiB.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else if value >= 100.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ContainerId;
+
+    #[test]
+    fn durations_and_bytes() {
+        assert_eq!(short_duration(45), "45s");
+        assert_eq!(short_duration(180), "3m");
+        assert_eq!(short_duration(7200), "2h");
+        assert_eq!(short_duration(-5), "0s");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(300 * 1024 * 1024), "300 MiB");
+    }
+
+    #[test]
+    fn status_of_an_oom_killed_container() {
+        let now = Utc::now();
+        let mut c = Container::new(ContainerId("a".into()), "w".into());
+        c.state = RunState::Exited;
+        c.exit_code = Some(137);
+        c.oom_killed = true;
+        c.finished_at = Some(now - chrono::Duration::seconds(190));
+        assert_eq!(status_text(&c, now), "exited (137) OOM · 3m ago");
+        c.state = RunState::Running;
+        c.started_at = Some(now - chrono::Duration::seconds(50));
+        assert_eq!(status_text(&c, now), "up 50s");
+    }
+}
