@@ -122,7 +122,10 @@ impl AuditLog {
         };
         let mut line = serde_json::to_vec(entry).map_err(|e| err(std::io::Error::other(e)))?;
         line.push(b'\n');
-        let _guard = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = self
+            .lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(parent) = self.path.parent()
             && !parent.as_os_str().is_empty()
         {
@@ -183,7 +186,9 @@ mod tests {
         // A directory where the file should be: the open fails.
         let log = AuditLog::new(dir.path());
         let entry = AuditEntry::from_report(&report(), "x");
-        let err = log.append(&entry).expect_err("cannot append to a directory");
+        let err = log
+            .append(&entry)
+            .expect_err("cannot append to a directory");
         assert!(err.to_string().contains(&dir.path().display().to_string()));
     }
 }

@@ -37,7 +37,10 @@ pub fn status_text(c: &Container, now: DateTime<Utc>) -> String {
             }
         }
         RunState::Exited | RunState::Dead => {
-            let when = c.finished_at.map(|t| format!(" · {}", ago(t, now))).unwrap_or_default();
+            let when = c
+                .finished_at
+                .map(|t| format!(" · {}", ago(t, now)))
+                .unwrap_or_default();
             match c.exit_code {
                 Some(code) => {
                     let reading = read_exit(

@@ -97,7 +97,8 @@ pub fn read_exit(code: i64, context: ExitContext) -> ExitReading {
             let number = code - 128;
             ExitMeaning::Signal {
                 number,
-                name: signal_name(number).map_or_else(|| format!("signal {number}"), str::to_string),
+                name: signal_name(number)
+                    .map_or_else(|| format!("signal {number}"), str::to_string),
             }
         }
         _ => ExitMeaning::Error,
@@ -204,7 +205,10 @@ mod tests {
                 stop_timed_out: Some(1),
             },
         );
-        assert_eq!(timed_out.meaning, ExitMeaning::StopTimedOut { timeout_s: 1 });
+        assert_eq!(
+            timed_out.meaning,
+            ExitMeaning::StopTimedOut { timeout_s: 1 }
+        );
         assert!(timed_out.text.contains("after the 1 s stop timeout"));
         // A stop timeout does not change what 143 means.
         let graceful = read_exit(

@@ -71,7 +71,9 @@ impl Action {
                 serde_json::json!({ "timeout_s": timeout_s })
             }
             Self::Kill { signal } => serde_json::json!({ "signal": signal }),
-            Self::Remove { force, volumes } => serde_json::json!({ "force": force, "volumes": volumes }),
+            Self::Remove { force, volumes } => {
+                serde_json::json!({ "force": force, "volumes": volumes })
+            }
             Self::Start | Self::Pause | Self::Unpause => serde_json::json!({}),
         }
     }
@@ -96,10 +98,17 @@ impl fmt::Display for Target {
 pub enum Outcome {
     Started,
     AlreadyRunning,
-    Stopped { exit: Option<ExitReading> },
-    AlreadyStopped { exit: Option<ExitReading> },
+    Stopped {
+        exit: Option<ExitReading>,
+    },
+    AlreadyStopped {
+        exit: Option<ExitReading>,
+    },
     Restarted,
-    Killed { signal: String, exit: Option<ExitReading> },
+    Killed {
+        signal: String,
+        exit: Option<ExitReading>,
+    },
     Paused,
     AlreadyPaused,
     Unpaused,
@@ -222,7 +231,8 @@ impl ActionReport {
             Ok(o) => (
                 true,
                 Some(o.word()),
-                o.exit().map(|e| serde_json::to_value(e).unwrap_or_default()),
+                o.exit()
+                    .map(|e| serde_json::to_value(e).unwrap_or_default()),
                 None,
             ),
             Err(e) => (false, None, None, Some(e.to_string())),
@@ -331,7 +341,11 @@ fn observe(inspect: &ContainerInspectResponse, context: ExitContext) -> Observed
     }
 }
 
-async fn run(endpoint: &Endpoint, action: &Action, target: &Target) -> Result<Outcome, ActionError> {
+async fn run(
+    endpoint: &Endpoint,
+    action: &Action,
+    target: &Target,
+) -> Result<Outcome, ActionError> {
     let verb = action.verb();
     let id = target.id.0.as_str();
     let engine_err = |source: EngineError| ActionError::Engine {
@@ -431,7 +445,9 @@ async fn run(endpoint: &Endpoint, action: &Action, target: &Target) -> Result<Ou
             if !before.state.is_up() {
                 return Err(not_running());
             }
-            let options = KillContainerOptionsBuilder::default().signal(signal).build();
+            let options = KillContainerOptionsBuilder::default()
+                .signal(signal)
+                .build();
             docker
                 .kill_container(id, Some(options))
                 .await
@@ -493,8 +509,19 @@ mod tests {
 
     #[test]
     fn destructive_actions_are_kill_and_remove() {
-        assert!(Action::Kill { signal: "SIGKILL".into() }.is_destructive());
-        assert!(Action::Remove { force: false, volumes: false }.is_destructive());
+        assert!(
+            Action::Kill {
+                signal: "SIGKILL".into()
+            }
+            .is_destructive()
+        );
+        assert!(
+            Action::Remove {
+                force: false,
+                volumes: false
+            }
+            .is_destructive()
+        );
         assert!(!Action::Stop { timeout_s: 10 }.is_destructive());
         assert!(!Action::Start.is_destructive());
     }

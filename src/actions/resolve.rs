@@ -76,9 +76,18 @@ mod tests {
 
     fn fleet() -> Vec<Container> {
         vec![
-            Container::new(ContainerId("abc123".repeat(10) + "0000".into()), "web-1".into()),
-            Container::new(ContainerId("abd456".repeat(10) + "0000".into()), "web-10".into()),
-            Container::new(ContainerId("ff0000".repeat(10) + "0000".into()), "db".into()),
+            Container::new(
+                ContainerId("abc123".repeat(10) + "0000".into()),
+                "web-1".into(),
+            ),
+            Container::new(
+                ContainerId("abd456".repeat(10) + "0000".into()),
+                "web-10".into(),
+            ),
+            Container::new(
+                ContainerId("ff0000".repeat(10) + "0000".into()),
+                "db".into(),
+            ),
         ]
     }
 
@@ -105,7 +114,10 @@ mod tests {
         let ResolveError::Ambiguous { candidates, .. } = &err else {
             panic!("expected ambiguous, got {err:?}");
         };
-        assert_eq!(candidates, &["web-1 (abc123abc123)", "web-10 (abd456abd456)"]);
+        assert_eq!(
+            candidates,
+            &["web-1 (abc123abc123)", "web-10 (abd456abd456)"]
+        );
         assert!(resolve(&f, "web").is_err());
         assert!(err.to_string().contains("web-10"));
     }
@@ -121,7 +133,10 @@ mod tests {
                 similar: vec!["web-1".into(), "web-10".into()]
             }
         );
-        assert!(matches!(resolve(&f, "zzz"), Err(ResolveError::Unknown { .. })));
+        assert!(matches!(
+            resolve(&f, "zzz"),
+            Err(ResolveError::Unknown { .. })
+        ));
         assert!(matches!(resolve(&f, ""), Err(ResolveError::Unknown { .. })));
     }
 }

@@ -71,29 +71,58 @@ pub struct Request {
 
 impl Request {
     pub fn start(common: TargetArgs) -> Self {
-        Self { action: Action::Start, common, yes: true }
+        Self {
+            action: Action::Start,
+            common,
+            yes: true,
+        }
     }
     pub fn pause(common: TargetArgs) -> Self {
-        Self { action: Action::Pause, common, yes: true }
+        Self {
+            action: Action::Pause,
+            common,
+            yes: true,
+        }
     }
     pub fn unpause(common: TargetArgs) -> Self {
-        Self { action: Action::Unpause, common, yes: true }
+        Self {
+            action: Action::Unpause,
+            common,
+            yes: true,
+        }
     }
     pub fn stop(args: StopArgs, config: &Config) -> Self {
         let timeout_s = args.timeout.unwrap_or(config.actions.stop_timeout_s);
-        Self { action: Action::Stop { timeout_s }, common: args.common, yes: true }
+        Self {
+            action: Action::Stop { timeout_s },
+            common: args.common,
+            yes: true,
+        }
     }
     pub fn restart(args: StopArgs, config: &Config) -> Self {
         let timeout_s = args.timeout.unwrap_or(config.actions.stop_timeout_s);
-        Self { action: Action::Restart { timeout_s }, common: args.common, yes: true }
+        Self {
+            action: Action::Restart { timeout_s },
+            common: args.common,
+            yes: true,
+        }
     }
     pub fn kill(args: KillArgs, config: &Config) -> Self {
-        let signal = args.signal.unwrap_or_else(|| config.actions.kill_signal.clone());
-        Self { action: Action::Kill { signal }, common: args.common, yes: args.yes }
+        let signal = args
+            .signal
+            .unwrap_or_else(|| config.actions.kill_signal.clone());
+        Self {
+            action: Action::Kill { signal },
+            common: args.common,
+            yes: args.yes,
+        }
     }
     pub fn remove(args: RmArgs) -> Self {
         Self {
-            action: Action::Remove { force: args.force, volumes: args.volumes },
+            action: Action::Remove {
+                force: args.force,
+                volumes: args.volumes,
+            },
             common: args.common,
             yes: args.yes,
         }
@@ -107,11 +136,18 @@ fn ask(question: &str) -> Result<bool, CliError> {
     err.flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> {
-    let Request { action, common, yes } = request;
+    let Request {
+        action,
+        common,
+        yes,
+    } = request;
     let endpoint = globals.connect().await?;
     let fleet = endpoint.list(&Default::default()).await?;
 
@@ -123,12 +159,18 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
         match resolve(&fleet, query) {
             Ok(c) => {
                 if !targets.iter().any(|t| t.id == c.id) {
-                    targets.push(Target { id: c.id.clone(), name: c.name.clone() });
+                    targets.push(Target {
+                        id: c.id.clone(),
+                        name: c.name.clone(),
+                    });
                 }
             }
             // Removing what does not exist is already done.
             Err(ResolveError::Unknown { query, .. }) if matches!(action, Action::Remove { .. }) => {
-                gone.push(Target { id: ContainerId(String::new()), name: query });
+                gone.push(Target {
+                    id: ContainerId(String::new()),
+                    name: query,
+                });
             }
             Err(e) => errors.push(e.to_string()),
         }
@@ -160,7 +202,9 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
     }
 
     let context = globals.action_context(endpoint);
-    let parallel = common.parallel.unwrap_or(globals.config.actions.parallelism);
+    let parallel = common
+        .parallel
+        .unwrap_or(globals.config.actions.parallelism);
     let mut reports = context.execute_many(&action, &targets, parallel).await;
     reports.extend(gone.into_iter().map(|target| ActionReport {
         target,
@@ -190,7 +234,10 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
     let failed: Vec<&ActionReport> = reports.iter().filter(|r| r.result.is_err()).collect();
     Ok(if globals.read_only && !reports.is_empty() {
         Exit::ReadOnly
-    } else if failed.iter().any(|r| r.result.as_ref().is_err_and(|e| e.is_unreachable())) {
+    } else if failed
+        .iter()
+        .any(|r| r.result.as_ref().is_err_and(|e| e.is_unreachable()))
+    {
         Exit::Unreachable
     } else if !failed.is_empty() || reports.iter().any(|r| r.audit_error.is_some()) {
         Exit::SomeFailed

@@ -28,7 +28,10 @@ pub async fn run(args: InspectArgs, globals: &Globals) -> Result<Exit, CliError>
     let fleet = endpoint.list(&Default::default()).await?;
     let target = resolve(&fleet, &args.target).map_err(|e| CliError::Usage(e.to_string()))?;
     let inspect = endpoint.inspect(&target.id.0).await?.ok_or_else(|| {
-        CliError::Usage(format!("cannot inspect '{}': it was removed meanwhile", target.name))
+        CliError::Usage(format!(
+            "cannot inspect '{}': it was removed meanwhile",
+            target.name
+        ))
     })?;
     let detail = ContainerDetail::from_inspect(&inspect, args.reveal)
         .ok_or_else(|| CliError::Usage(format!("cannot inspect '{}': no id", target.name)))?;
@@ -74,23 +77,49 @@ fn write_human(out: &mut impl Write, d: &ContainerDetail) -> std::io::Result<()>
     writeln!(out, "created     {}", time(c.created))?;
     writeln!(out, "started     {}", time(c.started_at))?;
     writeln!(out, "finished    {}", time(c.finished_at))?;
-    writeln!(out, "restarts    {}", c.restart_count.map_or("-".into(), |n| n.to_string()))?;
+    writeln!(
+        out,
+        "restarts    {}",
+        c.restart_count.map_or("-".into(), |n| n.to_string())
+    )?;
     writeln!(out, "entrypoint  {}", p(&d.entrypoint.join(" ")))?;
     writeln!(out, "command     {}", p(&d.cmd.join(" ")))?;
-    writeln!(out, "restart     {}", d.restart_policy.as_deref().unwrap_or("no"))?;
+    writeln!(
+        out,
+        "restart     {}",
+        d.restart_policy.as_deref().unwrap_or("no")
+    )?;
     let limits = [
-        d.limits.memory_bytes.map(|m| format!("memory {}", bytes(m.unsigned_abs()))),
-        d.limits.nano_cpus.map(|n| format!("cpus {:.2}", n as f64 / 1e9)),
+        d.limits
+            .memory_bytes
+            .map(|m| format!("memory {}", bytes(m.unsigned_abs()))),
+        d.limits
+            .nano_cpus
+            .map(|n| format!("cpus {:.2}", n as f64 / 1e9)),
         d.limits.pids.map(|n| format!("pids {n}")),
     ];
     let limits: Vec<String> = limits.into_iter().flatten().collect();
-    writeln!(out, "limits      {}", if limits.is_empty() { "none".into() } else { limits.join(", ") })?;
+    writeln!(
+        out,
+        "limits      {}",
+        if limits.is_empty() {
+            "none".into()
+        } else {
+            limits.join(", ")
+        }
+    )?;
     for port in &c.ports {
         writeln!(out, "port        {port}")?;
     }
     for m in &d.mounts {
         let ro = if m.read_only { " (ro)" } else { "" };
-        writeln!(out, "mount       {} {} -> {}{ro}", m.kind, p(&m.source), p(&m.destination))?;
+        writeln!(
+            out,
+            "mount       {} {} -> {}{ro}",
+            m.kind,
+            p(&m.source),
+            p(&m.destination)
+        )?;
     }
     for n in &d.networks {
         writeln!(out, "network     {}", p(n))?;

@@ -28,7 +28,11 @@ pub fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io:
                 text.push_str("  ");
             }
             text.push_str(cell);
-            let pad = widths.get(i).copied().unwrap_or(0).saturating_sub(cell.width());
+            let pad = widths
+                .get(i)
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(cell.width());
             text.extend(std::iter::repeat_n(' ', pad));
         }
         writeln!(out, "{}", text.trim_end())
@@ -71,9 +75,6 @@ mod tests {
         )
         .expect("write to a vec");
         let text = String::from_utf8(out).expect("utf8");
-        assert_eq!(
-            text,
-            "NAME   STATE\nweb-1  running\na\u{fffd}[2J  exited\n"
-        );
+        assert_eq!(text, "NAME   STATE\nweb-1  running\na\u{fffd}[2J  exited\n");
     }
 }

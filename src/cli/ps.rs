@@ -39,12 +39,18 @@ pub fn parse_filters(filters: &[String]) -> Result<HashMap<String, Vec<String>>,
     let mut map: HashMap<String, Vec<String>> = HashMap::new();
     for f in filters {
         let (key, value) = f.split_once('=').ok_or_else(|| {
-            CliError::Usage(format!("bad filter '{f}': expected KEY=VALUE (e.g. name=web)"))
+            CliError::Usage(format!(
+                "bad filter '{f}': expected KEY=VALUE (e.g. name=web)"
+            ))
         })?;
         if key.is_empty() {
-            return Err(CliError::Usage(format!("bad filter '{f}': the key is empty")));
+            return Err(CliError::Usage(format!(
+                "bad filter '{f}': the key is empty"
+            )));
         }
-        map.entry(key.to_string()).or_default().push(value.to_string());
+        map.entry(key.to_string())
+            .or_default()
+            .push(value.to_string());
     }
     Ok(map)
 }
@@ -92,13 +98,19 @@ pub async fn run(args: PsArgs, globals: &Globals) -> Result<Exit, CliError> {
                     state,
                     status_text(c, now),
                     c.restart_count.map(|n| n.to_string()).unwrap_or_default(),
-                    c.ports.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                    c.ports
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 ]
             })
             .collect();
         table(
             &mut out,
-            &["NAME", "ID", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS"],
+            &[
+                "NAME", "ID", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS",
+            ],
             &rows,
         )
     };
@@ -116,7 +128,13 @@ mod tests {
             .expect("valid filters");
         assert_eq!(map["name"], vec!["web", "db"]);
         assert_eq!(map["label"], vec!["a=b"]);
-        assert!(matches!(parse_filters(&["name".into()]), Err(CliError::Usage(_))));
-        assert!(matches!(parse_filters(&["=x".into()]), Err(CliError::Usage(_))));
+        assert!(matches!(
+            parse_filters(&["name".into()]),
+            Err(CliError::Usage(_))
+        ));
+        assert!(matches!(
+            parse_filters(&["=x".into()]),
+            Err(CliError::Usage(_))
+        ));
     }
 }

@@ -140,7 +140,8 @@ mod tests {
 
     #[test]
     fn missing_explicit_file_is_an_error() {
-        let err = Config::load(Some(Path::new("/nonexistent/fleetdeck.toml"))).expect_err("missing");
+        let err =
+            Config::load(Some(Path::new("/nonexistent/fleetdeck.toml"))).expect_err("missing");
         assert!(err.to_string().contains("/nonexistent/fleetdeck.toml"));
     }
 }

@@ -111,7 +111,10 @@ impl ContainerDetail {
             .map(|log| {
                 log.iter()
                     .map(|r| HealthCheck {
-                        start: r.start.as_ref().and_then(|t| parse_docker_time(&t.to_string())),
+                        start: r
+                            .start
+                            .as_ref()
+                            .and_then(|t| parse_docker_time(&t.to_string())),
                         exit_code: r.exit_code,
                         output: r.output.clone().unwrap_or_default().trim().to_string(),
                     })
@@ -144,7 +147,11 @@ impl ContainerDetail {
             .flatten()
             .map(|m| Mount {
                 kind: m.typ.as_ref().map(|t| t.to_string()).unwrap_or_default(),
-                source: m.source.clone().or_else(|| m.name.clone()).unwrap_or_default(),
+                source: m
+                    .source
+                    .clone()
+                    .or_else(|| m.name.clone())
+                    .unwrap_or_default(),
                 destination: m.destination.clone().unwrap_or_default(),
                 read_only: !m.rw.unwrap_or(true),
             })
@@ -156,22 +163,22 @@ impl ContainerDetail {
             .map(|n| n.keys().cloned().collect())
             .unwrap_or_default();
         networks.sort();
-        let restart_policy = host
-            .and_then(|h| h.restart_policy.as_ref())
-            .and_then(|p| {
-                let name = p.name.map(|n| n.to_string()).filter(|n| !n.is_empty())?;
-                Some(match p.maximum_retry_count {
-                    Some(n) if n > 0 => format!("{name}:{n}"),
-                    _ => name,
-                })
-            });
+        let restart_policy = host.and_then(|h| h.restart_policy.as_ref()).and_then(|p| {
+            let name = p.name.map(|n| n.to_string()).filter(|n| !n.is_empty())?;
+            Some(match p.maximum_retry_count {
+                Some(n) if n > 0 => format!("{name}:{n}"),
+                _ => name,
+            })
+        });
         let positive = |v: Option<i64>| v.filter(|n| *n > 0);
         Some(Self {
             exit,
             error: non_empty(state.and_then(|s| s.error.as_ref())),
             pid: state.and_then(|s| s.pid).filter(|p| *p > 0),
             health_log,
-            entrypoint: config.and_then(|c| c.entrypoint.clone()).unwrap_or_default(),
+            entrypoint: config
+                .and_then(|c| c.entrypoint.clone())
+                .unwrap_or_default(),
             cmd: config.and_then(|c| c.cmd.clone()).unwrap_or_default(),
             working_dir: non_empty(config.and_then(|c| c.working_dir.as_ref())),
             user: non_empty(config.and_then(|c| c.user.as_ref())),
@@ -201,7 +208,12 @@ mod tests {
 
     #[test]
     fn secret_keys_are_recognised() {
-        for key in ["DB_PASSWORD", "api_token", "AWS_SECRET_ACCESS_KEY", "GIT_CREDENTIALS"] {
+        for key in [
+            "DB_PASSWORD",
+            "api_token",
+            "AWS_SECRET_ACCESS_KEY",
+            "GIT_CREDENTIALS",
+        ] {
             assert!(looks_secret(key), "{key} should look secret");
         }
         for key in ["PATH", "HOME", "LANG"] {

@@ -47,14 +47,7 @@ pub struct ContainerEvent {
 
 /// Attribute keys Docker adds to an event's actor that are not labels.
 const NON_LABEL_ATTRIBUTES: &[&str] = &[
-    "name",
-    "image",
-    "exitCode",
-    "signal",
-    "oldName",
-    "execID",
-    "height",
-    "width",
+    "name", "image", "exitCode", "signal", "oldName", "execID", "height", "width",
 ];
 
 impl ContainerEvent {
@@ -118,7 +111,9 @@ impl ContainerEvent {
 pub enum Connection {
     /// Not yet connected.
     Connecting,
-    Connected { since: DateTime<Utc> },
+    Connected {
+        since: DateTime<Utc>,
+    },
     /// The stream broke or could not be opened: what is shown is as of `since`.
     Disconnected {
         since: DateTime<Utc>,
@@ -218,7 +213,8 @@ impl Fleet {
             return false;
         }
         let container = self.containers.entry(event.id.clone()).or_insert_with(|| {
-            let mut fresh = Container::new(event.id.clone(), event.name.clone().unwrap_or_default());
+            let mut fresh =
+                Container::new(event.id.clone(), event.name.clone().unwrap_or_default());
             fresh.set_labels(event.labels());
             fresh.created = event.time;
             fresh
@@ -298,7 +294,12 @@ mod tests {
     use super::*;
     use bollard::models::EventActor;
 
-    pub(crate) fn message(id: &str, action: &str, attrs: &[(&str, &str)], nanos: i64) -> EventMessage {
+    pub(crate) fn message(
+        id: &str,
+        action: &str,
+        attrs: &[(&str, &str)],
+        nanos: i64,
+    ) -> EventMessage {
         EventMessage {
             typ: Some(EventMessageTypeEnum::CONTAINER),
             action: Some(action.to_string()),
@@ -332,13 +333,20 @@ mod tests {
         assert_eq!(event.name.as_deref(), Some("web-1"));
         let labels = event.labels();
         assert_eq!(labels.len(), 1);
-        assert_eq!(labels.get("com.docker.compose.project").map(String::as_str), Some("shop"));
+        assert_eq!(
+            labels.get("com.docker.compose.project").map(String::as_str),
+            Some("shop")
+        );
     }
 
     #[test]
     fn lifecycle_follows_events() {
         let mut fleet = Fleet::new();
-        let attrs = [("name", "web-1"), ("image", "img"), ("com.docker.compose.project", "shop")];
+        let attrs = [
+            ("name", "web-1"),
+            ("image", "img"),
+            ("com.docker.compose.project", "shop"),
+        ];
         assert!(apply(&mut fleet, message("aaa", "create", &attrs, 1)));
         let id = ContainerId("aaa".into());
         let c = fleet.get(&id).expect("created");
@@ -346,8 +354,14 @@ mod tests {
         assert_eq!(c.compose_project.as_deref(), Some("shop"));
         apply(&mut fleet, message("aaa", "start", &attrs, 2));
         assert_eq!(fleet.get(&id).map(|c| c.state), Some(RunState::Running));
-        apply(&mut fleet, message("aaa", "health_status: unhealthy", &attrs, 3));
-        assert_eq!(fleet.get(&id).and_then(|c| c.health), Some(Health::Unhealthy));
+        apply(
+            &mut fleet,
+            message("aaa", "health_status: unhealthy", &attrs, 3),
+        );
+        assert_eq!(
+            fleet.get(&id).and_then(|c| c.health),
+            Some(Health::Unhealthy)
+        );
         apply(&mut fleet, message("aaa", "pause", &attrs, 4));
         assert_eq!(fleet.get(&id).map(|c| c.state), Some(RunState::Paused));
         apply(&mut fleet, message("aaa", "unpause", &attrs, 5));
@@ -359,7 +373,15 @@ mod tests {
         assert_eq!(c.exit_code, Some(137));
         assert!(c.oom_killed);
         assert_eq!(c.last_signal.as_deref(), Some("9"));
-        apply(&mut fleet, message("aaa", "rename", &[("name", "/web-2"), ("oldName", "/web-1")], 9));
+        apply(
+            &mut fleet,
+            message(
+                "aaa",
+                "rename",
+                &[("name", "/web-2"), ("oldName", "/web-1")],
+                9,
+            ),
+        );
         assert_eq!(fleet.get(&id).map(|c| c.name.as_str()), Some("web-2"));
         assert!(apply(&mut fleet, message("aaa", "destroy", &attrs, 10)));
         assert!(fleet.is_empty());
@@ -370,7 +392,10 @@ mod tests {
     #[test]
     fn exec_events_change_nothing() {
         let mut fleet = Fleet::new();
-        assert!(!apply(&mut fleet, message("aaa", "exec_start: sh -c true", &[], 1)));
+        assert!(!apply(
+            &mut fleet,
+            message("aaa", "exec_start: sh -c true", &[], 1)
+        ));
         assert!(fleet.is_empty());
     }
 

@@ -209,7 +209,9 @@ pub fn from_summary(summary: ContainerSummary) -> Option<Container> {
         })
         .collect();
     ports.sort();
-    ports.dedup_by(|a, b| a.private == b.private && a.public == b.public && a.protocol == b.protocol);
+    ports.dedup_by(|a, b| {
+        a.private == b.private && a.public == b.public && a.protocol == b.protocol
+    });
     container.ports = ports;
     Some(container)
 }
@@ -246,8 +248,14 @@ pub fn from_inspect(inspect: &ContainerInspectResponse) -> Option<Container> {
             .and_then(|h| h.status)
             .and_then(|s| Health::parse(&s.to_string()));
         container.oom_killed = state.oom_killed.unwrap_or(false);
-        container.started_at = state.started_at.as_deref().and_then(model::parse_docker_time);
-        container.finished_at = state.finished_at.as_deref().and_then(model::parse_docker_time);
+        container.started_at = state
+            .started_at
+            .as_deref()
+            .and_then(model::parse_docker_time);
+        container.finished_at = state
+            .finished_at
+            .as_deref()
+            .and_then(model::parse_docker_time);
         // Docker reports exit code 0 for a container that never ran: only trust it once it has.
         if container.finished_at.is_some() || container.state == RunState::Exited {
             container.exit_code = state.exit_code;
@@ -300,7 +308,10 @@ mod tests {
 
     #[test]
     fn health_is_read_from_list_status() {
-        assert_eq!(health_from_status("Up 3 minutes (unhealthy)"), Some(Health::Unhealthy));
+        assert_eq!(
+            health_from_status("Up 3 minutes (unhealthy)"),
+            Some(Health::Unhealthy)
+        );
         assert_eq!(
             health_from_status("Up 1 second (health: starting)"),
             Some(Health::Starting)

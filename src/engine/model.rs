@@ -231,8 +231,14 @@ mod tests {
 
     #[test]
     fn exit_code_is_read_from_status() {
-        assert_eq!(exit_code_from_status("Exited (137) 3 minutes ago"), Some(137));
-        assert_eq!(exit_code_from_status("Exited (0) About a minute ago"), Some(0));
+        assert_eq!(
+            exit_code_from_status("Exited (137) 3 minutes ago"),
+            Some(137)
+        );
+        assert_eq!(
+            exit_code_from_status("Exited (0) About a minute ago"),
+            Some(0)
+        );
         assert_eq!(exit_code_from_status("Up 3 minutes"), None);
         assert_eq!(exit_code_from_status("Exited (x) now"), None);
     }

@@ -1,0 +1,234 @@
+//! Shared set-up for the tests that drive the real Docker daemon: the connection, the busybox
+//! test image (built from scratch, no registry needed), and a guard that labels what a test
+//! makes and removes it when the test ends, also when it fails.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::models::{
+    ContainerCreateBody, HealthConfig, HostConfig, RestartPolicy, RestartPolicyNameEnum,
+};
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, StartContainerOptions,
+};
+use futures_util::StreamExt;
+use tokio::sync::OnceCell;
+
+/// The test image: busybox on scratch.
+pub const IMAGE: &str = "fleetdeck-test-busybox:latest";
+/// Every container a test makes carries this label; its value names the test run.
+pub const RUN_LABEL: &str = "fleetdeck.test.run";
+
+static IMAGE_READY: OnceCell<()> = OnceCell::const_new();
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The daemon, with the API version negotiated down to what it speaks.
+pub async fn docker() -> Docker {
+    Docker::connect_with_defaults()
+        .expect("DOCKER_HOST or the local socket is usable")
+        .negotiate_version()
+        .await
+        .expect("the Docker daemon answers (the test command starts one)")
+}
+
+/// Builds the test image once per test binary, unless the daemon already has it.
+pub async fn ensure_image(docker: &Docker) {
+    IMAGE_READY
+        .get_or_init(|| async {
+            if docker.inspect_image(IMAGE).await.is_ok() {
+                return;
+            }
+            let busybox_path =
+                std::env::var("FLEETDECK_TEST_BUSYBOX").unwrap_or_else(|_| "/bin/busybox".into());
+            let busybox = std::fs::read(&busybox_path).unwrap_or_else(|e| {
+                panic!("the test image needs a static busybox at {busybox_path} (apt-get install busybox-static): {e}")
+            });
+            let dockerfile = "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCMD [\"/bin/sh\"]\n";
+            let mut tar = tar::Builder::new(Vec::new());
+            for (name, data, mode) in [
+                ("Dockerfile", dockerfile.as_bytes(), 0o644),
+                ("busybox", busybox.as_slice(), 0o755),
+            ] {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(data.len() as u64);
+                header.set_mode(mode);
+                header.set_cksum();
+                tar.append_data(&mut header, name, data).expect("tar entry");
+            }
+            let context = tar.into_inner().expect("tar archive");
+            let options = BuildImageOptionsBuilder::default().t(IMAGE).rm(true).build();
+            let mut build = docker.build_image(
+                options,
+                None,
+                Some(bollard::body_full(context.into())),
+            );
+            while let Some(step) = build.next().await {
+                let info = step.expect("image build step");
+                if let Some(err) = info.error_detail {
+                    panic!("building the test image failed: {err:?}");
+                }
+            }
+        })
+        .await;
+}
+
+/// What a test container runs and how.
+#[derive(Debug, Clone, Default)]
+pub struct Spec {
+    pub cmd: Vec<String>,
+    pub labels: HashMap<String, String>,
+    pub memory: Option<i64>,
+    pub restart_always: bool,
+    pub health_cmd: Option<String>,
+    pub env: Vec<String>,
+}
+
+impl Spec {
+    /// `sh -c SCRIPT`.
+    pub fn sh(script: &str) -> Self {
+        Self {
+            cmd: vec!["sh".into(), "-c".into(), script.into()],
+            ..Self::default()
+        }
+    }
+    /// Runs until stopped and exits 143 on SIGTERM.
+    pub fn graceful() -> Self {
+        Self::sh("trap 'exit 143' TERM; while true; do sleep 0.2; done")
+    }
+    /// Ignores SIGTERM: a stop has to escalate to SIGKILL.
+    pub fn stubborn() -> Self {
+        Self::sh("trap '' TERM; while true; do sleep 1; done")
+    }
+    pub fn label(mut self, key: &str, value: &str) -> Self {
+        self.labels.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// A test's containers: labelled with the test's run id, removed on drop.
+pub struct Fixture {
+    pub docker: Docker,
+    /// The value of [`RUN_LABEL`] on everything this fixture made.
+    pub run: String,
+    /// A prefix for container names unique to this fixture.
+    pub prefix: String,
+}
+
+impl Fixture {
+    pub async fn new(test: &str) -> Self {
+        let docker = docker().await;
+        ensure_image(&docker).await;
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let run = format!("{test}-{}-{n}", std::process::id());
+        Self {
+            docker,
+            prefix: format!("fdt-{run}"),
+            run,
+        }
+    }
+
+    /// The full name of a container of this fixture.
+    pub fn name(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.prefix)
+    }
+
+    /// Creates (but does not start) a container; returns its id.
+    pub async fn create(&self, suffix: &str, spec: Spec) -> String {
+        let mut labels = spec.labels.clone();
+        labels.insert(RUN_LABEL.into(), self.run.clone());
+        let healthcheck = spec.health_cmd.as_ref().map(|cmd| HealthConfig {
+            test: Some(vec!["CMD-SHELL".into(), cmd.clone()]),
+            interval: Some(1_000_000_000),
+            timeout: Some(1_000_000_000),
+            retries: Some(1),
+            start_period: Some(0),
+            start_interval: None,
+        });
+        let body = ContainerCreateBody {
+            image: Some(IMAGE.into()),
+            cmd: Some(spec.cmd.clone()),
+            labels: Some(labels),
+            env: Some(spec.env.clone()),
+            healthcheck,
+            host_config: Some(HostConfig {
+                network_mode: Some("none".into()),
+                memory: spec.memory,
+                memory_swap: spec.memory,
+                restart_policy: spec.restart_always.then(|| RestartPolicy {
+                    name: Some(RestartPolicyNameEnum::ALWAYS),
+                    maximum_retry_count: None,
+                }),
+                ..HostConfig::default()
+            }),
+            ..ContainerCreateBody::default()
+        };
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&self.name(suffix))
+            .build();
+        self.docker
+            .create_container(Some(options), body)
+            .await
+            .expect("create test container")
+            .id
+    }
+
+    /// Creates and starts a container; returns its id.
+    pub async fn run(&self, suffix: &str, spec: Spec) -> String {
+        let id = self.create(suffix, spec).await;
+        self.docker
+            .start_container(&id, None::<StartContainerOptions>)
+            .await
+            .expect("start test container");
+        id
+    }
+
+    /// The container's inspect, by docker itself (the test's own view, not fleetdeck's).
+    pub async fn inspect(&self, id: &str) -> Option<bollard::models::ContainerInspectResponse> {
+        self.docker.inspect_container(id, None).await.ok()
+    }
+
+    /// Polls `check` on the container's inspect until it holds (the daemon's pace, not a timing
+    /// assert: gives up after a generous bound and fails with `what`).
+    pub async fn wait_for(
+        &self,
+        id: &str,
+        what: &str,
+        check: impl Fn(&bollard::models::ContainerInspectResponse) -> bool,
+    ) {
+        for _ in 0..600 {
+            if let Some(i) = self.inspect(id).await
+                && check(&i)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("container {id} never became {what}");
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        // Synchronous on purpose: runs even while a failed test unwinds.
+        let filter = format!("label={RUN_LABEL}={}", self.run);
+        if let Ok(out) = std::process::Command::new("docker")
+            .args(["ps", "-aq", "--filter", &filter])
+            .output()
+        {
+            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            if !ids.is_empty() {
+                let _ = std::process::Command::new("docker")
+                    .args(["rm", "-f", "-v"])
+                    .args(&ids)
+                    .output();
+            }
+        }
+    }
+}
