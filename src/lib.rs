@@ -5,9 +5,12 @@
 //! every mutation goes through `actions`, whichever caller asks for it.
 
 pub mod actions;
+pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod present;
 pub mod sanitize;
+pub mod tui;
+pub mod ui;

@@ -36,10 +36,8 @@ fn real_main(args: Cli) -> Result<Exit, cli::CliError> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let command = args.command.unwrap_or(cli::Command::Ps(cli::ps::PsArgs {
-        all: true,
-        filter: Vec::new(),
-        output: cli::OutputArgs { json: false },
-    }));
-    runtime.block_on(cli::run(command, globals))
+    match args.command {
+        Some(command) => runtime.block_on(cli::run(command, globals)),
+        None => runtime.block_on(fleetdeck::tui::run_console(globals)),
+    }
 }

@@ -1,0 +1,1 @@
+//! Pure rendering of the console from `&AppState`: one module per pane.
