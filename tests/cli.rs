@@ -1,0 +1,592 @@
+//! The real binary against the real daemon: `ps`/`inspect` JSON, target resolution, the
+//! action subcommands' outcomes and exit codes, the confirm rule without a terminal, the
+//! audit file, and the `events` stream.
+//!
+//! Every run gets its own `--audit-file` and an empty `--config` in a temp dir, so that no test
+//! writes the user's audit log or depends on the user's config. Other tests share the daemon:
+//! these only ever touch the containers their own fixture made.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use bollard::query_parameters::StartContainerOptions;
+use common::{Fixture, RUN_LABEL, Spec};
+use serde_json::Value;
+
+/// How long to wait for the daemon before failing: a bound, not a timing assert.
+const BOUND: Duration = Duration::from_secs(30);
+
+/// A sandbox for runs of the binary: its own audit file and an empty config.
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+/// What one run of the binary gave.
+struct Ran {
+    args: String,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Ran {
+    /// Fails unless the run exited with `code`, showing what it printed.
+    fn code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "`fleetdeck {}` exit status\n--- stdout\n{}\n--- stderr\n{}",
+            self.args,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Stdout parsed as one JSON document.
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "`fleetdeck {}` printed no valid JSON ({e}):\n{}",
+                self.args, self.stdout
+            )
+        })
+    }
+
+    /// The one report of an action run with `--json`.
+    fn report(&self) -> Value {
+        let json = self.json();
+        let reports = json.as_array().expect("an action prints a JSON array");
+        assert_eq!(reports.len(), 1, "one report per target: {json}");
+        reports[0].clone()
+    }
+}
+
+impl Cli {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("config.toml"), "").expect("write an empty config");
+        Self { dir }
+    }
+
+    fn audit_path(&self) -> PathBuf {
+        self.dir.path().join("audit.jsonl")
+    }
+
+    /// The sandbox's global flags, ahead of any subcommand.
+    fn globals(&self) -> Vec<String> {
+        vec![
+            "--audit-file".into(),
+            self.audit_path().display().to_string(),
+            "--config".into(),
+            self.dir.path().join("config.toml").display().to_string(),
+        ]
+    }
+
+    /// Runs the binary with `args`. Stdin is a pipe holding "y": never a terminal, and an
+    /// answer that must not be taken for a confirmation.
+    fn run(&self, args: &[&str]) -> Ran {
+        let output = Command::cargo_bin("fleetdeck")
+            .expect("the fleetdeck binary is built")
+            .args(self.globals())
+            .args(args)
+            .write_stdin("y\n")
+            .timeout(Duration::from_secs(120))
+            .output()
+            .expect("run fleetdeck");
+        Ran {
+            args: args.join(" "),
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// The audit file's lines, parsed; none when the file was never written.
+    fn audit_lines(&self) -> Vec<Value> {
+        match std::fs::read_to_string(self.audit_path()) {
+            Ok(text) => text
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("each audit line is JSON"))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => panic!("cannot read the audit file: {e}"),
+        }
+    }
+}
+
+/// The `--filter` that limits `ps` to this fixture's containers.
+fn only_mine(fx: &Fixture) -> String {
+    format!("label={RUN_LABEL}={}", fx.run)
+}
+
+async fn is_running(fx: &Fixture, id: &str) -> bool {
+    fx.inspect(id)
+        .await
+        .and_then(|i| i.state)
+        .and_then(|s| s.running)
+        == Some(true)
+}
+
+/// A time field of `ps`/`inspect` JSON: null, or an RFC 3339 string that is not Docker's zero.
+fn time_field(row: &Value, key: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    match &row[key] {
+        Value::Null => None,
+        Value::String(s) => {
+            assert!(!s.starts_with("0001-01-01"), "{key} is Docker's zero time");
+            Some(
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .unwrap_or_else(|e| panic!("{key} = {s:?} is not RFC 3339: {e}")),
+            )
+        }
+        other => panic!("{key} is neither a string nor null: {other}"),
+    }
+}
+
+const PS_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "image",
+    "command",
+    "state",
+    "health",
+    "exit_code",
+    "oom_killed",
+    "restart_count",
+    "created",
+    "started_at",
+    "finished_at",
+    "labels",
+    "ports",
+    "compose_project",
+    "compose_service",
+    "exit",
+    "status",
+];
+
+#[tokio::test]
+async fn ps_json_has_snake_case_fields_and_real_times() {
+    let fx = Fixture::new("cli-ps").await;
+    let cli = Cli::new();
+    let fresh = fx.create("fresh", Spec::graceful()).await;
+    let web = fx
+        .run(
+            "web",
+            Spec::graceful()
+                .label("com.docker.compose.project", "shop")
+                .label("com.docker.compose.service", "web"),
+        )
+        .await;
+    let done = fx.run("done", Spec::sh("exit 3")).await;
+    fx.wait_for(&done, "exited", |i| {
+        i.state.as_ref().and_then(|s| s.running) == Some(false)
+    })
+    .await;
+
+    let ran = cli.run(&["ps", "-a", "--json", "--filter", &only_mine(&fx)]);
+    ran.code(0);
+    assert!(
+        !ran.stdout.contains("0001-01-01"),
+        "Docker's zero time never shows: {}",
+        ran.stdout
+    );
+    let json = ran.json();
+    let rows = json.as_array().expect("ps --json prints an array");
+    let names: Vec<&str> = rows.iter().filter_map(|r| r["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [fx.name("done"), fx.name("fresh"), fx.name("web")],
+        "all three, sorted by name"
+    );
+    for row in rows {
+        let object = row.as_object().expect("each row is an object");
+        for field in PS_FIELDS {
+            assert!(object.contains_key(*field), "row lacks {field}: {row}");
+        }
+        assert!(
+            time_field(row, "created").is_some(),
+            "every container has a creation time: {row}"
+        );
+        time_field(row, "started_at");
+        time_field(row, "finished_at");
+        assert_eq!(row["labels"][RUN_LABEL], fx.run.as_str());
+        assert_eq!(row["oom_killed"], false);
+        assert!(row["ports"].is_array());
+        assert!(row["status"].is_string());
+    }
+    let row = |id: &str| {
+        rows.iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no row with id {id}: {json}"))
+            .clone()
+    };
+
+    let fresh = row(&fresh);
+    assert_eq!(fresh["state"], "created");
+    assert_eq!(fresh["started_at"], Value::Null, "never started: {fresh}");
+    assert_eq!(fresh["finished_at"], Value::Null, "never finished: {fresh}");
+    assert_eq!(fresh["exit_code"], Value::Null, "never ran: {fresh}");
+    assert_eq!(fresh["exit"], Value::Null);
+    assert_eq!(fresh["health"], Value::Null);
+    assert_eq!(fresh["compose_project"], Value::Null);
+
+    let web = row(&web);
+    assert_eq!(web["state"], "running");
+    assert_eq!(web["compose_project"], "shop");
+    assert_eq!(web["compose_service"], "web");
+    assert_eq!(web["labels"]["com.docker.compose.project"], "shop");
+    assert!(time_field(&web, "started_at").is_some(), "{web}");
+    assert_eq!(web["finished_at"], Value::Null, "still running: {web}");
+    assert!(
+        web["image"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("fleetdeck-test-busybox"))
+    );
+    assert!(
+        web["command"].as_str().is_some_and(|c| c.contains("trap")),
+        "{web}"
+    );
+
+    let done = row(&done);
+    assert_eq!(done["state"], "exited");
+    assert_eq!(done["exit_code"], 3);
+    assert_eq!(done["exit"]["code"], 3);
+    assert!(done["exit"]["text"].is_string());
+    assert_eq!(done["restart_count"], 0);
+    let started = time_field(&done, "started_at").expect("it ran");
+    let finished = time_field(&done, "finished_at").expect("it finished");
+    assert!(finished >= started, "finished before it started: {done}");
+
+    // Without -a only what is up is listed.
+    let ran = cli.run(&["ps", "--json", "--filter", &only_mine(&fx)]);
+    let json = ran.code(0).json();
+    let names: Vec<&str> = json
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(names, [fx.name("web")]);
+}
+
+#[tokio::test]
+async fn inspect_json_masks_secrets_unless_revealed() {
+    let fx = Fixture::new("cli-inspect").await;
+    let cli = Cli::new();
+    let mut spec = Spec::graceful();
+    spec.env = vec!["DB_PASSWORD=hunter2".into(), "MODE=debug".into()];
+    let id = fx.create("db", spec).await;
+    let name = fx.name("db");
+
+    let ran = cli.run(&["inspect", &name, "--json"]);
+    ran.code(0);
+    assert!(
+        !ran.stdout.contains("hunter2"),
+        "the secret leaked: {}",
+        ran.stdout
+    );
+    let json = ran.json();
+    assert_eq!(json["id"], id.as_str());
+    assert_eq!(json["name"], name.as_str());
+    assert_eq!(json["started_at"], Value::Null);
+    let env = json["env"].as_array().expect("env is an array");
+    let var = |key: &str| {
+        env.iter()
+            .find(|v| v["key"] == key)
+            .unwrap_or_else(|| panic!("no {key} in env: {json}"))
+            .clone()
+    };
+    assert_eq!(var("DB_PASSWORD")["secret"], true);
+    assert_eq!(var("MODE")["value"], "debug", "plain values are shown");
+    assert_eq!(var("MODE")["secret"], false);
+
+    let human = cli.run(&["inspect", &name]);
+    human.code(0);
+    assert!(!human.stdout.contains("hunter2"), "{}", human.stdout);
+    assert!(human.stdout.contains("DB_PASSWORD="), "{}", human.stdout);
+
+    let revealed = cli.run(&["inspect", &name, "--json", "--reveal"]);
+    let json = revealed.code(0).json();
+    let shown = json["env"]
+        .as_array()
+        .expect("env is an array")
+        .iter()
+        .find(|v| v["key"] == "DB_PASSWORD")
+        .map(|v| v["value"].clone());
+    assert_eq!(shown, Some(Value::from("hunter2")));
+}
+
+#[tokio::test]
+async fn targets_resolve_by_name_id_prefix_and_name_prefix() {
+    let fx = Fixture::new("cli-resolve").await;
+    let cli = Cli::new();
+    let web = fx.run("web", Spec::graceful()).await;
+    let web2 = fx.run("web-2", Spec::graceful()).await;
+    let db = fx.create("db", Spec::graceful()).await;
+    let resolved_id = |query: &str| -> String {
+        let ran = cli.run(&["inspect", query, "--json"]);
+        ran.code(0).json()["id"]
+            .as_str()
+            .expect("inspect --json has an id")
+            .to_string()
+    };
+
+    // An exact name wins even where it is also a prefix of another name.
+    assert_eq!(resolved_id(&fx.name("web")), web);
+    assert_eq!(resolved_id(&fx.name("web-2")), web2);
+    assert_eq!(resolved_id(&db), db, "the full id");
+    assert_eq!(resolved_id(&db[..12]), db, "a unique id prefix");
+    assert_eq!(resolved_id(&fx.name("d")), db, "a unique name prefix");
+
+    // Ambiguous: usage error listing both candidates, and nothing acted on.
+    let ambiguous = fx.name("we");
+    let ran = cli.run(&["inspect", &ambiguous]);
+    ran.code(2);
+    for (name, id) in [(fx.name("web"), &web), (fx.name("web-2"), &web2)] {
+        assert!(
+            ran.stderr.contains(&format!("{name} ({})", &id[..12])),
+            "stderr names {name}: {}",
+            ran.stderr
+        );
+    }
+    cli.run(&["stop", &ambiguous, "--json"]).code(2);
+    assert!(is_running(&fx, &web).await && is_running(&fx, &web2).await);
+    assert!(cli.audit_lines().is_empty(), "nothing was done");
+
+    // Unknown.
+    let ran = cli.run(&["inspect", &fx.name("nope")]);
+    ran.code(2);
+    assert!(
+        ran.stderr.contains(&fx.name("nope")),
+        "stderr names the query: {}",
+        ran.stderr
+    );
+    cli.run(&["start", &fx.name("nope")]).code(2);
+}
+
+#[tokio::test]
+async fn stop_reports_exit_143_then_already_stopped() {
+    let fx = Fixture::new("cli-stop").await;
+    let cli = Cli::new();
+    let id = fx.run("svc", Spec::graceful()).await;
+    let name = fx.name("svc");
+
+    let report = cli.run(&["stop", &name, "--json"]).code(0).report();
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["outcome"], "stopped", "{report}");
+    assert_eq!(report["exit"]["code"], 143, "{report}");
+    assert_eq!(report["target"]["id"], id.as_str());
+    assert_eq!(report["target"]["name"], name.as_str());
+    assert!(!is_running(&fx, &id).await, "the daemon agrees it stopped");
+
+    let again = cli.run(&["stop", &name, "--json"]).code(0).report();
+    assert_eq!(again["ok"], true, "{again}");
+    assert_eq!(again["outcome"], "already_stopped", "{again}");
+    assert_eq!(
+        again["exit"]["code"], 143,
+        "the last exit is still told: {again}"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_daemon_exits_3() {
+    let cli = Cli::new();
+    let host = "unix:///nonexistent/docker.sock";
+    let ran = cli.run(&["--host", host, "ps"]);
+    ran.code(3);
+    assert!(
+        ran.stderr.contains("/nonexistent/docker.sock"),
+        "the message names the endpoint: {}",
+        ran.stderr
+    );
+    cli.run(&["--host", host, "stop", "anything"]).code(3);
+    assert!(cli.audit_lines().is_empty());
+}
+
+#[tokio::test]
+async fn read_only_refuses_with_exit_4_and_changes_nothing() {
+    let fx = Fixture::new("cli-readonly").await;
+    let cli = Cli::new();
+    let id = fx.run("svc", Spec::graceful()).await;
+    let name = fx.name("svc");
+
+    let ran = cli.run(&["--read-only", "stop", &name]);
+    ran.code(4);
+    assert!(
+        format!("{}{}", ran.stdout, ran.stderr).contains("read-only"),
+        "the refusal says why: {} {}",
+        ran.stdout,
+        ran.stderr
+    );
+    assert!(is_running(&fx, &id).await, "still running");
+    cli.run(&["--read-only", "rm", "--force", "--yes", &name])
+        .code(4);
+    assert!(is_running(&fx, &id).await, "still there and running");
+    assert!(
+        cli.audit_lines().is_empty(),
+        "a refusal changed nothing, so nothing is audited"
+    );
+}
+
+#[tokio::test]
+async fn rm_and_kill_need_yes_without_a_terminal() {
+    let fx = Fixture::new("cli-confirm").await;
+    let cli = Cli::new();
+    let idle = fx.create("idle", Spec::graceful()).await;
+    let busy = fx.run("busy", Spec::graceful()).await;
+
+    let ran = cli.run(&["rm", &fx.name("idle")]);
+    ran.code(2);
+    assert!(ran.stderr.contains("--yes"), "{}", ran.stderr);
+    assert!(fx.inspect(&idle).await.is_some(), "not removed");
+
+    let ran = cli.run(&["kill", &fx.name("busy")]);
+    ran.code(2);
+    assert!(ran.stderr.contains("--yes"), "{}", ran.stderr);
+    assert!(is_running(&fx, &busy).await, "not killed");
+    assert!(cli.audit_lines().is_empty());
+}
+
+#[tokio::test]
+async fn rm_with_yes_removes_and_a_gone_target_is_already_gone() {
+    let fx = Fixture::new("cli-rm").await;
+    let cli = Cli::new();
+    let id = fx.create("old", Spec::graceful()).await;
+
+    let report = cli
+        .run(&["rm", &fx.name("old"), "--yes", "--json"])
+        .code(0)
+        .report();
+    assert_eq!(report["outcome"], "removed", "{report}");
+    assert!(
+        fx.inspect(&id).await.is_none(),
+        "the daemon no longer has it"
+    );
+
+    let ghost = fx.name("never-made");
+    let report = cli.run(&["rm", &ghost, "--yes", "--json"]).code(0).report();
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["outcome"], "already_gone", "{report}");
+    assert_eq!(report["target"]["name"], ghost.as_str());
+}
+
+#[tokio::test]
+async fn audit_file_gets_one_line_per_mutation() {
+    let fx = Fixture::new("cli-audit").await;
+    let cli = Cli::new();
+    let id = fx.create("aud", Spec::graceful()).await;
+    let name = fx.name("aud");
+
+    cli.run(&["start", &name]).code(0);
+    cli.run(&["--read-only", "stop", &name]).code(4);
+    cli.run(&["stop", &name]).code(0);
+    cli.run(&["stop", &name]).code(0);
+    cli.run(&["rm", &name, "--yes"]).code(0);
+
+    let lines = cli.audit_lines();
+    let outcomes: Vec<&str> = lines.iter().filter_map(|l| l["outcome"].as_str()).collect();
+    assert_eq!(
+        outcomes,
+        ["started", "stopped", "already_stopped", "removed"],
+        "one line per mutation, none for the read-only refusal: {lines:?}"
+    );
+    let actions: Vec<&str> = lines.iter().filter_map(|l| l["action"].as_str()).collect();
+    assert_eq!(actions, ["start", "stop", "stop", "rm"]);
+    for line in &lines {
+        assert_eq!(line["target_id"], id.as_str(), "{line}");
+        assert_eq!(line["target_name"], name.as_str(), "{line}");
+        assert_eq!(line["ok"], true, "{line}");
+        assert!(time_field(line, "time").is_some(), "{line}");
+        assert!(
+            line["who"].as_str().is_some_and(|w| w.contains('@')),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        lines[1]["exit_code"], 143,
+        "the stop's exit code is audited"
+    );
+}
+
+/// The `events` child, killed when the test ends (also when it fails).
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn events_json_streams_a_start() {
+    let fx = Fixture::new("cli-events").await;
+    let cli = Cli::new();
+    let mut child = Killed(
+        std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
+            .args(cli.globals())
+            .args(["events", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn fleetdeck events"),
+    );
+    let stdout = child.0.stdout.take().expect("piped stdout");
+    let (tx, lines) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    let id = fx.create("ev", Spec::sh("exit 0")).await;
+    let deadline = Instant::now() + BOUND;
+    let mut seen = 0usize;
+    let found: Value = 'outer: loop {
+        // The child may not have subscribed yet when the first start happens: start the
+        // container again (it exits at once) until a start of it comes through.
+        let started = fx
+            .docker
+            .start_container(&id, None::<StartContainerOptions>)
+            .await;
+        let round = Instant::now() + Duration::from_secs(3);
+        loop {
+            let now = Instant::now();
+            assert!(
+                now < deadline,
+                "no start event for {id} within {BOUND:?} ({seen} lines read, last start: {started:?})"
+            );
+            match lines.recv_timeout(round.min(deadline).saturating_duration_since(now)) {
+                Ok(line) => {
+                    seen += 1;
+                    let event: Value = serde_json::from_str(&line)
+                        .unwrap_or_else(|e| panic!("events --json line is not JSON ({e}): {line}"));
+                    if event["id"] == id.as_str() && event["action"]["kind"] == "start" {
+                        break 'outer event;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("fleetdeck events ended: {:?}", child.0.try_wait())
+                }
+            }
+        }
+    };
+    assert_eq!(found["name"], fx.name("ev").as_str(), "{found}");
+    assert!(time_field(&found, "time").is_some(), "{found}");
+    assert!(
+        matches!(child.0.try_wait(), Ok(None)),
+        "events keeps running until interrupted"
+    );
+    drop(child);
+}
