@@ -1,6 +1,11 @@
 //! The configuration file: TOML in the XDG config directory, every key optional, the commented
 //! default shipped in `assets/config.toml`. A bad file is an error naming the file, the line
 //! and what is wrong; fleetdeck never starts half-configured.
+//!
+//! Sections: `[actions]`, `[audit]`, and for the console `[keys]` (see [`keys`]), `[theme]`,
+//! `[ui]` (columns, stopped containers shown, mouse, stats streams, frame rate) and `[logs]`.
+
+pub mod keys;
 
 use std::path::{Path, PathBuf};
 
@@ -60,12 +65,188 @@ impl Default for AuditConfig {
     }
 }
 
+/// Whether the console uses colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColorMode {
+    /// Colours unless the `NO_COLOR` environment variable is set (and not empty).
+    #[default]
+    Auto,
+    /// Always colours, even with `NO_COLOR`.
+    Always,
+    /// Never colours: bold, dim and reverse only.
+    Never,
+}
+
+/// One of the 16 colours every terminal has (so that the console reads over any SSH link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColorName {
+    /// The terminal's own foreground or background.
+    Default,
+    Black,
+    Red,
+    Green,
+    Yellow,
+    Blue,
+    Magenta,
+    Cyan,
+    Gray,
+    DarkGray,
+    LightRed,
+    LightGreen,
+    LightYellow,
+    LightBlue,
+    LightMagenta,
+    LightCyan,
+    White,
+}
+
+/// The `[theme]` section: the colour switch and the palette, in the 16 terminal colours.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThemeConfig {
+    pub color: ColorMode,
+    /// Titles, the selection bar, headers.
+    pub accent: ColorName,
+    /// Running, healthy, success messages.
+    pub ok: ColorName,
+    /// Paused, starting, restarting, the disconnected banner.
+    pub warn: ColorName,
+    /// Exited with an error, unhealthy, error messages.
+    pub error: ColorName,
+    /// Secondary text: stopped containers, hints.
+    pub muted: ColorName,
+}
+
+impl Default for ThemeConfig {
+    fn default() -> Self {
+        Self {
+            color: ColorMode::Auto,
+            accent: ColorName::Cyan,
+            ok: ColorName::Green,
+            warn: ColorName::Yellow,
+            error: ColorName::Red,
+            muted: ColorName::DarkGray,
+        }
+    }
+}
+
+/// A column of the container list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Column {
+    Name,
+    Image,
+    /// Run state and health, as a glyph and a word.
+    State,
+    /// Uptime, or the exit read briefly ("exited (137) OOM · 3m ago").
+    Status,
+    Restarts,
+    Cpu,
+    #[serde(alias = "mem")]
+    Memory,
+    Ports,
+    Id,
+}
+
+impl Column {
+    /// The default columns, in order.
+    pub const DEFAULT: [Self; 8] = [
+        Self::Name,
+        Self::Image,
+        Self::State,
+        Self::Status,
+        Self::Restarts,
+        Self::Cpu,
+        Self::Memory,
+        Self::Ports,
+    ];
+
+    /// The word used in the config, `:sort` and the header.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Image => "image",
+            Self::State => "state",
+            Self::Status => "status",
+            Self::Restarts => "restarts",
+            Self::Cpu => "cpu",
+            Self::Memory => "memory",
+            Self::Ports => "ports",
+            Self::Id => "id",
+        }
+    }
+
+    /// Parses a column name as `:sort` accepts it (`mem` for memory).
+    pub fn parse(word: &str) -> Option<Self> {
+        Some(match word.to_ascii_lowercase().as_str() {
+            "name" => Self::Name,
+            "image" => Self::Image,
+            "state" => Self::State,
+            "status" | "uptime" => Self::Status,
+            "restarts" | "restart" => Self::Restarts,
+            "cpu" => Self::Cpu,
+            "memory" | "mem" => Self::Memory,
+            "ports" | "port" => Self::Ports,
+            "id" => Self::Id,
+            _ => return None,
+        })
+    }
+}
+
+/// The `[ui]` section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// The list's columns, in order (narrow terminals drop the least important first).
+    pub columns: Vec<Column>,
+    /// Whether stopped containers are listed at start (one key toggles it).
+    pub show_stopped: bool,
+    /// Whether mouse clicks and the wheel are captured.
+    pub mouse: bool,
+    /// At most this many stats streams are open at once (one per running row on screen).
+    pub max_stats_streams: usize,
+    /// The most frames drawn per second.
+    pub max_fps: u32,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            columns: Column::DEFAULT.to_vec(),
+            show_stopped: true,
+            mouse: true,
+            max_stats_streams: 32,
+            max_fps: 30,
+        }
+    }
+}
+
+/// The `[logs]` section (the console's own log pane).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogsConfig {
+    /// Lines the console's own log keeps.
+    pub buffer_lines: usize,
+}
+
+impl Default for LogsConfig {
+    fn default() -> Self {
+        Self { buffer_lines: 2000 }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub actions: ActionsConfig,
     pub audit: AuditConfig,
+    pub keys: keys::KeysConfig,
+    pub theme: ThemeConfig,
+    pub ui: UiConfig,
+    pub logs: LogsConfig,
 }
 
 /// Where the config file is looked for when `--config` names none.
@@ -136,6 +317,53 @@ mod tests {
             .expect_err("unknown key");
         assert!(err.to_string().contains("line 2"), "{err}");
         assert!(err.to_string().contains("stop_timeout"), "{err}");
+    }
+
+    #[test]
+    fn keys_can_be_rebound() {
+        use keys::{ConsoleCommand, KeyChord};
+        let text = "[keys]\nstop = \"x\"\nkill = [\"ctrl-x\", \"K\"]\n";
+        let config = Config::parse(text, Path::new("c.toml")).expect("valid keys");
+        assert_eq!(
+            config.keys.keys(ConsoleCommand::Stop),
+            &[KeyChord::char('x')]
+        );
+        assert_eq!(
+            config.keys.keys(ConsoleCommand::Kill),
+            &[KeyChord::ctrl('x'), KeyChord::char('K')]
+        );
+        // What the file leaves out keeps its default.
+        assert_eq!(
+            config.keys.keys(ConsoleCommand::Start),
+            &[KeyChord::char('u')]
+        );
+    }
+
+    #[test]
+    fn bad_key_name_names_the_line() {
+        let text = "[ui]\nmouse = true\n\n[keys]\nstop = \"s\"\nkill = \"hyper-k\"\n";
+        let err = Config::parse(text, Path::new("c.toml")).expect_err("bad key");
+        let msg = err.to_string();
+        assert!(msg.contains("line 6"), "{msg}");
+        assert!(msg.contains("hyper-k"), "{msg}");
+        let err = Config::parse("[keys]\nstpo = \"s\"\n", Path::new("c.toml"))
+            .expect_err("unknown command");
+        assert!(err.to_string().contains("line 2"), "{err}");
+        assert!(err.to_string().contains("stpo"), "{err}");
+    }
+
+    #[test]
+    fn bad_theme_and_columns_name_the_line() {
+        let err = Config::parse("[theme]\naccent = \"mauve\"\n", Path::new("c.toml"))
+            .expect_err("not one of the 16 colours");
+        assert!(err.to_string().contains("line 2"), "{err}");
+        let err = Config::parse(
+            "[ui]\ncolumns = [\"name\", \"colour\"]\n",
+            Path::new("c.toml"),
+        )
+        .expect_err("unknown column");
+        assert!(err.to_string().contains("line 2"), "{err}");
+        assert!(err.to_string().contains("colour"), "{err}");
     }
 
     #[test]
