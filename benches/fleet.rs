@@ -17,7 +17,13 @@ fn id(i: usize) -> String {
 }
 
 fn messages() -> Vec<EventMessage> {
-    let actions = ["start", "health_status: healthy", "kill", "die", "health_status: unhealthy"];
+    let actions = [
+        "start",
+        "health_status: healthy",
+        "kill",
+        "die",
+        "health_status: unhealthy",
+    ];
     (0..EVENTS)
         .map(|n| {
             let i = n % CONTAINERS;

@@ -3,6 +3,7 @@
 
 pub mod act;
 pub mod events;
+pub mod gpu;
 pub mod inspect;
 pub mod output;
 pub mod ps;
@@ -24,7 +25,8 @@ Exit codes:
   1  one or more targets failed (each target reports its own outcome)
   2  bad usage: unknown flag, unknown or ambiguous target, rm/kill without --yes and no terminal
   3  the Docker daemon could not be reached
-  4  refused: --read-only forbids mutations";
+  4  refused: --read-only forbids mutations
+  5  gpu: no NVIDIA GPU can be read (the reason is printed)";
 
 /// What a run of the CLI ended with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +36,7 @@ pub enum Exit {
     Usage = 2,
     Unreachable = 3,
     ReadOnly = 4,
+    NoGpu = 5,
 }
 
 /// Errors that end a CLI run, each mapped to an exit code.
@@ -114,6 +117,8 @@ pub enum Command {
     Rm(act::RmArgs),
     /// Stream container events until interrupted.
     Events(events::EventsArgs),
+    /// GPU memory per GPU, per process and per container.
+    Gpu(gpu::GpuArgs),
 }
 
 /// Options shared by every output.
@@ -162,6 +167,7 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Ps(args) => ps::run(args, &globals).await,
         Command::Inspect(args) => inspect::run(args, &globals).await,
         Command::Events(args) => events::run(args, &globals).await,
+        Command::Gpu(args) => gpu::run(args, &globals).await,
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {
