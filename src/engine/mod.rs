@@ -5,6 +5,7 @@
 pub mod detail;
 pub mod fleet;
 pub mod model;
+pub mod stats;
 pub mod watch;
 
 use std::collections::BTreeMap;
@@ -248,6 +249,14 @@ pub fn from_inspect(inspect: &ContainerInspectResponse) -> Option<Container> {
             .and_then(|h| h.status)
             .and_then(|s| Health::parse(&s.to_string()));
         container.oom_killed = state.oom_killed.unwrap_or(false);
+        container.last_health_output = state
+            .health
+            .as_ref()
+            .and_then(|h| h.log.as_ref())
+            .and_then(|log| log.last())
+            .and_then(|r| r.output.as_deref())
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty());
         container.started_at = state
             .started_at
             .as_deref()
@@ -261,6 +270,12 @@ pub fn from_inspect(inspect: &ContainerInspectResponse) -> Option<Container> {
             container.exit_code = state.exit_code;
         }
     }
+    container.memory_limit = inspect
+        .host_config
+        .as_ref()
+        .and_then(|h| h.memory)
+        .and_then(|m| u64::try_from(m).ok())
+        .filter(|m| *m > 0);
     container.restart_count = inspect.restart_count.and_then(|n| u64::try_from(n).ok());
     container.created = inspect
         .created

@@ -1,1 +1,111 @@
-//! Pure rendering of the console from `&AppState`: one module per pane.
+//! Pure rendering of the console from `&AppState`: one module per pane ([`list`], [`inspect`],
+//! [`help`], [`confirm`], [`status`], [`banner`]), laid out by [`layout`], styled by [`theme`].
+//! No clock, no await, no Docker here: every relative time is computed from `state.now`, and
+//! only the rows on screen are formatted. `ViewState` holds what is render-side only: the theme
+//! and the log widget's state.
+
+pub mod banner;
+pub mod confirm;
+pub mod help;
+pub mod inspect;
+pub mod layout;
+pub mod list;
+pub mod status;
+pub mod theme;
+
+#[cfg(test)]
+mod tests;
+
+use ratatui::Frame;
+use ratatui::text::Span;
+use ratatui::widgets::Block;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use crate::app::{AppState, Overlay};
+use theme::Theme;
+
+/// Render-side state: the theme and the log pane's widget state.
+pub struct ViewState {
+    pub theme: Theme,
+    pub log: tui_logger::TuiWidgetState,
+}
+
+impl ViewState {
+    pub fn new(theme: Theme) -> Self {
+        Self {
+            theme,
+            log: tui_logger::TuiWidgetState::new(),
+        }
+    }
+}
+
+/// Cuts `text` to `width` columns, ending with `…` when cut.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// Pads `text` with spaces to `width` columns.
+pub fn pad(text: &str, width: usize) -> String {
+    let w = text.width();
+    if w >= width {
+        text.to_string()
+    } else {
+        format!("{text}{}", " ".repeat(width - w))
+    }
+}
+
+/// Draws one frame.
+pub fn render(frame: &mut Frame<'_>, state: &AppState, view: &mut ViewState) {
+    let area = frame.area();
+    let panes = layout::panes(area, state);
+    let theme = &view.theme;
+    if let Some(r) = panes.banner {
+        banner::render(frame, r, state, theme);
+    }
+    if let Some(r) = panes.list {
+        list::render(frame, r, state, theme);
+    }
+    if let Some(r) = panes.inspect {
+        inspect::render(frame, r, state, theme);
+    }
+    if let Some(r) = panes.status {
+        status::render(frame, r, state, theme);
+    }
+    if let Some(r) = panes.footer {
+        status::render_footer(frame, r, state, theme);
+    }
+    if let Some(r) = panes.log {
+        let widget = tui_logger::TuiLoggerWidget::default()
+            .block(Block::bordered().title(Span::styled(" fleetdeck log ", theme.title())))
+            .style_error(theme.error())
+            .style_warn(theme.warn())
+            .output_target(false)
+            .output_file(false)
+            .output_line(false)
+            .output_timestamp(Some("%H:%M:%S".into()))
+            .state(&view.log);
+        frame.render_widget(widget, r);
+    }
+    match state.overlay {
+        Some(Overlay::Help) => help::render(frame, area, state, theme),
+        Some(Overlay::Confirm) => confirm::render(frame, area, state, theme),
+        _ => {}
+    }
+}

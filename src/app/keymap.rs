@@ -1,0 +1,266 @@
+//! The keymap: a table `(mode, key) -> command`, built from the config's `[keys]` map and the
+//! static [`COMMANDS`] table that says in which modes each command applies and what it does.
+//! Key handling, the help overlay and the footer all read this one table, so they cannot drift.
+
+use std::collections::HashMap;
+
+use crate::config::keys::{ConsoleCommand, KeyChord, KeysConfig};
+
+/// The modes keys are looked up in. The filter and command-line inputs are text fields: their
+/// keys edit text and are not bindable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyMode {
+    List,
+    Inspect,
+    Help,
+    Confirm,
+}
+
+impl KeyMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::List => "list",
+            Self::Inspect => "inspect",
+            Self::Help => "help",
+            Self::Confirm => "confirm",
+        }
+    }
+}
+
+/// What the table knows about one command.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandInfo {
+    pub command: ConsoleCommand,
+    /// The modes in which its keys act.
+    pub modes: &'static [KeyMode],
+    pub description: &'static str,
+    /// Whether it changes a container (unavailable with `--read-only`).
+    pub mutates: bool,
+    /// Whether the footer shows it.
+    pub footer: bool,
+}
+
+const LIH: &[KeyMode] = &[KeyMode::List, KeyMode::Inspect, KeyMode::Help];
+const LI: &[KeyMode] = &[KeyMode::List, KeyMode::Inspect];
+const L: &[KeyMode] = &[KeyMode::List];
+const I: &[KeyMode] = &[KeyMode::Inspect];
+const C: &[KeyMode] = &[KeyMode::Confirm];
+
+const fn info(
+    command: ConsoleCommand,
+    modes: &'static [KeyMode],
+    description: &'static str,
+    mutates: bool,
+    footer: bool,
+) -> CommandInfo {
+    CommandInfo {
+        command,
+        modes,
+        description,
+        mutates,
+        footer,
+    }
+}
+
+/// Every command: where it acts and what it does, in the order the help lists them.
+pub const COMMANDS: &[CommandInfo] = {
+    use ConsoleCommand as Cmd;
+    &[
+        info(Cmd::Up, LIH, "move up / scroll up", false, false),
+        info(Cmd::Down, LIH, "move down / scroll down", false, false),
+        info(Cmd::Top, LIH, "go to the top", false, false),
+        info(Cmd::Bottom, LIH, "go to the bottom", false, false),
+        info(Cmd::PageUp, LIH, "page up", false, false),
+        info(Cmd::PageDown, LIH, "page down", false, false),
+        info(
+            Cmd::Inspect,
+            L,
+            "inspect (on a project: fold it)",
+            false,
+            true,
+        ),
+        info(
+            Cmd::Mark,
+            L,
+            "mark / unmark for a bulk action",
+            false,
+            false,
+        ),
+        info(Cmd::Start, LI, "start", true, true),
+        info(Cmd::Stop, LI, "stop (SIGTERM, then SIGKILL)", true, true),
+        info(Cmd::Restart, LI, "restart", true, true),
+        info(Cmd::Pause, LI, "pause / unpause", true, false),
+        info(Cmd::Kill, LI, "kill (asks first)", true, false),
+        info(Cmd::Remove, LI, "remove (asks first)", true, true),
+        info(Cmd::Logs, LI, "logs", false, false),
+        info(Cmd::Exec, LI, "exec a shell", false, false),
+        info(
+            Cmd::Filter,
+            L,
+            "filter: name, image, label, state (!negates)",
+            false,
+            true,
+        ),
+        info(
+            Cmd::CommandLine,
+            LI,
+            "command line (:stop web-1, :sort mem, :q)",
+            false,
+            false,
+        ),
+        info(
+            Cmd::ToggleStopped,
+            L,
+            "show / hide stopped containers",
+            false,
+            false,
+        ),
+        info(
+            Cmd::Collapse,
+            L,
+            "fold / unfold the compose project",
+            false,
+            false,
+        ),
+        info(Cmd::SortNext, L, "sort by the next column", false, false),
+        info(Cmd::SortReverse, L, "reverse the sort", false, false),
+        info(Cmd::Reveal, I, "reveal / mask secret values", false, true),
+        info(
+            Cmd::ToggleLog,
+            LI,
+            "show / hide fleetdeck's own log",
+            false,
+            false,
+        ),
+        info(Cmd::Help, LIH, "help (this list)", false, true),
+        info(
+            Cmd::Back,
+            LIH,
+            "back (clear marks, then the filter)",
+            false,
+            false,
+        ),
+        info(Cmd::Quit, LIH, "quit (in help: close it)", false, true),
+        info(Cmd::Confirm, C, "yes, do it", false, true),
+        info(Cmd::Cancel, C, "no, cancel", false, true),
+    ]
+};
+
+/// What the table says about `command`.
+pub fn command_info(command: ConsoleCommand) -> Option<&'static CommandInfo> {
+    COMMANDS.iter().find(|i| i.command == command)
+}
+
+/// Two commands bound to one key in one mode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "in the config's [keys], '{key}' is bound to both {first} and {second} (in the {mode} view)"
+)]
+pub struct KeymapError {
+    pub key: String,
+    pub first: ConsoleCommand,
+    pub second: ConsoleCommand,
+    pub mode: &'static str,
+}
+
+/// The resolved keymap.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    keys: KeysConfig,
+    lookup: HashMap<(KeyMode, KeyChord), ConsoleCommand>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        // The defaults have no conflicts (a unit test holds this).
+        Self::new(&KeysConfig::default()).unwrap_or_else(|_| Self {
+            keys: KeysConfig::default(),
+            lookup: HashMap::new(),
+        })
+    }
+}
+
+impl Keymap {
+    /// Builds the table; a key bound twice in one mode is an error.
+    pub fn new(keys: &KeysConfig) -> Result<Self, KeymapError> {
+        let mut lookup = HashMap::new();
+        for info in COMMANDS {
+            for key in keys.keys(info.command) {
+                for mode in info.modes {
+                    if let Some(first) = lookup.insert((*mode, *key), info.command)
+                        && first != info.command
+                    {
+                        return Err(KeymapError {
+                            key: key.to_string(),
+                            first,
+                            second: info.command,
+                            mode: mode.name(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            keys: keys.clone(),
+            lookup,
+        })
+    }
+
+    /// The command `key` runs in `mode`.
+    pub fn lookup(&self, mode: KeyMode, key: KeyChord) -> Option<ConsoleCommand> {
+        self.lookup.get(&(mode, key)).copied()
+    }
+
+    /// The keys bound to `command`.
+    pub fn keys(&self, command: ConsoleCommand) -> &[KeyChord] {
+        self.keys.keys(command)
+    }
+
+    /// The keys of `command` as people read them: "j/↓".
+    pub fn keys_text(&self, command: ConsoleCommand) -> String {
+        self.keys(command)
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The commands that act in `mode` and have a key, in help order.
+    pub fn commands(&self, mode: KeyMode) -> impl Iterator<Item = &'static CommandInfo> + '_ {
+        COMMANDS
+            .iter()
+            .filter(move |i| i.modes.contains(&mode) && !self.keys(i.command).is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_have_no_conflicts_and_cover_every_command() {
+        let map = Keymap::new(&KeysConfig::default()).expect("defaults are consistent");
+        for c in ConsoleCommand::ALL {
+            assert!(command_info(c).is_some(), "{c} missing from COMMANDS");
+        }
+        assert_eq!(
+            map.lookup(KeyMode::List, KeyChord::ctrl('k')),
+            Some(ConsoleCommand::Kill)
+        );
+        assert_eq!(
+            map.lookup(KeyMode::List, KeyChord::char('k')),
+            Some(ConsoleCommand::Up)
+        );
+        assert_eq!(map.keys_text(ConsoleCommand::Down), "j/↓");
+    }
+
+    #[test]
+    fn a_key_bound_twice_is_an_error() {
+        let mut keys = KeysConfig::default();
+        keys.0
+            .insert(ConsoleCommand::Stop, vec![KeyChord::char('r')]);
+        let err = Keymap::new(&keys).expect_err("r is restart");
+        assert!(err.to_string().contains("'r'"), "{err}");
+        assert!(err.to_string().contains("restart"), "{err}");
+    }
+}

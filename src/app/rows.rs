@@ -1,0 +1,163 @@
+//! The list's rows: the fleet filtered, grouped by compose project (then the rest), and sorted.
+//! Computed in `update` when the fleet, the filter, the sort or a fold changes, never in render,
+//! so that drawing costs only the rows on screen.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::config::Column;
+use crate::engine::stats::StatsSample;
+use crate::engine::{Container, ContainerId, Fleet, RunState};
+
+use super::filter::Filter;
+
+/// A compose project, or `None` for containers outside any project.
+pub type GroupKey = Option<String>;
+
+/// One row of the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    /// A compose project's header (or "no project").
+    Group {
+        key: GroupKey,
+        /// Containers of the group that pass the filter.
+        count: usize,
+        /// How many of them are up.
+        up: usize,
+        collapsed: bool,
+    },
+    Container(ContainerId),
+}
+
+/// The sort: a column and a direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub column: Column,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Self {
+            column: Column::Name,
+            descending: false,
+        }
+    }
+}
+
+/// Everything that decides the rows.
+pub struct RowInputs<'a> {
+    pub fleet: &'a Fleet,
+    pub filter: &'a Filter,
+    pub sort: Sort,
+    pub show_stopped: bool,
+    pub collapsed: &'a BTreeSet<GroupKey>,
+    pub stats: &'a HashMap<ContainerId, StatsSample>,
+}
+
+impl RowInputs<'_> {
+    /// Whether `c` is listed (filter and the stopped switch).
+    pub fn shows(&self, c: &Container) -> bool {
+        (self.show_stopped || c.state.is_up()) && self.filter.matches(c)
+    }
+}
+
+fn state_rank(state: RunState) -> u8 {
+    match state {
+        RunState::Running => 0,
+        RunState::Restarting => 1,
+        RunState::Paused => 2,
+        RunState::Created => 3,
+        RunState::Removing => 4,
+        RunState::Exited => 5,
+        RunState::Dead => 6,
+        RunState::Unknown => 7,
+    }
+}
+
+fn compare(a: &Container, b: &Container, inputs: &RowInputs<'_>) -> Ordering {
+    let cpu = |c: &Container| inputs.stats.get(&c.id).and_then(|s| s.cpu_percent);
+    let mem = |c: &Container| inputs.stats.get(&c.id).map(|s| s.memory_used);
+    let primary = match inputs.sort.column {
+        Column::Name => Ordering::Equal,
+        Column::Image => a.image.cmp(&b.image),
+        Column::State => state_rank(a.state)
+            .cmp(&state_rank(b.state))
+            .then_with(|| a.health.cmp(&b.health)),
+        // Longest up first, then the most recently exited.
+        Column::Status => state_rank(a.state)
+            .cmp(&state_rank(b.state))
+            .then_with(|| a.started_at.cmp(&b.started_at))
+            .then_with(|| b.finished_at.cmp(&a.finished_at)),
+        Column::Restarts => a.restart_count.cmp(&b.restart_count),
+        Column::Cpu => cpu(a).partial_cmp(&cpu(b)).unwrap_or(Ordering::Equal),
+        Column::Memory => mem(a).cmp(&mem(b)),
+        Column::Ports => a.ports.first().cmp(&b.ports.first()),
+        Column::Id => a.id.cmp(&b.id),
+    };
+    let primary = if inputs.sort.descending {
+        primary.reverse()
+    } else {
+        primary
+    };
+    let by_name = a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id));
+    primary.then(
+        if inputs.sort.descending && inputs.sort.column == Column::Name {
+            by_name.reverse()
+        } else {
+            by_name
+        },
+    )
+}
+
+/// Builds the rows. Headers appear only when at least one listed container is in a project.
+pub fn build(inputs: &RowInputs<'_>) -> Vec<Row> {
+    let mut groups: BTreeMap<&str, Vec<&Container>> = BTreeMap::new();
+    let mut rest: Vec<&Container> = Vec::new();
+    for c in inputs.fleet.containers().filter(|c| inputs.shows(c)) {
+        match &c.compose_project {
+            Some(p) => groups.entry(p.as_str()).or_default().push(c),
+            None => rest.push(c),
+        }
+    }
+    let sort = |list: &mut Vec<&Container>| list.sort_by(|a, b| compare(a, b, inputs));
+    if groups.is_empty() {
+        sort(&mut rest);
+        return rest
+            .into_iter()
+            .map(|c| Row::Container(c.id.clone()))
+            .collect();
+    }
+    let mut rows = Vec::new();
+    let mut push_group = |key: GroupKey, mut members: Vec<&Container>| {
+        let collapsed = inputs.collapsed.contains(&key);
+        rows.push(Row::Group {
+            count: members.len(),
+            up: members.iter().filter(|c| c.state.is_up()).count(),
+            key,
+            collapsed,
+        });
+        if !collapsed {
+            sort(&mut members);
+            rows.extend(members.into_iter().map(|c| Row::Container(c.id.clone())));
+        }
+    };
+    for (project, members) in groups {
+        push_group(Some(project.to_string()), members);
+    }
+    if !rest.is_empty() {
+        push_group(None, rest);
+    }
+    rows
+}
+
+/// The containers of one group that are listed (whether the group is folded or not).
+pub fn members<'a>(inputs: &RowInputs<'a>, key: &GroupKey) -> Vec<&'a Container> {
+    let mut list: Vec<&Container> = inputs
+        .fleet
+        .containers()
+        .filter(|c| c.compose_project == *key && inputs.shows(c))
+        .collect();
+    list.sort_by(|a, b| compare(a, b, inputs));
+    list
+}

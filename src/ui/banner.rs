@@ -1,0 +1,43 @@
+//! The disconnected banner: the daemon went away at a time, how many reconnects were tried,
+//! and that what is shown is what was known then.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::theme::Theme;
+use crate::app::AppState;
+use crate::engine::Connection;
+use crate::present::ago;
+use crate::sanitize::printable;
+
+/// The banner's text, if the daemon is unreachable.
+pub fn text(state: &AppState) -> Option<String> {
+    let Connection::Disconnected {
+        since,
+        attempts,
+        error,
+    } = &state.fleet.connection
+    else {
+        return None;
+    };
+    Some(format!(
+        "⚠ daemon {} unreachable since {} ({}) · reconnect attempt {attempts} · showing what was known then · {}",
+        state.settings.endpoint,
+        since.format("%H:%M:%S UTC"),
+        ago(*since, state.now),
+        printable(error)
+    ))
+}
+
+/// Draws the banner.
+pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
+    if let Some(text) = text(state) {
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(theme.banner())
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+    }
+}

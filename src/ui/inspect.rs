@@ -1,0 +1,335 @@
+//! The inspect pane: the selected container read for people: state and the exit reason in
+//! words, health and the last checks' output, image, command, entrypoint, restart policy,
+//! limits, ports, mounts, networks, labels, and the environment with secret-looking values
+//! masked until revealed. Scrolls; long lines are cut, not wrapped, so that the line count (and
+//! the scroll range `update` keeps) is exact.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::layout::{self, pane_inner};
+use super::theme::Theme;
+use crate::actions::exit::{ExitContext, read_exit};
+use crate::app::{AppState, InspectView};
+use crate::engine::detail::MASK;
+use crate::present::{ago, bytes};
+use crate::sanitize::printable;
+
+const KEY_WIDTH: usize = 12;
+
+fn field(key: &str, value: impl Into<String>, style: Style) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(
+            format!("{key:<KEY_WIDTH$}"),
+            Style::new().add_modifier(ratatui::style::Modifier::BOLD),
+        ),
+        Span::styled(value.into(), style),
+    ])
+}
+
+fn more(value: impl Into<String>, style: Style) -> Line<'static> {
+    Line::from(vec![
+        Span::raw(" ".repeat(KEY_WIDTH)),
+        Span::styled(value.into(), style),
+    ])
+}
+
+fn list_field(lines: &mut Vec<Line<'static>>, key: &str, values: Vec<String>, theme: &Theme) {
+    if values.is_empty() {
+        lines.push(field(key, "none", theme.muted()));
+        return;
+    }
+    for (i, v) in values.into_iter().enumerate() {
+        lines.push(if i == 0 {
+            field(key, v, Style::new())
+        } else {
+            more(v, Style::new())
+        });
+    }
+}
+
+fn quoted(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if a.is_empty() || a.contains(char::is_whitespace) {
+                format!("\"{}\"", printable(a))
+            } else {
+                printable(a).into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The pane's lines.
+pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'static>> {
+    let now = state.now;
+    let mut lines = Vec::new();
+    let live = state.fleet.get(&view.id);
+    let name = live
+        .map(|c| c.name.clone())
+        .or_else(|| view.detail.as_ref().map(|d| d.container.name.clone()))
+        .unwrap_or_default();
+    lines.push(Line::from(vec![
+        Span::styled(printable(&name).into_owned(), theme.title()),
+        Span::styled(format!("  id {}", view.id.short()), theme.muted()),
+    ]));
+    if let Some(c) = live {
+        let (word, style) = theme.state(c);
+        let mut state_text = word.to_string();
+        if let Some(code) = c.exit_code.filter(|_| !c.state.is_up()) {
+            let reading = read_exit(
+                code,
+                ExitContext {
+                    oom_killed: c.oom_killed,
+                    stop_timed_out: None,
+                },
+            );
+            state_text.push_str(&format!(" · {}", reading.text));
+        }
+        lines.push(field("State", state_text, style));
+        let mut times = Vec::new();
+        if c.state.is_up() {
+            if let Some(t) = c.started_at {
+                times.push(format!(
+                    "up since {} ago",
+                    crate::present::short_duration((now - t).num_seconds())
+                ));
+            }
+        } else if let Some(t) = c.finished_at {
+            times.push(format!("finished {}", ago(t, now)));
+        }
+        if let Some(t) = c.created {
+            times.push(format!("created {}", ago(t, now)));
+        }
+        if !times.is_empty() {
+            lines.push(more(times.join(" · "), theme.muted()));
+        }
+        if let Some(signal) = &c.last_signal {
+            lines.push(more(
+                format!("last signal sent: {}", printable(signal)),
+                theme.muted(),
+            ));
+        }
+    }
+    if let Some(error) = &view.error {
+        lines.push(field(
+            "Error",
+            format!("cannot inspect: {}", printable(error)),
+            theme.error(),
+        ));
+    }
+    let Some(detail) = view.detail.as_ref() else {
+        if view.error.is_none() {
+            lines.push(more("loading …", theme.muted()));
+        }
+        return lines;
+    };
+    if let Some(error) = &detail.error {
+        lines.push(field(
+            "Docker error",
+            printable(error).into_owned(),
+            theme.error(),
+        ));
+    }
+    match live.and_then(|c| c.health).or(detail.container.health) {
+        Some(h) => {
+            let (word, style) = theme.health(h);
+            lines.push(field("Health", word, style));
+            for check in detail.health_log.iter().rev().take(5) {
+                let when = check.start.map_or_else(|| "?".into(), |t| ago(t, now));
+                let code = check
+                    .exit_code
+                    .map_or_else(|| "?".into(), |c| c.to_string());
+                let output = check.output.lines().next().unwrap_or("");
+                let style = if check.exit_code == Some(0) {
+                    theme.muted()
+                } else {
+                    theme.error()
+                };
+                lines.push(more(
+                    format!("{when:>8}  exit {code}  {}", printable(output)),
+                    style,
+                ));
+            }
+        }
+        None => lines.push(field("Health", "no health check", theme.muted())),
+    }
+    lines.push(field(
+        "Image",
+        printable(&detail.container.image).into_owned(),
+        Style::new(),
+    ));
+    lines.push(field(
+        "Command",
+        if detail.cmd.is_empty() {
+            "(image default)".into()
+        } else {
+            quoted(&detail.cmd)
+        },
+        Style::new(),
+    ));
+    lines.push(field(
+        "Entrypoint",
+        if detail.entrypoint.is_empty() {
+            "none".into()
+        } else {
+            quoted(&detail.entrypoint)
+        },
+        Style::new(),
+    ));
+    if let Some(dir) = &detail.working_dir {
+        lines.push(field("Workdir", printable(dir).into_owned(), Style::new()));
+    }
+    if let Some(user) = &detail.user {
+        lines.push(field("User", printable(user).into_owned(), Style::new()));
+    }
+    let restarts = live
+        .and_then(|c| c.restart_count)
+        .or(detail.container.restart_count)
+        .unwrap_or(0);
+    lines.push(field(
+        "Restart",
+        format!(
+            "{} · {restarts} restart{}",
+            detail.restart_policy.as_deref().unwrap_or("no"),
+            if restarts == 1 { "" } else { "s" }
+        ),
+        Style::new(),
+    ));
+    let limits = &detail.limits;
+    let mut resources = Vec::new();
+    let positive = |v: Option<i64>| v.and_then(|n| u64::try_from(n).ok());
+    if let Some(m) = positive(limits.memory_bytes) {
+        resources.push(format!("memory {}", bytes(m)));
+    }
+    if let Some(m) = positive(limits.memory_swap_bytes) {
+        resources.push(format!("memory+swap {}", bytes(m)));
+    }
+    if let Some(n) = limits.nano_cpus {
+        resources.push(format!("cpus {:.2}", n as f64 / 1e9));
+    }
+    if let Some(p) = limits.pids {
+        resources.push(format!("pids {p}"));
+    }
+    lines.push(if resources.is_empty() {
+        field("Resources", "no limits", theme.muted())
+    } else {
+        field("Resources", resources.join(" · "), Style::new())
+    });
+    let ports = live
+        .map(|c| c.ports.clone())
+        .unwrap_or_else(|| detail.container.ports.clone());
+    list_field(
+        &mut lines,
+        "Ports",
+        ports.iter().map(ToString::to_string).collect(),
+        theme,
+    );
+    list_field(
+        &mut lines,
+        "Mounts",
+        detail
+            .mounts
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} {} → {}{}",
+                    printable(&m.kind),
+                    printable(&m.source),
+                    printable(&m.destination),
+                    if m.read_only { " (ro)" } else { "" }
+                )
+            })
+            .collect(),
+        theme,
+    );
+    list_field(
+        &mut lines,
+        "Networks",
+        detail
+            .networks
+            .iter()
+            .map(|n| printable(n).into_owned())
+            .collect(),
+        theme,
+    );
+    list_field(
+        &mut lines,
+        "Labels",
+        detail
+            .labels()
+            .iter()
+            .map(|(k, v)| format!("{}={}", printable(k), printable(v)))
+            .collect(),
+        theme,
+    );
+    if detail.env.is_empty() {
+        lines.push(field("Env", "none", theme.muted()));
+    }
+    let hint = state
+        .keymap
+        .keys_text(crate::config::keys::ConsoleCommand::Reveal);
+    for (i, var) in detail.env.iter().enumerate() {
+        let mut spans = vec![Span::raw(format!("{}=", printable(&var.key)))];
+        if var.secret && !view.reveal {
+            spans.push(Span::styled(MASK, theme.warn()));
+            spans.push(Span::styled(format!("  ({hint} reveals)"), theme.muted()));
+        } else {
+            spans.push(Span::raw(printable(&var.value).into_owned()));
+        }
+        let key = if i == 0 { "Env" } else { "" };
+        let mut line = vec![Span::styled(
+            format!("{key:<KEY_WIDTH$}"),
+            Style::new().add_modifier(ratatui::style::Modifier::BOLD),
+        )];
+        line.extend(spans);
+        lines.push(Line::from(line));
+    }
+    lines
+}
+
+/// (lines of content, lines that fit): what `update` needs to bound the scroll.
+pub fn geometry(state: &AppState) -> (usize, usize) {
+    let Some(view) = &state.inspect else {
+        return (0, 0);
+    };
+    let pane = layout::panes(state.viewport, state).inspect;
+    let page = pane.map_or(0, |p| usize::from(pane_inner(p).height));
+    (lines(state, view, &Theme::plain()).len(), page)
+}
+
+/// Draws the inspect pane.
+pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
+    let Some(view) = &state.inspect else {
+        return;
+    };
+    let content = lines(state, view, theme);
+    let inner = pane_inner(area);
+    if inner != area {
+        let total = content.len();
+        let page = usize::from(inner.height);
+        let position = if total > page {
+            format!(
+                " {}-{} of {total} ",
+                view.scroll + 1,
+                (view.scroll + page).min(total)
+            )
+        } else {
+            String::new()
+        };
+        let reveal = if view.reveal { "· secrets shown " } else { "" };
+        let block = Block::bordered()
+            .title(Line::from(vec![
+                Span::styled(" inspect ", theme.title()),
+                Span::styled(reveal, theme.warn()),
+            ]))
+            .title_bottom(Line::from(position).right_aligned());
+        frame.render_widget(block, area);
+    }
+    let scroll = u16::try_from(view.scroll).unwrap_or(u16::MAX);
+    frame.render_widget(Paragraph::new(content).scroll((scroll, 0)), inner);
+}

@@ -1,0 +1,335 @@
+//! The container list: one line per row on screen (and only those), grouped by compose
+//! project, with the state as a glyph and a word, the uptime or the exit, restarts, CPU, memory
+//! and ports. Columns that do not fit are dropped, least important first.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::layout::list_geometry;
+use super::theme::Theme;
+use super::{fit, pad};
+use crate::app::AppState;
+use crate::app::rows::Row;
+use crate::config::Column;
+use crate::engine::{Connection, Container};
+use crate::present::{bytes, status_text};
+use crate::sanitize::printable;
+
+/// Columns in the order they are dropped last-first when the terminal is narrow.
+const PRIORITY: [Column; 9] = [
+    Column::Name,
+    Column::State,
+    Column::Status,
+    Column::Cpu,
+    Column::Memory,
+    Column::Restarts,
+    Column::Image,
+    Column::Ports,
+    Column::Id,
+];
+
+/// (min, max) width of a column's cells.
+fn bounds(column: Column) -> (usize, usize) {
+    match column {
+        Column::Name => (10, 32),
+        Column::Image => (8, 28),
+        Column::State => (9, 21),
+        Column::Status => (8, 28),
+        Column::Restarts => (3, 3),
+        Column::Cpu => (6, 6),
+        Column::Memory => (9, 19),
+        Column::Ports => (8, 40),
+        Column::Id => (12, 12),
+    }
+}
+
+fn title(column: Column) -> &'static str {
+    match column {
+        Column::Name => "NAME",
+        Column::Image => "IMAGE",
+        Column::State => "STATE",
+        Column::Status => "STATUS",
+        Column::Restarts => "RST",
+        Column::Cpu => "CPU",
+        Column::Memory => "MEMORY",
+        Column::Ports => "PORTS",
+        Column::Id => "ID",
+    }
+}
+
+/// The cell text of one column for one container.
+fn cell(state: &AppState, theme: &Theme, c: &Container, column: Column) -> (String, Style) {
+    let stats = state.stats.get(&c.id);
+    match column {
+        Column::Name => (printable(&c.name).into_owned(), Style::new()),
+        Column::Image => (printable(&c.image).into_owned(), Style::new()),
+        Column::State => {
+            let (word, style) = theme.state(c);
+            match c.health {
+                Some(h) => {
+                    let (health, hstyle) = theme.health(h);
+                    // The worse of the two colours the cell.
+                    let style = if h == crate::engine::Health::Unhealthy {
+                        hstyle
+                    } else {
+                        style
+                    };
+                    (format!("{word} {health}"), style)
+                }
+                None => (word.to_string(), style),
+            }
+        }
+        Column::Status => (status_text(c, state.now), Style::new()),
+        Column::Restarts => (
+            c.restart_count
+                .map_or_else(|| "-".into(), |n| n.to_string()),
+            if c.restart_count.unwrap_or(0) > 0 {
+                theme.warn()
+            } else {
+                Style::new()
+            },
+        ),
+        Column::Cpu => (
+            stats
+                .and_then(|s| s.cpu_percent)
+                .map_or_else(|| "-".into(), |p| format!("{p:.1}%")),
+            Style::new(),
+        ),
+        Column::Memory => (
+            stats.map_or_else(
+                || "-".into(),
+                |s| match s.memory_limit {
+                    Some(limit) => format!("{} / {}", bytes(s.memory_used), bytes(limit)),
+                    None => bytes(s.memory_used),
+                },
+            ),
+            Style::new(),
+        ),
+        Column::Ports => (
+            c.ports
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            theme.muted(),
+        ),
+        Column::Id => (c.id.short().to_string(), theme.muted()),
+    }
+}
+
+/// Chooses the columns that fit in `width` and their widths.
+fn widths(
+    state: &AppState,
+    theme: &Theme,
+    visible: &[&Container],
+    width: usize,
+) -> Vec<(Column, usize)> {
+    let configured = &state.settings.columns;
+    // The mark column takes 2 cells.
+    let available = width.saturating_sub(2);
+    let mut chosen: Vec<Column> = Vec::new();
+    let mut used = 0;
+    for column in PRIORITY.iter().filter(|c| configured.contains(c)) {
+        let (min, _) = bounds(*column);
+        let gap = usize::from(!chosen.is_empty());
+        if used + gap + min <= available {
+            used += gap + min;
+            chosen.push(*column);
+        }
+    }
+    // Grow each toward what its content needs, in priority order.
+    let mut sized: Vec<(Column, usize)> = chosen.iter().map(|c| (*c, bounds(*c).0)).collect();
+    let mut spare = available.saturating_sub(used);
+    for (column, w) in &mut sized {
+        let (_, max) = bounds(*column);
+        let content = visible
+            .iter()
+            .map(|c| {
+                unicode_width::UnicodeWidthStr::width(cell(state, theme, c, *column).0.as_str())
+            })
+            .chain(std::iter::once(title(*column).len() + 2))
+            .max()
+            .unwrap_or(0)
+            .min(max);
+        let grow = content.saturating_sub(*w).min(spare);
+        *w += grow;
+        spare -= grow;
+    }
+    // Leftover space goes to the last flexible column shown (ports, else image, else name).
+    if let Some((_, w)) = sized
+        .iter_mut()
+        .rev()
+        .find(|(c, _)| matches!(c, Column::Ports | Column::Image | Column::Name))
+    {
+        *w += spare;
+    }
+    // Show them in the configured order.
+    sized.sort_by_key(|(c, _)| configured.iter().position(|x| x == c));
+    sized
+}
+
+/// The block title: counts, marks, sort and filter.
+fn title_line(state: &AppState, theme: &Theme) -> Line<'static> {
+    let mut spans = vec![Span::styled(" containers ", theme.title())];
+    let listed = state.listed_count();
+    let total = state.fleet.len();
+    spans.push(Span::raw(if listed == total {
+        format!("{total} ")
+    } else {
+        format!("{listed} of {total} ")
+    }));
+    if !state.marks.is_empty() {
+        spans.push(Span::styled(
+            format!("· {} marked ", state.marks.len()),
+            theme.marked(),
+        ));
+    }
+    let arrow = if state.sort.descending { "↓" } else { "↑" };
+    spans.push(Span::raw(format!(
+        "· sort {} {arrow} ",
+        state.sort.column.name()
+    )));
+    if !state.filter.is_empty() {
+        spans.push(Span::styled(
+            format!("· filter: {} ", printable(&state.filter.text)),
+            theme.warn(),
+        ));
+    }
+    if !state.show_stopped {
+        spans.push(Span::raw("· running only "));
+    }
+    Line::from(spans)
+}
+
+fn empty_text(state: &AppState) -> String {
+    if state.fleet.is_empty() {
+        return match &state.fleet.connection {
+            Connection::Connecting => format!("connecting to {} …", state.settings.endpoint),
+            Connection::Disconnected { .. } => {
+                "no containers known (the daemon is unreachable)".into()
+            }
+            Connection::Connected { .. } => "no containers on this daemon".into(),
+        };
+    }
+    if !state.filter.is_empty() {
+        return format!(
+            "no container matches the filter '{}' (Esc clears it)",
+            printable(&state.filter.text)
+        );
+    }
+    "no running containers (a shows the stopped ones)".into()
+}
+
+/// Draws the list pane.
+pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
+    let geometry = list_geometry(area);
+    if geometry.bordered {
+        let block = Block::bordered().title(title_line(state, theme));
+        frame.render_widget(block, area);
+    }
+    let width = usize::from(geometry.inner.width);
+    let visible_rows = state.visible_rows();
+    let containers: Vec<&Container> = visible_rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Container(id) => state.fleet.get(id),
+            Row::Group { .. } => None,
+        })
+        .collect();
+    let columns = widths(state, theme, &containers, width);
+    if let Some(header) = geometry.header {
+        let mut spans = vec![Span::raw("  ")];
+        for (i, (column, w)) in columns.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::raw(" "));
+            }
+            let mut text = title(*column).to_string();
+            if *column == state.sort.column {
+                text.push_str(if state.sort.descending {
+                    " ↓"
+                } else {
+                    " ↑"
+                });
+            }
+            spans.push(Span::raw(pad(&fit(&text, *w), *w)));
+        }
+        frame.render_widget(
+            Paragraph::new(Line::from(spans)).style(theme.header()),
+            header,
+        );
+    }
+    let body = geometry.body;
+    if state.rows.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                format!("  {}", empty_text(state)),
+                theme.muted(),
+            )),
+            body,
+        );
+        return;
+    }
+    let mut lines = Vec::with_capacity(visible_rows.len());
+    for (i, row) in visible_rows.iter().enumerate() {
+        let selected = state.offset + i == state.selected;
+        let mut line = match row {
+            Row::Group {
+                key,
+                count,
+                up,
+                collapsed,
+            } => {
+                let fold = if *collapsed { "▸" } else { "▾" };
+                let name = key
+                    .as_deref()
+                    .map_or_else(|| "(no project)".to_string(), |k| printable(k).into_owned());
+                let noun = if *count == 1 {
+                    "container"
+                } else {
+                    "containers"
+                };
+                Line::from(vec![
+                    Span::styled(format!("{fold} {name}"), theme.title()),
+                    Span::styled(format!("  {count} {noun}, {up} up"), theme.muted()),
+                ])
+            }
+            Row::Container(id) => match state.fleet.get(id) {
+                None => Line::raw(""),
+                Some(c) => {
+                    let marked = state.marks.contains(id);
+                    let mut spans = vec![if marked {
+                        Span::styled("✓ ", theme.marked())
+                    } else {
+                        Span::raw("  ")
+                    }];
+                    for (j, (column, w)) in columns.iter().enumerate() {
+                        if j > 0 {
+                            spans.push(Span::raw(" "));
+                        }
+                        let (text, style) = cell(state, theme, c, *column);
+                        let style = if marked && *column == Column::Name {
+                            theme.marked()
+                        } else {
+                            style
+                        };
+                        spans.push(Span::styled(pad(&fit(&text, *w), *w), style));
+                    }
+                    Line::from(spans)
+                }
+            },
+        };
+        if selected {
+            // Pad so that the reverse bar spans the row, readable without colour.
+            let used = line.width();
+            if used < width {
+                line.spans.push(Span::raw(" ".repeat(width - used)));
+            }
+            line = line.patch_style(theme.selected());
+        }
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), body);
+}
