@@ -271,6 +271,8 @@ impl Fleet {
                 known.compose_project = fresh.compose_project;
                 known.compose_service = fresh.compose_service;
                 known.ports = fresh.ports;
+                known.memory_limit = fresh.memory_limit;
+                known.last_health_output = fresh.last_health_output;
                 if known.started_at.is_none() {
                     known.started_at = fresh.started_at;
                 }

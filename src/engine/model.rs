@@ -160,6 +160,10 @@ pub struct Container {
     pub ports: Vec<Port>,
     pub compose_project: Option<String>,
     pub compose_service: Option<String>,
+    /// The memory limit in bytes, when one is set (from an inspect).
+    pub memory_limit: Option<u64>,
+    /// The output of the last health check (from an inspect), trimmed.
+    pub last_health_output: Option<String>,
 }
 
 impl Container {
@@ -183,6 +187,8 @@ impl Container {
             ports: Vec::new(),
             compose_project: None,
             compose_service: None,
+            memory_limit: None,
+            last_health_output: None,
         }
     }
 

@@ -171,7 +171,11 @@ async fn session(endpoint: &Endpoint, tx: &mpsc::Sender<FleetUpdate>, stats: &Wa
                 let Some(event) = ContainerEvent::from_message(&message) else { continue };
                 let refresh = matches!(
                     event.action,
-                    EventAction::Create | EventAction::Start | EventAction::Die(_) | EventAction::Oom
+                    EventAction::Create
+                        | EventAction::Start
+                        | EventAction::Die(_)
+                        | EventAction::Oom
+                        | EventAction::HealthStatus(_)
                 );
                 if refresh && queued.insert(event.id.clone()) {
                     dirty.push(event.id.clone());

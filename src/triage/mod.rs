@@ -1,0 +1,573 @@
+//! Triage: what is wrong in the fleet, worst first, each with the reason in one line. Every
+//! rule is a pure function of a container, its recent events ([`History`]), optional memory
+//! usage and GPU report, the time, and the [`Thresholds`]; [`evaluate`] runs them all.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::actions::exit::{ExitContext, ExitMeaning, describe, read_exit};
+use crate::engine::{Container, ContainerEvent, ContainerId, EventAction, Health, RunState};
+use crate::gpu::GpuReport;
+use crate::present::{bytes, short_duration};
+
+/// How many recent events are kept per container.
+const HISTORY_PER_CONTAINER: usize = 64;
+
+/// The limits the rules apply; configurable.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Thresholds {
+    /// The window in which deaths count toward a crash loop, and OOM kills are counted.
+    pub window_s: i64,
+    /// Deaths within the window that make a crash loop.
+    pub crash_loop_deaths: usize,
+    /// Paused longer than this is stuck.
+    pub paused_max_s: i64,
+    /// Created and never started for longer than this is stuck.
+    pub created_max_s: i64,
+    /// Restarting for longer than this is stuck.
+    pub restarting_max_s: i64,
+    /// Memory use at or above this percentage of the limit is flagged.
+    pub memory_near_pct: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            window_s: 600,
+            crash_loop_deaths: 3,
+            paused_max_s: 3600,
+            created_max_s: 600,
+            restarting_max_s: 120,
+            memory_near_pct: 90.0,
+        }
+    }
+}
+
+/// How bad a problem is; problems are listed worst first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Warning,
+    Error,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Warning => "warning",
+            Self::Error => "error",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+/// What kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    OomKilled,
+    CrashLoop,
+    Unhealthy,
+    StopTimedOut,
+    ExitedNonZero,
+    Stuck,
+    MemoryNearLimit,
+    GpuOverThreshold,
+}
+
+impl ProblemKind {
+    /// A few words for the problem column.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::OomKilled => "OOM-killed",
+            Self::CrashLoop => "crash loop",
+            Self::Unhealthy => "unhealthy",
+            Self::StopTimedOut => "stop timed out",
+            Self::ExitedNonZero => "exited non-zero",
+            Self::Stuck => "stuck",
+            Self::MemoryNearLimit => "memory near limit",
+            Self::GpuOverThreshold => "GPU memory high",
+        }
+    }
+}
+
+/// What the operator would most likely do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Suggestion {
+    Logs,
+    Inspect,
+    Restart,
+    Start,
+    Remove,
+}
+
+impl Suggestion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Logs => "logs",
+            Self::Inspect => "inspect",
+            Self::Restart => "restart",
+            Self::Start => "start",
+            Self::Remove => "remove",
+        }
+    }
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    /// `None` for problems that are not about one container (a GPU over its threshold).
+    pub container_id: Option<ContainerId>,
+    /// The container's name, or what the problem is about ("GPU 0").
+    pub subject: String,
+    pub kind: ProblemKind,
+    pub severity: Severity,
+    /// One line of why.
+    pub reason: String,
+    /// When it last happened, where known: recency orders problems of the same severity.
+    pub since: Option<DateTime<Utc>>,
+    pub suggestion: Suggestion,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.severity.as_str(),
+            self.subject,
+            self.reason
+        )
+    }
+}
+
+/// A remembered event, as much of it as the rules need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    Start,
+    Die(Option<i64>),
+    Oom,
+    /// A signal: true for SIGTERM, false for SIGKILL, None for any other.
+    Signal(Option<bool>),
+    Pause,
+    Unpause,
+}
+
+/// Recent events per container, bounded: the rules' memory of what happened.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    events: HashMap<ContainerId, VecDeque<(DateTime<Utc>, Seen)>>,
+}
+
+fn signal_kind(signal: Option<&str>) -> Option<bool> {
+    match signal?.trim_start_matches("SIG") {
+        "15" | "TERM" => Some(true),
+        "9" | "KILL" => Some(false),
+        _ => None,
+    }
+}
+
+impl History {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an event (ignored when it carries no time, or is of no interest).
+    pub fn record(&mut self, event: &ContainerEvent) {
+        let seen = match &event.action {
+            EventAction::Start => Seen::Start,
+            EventAction::Die(code) => Seen::Die(*code),
+            EventAction::Oom => Seen::Oom,
+            EventAction::Kill(signal) => Seen::Signal(signal_kind(signal.as_deref())),
+            EventAction::Pause => Seen::Pause,
+            EventAction::Unpause => Seen::Unpause,
+            EventAction::Destroy => {
+                self.events.remove(&event.id);
+                return;
+            }
+            _ => return,
+        };
+        let Some(time) = event.time else { return };
+        let list = self.events.entry(event.id.clone()).or_default();
+        if list.len() == HISTORY_PER_CONTAINER {
+            list.pop_front();
+        }
+        list.push_back((time, seen));
+    }
+
+    fn of(&self, id: &ContainerId) -> impl DoubleEndedIterator<Item = &(DateTime<Utc>, Seen)> {
+        self.events.get(id).into_iter().flatten()
+    }
+
+    /// Events of the container since `since` matching `pred`.
+    fn count(&self, id: &ContainerId, since: DateTime<Utc>, pred: impl Fn(&Seen) -> bool) -> usize {
+        self.of(id).filter(|(t, s)| *t >= since && pred(s)).count()
+    }
+
+    fn last(&self, id: &ContainerId, pred: impl Fn(&Seen) -> bool) -> Option<DateTime<Utc>> {
+        self.of(id).rev().find(|(_, s)| pred(s)).map(|(t, _)| *t)
+    }
+
+    /// Whether the last death followed a SIGTERM and then a SIGKILL: a stop that ran out.
+    fn stop_ran_out(&self, id: &ContainerId) -> bool {
+        let mut seen_kill = false;
+        for (_, s) in self.of(id).rev() {
+            match s {
+                Seen::Die(_) if !seen_kill => {}
+                Seen::Signal(Some(false)) => seen_kill = true,
+                Seen::Signal(Some(true)) => return seen_kill,
+                Seen::Start => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
+/// Memory in use and the limit, from a stats sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MemoryUse {
+    pub used: u64,
+    pub limit: u64,
+}
+
+/// Everything the rules read besides the containers.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub history: &'a History,
+    pub memory: &'a HashMap<ContainerId, MemoryUse>,
+    pub gpu: Option<&'a GpuReport>,
+    pub now: DateTime<Utc>,
+    pub thresholds: &'a Thresholds,
+}
+
+fn problem(c: &Container, kind: ProblemKind, severity: Severity, reason: String) -> Problem {
+    Problem {
+        container_id: Some(c.id.clone()),
+        subject: c.name.clone(),
+        kind,
+        severity,
+        reason,
+        since: None,
+        suggestion: Suggestion::Logs,
+    }
+}
+
+fn window(ctx: &Context<'_>) -> (DateTime<Utc>, String) {
+    let w = ctx.thresholds.window_s;
+    (ctx.now - Duration::seconds(w), short_duration(w))
+}
+
+fn limit_text(c: &Container) -> String {
+    c.memory_limit
+        .map(|l| format!(", limit {}", bytes(l)))
+        .unwrap_or_else(|| ", no memory limit".into())
+}
+
+/// OOM-killed: the last run ended by the OOM killer, or OOM kills within the window.
+pub fn oom_killed(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
+    let (from, span) = window(ctx);
+    let count = ctx.history.count(&c.id, from, |s| *s == Seen::Oom);
+    let last_run_oom = c.oom_killed && !c.state.is_up();
+    if count == 0 && !last_run_oom {
+        return None;
+    }
+    let reason = if count > 1 {
+        format!("OOM-killed {count} times in {span}{}", limit_text(c))
+    } else {
+        format!("OOM-killed (exit 137){}", limit_text(c))
+    };
+    let mut p = problem(c, ProblemKind::OomKilled, Severity::Critical, reason);
+    p.since = ctx
+        .history
+        .last(&c.id, |s| *s == Seen::Oom)
+        .or(c.finished_at);
+    p.suggestion = Suggestion::Inspect;
+    Some(p)
+}
+
+/// Crash loop: restarting, or dying again and again within the window.
+pub fn crash_loop(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
+    let (from, span) = window(ctx);
+    let deaths = ctx
+        .history
+        .count(&c.id, from, |s| matches!(s, Seen::Die(_)));
+    let looping = deaths >= ctx.thresholds.crash_loop_deaths
+        || (c.state == RunState::Restarting && c.restart_count.unwrap_or(0) > 0);
+    if !looping {
+        return None;
+    }
+    let last_exit = c
+        .exit_code
+        .map(|code| {
+            let r = read_exit(
+                code,
+                ExitContext {
+                    oom_killed: c.oom_killed,
+                    stop_timed_out: None,
+                },
+            );
+            format!(", last exit {code} ({})", describe(&r.meaning))
+        })
+        .unwrap_or_default();
+    let reason = if deaths >= ctx.thresholds.crash_loop_deaths {
+        format!("died {deaths} times in {span}{last_exit}")
+    } else {
+        format!(
+            "restarting, {} restarts{last_exit}",
+            c.restart_count.unwrap_or(0)
+        )
+    };
+    let mut p = problem(c, ProblemKind::CrashLoop, Severity::Critical, reason);
+    p.since = ctx
+        .history
+        .last(&c.id, |s| matches!(s, Seen::Die(_)))
+        .or(c.finished_at);
+    Some(p)
+}
+
+/// Unhealthy, with the last health-check output.
+pub fn unhealthy(c: &Container, _ctx: &Context<'_>) -> Option<Problem> {
+    if c.health != Some(Health::Unhealthy) || !c.state.is_up() {
+        return None;
+    }
+    let output = c
+        .last_health_output
+        .as_deref()
+        .map(|o| {
+            let line = o.lines().next().unwrap_or_default();
+            format!(": last check said \"{line}\"")
+        })
+        .unwrap_or_default();
+    let mut p = problem(
+        c,
+        ProblemKind::Unhealthy,
+        Severity::Error,
+        format!("health check failing{output}"),
+    );
+    p.since = c.started_at;
+    Some(p)
+}
+
+/// Killed because a stop ran out its timeout: SIGTERM was ignored.
+pub fn stop_timed_out(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
+    if c.state != RunState::Exited || c.exit_code != Some(137) || c.oom_killed {
+        return None;
+    }
+    if !ctx.history.stop_ran_out(&c.id) {
+        return None;
+    }
+    let mut p = problem(
+        c,
+        ProblemKind::StopTimedOut,
+        Severity::Warning,
+        "killed with SIGKILL after the stop timeout ran out: it ignores SIGTERM".into(),
+    );
+    p.since = c.finished_at;
+    Some(p)
+}
+
+/// Exited with a non-zero code that no operator's signal explains.
+pub fn exited_non_zero(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
+    if !matches!(c.state, RunState::Exited | RunState::Dead) {
+        return None;
+    }
+    let code = c.exit_code.filter(|code| *code != 0)?;
+    let reading = read_exit(
+        code,
+        ExitContext {
+            oom_killed: c.oom_killed,
+            stop_timed_out: None,
+        },
+    );
+    // Ended by a signal someone sent (a stop, a kill): what was asked for, not a fault.
+    let signalled = c.last_signal.is_some()
+        && matches!(
+            reading.meaning,
+            ExitMeaning::Sigterm | ExitMeaning::Sigkill | ExitMeaning::Signal { .. }
+        );
+    if signalled {
+        return None;
+    }
+    let when = c
+        .finished_at
+        .map(|t| format!(" {} ago", short_duration((ctx.now - t).num_seconds())))
+        .unwrap_or_default();
+    let mut p = problem(
+        c,
+        ProblemKind::ExitedNonZero,
+        Severity::Error,
+        format!("exited with {code} ({}){when}", describe(&reading.meaning)),
+    );
+    p.since = c.finished_at;
+    p.suggestion = Suggestion::Restart;
+    Some(p)
+}
+
+/// Stuck: removing or dead; paused, created or restarting for too long.
+pub fn stuck(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
+    let t = ctx.thresholds;
+    let for_long = |since: Option<DateTime<Utc>>, max_s: i64| {
+        since.filter(|s| (ctx.now - *s).num_seconds() > max_s)
+    };
+    let (reason, since, suggestion, severity) = match c.state {
+        RunState::Removing => (
+            "stuck in removing".to_string(),
+            None,
+            Suggestion::Remove,
+            Severity::Error,
+        ),
+        RunState::Dead => (
+            "dead: Docker could not stop or remove it".to_string(),
+            c.finished_at,
+            Suggestion::Remove,
+            Severity::Error,
+        ),
+        RunState::Paused => {
+            let since = for_long(
+                ctx.history.last(&c.id, |s| *s == Seen::Pause),
+                t.paused_max_s,
+            )?;
+            let age = short_duration((ctx.now - since).num_seconds());
+            (
+                format!("paused for {age}"),
+                Some(since),
+                Suggestion::Inspect,
+                Severity::Warning,
+            )
+        }
+        RunState::Created => {
+            let since = for_long(c.created, t.created_max_s)?;
+            let age = short_duration((ctx.now - since).num_seconds());
+            (
+                format!("created {age} ago and never started"),
+                Some(since),
+                Suggestion::Start,
+                Severity::Warning,
+            )
+        }
+        RunState::Restarting => {
+            let since = for_long(
+                ctx.history
+                    .last(&c.id, |s| matches!(s, Seen::Die(_)))
+                    .or(c.finished_at),
+                t.restarting_max_s,
+            )?;
+            let age = short_duration((ctx.now - since).num_seconds());
+            (
+                format!("restarting for {age}"),
+                Some(since),
+                Suggestion::Logs,
+                Severity::Error,
+            )
+        }
+        _ => return None,
+    };
+    let mut p = problem(c, ProblemKind::Stuck, severity, reason);
+    p.since = since;
+    p.suggestion = suggestion;
+    Some(p)
+}
+
+/// Memory use near the limit.
+pub fn memory_near_limit(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
+    if !c.state.is_up() {
+        return None;
+    }
+    let usage = ctx.memory.get(&c.id)?;
+    let limit = c.memory_limit.unwrap_or(usage.limit);
+    if limit == 0 || c.memory_limit.is_none() {
+        return None;
+    }
+    let pct = usage.used as f64 * 100.0 / limit as f64;
+    if pct < ctx.thresholds.memory_near_pct {
+        return None;
+    }
+    let mut p = problem(
+        c,
+        ProblemKind::MemoryNearLimit,
+        Severity::Warning,
+        format!(
+            "memory {} of {} ({pct:.0} %)",
+            bytes(usage.used),
+            bytes(limit)
+        ),
+    );
+    p.since = Some(ctx.now);
+    p.suggestion = Suggestion::Inspect;
+    Some(p)
+}
+
+/// GPUs whose memory is over the threshold, naming the container holding the most.
+pub fn gpu_over_threshold(report: &GpuReport) -> Vec<Problem> {
+    report
+        .gpus
+        .iter()
+        .filter(|g| g.over_threshold)
+        .map(|g| {
+            let top = report
+                .processes
+                .iter()
+                .filter(|p| p.gpu_index == g.info.index)
+                .filter_map(|p| Some((p.container.as_ref()?, p.memory_used_bytes?)))
+                .max_by_key(|(_, m)| *m)
+                .map(|(c, m)| format!("; most held by {} ({})", c.name, bytes(m)))
+                .unwrap_or_default();
+            Problem {
+                container_id: None,
+                subject: format!("GPU {}", g.info.index),
+                kind: ProblemKind::GpuOverThreshold,
+                severity: Severity::Warning,
+                reason: format!(
+                    "memory {} of {} ({:.0} %), over the {:.0} % threshold{top}",
+                    bytes(g.info.memory_used_bytes),
+                    bytes(g.info.memory_total_bytes),
+                    g.memory_used_pct,
+                    report.threshold_pct
+                ),
+                since: None,
+                suggestion: Suggestion::Inspect,
+            }
+        })
+        .collect()
+}
+
+/// The rules about how a container ended, in order: the first that fires explains the exit,
+/// so an OOM kill is not also listed as "exited 137".
+const EXIT_RULES: &[fn(&Container, &Context<'_>) -> Option<Problem>] =
+    &[oom_killed, crash_loop, stop_timed_out, exited_non_zero];
+/// The rules that stand on their own.
+const OTHER_RULES: &[fn(&Container, &Context<'_>) -> Option<Problem>] =
+    &[unhealthy, stuck, memory_near_limit];
+
+/// Runs every rule over the fleet; problems come worst first, then most recent first.
+pub fn evaluate<'a>(
+    containers: impl IntoIterator<Item = &'a Container>,
+    ctx: &Context<'_>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for c in containers {
+        if let Some(p) = EXIT_RULES.iter().find_map(|rule| rule(c, ctx)) {
+            problems.push(p);
+        }
+        problems.extend(OTHER_RULES.iter().filter_map(|rule| rule(c, ctx)));
+    }
+    if let Some(report) = ctx.gpu {
+        problems.extend(gpu_over_threshold(report));
+    }
+    problems.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| b.since.cmp(&a.since))
+            .then_with(|| a.subject.cmp(&b.subject))
+    });
+    problems
+}
+
+#[cfg(test)]
+mod tests;
