@@ -316,7 +316,7 @@ fn observe(inspect: &ContainerInspectResponse, context: ExitContext) -> Observed
     let state = inspect.state.as_ref();
     let run_state = state
         .and_then(|s| s.status)
-        .map(|s| RunState::parse(&s.to_string()))
+        .map(|s| RunState::parse(s.as_ref()))
         .unwrap_or(RunState::Unknown);
     let oom_killed = state.and_then(|s| s.oom_killed).unwrap_or(false);
     let has_run = state

@@ -185,7 +185,7 @@ pub fn from_summary(summary: ContainerSummary) -> Option<Container> {
     container.command = summary.command.unwrap_or_default();
     container.state = summary
         .state
-        .map(|s| RunState::parse(&s.to_string()))
+        .map(|s| RunState::parse(s.as_ref()))
         .unwrap_or(RunState::Unknown);
     let status = summary.status.unwrap_or_default();
     container.health = health_from_status(&status);
@@ -241,13 +241,13 @@ pub fn from_inspect(inspect: &ContainerInspectResponse) -> Option<Container> {
     if let Some(state) = &inspect.state {
         container.state = state
             .status
-            .map(|s| RunState::parse(&s.to_string()))
+            .map(|s| RunState::parse(s.as_ref()))
             .unwrap_or(RunState::Unknown);
         container.health = state
             .health
             .as_ref()
             .and_then(|h| h.status)
-            .and_then(|s| Health::parse(&s.to_string()));
+            .and_then(|s| Health::parse(s.as_ref()));
         container.oom_killed = state.oom_killed.unwrap_or(false);
         container.last_health_output = state
             .health
