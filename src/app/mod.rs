@@ -15,7 +15,7 @@ pub mod keymap;
 pub mod rows;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -125,6 +125,8 @@ pub struct StatusLine {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InspectView {
     pub id: ContainerId,
+    /// The name when opened, to say what went away if it is removed.
+    pub name: String,
     /// Fetched with secrets unmasked; render masks them unless `reveal`.
     pub detail: Option<Box<ContainerDetail>>,
     pub error: Option<String>,
@@ -607,10 +609,7 @@ fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<E
         && let Some(view) = &state.inspect
     {
         if state.fleet.get(&view.id).is_none() {
-            let name = view
-                .detail
-                .as_ref()
-                .map_or_else(|| view.id.short().to_string(), |d| d.container.name.clone());
+            let name = view.name.clone();
             state.base = Base::List;
             state.inspect = None;
             state.set_status(format!("{name} was removed"), false);
@@ -940,13 +939,23 @@ fn set_sort(state: &mut AppState, column: Column, descending: bool) {
 
 fn set_filter(state: &mut AppState, text: &str) {
     state.filter = Filter::parse(text);
-    state.selected = 0;
     state.offset = 0;
+    // Land on the first container, not on a project header.
+    state.rows.clear();
     state.recompute_rows();
+    state.selected = state
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Container(_)))
+        .unwrap_or(0);
+    state.clamp_selection();
 }
 
 fn open_inspect(state: &mut AppState, effects: &mut Vec<Effect>) {
-    let Some(id) = state.selected_container().map(|c| c.id.clone()) else {
+    let Some((id, name)) = state
+        .selected_container()
+        .map(|c| (c.id.clone(), c.name.clone()))
+    else {
         return;
     };
     if state.inspect.as_ref().is_some_and(|v| v.id == id) {
@@ -956,6 +965,7 @@ fn open_inspect(state: &mut AppState, effects: &mut Vec<Effect>) {
     state.base = Base::Inspect;
     state.inspect = Some(InspectView {
         id: id.clone(),
+        name,
         detail: None,
         error: None,
         scroll: 0,

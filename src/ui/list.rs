@@ -17,6 +17,7 @@ use crate::config::Column;
 use crate::engine::{Connection, Container};
 use crate::present::{bytes, status_text};
 use crate::sanitize::printable;
+use unicode_width::UnicodeWidthStr;
 
 /// Columns in the order they are dropped last-first when the terminal is narrow.
 const PRIORITY: [Column; 9] = [
@@ -34,14 +35,14 @@ const PRIORITY: [Column; 9] = [
 /// (min, max) width of a column's cells.
 fn bounds(column: Column) -> (usize, usize) {
     match column {
-        Column::Name => (10, 32),
-        Column::Image => (8, 28),
+        Column::Name => (12, 32),
+        Column::Image => (10, 28),
         Column::State => (9, 21),
-        Column::Status => (8, 28),
+        Column::Status => (14, 30),
         Column::Restarts => (3, 3),
         Column::Cpu => (6, 6),
-        Column::Memory => (9, 19),
-        Column::Ports => (8, 40),
+        Column::Memory => (8, 19),
+        Column::Ports => (10, 40),
         Column::Id => (12, 12),
     }
 }
@@ -120,7 +121,13 @@ fn cell(state: &AppState, theme: &Theme, c: &Container, column: Column) -> (Stri
     }
 }
 
-/// Chooses the columns that fit in `width` and their widths.
+/// Whether a column must be shown whole (it is what the operator reads first).
+fn protected(column: Column) -> bool {
+    matches!(column, Column::State | Column::Status)
+}
+
+/// Chooses the columns that fit in `width` and their widths: the least important columns are
+/// dropped until the state and status columns can be shown whole.
 fn widths(
     state: &AppState,
     theme: &Theme,
@@ -128,47 +135,62 @@ fn widths(
     width: usize,
 ) -> Vec<(Column, usize)> {
     let configured = &state.settings.columns;
-    // The mark column takes 2 cells.
+    // The mark/cursor column takes 2 cells.
     let available = width.saturating_sub(2);
-    let mut chosen: Vec<Column> = Vec::new();
-    let mut used = 0;
-    for column in PRIORITY.iter().filter(|c| configured.contains(c)) {
-        let (min, _) = bounds(*column);
-        let gap = usize::from(!chosen.is_empty());
-        if used + gap + min <= available {
-            used += gap + min;
-            chosen.push(*column);
+    let mut chosen: Vec<Column> = PRIORITY
+        .iter()
+        .filter(|c| configured.contains(c))
+        .copied()
+        .collect();
+    let content: Vec<(Column, usize)> = chosen
+        .iter()
+        .map(|column| {
+            let (min, max) = bounds(*column);
+            let widest = visible
+                .iter()
+                .map(|c| cell(state, theme, c, *column).0.width())
+                .chain(std::iter::once(title(*column).len() + 2))
+                .max()
+                .unwrap_or(0);
+            (*column, widest.clamp(min, max))
+        })
+        .collect();
+    let wanted = |c: Column| content.iter().find(|(x, _)| *x == c).map_or(0, |(_, w)| *w);
+    loop {
+        let gaps = chosen.len().saturating_sub(1);
+        let mins: usize = chosen.iter().map(|c| bounds(*c).0).sum::<usize>() + gaps;
+        if mins > available && chosen.len() > 1 {
+            chosen.pop();
+            continue;
         }
+        let mut spare = available.saturating_sub(mins);
+        let mut sized: Vec<(Column, usize)> = chosen.iter().map(|c| (*c, bounds(*c).0)).collect();
+        // Protected columns grow first, then the rest in priority order.
+        let mut order: Vec<usize> = (0..sized.len()).collect();
+        order.sort_by_key(|i| !protected(sized[*i].0));
+        for i in order {
+            let (column, w) = &mut sized[i];
+            let grow = wanted(*column).saturating_sub(*w).min(spare);
+            *w += grow;
+            spare -= grow;
+        }
+        let truncated = sized.iter().any(|(c, w)| protected(*c) && *w < wanted(*c));
+        if truncated && chosen.len() > 3 {
+            chosen.pop();
+            continue;
+        }
+        // Leftover space goes to the last flexible column shown.
+        if let Some((_, w)) = sized
+            .iter_mut()
+            .rev()
+            .find(|(c, _)| matches!(c, Column::Ports | Column::Image | Column::Name))
+        {
+            *w += spare;
+        }
+        // Show them in the configured order.
+        sized.sort_by_key(|(c, _)| configured.iter().position(|x| x == c));
+        return sized;
     }
-    // Grow each toward what its content needs, in priority order.
-    let mut sized: Vec<(Column, usize)> = chosen.iter().map(|c| (*c, bounds(*c).0)).collect();
-    let mut spare = available.saturating_sub(used);
-    for (column, w) in &mut sized {
-        let (_, max) = bounds(*column);
-        let content = visible
-            .iter()
-            .map(|c| {
-                unicode_width::UnicodeWidthStr::width(cell(state, theme, c, *column).0.as_str())
-            })
-            .chain(std::iter::once(title(*column).len() + 2))
-            .max()
-            .unwrap_or(0)
-            .min(max);
-        let grow = content.saturating_sub(*w).min(spare);
-        *w += grow;
-        spare -= grow;
-    }
-    // Leftover space goes to the last flexible column shown (ports, else image, else name).
-    if let Some((_, w)) = sized
-        .iter_mut()
-        .rev()
-        .find(|(c, _)| matches!(c, Column::Ports | Column::Image | Column::Name))
-    {
-        *w += spare;
-    }
-    // Show them in the configured order.
-    sized.sort_by_key(|(c, _)| configured.iter().position(|x| x == c));
-    sized
 }
 
 /// The block title: counts, marks, sort and filter.
@@ -302,6 +324,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
                     let marked = state.marks.contains(id);
                     let mut spans = vec![if marked {
                         Span::styled("✓ ", theme.marked())
+                    } else if selected {
+                        Span::raw("› ")
                     } else {
                         Span::raw("  ")
                     }];
@@ -309,7 +333,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
                         if j > 0 {
                             spans.push(Span::raw(" "));
                         }
-                        let (text, style) = cell(state, theme, c, *column);
+                        let (mut text, style) = cell(state, theme, c, *column);
+                        if *column == Column::Memory
+                            && text.width() > *w
+                            && let Some(s) = state.stats.get(&c.id)
+                        {
+                            text = bytes(s.memory_used);
+                        }
                         let style = if marked && *column == Column::Name {
                             theme.marked()
                         } else {

@@ -1,1 +1,318 @@
+//! Snapshots of every pane and overlay (list, inspect, help, confirm, status bar, disconnected
+//! banner, empty fleet) at 80x24 and 160x48, drawn from fixed states with a fixed `now`, and the
+//! checks that no size panics and that `NO_COLOR` means no colour.
 
+use bollard::models::ContainerInspectResponse;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use super::{ViewState, render};
+use crate::app::tests::{now, select, state_at};
+use crate::app::{AppState, Msg, StatusLine, update};
+use crate::config::keys::KeyChord;
+use crate::engine::detail::ContainerDetail;
+use crate::engine::stats::StatsSample;
+use crate::engine::{Connection, FleetUpdate};
+use crate::ui::theme::Theme;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn draw(state: &AppState, theme: Theme) -> Terminal<TestBackend> {
+    let backend = TestBackend::new(state.viewport.width, state.viewport.height);
+    let mut terminal = Terminal::new(backend).expect("test backend");
+    let mut view = ViewState::new(theme);
+    terminal
+        .draw(|frame| render(frame, state, &mut view))
+        .expect("draw");
+    terminal
+}
+
+/// The screen as text, one line per row, trailing spaces cut.
+fn text(state: &AppState) -> String {
+    let terminal = draw(state, Theme::default());
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        for x in 0..buffer.area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn snapshot(name: &str, state: &AppState) {
+    let (w, h) = (state.viewport.width, state.viewport.height);
+    let mut settings = insta::Settings::clone_current();
+    // Ids are fixed in these states; redact anything that looks like a real one anyway.
+    settings.add_filter(r"\b[0-9a-f]{64}\b", "[id]");
+    settings.bind(|| insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(state)));
+}
+
+fn key(state: &mut AppState, c: char) {
+    update(state, Msg::Key(KeyChord::char(c)));
+}
+
+fn with_stats(state: &mut AppState) {
+    for (i, id) in state.watched.clone().into_iter().enumerate() {
+        update(
+            state,
+            Msg::Stats(StatsSample {
+                id,
+                cpu_percent: Some(12.5 * (i + 1) as f64),
+                memory_used: 300 * 1024 * 1024 * (i as u64 + 1),
+                memory_limit: Some(2 * 1024 * 1024 * 1024),
+            }),
+        );
+    }
+}
+
+fn detail() -> Box<ContainerDetail> {
+    let json = r#"{
+        "Id": "73686f702d64622d31000000000000000000000000000000000000000000000000",
+        "Name": "/shop-db-1",
+        "RestartCount": 2,
+        "Path": "docker-entrypoint.sh",
+        "Args": ["postgres"],
+        "Config": {
+            "Image": "postgres:16",
+            "Cmd": ["postgres", "-c", "max_connections=200"],
+            "Entrypoint": ["docker-entrypoint.sh"],
+            "WorkingDir": "/var/lib/postgresql",
+            "Env": ["PATH=/usr/local/bin:/usr/bin", "POSTGRES_USER=shop", "POSTGRES_PASSWORD=hunter2", "API_TOKEN=abc123"],
+            "Labels": {"com.docker.compose.project": "shop", "com.docker.compose.service": "db"}
+        },
+        "State": {
+            "Status": "running", "Running": true, "ExitCode": 0,
+            "StartedAt": "2024-05-01T11:55:00Z", "FinishedAt": "0001-01-01T00:00:00Z",
+            "Health": {"Status": "unhealthy", "FailingStreak": 3, "Log": [
+                {"Start": "2024-05-01T11:59:30Z", "End": "2024-05-01T11:59:31Z", "ExitCode": 0, "Output": "accepting connections\n"},
+                {"Start": "2024-05-01T11:59:40Z", "End": "2024-05-01T11:59:41Z", "ExitCode": 1, "Output": "pg_isready: no response\n"},
+                {"Start": "2024-05-01T11:59:50Z", "End": "2024-05-01T11:59:51Z", "ExitCode": 1, "Output": "pg_isready: no response\n"}
+            ]}
+        },
+        "HostConfig": {
+            "Memory": 536870912, "NanoCpus": 1500000000, "PidsLimit": 200,
+            "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 5}
+        },
+        "Mounts": [{"Type": "volume", "Name": "shop_pgdata", "Source": "/var/lib/docker/volumes/shop_pgdata/_data", "Destination": "/var/lib/postgresql/data", "RW": true},
+                   {"Type": "bind", "Source": "/etc/shop/pg.conf", "Destination": "/etc/postgresql.conf", "RW": false}],
+        "NetworkSettings": {"Networks": {"shop_default": {}}, "Ports": {"5432/tcp": null}}
+    }"#;
+    let inspect: ContainerInspectResponse = serde_json::from_str(json).expect("inspect json");
+    Box::new(ContainerDetail::from_inspect(&inspect, true).expect("detail"))
+}
+
+fn inspecting(w: u16, h: u16) -> AppState {
+    let mut s = state_at(w, h);
+    select(&mut s, "shop-db-1");
+    key(&mut s, 'i');
+    let id = s
+        .inspect
+        .as_ref()
+        .map(|v| v.id.clone())
+        .expect("inspecting");
+    update(
+        &mut s,
+        Msg::Detail {
+            id,
+            result: Ok(detail()),
+        },
+    );
+    s
+}
+
+#[test]
+fn list() {
+    for (w, h) in SIZES {
+        let mut s = state_at(w, h);
+        with_stats(&mut s);
+        select(&mut s, "shop-web-1");
+        snapshot("list", &s);
+    }
+}
+
+#[test]
+fn list_with_marks_filter_and_fold() {
+    for (w, h) in SIZES {
+        let mut s = state_at(w, h);
+        select(&mut s, "api");
+        key(&mut s, ' ');
+        key(&mut s, ' ');
+        s.selected = 0;
+        key(&mut s, 'z');
+        snapshot("list_marked_folded", &s);
+        key(&mut s, '/');
+        for c in "!exited".chars() {
+            key(&mut s, c);
+        }
+        snapshot("list_filter_typing", &s);
+    }
+}
+
+#[test]
+fn inspect() {
+    for (w, h) in SIZES {
+        let s = inspecting(w, h);
+        snapshot("inspect", &s);
+        let mut masked = s.clone();
+        key(&mut masked, 'G');
+        let mut revealed = masked.clone();
+        key(&mut revealed, 'v');
+        assert!(
+            text(&revealed).contains("POSTGRES_PASSWORD=hunter2"),
+            "revealed"
+        );
+        assert!(text(&masked).contains("POSTGRES_PASSWORD=••••••"), "masked");
+        assert!(!text(&masked).contains("hunter2"), "masked");
+        assert!(!text(&masked).contains("abc123"), "masked");
+    }
+    let mut s = inspecting(80, 24);
+    key(&mut s, 'G');
+    snapshot("inspect_scrolled", &s);
+}
+
+#[test]
+fn help() {
+    for (w, h) in SIZES {
+        let mut s = state_at(w, h);
+        key(&mut s, '?');
+        snapshot("help", &s);
+    }
+    let mut s = state_at(80, 24);
+    s.settings.read_only = true;
+    key(&mut s, '?');
+    snapshot("help_read_only", &s);
+}
+
+#[test]
+fn confirm() {
+    for (w, h) in SIZES {
+        let mut s = state_at(w, h);
+        select(&mut s, "api");
+        update(&mut s, Msg::Key(KeyChord::ctrl('k')));
+        snapshot("confirm_kill", &s);
+        let mut s = state_at(w, h);
+        s.selected = 0;
+        key(&mut s, 'd');
+        snapshot("confirm_remove_many", &s);
+    }
+}
+
+#[test]
+fn status_bar() {
+    for (w, h) in SIZES {
+        let mut s = state_at(w, h);
+        s.status = Some(StatusLine {
+            text: "stopped shop-web-1: exit 143 (SIGTERM) in 0.4 s".into(),
+            is_error: false,
+        });
+        snapshot("status_ok", &s);
+        s.status = Some(StatusLine {
+            text:
+                "cannot remove 'shop-db-1': it is running (stop it first, or remove with --force)"
+                    .into(),
+            is_error: true,
+        });
+        s.settings.read_only = true;
+        snapshot("status_error_read_only", &s);
+    }
+}
+
+#[test]
+fn status_errors_use_the_error_style() {
+    let mut s = state_at(80, 24);
+    s.status = Some(StatusLine {
+        text: "cannot stop 'api': no such container".into(),
+        is_error: true,
+    });
+    let terminal = draw(&s, Theme::default());
+    let cell = &terminal.backend().buffer()[(0, 23)];
+    assert_eq!(cell.symbol(), "✖");
+    assert_eq!(cell.fg, Color::Red);
+}
+
+#[test]
+fn disconnected_banner() {
+    for (w, h) in SIZES {
+        let mut s = state_at(w, h);
+        update(
+            &mut s,
+            Msg::Fleet(FleetUpdate::Connection(Connection::Disconnected {
+                since: now() - chrono::Duration::seconds(200),
+                attempts: 4,
+                error: "cannot reach the Docker daemon at unix:///var/run/docker.sock: connection refused".into(),
+            })),
+        );
+        snapshot("disconnected", &s);
+    }
+}
+
+#[test]
+fn empty_fleet() {
+    for (w, h) in SIZES {
+        let mut s = state_at(w, h);
+        update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
+        snapshot("empty", &s);
+        let mut s = state_at(w, h);
+        update(
+            &mut s,
+            Msg::Fleet(FleetUpdate::Connection(Connection::Connecting)),
+        );
+        update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
+        snapshot("connecting", &s);
+    }
+    let mut s = state_at(80, 24);
+    key(&mut s, '/');
+    for c in "nothing-like-this".chars() {
+        key(&mut s, c);
+    }
+    assert!(text(&s).contains("no container matches the filter 'nothing-like-this'"));
+}
+
+#[test]
+fn no_size_panics() {
+    for (w, h) in [
+        (20, 5),
+        (1, 1),
+        (0, 0),
+        (10, 3),
+        (40, 10),
+        (79, 23),
+        (300, 100),
+    ] {
+        for mut s in [state_at(w, h), inspecting(w, h)] {
+            let _ = draw(&s, Theme::default());
+            for c in ['?', 'L', 'j', 'G', 'd'] {
+                key(&mut s, c);
+                let _ = draw(&s, Theme::default());
+            }
+        }
+    }
+}
+
+#[test]
+fn small_terminals_still_show_the_list() {
+    let mut s = state_at(20, 5);
+    select(&mut s, "cache");
+    let screen = text(&s);
+    assert!(screen.contains("cache"), "{screen}");
+}
+
+#[test]
+fn no_color_means_no_colours() {
+    let mut s = inspecting(160, 48);
+    s.status = Some(StatusLine {
+        text: "boom".into(),
+        is_error: true,
+    });
+    key(&mut s, '?');
+    let terminal = draw(&s, Theme::plain());
+    for cell in terminal.backend().buffer().content() {
+        assert_eq!(cell.fg, Color::Reset, "{cell:?}");
+        assert_eq!(cell.bg, Color::Reset, "{cell:?}");
+    }
+}
