@@ -5,8 +5,10 @@ pub mod act;
 pub mod events;
 pub mod gpu;
 pub mod inspect;
+pub mod logs;
 pub mod output;
 pub mod ps;
+pub mod triage;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,7 +28,8 @@ Exit codes:
   2  bad usage: unknown flag, unknown or ambiguous target, rm/kill without --yes and no terminal
   3  the Docker daemon could not be reached
   4  refused: --read-only forbids mutations
-  5  gpu: no NVIDIA GPU can be read (the reason is printed)";
+  5  gpu: no NVIDIA GPU can be read (the reason is printed)
+  6  triage: the fleet has problems (they are listed)";
 
 /// What a run of the CLI ended with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +40,7 @@ pub enum Exit {
     Unreachable = 3,
     ReadOnly = 4,
     NoGpu = 5,
+    Problems = 6,
 }
 
 /// Errors that end a CLI run, each mapped to an exit code.
@@ -117,8 +121,12 @@ pub enum Command {
     Rm(act::RmArgs),
     /// Stream container events until interrupted.
     Events(events::EventsArgs),
+    /// Show containers' logs (several merged by time); -f to follow, across restarts.
+    Logs(logs::LogsArgs),
     /// GPU memory per GPU, per process and per container.
     Gpu(gpu::GpuArgs),
+    /// What is wrong in the fleet, worst first (exit 6 when anything is).
+    Triage(triage::TriageArgs),
 }
 
 /// Options shared by every output.
@@ -167,7 +175,9 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Ps(args) => ps::run(args, &globals).await,
         Command::Inspect(args) => inspect::run(args, &globals).await,
         Command::Events(args) => events::run(args, &globals).await,
+        Command::Logs(args) => logs::run(args, &globals).await,
         Command::Gpu(args) => gpu::run(args, &globals).await,
+        Command::Triage(args) => triage::run(args, &globals).await,
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {

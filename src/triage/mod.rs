@@ -2,6 +2,8 @@
 //! rule is a pure function of a container, its recent events ([`History`]), optional memory
 //! usage and GPU report, the time, and the [`Thresholds`]; [`evaluate`] runs them all.
 
+pub mod gather;
+
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
@@ -213,6 +215,32 @@ impl History {
         self.of(id).rev().find(|(_, s)| pred(s)).map(|(t, _)| *t)
     }
 
+    /// OOM kills since `since`: the kernel may report several `oom` events for one kill (one
+    /// per process), so a run that died after any number of them counts once.
+    fn oom_kills(&self, id: &ContainerId, since: DateTime<Utc>) -> usize {
+        let mut kills = 0;
+        let mut pending = false;
+        for (_, s) in self.of(id).filter(|(t, _)| *t >= since) {
+            match s {
+                Seen::Oom => pending = true,
+                Seen::Die(_) if pending => {
+                    kills += 1;
+                    pending = false;
+                }
+                _ => {}
+            }
+        }
+        kills + usize::from(pending)
+    }
+
+    /// Whether someone sent the container a signal (a stop, a kill) since it last started.
+    fn signalled(&self, id: &ContainerId) -> bool {
+        self.of(id)
+            .rev()
+            .take_while(|(_, s)| *s != Seen::Start)
+            .any(|(_, s)| matches!(s, Seen::Signal(_)))
+    }
+
     /// Whether the last death followed a SIGTERM and then a SIGKILL: a stop that ran out.
     fn stop_ran_out(&self, id: &ContainerId) -> bool {
         let mut seen_kill = false;
@@ -272,7 +300,7 @@ fn limit_text(c: &Container) -> String {
 /// OOM-killed: the last run ended by the OOM killer, or OOM kills within the window.
 pub fn oom_killed(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
     let (from, span) = window(ctx);
-    let count = ctx.history.count(&c.id, from, |s| *s == Seen::Oom);
+    let count = ctx.history.oom_kills(&c.id, from);
     let last_run_oom = c.oom_killed && !c.state.is_up();
     if count == 0 && !last_run_oom {
         return None;
@@ -386,7 +414,7 @@ pub fn exited_non_zero(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
         },
     );
     // Ended by a signal someone sent (a stop, a kill): what was asked for, not a fault.
-    let signalled = c.last_signal.is_some()
+    let signalled = (c.last_signal.is_some() || ctx.history.signalled(&c.id))
         && matches!(
             reading.meaning,
             ExitMeaning::Sigterm | ExitMeaning::Sigkill | ExitMeaning::Signal { .. }

@@ -67,7 +67,20 @@ fn healthy_fleet_has_no_problems() {
     let mut stopped = container("stopped", RunState::Exited);
     stopped.exit_code = Some(143);
     stopped.last_signal = Some("15".into());
-    assert_eq!(case.run(&[ok, clean, stopped]), vec![]);
+    // Stopped by an operator, as the daemon's event log tells it (no signal on the container).
+    let mut headless = container("headless", RunState::Exited);
+    headless.exit_code = Some(143);
+    let mut case = case;
+    case.history
+        .record(&event(&headless, EventAction::Start, ago(100)));
+    case.history.record(&event(
+        &headless,
+        EventAction::Kill(Some("15".into())),
+        ago(5),
+    ));
+    case.history
+        .record(&event(&headless, EventAction::Die(Some(143)), ago(5)));
+    assert_eq!(case.run(&[ok, clean, stopped, headless]), vec![]);
 }
 
 #[test]
@@ -79,7 +92,11 @@ fn oom_killed_with_limit_and_count() {
     c.memory_limit = Some(512 * 1024 * 1024);
     c.finished_at = Some(ago(30));
     for at in [500, 300, 30] {
+        // The kernel may report several oom events for one kill: each run counts once.
         case.history.record(&event(&c, EventAction::Oom, ago(at)));
+        case.history.record(&event(&c, EventAction::Oom, ago(at)));
+        case.history
+            .record(&event(&c, EventAction::Die(Some(137)), ago(at)));
     }
     let problems = case.run(&[c]);
     assert_eq!(

@@ -1,0 +1,93 @@
+//! Gathering what the rules read, headless: the fleet with details (one list, then inspects),
+//! the recent events from the daemon's own event log (`/events` with `since` and `until`, which
+//! ends by itself), memory use of containers that have a limit (one-shot stats), and the GPUs.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use bollard::query_parameters::{EventsOptionsBuilder, StatsOptions};
+use chrono::Utc;
+use futures_util::{StreamExt, stream};
+
+use super::{History, MemoryUse, Thresholds};
+use crate::engine::{Container, ContainerEvent, ContainerId, Endpoint, EngineError};
+use crate::gpu::{self, GpuReport};
+
+/// How many one-shot stats calls run at once.
+const STATS_CONCURRENCY: usize = 16;
+
+/// Everything triage needs, owned.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub containers: Vec<Container>,
+    pub history: History,
+    pub memory: HashMap<ContainerId, MemoryUse>,
+    pub gpu: Option<GpuReport>,
+}
+
+/// Gathers the fleet, its recent history, memory use and the GPU report.
+pub async fn gather(
+    endpoint: &Endpoint,
+    thresholds: &Thresholds,
+    gpu_threshold_pct: f64,
+) -> Result<Gathered, EngineError> {
+    let containers = endpoint.list_detailed(&HashMap::new()).await?;
+
+    let now = Utc::now().timestamp();
+    let since = (now - thresholds.window_s.max(thresholds.paused_max_s)).to_string();
+    let until = (now + 1).to_string();
+    let filters = HashMap::from([("type", vec!["container"])]);
+    let options = EventsOptionsBuilder::default()
+        .since(&since)
+        .until(&until)
+        .filters(&filters)
+        .build();
+    let mut history = History::new();
+    let mut events = endpoint.docker.events(Some(options));
+    while let Some(message) = events.next().await {
+        let message = message.map_err(|e| endpoint.error(e))?;
+        if let Some(event) = ContainerEvent::from_message(&message) {
+            history.record(&event);
+        }
+    }
+
+    let limited: Vec<&Container> = containers
+        .iter()
+        .filter(|c| c.state.is_up() && c.memory_limit.is_some())
+        .collect();
+    let memory = stream::iter(limited)
+        .map(|c| async move {
+            let options = StatsOptions {
+                stream: false,
+                one_shot: true,
+            };
+            let mut samples = endpoint.docker.stats(&c.id.0, Some(options));
+            let sample = samples.next().await?.ok()?;
+            let used = crate::engine::stats::memory_used(sample.memory_stats.as_ref()?)?;
+            let limit = c.memory_limit?;
+            Some((c.id.clone(), MemoryUse { used, limit }))
+        })
+        .buffer_unordered(STATS_CONCURRENCY)
+        .filter_map(|x| async move { x })
+        .collect()
+        .await;
+
+    let gpu = tokio::task::spawn_blocking(move || gpu::open().sample().ok())
+        .await
+        .ok()
+        .flatten()
+        .map(|sample| {
+            let known: HashMap<String, String> = containers
+                .iter()
+                .map(|c| (c.id.0.clone(), c.name.clone()))
+                .collect();
+            gpu::attribute(&sample, Path::new("/proc"), &known, gpu_threshold_pct)
+        });
+
+    Ok(Gathered {
+        containers,
+        history,
+        memory,
+        gpu,
+    })
+}
