@@ -13,5 +13,6 @@ pub mod engine;
 pub mod gpu;
 pub mod present;
 pub mod sanitize;
+pub mod triage;
 pub mod tui;
 pub mod ui;

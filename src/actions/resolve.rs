@@ -76,18 +76,9 @@ mod tests {
 
     fn fleet() -> Vec<Container> {
         vec![
-            Container::new(
-                ContainerId("abc123".repeat(10) + "0000"),
-                "web-1".into(),
-            ),
-            Container::new(
-                ContainerId("abd456".repeat(10) + "0000"),
-                "web-10".into(),
-            ),
-            Container::new(
-                ContainerId("ff0000".repeat(10) + "0000"),
-                "db".into(),
-            ),
+            Container::new(ContainerId("abc123".repeat(10) + "0000"), "web-1".into()),
+            Container::new(ContainerId("abd456".repeat(10) + "0000"), "web-10".into()),
+            Container::new(ContainerId("ff0000".repeat(10) + "0000"), "db".into()),
         ]
     }
 
