@@ -259,9 +259,13 @@ async fn ps_json_has_snake_case_fields_and_real_times() {
     assert_eq!(done["exit"]["code"], 3);
     assert!(done["exit"]["text"].is_string());
     assert_eq!(done["restart_count"], 0);
-    let started = time_field(&done, "started_at").expect("it ran");
-    let finished = time_field(&done, "finished_at").expect("it finished");
-    assert!(finished >= started, "finished before it started: {done}");
+    // Both times are there. (Not compared: for a process that exits at once, Docker 20.10
+    // can record FinishedAt a little before StartedAt.)
+    assert!(time_field(&done, "started_at").is_some(), "it ran: {done}");
+    assert!(
+        time_field(&done, "finished_at").is_some(),
+        "it finished: {done}"
+    );
 
     // Without -a only what is up is listed.
     let ran = cli.run(&["ps", "--json", "--filter", &only_mine(&fx)]);
@@ -374,7 +378,8 @@ async fn targets_resolve_by_name_id_prefix_and_name_prefix() {
 async fn stop_reports_exit_143_then_already_stopped() {
     let fx = Fixture::new("cli-stop").await;
     let cli = Cli::new();
-    let id = fx.run("svc", Spec::graceful()).await;
+    let id = fx.run("svc", Spec::graceful_ready()).await;
+    fx.wait_for_output(&id, "ready").await;
     let name = fx.name("svc");
 
     let report = cli.run(&["stop", &name, "--json"]).code(0).report();
@@ -480,10 +485,11 @@ async fn rm_with_yes_removes_and_a_gone_target_is_already_gone() {
 async fn audit_file_gets_one_line_per_mutation() {
     let fx = Fixture::new("cli-audit").await;
     let cli = Cli::new();
-    let id = fx.create("aud", Spec::graceful()).await;
+    let id = fx.create("aud", Spec::graceful_ready()).await;
     let name = fx.name("aud");
 
     cli.run(&["start", &name]).code(0);
+    fx.wait_for_output(&id, "ready").await;
     cli.run(&["--read-only", "stop", &name]).code(4);
     cli.run(&["stop", &name]).code(0);
     cli.run(&["stop", &name]).code(0);

@@ -13,7 +13,8 @@ use bollard::models::{
     ContainerCreateBody, HealthConfig, HostConfig, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, StartContainerOptions,
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, LogsOptionsBuilder,
+    StartContainerOptions,
 };
 use futures_util::StreamExt;
 use tokio::sync::OnceCell;
@@ -99,6 +100,12 @@ impl Spec {
     pub fn graceful() -> Self {
         Self::sh("trap 'exit 143' TERM; while true; do sleep 0.2; done")
     }
+    /// Like [`Spec::graceful`], but prints `ready` once its TERM trap is set. A stop that comes
+    /// before that is not graceful (sh is PID 1, which ignores a SIGTERM it has no handler
+    /// for, so the stop ends in SIGKILL): wait with [`Fixture::wait_for_output`] first.
+    pub fn graceful_ready() -> Self {
+        Self::sh("trap 'exit 143' TERM; echo ready; while true; do sleep 0.2; done")
+    }
     /// Ignores SIGTERM: a stop has to escalate to SIGKILL.
     pub fn stubborn() -> Self {
         Self::sh("trap '' TERM; while true; do sleep 1; done")
@@ -158,7 +165,7 @@ impl Fixture {
                 network_mode: Some("none".into()),
                 memory: spec.memory,
                 memory_swap: spec.memory,
-                restart_policy: spec.restart_always.then(|| RestartPolicy {
+                restart_policy: spec.restart_always.then_some(RestartPolicy {
                     name: Some(RestartPolicyNameEnum::ALWAYS),
                     maximum_retry_count: None,
                 }),
@@ -208,6 +215,28 @@ impl Fixture {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("container {id} never became {what}");
+    }
+
+    /// Polls the container's output (stdout and stderr, from the start) until it contains
+    /// `needle`; gives up after a generous bound.
+    pub async fn wait_for_output(&self, id: &str, needle: &str) {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .follow(false)
+            .build();
+        for _ in 0..600 {
+            let mut text = Vec::new();
+            let mut logs = self.docker.logs(id, Some(options.clone()));
+            while let Some(Ok(chunk)) = logs.next().await {
+                text.extend_from_slice(&chunk.into_bytes());
+            }
+            if String::from_utf8_lossy(&text).contains(needle) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("container {id} never printed {needle:?}");
     }
 }
 
