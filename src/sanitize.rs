@@ -20,6 +20,102 @@ fn is_unsafe(c: char) -> bool {
     c.is_control() && c != ' '
 }
 
+/// Removes whole escape sequences and every control character except tab, for text that is
+/// shown as it was written (log lines). Where [`printable`] replaces each control character
+/// with a stand-in, this drops the sequence it introduces too, so `ESC[2J` leaves nothing behind
+/// rather than `[2J`: CSI (`ESC [` or U+009B) up to its final byte, OSC (`ESC ]` or U+009D: title
+/// changes, hyperlinks, OSC 52 clipboard writes) up to BEL or ST, DCS/SOS/PM/APC strings up to
+/// ST, and two- or three-byte ESC sequences. SGR colours go too: the console styles text itself.
+/// Returns the input unchanged, without allocating, when it is clean.
+pub fn strip_escapes(text: &str) -> Cow<'_, str> {
+    // Fast path: bytes below 0x20 (but tab), DEL, and the C1 controls (U+0080..U+009F, encoded
+    // 0xC2 0x80..0x9F) are the only ways in; most lines have none of them.
+    let bytes = text.as_bytes();
+    let dirty = bytes.iter().enumerate().any(|(i, &b)| {
+        (b < 0x20 && b != b'\t')
+            || b == 0x7f
+            || (b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..0xa0).contains(n)))
+    });
+    if !dirty {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\t' => out.push(c),
+            '\u{1b}' => match chars.peek().copied() {
+                Some('[') => {
+                    chars.next();
+                    skip_csi(&mut chars);
+                }
+                Some(']') => {
+                    chars.next();
+                    skip_string(&mut chars);
+                }
+                Some('P' | 'X' | '^' | '_') => {
+                    chars.next();
+                    skip_string(&mut chars);
+                }
+                Some(' '..='/') => {
+                    // nF: intermediates, then one final byte (`ESC ( B`).
+                    while chars.next_if(|c| matches!(c, ' '..='/')).is_some() {}
+                    chars.next_if(|c| matches!(c, '0'..='~'));
+                }
+                Some('0'..='~') => {
+                    // Fp/Fe/Fs: one byte (`ESC 7`, `ESC c`, `ESC M`).
+                    chars.next();
+                }
+                // A lone ESC (end of text, or before a control or non-ASCII): drop it alone.
+                _ => {}
+            },
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Skips a CSI sequence after its introducer: parameters, intermediates, one final byte. Stops
+/// early (without consuming it) at anything that cannot be part of one.
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while chars.next_if(|c| matches!(c, '0'..='?')).is_some() {}
+    while chars.next_if(|c| matches!(c, ' '..='/')).is_some() {}
+    chars.next_if(|c| matches!(c, '@'..='~'));
+}
+
+/// Skips a control string (OSC, DCS, SOS, PM, APC) up to and including its terminator: ST
+/// (`ESC \` or U+009C) or, as terminals accept for OSC, BEL. An ESC that does not start ST ends
+/// the string without being consumed; the end of the text ends it too.
+fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(&c) = chars.peek() {
+        match c {
+            '\u{7}' => {
+                chars.next();
+                return;
+            }
+            '\u{9c}' => {
+                chars.next();
+                return;
+            }
+            '\u{1b}' => {
+                let mut ahead = chars.clone();
+                ahead.next();
+                if ahead.peek() == Some(&'\\') {
+                    chars.next();
+                    chars.next();
+                }
+                return;
+            }
+            _ => {
+                chars.next();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +129,31 @@ mod tests {
         assert!(!clean.contains('\u{7}'));
         assert!(!clean.contains('\n'));
         assert!(clean.starts_with('a'));
+    }
+
+    #[test]
+    fn strip_escapes_removes_whole_sequences() {
+        assert!(matches!(strip_escapes("plain\ttext é ©"), Cow::Borrowed(_)));
+        let cases = [
+            ("a\u{1b}[2Jb", "ab"),
+            ("\u{1b}[1;31mred\u{1b}[0m", "red"),
+            ("x\u{1b}]52;c;aGVsbG8=\u{7}y", "xy"),
+            ("x\u{1b}]0;title\u{1b}\\y", "xy"),
+            (
+                "\u{1b}]8;;http://e.com\u{1b}\\link\u{1b}]8;;\u{1b}\\",
+                "link",
+            ),
+            ("a\u{1b}(Bb\u{1b}7c\u{1b}cd", "abcd"),
+            ("a\u{9b}2Jb\u{9d}0;t\u{9c}c", "abc"),
+            ("a\u{1b}Pq#0;2;0\u{1b}\\b", "ab"),
+            ("tab\there\r", "tab\there"),
+            ("cut\u{1b}]0;no end", "cut"),
+            ("lone\u{1b}", "lone"),
+            ("bell\u{7}\u{8}\u{7f}", "bell"),
+            ("é\u{1b}[Kü", "éü"),
+        ];
+        for (dirty, clean) in cases {
+            assert_eq!(strip_escapes(dirty), clean, "{dirty:?}");
+        }
     }
 }

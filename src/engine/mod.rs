@@ -4,6 +4,7 @@
 
 pub mod detail;
 pub mod fleet;
+pub mod logs;
 pub mod model;
 pub mod stats;
 pub mod watch;

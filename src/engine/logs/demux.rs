@@ -1,0 +1,616 @@
+//! From the daemon's bytes to lines. The logs endpoint multiplexes stdout and stderr into frames
+//! (an 8-byte header: stream type, three zero bytes, payload length big-endian), except for a
+//! container with a TTY, whose output comes raw. A frame can hold part of a line or many lines,
+//! and a read can hold part of a frame or many frames: [`FrameDecoder`] finds the frames,
+//! [`LineSplitter`] carries partial lines per stream across them, strips the daemon's
+//! timestamps (one at the start of every frame with `timestamps=true`: a long line the daemon
+//! stored in 16 KiB pieces carries one per piece), cuts lines longer than the configured bound,
+//! and sanitizes the text. [`Demuxer`] puts the two together; it does no I/O.
+
+use std::borrow::Cow;
+
+use bollard::container::LogOutput;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{LogLine, LogStream};
+use crate::sanitize::strip_escapes;
+
+/// The longest timestamp the splitter waits for (RFC 3339 with nanoseconds and an offset is 35).
+const MAX_STAMP: usize = 40;
+
+/// Writes one multiplexed frame (header and payload) to `out`: for tests and benchmarks, and
+/// the reference for what [`FrameDecoder`] reads.
+pub fn encode_frame(stream: LogStream, payload: &[u8], out: &mut Vec<u8>) {
+    let kind = match stream {
+        LogStream::Stderr => 2,
+        LogStream::Stdout | LogStream::Marker => 1,
+    };
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&[kind, 0, 0, 0]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(payload.get(..len as usize).unwrap_or(payload));
+}
+
+/// Finds the frames in a multiplexed byte stream, whatever the reads' boundaries.
+#[derive(Debug, Clone, Default)]
+pub struct FrameDecoder {
+    header: [u8; 8],
+    header_len: usize,
+    remaining: usize,
+    stream: Option<LogStream>,
+    fresh: bool,
+}
+
+impl FrameDecoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds one read; calls `part(stream, bytes, frame_start)` for each piece of a frame's
+    /// payload in it, `frame_start` true for a frame's first piece. Empty frames give nothing.
+    pub fn push<'a>(
+        &mut self,
+        mut bytes: &'a [u8],
+        mut part: impl FnMut(LogStream, &'a [u8], bool),
+    ) {
+        while !bytes.is_empty() {
+            if self.remaining == 0 {
+                let need = 8 - self.header_len;
+                let take = need.min(bytes.len());
+                let (head, rest) = bytes.split_at(take);
+                self.header[self.header_len..self.header_len + take].copy_from_slice(head);
+                self.header_len += take;
+                bytes = rest;
+                if self.header_len < 8 {
+                    return;
+                }
+                self.header_len = 0;
+                let [kind, _, _, _, a, b, c, d] = self.header;
+                // stdin (0) and stdout (1) show as stdout; stderr (2) and the daemon's own
+                // errors (3) as stderr; an unknown type is shown rather than dropped.
+                self.stream = Some(if matches!(kind, 2 | 3) {
+                    LogStream::Stderr
+                } else {
+                    LogStream::Stdout
+                });
+                self.remaining = u32::from_be_bytes([a, b, c, d]) as usize;
+                self.fresh = true;
+                continue;
+            }
+            let take = self.remaining.min(bytes.len());
+            let (payload, rest) = bytes.split_at(take);
+            part(
+                self.stream.unwrap_or(LogStream::Stdout),
+                payload,
+                self.fresh,
+            );
+            self.fresh = false;
+            self.remaining -= take;
+            bytes = rest;
+        }
+    }
+}
+
+/// Parses a daemon timestamp (RFC 3339, nanoseconds, `Z`): a fast path for the daemon's fixed
+/// format, then any RFC 3339 time.
+pub fn parse_timestamp(bytes: &[u8]) -> Option<DateTime<Utc>> {
+    fast_timestamp(bytes).or_else(|| {
+        let text = std::str::from_utf8(bytes).ok()?;
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fffffffff]Z` without going through a format parser.
+fn fast_timestamp(b: &[u8]) -> Option<DateTime<Utc>> {
+    if b.len() < 20 || b.last() != Some(&b'Z') {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range)?.iter().try_fold(0u32, |acc, &d| {
+            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+        })
+    };
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let year = i32::try_from(num(0..4)?).ok()?;
+    let date = NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)?;
+    let mut nanos = 0;
+    let frac = &b[19..b.len() - 1];
+    if !frac.is_empty() {
+        let digits = frac.strip_prefix(b".")?;
+        if digits.is_empty() || digits.len() > 9 {
+            return None;
+        }
+        nanos = num(20..20 + digits.len())? * 10u32.pow(9 - digits.len() as u32);
+    }
+    let time = date.and_hms_nano_opt(num(11..13)?, num(14..16)?, num(17..19)?, nanos)?;
+    Some(time.and_utc())
+}
+
+/// One stream's line in progress.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    /// The text so far (timestamps removed).
+    line: Vec<u8>,
+    /// The time of the line's first piece.
+    time: Option<DateTime<Utc>>,
+    /// A timestamp being read, split across reads.
+    stamp: Vec<u8>,
+    /// Whether the next bytes may start with a timestamp (line start, frame start).
+    expect_stamp: bool,
+}
+
+/// Splits each stream's bytes into lines, carrying partial lines across pieces.
+#[derive(Debug, Clone)]
+pub struct LineSplitter {
+    timestamps: bool,
+    max_line: usize,
+    pending: [Pending; 2],
+}
+
+impl LineSplitter {
+    /// `timestamps`: the daemon was asked for them, so each line and each frame starts with
+    /// one. Lines longer than `max_line_bytes` are cut into pieces of that size.
+    pub fn new(timestamps: bool, max_line_bytes: usize) -> Self {
+        let start = Pending {
+            expect_stamp: timestamps,
+            ..Pending::default()
+        };
+        Self {
+            timestamps,
+            max_line: max_line_bytes.max(4),
+            pending: [start.clone(), start],
+        }
+    }
+
+    /// Feeds a piece of `stream`; complete lines are appended to `out`. `frame_start`: the
+    /// piece starts a frame (where the daemon puts a timestamp even in the middle of a line).
+    pub fn push(
+        &mut self,
+        stream: LogStream,
+        mut data: &[u8],
+        frame_start: bool,
+        out: &mut Vec<LogLine>,
+    ) {
+        let timestamps = self.timestamps;
+        let max = self.max_line;
+        let p = &mut self.pending[usize::from(stream == LogStream::Stderr)];
+        if timestamps && frame_start {
+            // Held bytes of the last frame that never became a stamp were text.
+            unstamp(p, stream, max, out);
+            p.expect_stamp = true;
+        }
+        while !data.is_empty() {
+            if p.expect_stamp {
+                let room = MAX_STAMP - p.stamp.len();
+                let window = &data[..data.len().min(room + 1)];
+                match window.iter().position(|&b| b == b' ' || b == b'\n') {
+                    Some(i) if window[i] == b' ' => {
+                        let held = p.stamp.len();
+                        let parsed = if held == 0 {
+                            parse_timestamp(&data[..i])
+                        } else {
+                            p.stamp.extend_from_slice(&data[..i]);
+                            parse_timestamp(&p.stamp)
+                        };
+                        p.expect_stamp = false;
+                        if let Some(t) = parsed {
+                            if p.line.is_empty() && p.time.is_none() {
+                                p.time = Some(t);
+                            }
+                            p.stamp.clear();
+                            data = &data[i + 1..];
+                        } else {
+                            p.stamp.truncate(held);
+                            unstamp(p, stream, max, out);
+                        }
+                        continue;
+                    }
+                    Some(_) => {
+                        p.expect_stamp = false;
+                        unstamp(p, stream, max, out);
+                        continue;
+                    }
+                    None if window.len() > room => {
+                        p.expect_stamp = false;
+                        unstamp(p, stream, max, out);
+                        continue;
+                    }
+                    None => {
+                        p.stamp.extend_from_slice(data);
+                        return;
+                    }
+                }
+            }
+            match data.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    let piece = &data[..i];
+                    if p.line.is_empty() && piece.len() <= max {
+                        out.push(make_line(stream, p.time, piece));
+                    } else {
+                        extend_bounded(p, stream, piece, max, out);
+                        out.push(make_line(stream, p.time, &p.line));
+                        p.line.clear();
+                    }
+                    p.time = None;
+                    p.expect_stamp = timestamps;
+                    data = &data[i + 1..];
+                }
+                None => {
+                    extend_bounded(p, stream, data, max, out);
+                    data = &[];
+                }
+            }
+        }
+    }
+
+    /// The stream ended: what is left of a line is a line.
+    pub fn finish(&mut self, out: &mut Vec<LogLine>) {
+        let max = self.max_line;
+        for (i, p) in self.pending.iter_mut().enumerate() {
+            let stream = if i == 0 {
+                LogStream::Stdout
+            } else {
+                LogStream::Stderr
+            };
+            unstamp(p, stream, max, out);
+            if !p.line.is_empty() {
+                out.push(make_line(stream, p.time, &p.line));
+            }
+            p.line.clear();
+            p.time = None;
+            p.expect_stamp = self.timestamps;
+        }
+    }
+}
+
+/// What was held as a possible timestamp turned out to be text.
+fn unstamp(p: &mut Pending, stream: LogStream, max: usize, out: &mut Vec<LogLine>) {
+    if !p.stamp.is_empty() {
+        let held = std::mem::take(&mut p.stamp);
+        extend_bounded(p, stream, &held, max, out);
+        p.stamp = held;
+        p.stamp.clear();
+    }
+}
+
+/// Appends to the line in progress, cutting off a line each time it reaches `max` bytes (at a
+/// character boundary, so that a cut never shows a replacement character).
+fn extend_bounded(
+    p: &mut Pending,
+    stream: LogStream,
+    mut bytes: &[u8],
+    max: usize,
+    out: &mut Vec<LogLine>,
+) {
+    while p.line.len() + bytes.len() > max {
+        let room = max.saturating_sub(p.line.len());
+        p.line.extend_from_slice(&bytes[..room]);
+        bytes = &bytes[room..];
+        let cut = char_boundary(&p.line);
+        let rest = p.line.split_off(cut);
+        out.push(make_line(stream, p.time, &p.line));
+        p.line.clear();
+        p.line.extend_from_slice(&rest);
+    }
+    p.line.extend_from_slice(bytes);
+}
+
+/// The length of `bytes` without an incomplete UTF-8 character at its end (never 0).
+fn char_boundary(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    for back in 1..=3.min(len) {
+        let b = bytes[len - back];
+        if b & 0xc0 == 0xc0 {
+            let width = if b >= 0xf0 {
+                4
+            } else if b >= 0xe0 {
+                3
+            } else {
+                2
+            };
+            return if back < width && back < len {
+                len - back
+            } else {
+                len
+            };
+        }
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    len
+}
+
+/// A line from raw bytes: invalid UTF-8 shown as U+FFFD, escape sequences removed.
+fn make_line(stream: LogStream, time: Option<DateTime<Utc>>, bytes: &[u8]) -> LogLine {
+    let text = match String::from_utf8_lossy(bytes) {
+        Cow::Borrowed(s) => strip_escapes(s).into_owned(),
+        Cow::Owned(s) => match strip_escapes(&s) {
+            Cow::Owned(clean) => clean,
+            Cow::Borrowed(_) => s,
+        },
+    };
+    LogLine { stream, time, text }
+}
+
+/// Bytes in, lines out: frames (or raw TTY bytes), then lines per stream.
+#[derive(Debug, Clone)]
+pub struct Demuxer {
+    frames: FrameDecoder,
+    lines: LineSplitter,
+    raw: bool,
+}
+
+impl Demuxer {
+    /// `tty`: the container has a TTY, so its stream is raw (no frames, all stdout).
+    pub fn new(tty: bool, timestamps: bool, max_line_bytes: usize) -> Self {
+        Self {
+            frames: FrameDecoder::new(),
+            lines: LineSplitter::new(timestamps, max_line_bytes),
+            raw: tty,
+        }
+    }
+
+    /// Feeds bytes as read from the logs endpoint.
+    pub fn push_bytes(&mut self, bytes: &[u8], out: &mut Vec<LogLine>) {
+        if self.raw {
+            self.lines.push(LogStream::Stdout, bytes, false, out);
+        } else {
+            let lines = &mut self.lines;
+            self.frames.push(bytes, |stream, part, start| {
+                lines.push(stream, part, start, out)
+            });
+        }
+    }
+
+    /// Feeds one chunk as bollard decoded it: a frame's payload (stdout, stderr), or raw bytes
+    /// of a TTY container (console).
+    pub fn push_output(&mut self, output: &LogOutput, out: &mut Vec<LogLine>) {
+        match output {
+            LogOutput::StdOut { message } | LogOutput::StdIn { message } => {
+                self.lines.push(LogStream::Stdout, message, true, out);
+            }
+            LogOutput::StdErr { message } => {
+                self.lines.push(LogStream::Stderr, message, true, out);
+            }
+            LogOutput::Console { message } => {
+                self.lines.push(LogStream::Stdout, message, false, out);
+            }
+        }
+    }
+
+    /// The stream ended: flushes partial lines.
+    pub fn finish(&mut self, out: &mut Vec<LogLine>) {
+        self.lines.finish(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T1: &str = "2024-05-01T12:00:00.000000001Z";
+    const T2: &str = "2024-05-01T12:00:01.500000000Z";
+
+    fn frame(stream: LogStream, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_frame(stream, payload, &mut out);
+        out
+    }
+
+    /// Feeds `bytes` to a fresh demuxer in reads of `chunk` bytes, then finishes.
+    fn demux_in_reads(bytes: &[u8], chunk: usize, timestamps: bool) -> Vec<LogLine> {
+        let mut d = Demuxer::new(false, timestamps, DEFAULT_MAX);
+        let mut out = Vec::new();
+        for piece in bytes.chunks(chunk) {
+            d.push_bytes(piece, &mut out);
+        }
+        d.finish(&mut out);
+        out
+    }
+
+    const DEFAULT_MAX: usize = super::super::DEFAULT_MAX_LINE_BYTES;
+
+    fn texts(lines: &[LogLine]) -> Vec<(LogStream, &str)> {
+        lines.iter().map(|l| (l.stream, l.text.as_str())).collect()
+    }
+
+    fn time(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("valid time")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn frames_split_across_reads_at_every_size() {
+        let mut bytes = frame(LogStream::Stdout, b"first line\nsecond ");
+        bytes.extend(frame(LogStream::Stderr, b"oops\n"));
+        bytes.extend(frame(LogStream::Stdout, b"line\n"));
+        for chunk in 1..=bytes.len() {
+            let lines = demux_in_reads(&bytes, chunk, false);
+            assert_eq!(
+                texts(&lines),
+                [
+                    (LogStream::Stdout, "first line"),
+                    (LogStream::Stderr, "oops"),
+                    (LogStream::Stdout, "second line"),
+                ],
+                "reads of {chunk} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn many_lines_in_one_frame() {
+        let payload: String = (1..=500).map(|i| format!("line {i}\n")).collect();
+        let lines = demux_in_reads(&frame(LogStream::Stdout, payload.as_bytes()), 4096, false);
+        assert_eq!(lines.len(), 500);
+        assert_eq!(lines[0].text, "line 1");
+        assert_eq!(lines[499].text, "line 500");
+    }
+
+    #[test]
+    fn a_line_split_across_frames_keeps_the_first_time() {
+        let mut bytes = frame(LogStream::Stdout, format!("{T1} hel").as_bytes());
+        bytes.extend(frame(LogStream::Stdout, format!("{T2} lo wor").as_bytes()));
+        bytes.extend(frame(LogStream::Stdout, format!("{T2} ld\n").as_bytes()));
+        bytes.extend(frame(LogStream::Stdout, format!("{T2} next\n").as_bytes()));
+        for chunk in [1, 3, 7, 31, bytes.len()] {
+            let lines = demux_in_reads(&bytes, chunk, true);
+            assert_eq!(
+                texts(&lines),
+                [
+                    (LogStream::Stdout, "hello world"),
+                    (LogStream::Stdout, "next")
+                ],
+                "reads of {chunk}"
+            );
+            assert_eq!(lines[0].time, Some(time(T1)));
+            assert_eq!(lines[1].time, Some(time(T2)));
+        }
+    }
+
+    #[test]
+    fn empty_frames_and_empty_lines() {
+        let mut bytes = frame(LogStream::Stdout, b"");
+        bytes.extend(frame(LogStream::Stdout, b"a"));
+        bytes.extend(frame(LogStream::Stderr, b""));
+        bytes.extend(frame(LogStream::Stdout, b""));
+        bytes.extend(frame(LogStream::Stdout, b"b\n\n"));
+        bytes.extend(frame(LogStream::Stdout, b""));
+        for chunk in 1..=bytes.len() {
+            let lines = demux_in_reads(&bytes, chunk, false);
+            assert_eq!(
+                texts(&lines),
+                [(LogStream::Stdout, "ab"), (LogStream::Stdout, "")]
+            );
+        }
+    }
+
+    #[test]
+    fn a_one_mebibyte_line_arrives_whole() {
+        // As the daemon stores it: 16 KiB pieces, each with its own timestamp.
+        let line: Vec<u8> = (0..1024 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+        let mut bytes = Vec::new();
+        for piece in line.chunks(16 * 1024) {
+            let mut payload = format!("{T1} ").into_bytes();
+            payload.extend_from_slice(piece);
+            encode_frame(LogStream::Stdout, &payload, &mut bytes);
+        }
+        encode_frame(LogStream::Stdout, format!("{T2} \n").as_bytes(), &mut bytes);
+        encode_frame(
+            LogStream::Stdout,
+            format!("{T2} after\n").as_bytes(),
+            &mut bytes,
+        );
+        let lines = demux_in_reads(&bytes, 65_536, true);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].text.len(), line.len());
+        assert_eq!(lines[0].text.as_bytes(), line.as_slice());
+        assert_eq!(lines[0].time, Some(time(T1)));
+        assert_eq!(lines[1].text, "after");
+    }
+
+    #[test]
+    fn longer_lines_are_cut_at_the_bound_on_a_char_boundary() {
+        let mut d = Demuxer::new(true, false, 10);
+        let mut out = Vec::new();
+        d.push_bytes("aaaaaaaaaé".as_bytes(), &mut out); // 9 + 2 bytes
+        d.push_bytes(b"bbbbbbbbbbbbbbbbbbbb\n", &mut out);
+        d.finish(&mut out);
+        let got: Vec<&str> = out.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(got, ["aaaaaaaaa", "ébbbbbbbb", "bbbbbbbbbb", "bb"]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_shown_not_dropped() {
+        let bytes = frame(LogStream::Stdout, b"ok \xff\xfe bytes\nnext\n");
+        for chunk in [1, 5, bytes.len()] {
+            let lines = demux_in_reads(&bytes, chunk, false);
+            assert_eq!(
+                texts(&lines),
+                [
+                    (LogStream::Stdout, "ok \u{fffd}\u{fffd} bytes"),
+                    (LogStream::Stdout, "next")
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn escapes_are_stripped_and_tty_streams_are_raw() {
+        let mut d = Demuxer::new(true, true, DEFAULT_MAX);
+        let mut out = Vec::new();
+        let raw =
+            format!("{T1} \u{1b}[2Jclear\r\n{T2} \u{1b}]52;c;aGk=\u{7}clip\u{1b}]0;title\u{7}\r\n");
+        d.push_bytes(raw.as_bytes(), &mut out);
+        d.finish(&mut out);
+        assert_eq!(
+            texts(&out),
+            [(LogStream::Stdout, "clear"), (LogStream::Stdout, "clip")]
+        );
+        assert_eq!(out[1].time, Some(time(T2)));
+    }
+
+    #[test]
+    fn text_that_only_looks_like_a_stamp_is_kept() {
+        let bytes = frame(LogStream::Stdout, b"2024-99-99T00:00:00Z is not a time\nno-space-here-at-all-for-a-good-while-longer-than-a-stamp\n");
+        let lines = demux_in_reads(&bytes, 3, true);
+        assert_eq!(
+            texts(&lines),
+            [
+                (LogStream::Stdout, "2024-99-99T00:00:00Z is not a time"),
+                (
+                    LogStream::Stdout,
+                    "no-space-here-at-all-for-a-good-while-longer-than-a-stamp"
+                )
+            ]
+        );
+        assert_eq!(lines[0].time, None);
+    }
+
+    #[test]
+    fn bollard_chunks_are_frames() {
+        let mut d = Demuxer::new(false, true, DEFAULT_MAX);
+        let mut out = Vec::new();
+        let out_chunk = |s: String| LogOutput::StdOut {
+            message: s.into_bytes().into(),
+        };
+        let err_chunk = |s: String| LogOutput::StdErr {
+            message: s.into_bytes().into(),
+        };
+        d.push_output(&out_chunk(format!("{T1} a\n")), &mut out);
+        d.push_output(&err_chunk(format!("{T1} e")), &mut out);
+        d.push_output(&out_chunk(format!("{T2} b\n")), &mut out);
+        d.push_output(&err_chunk(format!("{T2} rr\n")), &mut out);
+        assert_eq!(
+            texts(&out),
+            [
+                (LogStream::Stdout, "a"),
+                (LogStream::Stdout, "b"),
+                (LogStream::Stderr, "err")
+            ]
+        );
+        assert_eq!(out[2].time, Some(time(T1)));
+    }
+
+    #[test]
+    fn timestamps_parse_fast_and_slow() {
+        assert_eq!(parse_timestamp(T1.as_bytes()), Some(time(T1)));
+        assert_eq!(
+            parse_timestamp(b"2024-05-01T12:00:00Z"),
+            Some(time("2024-05-01T12:00:00Z"))
+        );
+        assert_eq!(
+            parse_timestamp(b"2024-05-01T12:00:00.25+01:00"),
+            Some(time("2024-05-01T11:00:00.25Z"))
+        );
+        assert_eq!(parse_timestamp(b"2024-13-01T12:00:00Z"), None);
+        assert_eq!(parse_timestamp(b"hello"), None);
+        assert_eq!(parse_timestamp(b"2024-05-01T12:00:00.Z"), None);
+    }
+}

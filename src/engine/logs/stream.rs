@@ -1,0 +1,385 @@
+//! One task per followed container. [`open`] spawns it; it fetches the tail, says when it has
+//! caught up, then follows the container live. When the container stops, the daemon ends the
+//! stream: the task waits (on the events stream, not a polling loop) for it to start again,
+//! inserts a "restarted at T" marker and re-opens the stream from the last line it saw, so
+//! nothing is shown twice and nothing is lost. Lines go out in batches over a bounded channel:
+//! a slow reader slows the stream down rather than growing a queue. Dropping the
+//! [`LogHandle`] closes the stream, so a pane opens streams for what it shows and drops them
+//! when it stops showing them.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::models::ContainerInspectResponse;
+use bollard::query_parameters::{EventsOptionsBuilder, LogsOptionsBuilder};
+use chrono::{DateTime, Utc};
+use futures_util::{FutureExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{Demuxer, LogLine, LogsOptions, Tail};
+use crate::engine::model::parse_docker_time;
+use crate::engine::{ContainerId, Endpoint, daemon_message, is_transport_error, status_code};
+
+/// Consecutive failures to reach the daemon before a stream gives up.
+const MAX_FAILURES: u32 = 8;
+
+/// What to fetch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRequest {
+    /// Keep following after the tail (across restarts) until the handle is dropped.
+    pub follow: bool,
+    pub tail: Tail,
+    /// Only lines at or after this time.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// What a stream sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogEvent {
+    /// Lines in order (possibly a "restarted at T" marker among them).
+    Lines(Vec<LogLine>),
+    /// The tail has been sent; what follows is live (following streams only).
+    CaughtUp,
+    /// The stream is over; nothing follows.
+    Ended(LogEnd),
+}
+
+/// Why a stream ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogEnd {
+    /// Everything asked for was sent (not following).
+    Complete,
+    /// The container was removed.
+    Removed,
+    /// The daemon refused or could not be reached; the message says which.
+    Failed(String),
+}
+
+/// One event of one container's stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogMessage {
+    pub container: ContainerId,
+    pub event: LogEvent,
+}
+
+/// An open stream. Dropping it closes the stream.
+#[derive(Debug)]
+pub struct LogHandle {
+    container: ContainerId,
+    task: JoinHandle<()>,
+}
+
+impl LogHandle {
+    pub fn container(&self) -> &ContainerId {
+        &self.container
+    }
+
+    /// Whether the stream task has ended (after [`LogEvent::Ended`], or when its receiver went).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+impl Drop for LogHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Opens `container`'s logs: a task (on the current tokio runtime) that sends
+/// [`LogMessage`]s on `tx` until it ends or the handle is dropped.
+pub fn open(
+    endpoint: &Endpoint,
+    container: ContainerId,
+    request: LogRequest,
+    options: &LogsOptions,
+    tx: mpsc::Sender<LogMessage>,
+) -> LogHandle {
+    let follower = Follower {
+        endpoint: endpoint.clone(),
+        container: container.clone(),
+        request,
+        options: options.clone(),
+        tx,
+        tty: false,
+        started_at: None,
+        last_time: None,
+    };
+    LogHandle {
+        container,
+        task: tokio::spawn(follower.run()),
+    }
+}
+
+/// How one request to the logs endpoint ended.
+enum Pumped {
+    Ended,
+    /// The receiver is gone: stop quietly.
+    Closed,
+    Failed(bollard::errors::Error),
+}
+
+/// What waiting for the container to run again found.
+enum Waited {
+    Restarted(Option<DateTime<Utc>>),
+    /// Running, same start: the stream ended for another reason (the connection).
+    Same,
+    Removed,
+    Closed,
+    Failed(String),
+}
+
+struct Follower {
+    endpoint: Endpoint,
+    container: ContainerId,
+    request: LogRequest,
+    options: LogsOptions,
+    tx: mpsc::Sender<LogMessage>,
+    tty: bool,
+    /// The start time of the run being followed.
+    started_at: Option<DateTime<Utc>>,
+    /// The time of the last line sent: where a re-opened stream resumes.
+    last_time: Option<DateTime<Utc>>,
+}
+
+fn started_at(inspect: &ContainerInspectResponse) -> Option<DateTime<Utc>> {
+    inspect
+        .state
+        .as_ref()
+        .and_then(|s| s.started_at.as_deref())
+        .and_then(parse_docker_time)
+}
+
+fn backoff(failures: u32) -> Duration {
+    Duration::from_millis(250u64.saturating_mul(1 << failures.min(5))).min(Duration::from_secs(5))
+}
+
+impl Follower {
+    async fn run(mut self) {
+        if let Some(end) = self.follow().await {
+            self.send(LogEvent::Ended(end)).await;
+        }
+    }
+
+    async fn send(&self, event: LogEvent) -> bool {
+        self.tx
+            .send(LogMessage {
+                container: self.container.clone(),
+                event,
+            })
+            .await
+            .is_ok()
+    }
+
+    fn failure(&self, error: &bollard::errors::Error) -> LogEnd {
+        if status_code(error) == Some(404) {
+            LogEnd::Removed
+        } else {
+            LogEnd::Failed(format!(
+                "logs of {}: {}",
+                self.container.short(),
+                daemon_message(error)
+            ))
+        }
+    }
+
+    /// The whole life of the stream; `None` when the receiver went away.
+    async fn follow(&mut self) -> Option<LogEnd> {
+        match self.endpoint.inspect(&self.container.0).await {
+            Ok(Some(inspect)) => {
+                self.tty = inspect.config.as_ref().and_then(|c| c.tty).unwrap_or(false);
+                self.started_at = started_at(&inspect);
+            }
+            Ok(None) => return Some(LogEnd::Removed),
+            Err(e) => return Some(LogEnd::Failed(e.to_string())),
+        }
+        let request = self.request.clone();
+        // `--tail 0 -f` is one request: no window between a tail and the follow.
+        let backlog = !(request.follow && request.tail == Tail::Last(0));
+        if backlog {
+            match self.pump(false, request.tail, request.since).await {
+                Pumped::Ended => {}
+                Pumped::Closed => return None,
+                Pumped::Failed(e) => return Some(self.failure(&e)),
+            }
+        }
+        if !request.follow {
+            return Some(LogEnd::Complete);
+        }
+        if !self.send(LogEvent::CaughtUp).await {
+            return None;
+        }
+        let mut tail = if backlog { Tail::All } else { Tail::Last(0) };
+        let mut since = request.since;
+        let mut failures = 0;
+        loop {
+            if self.last_time.is_some() {
+                // Resume after the last line seen (lines at or before it are skipped).
+                tail = Tail::All;
+                since = self.last_time;
+            }
+            match self.pump(true, tail, since).await {
+                Pumped::Ended => failures = 0,
+                Pumped::Closed => return None,
+                Pumped::Failed(e) if is_transport_error(&e) => {
+                    failures += 1;
+                    if failures > MAX_FAILURES {
+                        return Some(self.failure(&e));
+                    }
+                    tokio::time::sleep(backoff(failures)).await;
+                }
+                Pumped::Failed(e) => return Some(self.failure(&e)),
+            }
+            match self.wait_for_start().await {
+                Waited::Restarted(at) => {
+                    if let Some(at) = at {
+                        if !self
+                            .send(LogEvent::Lines(vec![LogLine::restarted(at)]))
+                            .await
+                        {
+                            return None;
+                        }
+                    }
+                    if self.last_time.is_none() {
+                        // Nothing seen yet: the new run's lines are the ones after its start.
+                        tail = Tail::All;
+                        since = match (request.since, at) {
+                            (Some(s), Some(a)) => Some(s.max(a)),
+                            (s, a) => s.or(a),
+                        };
+                    }
+                }
+                Waited::Same => {
+                    failures += 1;
+                    if failures > MAX_FAILURES {
+                        return Some(LogEnd::Failed(format!(
+                            "logs of {}: the daemon keeps closing the stream",
+                            self.container.short()
+                        )));
+                    }
+                    tokio::time::sleep(backoff(failures)).await;
+                }
+                Waited::Removed => return Some(LogEnd::Removed),
+                Waited::Closed => return None,
+                Waited::Failed(message) => return Some(LogEnd::Failed(message)),
+            }
+        }
+    }
+
+    /// One request to the logs endpoint, its lines sent in batches.
+    async fn pump(&mut self, follow: bool, tail: Tail, since: Option<DateTime<Utc>>) -> Pumped {
+        // The daemon takes whole seconds; the exact bound is applied to the lines below.
+        let since_secs = since
+            .and_then(|t| i32::try_from(t.timestamp()).ok())
+            .unwrap_or(0);
+        let options = LogsOptionsBuilder::default()
+            .follow(follow)
+            .stdout(true)
+            .stderr(true)
+            .timestamps(true)
+            .tail(&tail.query())
+            .since(since_secs)
+            .build();
+        let mut stream = self.endpoint.docker.logs(&self.container.0, Some(options));
+        let mut demux = Demuxer::new(self.tty, true, self.options.max_line_bytes);
+        let resume_after = self.last_time;
+        let batch_lines = self.options.batch_lines.max(1);
+        let mut batch: Vec<LogLine> = Vec::new();
+        loop {
+            let mut item = tokio::select! {
+                item = stream.next() => item,
+                () = self.tx.closed() => return Pumped::Closed,
+            };
+            // Take what is ready without waiting, up to a batch.
+            let done = loop {
+                match item {
+                    Some(Ok(output)) => demux.push_output(&output, &mut batch),
+                    Some(Err(e)) => break Some(Pumped::Failed(e)),
+                    None => break Some(Pumped::Ended),
+                }
+                if batch.len() >= batch_lines {
+                    break None;
+                }
+                match stream.next().now_or_never() {
+                    Some(next) => item = next,
+                    None => break None,
+                }
+            };
+            if done.is_some() {
+                demux.finish(&mut batch);
+            }
+            match (resume_after, since) {
+                (Some(after), _) => batch.retain(|l| l.time.is_none_or(|t| t > after)),
+                (None, Some(since)) => batch.retain(|l| l.time.is_none_or(|t| t >= since)),
+                (None, None) => {}
+            }
+            if let Some(t) = batch.iter().rev().find_map(|l| l.time) {
+                self.last_time = Some(t);
+            }
+            if !batch.is_empty() && !self.send(LogEvent::Lines(std::mem::take(&mut batch))).await {
+                return Pumped::Closed;
+            }
+            if let Some(done) = done {
+                return done;
+            }
+        }
+    }
+
+    /// After the stream ended: waits until the container runs again (or is removed).
+    async fn wait_for_start(&mut self) -> Waited {
+        let id = self.container.0.clone();
+        let filters = HashMap::from([
+            ("type", vec!["container"]),
+            ("container", vec![id.as_str()]),
+            ("event", vec!["start", "destroy"]),
+        ]);
+        let mut failures = 0;
+        loop {
+            // Subscribe first, then look: a start between the two is not missed.
+            let options = EventsOptionsBuilder::default().filters(&filters).build();
+            let mut events = self.endpoint.docker.events(Some(options));
+            match self.endpoint.inspect(&id).await {
+                Ok(None) => return Waited::Removed,
+                Ok(Some(inspect)) => {
+                    failures = 0;
+                    let state = inspect.state.as_ref();
+                    let running = state.and_then(|s| s.running).unwrap_or(false)
+                        && !state.and_then(|s| s.restarting).unwrap_or(false);
+                    if running {
+                        let started = started_at(&inspect);
+                        if started != self.started_at {
+                            self.started_at = started;
+                            return Waited::Restarted(started);
+                        }
+                        return Waited::Same;
+                    }
+                }
+                Err(e) => {
+                    failures += 1;
+                    if failures > MAX_FAILURES {
+                        return Waited::Failed(e.to_string());
+                    }
+                    tokio::time::sleep(backoff(failures)).await;
+                    continue;
+                }
+            }
+            let event = tokio::select! {
+                event = events.next() => event,
+                () = self.tx.closed() => return Waited::Closed,
+            };
+            match event {
+                Some(Ok(message)) if message.action.as_deref() == Some("destroy") => {
+                    return Waited::Removed;
+                }
+                // A start: look again.
+                Some(Ok(_)) => {}
+                // The events stream broke: subscribe again after a pause.
+                Some(Err(_)) | None => {
+                    failures += 1;
+                    tokio::time::sleep(backoff(failures)).await;
+                }
+            }
+        }
+    }
+}
