@@ -37,7 +37,8 @@ async fn outcome(ctx: &ActionContext, action: Action, t: &Target) -> Outcome {
 #[tokio::test]
 async fn every_action_and_its_idempotent_path() {
     let fx = Fixture::new("actions-idem").await;
-    let id = fx.create("a", Spec::graceful()).await;
+    // Waits for "ready" after each (re)start: SIGTERM before the trap is set would be a 137.
+    let id = fx.create("a", Spec::graceful_ready()).await;
     let t = target(&id, &fx.name("a"));
     let dir = tempfile::tempdir().expect("temp dir");
     let audit = Arc::new(AuditLog::new(dir.path().join("audit.jsonl")));
@@ -147,6 +148,7 @@ async fn every_action_and_its_idempotent_path() {
 async fn stop_that_runs_out_its_timeout_reads_137_as_killed_after_timeout() {
     let fx = Fixture::new("actions-stubborn").await;
     let id = fx.run("s", Spec::stubborn()).await;
+    fx.wait_for_output(&id, "ready").await;
     let ctx = context(None).await;
     let t = target(&id, &fx.name("s"));
     let stopped = outcome(&ctx, Action::Stop { timeout_s: 1 }, &t).await;
@@ -234,7 +236,8 @@ async fn many_targets_run_concurrently_each_with_its_own_outcome() {
     let mut targets = Vec::new();
     for i in 0..4 {
         let suffix = format!("m{i}");
-        let id = fx.run(&suffix, Spec::graceful()).await;
+        let id = fx.run(&suffix, Spec::graceful_ready()).await;
+        fx.wait_for_output(&id, "ready").await;
         targets.push(target(&id, &fx.name(&suffix)));
     }
     // One of them is already stopped: it says so, the others stop.

@@ -35,7 +35,10 @@ async fn every_problem_found_and_no_healthy_container_listed() {
     fine.health_cmd = Some("exit 0".into());
     let fine = fx.run("fine", fine).await;
     let done = fx.run("done", Spec::sh("exit 0")).await;
-    let stopped = fx.run("stopped", Spec::graceful()).await;
+    let stopped = fx.run("stopped", Spec::graceful_ready()).await;
+    // Stop only once the traps are set: the verdicts depend on how each one ends.
+    fx.wait_for_output(&stubborn, "ready").await;
+    fx.wait_for_output(&stopped, "ready").await;
 
     let stop = |t: i32| StopContainerOptionsBuilder::default().t(t).build();
     fx.docker

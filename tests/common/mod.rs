@@ -106,9 +106,10 @@ impl Spec {
     pub fn graceful_ready() -> Self {
         Self::sh("trap 'exit 143' TERM; echo ready; while true; do sleep 0.2; done")
     }
-    /// Ignores SIGTERM: a stop has to escalate to SIGKILL.
+    /// Ignores SIGTERM: a stop has to escalate to SIGKILL. Prints "ready" once the trap is
+    /// set: wait for it before stopping (a SIGTERM before then ends it with 143).
     pub fn stubborn() -> Self {
-        Self::sh("trap '' TERM; while true; do sleep 1; done")
+        Self::sh("trap '' TERM; echo ready; while true; do sleep 1; done")
     }
     pub fn label(mut self, key: &str, value: &str) -> Self {
         self.labels.insert(key.into(), value.into());
@@ -220,6 +221,12 @@ impl Fixture {
     /// Polls the container's output (stdout and stderr, from the start) until it contains
     /// `needle`; gives up after a generous bound.
     pub async fn wait_for_output(&self, id: &str, needle: &str) {
+        self.wait_for_output_times(id, needle, 1).await;
+    }
+
+    /// Like [`Fixture::wait_for_output`], until `needle` has appeared `times` times (the log
+    /// spans restarts: the second "ready" is the second run's).
+    pub async fn wait_for_output_times(&self, id: &str, needle: &str, times: usize) {
         let options = LogsOptionsBuilder::default()
             .stdout(true)
             .stderr(true)
@@ -231,7 +238,7 @@ impl Fixture {
             while let Some(Ok(chunk)) = logs.next().await {
                 text.extend_from_slice(&chunk.into_bytes());
             }
-            if String::from_utf8_lossy(&text).contains(needle) {
+            if String::from_utf8_lossy(&text).matches(needle).count() >= times {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
