@@ -17,7 +17,7 @@ pub use ring::{LogBuffer, RateMeter};
 pub use stream::{LogEnd, LogEvent, LogHandle, LogMessage, LogRequest, open};
 
 /// Which stream a line came from; `Marker` is a line fleetdeck wrote itself ("restarted at T").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogStream {
     Stdout,

@@ -105,6 +105,7 @@ pub fn open(
         tty: false,
         started_at: None,
         last_time: None,
+        at_last_time: 0,
     };
     LogHandle {
         container,
@@ -141,6 +142,8 @@ struct Follower {
     started_at: Option<DateTime<Utc>>,
     /// The time of the last line sent: where a re-opened stream resumes.
     last_time: Option<DateTime<Utc>>,
+    /// How many lines sent had exactly `last_time`.
+    at_last_time: usize,
 }
 
 fn started_at(inspect: &ContainerInspectResponse) -> Option<DateTime<Utc>> {
@@ -284,6 +287,7 @@ impl Follower {
         let mut stream = self.endpoint.docker.logs(&self.container.0, Some(options));
         let mut demux = Demuxer::new(self.tty, true, self.options.max_line_bytes);
         let resume_after = self.last_time;
+        let mut skip_same = self.at_last_time;
         let batch_lines = self.options.batch_lines.max(1);
         let mut batch: Vec<LogLine> = Vec::new();
         loop {
@@ -310,12 +314,28 @@ impl Follower {
                 demux.finish(&mut batch);
             }
             match (resume_after, since) {
-                (Some(after), _) => batch.retain(|l| l.time.is_none_or(|t| t > after)),
+                // Resuming: skip what was sent, lines at exactly the last time included (two
+                // lines can share a timestamp where the clock is coarse).
+                (Some(after), _) => batch.retain(|l| match l.time {
+                    Some(t) if t < after => false,
+                    Some(t) if t == after && skip_same > 0 => {
+                        skip_same -= 1;
+                        false
+                    }
+                    _ => true,
+                }),
                 (None, Some(since)) => batch.retain(|l| l.time.is_none_or(|t| t >= since)),
                 (None, None) => {}
             }
-            if let Some(t) = batch.iter().rev().find_map(|l| l.time) {
-                self.last_time = Some(t);
+            for t in batch.iter().filter_map(|l| l.time) {
+                match self.last_time {
+                    Some(last) if t == last => self.at_last_time += 1,
+                    Some(last) if t < last => {}
+                    _ => {
+                        self.last_time = Some(t);
+                        self.at_last_time = 1;
+                    }
+                }
             }
             if !batch.is_empty() && !self.send(LogEvent::Lines(std::mem::take(&mut batch))).await {
                 return Pumped::Closed;
