@@ -70,6 +70,44 @@ impl AuditEntry {
     }
 }
 
+/// What an action that is not an [`crate::actions::Action`] (exec, run) did, for its audit line.
+#[derive(Debug, Clone)]
+pub struct AuditRecord<'a> {
+    pub endpoint: &'a str,
+    pub target_id: &'a str,
+    pub target_name: &'a str,
+    /// `exec`, `run`.
+    pub action: &'a str,
+    pub parameters: serde_json::Value,
+    /// The outcome word and the exit code, or the error.
+    pub result: Result<(&'a str, Option<i64>), String>,
+    pub duration: std::time::Duration,
+}
+
+impl AuditEntry {
+    /// The audit line for exec and run, whose outcomes are not an [`crate::actions::Outcome`].
+    pub fn record(record: AuditRecord<'_>) -> Self {
+        let (ok, outcome, exit_code, error) = match record.result {
+            Ok((word, code)) => (true, word.to_string(), code, None),
+            Err(e) => (false, "error".to_string(), None, Some(e)),
+        };
+        Self {
+            time: Utc::now(),
+            who: who(),
+            endpoint: record.endpoint.to_string(),
+            target_id: record.target_id.to_string(),
+            target_name: record.target_name.to_string(),
+            action: record.action.to_string(),
+            parameters: record.parameters,
+            ok,
+            outcome,
+            exit_code,
+            error,
+            duration_ms: u64::try_from(record.duration.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
 /// `user@host` of this process.
 pub fn who() -> String {
     let user = std::env::var("USER")

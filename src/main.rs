@@ -21,7 +21,7 @@ fn main() -> std::process::ExitCode {
             e.exit()
         }
     };
-    std::process::ExitCode::from(code as u8)
+    std::process::ExitCode::from(code.code())
 }
 
 fn real_main(args: Cli) -> Result<Exit, cli::CliError> {

@@ -5,8 +5,10 @@
 //! running container succeeds and says "already running"), and inspects after a stop, so that
 //! the exit code can be read for people. Every action, from any caller, is audited.
 
+pub mod exec;
 pub mod exit;
 pub mod resolve;
+pub mod run;
 
 use std::fmt;
 use std::sync::Arc;

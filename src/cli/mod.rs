@@ -3,11 +3,13 @@
 
 pub mod act;
 pub mod events;
+pub mod exec;
 pub mod gpu;
 pub mod inspect;
 pub mod logs;
 pub mod output;
 pub mod ps;
+pub mod run;
 pub mod triage;
 
 use std::path::PathBuf;
@@ -29,18 +31,38 @@ Exit codes:
   3  the Docker daemon could not be reached
   4  refused: --read-only forbids mutations
   5  gpu: no NVIDIA GPU can be read (the reason is printed)
-  6  triage: the fleet has problems (they are listed)";
+  6  triage: the fleet has problems (they are listed)
+  exec, run: the command's own exit code; 124 run timed out; 130/143 run interrupted (SIGINT/
+     SIGTERM); 125 fleetdeck could not run it (not running, no shell, no image, daemon refused)";
 
 /// What a run of the CLI ended with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
-    Success = 0,
-    SomeFailed = 1,
-    Usage = 2,
-    Unreachable = 3,
-    ReadOnly = 4,
-    NoGpu = 5,
-    Problems = 6,
+    Success,
+    SomeFailed,
+    Usage,
+    Unreachable,
+    ReadOnly,
+    NoGpu,
+    Problems,
+    /// The exit code of a process fleetdeck ran for the user (`exec`, `run`).
+    Process(u8),
+}
+
+impl Exit {
+    /// The process exit status.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::SomeFailed => 1,
+            Self::Usage => 2,
+            Self::Unreachable => 3,
+            Self::ReadOnly => 4,
+            Self::NoGpu => 5,
+            Self::Problems => 6,
+            Self::Process(code) => code,
+        }
+    }
 }
 
 /// Errors that end a CLI run, each mapped to an exit code.
@@ -127,6 +149,11 @@ pub enum Command {
     Gpu(gpu::GpuArgs),
     /// What is wrong in the fleet, worst first (exit 6 when anything is).
     Triage(triage::TriageArgs),
+    /// Run a shell (or `-- CMD`) in a running container: interactive when stdin is a terminal,
+    /// else captured; the command's exit code becomes fleetdeck's.
+    Exec(exec::ExecArgs),
+    /// Run a one-shot container (safe defaults, timeout, captured output), always removed.
+    Run(Box<run::RunArgs>),
 }
 
 /// Options shared by every output.
@@ -178,6 +205,8 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Logs(args) => logs::run(args, &globals).await,
         Command::Gpu(args) => gpu::run(args, &globals).await,
         Command::Triage(args) => triage::run(args, &globals).await,
+        Command::Exec(args) => exec::run(args, &globals).await,
+        Command::Run(args) => run::run(*args, &globals).await,
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {

@@ -1,0 +1,256 @@
+//! `fleetdeck exec TARGET [-- CMD...]`: a shell (or CMD) in a running container. Interactive,
+//! with a TTY, when stdin is a terminal; otherwise (or with `--json` or `-T`) captured: the
+//! output printed as it comes (or as JSON, each stream bounded), and the command's exit code
+//! becomes fleetdeck's. Also here: [`TerminalTty`], the crossterm side of an interactive exec,
+//! which the console can use once it has left its alternate screen.
+
+use std::io::{IsTerminal, Write};
+
+use clap::Args;
+
+use super::output::{json_line, quiet_pipe};
+use super::{CliError, Exit, Globals, OutputArgs};
+use crate::actions::exec::{
+    DEFAULT_DETACH_KEYS, ExecRequest, InteractiveOutcome, StreamKind, Tty, exec_captured,
+    exec_interactive,
+};
+use crate::actions::exit::signal_name;
+use crate::actions::resolve::resolve;
+use crate::actions::{ActionError, Target};
+use crate::engine::Endpoint;
+
+/// Docker's exit code for "the container runtime could not run it"; fleetdeck uses it for its
+/// own failures of exec and run, so that they read apart from the command's own codes.
+pub const EXIT_CANNOT_RUN: u8 = 125;
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Container: full name, id, or a unique prefix of either.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// The command and its arguments, after `--` (default, interactive only: bash if the
+    /// container has it, else sh).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Run without a TTY and capture the output, even when stdin is a terminal.
+    #[arg(short = 'T', long)]
+    pub no_tty: bool,
+    /// How much of each of stdout and stderr `--json` keeps (512, 64k, 1m, ...); the rest is
+    /// counted and flagged `truncated`.
+    #[arg(long, value_name = "SIZE", default_value = "1m", value_parser = parse_limit)]
+    pub max_output: usize,
+    /// Run as this user (`user`, `user:group`, `uid`, `uid:gid`).
+    #[arg(short, long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Working directory inside the container.
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// Set a variable (`KEY=value`, or `KEY` to pass fleetdeck's own); repeatable.
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Keys that detach from an interactive exec, leaving the command running (Docker's
+    /// syntax, like `ctrl-]` or `ctrl-x,x`). Docker's default, Ctrl-P Ctrl-Q, would hold back
+    /// every Ctrl-P.
+    #[arg(long, value_name = "KEYS", default_value = DEFAULT_DETACH_KEYS)]
+    pub detach_keys: String,
+}
+
+/// Parses a byte size for an output limit.
+pub fn parse_limit(text: &str) -> Result<usize, String> {
+    let bytes = crate::actions::run::parse_bytes(text)?;
+    usize::try_from(bytes).map_err(|_| format!("bad size '{text}': too large"))
+}
+
+/// The operator's terminal through crossterm: raw mode entered only if it was not already on,
+/// and left again (also on drop, so a panic does not leave the shell raw).
+#[derive(Debug, Default)]
+pub struct TerminalTty {
+    entered: bool,
+}
+
+impl TerminalTty {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Tty for TerminalTty {
+    fn size(&self) -> Option<(u16, u16)> {
+        crossterm::terminal::size().ok()
+    }
+
+    fn enter_raw(&mut self) -> std::io::Result<()> {
+        if !crossterm::terminal::is_raw_mode_enabled()? {
+            crossterm::terminal::enable_raw_mode()?;
+            self.entered = true;
+        }
+        Ok(())
+    }
+
+    fn leave_raw(&mut self) -> std::io::Result<()> {
+        if std::mem::take(&mut self.entered) {
+            crossterm::terminal::disable_raw_mode()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TerminalTty {
+    fn drop(&mut self) {
+        let _ = self.leave_raw();
+    }
+}
+
+/// Resolves one target among all containers.
+pub async fn resolve_target(endpoint: &Endpoint, query: &str) -> Result<Target, CliError> {
+    let fleet = endpoint.list(&Default::default()).await?;
+    let container = resolve(&fleet, query).map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(Target {
+        id: container.id.clone(),
+        name: container.name.clone(),
+    })
+}
+
+/// The exit status for an exec or run that failed before the command could give one.
+pub fn failure_exit(error: &ActionError) -> Exit {
+    match error {
+        ActionError::ReadOnly { .. } => Exit::ReadOnly,
+        e if e.is_unreachable() => Exit::Unreachable,
+        _ => Exit::Process(EXIT_CANNOT_RUN),
+    }
+}
+
+/// A command's exit code as a process status (Docker's are 0..=255 already).
+pub fn process_exit(code: i64) -> Exit {
+    Exit::Process(u8::try_from(code).unwrap_or(EXIT_CANNOT_RUN))
+}
+
+/// 128 + the signal's number, as a shell reports a process ended by it.
+pub fn signal_exit(signal: &str) -> Exit {
+    let number = (1..=31)
+        .find(|n| signal_name(*n) == Some(signal))
+        .unwrap_or(15);
+    process_exit(128 + number)
+}
+
+pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
+    let interactive = !args.output.json && !args.no_tty && std::io::stdin().is_terminal();
+    if !interactive && args.command.is_empty() {
+        return Err(CliError::Usage(
+            "no command: without a terminal (or with --json / -T) exec needs one: \
+             fleetdeck exec TARGET -- CMD..."
+                .into(),
+        ));
+    }
+    let mut env = Vec::new();
+    for e in &args.env {
+        match crate::actions::run::parse_env(e) {
+            Ok(Some(v)) => env.push(v),
+            Ok(None) => {}
+            Err(e) => return Err(CliError::Usage(e)),
+        }
+    }
+    let endpoint = globals.connect().await?;
+    let target = resolve_target(&endpoint, &args.target).await?;
+    let context = globals.action_context(endpoint);
+    let request = ExecRequest {
+        command: args.command.clone(),
+        user: args.user.clone(),
+        working_dir: args.workdir.clone(),
+        env,
+    };
+
+    if interactive {
+        let mut tty = TerminalTty::new();
+        let report =
+            exec_interactive(&context, &target, &request, &args.detach_keys, &mut tty).await;
+        drop(tty);
+        if let Some(e) = &report.audit_error {
+            eprintln!("fleetdeck: exec {}: {e}", target.name);
+        }
+        return Ok(match report.result {
+            Ok(InteractiveOutcome::Exited { code }) => process_exit(code),
+            Ok(InteractiveOutcome::Detached) => {
+                eprintln!(
+                    "fleetdeck: detached from {} ({}): it goes on in the container",
+                    target.name,
+                    request.command.join(" ")
+                );
+                Exit::Success
+            }
+            Ok(InteractiveOutcome::Interrupted { signal }) => {
+                eprintln!("fleetdeck: exec in {} ended by {signal}", target.name);
+                signal_exit(&signal)
+            }
+            Err(e) => {
+                eprintln!("fleetdeck: {e}");
+                failure_exit(&e)
+            }
+        });
+    }
+
+    let report = if args.output.json {
+        exec_captured(&context, &target, &request, args.max_output, None).await
+    } else {
+        // Printed as it comes, in full; only the capture kept for the report is bounded.
+        let mut print = |kind: StreamKind, bytes: &[u8]| {
+            let _ = match kind {
+                StreamKind::Stdout => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(bytes).and_then(|()| out.flush())
+                }
+                StreamKind::Stderr => {
+                    let mut err = std::io::stderr().lock();
+                    err.write_all(bytes).and_then(|()| err.flush())
+                }
+            };
+        };
+        exec_captured(&context, &target, &request, 0, Some(&mut print)).await
+    };
+    if args.output.json {
+        let mut out = std::io::stdout().lock();
+        quiet_pipe(json_line(&mut out, &report.to_json()).and_then(|()| out.flush()))?;
+    }
+    if let Some(e) = &report.audit_error {
+        eprintln!("fleetdeck: exec {}: {e}", target.name);
+    }
+    Ok(match &report.result {
+        Ok(capture) => process_exit(capture.exit_code),
+        Err(e) => {
+            if !args.output.json {
+                eprintln!("fleetdeck: {e}");
+            }
+            failure_exit(e)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_statuses() {
+        assert_eq!(process_exit(7), Exit::Process(7));
+        assert_eq!(process_exit(300), Exit::Process(EXIT_CANNOT_RUN));
+        assert_eq!(signal_exit("SIGINT"), Exit::Process(130));
+        assert_eq!(signal_exit("SIGTERM"), Exit::Process(143));
+        assert_eq!(
+            failure_exit(&ActionError::ReadOnly {
+                verb: "exec",
+                target: "x".into()
+            }),
+            Exit::ReadOnly
+        );
+        assert_eq!(
+            failure_exit(&ActionError::Refused {
+                verb: "exec",
+                target: "x".into(),
+                reason: "not running".into()
+            }),
+            Exit::Process(125)
+        );
+    }
+}
