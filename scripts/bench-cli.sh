@@ -13,7 +13,7 @@ trap cleanup EXIT
 cleanup
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
 docker image inspect "$IMAGE" >/dev/null || { echo "build the test image first: cargo test --test actions"; exit 1; }
-cargo build --release --quiet
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
 FD=./target/release/fleetdeck
 
 echo "== creating $N running containers"

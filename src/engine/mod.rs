@@ -21,7 +21,7 @@ pub use fleet::{Connection, ContainerEvent, EventAction, Fleet, FleetUpdate};
 pub use model::{Container, ContainerId, Health, Port, RunState};
 
 /// How many inspects run at once when the engine fills in details.
-const INSPECT_CONCURRENCY: usize = 16;
+const INSPECT_CONCURRENCY: usize = 64;
 
 /// Errors talking to a daemon, naming the endpoint and the cause.
 #[derive(Debug, thiserror::Error)]
