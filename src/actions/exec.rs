@@ -121,6 +121,9 @@ pub enum StreamKind {
     Stderr,
 }
 
+/// Sees every chunk of a captured exec's output as it comes, in full.
+pub type Tee<'a> = &'a mut (dyn FnMut(StreamKind, &[u8]) + Send);
+
 /// The result of a captured exec.
 #[derive(Debug, Clone)]
 pub struct ExecCapture {
@@ -319,7 +322,7 @@ async fn run_captured(
     request: &ExecRequest,
     command: &[String],
     limit: usize,
-    mut tee: Option<&mut (dyn FnMut(StreamKind, &[u8]) + Send)>,
+    mut tee: Option<Tee<'_>>,
 ) -> Result<ExecCapture, ActionError> {
     let options = CreateExecOptions {
         attach_stdout: Some(true),
@@ -383,7 +386,7 @@ pub async fn exec_captured(
     target: &Target,
     request: &ExecRequest,
     limit: usize,
-    tee: Option<&mut (dyn FnMut(StreamKind, &[u8]) + Send)>,
+    tee: Option<Tee<'_>>,
 ) -> ExecReport {
     let started = Instant::now();
     let result = if ctx.read_only {

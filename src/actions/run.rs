@@ -1039,7 +1039,7 @@ pub fn parse_port(text: &str) -> Result<PortSpec, String> {
         }
     };
     let (host_port, container_port) = match rest.split_once(':') {
-        Some((h, c)) if h.is_empty() => (None, number(c)?),
+        Some(("", c)) => (None, number(c)?),
         Some((h, c)) => (Some(number(h)?), number(c)?),
         None => (None, number(rest)?),
     };
@@ -1164,7 +1164,7 @@ pub fn parse_extra_host(text: &str) -> Result<String, String> {
 /// left out when that has none).
 pub fn parse_env(text: &str) -> Result<Option<String>, String> {
     match text.split_once('=') {
-        Some((k, _)) if k.is_empty() => Err(format!("bad variable '{text}': empty name")),
+        Some(("", _)) => Err(format!("bad variable '{text}': empty name")),
         Some(_) => Ok(Some(text.to_string())),
         None if text.is_empty() => Err("bad variable '': empty name".into()),
         None => Ok(std::env::var(text).ok().map(|v| format!("{text}={v}"))),
