@@ -109,6 +109,9 @@ pub struct LogsOptions {
     pub max_line_bytes: usize,
     /// Lines sent in one batch at most.
     pub batch_lines: usize,
+    /// How long a live batch waits for more lines before it goes (the latency a flood's
+    /// batching costs; zero sends what is ready at once).
+    pub batch_delay: std::time::Duration,
     /// Batches waiting in a stream's channel at most: a slow reader slows the stream down.
     pub channel_batches: usize,
 }
@@ -121,6 +124,7 @@ impl Default for LogsOptions {
             max_bytes: DEFAULT_MAX_BYTES,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             batch_lines: 1_024,
+            batch_delay: std::time::Duration::from_millis(20),
             channel_batches: 16,
         }
     }

@@ -289,13 +289,20 @@ impl Follower {
         let resume_after = self.last_time;
         let mut skip_same = self.at_last_time;
         let batch_lines = self.options.batch_lines.max(1);
+        let batch_delay = if follow {
+            self.options.batch_delay
+        } else {
+            Duration::ZERO
+        };
         let mut batch: Vec<LogLine> = Vec::new();
         loop {
             let mut item = tokio::select! {
                 item = stream.next() => item,
                 () = self.tx.closed() => return Pumped::Closed,
             };
-            // Take what is ready without waiting, up to a batch.
+            // Take what is ready, and what comes within the batch delay, up to a batch: a
+            // flood goes out in a few large batches rather than one wake-up per line.
+            let deadline = tokio::time::Instant::now() + batch_delay;
             let done = loop {
                 match item {
                     Some(Ok(output)) => demux.push_output(&output, &mut batch),
@@ -305,10 +312,14 @@ impl Follower {
                 if batch.len() >= batch_lines {
                     break None;
                 }
-                match stream.next().now_or_never() {
-                    Some(next) => item = next,
-                    None => break None,
-                }
+                item = match stream.next().now_or_never() {
+                    Some(next) => next,
+                    None if batch_delay.is_zero() => break None,
+                    None => match tokio::time::timeout_at(deadline, stream.next()).await {
+                        Ok(next) => next,
+                        Err(_) => break None,
+                    },
+                };
             };
             if done.is_some() {
                 demux.finish(&mut batch);
