@@ -67,6 +67,10 @@ done
 [ -n "$FD_PID" ] && kill -INT "$FD_PID" 2>/dev/null || true
 wait "$FD_SUB" || true
 
+for f in fd docker; do
+  # /usr/bin/time puts a line before the figures when the command did not exit 0.
+  [ "$(wc -l <"$WORK/$f.time")" -gt 1 ] && echo "$f: $(head -1 "$WORK/$f.time")"
+done
 daemon_lines=$(docker logs "$NAME" 2>&1 | wc -l)
 read -r fd_user fd_sys < <(tail -1 "$WORK/fd.time")
 read -r dk_user dk_sys < <(tail -1 "$WORK/docker.time")

@@ -593,3 +593,75 @@ fn wait_bounded(child: &mut Child) -> std::process::ExitStatus {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[tokio::test]
+async fn a_tty_container_is_read_raw() {
+    use bollard::models::{ContainerCreateBody, HostConfig};
+    use bollard::query_parameters::{CreateContainerOptionsBuilder, StartContainerOptions};
+    let fx = Fixture::new("logs-tty").await;
+    let body = ContainerCreateBody {
+        image: Some(common::IMAGE.into()),
+        cmd: Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "printf 'one\\ntwo\\033[2J\\n'; echo three >&2; sleep 1000".into(),
+        ]),
+        tty: Some(true),
+        labels: Some([(common::RUN_LABEL.to_string(), fx.run.clone())].into()),
+        host_config: Some(HostConfig {
+            network_mode: Some("none".into()),
+            ..HostConfig::default()
+        }),
+        ..ContainerCreateBody::default()
+    };
+    let options = CreateContainerOptionsBuilder::default()
+        .name(&fx.name("tty"))
+        .build();
+    let id = fx
+        .docker
+        .create_container(Some(options), body)
+        .await
+        .expect("create a TTY container")
+        .id;
+    fx.docker
+        .start_container(&id, None::<StartContainerOptions>)
+        .await
+        .expect("start it");
+    let mut w = watch(&id, follow_all()).await;
+    w.until("three lines", |l| l.len() >= 3).await;
+    // A TTY has one stream: stderr arrives as stdout, and the \r of its \r\n is gone.
+    assert_eq!(texts(&w.lines), ["one", "two", "three"]);
+    assert!(w.lines.iter().all(|l| l.stream == LogStream::Stdout));
+    assert!(w.lines.iter().all(|l| l.time.is_some()));
+}
+
+#[tokio::test]
+async fn removing_a_followed_container_ends_its_stream() {
+    let fx = Fixture::new("logs-removed").await;
+    let id = fx.run("gone", Spec::sh("echo bye; sleep 1000")).await;
+    let mut w = watch(&id, follow_all()).await;
+    w.until("its line", |l| has(l, "bye")).await;
+    fx.docker
+        .remove_container(
+            &id,
+            Some(
+                bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+                    .force(true)
+                    .build(),
+            ),
+        )
+        .await
+        .expect("remove");
+    let deadline = tokio::time::Instant::now() + BOUND;
+    while w.end.is_none() {
+        let message = tokio::time::timeout_at(deadline, w.rx.recv())
+            .await
+            .expect("the stream ends within the bound");
+        match message.map(|m| m.event) {
+            Some(LogEvent::Ended(end)) => w.end = Some(end),
+            Some(_) => {}
+            None => panic!("the stream went without saying why"),
+        }
+    }
+    assert_eq!(w.end, Some(LogEnd::Removed));
+}
