@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use bollard::models::ContainerInspectResponse;
+use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum};
 use bollard::query_parameters::{EventsOptionsBuilder, LogsOptionsBuilder};
 use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, StreamExt};
@@ -232,6 +232,11 @@ impl Follower {
                     }
                     tokio::time::sleep(backoff(failures)).await;
                 }
+                // The daemon refuses (409) the logs of a container that is dead or marked for
+                // removal, which inspect hides while it still runs: that is an end.
+                Pumped::Failed(e) if status_code(&e) == Some(409) || self.is_going().await => {
+                    return Some(LogEnd::Removed);
+                }
                 Pumped::Failed(e) => return Some(self.failure(&e)),
             }
             match self.wait_for_start().await {
@@ -357,6 +362,18 @@ impl Follower {
         }
     }
 
+    /// Whether the container is gone or on its way out (removing, dead).
+    async fn is_going(&self) -> bool {
+        match self.endpoint.inspect(&self.container.0).await {
+            Ok(None) => true,
+            Ok(Some(inspect)) => matches!(
+                inspect.state.and_then(|s| s.status),
+                Some(ContainerStateStatusEnum::REMOVING | ContainerStateStatusEnum::DEAD)
+            ),
+            Err(_) => false,
+        }
+    }
+
     /// After the stream ended: waits until the container runs again (or is removed).
     async fn wait_for_start(&mut self) -> Waited {
         let id = self.container.0.clone();
@@ -375,8 +392,13 @@ impl Follower {
                 Ok(Some(inspect)) => {
                     failures = 0;
                     let state = inspect.state.as_ref();
+                    let removing = matches!(
+                        state.and_then(|s| s.status),
+                        Some(ContainerStateStatusEnum::REMOVING | ContainerStateStatusEnum::DEAD)
+                    );
                     let running = state.and_then(|s| s.running).unwrap_or(false)
-                        && !state.and_then(|s| s.restarting).unwrap_or(false);
+                        && !state.and_then(|s| s.restarting).unwrap_or(false)
+                        && !removing;
                     if running {
                         let started = started_at(&inspect);
                         if started != self.started_at {
