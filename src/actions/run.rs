@@ -743,7 +743,8 @@ async fn run_inner(
         _ => String::new(),
     };
 
-    let driven = drive(endpoint, &id, options, &mut interrupt).await;
+    let memory_limited = spec.memory.is_some();
+    let driven = drive(endpoint, &id, options, memory_limited, &mut interrupt).await;
     let (removed, remove_error) = remove(endpoint, &id).await;
     let mut outcome = driven.map_err(|reason| ActionError::Refused {
         verb: VERB,
@@ -812,6 +813,7 @@ async fn drive(
     endpoint: &Endpoint,
     id: &ContainerId,
     options: &RunOptions,
+    memory_limited: bool,
     interrupt: &mut std::pin::Pin<&mut impl Future<Output = String>>,
 ) -> Result<RunOutcome, String> {
     let attach = AttachContainerOptionsBuilder::default()
@@ -896,8 +898,27 @@ async fn drive(
         .inspect(&id.0)
         .await
         .map_err(|e| format!("cannot read how it ended: {e}"))?;
-    let state = inspect.and_then(|i| i.state);
-    let oom_killed = state.as_ref().and_then(|s| s.oom_killed).unwrap_or(false);
+    let mut state = inspect.and_then(|i| i.state);
+    let mut oom_killed = state.as_ref().and_then(|s| s.oom_killed).unwrap_or(false);
+    // The daemon records an OOM kill from an event that can come a moment after the exit
+    // (with an init process, the OOM killer takes the child and init exits 137): give it
+    // that moment before reading 137 as a plain SIGKILL.
+    if !oom_killed && memory_limited && state.as_ref().and_then(|s| s.exit_code) == Some(137) {
+        for _ in 0..5 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let again = endpoint
+                .inspect(&id.0)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|i| i.state);
+            if again.as_ref().and_then(|s| s.oom_killed) == Some(true) {
+                oom_killed = true;
+                state = again;
+                break;
+            }
+        }
+    }
     let exit = state.and_then(|s| s.exit_code).map(|code| {
         read_exit(
             code,
