@@ -291,6 +291,8 @@ pub struct AppState {
     /// The terminal's size.
     pub viewport: Rect,
     pub rows: Vec<Row>,
+    /// How many containers the rows list (folded ones included), kept with the rows.
+    pub listed: usize,
     /// Index into `rows`.
     pub selected: usize,
     /// The first row on screen.
@@ -325,6 +327,7 @@ impl AppState {
             overlay: None,
             viewport: Rect::new(0, 0, 80, 24),
             rows: Vec::new(),
+            listed: 0,
             selected: 0,
             offset: 0,
             marks: BTreeSet::new(),
@@ -378,8 +381,7 @@ impl AppState {
 
     /// How many containers are listed (passing the filter and the stopped switch).
     pub fn listed_count(&self) -> usize {
-        let inputs = self.row_inputs();
-        self.fleet.containers().filter(|c| inputs.shows(c)).count()
+        self.listed
     }
 
     /// The rows on screen: `rows[offset..offset + visible]`.
@@ -406,6 +408,8 @@ impl AppState {
     fn recompute_rows(&mut self) {
         let keep = self.rows.get(self.selected).cloned();
         self.rows = rows::build(&self.row_inputs());
+        let inputs = self.row_inputs();
+        self.listed = self.fleet.containers().filter(|c| inputs.shows(c)).count();
         if let Some(keep) = keep {
             let found = self.rows.iter().position(|r| match (r, &keep) {
                 (Row::Container(a), Row::Container(b)) => a == b,

@@ -294,10 +294,24 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
         );
         return;
     }
-    let mut lines = Vec::with_capacity(visible_rows.len());
+    // Cells are written straight into the buffer at their column: no padding to lay out, so
+    // the cost is the text on screen, not the width of the terminal.
+    let buf = frame.buffer_mut();
+    let right = body.x + body.width;
     for (i, row) in visible_rows.iter().enumerate() {
+        let Ok(dy) = u16::try_from(i) else { break };
+        let y = body.y + dy;
         let selected = state.offset + i == state.selected;
-        let mut line = match row {
+        let row_style = if selected {
+            theme.selected()
+        } else {
+            Style::new()
+        };
+        if selected {
+            // The reverse bar spans the row: readable without colour.
+            buf.set_style(Rect::new(body.x, y, body.width, 1), row_style);
+        }
+        match row {
             Row::Group {
                 key,
                 count,
@@ -313,53 +327,48 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
                 } else {
                     "containers"
                 };
-                Line::from(vec![
+                let line = Line::from(vec![
                     Span::styled(format!("{fold} {name}"), theme.title()),
                     Span::styled(format!("  {count} {noun}, {up} up"), theme.muted()),
                 ])
+                .patch_style(row_style);
+                buf.set_line(body.x, y, &line, body.width);
             }
-            Row::Container(id) => match state.fleet.get(id) {
-                None => Line::raw(""),
-                Some(c) => {
-                    let marked = state.marks.contains(id);
-                    let mut spans = vec![if marked {
-                        Span::styled("✓ ", theme.marked())
-                    } else if selected {
-                        Span::raw("› ")
-                    } else {
-                        Span::raw("  ")
-                    }];
-                    for (j, (column, w)) in columns.iter().enumerate() {
-                        if j > 0 {
-                            spans.push(Span::raw(" "));
-                        }
-                        let (mut text, style) = cell(state, theme, c, *column);
-                        if *column == Column::Memory
-                            && text.width() > *w
-                            && let Some(s) = state.stats.get(&c.id)
-                        {
-                            text = bytes(s.memory_used);
-                        }
-                        let style = if marked && *column == Column::Name {
-                            theme.marked()
-                        } else {
-                            style
-                        };
-                        spans.push(Span::styled(pad(&fit(&text, *w), *w), style));
+            Row::Container(id) => {
+                let Some(c) = state.fleet.get(id) else {
+                    continue;
+                };
+                let marked = state.marks.contains(id);
+                let (lead, lead_style) = if marked {
+                    ("✓", theme.marked())
+                } else if selected {
+                    ("›", Style::new())
+                } else {
+                    (" ", Style::new())
+                };
+                buf.set_stringn(body.x, y, lead, 1, row_style.patch(lead_style));
+                let mut x = body.x + 2;
+                for (column, w) in &columns {
+                    if x >= right {
+                        break;
                     }
-                    Line::from(spans)
+                    let w = (*w).min(usize::from(right - x));
+                    let (mut text, style) = cell(state, theme, c, *column);
+                    if *column == Column::Memory
+                        && text.width() > w
+                        && let Some(s) = state.stats.get(&c.id)
+                    {
+                        text = bytes(s.memory_used);
+                    }
+                    let style = if marked && *column == Column::Name {
+                        theme.marked()
+                    } else {
+                        style
+                    };
+                    buf.set_stringn(x, y, fit(&text, w), w, row_style.patch(style));
+                    x = x.saturating_add(u16::try_from(w + 1).unwrap_or(u16::MAX));
                 }
-            },
-        };
-        if selected {
-            // Pad so that the reverse bar spans the row, readable without colour.
-            let used = line.width();
-            if used < width {
-                line.spans.push(Span::raw(" ".repeat(width - used)));
             }
-            line = line.patch_style(theme.selected());
         }
-        lines.push(line);
     }
-    frame.render_widget(Paragraph::new(lines), body);
 }
