@@ -1,0 +1,165 @@
+//! The tmux harness of the console's end-to-end tests (as in `console_e2e.rs`): a tmux server
+//! and session per test (a unique socket, killed on drop), keys sent by name or literally,
+//! screens captured and polled with a generous bound (no elapsed time is ever asserted), and
+//! what the logs and exec tests read besides: the pane's process id and title, and the raw
+//! bytes written to the pane.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+static SESSIONS: AtomicU32 = AtomicU32::new(0);
+
+/// A tmux server and session of this test alone.
+pub struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    /// A session of `width` x `height` running a plain `sh` (or `command` when given).
+    pub fn start(width: u16, height: u16) -> Self {
+        let n = SESSIONS.fetch_add(1, Ordering::Relaxed);
+        let tmux = Self {
+            socket: format!("fleetdeck-e2e-{}-{n}", std::process::id()),
+            session: format!("console-{}-{n}", std::process::id()),
+        };
+        let status = Command::new("tmux")
+            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
+            .args([
+                "-s",
+                &tmux.session,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .args(["env", "PS1=$ ", "sh"])
+            .status()
+            .expect("tmux runs (apt-get install tmux)");
+        assert!(status.success(), "tmux new-session failed");
+        tmux
+    }
+
+    pub fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends keys by tmux name ("Enter", "C-u", "q").
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    /// Types text literally.
+    pub fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", &self.session, "-l", text]);
+    }
+
+    pub fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    fn display(&self, format: &str) -> String {
+        self.tmux(&["display", "-p", "-t", &self.session, format])
+            .trim()
+            .to_string()
+    }
+
+    pub fn alternate_on(&self) -> bool {
+        self.display("#{alternate_on}") == "1"
+    }
+
+    /// The pane's title (what a program set with OSC 0 or 2).
+    pub fn pane_title(&self) -> String {
+        self.display("#{pane_title}")
+    }
+
+    /// The process id of the pane's first process (the shell).
+    pub fn pane_pid(&self) -> u32 {
+        self.display("#{pane_pid}")
+            .parse()
+            .expect("tmux gives the pane's pid")
+    }
+
+    /// Appends every byte written to the pane from now on to `file`.
+    pub fn pipe_output_to(&self, file: &Path) {
+        let command = format!("cat >> {}", shell_quote(file));
+        self.tmux(&["pipe-pane", "-o", "-t", &self.session, &command]);
+    }
+
+    /// Polls the screen until `check` holds; fails with the last screen after a generous bound.
+    pub fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        for _ in 0..300 {
+            last = self.screen();
+            if check(&last) {
+                return last;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("the screen never showed {what}; last screen:\n{last}");
+    }
+
+    /// Replaces the console's filter with `text`.
+    pub fn filter(&self, text: &str) {
+        self.keys(&["/"]);
+        self.keys(&["C-u"]);
+        self.type_text(text);
+        self.keys(&["Enter"]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+pub fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
+}
+
+/// The resident memory of process `pid` in bytes, from `/proc/PID/status`.
+pub fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// The child processes of `pid` (from `/proc/PID/task/*/children`).
+pub fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            out.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    out
+}
+
+/// The name of process `pid` (`/proc/PID/comm`).
+pub fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
