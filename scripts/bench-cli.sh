@@ -14,7 +14,7 @@ cleanup
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
 docker image inspect "$IMAGE" >/dev/null || { echo "build the test image first: cargo test --test actions"; exit 1; }
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
-FD=./target/release/fleetdeck
+FD=${FD:-./target/release/fleetdeck}
 
 echo "== creating $N running containers"
 seq 1 "$N" | xargs -P 8 -I{} docker run -d --network none --label "$LABEL" --name "fdbench-{}" \
