@@ -1,4 +1,5 @@
-//! The `:` command line: `:q`, `:help`, `:sort mem [desc]`, `:filter web`, `:stopped`, and the
+//! The `:` command line: `:q`, `:help`, `:sort mem [desc]`, `:filter web`, `:stopped`,
+//! `:triage`, `:gpu`, and the
 //! actions by name (`:stop web-1 web-2`, `:kill -s SIGTERM web-1`, `:rm old`). With no names an
 //! action applies to what a key would (the marks or the selection).
 
@@ -18,6 +19,10 @@ pub enum CommandLine {
     },
     Filter(String),
     ToggleStopped,
+    /// `:triage`: the triage view.
+    Triage,
+    /// `:gpu`: the GPU pane.
+    Gpu,
     Action {
         action: Action,
         names: Vec<String>,
@@ -54,6 +59,8 @@ pub fn parse(line: &str, settings: &Settings) -> Result<Option<CommandLine>, Str
         }
         "filter" | "f" => Ok(Some(CommandLine::Filter(rest.join(" ")))),
         "stopped" | "all" => Ok(Some(CommandLine::ToggleStopped)),
+        "triage" | "problems" => Ok(Some(CommandLine::Triage)),
+        "gpu" | "gpus" => Ok(Some(CommandLine::Gpu)),
         "start" => action(Action::Start, rest),
         "stop" => action(
             Action::Stop {
@@ -159,6 +166,8 @@ mod tests {
             ("sort colour", Err(())),
             ("sort", Err(())),
             ("frobnicate", Err(())),
+            (":triage", Ok(Some(CommandLine::Triage))),
+            ("gpu", Ok(Some(CommandLine::Gpu))),
             (
                 "filter web !exited",
                 Ok(Some(CommandLine::Filter("web !exited".into()))),

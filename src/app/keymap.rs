@@ -14,6 +14,10 @@ pub enum KeyMode {
     Inspect,
     Help,
     Confirm,
+    /// The triage view: problems first.
+    Triage,
+    /// The GPU pane.
+    Gpu,
 }
 
 impl KeyMode {
@@ -23,6 +27,8 @@ impl KeyMode {
             Self::Inspect => "inspect",
             Self::Help => "help",
             Self::Confirm => "confirm",
+            Self::Triage => "triage",
+            Self::Gpu => "GPU",
         }
     }
 }
@@ -40,8 +46,25 @@ pub struct CommandInfo {
     pub footer: bool,
 }
 
-const LIH: &[KeyMode] = &[KeyMode::List, KeyMode::Inspect, KeyMode::Help];
-const LI: &[KeyMode] = &[KeyMode::List, KeyMode::Inspect];
+/// List, inspect, help, triage and GPU.
+const LIH: &[KeyMode] = &[
+    KeyMode::List,
+    KeyMode::Inspect,
+    KeyMode::Help,
+    KeyMode::Triage,
+    KeyMode::Gpu,
+];
+/// The actions: on the selected container, or the selected problem's in the triage view.
+const LI: &[KeyMode] = &[KeyMode::List, KeyMode::Inspect, KeyMode::Triage];
+/// Inspect: the selected container, or the selected problem's.
+const LT: &[KeyMode] = &[KeyMode::List, KeyMode::Triage];
+/// The views the triage and GPU keys open (and close, pressed again).
+const VIEWS: &[KeyMode] = &[
+    KeyMode::List,
+    KeyMode::Inspect,
+    KeyMode::Triage,
+    KeyMode::Gpu,
+];
 const L: &[KeyMode] = &[KeyMode::List];
 const I: &[KeyMode] = &[KeyMode::Inspect];
 const C: &[KeyMode] = &[KeyMode::Confirm];
@@ -74,7 +97,7 @@ pub const COMMANDS: &[CommandInfo] = {
         info(Cmd::PageDown, LIH, "page down", false, false),
         info(
             Cmd::Inspect,
-            L,
+            LT,
             "inspect (on a project: fold it)",
             false,
             true,
@@ -143,6 +166,20 @@ pub const COMMANDS: &[CommandInfo] = {
         info(Cmd::Quit, LIH, "quit (in help: close it)", false, true),
         info(Cmd::Confirm, C, "yes, do it", false, true),
         info(Cmd::Cancel, C, "no, cancel", false, true),
+        info(
+            Cmd::Triage,
+            VIEWS,
+            "triage: problems first (again: back)",
+            false,
+            false,
+        ),
+        info(
+            Cmd::Gpu,
+            VIEWS,
+            "GPU memory per GPU, process, container",
+            false,
+            false,
+        ),
     ]
 };
 

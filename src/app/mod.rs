@@ -11,8 +11,10 @@
 
 pub mod command;
 pub mod filter;
+pub mod gpu;
 pub mod keymap;
 pub mod rows;
+pub mod triage;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -45,6 +47,8 @@ pub struct Settings {
     pub max_stats_streams: usize,
     /// The daemon's address, for the banner.
     pub endpoint: String,
+    /// The triage rules' limits (`[triage]`).
+    pub thresholds: crate::triage::Thresholds,
 }
 
 impl Settings {
@@ -56,6 +60,7 @@ impl Settings {
             columns: config.ui.columns.clone(),
             max_stats_streams: config.ui.max_stats_streams,
             endpoint,
+            thresholds: config.triage.clone(),
         }
     }
 }
@@ -75,6 +80,10 @@ impl Default for Settings {
 pub enum Base {
     List,
     Inspect,
+    /// The triage view ([`triage`]).
+    Triage,
+    /// The GPU pane ([`gpu`]).
+    Gpu,
 }
 
 /// What is drawn over the main view and takes the keys.
@@ -261,6 +270,8 @@ pub enum Msg {
         text: String,
         is_error: bool,
     },
+    /// A GPU report, attributed off the loop, or why there is none.
+    Gpu(Box<crate::gpu::GpuState>),
 }
 
 /// What the console wants done outside.
@@ -312,6 +323,11 @@ pub struct AppState {
     /// The stats set last asked for.
     pub watched: Vec<ContainerId>,
     pub show_log: bool,
+    /// Problems, their history and the triage view's cursor.
+    pub triage: triage::TriageState,
+    /// The last GPU report, or why there is none.
+    pub gpu: crate::gpu::GpuState,
+    pub gpu_scroll: usize,
     /// Set by `update` when the screen must be drawn again; the loop clears it.
     pub dirty: bool,
 }
@@ -343,6 +359,9 @@ impl AppState {
             stats: HashMap::new(),
             watched: Vec::new(),
             show_log: false,
+            triage: triage::TriageState::default(),
+            gpu: crate::gpu::GpuState::Unknown,
+            gpu_scroll: 0,
             dirty: true,
         }
     }
@@ -356,6 +375,8 @@ impl AppState {
             None => Some(match self.base {
                 Base::List => KeyMode::List,
                 Base::Inspect => KeyMode::Inspect,
+                Base::Triage => KeyMode::Triage,
+                Base::Gpu => KeyMode::Gpu,
             }),
         }
     }
@@ -376,6 +397,7 @@ impl AppState {
             show_stopped: self.show_stopped,
             collapsed: &self.collapsed,
             stats: &self.stats,
+            gpu: self.gpu_report(),
         }
     }
 
@@ -470,6 +492,9 @@ impl AppState {
     /// What an action applies to: the inspected container; else the marks; else the selected
     /// container, or every listed container of the selected project.
     pub fn targets(&self) -> Vec<Target> {
+        if self.base == Base::Triage {
+            return triage::target(self).into_iter().collect();
+        }
         if self.base == Base::Inspect {
             return self
                 .inspect
@@ -539,6 +564,7 @@ impl AppState {
 /// Applies one message; returns what the loop must do. Pure: no I/O, no clock.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     let mut effects = Vec::new();
+    let triage_trigger = triage::trigger(state, &msg);
     match msg {
         Msg::Key(key) => on_key(state, key, &mut effects),
         Msg::Mouse(mouse) => on_mouse(state, mouse, &mut effects),
@@ -590,7 +616,9 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.set_status(text, is_error);
             state.dirty = true;
         }
+        Msg::Gpu(gpu_state) => gpu::on_state(state, *gpu_state),
     }
+    triage::after(state, triage_trigger);
     state.sync_stats(&mut effects);
     effects
 }
@@ -602,8 +630,12 @@ fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<E
         FleetUpdate::Snapshot(_) | FleetUpdate::Connection(_) => None,
     };
     let snapshot = matches!(fleet_update, FleetUpdate::Snapshot(_));
+    triage::record(state, &fleet_update);
     if !state.fleet.apply(fleet_update) {
         return;
+    }
+    if snapshot {
+        triage::prune(state);
     }
     state.dirty = true;
     let fleet = &state.fleet;
@@ -755,10 +787,14 @@ pub fn run_command(
             Cmd::Help | Cmd::Back | Cmd::Quit => state.overlay = None,
             other => scroll_help(state, other),
         },
-        KeyMode::List | KeyMode::Inspect => match command {
+        KeyMode::List | KeyMode::Inspect | KeyMode::Triage | KeyMode::Gpu => match command {
             Cmd::Up | Cmd::Down | Cmd::Top | Cmd::Bottom | Cmd::PageUp | Cmd::PageDown => {
                 if mode == KeyMode::Inspect {
                     scroll_inspect(state, command);
+                } else if mode == KeyMode::Triage {
+                    triage::move_selection(state, command);
+                } else if mode == KeyMode::Gpu {
+                    gpu::scroll(state, command);
                 } else {
                     move_selection(state, command);
                 }
@@ -817,6 +853,7 @@ pub fn run_command(
                 },
                 effects,
             ),
+            Cmd::Inspect if mode == KeyMode::Triage => triage::inspect(state, effects),
             Cmd::Inspect => match state.rows.get(state.selected) {
                 Some(Row::Group { key, .. }) => {
                     let key = key.clone();
@@ -854,7 +891,9 @@ pub fn run_command(
             }
             Cmd::Quit => effects.push(Effect::Quit),
             Cmd::Back => {
-                if mode == KeyMode::Inspect {
+                if matches!(mode, KeyMode::Triage | KeyMode::Gpu) {
+                    state.base = Base::List;
+                } else if mode == KeyMode::Inspect {
                     state.base = Base::List;
                     state.inspect = None;
                 } else if !state.marks.is_empty() {
@@ -913,6 +952,8 @@ pub fn run_command(
                 state.show_log = !state.show_log;
                 state.clamp_selection();
             }
+            Cmd::Triage => triage::toggle(state),
+            Cmd::Gpu => gpu::toggle(state),
             Cmd::Confirm | Cmd::Cancel => {}
         },
     }
@@ -962,6 +1003,16 @@ fn open_inspect(state: &mut AppState, effects: &mut Vec<Effect>) {
     else {
         return;
     };
+    inspect_container(state, id, name, effects);
+}
+
+/// Opens the inspect pane on one container (fetching its details unless already shown).
+fn inspect_container(
+    state: &mut AppState,
+    id: ContainerId,
+    name: String,
+    effects: &mut Vec<Effect>,
+) {
     if state.inspect.as_ref().is_some_and(|v| v.id == id) {
         state.base = Base::Inspect;
         return;
@@ -1161,6 +1212,16 @@ pub fn run_command_line(state: &mut AppState, line: &str, effects: &mut Vec<Effe
         Cl::Filter(text) => set_filter(state, &text),
         Cl::ToggleStopped => {
             run_command(state, KeyMode::List, ConsoleCommand::ToggleStopped, effects)
+        }
+        Cl::Triage => {
+            if state.base != Base::Triage {
+                triage::toggle(state);
+            }
+        }
+        Cl::Gpu => {
+            if state.base != Base::Gpu {
+                gpu::toggle(state);
+            }
         }
         Cl::Action { action, names } => {
             if names.is_empty() {

@@ -53,6 +53,8 @@ pub struct RowInputs<'a> {
     pub show_stopped: bool,
     pub collapsed: &'a BTreeSet<GroupKey>,
     pub stats: &'a HashMap<ContainerId, StatsSample>,
+    /// The GPU report, for sorting by GPU memory.
+    pub gpu: Option<&'a crate::gpu::GpuReport>,
 }
 
 impl RowInputs<'_> {
@@ -78,6 +80,7 @@ fn state_rank(state: RunState) -> u8 {
 fn compare(a: &Container, b: &Container, inputs: &RowInputs<'_>) -> Ordering {
     let cpu = |c: &Container| inputs.stats.get(&c.id).and_then(|s| s.cpu_percent);
     let mem = |c: &Container| inputs.stats.get(&c.id).map(|s| s.memory_used);
+    let gpu = |c: &Container| inputs.gpu.and_then(|r| r.container_memory(&c.id.0));
     let primary = match inputs.sort.column {
         Column::Name => Ordering::Equal,
         Column::Image => a.image.cmp(&b.image),
@@ -92,6 +95,7 @@ fn compare(a: &Container, b: &Container, inputs: &RowInputs<'_>) -> Ordering {
         Column::Restarts => a.restart_count.cmp(&b.restart_count),
         Column::Cpu => cpu(a).partial_cmp(&cpu(b)).unwrap_or(Ordering::Equal),
         Column::Memory => mem(a).cmp(&mem(b)),
+        Column::Gpu => gpu(a).cmp(&gpu(b)),
         Column::Ports => a.ports.first().cmp(&b.ports.first()),
         Column::Id => a.id.cmp(&b.id),
     };

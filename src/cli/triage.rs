@@ -8,21 +8,25 @@ use clap::Args;
 
 use super::output::{json_line, quiet_pipe, table};
 use super::{CliError, Exit, Globals, OutputArgs};
-use crate::triage::{self, Context, Thresholds, gather::gather};
+use crate::triage::{self, Context, gather::gather};
 
 #[derive(Debug, Args)]
 pub struct TriageArgs {
-    /// GPU memory threshold, in percent.
-    #[arg(long, default_value_t = super::gpu::DEFAULT_THRESHOLD_PCT, value_name = "PCT")]
-    pub gpu_threshold: f64,
+    /// GPU memory threshold, in percent (default: the config's `[gpu] threshold_pct`).
+    #[arg(long, value_name = "PCT")]
+    pub gpu_threshold: Option<f64>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
 pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> {
     let endpoint = globals.connect().await?;
-    let thresholds = Thresholds::default();
-    let gathered = gather(&endpoint, &thresholds, args.gpu_threshold).await?;
+    // The rules' limits come from the config's `[triage]`, as in the console.
+    let thresholds = globals.config.triage.clone();
+    let gpu_threshold = args
+        .gpu_threshold
+        .unwrap_or(globals.config.gpu.threshold_pct);
+    let gathered = gather(&endpoint, &thresholds, gpu_threshold).await?;
     let ctx = Context {
         history: &gathered.history,
         memory: &gathered.memory,

@@ -207,11 +207,13 @@ pub enum ConsoleCommand {
     Reveal,
     Confirm,
     Cancel,
+    Triage,
+    Gpu,
 }
 
 impl ConsoleCommand {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Self; 29] = [
+    pub const ALL: [Self; 31] = [
         Self::Up,
         Self::Down,
         Self::Top,
@@ -241,6 +243,8 @@ impl ConsoleCommand {
         Self::Quit,
         Self::Confirm,
         Self::Cancel,
+        Self::Triage,
+        Self::Gpu,
     ];
 
     /// The name used in `[keys]` (snake_case).
@@ -275,6 +279,8 @@ impl ConsoleCommand {
             Self::Reveal => "reveal",
             Self::Confirm => "confirm",
             Self::Cancel => "cancel",
+            Self::Triage => "triage",
+            Self::Gpu => "gpu",
         }
     }
 
@@ -313,6 +319,8 @@ impl ConsoleCommand {
             Self::Reveal => vec![c('v')],
             Self::Confirm => vec![c('y')],
             Self::Cancel => vec![c('n'), p(K::Esc)],
+            Self::Triage => vec![c('t')],
+            Self::Gpu => vec![c('6'), p(K::F(6))],
         }
     }
 }

@@ -5,6 +5,7 @@
 //! Sections: `[actions]`, `[audit]`, and for the console `[keys]` (see [`keys`]), `[theme]`,
 //! `[ui]` (columns, stopped containers shown, mouse, stats streams, frame rate) and `[logs]`.
 
+pub mod gpu;
 pub mod keys;
 
 use std::path::{Path, PathBuf};
@@ -146,13 +147,15 @@ pub enum Column {
     Cpu,
     #[serde(alias = "mem")]
     Memory,
+    /// GPU memory held by the container's processes (shown only where there is a GPU).
+    Gpu,
     Ports,
     Id,
 }
 
 impl Column {
     /// The default columns, in order.
-    pub const DEFAULT: [Self; 8] = [
+    pub const DEFAULT: [Self; 9] = [
         Self::Name,
         Self::Image,
         Self::State,
@@ -160,6 +163,7 @@ impl Column {
         Self::Restarts,
         Self::Cpu,
         Self::Memory,
+        Self::Gpu,
         Self::Ports,
     ];
 
@@ -173,6 +177,7 @@ impl Column {
             Self::Restarts => "restarts",
             Self::Cpu => "cpu",
             Self::Memory => "memory",
+            Self::Gpu => "gpu",
             Self::Ports => "ports",
             Self::Id => "id",
         }
@@ -188,6 +193,7 @@ impl Column {
             "restarts" | "restart" => Self::Restarts,
             "cpu" => Self::Cpu,
             "memory" | "mem" => Self::Memory,
+            "gpu" => Self::Gpu,
             "ports" | "port" => Self::Ports,
             "id" => Self::Id,
             _ => return None,
@@ -247,6 +253,10 @@ pub struct Config {
     pub theme: ThemeConfig,
     pub ui: UiConfig,
     pub logs: LogsConfig,
+    /// `[triage]`: the limits of the triage rules.
+    pub triage: crate::triage::Thresholds,
+    /// `[gpu]`: the GPU memory threshold and the console's sampling interval.
+    pub gpu: gpu::GpuConfig,
 }
 
 /// Where the config file is looked for when `--config` names none.

@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::actions::exit::{ExitContext, ExitMeaning, describe, read_exit};
 use crate::engine::{Container, ContainerEvent, ContainerId, EventAction, Health, RunState};
@@ -18,8 +18,9 @@ use crate::present::{bytes, short_duration};
 /// How many recent events are kept per container.
 const HISTORY_PER_CONTAINER: usize = 64;
 
-/// The limits the rules apply; configurable.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The limits the rules apply; the config's `[triage]` section (every key optional).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Thresholds {
     /// The window in which deaths count toward a crash loop, and OOM kills are counted.
     pub window_s: i64,
@@ -200,6 +201,12 @@ impl History {
             list.pop_front();
         }
         list.push_back((time, seen));
+    }
+
+    /// Forgets the containers `keep` says no to (those gone from a fresh list, whose destroy
+    /// event was missed while disconnected): the history stays bounded by the fleet.
+    pub fn retain(&mut self, keep: impl Fn(&ContainerId) -> bool) {
+        self.events.retain(|id, _| keep(id));
     }
 
     fn of(&self, id: &ContainerId) -> impl DoubleEndedIterator<Item = &(DateTime<Utc>, Seen)> {
@@ -593,6 +600,7 @@ pub fn evaluate<'a>(
             .cmp(&a.severity)
             .then_with(|| b.since.cmp(&a.since))
             .then_with(|| a.subject.cmp(&b.subject))
+            .then_with(|| a.kind.title().cmp(b.kind.title()))
     });
     problems
 }

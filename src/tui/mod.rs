@@ -1,12 +1,14 @@
 //! The terminal: init, restore (on quit, error, panic, SIGTERM, SIGHUP), and the event loop.
 //!
 //! The loop owns the state. One `tokio::select!` waits on the terminal's events, the fleet's
-//! updates from the watcher, stats samples, results of actions and inspects (from tasks that
+//! updates from the watcher, stats samples, GPU reports (sampled and attributed off the loop,
+//! see [`gpu`]), results of actions and inspects (from tasks that
 //! send owned messages back over a bounded channel), a one-second clock, and the signals. Each
 //! message goes through the pure `update`; its effects are carried out here. The screen is
 //! drawn only when `update` marked it dirty, at most `max_fps` times a second: an idle console
 //! draws nothing and writes nothing.
 
+pub mod gpu;
 pub mod input;
 pub mod terminal;
 
@@ -61,6 +63,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
         parallelism: config.actions.parallelism,
         max_streams: config.ui.max_stats_streams,
         frame: Duration::from_secs(1) / config.ui.max_fps.clamp(1, 240),
+        gpu: config.gpu.clone(),
     };
     let result = console.run(&mut term, &mut sigterm, &mut sighup).await;
     drop(guard);
@@ -85,6 +88,7 @@ struct Console {
     parallelism: usize,
     max_streams: usize,
     frame: Duration,
+    gpu: crate::config::gpu::GpuConfig,
 }
 
 /// Why the loop ended.
@@ -105,6 +109,7 @@ impl Console {
         let (stats_tx, mut stats_rx) = mpsc::channel(256);
         let stats = stats::spawn(self.endpoint.clone(), self.max_streams, stats_tx);
         let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(64);
+        let mut gpu_feed = gpu::spawn(self.gpu.interval(), self.gpu.threshold_pct, msg_tx.clone());
         let mut events = EventStream::new();
         let mut clock = tokio::time::interval(Duration::from_secs(1));
         clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -151,6 +156,10 @@ impl Console {
                         log::error!(target: LOG_TARGET, "{}", d.describe());
                     }
                 }
+            }
+            if let Msg::Gpu(_) = &msg {
+                // The names for the next sample's attribution (at most once a sample).
+                gpu_feed.refresh(&self.state.fleet);
             }
             let mut quit = false;
             for effect in update(&mut self.state, msg) {

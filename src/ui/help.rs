@@ -19,6 +19,8 @@ pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
     let mode = match state.base {
         Base::List => KeyMode::List,
         Base::Inspect => KeyMode::Inspect,
+        Base::Triage => KeyMode::Triage,
+        Base::Gpu => KeyMode::Gpu,
     };
     let mut lines = vec![Line::styled(
         format!("Keys in the {} view", mode.name()),

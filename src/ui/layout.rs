@@ -15,6 +15,10 @@ pub struct Panes {
     pub list: Option<Rect>,
     pub inspect: Option<Rect>,
     pub log: Option<Rect>,
+    /// The triage view.
+    pub triage: Option<Rect>,
+    /// The GPU pane.
+    pub gpu: Option<Rect>,
     pub status: Option<Rect>,
     pub footer: Option<Rect>,
 }
@@ -86,6 +90,8 @@ pub fn panes(area: Rect, state: &AppState) -> Panes {
             });
         }
         Base::Inspect => panes.inspect = Some(rest),
+        Base::Triage => panes.triage = Some(rest),
+        Base::Gpu => panes.gpu = Some(rest),
     }
     panes
 }

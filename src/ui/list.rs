@@ -1,6 +1,7 @@
 //! The container list: one line per row on screen (and only those), grouped by compose
 //! project, with the state as a glyph and a word, the uptime or the exit, restarts, CPU, memory
-//! and ports. Columns that do not fit are dropped, least important first.
+//! and ports (and GPU memory, where there is a GPU). Columns that do not fit are dropped, least
+//! important first.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -20,10 +21,12 @@ use crate::sanitize::printable;
 use unicode_width::UnicodeWidthStr;
 
 /// Columns in the order they are dropped last-first when the terminal is narrow.
-const PRIORITY: [Column; 9] = [
+const PRIORITY: [Column; 10] = [
     Column::Name,
     Column::State,
     Column::Status,
+    // Where there is a GPU, its memory is what the operator came for.
+    Column::Gpu,
     Column::Cpu,
     Column::Memory,
     Column::Restarts,
@@ -42,6 +45,7 @@ fn bounds(column: Column) -> (usize, usize) {
         Column::Restarts => (3, 3),
         Column::Cpu => (6, 6),
         Column::Memory => (8, 19),
+        Column::Gpu => (8, 9),
         Column::Ports => (10, 40),
         Column::Id => (12, 12),
     }
@@ -56,6 +60,7 @@ fn title(column: Column) -> &'static str {
         Column::Restarts => "RST",
         Column::Cpu => "CPU",
         Column::Memory => "MEMORY",
+        Column::Gpu => "GPU MEM",
         Column::Ports => "PORTS",
         Column::Id => "ID",
     }
@@ -109,6 +114,13 @@ fn cell(state: &AppState, theme: &Theme, c: &Container, column: Column) -> (Stri
             ),
             Style::new(),
         ),
+        Column::Gpu => (
+            state
+                .gpu_report()
+                .and_then(|r| r.container_memory(&c.id.0))
+                .map_or_else(|| "-".into(), bytes),
+            Style::new(),
+        ),
         Column::Ports => (
             c.ports
                 .iter()
@@ -137,9 +149,11 @@ fn widths(
     let configured = &state.settings.columns;
     // The mark/cursor column takes 2 cells.
     let available = width.saturating_sub(2);
+    // The GPU column only where there is a GPU.
+    let gpu = state.gpu_report().is_some();
     let mut chosen: Vec<Column> = PRIORITY
         .iter()
-        .filter(|c| configured.contains(c))
+        .filter(|c| configured.contains(c) && (gpu || **c != Column::Gpu))
         .copied()
         .collect();
     let content: Vec<(Column, usize)> = chosen

@@ -1,17 +1,20 @@
 //! Pure rendering of the console from `&AppState`: one module per pane ([`list`], [`inspect`],
-//! [`help`], [`confirm`], [`status`], [`banner`]), laid out by [`layout`], styled by [`theme`].
+//! [`triage`], [`gpu`], [`help`], [`confirm`], [`status`], [`banner`]), laid out by [`layout`],
+//! styled by [`theme`].
 //! No clock, no await, no Docker here: every relative time is computed from `state.now`, and
 //! only the rows on screen are formatted. `ViewState` holds what is render-side only: the theme
 //! and the log widget's state.
 
 pub mod banner;
 pub mod confirm;
+pub mod gpu;
 pub mod help;
 pub mod inspect;
 pub mod layout;
 pub mod list;
 pub mod status;
 pub mod theme;
+pub mod triage;
 
 #[cfg(test)]
 mod tests;
@@ -84,6 +87,12 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, view: &mut ViewState) {
     }
     if let Some(r) = panes.inspect {
         inspect::render(frame, r, state, theme);
+    }
+    if let Some(r) = panes.triage {
+        triage::render(frame, r, state, theme);
+    }
+    if let Some(r) = panes.gpu {
+        gpu::render(frame, r, state, theme);
     }
     if let Some(r) = panes.status {
         status::render(frame, r, state, theme);

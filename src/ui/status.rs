@@ -14,7 +14,7 @@ use crate::sanitize::printable;
 /// Draws the status bar.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
     let width = usize::from(area.width);
-    let mut right = Vec::new();
+    let mut right = vec![super::triage::status_span(state, theme)];
     if state.settings.read_only {
         right.push(Span::styled(" READ-ONLY ", theme.warn()));
     }

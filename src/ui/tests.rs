@@ -18,7 +18,7 @@ use crate::ui::theme::Theme;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
-fn draw(state: &AppState, theme: Theme) -> Terminal<TestBackend> {
+pub(super) fn draw(state: &AppState, theme: Theme) -> Terminal<TestBackend> {
     let backend = TestBackend::new(state.viewport.width, state.viewport.height);
     let mut terminal = Terminal::new(backend).expect("test backend");
     let mut view = ViewState::new(theme);
@@ -29,7 +29,7 @@ fn draw(state: &AppState, theme: Theme) -> Terminal<TestBackend> {
 }
 
 /// The screen as text, one line per row, trailing spaces cut.
-fn text(state: &AppState) -> String {
+pub(super) fn text(state: &AppState) -> String {
     let terminal = draw(state, Theme::default());
     let buffer = terminal.backend().buffer();
     let mut out = String::new();
@@ -44,7 +44,7 @@ fn text(state: &AppState) -> String {
     out
 }
 
-fn snapshot(name: &str, state: &AppState) {
+pub(super) fn snapshot(name: &str, state: &AppState) {
     let (w, h) = (state.viewport.width, state.viewport.height);
     let mut settings = insta::Settings::clone_current();
     // Ids are fixed in these states; redact anything that looks like a real one anyway.

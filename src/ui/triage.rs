@@ -1,0 +1,238 @@
+//! The triage view: the fleet's problems, worst first (severity, then the most recent), each
+//! with its container, what is wrong, one line of why, and the suggested next action with the
+//! key that does it. Wide terminals show a problem on one line; narrow ones on two (the why
+//! under the rest). Severity is a glyph and a word, never colour alone. Only the problems on
+//! screen are formatted; the list itself is computed in `update`.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use unicode_width::UnicodeWidthStr;
+
+use super::layout::{self, list_geometry};
+use super::theme::Theme;
+use super::{fit, pad};
+use crate::app::AppState;
+use crate::app::triage::suggestion_command;
+use crate::sanitize::printable;
+use crate::triage::{Problem, ProblemKind, Severity};
+
+/// From this inner width on, a problem takes one line; below it, two.
+pub const ONE_LINE_WIDTH: u16 = 118;
+
+/// A severity as a glyph and a word.
+pub fn severity_text(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "‼ critical",
+        Severity::Error => "✖ error",
+        Severity::Warning => "▲ warning",
+    }
+}
+
+fn severity_style(theme: &Theme, severity: Severity) -> Style {
+    match severity {
+        Severity::Critical | Severity::Error => theme.error(),
+        Severity::Warning => theme.warn(),
+    }
+}
+
+/// Lines one problem takes in a pane of this inner width.
+fn lines_per_problem(inner: Rect) -> usize {
+    if inner.width >= ONE_LINE_WIDTH { 1 } else { 2 }
+}
+
+/// How many problems fit in the triage pane now (0 when it is not shown).
+pub fn visible_problems(state: &AppState) -> usize {
+    layout::panes(state.viewport, state)
+        .triage
+        .map_or(0, |pane| {
+            let g = list_geometry(pane);
+            usize::from(g.body.height) / lines_per_problem(g.inner)
+        })
+}
+
+/// The next action and its key: "r restart".
+fn next_text(state: &AppState, p: &Problem) -> String {
+    let command = suggestion_command(p.suggestion);
+    let key = state
+        .keymap
+        .keys(command)
+        .first()
+        .map_or_else(|| ":".into(), ToString::to_string);
+    let word = if p.kind == ProblemKind::GpuOverThreshold {
+        "GPU pane"
+    } else {
+        p.suggestion.as_str()
+    };
+    format!("{key} {word}")
+}
+
+/// The status bar's count of problems, in every view: "‼ 3 problems (t)", styled by the worst.
+pub fn status_span(state: &AppState, theme: &Theme) -> Span<'static> {
+    let problems = &state.triage.problems;
+    let Some(worst) = state.triage.worst() else {
+        return Span::styled(" ✓ no problems ", theme.muted());
+    };
+    let glyph = severity_text(worst).split(' ').next().unwrap_or_default();
+    let noun = if problems.len() == 1 {
+        "problem"
+    } else {
+        "problems"
+    };
+    let key = state
+        .keymap
+        .keys(crate::config::keys::ConsoleCommand::Triage)
+        .first()
+        .map(|k| format!(" ({k})"))
+        .unwrap_or_default();
+    Span::styled(
+        format!(" {glyph} {} {noun}{key} ", problems.len()),
+        severity_style(theme, worst),
+    )
+}
+
+fn title_line(state: &AppState, theme: &Theme) -> Line<'static> {
+    let problems = &state.triage.problems;
+    let mut spans = vec![Span::styled(" triage ", theme.title())];
+    if problems.is_empty() {
+        spans.push(Span::styled("no problems ", theme.ok()));
+        return Line::from(spans);
+    }
+    let noun = if problems.len() == 1 {
+        "problem"
+    } else {
+        "problems"
+    };
+    spans.push(Span::raw(format!("{} {noun} ", problems.len())));
+    for severity in [Severity::Critical, Severity::Error, Severity::Warning] {
+        let n = problems.iter().filter(|p| p.severity == severity).count();
+        if n > 0 {
+            spans.push(Span::styled(
+                format!("· {n} {} ", severity.as_str()),
+                severity_style(theme, severity),
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+/// Draws the triage view.
+pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
+    let geometry = list_geometry(area);
+    if geometry.bordered {
+        frame.render_widget(Block::bordered().title(title_line(state, theme)), area);
+    }
+    let view = &state.triage;
+    let inner = geometry.inner;
+    let width = usize::from(inner.width);
+    let one_line = lines_per_problem(inner) == 1;
+    let visible = &view.problems[view.offset.min(view.problems.len())..];
+    let name_w = visible
+        .iter()
+        .take(usize::from(geometry.body.height))
+        .map(|p| printable(&p.subject).width())
+        .chain(std::iter::once(9))
+        .max()
+        .unwrap_or(9)
+        .min(28);
+    let sev_w = 10;
+    let kind_w = 17;
+    let next_w = 14;
+    if let Some(header) = geometry.header.filter(|_| !view.problems.is_empty()) {
+        let mut text = format!(
+            "  {} {} {} ",
+            pad("SEVERITY", sev_w),
+            pad("CONTAINER", name_w),
+            pad("PROBLEM", kind_w)
+        );
+        if one_line {
+            let why_w = width.saturating_sub(text.width() + next_w + 1);
+            text.push_str(&pad("WHY", why_w));
+            text.push(' ');
+        }
+        text.push_str("NEXT");
+        frame.render_widget(
+            Paragraph::new(Line::raw(fit(&text, width))).style(theme.header()),
+            header,
+        );
+    }
+    let body = geometry.body;
+    if view.problems.is_empty() {
+        let lines = vec![
+            Line::styled(
+                format!("  ✓ no problems in {} containers", state.fleet.len()),
+                theme.ok(),
+            ),
+            Line::raw(""),
+            Line::styled(
+                fit(
+                    "  Checked: OOM kills, crash loops, health checks, non-zero exits, stuck \
+                     states, memory near the limit, GPU memory over the threshold.",
+                    width,
+                ),
+                theme.muted(),
+            ),
+        ];
+        frame.render_widget(Paragraph::new(lines), body);
+        return;
+    }
+    let per = lines_per_problem(inner);
+    let buf = frame.buffer_mut();
+    for (i, p) in visible.iter().enumerate() {
+        let Ok(dy) = u16::try_from(i * per) else {
+            break;
+        };
+        if usize::from(dy) + per > usize::from(body.height) {
+            break;
+        }
+        let y = body.y + dy;
+        let selected = view.offset + i == view.selected;
+        let row_style = if selected {
+            theme.selected()
+        } else {
+            Style::new()
+        };
+        if selected {
+            let height = u16::try_from(per).unwrap_or(1);
+            buf.set_style(Rect::new(body.x, y, body.width, height), row_style);
+        }
+        let lead = if selected { "›" } else { " " };
+        let why = printable(&p.reason);
+        let mut spans = vec![
+            Span::raw(format!("{lead} ")),
+            Span::styled(
+                pad(severity_text(p.severity), sev_w),
+                severity_style(theme, p.severity),
+            ),
+            Span::raw(" "),
+            Span::raw(pad(&fit(&printable(&p.subject), name_w), name_w)),
+            Span::raw(" "),
+            Span::raw(pad(p.kind.title(), kind_w)),
+            Span::raw(" "),
+        ];
+        let used: usize = spans.iter().map(Span::width).sum();
+        if one_line {
+            let why_w = width.saturating_sub(used + next_w + 1);
+            spans.push(Span::styled(pad(&fit(&why, why_w), why_w), theme.muted()));
+            spans.push(Span::raw(" "));
+        }
+        spans.push(Span::styled(next_text(state, p), theme.key()));
+        let line = Line::from(spans).patch_style(row_style);
+        buf.set_line(body.x, y, &line, body.width);
+        if !one_line {
+            let indent = 4;
+            let why_line = Line::from(vec![
+                Span::raw(" ".repeat(indent)),
+                Span::styled(fit(&why, width.saturating_sub(indent)), theme.muted()),
+            ])
+            .patch_style(row_style);
+            buf.set_line(body.x, y + 1, &why_line, body.width);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "triage_tests.rs"]
+mod tests;
