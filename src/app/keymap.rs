@@ -14,6 +14,8 @@ pub enum KeyMode {
     Inspect,
     Help,
     Confirm,
+    /// The logs pane.
+    Logs,
     /// The triage view: problems first.
     Triage,
     /// The GPU pane.
@@ -27,6 +29,7 @@ impl KeyMode {
             Self::Inspect => "inspect",
             Self::Help => "help",
             Self::Confirm => "confirm",
+            Self::Logs => "logs",
             Self::Triage => "triage",
             Self::Gpu => "GPU",
         }
@@ -46,14 +49,6 @@ pub struct CommandInfo {
     pub footer: bool,
 }
 
-/// List, inspect, help, triage and GPU.
-const LIH: &[KeyMode] = &[
-    KeyMode::List,
-    KeyMode::Inspect,
-    KeyMode::Help,
-    KeyMode::Triage,
-    KeyMode::Gpu,
-];
 /// The actions: on the selected container, or the selected problem's in the triage view.
 const LI: &[KeyMode] = &[KeyMode::List, KeyMode::Inspect, KeyMode::Triage];
 /// Inspect: the selected container, or the selected problem's.
@@ -68,6 +63,17 @@ const VIEWS: &[KeyMode] = &[
 const L: &[KeyMode] = &[KeyMode::List];
 const I: &[KeyMode] = &[KeyMode::Inspect];
 const C: &[KeyMode] = &[KeyMode::Confirm];
+/// List, inspect, help, the logs pane, triage and GPU.
+const LIHX: &[KeyMode] = &[
+    KeyMode::List,
+    KeyMode::Inspect,
+    KeyMode::Help,
+    KeyMode::Logs,
+    KeyMode::Triage,
+    KeyMode::Gpu,
+];
+/// The logs pane.
+const X: &[KeyMode] = &[KeyMode::Logs];
 
 const fn info(
     command: ConsoleCommand,
@@ -89,12 +95,12 @@ const fn info(
 pub const COMMANDS: &[CommandInfo] = {
     use ConsoleCommand as Cmd;
     &[
-        info(Cmd::Up, LIH, "move up / scroll up", false, false),
-        info(Cmd::Down, LIH, "move down / scroll down", false, false),
-        info(Cmd::Top, LIH, "go to the top", false, false),
-        info(Cmd::Bottom, LIH, "go to the bottom", false, false),
-        info(Cmd::PageUp, LIH, "page up", false, false),
-        info(Cmd::PageDown, LIH, "page down", false, false),
+        info(Cmd::Up, LIHX, "move up / scroll up", false, false),
+        info(Cmd::Down, LIHX, "move down / scroll down", false, false),
+        info(Cmd::Top, LIHX, "go to the top", false, false),
+        info(Cmd::Bottom, LIHX, "go to the bottom", false, false),
+        info(Cmd::PageUp, LIHX, "page up", false, false),
+        info(Cmd::PageDown, LIHX, "page down", false, false),
         info(
             Cmd::Inspect,
             LT,
@@ -155,17 +161,49 @@ pub const COMMANDS: &[CommandInfo] = {
             false,
             false,
         ),
-        info(Cmd::Help, LIH, "help (this list)", false, true),
+        info(Cmd::Help, LIHX, "help (this list)", false, true),
         info(
             Cmd::Back,
-            LIH,
+            LIHX,
             "back (clear marks, then the filter)",
             false,
             false,
         ),
-        info(Cmd::Quit, LIH, "quit (in help: close it)", false, true),
+        info(Cmd::Quit, LIHX, "quit (in help: close it)", false, true),
         info(Cmd::Confirm, C, "yes, do it", false, true),
         info(Cmd::Cancel, C, "no, cancel", false, true),
+        info(
+            Cmd::LogSearch,
+            X,
+            "search (regex), highlighted",
+            false,
+            true,
+        ),
+        info(Cmd::SearchNext, X, "next match", false, false),
+        info(Cmd::SearchPrev, X, "previous match", false, false),
+        info(
+            Cmd::LogFilter,
+            X,
+            "filter: only lines matching a regex",
+            false,
+            true,
+        ),
+        info(
+            Cmd::Follow,
+            X,
+            "pause / resume following (bottom: to the end)",
+            false,
+            true,
+        ),
+        info(Cmd::Timestamps, X, "timestamps on / off", false, false),
+        info(Cmd::Wrap, X, "wrap long lines on / off", false, false),
+        info(
+            Cmd::SaveLogs,
+            X,
+            "save the lines held to a file",
+            false,
+            true,
+        ),
         info(
             Cmd::Triage,
             VIEWS,

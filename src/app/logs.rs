@@ -641,11 +641,8 @@ pub fn on_input_key(state: &mut AppState, key: KeyChord, kind: LogInput) {
             state.overlay = None;
             state.input.clear();
         }
-        KeyName::Backspace => {
-            if state.input.pop().is_none() {
-                state.overlay = None;
-            }
-        }
+        KeyName::Backspace if state.input.pop().is_none() => state.overlay = None,
+        KeyName::Backspace => {}
         _ if key.ctrl && key.key == KeyName::Char('u') => state.input.clear(),
         KeyName::Char(c) if !key.ctrl && !key.alt => state.input.push(c),
         _ => {}

@@ -13,6 +13,7 @@ pub mod command;
 pub mod filter;
 pub mod gpu;
 pub mod keymap;
+pub mod logs;
 pub mod rows;
 pub mod triage;
 
@@ -49,6 +50,8 @@ pub struct Settings {
     pub endpoint: String,
     /// The triage rules' limits (`[triage]`).
     pub thresholds: crate::triage::Thresholds,
+    /// The logs pane's bounds.
+    pub logs: crate::config::LogsConfig,
 }
 
 impl Settings {
@@ -61,6 +64,7 @@ impl Settings {
             max_stats_streams: config.ui.max_stats_streams,
             endpoint,
             thresholds: config.triage.clone(),
+            logs: config.logs.clone(),
         }
     }
 }
@@ -80,6 +84,8 @@ impl Default for Settings {
 pub enum Base {
     List,
     Inspect,
+    /// The logs pane ([`logs`]).
+    Logs,
     /// The triage view ([`triage`]).
     Triage,
     /// The GPU pane ([`gpu`]).
@@ -97,6 +103,8 @@ pub enum Overlay {
     },
     /// Typing a `:` command.
     Command,
+    /// Typing a search or a filter in the logs pane.
+    LogInput(logs::LogInput),
 }
 
 /// An action waiting for the user's yes.
@@ -270,6 +278,8 @@ pub enum Msg {
         text: String,
         is_error: bool,
     },
+    /// Log lines and the clock for the logs pane.
+    Logs(logs::LogsMsg),
     /// A GPU report, attributed off the loop, or why there is none.
     Gpu(Box<crate::gpu::GpuState>),
 }
@@ -284,7 +294,16 @@ pub enum Effect {
     FetchDetail(ContainerId),
     /// Follow stats for exactly these containers (those on screen, running).
     WatchStats(Vec<ContainerId>),
+    /// Open log streams for these containers (closing any open ones).
     OpenLogs(Vec<Target>),
+    /// Close the logs pane's streams.
+    CloseLogs,
+    /// Write the logs pane's lines to a new file.
+    SaveLogs {
+        file_name: String,
+        contents: String,
+        lines: usize,
+    },
     Exec(Target),
     Quit,
 }
@@ -323,6 +342,8 @@ pub struct AppState {
     /// The stats set last asked for.
     pub watched: Vec<ContainerId>,
     pub show_log: bool,
+    /// The logs pane, while open.
+    pub logs: Option<Box<logs::LogsView>>,
     /// Problems, their history and the triage view's cursor.
     pub triage: triage::TriageState,
     /// The last GPU report, or why there is none.
@@ -359,6 +380,7 @@ impl AppState {
             stats: HashMap::new(),
             watched: Vec::new(),
             show_log: false,
+            logs: None,
             triage: triage::TriageState::default(),
             gpu: crate::gpu::GpuState::Unknown,
             gpu_scroll: 0,
@@ -371,10 +393,11 @@ impl AppState {
         match &self.overlay {
             Some(Overlay::Help) => Some(KeyMode::Help),
             Some(Overlay::Confirm) => Some(KeyMode::Confirm),
-            Some(Overlay::Filter { .. } | Overlay::Command) => None,
+            Some(Overlay::Filter { .. } | Overlay::Command | Overlay::LogInput(_)) => None,
             None => Some(match self.base {
                 Base::List => KeyMode::List,
                 Base::Inspect => KeyMode::Inspect,
+                Base::Logs => KeyMode::Logs,
                 Base::Triage => KeyMode::Triage,
                 Base::Gpu => KeyMode::Gpu,
             }),
@@ -616,6 +639,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.set_status(text, is_error);
             state.dirty = true;
         }
+        Msg::Logs(msg) => logs::on_msg(state, msg),
         Msg::Gpu(gpu_state) => gpu::on_state(state, *gpu_state),
     }
     triage::after(state, triage_trigger);
@@ -726,6 +750,8 @@ fn on_mouse(state: &mut AppState, mouse: MouseMsg, effects: &mut Vec<Effect>) {
                 for _ in 0..3 {
                     scroll_help(state, command);
                 }
+            } else if inside(panes.logs, column, row) && state.overlay.is_none() {
+                logs::wheel(state, up);
             } else if inside(panes.inspect, column, row) {
                 for _ in 0..3 {
                     scroll_inspect(state, command);
@@ -748,6 +774,7 @@ fn on_key(state: &mut AppState, key: KeyChord, effects: &mut Vec<Effect>) {
     match state.overlay.clone() {
         Some(Overlay::Filter { previous }) => return on_filter_key(state, key, &previous),
         Some(Overlay::Command) => return on_command_key(state, key, effects),
+        Some(Overlay::LogInput(kind)) => return logs::on_input_key(state, key, kind),
         _ => {}
     }
     let Some(mode) = state.key_mode() else {
@@ -787,6 +814,7 @@ pub fn run_command(
             Cmd::Help | Cmd::Back | Cmd::Quit => state.overlay = None,
             other => scroll_help(state, other),
         },
+        KeyMode::Logs => logs::run_command(state, command, effects),
         KeyMode::List | KeyMode::Inspect | KeyMode::Triage | KeyMode::Gpu => match command {
             Cmd::Up | Cmd::Down | Cmd::Top | Cmd::Bottom | Cmd::PageUp | Cmd::PageDown => {
                 if mode == KeyMode::Inspect {
@@ -867,11 +895,26 @@ pub fn run_command(
                 if targets.is_empty() {
                     state.set_status("logs: no container selected", true);
                 } else {
-                    effects.push(Effect::OpenLogs(targets));
+                    logs::open(state, targets, effects);
                 }
             }
+            Cmd::Exec if state.settings.read_only => state.set_status(
+                "read-only: exec is unavailable (fleetdeck was started with --read-only)",
+                true,
+            ),
             Cmd::Exec => match state.targets().as_slice() {
-                [one] => effects.push(Effect::Exec(one.clone())),
+                [one] => match state.fleet.get(&one.id).map(|c| c.state) {
+                    Some(RunState::Running) => effects.push(Effect::Exec(one.clone())),
+                    Some(other) => state.set_status(
+                        format!(
+                            "exec: {} is not running ({}): start it first",
+                            one.name,
+                            other.as_str()
+                        ),
+                        true,
+                    ),
+                    None => state.set_status(format!("exec: {} is gone", one.name), true),
+                },
                 [] => state.set_status("exec: no container selected", true),
                 _ => state.set_status("exec: select one container (not several)", true),
             },
@@ -955,6 +998,15 @@ pub fn run_command(
             Cmd::Triage => triage::toggle(state),
             Cmd::Gpu => gpu::toggle(state),
             Cmd::Confirm | Cmd::Cancel => {}
+            // The logs pane's own keys.
+            Cmd::LogSearch
+            | Cmd::SearchNext
+            | Cmd::SearchPrev
+            | Cmd::LogFilter
+            | Cmd::Follow
+            | Cmd::Timestamps
+            | Cmd::Wrap
+            | Cmd::SaveLogs => {}
         },
     }
 }

@@ -267,11 +267,21 @@ fn each_default_action_key_in_the_list_gives_its_effect() {
         assert_eq!(acts(key(&mut s, k)), want, "key {k} on {name}");
         assert_eq!(s.overlay, None, "key {k} opened no dialog");
     }
+    // Exec needs a running container: a stopped one is refused in the status line.
     let mut s = state();
-    select(&mut s, "api");
+    select(&mut s, "shop-web-1");
     assert_eq!(
         acts(key(&mut s, ch('e'))),
-        vec![Effect::Exec(target(&s, "api"))]
+        vec![Effect::Exec(target(&s, "shop-web-1"))]
+    );
+    let mut s = state();
+    select(&mut s, "api");
+    assert_eq!(acts(key(&mut s, ch('e'))), vec![]);
+    let status = s.status.clone().expect("a reason");
+    assert!(status.is_error, "{status:?}");
+    assert!(
+        status.text.contains("api is not running (exited)"),
+        "{status:?}"
     );
 }
 

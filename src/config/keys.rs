@@ -207,13 +207,21 @@ pub enum ConsoleCommand {
     Reveal,
     Confirm,
     Cancel,
+    LogSearch,
+    SearchNext,
+    SearchPrev,
+    LogFilter,
+    Follow,
+    Timestamps,
+    Wrap,
+    SaveLogs,
     Triage,
     Gpu,
 }
 
 impl ConsoleCommand {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Self; 31] = [
+    pub const ALL: [Self; 39] = [
         Self::Up,
         Self::Down,
         Self::Top,
@@ -243,6 +251,14 @@ impl ConsoleCommand {
         Self::Quit,
         Self::Confirm,
         Self::Cancel,
+        Self::LogSearch,
+        Self::SearchNext,
+        Self::SearchPrev,
+        Self::LogFilter,
+        Self::Follow,
+        Self::Timestamps,
+        Self::Wrap,
+        Self::SaveLogs,
         Self::Triage,
         Self::Gpu,
     ];
@@ -279,6 +295,14 @@ impl ConsoleCommand {
             Self::Reveal => "reveal",
             Self::Confirm => "confirm",
             Self::Cancel => "cancel",
+            Self::LogSearch => "log_search",
+            Self::SearchNext => "search_next",
+            Self::SearchPrev => "search_prev",
+            Self::LogFilter => "log_filter",
+            Self::Follow => "follow",
+            Self::Timestamps => "timestamps",
+            Self::Wrap => "wrap",
+            Self::SaveLogs => "save_logs",
             Self::Triage => "triage",
             Self::Gpu => "gpu",
         }
@@ -319,6 +343,14 @@ impl ConsoleCommand {
             Self::Reveal => vec![c('v')],
             Self::Confirm => vec![c('y')],
             Self::Cancel => vec![c('n'), p(K::Esc)],
+            Self::LogSearch => vec![c('/')],
+            Self::SearchNext => vec![c('n')],
+            Self::SearchPrev => vec![c('N')],
+            Self::LogFilter => vec![c('&')],
+            Self::Follow => vec![c('f')],
+            Self::Timestamps => vec![c('t')],
+            Self::Wrap => vec![c('W')],
+            Self::SaveLogs => vec![c('w')],
             Self::Triage => vec![c('t')],
             Self::Gpu => vec![c('6'), p(K::F(6))],
         }

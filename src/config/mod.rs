@@ -38,6 +38,10 @@ pub struct ActionsConfig {
     pub stop_timeout_s: u64,
     pub kill_signal: String,
     pub parallelism: usize,
+    /// The console's `e`: this command (split on whitespace); empty = bash if present, else sh.
+    pub exec_shell: String,
+    /// The keys that detach from a console exec (Docker's syntax).
+    pub detach_keys: String,
 }
 
 impl Default for ActionsConfig {
@@ -46,6 +50,8 @@ impl Default for ActionsConfig {
             stop_timeout_s: crate::actions::DEFAULT_STOP_TIMEOUT,
             kill_signal: "SIGKILL".into(),
             parallelism: crate::actions::DEFAULT_PARALLELISM,
+            exec_shell: String::new(),
+            detach_keys: crate::actions::exec::DEFAULT_DETACH_KEYS.into(),
         }
     }
 }
@@ -229,17 +235,48 @@ impl Default for UiConfig {
     }
 }
 
-/// The `[logs]` section (the console's own log pane).
+/// The `[logs]` section: the logs pane's streams and buffer, and the console's own log pane.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogsConfig {
     /// Lines the console's own log keeps.
     pub buffer_lines: usize,
+    /// Lines fetched from each container before following.
+    pub tail: u64,
+    /// Lines the logs pane keeps (all its containers together).
+    pub max_lines: usize,
+    /// Bytes of text the logs pane keeps.
+    pub max_bytes: usize,
+    /// A longer line is cut into pieces of this many bytes.
+    pub max_line_bytes: usize,
+    /// Milliseconds a live batch waits for more lines (fewer wake-ups under a flood).
+    pub batch_delay_ms: u64,
 }
 
 impl Default for LogsConfig {
     fn default() -> Self {
-        Self { buffer_lines: 2000 }
+        Self {
+            buffer_lines: 2000,
+            tail: crate::engine::logs::DEFAULT_TAIL,
+            max_lines: crate::engine::logs::DEFAULT_MAX_LINES,
+            max_bytes: crate::engine::logs::DEFAULT_MAX_BYTES,
+            max_line_bytes: crate::engine::logs::DEFAULT_MAX_LINE_BYTES,
+            batch_delay_ms: 20,
+        }
+    }
+}
+
+impl LogsConfig {
+    /// The engine's stream options for these settings.
+    pub fn options(&self) -> crate::engine::logs::LogsOptions {
+        crate::engine::logs::LogsOptions {
+            tail: crate::engine::logs::Tail::Last(self.tail),
+            max_lines: self.max_lines.max(1),
+            max_bytes: self.max_bytes.max(1),
+            max_line_bytes: self.max_line_bytes.max(1),
+            batch_delay: std::time::Duration::from_millis(self.batch_delay_ms),
+            ..Default::default()
+        }
     }
 }
 

@@ -8,8 +8,10 @@
 //! drawn only when `update` marked it dirty, at most `max_fps` times a second: an idle console
 //! draws nothing and writes nothing.
 
+pub mod exec;
 pub mod gpu;
 pub mod input;
+pub mod logs;
 pub mod terminal;
 
 use std::time::Duration;
@@ -25,6 +27,7 @@ use tokio::time::Instant;
 
 use crate::actions::ActionContext;
 use crate::app::keymap::Keymap;
+use crate::app::logs::LogsMsg;
 use crate::app::{ActionDone, AppState, Effect, Msg, Settings, update};
 use crate::cli::{CliError, Exit, Globals};
 use crate::engine::detail::ContainerDetail;
@@ -64,6 +67,10 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
         max_streams: config.ui.max_stats_streams,
         frame: Duration::from_secs(1) / config.ui.max_fps.clamp(1, 240),
         gpu: config.gpu.clone(),
+        logs_options: config.logs.options(),
+        exec_shell: config.actions.exec_shell.clone(),
+        detach_keys: config.actions.detach_keys.clone(),
+        mouse: config.ui.mouse,
     };
     let result = console.run(&mut term, &mut sigterm, &mut sighup).await;
     drop(guard);
@@ -89,6 +96,10 @@ struct Console {
     max_streams: usize,
     frame: Duration,
     gpu: crate::config::gpu::GpuConfig,
+    logs_options: crate::engine::logs::LogsOptions,
+    exec_shell: String,
+    detach_keys: String,
+    mouse: bool,
 }
 
 /// Why the loop ended.
@@ -111,6 +122,7 @@ impl Console {
         let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(64);
         let mut gpu_feed = gpu::spawn(self.gpu.interval(), self.gpu.threshold_pct, msg_tx.clone());
         let mut events = EventStream::new();
+        let mut log_streams: Option<logs::LogStreams> = None;
         let mut clock = tokio::time::interval(Duration::from_secs(1));
         clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let size = term.size()?;
@@ -142,7 +154,19 @@ impl Console {
                 Some(fleet) = fleet_rx.recv() => Some(Msg::Fleet(fleet)),
                 Some(sample) = stats_rx.recv() => Some(Msg::Stats(sample)),
                 Some(msg) = msg_rx.recv() => Some(msg),
-                _ = clock.tick() => Some(Msg::Tick(Utc::now())),
+                Some(message) = logs::LogStreams::recv(&mut log_streams),
+                    if logs::LogStreams::live(&log_streams) =>
+                {
+                    let at = std::time::Instant::now();
+                    Some(Msg::Logs(LogsMsg::Stream { message, at }))
+                }
+                _ = clock.tick() => {
+                    if log_streams.is_some() {
+                        let clock = LogsMsg::Clock(std::time::Instant::now());
+                        update(&mut self.state, Msg::Logs(clock));
+                    }
+                    Some(Msg::Tick(Utc::now()))
+                }
                 _ = sigterm.recv() => break Stop::Signal("SIGTERM"),
                 _ = sighup.recv() => break Stop::Signal("SIGHUP"),
                 () = tokio::time::sleep_until(due), if self.state.dirty => None,
@@ -205,23 +229,45 @@ impl Console {
                             let _ = tx.send(Msg::Detail { id, result }).await;
                         });
                     }
-                    Effect::OpenLogs(_) => {
-                        let notice = Msg::Notice {
-                            text:
-                                "logs: not built yet in the console (use `docker logs` meanwhile)"
-                                    .into(),
-                            is_error: true,
-                        };
-                        update(&mut self.state, notice);
+                    Effect::OpenLogs(targets) => {
+                        // The old streams and what they sent go first.
+                        drop(log_streams.take());
+                        log_streams = Some(logs::LogStreams::open(
+                            &self.endpoint,
+                            &targets,
+                            &self.logs_options,
+                        ));
                     }
-                    Effect::Exec(_) => {
-                        let notice = Msg::Notice {
-                            text:
-                                "exec: not built yet in the console (use `docker exec` meanwhile)"
-                                    .into(),
-                            is_error: true,
-                        };
-                        update(&mut self.state, notice);
+                    Effect::CloseLogs => log_streams = None,
+                    Effect::SaveLogs {
+                        file_name,
+                        contents,
+                        lines,
+                    } => logs::save(file_name, contents, lines, msg_tx.clone()),
+                    Effect::Exec(target) => {
+                        // Our key reader stops before the shell gets the terminal.
+                        drop(events);
+                        let result = exec::suspended_exec(
+                            &self.context,
+                            &target,
+                            exec::shell_command(&self.exec_shell),
+                            &self.detach_keys,
+                            self.mouse,
+                        )
+                        .await;
+                        events = EventStream::new();
+                        let (text, is_error) = result?;
+                        term.clear()?;
+                        let size = term.size()?;
+                        update(
+                            &mut self.state,
+                            Msg::Resize {
+                                width: size.width,
+                                height: size.height,
+                            },
+                        );
+                        update(&mut self.state, Msg::Notice { text, is_error });
+                        last_draw = None;
                     }
                 }
             }

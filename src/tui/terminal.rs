@@ -61,6 +61,20 @@ impl TerminalGuard {
     }
 }
 
+/// Enters the console's modes again after [`restore`] (the console resuming after an exec);
+/// the guard that entered them first still leaves them at the end.
+pub fn reenter(mouse: bool) -> std::io::Result<()> {
+    terminal::enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let mut out = stdout();
+    execute!(out, terminal::EnterAlternateScreen, cursor::Hide)?;
+    if mouse {
+        execute!(out, event::EnableMouseCapture)?;
+        MOUSE.store(true, Ordering::SeqCst);
+    }
+    Ok(())
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();

@@ -19,6 +19,7 @@ pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
     let mode = match state.base {
         Base::List => KeyMode::List,
         Base::Inspect => KeyMode::Inspect,
+        Base::Logs => KeyMode::Logs,
         Base::Triage => KeyMode::Triage,
         Base::Gpu => KeyMode::Gpu,
     };

@@ -15,6 +15,8 @@ pub struct Panes {
     pub list: Option<Rect>,
     pub inspect: Option<Rect>,
     pub log: Option<Rect>,
+    /// The logs pane (container logs).
+    pub logs: Option<Rect>,
     /// The triage view.
     pub triage: Option<Rect>,
     /// The GPU pane.
@@ -90,6 +92,7 @@ pub fn panes(area: Rect, state: &AppState) -> Panes {
             });
         }
         Base::Inspect => panes.inspect = Some(rest),
+        Base::Logs => panes.logs = Some(rest),
         Base::Triage => panes.triage = Some(rest),
         Base::Gpu => panes.gpu = Some(rest),
     }

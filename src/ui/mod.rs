@@ -12,6 +12,7 @@ pub mod help;
 pub mod inspect;
 pub mod layout;
 pub mod list;
+pub mod logs;
 pub mod status;
 pub mod theme;
 pub mod triage;
@@ -87,6 +88,9 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, view: &mut ViewState) {
     }
     if let Some(r) = panes.inspect {
         inspect::render(frame, r, state, theme);
+    }
+    if let Some(r) = panes.logs {
+        logs::render(frame, r, state, theme);
     }
     if let Some(r) = panes.triage {
         triage::render(frame, r, state, theme);

@@ -28,6 +28,19 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
                 room.saturating_sub(1),
             )),
         ]),
+        Some(Overlay::LogInput(kind)) => {
+            let prompt = match kind {
+                crate::app::logs::LogInput::Search => "search /",
+                crate::app::logs::LogInput::Filter => "filter &",
+            };
+            Line::from(vec![
+                Span::styled(prompt, theme.key()),
+                Span::raw(fit(
+                    &format!("{}▏", printable(&state.input)),
+                    room.saturating_sub(prompt.len()),
+                )),
+            ])
+        }
         Some(Overlay::Command) => Line::from(vec![
             Span::styled(":", theme.key()),
             Span::raw(fit(
