@@ -7,111 +7,12 @@
 //! are polled with a generous bound; no elapsed time is ever asserted.
 
 mod common;
+mod tmux;
 
-use std::path::Path;
-use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use common::{Fixture, Spec};
-
-static SESSIONS: AtomicU32 = AtomicU32::new(0);
-
-/// A tmux server and session of this test alone.
-struct Tmux {
-    socket: String,
-    session: String,
-}
-
-impl Tmux {
-    fn start(width: u16, height: u16) -> Self {
-        let n = SESSIONS.fetch_add(1, Ordering::Relaxed);
-        let tmux = Self {
-            socket: format!("fleetdeck-e2e-{}-{n}", std::process::id()),
-            session: format!("console-{}-{n}", std::process::id()),
-        };
-        let status = Command::new("tmux")
-            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
-            .args([
-                "-s",
-                &tmux.session,
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-            ])
-            // A plain shell, so that the terminal's state after the console can be read.
-            .args(["env", "PS1=$ ", "sh"])
-            .status()
-            .expect("tmux runs (apt-get install tmux)");
-        assert!(status.success(), "tmux new-session failed");
-        tmux
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Sends keys by tmux name ("Enter", "C-u", "q").
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.session];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    /// Types text literally.
-    fn type_text(&self, text: &str) {
-        self.tmux(&["send-keys", "-t", &self.session, "-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", &self.session])
-    }
-
-    fn alternate_on(&self) -> bool {
-        self.tmux(&["display", "-p", "-t", &self.session, "#{alternate_on}"])
-            .trim()
-            == "1"
-    }
-
-    /// Polls the screen until `check` holds; fails with the last screen after a generous bound.
-    fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let mut last = String::new();
-        for _ in 0..300 {
-            last = self.screen();
-            if check(&last) {
-                return last;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        panic!("the screen never showed {what}; last screen:\n{last}");
-    }
-
-    /// Replaces the console's filter with `text`.
-    fn filter(&self, text: &str) {
-        self.keys(&["/"]);
-        self.keys(&["C-u"]);
-        self.type_text(text);
-        self.keys(&["Enter"]);
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
-fn shell_quote(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
-}
+use tmux::{Tmux, shell_quote};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_filters_stops_removes_and_quits() {

@@ -6,84 +6,10 @@
 //! Screens are polled with a generous bound; no elapsed time is ever asserted.
 
 mod common;
-
-use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
+mod tmux;
 
 use common::{Fixture, Spec};
-
-/// A tmux server and session of this test alone.
-struct Tmux {
-    socket: String,
-    session: String,
-}
-
-impl Tmux {
-    fn start(width: u16, height: u16) -> Self {
-        let tmux = Self {
-            socket: format!("fleetdeck-triage-e2e-{}", std::process::id()),
-            session: format!("triage-{}", std::process::id()),
-        };
-        let status = Command::new("tmux")
-            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-s", &tmux.session])
-            .args(["-x", &width.to_string(), "-y", &height.to_string()])
-            .args(["env", "PS1=$ ", "sh"])
-            .status()
-            .expect("tmux runs (apt-get install tmux)");
-        assert!(status.success(), "tmux new-session failed");
-        tmux
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.session];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    fn type_text(&self, text: &str) {
-        self.tmux(&["send-keys", "-t", &self.session, "-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", &self.session])
-    }
-
-    /// Polls the screen until `check` holds; fails with the last screen after a generous bound.
-    fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let mut last = String::new();
-        for _ in 0..300 {
-            last = self.screen();
-            if check(&last) {
-                return last;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        panic!("the screen never showed {what}; last screen:\n{last}");
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
-fn shell_quote(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
-}
+use tmux::{Tmux, shell_quote};
 
 /// The screen's line naming `name`, if any.
 fn line_of<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
