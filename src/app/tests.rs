@@ -93,7 +93,7 @@ pub(crate) fn fleet() -> Vec<Container> {
     batch.finished_at = ago(3600);
     let old = container("old-1", "busybox:latest", RunState::Created);
     let mut api = container("api", "example/api:2.3.1", RunState::Exited);
-    api.exit_code = Some(143);
+    api.exit_code = Some(1);
     api.finished_at = ago(600);
     vec![web, db, worker, cache, batch, old, api]
 }

@@ -332,8 +332,14 @@ pub fn crash_loop(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
     let deaths = ctx
         .history
         .count(&c.id, from, |s| matches!(s, Seen::Die(_)));
+    let restarts = c.restart_count.unwrap_or(0);
+    // Restarts by the restart policy, the last death within the window: a loop, even when the
+    // deaths happened before the events were watched (a console opened afterwards).
+    let restarted_recently = restarts >= ctx.thresholds.crash_loop_deaths as u64
+        && c.finished_at.is_some_and(|t| t >= from);
     let looping = deaths >= ctx.thresholds.crash_loop_deaths
-        || (c.state == RunState::Restarting && c.restart_count.unwrap_or(0) > 0);
+        || restarted_recently
+        || (c.state == RunState::Restarting && restarts > 0);
     if !looping {
         return None;
     }
@@ -352,6 +358,8 @@ pub fn crash_loop(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
         .unwrap_or_default();
     let reason = if deaths >= ctx.thresholds.crash_loop_deaths {
         format!("died {deaths} times in {span}{last_exit}")
+    } else if c.state != RunState::Restarting {
+        format!("restarted {restarts} times, then gave up{last_exit}")
     } else {
         format!(
             "restarting, {} restarts{last_exit}",
@@ -420,7 +428,12 @@ pub fn exited_non_zero(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
             stop_timed_out: None,
         },
     );
-    // Ended by a signal someone sent (a stop, a kill): what was asked for, not a fault.
+    // SIGTERM is how a stop (or a shutdown) ends a container: what was asked for, even when
+    // the stop happened before the events were watched.
+    if reading.meaning == ExitMeaning::Sigterm {
+        return None;
+    }
+    // Ended by a signal someone sent (a kill): what was asked for, not a fault.
     let signalled = (c.last_signal.is_some() || ctx.history.signalled(&c.id))
         && matches!(
             reading.meaning,

@@ -157,6 +157,37 @@ fn restarting_with_restarts_is_a_crash_loop() {
 }
 
 #[test]
+fn restarts_that_gave_up_are_a_crash_loop_without_history() {
+    // A console opened after the loop: no deaths in its history, but the restart count tells.
+    let case = Case::new();
+    let mut c = container("crashy", RunState::Exited);
+    c.restart_count = Some(5);
+    c.exit_code = Some(3);
+    c.finished_at = Some(ago(20));
+    let problems = case.run(std::slice::from_ref(&c));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, ProblemKind::CrashLoop);
+    assert_eq!(
+        problems[0].reason,
+        "restarted 5 times, then gave up, last exit 3 (error exit)"
+    );
+    // Long ago: it is just an exited container with a non-zero code.
+    c.finished_at = Some(ago(7200));
+    let problems = case.run(&[c]);
+    assert_eq!(problems[0].kind, ProblemKind::ExitedNonZero);
+}
+
+#[test]
+fn sigterm_exit_is_never_a_problem() {
+    // Stopped before anything was watched: no signal known, still not a fault.
+    let case = Case::new();
+    let mut c = container("api", RunState::Exited);
+    c.exit_code = Some(143);
+    c.finished_at = Some(ago(12));
+    assert_eq!(case.run(&[c]), vec![]);
+}
+
+#[test]
 fn unhealthy_with_last_output() {
     let case = Case::new();
     let mut c = container("api", RunState::Running);
