@@ -266,8 +266,13 @@ pub fn from_inspect(inspect: &ContainerInspectResponse) -> Option<Container> {
             .finished_at
             .as_deref()
             .and_then(model::parse_docker_time);
-        // Docker reports exit code 0 for a container that never ran: only trust it once it has.
-        if container.finished_at.is_some() || container.state == RunState::Exited {
+        // Docker reports exit code 0 for a container that never ran, and resets it to 0 when a
+        // container starts again: it is the last exit only while the container is down (or
+        // between two runs of a restart policy).
+        if matches!(
+            container.state,
+            RunState::Exited | RunState::Dead | RunState::Restarting
+        ) {
             container.exit_code = state.exit_code;
         }
     }
@@ -321,6 +326,21 @@ pub fn from_inspect(inspect: &ContainerInspectResponse) -> Option<Container> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_running_container_has_no_last_exit_from_inspect() {
+        // Docker resets ExitCode to 0 when a container starts again.
+        let json = r#"{"Id":"abc","Name":"/loop","RestartCount":4,"State":{"Status":"running","ExitCode":0,"StartedAt":"2024-05-01T10:00:05Z","FinishedAt":"2024-05-01T10:00:04Z"}}"#;
+        let inspect: ContainerInspectResponse = serde_json::from_str(json).expect("inspect json");
+        let c = from_inspect(&inspect).expect("container");
+        assert_eq!(c.exit_code, None);
+        assert_eq!(c.restart_count, Some(4));
+        let json = json
+            .replace("running", "restarting")
+            .replace("\"ExitCode\":0", "\"ExitCode\":3");
+        let inspect: ContainerInspectResponse = serde_json::from_str(&json).expect("inspect json");
+        assert_eq!(from_inspect(&inspect).and_then(|c| c.exit_code), Some(3));
+    }
 
     #[test]
     fn health_is_read_from_list_status() {

@@ -343,8 +343,13 @@ pub fn crash_loop(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
     if !looping {
         return None;
     }
-    let last_exit = c
-        .exit_code
+    // The last death's code as the events told it; an inspect of a running container says 0.
+    let last_death = ctx.history.of(&c.id).rev().find_map(|(_, s)| match s {
+        Seen::Die(code) => Some(*code),
+        _ => None,
+    });
+    let last_exit = last_death
+        .unwrap_or(c.exit_code)
         .map(|code| {
             let r = read_exit(
                 code,
