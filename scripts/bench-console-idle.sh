@@ -41,7 +41,9 @@ measure() {
     sleep 0.1
   done
   sleep 3
-  tmux -S "$SOCK" pipe-pane -o -t idle "cat >> $WORK/bytes-$name"
+  local bytes_file="$WORK/bytes-${name//[^a-z]/_}"
+  : > "$bytes_file"
+  tmux -S "$SOCK" pipe-pane -o -t idle "cat >> '$bytes_file'"
   local tck t0 t1
   tck=$(getconf CLK_TCK)
   t0=$(awk '{print $14+$15}' "/proc/$pid/stat")
@@ -49,7 +51,7 @@ measure() {
   t1=$(awk '{print $14+$15}' "/proc/$pid/stat")
   local hwm bytes
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-  bytes=$(stat -c %s "$WORK/bytes-$name" 2>/dev/null || echo 0)
+  bytes=$(stat -c %s "$bytes_file")
   tmux -S "$SOCK" kill-session -t idle
   awk -v n="$name" -v d=$((t1 - t0)) -v tck="$tck" -v s="$IDLE" -v h="$hwm" -v b="$bytes" 'BEGIN {
     printf "%-22s cpu %.2f s in %d s (%.3f %% of a core)  peak RSS %.1f MiB  bytes written %d\n",
