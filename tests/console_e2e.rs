@@ -93,8 +93,9 @@ async fn operator_filters_stops_removes_and_quits() {
 
     // Quit: the terminal is as it was.
     tmux.keys(&["q"]);
+    // stty -a prints the local flags (echo, icanon) last: wait for that line, not the first.
     let screen = tmux.wait_for("the shell again, with stty's report", |s| {
-        s.contains("speed")
+        s.contains("icanon")
     });
     assert!(!tmux.alternate_on(), "the alternate screen is left");
     let echo_on = screen.split_whitespace().any(|word| word == "echo");
@@ -154,7 +155,7 @@ async fn read_only_console_refuses_and_quits_cleanly() {
         .expect("a state");
     assert_eq!(state.running, Some(true), "nothing was stopped");
     tmux.keys(&["q"]);
-    tmux.wait_for("the shell again", |s| s.contains("speed"));
+    tmux.wait_for("the shell again", |s| s.contains("icanon"));
     assert!(!tmux.alternate_on());
     assert!(
         !audit.exists(),

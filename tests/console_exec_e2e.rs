@@ -67,7 +67,7 @@ async fn e_runs_a_shell_and_the_console_comes_back() {
         !s.contains("Keys in the list view") && s.contains(&name)
     });
     tmux.keys(&["q"]);
-    let screen = tmux.wait_for("the shell again", |s| s.contains("speed"));
+    let screen = tmux.wait_for("the shell again", |s| s.contains("icanon"));
     assert!(!tmux.alternate_on());
     assert!(
         screen.contains("icanon") && !screen.contains("-icanon"),
@@ -104,5 +104,5 @@ async fn e_on_a_stopped_container_says_why_and_the_console_stays() {
     );
     assert!(tmux.alternate_on(), "the console never left its screen");
     tmux.keys(&["q"]);
-    tmux.wait_for("the shell again", |s| s.contains("speed"));
+    tmux.wait_for("the shell again", |s| s.contains("icanon"));
 }
