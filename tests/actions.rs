@@ -258,3 +258,18 @@ async fn many_targets_run_concurrently_each_with_its_own_outcome() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_stop_longer_than_the_client_timeout_is_not_cut_off() {
+    // The endpoint's requests time out after 30 s; a stop's grace period of 31 s must still be
+    // waited out (the stop's own request gets the grace period plus a margin).
+    let fx = Fixture::new("actions-long-stop").await;
+    let id = fx.run("long", Spec::stubborn()).await;
+    fx.wait_for_output(&id, "ready").await;
+    let ctx = context(None).await;
+    let t = target(&id, &fx.name("long"));
+    let stopped = outcome(&ctx, Action::Stop { timeout_s: 31 }, &t).await;
+    let exit = stopped.exit().expect("an exit reading");
+    assert_eq!(exit.code, 137);
+    assert_eq!(exit.meaning, ExitMeaning::StopTimedOut { timeout_s: 31 });
+}
