@@ -236,15 +236,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
     if inner != area {
         let total = content.len();
         let page = usize::from(inner.height);
-        let position = if total > page {
-            format!(
-                " {}-{} of {total} ",
-                state.gpu_scroll + 1,
-                (state.gpu_scroll + page).min(total)
-            )
-        } else {
-            String::new()
-        };
+        let position = crate::ui::layout::scroll_position(state.gpu_scroll, page, total);
         frame.render_widget(
             Block::bordered()
                 .title(title_line(state, theme))

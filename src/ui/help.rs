@@ -101,15 +101,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
     let total = content.len();
     let popup = popup(area, total);
     let page = usize::from(inner(popup).height);
-    let position = if total > page {
-        format!(
-            " {}-{} of {total} ",
-            state.help_scroll + 1,
-            (state.help_scroll + page).min(total)
-        )
-    } else {
-        String::new()
-    };
+    let position = crate::ui::layout::scroll_position(state.help_scroll, page, total);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .title(Span::styled(" help · ? or Esc closes ", theme.title()))

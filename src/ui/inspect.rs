@@ -312,15 +312,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
     if inner != area {
         let total = content.len();
         let page = usize::from(inner.height);
-        let position = if total > page {
-            format!(
-                " {}-{} of {total} ",
-                view.scroll + 1,
-                (view.scroll + page).min(total)
-            )
-        } else {
-            String::new()
-        };
+        let position = crate::ui::layout::scroll_position(view.scroll, page, total);
         let reveal = if view.reveal { "· secrets shown " } else { "" };
         let block = Block::bordered()
             .title(Line::from(vec![

@@ -133,6 +133,15 @@ pub fn inner(pane: Rect) -> Rect {
     }
 }
 
+/// The scroll position shown in a pane's border (" 1-20 of 22 "), or nothing when all fits.
+pub fn scroll_position(scroll: usize, page: usize, total: usize) -> String {
+    if total > page {
+        format!(" {}-{} of {total} ", scroll + 1, (scroll + page).min(total))
+    } else {
+        String::new()
+    }
+}
+
 /// A bordered pane's inside, or the pane itself when too small for a border.
 pub fn pane_inner(pane: Rect) -> Rect {
     if pane.height >= 5 && pane.width >= 20 {
