@@ -13,6 +13,7 @@ pub mod engine;
 pub mod gpu;
 pub mod present;
 pub mod sanitize;
+pub mod session;
 pub mod triage;
 pub mod tui;
 pub mod ui;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::actions::exit::{ExitContext, read_exit, short_tag};
+use crate::engine::exit::{ExitContext, read_exit, short_tag};
 use crate::engine::{Container, RunState};
 
 /// A duration in its largest unit, as `ps` shows it: 45s, 3m, 2h, 4d.

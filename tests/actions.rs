@@ -6,9 +6,9 @@ mod common;
 use std::sync::Arc;
 
 use common::{Fixture, Spec};
-use fleetdeck::actions::exit::ExitMeaning;
 use fleetdeck::actions::{Action, ActionContext, ActionError, Outcome, Target};
 use fleetdeck::audit::AuditLog;
+use fleetdeck::engine::exit::ExitMeaning;
 use fleetdeck::engine::{ContainerId, Endpoint};
 
 async fn context(audit: Option<Arc<AuditLog>>) -> ActionContext {

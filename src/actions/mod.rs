@@ -6,8 +6,7 @@
 //! the exit code can be read for people. Every action, from any caller, is audited.
 
 pub mod exec;
-pub mod exit;
-pub mod resolve;
+
 pub mod run;
 
 use std::fmt;
@@ -23,8 +22,8 @@ use futures_util::{StreamExt, stream};
 use serde::Serialize;
 
 use crate::audit::{AuditEntry, AuditLog};
+use crate::engine::exit::{ExitContext, ExitReading, read_exit};
 use crate::engine::{ContainerId, Endpoint, EngineError, RunState, daemon_message, status_code};
-use exit::{ExitContext, ExitReading, read_exit};
 
 /// The stop timeout when none is configured, in seconds (Docker's own default).
 pub const DEFAULT_STOP_TIMEOUT: u64 = 10;

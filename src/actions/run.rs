@@ -29,9 +29,9 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::exec::{Capture, audit};
-use super::exit::{ExitContext, ExitReading, read_exit};
 use super::{ActionContext, ActionError};
 use crate::audit::AuditRecord;
+use crate::engine::exit::{ExitContext, ExitReading, read_exit};
 use crate::engine::{ContainerId, Endpoint, daemon_message, status_code};
 
 const VERB: &str = "run";

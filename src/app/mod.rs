@@ -26,11 +26,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
 
-use crate::actions::exit::{ExitReading, short_tag};
 use crate::actions::{Action, ActionReport, Outcome, Target};
 use crate::config::keys::{ConsoleCommand, KeyChord, KeyName};
 use crate::config::{Column, Config};
 use crate::engine::detail::ContainerDetail;
+use crate::engine::exit::{ExitReading, short_tag};
 use crate::engine::stats::StatsSample;
 use crate::engine::{Connection, Container, ContainerId, Fleet, FleetUpdate, RunState};
 
@@ -1285,7 +1285,7 @@ pub fn run_command_line(state: &mut AppState, line: &str, effects: &mut Vec<Effe
             let fleet: Vec<Container> = state.fleet.containers().cloned().collect();
             let mut targets = Vec::new();
             for name in &names {
-                match crate::actions::resolve::resolve(&fleet, name) {
+                match crate::engine::resolve::resolve(&fleet, name) {
                     Ok(c) => targets.push(AppState::target_of(c)),
                     Err(e) => {
                         state.set_status(format!("{}: {e}", verb_word(&action)), true);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
-use crate::actions::exit::{ExitContext, read_exit};
+use crate::engine::exit::{ExitContext, read_exit};
 use crate::engine::{ContainerEvent, EventAction, Health, Port};
 
 /// The fixed "now" of every test: relative times are deterministic.

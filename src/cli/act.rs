@@ -8,10 +8,10 @@ use clap::Args;
 
 use super::output::{json_line, quiet_pipe};
 use super::{CliError, Exit, Globals, OutputArgs};
-use crate::actions::resolve::{ResolveError, resolve};
 use crate::actions::{Action, ActionReport, Outcome, Target};
 use crate::config::Config;
 use crate::engine::ContainerId;
+use crate::engine::resolve::{ResolveError, resolve};
 
 #[derive(Debug, Args)]
 pub struct TargetArgs {

@@ -1,8 +1,8 @@
 //! `fleetdeck exec TARGET [-- CMD...]`: a shell (or CMD) in a running container. Interactive,
 //! with a TTY, when stdin is a terminal; otherwise (or with `--json` or `-T`) captured: the
 //! output printed as it comes (or as JSON, each stream bounded), and the command's exit code
-//! becomes fleetdeck's. Also here: [`TerminalTty`], the crossterm side of an interactive exec,
-//! which the console can use once it has left its alternate screen.
+//! becomes fleetdeck's. The terminal side of an interactive exec is
+//! [`crate::session::tty::TerminalTty`], shared with the console.
 
 use std::io::{IsTerminal, Write};
 
@@ -11,13 +11,14 @@ use clap::Args;
 use super::output::{json_line, quiet_pipe};
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::actions::exec::{
-    DEFAULT_DETACH_KEYS, ExecRequest, InteractiveOutcome, StreamKind, Tty, exec_captured,
+    DEFAULT_DETACH_KEYS, ExecRequest, InteractiveOutcome, StreamKind, exec_captured,
     exec_interactive,
 };
-use crate::actions::exit::signal_name;
-use crate::actions::resolve::resolve;
 use crate::actions::{ActionError, Target};
 use crate::engine::Endpoint;
+use crate::engine::exit::signal_name;
+use crate::engine::resolve::resolve;
+use crate::session::tty::TerminalTty;
 
 /// Docker's exit code for "the container runtime could not run it"; fleetdeck uses it for its
 /// own failures of exec and run, so that they read apart from the command's own codes.
@@ -61,46 +62,6 @@ pub struct ExecArgs {
 pub fn parse_limit(text: &str) -> Result<usize, String> {
     let bytes = crate::actions::run::parse_bytes(text)?;
     usize::try_from(bytes).map_err(|_| format!("bad size '{text}': too large"))
-}
-
-/// The operator's terminal through crossterm: raw mode entered only if it was not already on,
-/// and left again (also on drop, so a panic does not leave the shell raw).
-#[derive(Debug, Default)]
-pub struct TerminalTty {
-    entered: bool,
-}
-
-impl TerminalTty {
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl Tty for TerminalTty {
-    fn size(&self) -> Option<(u16, u16)> {
-        crossterm::terminal::size().ok()
-    }
-
-    fn enter_raw(&mut self) -> std::io::Result<()> {
-        if !crossterm::terminal::is_raw_mode_enabled()? {
-            crossterm::terminal::enable_raw_mode()?;
-            self.entered = true;
-        }
-        Ok(())
-    }
-
-    fn leave_raw(&mut self) -> std::io::Result<()> {
-        if std::mem::take(&mut self.entered) {
-            crossterm::terminal::disable_raw_mode()?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for TerminalTty {
-    fn drop(&mut self) {
-        let _ = self.leave_raw();
-    }
 }
 
 /// Resolves one target among all containers.

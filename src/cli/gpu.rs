@@ -14,8 +14,7 @@ use super::{CliError, Exit, Globals, OutputArgs};
 use crate::gpu::{self, GpuReport, GpuSample, Unavailable};
 use crate::present::bytes;
 
-/// The memory threshold, in percent of a GPU's memory, above which it is flagged.
-pub const DEFAULT_THRESHOLD_PCT: f64 = 90.0;
+pub use crate::gpu::DEFAULT_THRESHOLD_PCT;
 
 #[derive(Debug, Args)]
 pub struct GpuArgs {

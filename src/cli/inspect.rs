@@ -7,8 +7,8 @@ use clap::Args;
 
 use super::output::{json_line, quiet_pipe};
 use super::{CliError, Exit, Globals, OutputArgs};
-use crate::actions::resolve::resolve;
 use crate::engine::detail::ContainerDetail;
+use crate::engine::resolve::resolve;
 use crate::present::{bytes, status_text};
 use crate::sanitize::printable;
 

@@ -17,12 +17,12 @@ use tokio::sync::mpsc;
 
 use super::output::quiet_pipe;
 use super::{CliError, Exit, Globals, OutputArgs};
-use crate::actions::resolve::resolve;
 use crate::engine::ContainerId;
 use crate::engine::logs::{
     LogEnd, LogEvent, LogHandle, LogLine, LogMessage, LogRequest, LogStream, LogsOptions, Tail,
     open, parse_since,
 };
+use crate::engine::resolve::resolve;
 use crate::sanitize::printable;
 
 #[derive(Debug, Args)]

@@ -13,83 +13,10 @@ pub mod run;
 pub mod triage;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::actions::ActionContext;
-use crate::audit::AuditLog;
-use crate::config::{Config, ConfigError};
-use crate::engine::{Endpoint, EngineError};
-
-/// The exit codes, as `--help` and the README document them.
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  0  success (including idempotent no-ops: start on a running container, rm of a gone one)
-  1  one or more targets failed (each target reports its own outcome)
-  2  bad usage: unknown flag, unknown or ambiguous target, rm/kill without --yes and no terminal
-  3  the Docker daemon could not be reached
-  4  refused: --read-only forbids mutations
-  5  gpu: no NVIDIA GPU can be read (the reason is printed)
-  6  triage: the fleet has problems (they are listed)
-  exec, run: the command's own exit code; 124 run timed out; 130/143 run interrupted (SIGINT/
-     SIGTERM); 125 fleetdeck could not run it (not running, no shell, no image, daemon refused)";
-
-/// What a run of the CLI ended with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Success,
-    SomeFailed,
-    Usage,
-    Unreachable,
-    ReadOnly,
-    NoGpu,
-    Problems,
-    /// The exit code of a process fleetdeck ran for the user (`exec`, `run`).
-    Process(u8),
-}
-
-impl Exit {
-    /// The process exit status.
-    pub fn code(self) -> u8 {
-        match self {
-            Self::Success => 0,
-            Self::SomeFailed => 1,
-            Self::Usage => 2,
-            Self::Unreachable => 3,
-            Self::ReadOnly => 4,
-            Self::NoGpu => 5,
-            Self::Problems => 6,
-            Self::Process(code) => code,
-        }
-    }
-}
-
-/// Errors that end a CLI run, each mapped to an exit code.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error("{0}")]
-    Usage(String),
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("{0}")]
-    ReadOnly(String),
-    #[error("cannot write output: {0}")]
-    Output(#[from] std::io::Error),
-}
-
-impl CliError {
-    pub fn exit(&self) -> Exit {
-        match self {
-            Self::Usage(_) | Self::Config(_) => Exit::Usage,
-            Self::Engine(EngineError::Unreachable { .. }) => Exit::Unreachable,
-            Self::Engine(EngineError::Daemon { .. }) | Self::Output(_) => Exit::SomeFailed,
-            Self::ReadOnly(_) => Exit::ReadOnly,
-        }
-    }
-}
+pub use crate::session::{CliError, EXIT_CODES_HELP, Exit, Globals};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -162,38 +89,6 @@ pub struct OutputArgs {
     /// Print JSON (snake_case fields, RFC 3339 times) instead of a table.
     #[arg(long)]
     pub json: bool,
-}
-
-/// What every subcommand gets: the config and the global flags.
-#[derive(Debug)]
-pub struct Globals {
-    pub config: Config,
-    pub host: Option<String>,
-    pub read_only: bool,
-    pub audit_file: Option<PathBuf>,
-}
-
-impl Globals {
-    pub async fn connect(&self) -> Result<Endpoint, CliError> {
-        Ok(Endpoint::connect(self.host.as_deref()).await?)
-    }
-
-    /// The action context: endpoint, audit log, read-only switch.
-    pub fn action_context(&self, endpoint: Endpoint) -> ActionContext {
-        let audit = self.config.audit.enabled.then(|| {
-            let path = self
-                .audit_file
-                .clone()
-                .or_else(|| self.config.audit.path.clone())
-                .unwrap_or_else(crate::audit::default_path);
-            Arc::new(AuditLog::new(path))
-        });
-        ActionContext {
-            endpoint,
-            audit,
-            read_only: self.read_only,
-        }
-    }
 }
 
 /// Runs a subcommand and returns the exit status.

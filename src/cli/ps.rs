@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::output::{json_line, quiet_pipe, table};
 use super::{CliError, Exit, Globals, OutputArgs};
-use crate::actions::exit::{ExitContext, ExitReading, read_exit};
 use crate::engine::Container;
+use crate::engine::exit::{ExitContext, ExitReading, read_exit};
 use crate::present::status_text;
 
 #[derive(Debug, Args)]

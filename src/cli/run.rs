@@ -12,10 +12,10 @@ use clap::{Args, ValueEnum};
 use super::exec::{failure_exit, parse_limit, process_exit, signal_exit};
 use super::output::{json_line, quiet_pipe};
 use super::{CliError, Exit, Globals, OutputArgs};
-use crate::actions::exit::ExitMeaning;
 use crate::actions::run::{
     self as act, HealthSpec, LogSpec, PullPolicy, RunOptions, RunReport, RunSpec, RunStatus,
 };
+use crate::engine::exit::ExitMeaning;
 use crate::sanitize::printable;
 
 /// `timeout(1)`'s exit code for "the time ran out".

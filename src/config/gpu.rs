@@ -18,7 +18,7 @@ pub struct GpuConfig {
 impl Default for GpuConfig {
     fn default() -> Self {
         Self {
-            threshold_pct: crate::cli::gpu::DEFAULT_THRESHOLD_PCT,
+            threshold_pct: crate::gpu::DEFAULT_THRESHOLD_PCT,
             interval_ms: 1000,
         }
     }

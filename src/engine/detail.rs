@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::model::{Container, parse_docker_time};
-use crate::actions::exit::{ExitContext, ExitReading, read_exit};
+use crate::engine::exit::{ExitContext, ExitReading, read_exit};
 
 /// Words in an environment key that mark its value as secret.
 pub const SECRET_MARKERS: &[&str] = &[

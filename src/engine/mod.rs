@@ -3,9 +3,11 @@
 //! ([`watch`]). It never imports ratatui or crossterm.
 
 pub mod detail;
+pub mod exit;
 pub mod fleet;
 pub mod logs;
 pub mod model;
+pub mod resolve;
 pub mod stats;
 pub mod watch;
 

@@ -13,6 +13,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+/// The memory threshold, in percent of a GPU's memory, above which it is flagged.
+pub const DEFAULT_THRESHOLD_PCT: f64 = 90.0;
+
 /// Why there is no GPU to show, in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "detail")]

@@ -10,7 +10,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::actions::exit::{ExitContext, ExitMeaning, describe, read_exit};
+use crate::engine::exit::{ExitContext, ExitMeaning, describe, read_exit};
 use crate::engine::{Container, ContainerEvent, ContainerId, EventAction, Health, RunState};
 use crate::gpu::GpuReport;
 use crate::present::{bytes, short_duration};

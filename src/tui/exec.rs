@@ -13,7 +13,7 @@ use ratatui::crossterm::event;
 use super::terminal;
 use crate::actions::exec::{ExecRequest, InteractiveOutcome, exec_interactive};
 use crate::actions::{ActionContext, Target};
-use crate::cli::exec::TerminalTty;
+use crate::session::tty::TerminalTty;
 
 /// The command to run: the configured one split on whitespace, or none (the action layer then
 /// picks bash if the container has it, else sh).

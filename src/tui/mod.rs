@@ -29,9 +29,9 @@ use crate::actions::ActionContext;
 use crate::app::keymap::Keymap;
 use crate::app::logs::LogsMsg;
 use crate::app::{ActionDone, AppState, Effect, Msg, Settings, update};
-use crate::cli::{CliError, Exit, Globals};
 use crate::engine::detail::ContainerDetail;
 use crate::engine::{Endpoint, stats, watch};
+use crate::session::{CliError, Exit, Globals};
 use crate::ui::theme::Theme;
 use crate::ui::{ViewState, render};
 

@@ -12,9 +12,9 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::layout::{self, pane_inner};
 use super::theme::Theme;
-use crate::actions::exit::{ExitContext, read_exit};
 use crate::app::{AppState, InspectView};
 use crate::engine::detail::MASK;
+use crate::engine::exit::{ExitContext, read_exit};
 use crate::present::{ago, bytes};
 use crate::sanitize::printable;
 
