@@ -1,7 +1,8 @@
 //! Each rule from a recorded state.
 
+use super::history::HISTORY_PER_CONTAINER;
 use super::*;
-use crate::engine::ContainerId;
+use crate::engine::{ContainerEvent, ContainerId, EventAction};
 
 fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 0).expect("valid time")
