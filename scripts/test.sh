@@ -3,7 +3,7 @@
 #   - tools the tests need: busybox-static (the test image), tmux (end-to-end console tests)
 #   - a Docker daemon answering (starts Debian's dockerd when none does)
 #   - leftovers of earlier runs swept (only containers labelled fleetdeck.test.run)
-#   - cargo fmt --check, clippy -D warnings, then every test (unit, pane snapshots, real daemon,
+#   - the layering check (scripts/check-layers.py), cargo fmt --check, clippy -D warnings, then every test (unit, pane snapshots, real daemon,
 #     tmux end to end, benches compiled and run once as tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,7 @@ need_pkgs=()
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v docker >/dev/null || need_pkgs+=(docker.io)
+command -v python3 >/dev/null || need_pkgs+=(python3)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
   $SUDO apt-get update -qq
@@ -40,6 +41,8 @@ if [ -n "$leftovers" ]; then
   docker rm -f -v $leftovers >/dev/null
 fi
 
+log "layering check (docs/architecture.md)"
+python3 scripts/check-layers.py
 log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
