@@ -5,26 +5,11 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Fixture, Spec};
+use common::action_context as context;
+use common::{Fixture, Spec, target};
 use fleetdeck::actions::{Action, ActionContext, ActionError, Outcome, Target};
 use fleetdeck::audit::AuditLog;
-use fleetdeck::engine::exit::ExitMeaning;
-use fleetdeck::engine::{ContainerId, Endpoint};
-
-async fn context(audit: Option<Arc<AuditLog>>) -> ActionContext {
-    ActionContext {
-        endpoint: Endpoint::connect(None).await.expect("daemon reachable"),
-        audit,
-        read_only: false,
-    }
-}
-
-fn target(id: &str, name: &str) -> Target {
-    Target {
-        id: ContainerId(id.to_string()),
-        name: name.to_string(),
-    }
-}
+use fleetdeck::engine::exit::{ExitMeaning, ExitReading};
 
 async fn outcome(ctx: &ActionContext, action: Action, t: &Target) -> Outcome {
     let report = ctx.execute(&action, t).await;
@@ -144,15 +129,21 @@ async fn every_action_and_its_idempotent_path() {
     );
 }
 
-#[tokio::test]
-async fn stop_that_runs_out_its_timeout_reads_137_as_killed_after_timeout() {
-    let fx = Fixture::new("actions-stubborn").await;
+/// Stops a container that ignores SIGTERM (once its trap is set) with a timeout of
+/// `timeout_s`; gives the exit read.
+async fn stop_a_stubborn_one(test: &str, timeout_s: u64) -> ExitReading {
+    let fx = Fixture::new(test).await;
     let id = fx.run("s", Spec::stubborn()).await;
     fx.wait_for_output(&id, "ready").await;
     let ctx = context(None).await;
     let t = target(&id, &fx.name("s"));
-    let stopped = outcome(&ctx, Action::Stop { timeout_s: 1 }, &t).await;
-    let exit = stopped.exit().expect("an exit reading");
+    let stopped = outcome(&ctx, Action::Stop { timeout_s }, &t).await;
+    stopped.exit().expect("an exit reading").clone()
+}
+
+#[tokio::test]
+async fn stop_that_runs_out_its_timeout_reads_137_as_killed_after_timeout() {
+    let exit = stop_a_stubborn_one("actions-stubborn", 1).await;
     assert_eq!(exit.code, 137);
     assert_eq!(exit.meaning, ExitMeaning::StopTimedOut { timeout_s: 1 });
     assert!(
@@ -222,12 +213,7 @@ async fn errors_name_the_container_and_the_cause() {
         .result
         .expect_err("read-only");
     assert!(matches!(err, ActionError::ReadOnly { .. }));
-    let running = fx
-        .inspect(&id)
-        .await
-        .and_then(|i| i.state)
-        .and_then(|s| s.running);
-    assert_eq!(running, Some(true));
+    assert!(fx.is_running(&id).await);
 }
 
 #[tokio::test]
@@ -263,13 +249,7 @@ async fn many_targets_run_concurrently_each_with_its_own_outcome() {
 async fn a_stop_longer_than_the_client_timeout_is_not_cut_off() {
     // The endpoint's requests time out after 30 s; a stop's grace period of 31 s must still be
     // waited out (the stop's own request gets the grace period plus a margin).
-    let fx = Fixture::new("actions-long-stop").await;
-    let id = fx.run("long", Spec::stubborn()).await;
-    fx.wait_for_output(&id, "ready").await;
-    let ctx = context(None).await;
-    let t = target(&id, &fx.name("long"));
-    let stopped = outcome(&ctx, Action::Stop { timeout_s: 31 }, &t).await;
-    let exit = stopped.exit().expect("an exit reading");
+    let exit = stop_a_stubborn_one("actions-long-stop", 31).await;
     assert_eq!(exit.code, 137);
     assert_eq!(exit.meaning, ExitMeaning::StopTimedOut { timeout_s: 31 });
 }

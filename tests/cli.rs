@@ -9,129 +9,20 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use bollard::query_parameters::StartContainerOptions;
+use common::binary::Sandbox;
 use common::{Fixture, RUN_LABEL, Spec};
 use serde_json::Value;
 
 /// How long to wait for the daemon before failing: a bound, not a timing assert.
 const BOUND: Duration = Duration::from_secs(30);
 
-/// A sandbox for runs of the binary: its own audit file and an empty config.
-struct Cli {
-    dir: tempfile::TempDir,
-}
-
-/// What one run of the binary gave.
-struct Ran {
-    args: String,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Ran {
-    /// Fails unless the run exited with `code`, showing what it printed.
-    fn code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "`fleetdeck {}` exit status\n--- stdout\n{}\n--- stderr\n{}",
-            self.args,
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    /// Stdout parsed as one JSON document.
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "`fleetdeck {}` printed no valid JSON ({e}):\n{}",
-                self.args, self.stdout
-            )
-        })
-    }
-
-    /// The one report of an action run with `--json`.
-    fn report(&self) -> Value {
-        let json = self.json();
-        let reports = json.as_array().expect("an action prints a JSON array");
-        assert_eq!(reports.len(), 1, "one report per target: {json}");
-        reports[0].clone()
-    }
-}
-
-impl Cli {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join("config.toml"), "").expect("write an empty config");
-        Self { dir }
-    }
-
-    fn audit_path(&self) -> PathBuf {
-        self.dir.path().join("audit.jsonl")
-    }
-
-    /// The sandbox's global flags, ahead of any subcommand.
-    fn globals(&self) -> Vec<String> {
-        vec![
-            "--audit-file".into(),
-            self.audit_path().display().to_string(),
-            "--config".into(),
-            self.dir.path().join("config.toml").display().to_string(),
-        ]
-    }
-
-    /// Runs the binary with `args`. Stdin is a pipe holding "y": never a terminal, and an
-    /// answer that must not be taken for a confirmation.
-    fn run(&self, args: &[&str]) -> Ran {
-        let output = Command::cargo_bin("fleetdeck")
-            .expect("the fleetdeck binary is built")
-            .args(self.globals())
-            .args(args)
-            .write_stdin("y\n")
-            .timeout(Duration::from_secs(120))
-            .output()
-            .expect("run fleetdeck");
-        Ran {
-            args: args.join(" "),
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    /// The audit file's lines, parsed; none when the file was never written.
-    fn audit_lines(&self) -> Vec<Value> {
-        match std::fs::read_to_string(self.audit_path()) {
-            Ok(text) => text
-                .lines()
-                .map(|l| serde_json::from_str(l).expect("each audit line is JSON"))
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => panic!("cannot read the audit file: {e}"),
-        }
-    }
-}
-
 /// The `--filter` that limits `ps` to this fixture's containers.
 fn only_mine(fx: &Fixture) -> String {
-    format!("label={RUN_LABEL}={}", fx.run)
-}
-
-async fn is_running(fx: &Fixture, id: &str) -> bool {
-    fx.inspect(id)
-        .await
-        .and_then(|i| i.state)
-        .and_then(|s| s.running)
-        == Some(true)
+    format!("label={}", fx.run_label())
 }
 
 /// A time field of `ps`/`inspect` JSON: null, or an RFC 3339 string that is not Docker's zero.
@@ -173,7 +64,7 @@ const PS_FIELDS: &[&str] = &[
 #[tokio::test]
 async fn ps_json_has_snake_case_fields_and_real_times() {
     let fx = Fixture::new("cli-ps").await;
-    let cli = Cli::new();
+    let cli = Sandbox::new();
     let fresh = fx.create("fresh", Spec::graceful()).await;
     let web = fx
         .run(
@@ -190,7 +81,7 @@ async fn ps_json_has_snake_case_fields_and_real_times() {
     .await;
 
     let ran = cli.run(&["ps", "-a", "--json", "--filter", &only_mine(&fx)]);
-    ran.code(0);
+    ran.expect_code(0);
     assert!(
         !ran.stdout.contains("0001-01-01"),
         "Docker's zero time never shows: {}",
@@ -269,7 +160,7 @@ async fn ps_json_has_snake_case_fields_and_real_times() {
 
     // Without -a only what is up is listed.
     let ran = cli.run(&["ps", "--json", "--filter", &only_mine(&fx)]);
-    let json = ran.code(0).json();
+    let json = ran.expect_code(0).json();
     let names: Vec<&str> = json
         .as_array()
         .expect("an array")
@@ -282,14 +173,14 @@ async fn ps_json_has_snake_case_fields_and_real_times() {
 #[tokio::test]
 async fn inspect_json_masks_secrets_unless_revealed() {
     let fx = Fixture::new("cli-inspect").await;
-    let cli = Cli::new();
+    let cli = Sandbox::new();
     let mut spec = Spec::graceful();
     spec.env = vec!["DB_PASSWORD=hunter2".into(), "MODE=debug".into()];
     let id = fx.create("db", spec).await;
     let name = fx.name("db");
 
     let ran = cli.run(&["inspect", &name, "--json"]);
-    ran.code(0);
+    ran.expect_code(0);
     assert!(
         !ran.stdout.contains("hunter2"),
         "the secret leaked: {}",
@@ -311,12 +202,12 @@ async fn inspect_json_masks_secrets_unless_revealed() {
     assert_eq!(var("MODE")["secret"], false);
 
     let human = cli.run(&["inspect", &name]);
-    human.code(0);
+    human.expect_code(0);
     assert!(!human.stdout.contains("hunter2"), "{}", human.stdout);
     assert!(human.stdout.contains("DB_PASSWORD="), "{}", human.stdout);
 
     let revealed = cli.run(&["inspect", &name, "--json", "--reveal"]);
-    let json = revealed.code(0).json();
+    let json = revealed.expect_code(0).json();
     let shown = json["env"]
         .as_array()
         .expect("env is an array")
@@ -329,13 +220,13 @@ async fn inspect_json_masks_secrets_unless_revealed() {
 #[tokio::test]
 async fn targets_resolve_by_name_id_prefix_and_name_prefix() {
     let fx = Fixture::new("cli-resolve").await;
-    let cli = Cli::new();
+    let cli = Sandbox::new();
     let web = fx.run("web", Spec::graceful()).await;
     let web2 = fx.run("web-2", Spec::graceful()).await;
     let db = fx.create("db", Spec::graceful()).await;
     let resolved_id = |query: &str| -> String {
         let ran = cli.run(&["inspect", query, "--json"]);
-        ran.code(0).json()["id"]
+        ran.expect_code(0).json()["id"]
             .as_str()
             .expect("inspect --json has an id")
             .to_string()
@@ -351,7 +242,7 @@ async fn targets_resolve_by_name_id_prefix_and_name_prefix() {
     // Ambiguous: usage error listing both candidates, and nothing acted on.
     let ambiguous = fx.name("we");
     let ran = cli.run(&["inspect", &ambiguous]);
-    ran.code(2);
+    ran.expect_code(2);
     for (name, id) in [(fx.name("web"), &web), (fx.name("web-2"), &web2)] {
         assert!(
             ran.stderr.contains(&format!("{name} ({})", &id[..12])),
@@ -359,38 +250,38 @@ async fn targets_resolve_by_name_id_prefix_and_name_prefix() {
             ran.stderr
         );
     }
-    cli.run(&["stop", &ambiguous, "--json"]).code(2);
-    assert!(is_running(&fx, &web).await && is_running(&fx, &web2).await);
+    cli.run(&["stop", &ambiguous, "--json"]).expect_code(2);
+    assert!(fx.is_running(&web).await && fx.is_running(&web2).await);
     assert!(cli.audit_lines().is_empty(), "nothing was done");
 
     // Unknown.
     let ran = cli.run(&["inspect", &fx.name("nope")]);
-    ran.code(2);
+    ran.expect_code(2);
     assert!(
         ran.stderr.contains(&fx.name("nope")),
         "stderr names the query: {}",
         ran.stderr
     );
-    cli.run(&["start", &fx.name("nope")]).code(2);
+    cli.run(&["start", &fx.name("nope")]).expect_code(2);
 }
 
 #[tokio::test]
 async fn stop_reports_exit_143_then_already_stopped() {
     let fx = Fixture::new("cli-stop").await;
-    let cli = Cli::new();
+    let cli = Sandbox::new();
     let id = fx.run("svc", Spec::graceful_ready()).await;
     fx.wait_for_output(&id, "ready").await;
     let name = fx.name("svc");
 
-    let report = cli.run(&["stop", &name, "--json"]).code(0).report();
+    let report = cli.run(&["stop", &name, "--json"]).expect_code(0).report();
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["outcome"], "stopped", "{report}");
     assert_eq!(report["exit"]["code"], 143, "{report}");
     assert_eq!(report["target"]["id"], id.as_str());
     assert_eq!(report["target"]["name"], name.as_str());
-    assert!(!is_running(&fx, &id).await, "the daemon agrees it stopped");
+    assert!(!fx.is_running(&id).await, "the daemon agrees it stopped");
 
-    let again = cli.run(&["stop", &name, "--json"]).code(0).report();
+    let again = cli.run(&["stop", &name, "--json"]).expect_code(0).report();
     assert_eq!(again["ok"], true, "{again}");
     assert_eq!(again["outcome"], "already_stopped", "{again}");
     assert_eq!(
@@ -401,38 +292,39 @@ async fn stop_reports_exit_143_then_already_stopped() {
 
 #[tokio::test]
 async fn unreachable_daemon_exits_3() {
-    let cli = Cli::new();
+    let cli = Sandbox::new();
     let host = "unix:///nonexistent/docker.sock";
     let ran = cli.run(&["--host", host, "ps"]);
-    ran.code(3);
+    ran.expect_code(3);
     assert!(
         ran.stderr.contains("/nonexistent/docker.sock"),
         "the message names the endpoint: {}",
         ran.stderr
     );
-    cli.run(&["--host", host, "stop", "anything"]).code(3);
+    cli.run(&["--host", host, "stop", "anything"])
+        .expect_code(3);
     assert!(cli.audit_lines().is_empty());
 }
 
 #[tokio::test]
 async fn read_only_refuses_with_exit_4_and_changes_nothing() {
     let fx = Fixture::new("cli-readonly").await;
-    let cli = Cli::new();
+    let cli = Sandbox::new();
     let id = fx.run("svc", Spec::graceful()).await;
     let name = fx.name("svc");
 
     let ran = cli.run(&["--read-only", "stop", &name]);
-    ran.code(4);
+    ran.expect_code(4);
     assert!(
         format!("{}{}", ran.stdout, ran.stderr).contains("read-only"),
         "the refusal says why: {} {}",
         ran.stdout,
         ran.stderr
     );
-    assert!(is_running(&fx, &id).await, "still running");
+    assert!(fx.is_running(&id).await, "still running");
     cli.run(&["--read-only", "rm", "--force", "--yes", &name])
-        .code(4);
-    assert!(is_running(&fx, &id).await, "still there and running");
+        .expect_code(4);
+    assert!(fx.is_running(&id).await, "still there and running");
     assert!(
         cli.audit_lines().is_empty(),
         "a refusal changed nothing, so nothing is audited"
@@ -442,31 +334,31 @@ async fn read_only_refuses_with_exit_4_and_changes_nothing() {
 #[tokio::test]
 async fn rm_and_kill_need_yes_without_a_terminal() {
     let fx = Fixture::new("cli-confirm").await;
-    let cli = Cli::new();
+    let cli = Sandbox::new();
     let idle = fx.create("idle", Spec::graceful()).await;
     let busy = fx.run("busy", Spec::graceful()).await;
 
     let ran = cli.run(&["rm", &fx.name("idle")]);
-    ran.code(2);
+    ran.expect_code(2);
     assert!(ran.stderr.contains("--yes"), "{}", ran.stderr);
     assert!(fx.inspect(&idle).await.is_some(), "not removed");
 
     let ran = cli.run(&["kill", &fx.name("busy")]);
-    ran.code(2);
+    ran.expect_code(2);
     assert!(ran.stderr.contains("--yes"), "{}", ran.stderr);
-    assert!(is_running(&fx, &busy).await, "not killed");
+    assert!(fx.is_running(&busy).await, "not killed");
     assert!(cli.audit_lines().is_empty());
 }
 
 #[tokio::test]
 async fn rm_with_yes_removes_and_a_gone_target_is_already_gone() {
     let fx = Fixture::new("cli-rm").await;
-    let cli = Cli::new();
+    let cli = Sandbox::new();
     let id = fx.create("old", Spec::graceful()).await;
 
     let report = cli
         .run(&["rm", &fx.name("old"), "--yes", "--json"])
-        .code(0)
+        .expect_code(0)
         .report();
     assert_eq!(report["outcome"], "removed", "{report}");
     assert!(
@@ -475,7 +367,10 @@ async fn rm_with_yes_removes_and_a_gone_target_is_already_gone() {
     );
 
     let ghost = fx.name("never-made");
-    let report = cli.run(&["rm", &ghost, "--yes", "--json"]).code(0).report();
+    let report = cli
+        .run(&["rm", &ghost, "--yes", "--json"])
+        .expect_code(0)
+        .report();
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["outcome"], "already_gone", "{report}");
     assert_eq!(report["target"]["name"], ghost.as_str());
@@ -484,16 +379,16 @@ async fn rm_with_yes_removes_and_a_gone_target_is_already_gone() {
 #[tokio::test]
 async fn audit_file_gets_one_line_per_mutation() {
     let fx = Fixture::new("cli-audit").await;
-    let cli = Cli::new();
+    let cli = Sandbox::new();
     let id = fx.create("aud", Spec::graceful_ready()).await;
     let name = fx.name("aud");
 
-    cli.run(&["start", &name]).code(0);
+    cli.run(&["start", &name]).expect_code(0);
     fx.wait_for_output(&id, "ready").await;
-    cli.run(&["--read-only", "stop", &name]).code(4);
-    cli.run(&["stop", &name]).code(0);
-    cli.run(&["stop", &name]).code(0);
-    cli.run(&["rm", &name, "--yes"]).code(0);
+    cli.run(&["--read-only", "stop", &name]).expect_code(4);
+    cli.run(&["stop", &name]).expect_code(0);
+    cli.run(&["stop", &name]).expect_code(0);
+    cli.run(&["rm", &name, "--yes"]).expect_code(0);
 
     let lines = cli.audit_lines();
     let outcomes: Vec<&str> = lines.iter().filter_map(|l| l["outcome"].as_str()).collect();
@@ -520,31 +415,12 @@ async fn audit_file_gets_one_line_per_mutation() {
     );
 }
 
-/// The `events` child, killed when the test ends (also when it fails).
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn events_json_streams_a_start() {
     let fx = Fixture::new("cli-events").await;
-    let cli = Cli::new();
-    let mut child = Killed(
-        std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
-            .args(cli.globals())
-            .args(["events", "--json"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn fleetdeck events"),
-    );
-    let stdout = child.0.stdout.take().expect("piped stdout");
+    let cli = Sandbox::new();
+    let mut child = cli.spawn(&["events", "--json"]);
+    let stdout = child.child.stdout.take().expect("piped stdout");
     let (tx, lines) = mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -583,7 +459,7 @@ async fn events_json_streams_a_start() {
                 }
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => {
-                    panic!("fleetdeck events ended: {:?}", child.0.try_wait())
+                    panic!("fleetdeck events ended: {:?}", child.child.try_wait())
                 }
             }
         }
@@ -591,7 +467,7 @@ async fn events_json_streams_a_start() {
     assert_eq!(found["name"], fx.name("ev").as_str(), "{found}");
     assert!(time_field(&found, "time").is_some(), "{found}");
     assert!(
-        matches!(child.0.try_wait(), Ok(None)),
+        matches!(child.child.try_wait(), Ok(None)),
         "events keeps running until interrupted"
     );
     drop(child);

@@ -7,12 +7,11 @@
 //! are polled with a generous bound; no elapsed time is ever asserted.
 
 mod common;
-mod tmux;
 
 use std::time::Duration;
 
+use common::tmux::{Launch, Tmux};
 use common::{Fixture, Spec};
-use tmux::{Tmux, shell_quote};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_filters_stops_removes_and_quits() {
@@ -23,18 +22,10 @@ async fn operator_filters_stops_removes_and_quits() {
     let (web_name, old_name) = (fx.name("web"), fx.name("old"));
     let dir = tempfile::tempdir().expect("temp dir");
     let audit = dir.path().join("audit.jsonl");
-    let binary = env!("CARGO_BIN_EXE_fleetdeck");
 
     let tmux = Tmux::start(160, 40);
-    tmux.type_text(&format!(
-        "env XDG_CONFIG_HOME={} {binary} --audit-file {}; stty -a",
-        shell_quote(dir.path()),
-        shell_quote(&audit)
-    ));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("the console", |s| {
-        s.contains("containers") && s.contains("q quit")
-    });
+    tmux.launch_console(dir.path(), &[], Launch::ThenStty);
+    tmux.wait_for_console();
     assert!(
         tmux.alternate_on(),
         "the console draws on the alternate screen"
@@ -133,27 +124,15 @@ async fn read_only_console_refuses_and_quits_cleanly() {
     let web_name = fx.name("web");
     let dir = tempfile::tempdir().expect("temp dir");
     let audit = dir.path().join("audit.jsonl");
-    let binary = env!("CARGO_BIN_EXE_fleetdeck");
     let tmux = Tmux::start(100, 30);
-    tmux.type_text(&format!(
-        "env XDG_CONFIG_HOME={} {binary} --read-only --audit-file {}; stty -a",
-        shell_quote(dir.path()),
-        shell_quote(&audit)
-    ));
-    tmux.keys(&["Enter"]);
+    tmux.launch_console(dir.path(), &["--read-only"], Launch::ThenStty);
     tmux.wait_for("the console", |s| s.contains("READ-ONLY"));
-    tmux.filter(&web_name);
-    tmux.wait_for("the web container", |s| s.contains(&web_name));
+    tmux.filter_to(&web_name);
     tmux.keys(&["s"]);
     tmux.wait_for("the refusal", |s| {
         s.contains("read-only: stop is unavailable")
     });
-    let state = fx
-        .inspect(&web)
-        .await
-        .and_then(|i| i.state)
-        .expect("a state");
-    assert_eq!(state.running, Some(true), "nothing was stopped");
+    assert!(fx.is_running(&web).await, "nothing was stopped");
     tmux.keys(&["q"]);
     tmux.wait_for("the shell again", |s| s.contains("icanon"));
     assert!(!tmux.alternate_on());

@@ -7,22 +7,17 @@
 //! Screens are polled with a generous bound; no elapsed time is asserted.
 
 mod common;
-mod tmux;
 
+use common::tmux::{Launch, Tmux};
 use common::{Fixture, Spec};
-use tmux::{Tmux, shell_quote};
 
-fn start_console(tmux: &Tmux, dir: &std::path::Path) {
-    let binary = env!("CARGO_BIN_EXE_fleetdeck");
-    tmux.type_text(&format!(
-        "env XDG_CONFIG_HOME={} {binary} --audit-file {}; stty -a",
-        shell_quote(dir),
-        shell_quote(&dir.join("audit.jsonl"))
-    ));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("the console", |s| {
-        s.contains("containers") && s.contains("q quit")
-    });
+/// This test's console: in a fresh tmux session, its config home `dir`, filtered to `name`.
+fn console_on(dir: &std::path::Path, name: &str) -> Tmux {
+    let tmux = Tmux::start(120, 30);
+    tmux.launch_console(dir, &[], Launch::ThenStty);
+    tmux.wait_for_console();
+    tmux.filter_to(name);
+    tmux
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -31,10 +26,7 @@ async fn e_runs_a_shell_and_the_console_comes_back() {
     let _shell = fx.run("shell", Spec::graceful()).await;
     let name = fx.name("shell");
     let dir = tempfile::tempdir().expect("temp dir");
-    let tmux = Tmux::start(120, 30);
-    start_console(&tmux, dir.path());
-    tmux.filter(&name);
-    tmux.wait_for("the container", |s| s.contains(&name));
+    let tmux = console_on(dir.path(), &name);
 
     tmux.keys(&["e"]);
     tmux.wait_for("the shell's banner", |s| {
@@ -90,10 +82,7 @@ async fn e_on_a_stopped_container_says_why_and_the_console_stays() {
     let _stopped = fx.create("stopped", Spec::graceful()).await;
     let name = fx.name("stopped");
     let dir = tempfile::tempdir().expect("temp dir");
-    let tmux = Tmux::start(120, 30);
-    start_console(&tmux, dir.path());
-    tmux.filter(&name);
-    tmux.wait_for("the container", |s| s.contains(&name));
+    let tmux = console_on(dir.path(), &name);
     tmux.keys(&["e"]);
     let screen = tmux.wait_for("the reason in the status line", |s| {
         s.contains(&format!("exec: {name} is not running (created)"))

@@ -9,12 +9,11 @@
 //! Screens are polled with a generous bound; no elapsed time is asserted.
 
 mod common;
-mod tmux;
 
 use std::time::{Duration, Instant};
 
+use common::tmux::{self, Launch, Tmux, rss_bytes};
 use common::{Fixture, Spec};
-use tmux::{Tmux, rss_bytes, shell_quote};
 
 /// Writes a config under `dir` (as `$XDG_CONFIG_HOME/fleetdeck/config.toml`).
 fn write_config(dir: &std::path::Path, text: &str) {
@@ -25,17 +24,8 @@ fn write_config(dir: &std::path::Path, text: &str) {
 
 /// Starts the console in `tmux` as the pane's own process (so the pane's pid is the console's).
 fn start_console(tmux: &Tmux, config_home: &std::path::Path) {
-    let binary = env!("CARGO_BIN_EXE_fleetdeck");
-    let audit = config_home.join("audit.jsonl");
-    tmux.type_text(&format!(
-        "exec env XDG_CONFIG_HOME={} {binary} --audit-file {}",
-        shell_quote(config_home),
-        shell_quote(&audit)
-    ));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("the console", |s| {
-        s.contains("containers") && s.contains("q quit")
-    });
+    tmux.launch_console(config_home, &[], Launch::AsPaneProcess);
+    tmux.wait_for_console();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,8 +49,7 @@ async fn a_flood_leaves_the_console_answering_within_its_memory_bound() {
         "the pane runs the console itself"
     );
 
-    tmux.filter(&name);
-    tmux.wait_for("the flood container", |s| s.contains(&name));
+    tmux.filter_to(&name);
     tmux.keys(&["l"]);
     tmux.wait_for("the flood in the logs pane", |s| {
         s.contains("some-log-line") && s.contains("following")
@@ -120,8 +109,7 @@ async fn escape_sequences_from_a_container_never_reach_the_terminal() {
     let title_before = tmux.pane_title();
     tmux.pipe_output_to(&raw);
     start_console(&tmux, dir.path());
-    tmux.filter(&name);
-    tmux.wait_for("the container", |s| s.contains(&name));
+    tmux.filter_to(&name);
     tmux.keys(&["l"]);
     let screen = tmux.wait_for("the visible text in the logs pane", |s| {
         s.contains("visible-text")

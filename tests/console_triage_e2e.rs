@@ -6,10 +6,9 @@
 //! Screens are polled with a generous bound; no elapsed time is ever asserted.
 
 mod common;
-mod tmux;
 
+use common::tmux::{Launch, Tmux};
 use common::{Fixture, Spec};
-use tmux::{Tmux, shell_quote};
 
 /// The screen's line naming `name`, if any.
 fn line_of<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
@@ -29,15 +28,9 @@ async fn triage_lists_the_failed_container_and_not_the_healthy_one() {
     .await;
     let (failed_name, healthy_name) = (fx.name("exit3"), fx.name("fine"));
     let dir = tempfile::tempdir().expect("temp dir");
-    let binary = env!("CARGO_BIN_EXE_fleetdeck");
 
     let tmux = Tmux::start(160, 40);
-    tmux.type_text(&format!(
-        "env XDG_CONFIG_HOME={} {binary} --audit-file {}",
-        shell_quote(dir.path()),
-        shell_quote(&dir.path().join("audit.jsonl"))
-    ));
-    tmux.keys(&["Enter"]);
+    tmux.launch_console(dir.path(), &[], Launch::Plain);
     tmux.wait_for("the list with both containers", |s| {
         s.contains(&failed_name) && s.contains(&healthy_name)
     });

@@ -7,133 +7,18 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use bollard::query_parameters::ListContainersOptionsBuilder;
-use common::{Fixture, IMAGE, RUN_LABEL, Spec};
+use common::binary::{BIN, Killed, Ran, Sandbox};
+use common::tmux::Tmux;
+use common::{Fixture, IMAGE, Spec};
+use fleetdeck::actions::ActionError;
 use fleetdeck::actions::exec::{ExecRequest, Tty, exec_interactive};
-use fleetdeck::actions::{ActionContext, ActionError, Target};
-use fleetdeck::engine::{ContainerId, Endpoint};
-use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_fleetdeck");
-
-/// A temp dir for the audit file and whatever a test needs on disk.
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
-
-/// What a finished fleetdeck printed and how it ended.
-struct Ran {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Ran {
-    fn from(output: Output) -> Self {
-        Self {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "exit status\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not one JSON value ({e})\n--- stdout\n{}\n--- stderr\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
-
-impl Sandbox {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        // An empty config: the defaults, whatever the machine's own config says.
-        std::fs::write(dir.path().join("config.toml"), "").expect("config file");
-        Self { dir }
-    }
-
-    fn audit_path(&self) -> std::path::PathBuf {
-        self.dir.path().join("audit.jsonl")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("--audit-file")
-            .arg(self.audit_path())
-            .arg("--config")
-            .arg(self.dir.path().join("config.toml"))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
-    }
-
-    /// Runs fleetdeck to its end (stdin is not a terminal).
-    async fn run(&self, args: &[&str]) -> Ran {
-        let child = self.command(args).spawn().expect("spawn fleetdeck");
-        finish(child).await
-    }
-
-    /// Starts fleetdeck and leaves it running.
-    fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args).spawn().expect("spawn fleetdeck")
-    }
-
-    fn audit_lines(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.audit_path())
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("each audit line is JSON"))
-            .collect()
-    }
-}
-
-/// Waits for a fleetdeck child to end (bounded: a hang fails the test rather than stalling it).
-async fn finish(mut child: Child) -> Ran {
-    for _ in 0..1200 {
-        if child.try_wait().expect("child status").is_some() {
-            return Ran::from(child.wait_with_output().expect("child output"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = child.kill();
-    let ran = Ran::from(child.wait_with_output().expect("child output"));
-    panic!(
-        "fleetdeck never ended\n--- stdout\n{}\n--- stderr\n{}",
-        ran.stdout, ran.stderr
-    );
-}
-
-fn signal(child: &Child, sig: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(child.id().to_string())
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -{sig} {}", child.id());
-}
 
 /// The ids of this fixture's containers (all states), optionally only those owned by `pid`.
 async fn containers(fx: &Fixture, owner_pid: Option<u32>) -> Vec<String> {
-    let mut labels = vec![format!("{RUN_LABEL}={}", fx.run)];
+    let mut labels = vec![fx.run_label()];
     if let Some(pid) = owner_pid {
         labels.push(format!("fleetdeck.owner.pid={pid}"));
     }
@@ -155,13 +40,7 @@ async fn containers(fx: &Fixture, owner_pid: Option<u32>) -> Vec<String> {
 async fn running_container_of(fx: &Fixture, pid: u32) -> String {
     for _ in 0..600 {
         for id in containers(fx, Some(pid)).await {
-            let running = fx
-                .inspect(&id)
-                .await
-                .and_then(|i| i.state)
-                .and_then(|s| s.running)
-                .unwrap_or(false);
-            if running {
+            if fx.is_running(&id).await {
                 return id;
             }
         }
@@ -170,7 +49,8 @@ async fn running_container_of(fx: &Fixture, pid: u32) -> String {
     panic!("fleetdeck (pid {pid}) never had a running container");
 }
 
-/// The label arguments every run of this file passes.
+/// `run` with the flags every run of this file passes (never pull, no network, `label`), then
+/// `rest`.
 fn run_args<'a>(label: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "run",
@@ -185,8 +65,14 @@ fn run_args<'a>(label: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
-fn test_label(fx: &Fixture) -> String {
-    format!("{RUN_LABEL}={}", fx.run)
+/// `fleetdeck run` in `sb` to its end, labelled as `fx`'s ([`run_args`]).
+fn run(fx: &Fixture, sb: &Sandbox, rest: &[&str]) -> Ran {
+    sb.run(&run_args(&fx.run_label(), rest))
+}
+
+/// `fleetdeck run` in `sb`, labelled as `fx`'s ([`run_args`]), left running.
+fn spawn_run(fx: &Fixture, sb: &Sandbox, rest: &[&str]) -> Killed {
+    sb.spawn(&run_args(&fx.run_label(), rest))
 }
 
 // ---------------------------------------------------------------- exec
@@ -198,17 +84,15 @@ async fn exec_captures_output_stderr_and_the_exit_code() {
     let name = fx.name("box");
     let sb = Sandbox::new();
 
-    let ran = sb
-        .run(&[
-            "exec",
-            &name,
-            "--json",
-            "--",
-            "sh",
-            "-c",
-            "echo out; echo err >&2; exit 7",
-        ])
-        .await;
+    let ran = sb.run(&[
+        "exec",
+        &name,
+        "--json",
+        "--",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 7",
+    ]);
     ran.expect_code(7);
     let json = ran.json();
     assert_eq!(json["ok"], true, "{json}");
@@ -219,16 +103,14 @@ async fn exec_captures_output_stderr_and_the_exit_code() {
     assert!(json["duration_ms"].is_u64(), "{json}");
 
     // Without --json and without a terminal: the streams as they are, the same exit code.
-    let plain = sb
-        .run(&[
-            "exec",
-            &name,
-            "--",
-            "sh",
-            "-c",
-            "echo out; echo err >&2; exit 7",
-        ])
-        .await;
+    let plain = sb.run(&[
+        "exec",
+        &name,
+        "--",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 7",
+    ]);
     plain.expect_code(7);
     assert_eq!(plain.stdout, "out\n");
     assert_eq!(plain.stderr, "err\n");
@@ -246,19 +128,17 @@ async fn exec_truncates_each_stream_at_the_limit() {
     let fx = Fixture::new("exec-trunc").await;
     fx.run("box", Spec::sh("sleep 300")).await;
     let sb = Sandbox::new();
-    let ran = sb
-        .run(&[
-            "exec",
-            &fx.name("box"),
-            "--json",
-            "--max-output",
-            "1000",
-            "--",
-            "sh",
-            "-c",
-            "yes | head -c 100000",
-        ])
-        .await;
+    let ran = sb.run(&[
+        "exec",
+        &fx.name("box"),
+        "--json",
+        "--max-output",
+        "1000",
+        "--",
+        "sh",
+        "-c",
+        "yes | head -c 100000",
+    ]);
     ran.expect_code(0);
     let json = ran.json();
     assert_eq!(json["truncated"], true, "{json}");
@@ -273,9 +153,7 @@ async fn exec_into_a_stopped_container_says_so() {
     let fx = Fixture::new("exec-stopped").await;
     fx.create("idle", Spec::sh("sleep 300")).await;
     let sb = Sandbox::new();
-    let ran = sb
-        .run(&["exec", &fx.name("idle"), "--", "echo", "hi"])
-        .await;
+    let ran = sb.run(&["exec", &fx.name("idle"), "--", "echo", "hi"]);
     assert_ne!(ran.code, Some(0));
     ran.expect_code(125);
     assert!(
@@ -291,17 +169,15 @@ async fn exec_and_run_are_refused_when_read_only() {
     let fx = Fixture::new("exec-ro").await;
     fx.run("box", Spec::sh("sleep 300")).await;
     let sb = Sandbox::new();
-    let ran = sb
-        .run(&["--read-only", "exec", &fx.name("box"), "--", "echo", "hi"])
-        .await;
+    let ran = sb.run(&["--read-only", "exec", &fx.name("box"), "--", "echo", "hi"]);
     ran.expect_code(4);
     assert!(ran.stderr.contains("read-only"), "{}", ran.stderr);
     assert!(!ran.stdout.contains("hi"));
 
-    let label = test_label(&fx);
+    let label = fx.run_label();
     let mut args = vec!["--read-only"];
     args.extend(run_args(&label, &[IMAGE, "true"]));
-    let ran = sb.run(&args).await;
+    let ran = sb.run(&args);
     ran.expect_code(4);
     assert!(ran.stderr.contains("read-only"), "{}", ran.stderr);
     assert!(
@@ -336,16 +212,8 @@ async fn interactive_exec_without_a_shell_says_so() {
         )
         .await;
     // `rm` runs once sh has started: wait until sh is gone from the image's /bin.
-    let endpoint = Endpoint::connect(None).await.expect("daemon reachable");
-    let ctx = ActionContext {
-        endpoint,
-        audit: None,
-        read_only: false,
-    };
-    let target = Target {
-        id: ContainerId(id.clone()),
-        name: fx.name("bare"),
-    };
+    let ctx = common::action_context(None).await;
+    let target = common::target(&id, &fx.name("bare"));
     let probe = ExecRequest {
         command: vec!["ls".into(), "/bin/sh".into()],
         ..ExecRequest::default()
@@ -369,142 +237,47 @@ async fn interactive_exec_without_a_shell_says_so() {
     );
 }
 
-/// A private tmux server, killed on drop.
-struct Tmux {
-    socket: std::path::PathBuf,
-    conf: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Tmux {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let conf = dir.path().join("tmux.conf");
-        std::fs::write(
-            &conf,
-            "set -g default-terminal xterm-256color\nset -g remain-on-exit on\n",
-        )
-        .expect("tmux config");
-        let socket = dir.path().join("tmux.sock");
-        Self {
-            socket,
-            conf,
-            _dir: dir,
-        }
-    }
-
-    /// Starts the server (with this config) and a detached session running `command`.
-    fn new_session(&self, name: &str, width: u16, height: u16, command: &str) {
-        let conf = self.conf.display().to_string();
-        let (w, h) = (width.to_string(), height.to_string());
-        self.cmd(&[
-            "-f",
-            &conf,
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            &w,
-            "-y",
-            &h,
-            command,
-        ]);
-    }
-
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux is installed (apt-get install tmux)");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self, session: &str) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", session])
-    }
-
-    /// Polls the pane until it shows `needle`.
-    async fn wait_for(&self, session: &str, needle: &str) -> String {
-        for _ in 0..300 {
-            let screen = self.screen(session);
-            if screen.contains(needle) {
-                return screen;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "the pane never showed {needle:?}:\n{}",
-            self.screen(session)
-        );
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .output();
-    }
-}
-
 #[tokio::test]
 async fn interactive_exec_in_tmux() {
     let fx = Fixture::new("exec-tty").await;
     fx.run("box", Spec::sh("sleep 300")).await;
     let sb = Sandbox::new();
-    let tmux = Tmux::new();
-    let session = format!("fd-exec-{}", std::process::id());
     // fleetdeck's exit status goes to a file: tmux's own pane status proved unreliable under
     // load (a dead pane with no status recorded).
-    let status_file = sb.dir.path().join("status");
+    let status_file = sb.path().join("status");
     let command = format!(
         "{BIN} --audit-file {} --config {} exec {}; echo $? > {}",
         sb.audit_path().display(),
-        sb.dir.path().join("config.toml").display(),
+        sb.config_path().display(),
         fx.name("box"),
         status_file.display()
     );
-    tmux.new_session(&session, 100, 30, &command);
-    tmux.wait_for(&session, "/ #").await;
+    // The operator's TERM is xterm-256color; the pane stays when fleetdeck has ended.
+    let config = "set -g default-terminal xterm-256color\nset -g remain-on-exit on\n";
+    let tmux = Tmux::start_with(100, 30, Some(config), &[&command]);
+    tmux.wait_for("the container's shell prompt", |s| s.contains("/ #"));
 
-    tmux.cmd(&["send-keys", "-t", &session, "echo fleet-$((40+2))", "Enter"]);
-    tmux.wait_for(&session, "fleet-42").await;
+    tmux.keys(&["echo fleet-$((40+2))", "Enter"]);
+    tmux.wait_for("the command's output", |s| s.contains("fleet-42"));
     // The operator's TERM and the terminal's size, then a resize passed on.
-    tmux.cmd(&["send-keys", "-t", &session, "echo term=$TERM", "Enter"]);
-    tmux.wait_for(&session, "term=xterm-256color").await;
-    tmux.cmd(&[
-        "send-keys",
-        "-t",
-        &session,
-        "echo size=$(stty size)",
-        "Enter",
-    ]);
-    tmux.wait_for(&session, "size=30 100").await;
-    tmux.cmd(&["resize-window", "-t", &session, "-x", "90", "-y", "25"]);
+    tmux.keys(&["echo term=$TERM", "Enter"]);
+    tmux.wait_for("the TERM", |s| s.contains("term=xterm-256color"));
+    tmux.keys(&["echo size=$(stty size)", "Enter"]);
+    tmux.wait_for("the size", |s| s.contains("size=30 100"));
+    tmux.resize(90, 25);
     // SIGWINCH reaches fleetdeck asynchronously: ask again until the new size shows.
     let mut resized = false;
     for _ in 0..50 {
-        tmux.cmd(&[
-            "send-keys",
-            "-t",
-            &session,
-            "echo size=$(stty size)",
-            "Enter",
-        ]);
+        tmux.keys(&["echo size=$(stty size)", "Enter"]);
         tokio::time::sleep(Duration::from_millis(200)).await;
-        if tmux.screen(&session).contains("size=25 90") {
+        if tmux.screen().contains("size=25 90") {
             resized = true;
             break;
         }
     }
-    assert!(resized, "resize not passed on:\n{}", tmux.screen(&session));
+    assert!(resized, "resize not passed on:\n{}", tmux.screen());
 
-    tmux.cmd(&["send-keys", "-t", &session, "exit 5", "Enter"]);
+    tmux.keys(&["exit 5", "Enter"]);
     let mut status = String::new();
     for _ in 0..300 {
         status = std::fs::read_to_string(&status_file).unwrap_or_default();
@@ -517,7 +290,7 @@ async fn interactive_exec_in_tmux() {
         status.trim(),
         "5",
         "fleetdeck ended, with the shell's code:\n{}",
-        tmux.screen(&session)
+        tmux.screen()
     );
     let audit = sb.audit_lines();
     assert_eq!(audit.len(), 1, "{audit:?}");
@@ -532,13 +305,11 @@ async fn interactive_exec_in_tmux() {
 async fn run_exit_zero_with_output_and_nothing_left() {
     let fx = Fixture::new("run-ok").await;
     let sb = Sandbox::new();
-    let label = test_label(&fx);
-    let ran = sb
-        .run(&run_args(
-            &label,
-            &["--json", IMAGE, "sh", "-c", "echo hello; echo note >&2"],
-        ))
-        .await;
+    let ran = run(
+        &fx,
+        &sb,
+        &["--json", IMAGE, "sh", "-c", "echo hello; echo note >&2"],
+    );
     ran.expect_code(0);
     let json = ran.json();
     assert_eq!(json["ok"], true, "{json}");
@@ -564,22 +335,20 @@ async fn run_exit_zero_with_output_and_nothing_left() {
 async fn run_reports_exit_3_for_people_and_audit() {
     let fx = Fixture::new("run-three").await;
     let sb = Sandbox::new();
-    let label = test_label(&fx);
-    let ran = sb
-        .run(&run_args(
-            &label,
-            &[
-                "--memory",
-                "64m",
-                "--pids-limit",
-                "32",
-                IMAGE,
-                "sh",
-                "-c",
-                "echo partial; exit 3",
-            ],
-        ))
-        .await;
+    let ran = run(
+        &fx,
+        &sb,
+        &[
+            "--memory",
+            "64m",
+            "--pids-limit",
+            "32",
+            IMAGE,
+            "sh",
+            "-c",
+            "echo partial; exit 3",
+        ],
+    );
     ran.expect_code(3);
     assert!(ran.stdout.contains("exit 3: error exit"), "{}", ran.stdout);
     assert!(ran.stdout.contains("partial"), "{}", ran.stdout);
@@ -602,22 +371,20 @@ async fn run_reports_exit_3_for_people_and_audit() {
 async fn run_timeout_terminates_and_removes() {
     let fx = Fixture::new("run-timeout").await;
     let sb = Sandbox::new();
-    let label = test_label(&fx);
-    let ran = sb
-        .run(&run_args(
-            &label,
-            &[
-                "--json",
-                "--timeout",
-                "2s",
-                "--grace",
-                "5s",
-                IMAGE,
-                "sleep",
-                "60",
-            ],
-        ))
-        .await;
+    let ran = run(
+        &fx,
+        &sb,
+        &[
+            "--json",
+            "--timeout",
+            "2s",
+            "--grace",
+            "5s",
+            IMAGE,
+            "sleep",
+            "60",
+        ],
+    );
     ran.expect_code(124);
     let json = ran.json();
     assert_eq!(json["status"], "timed_out", "{json}");
@@ -629,11 +396,10 @@ async fn run_timeout_terminates_and_removes() {
 async fn run_sigint_mid_run_leaves_nothing() {
     let fx = Fixture::new("run-sigint").await;
     let sb = Sandbox::new();
-    let label = test_label(&fx);
-    let child = sb.spawn(&run_args(&label, &[IMAGE, "sleep", "60"]));
+    let child = spawn_run(&fx, &sb, &[IMAGE, "sleep", "60"]);
     running_container_of(&fx, child.id()).await;
-    signal(&child, "INT");
-    let ran = finish(child).await;
+    child.signal("INT");
+    let ran = child.finish();
     ran.expect_code(130);
     assert!(
         ran.stdout.contains("interrupted by SIGINT"),
@@ -647,23 +413,21 @@ async fn run_sigint_mid_run_leaves_nothing() {
 async fn run_oom_is_reported_as_oom() {
     let fx = Fixture::new("run-oom").await;
     let sb = Sandbox::new();
-    let label = test_label(&fx);
-    let ran = sb
-        .run(&run_args(
-            &label,
-            &[
-                "--json",
-                "--memory",
-                "16m",
-                IMAGE,
-                "sh",
-                "-c",
-                // The pause first: Docker 20.10 misses an OOM that comes before it watches
-                // the container's cgroup (seen about once in ten runs with an init process).
-                "sleep 1; tail /dev/zero",
-            ],
-        ))
-        .await;
+    let ran = run(
+        &fx,
+        &sb,
+        &[
+            "--json",
+            "--memory",
+            "16m",
+            IMAGE,
+            "sh",
+            "-c",
+            // The pause first: Docker 20.10 misses an OOM that comes before it watches
+            // the container's cgroup (seen about once in ten runs with an init process).
+            "sleep 1; tail /dev/zero",
+        ],
+    );
     ran.expect_code(137);
     let json = ran.json();
     assert_eq!(json["oom_killed"], true, "{json}");
@@ -675,8 +439,7 @@ async fn run_oom_is_reported_as_oom() {
 async fn run_security_defaults_are_in_the_inspect() {
     let fx = Fixture::new("run-secure").await;
     let sb = Sandbox::new();
-    let label = test_label(&fx);
-    let child = sb.spawn(&run_args(&label, &[IMAGE, "sleep", "60"]));
+    let child = spawn_run(&fx, &sb, &[IMAGE, "sleep", "60"]);
     let pid = child.id();
     let id = running_container_of(&fx, pid).await;
     let inspect = fx.inspect(&id).await.expect("inspect");
@@ -710,8 +473,8 @@ async fn run_security_defaults_are_in_the_inspect() {
     );
 
     // SIGTERM to fleetdeck: the container goes too.
-    signal(&child, "TERM");
-    finish(child).await.expect_code(143);
+    child.signal("TERM");
+    child.finish().expect_code(143);
     assert!(containers(&fx, None).await.is_empty(), "removed on SIGTERM");
 }
 
@@ -719,15 +482,15 @@ async fn run_security_defaults_are_in_the_inspect() {
 async fn run_parameters_are_in_the_inspect() {
     let fx = Fixture::new("run-params").await;
     let sb = Sandbox::new();
-    let label = test_label(&fx);
-    let env_file = sb.dir.path().join("vars.env");
+    let env_file = sb.path().join("vars.env");
     std::fs::write(&env_file, "# from a file\nFROM_FILE=2\n").expect("env file");
     let bind_dir = tempfile::tempdir().expect("bind dir");
     let volume = format!("{}:/data:ro", bind_dir.path().display());
     let env_file = env_file.display().to_string();
     let name = fx.name("params");
-    let child = sb.spawn(&run_args(
-        &label,
+    let child = spawn_run(
+        &fx,
+        &sb,
         &[
             "--name",
             &name,
@@ -785,7 +548,7 @@ async fn run_parameters_are_in_the_inspect() {
             IMAGE,
             "60",
         ],
-    ));
+    );
     let id = running_container_of(&fx, child.id()).await;
     let inspect = fx.inspect(&id).await.expect("inspect");
     assert_eq!(inspect.name.as_deref(), Some(format!("/{name}").as_str()));
@@ -858,8 +621,8 @@ async fn run_parameters_are_in_the_inspect() {
         Some("1m")
     );
 
-    signal(&child, "INT");
-    finish(child).await.expect_code(130);
+    child.signal("INT");
+    child.finish().expect_code(130);
     assert!(containers(&fx, None).await.is_empty());
 }
 
@@ -867,10 +630,7 @@ async fn run_parameters_are_in_the_inspect() {
 async fn run_gpu_refused_by_the_daemon_is_a_clear_error() {
     let fx = Fixture::new("run-gpu").await;
     let sb = Sandbox::new();
-    let label = test_label(&fx);
-    let ran = sb
-        .run(&run_args(&label, &["--gpus", "all", IMAGE, "true"]))
-        .await;
+    let ran = run(&fx, &sb, &["--gpus", "all", IMAGE, "true"]);
     if ran.code == Some(0) {
         // A machine with the NVIDIA runtime: the request was honoured; nothing to refuse.
         assert!(containers(&fx, None).await.is_empty());
@@ -889,9 +649,8 @@ async fn run_gpu_refused_by_the_daemon_is_a_clear_error() {
 async fn run_missing_image_under_never_is_a_clear_error() {
     let fx = Fixture::new("run-noimage").await;
     let sb = Sandbox::new();
-    let label = test_label(&fx);
     let image = format!("fleetdeck-test-absent-{}:none", std::process::id());
-    let ran = sb.run(&run_args(&label, &[&image, "true"])).await;
+    let ran = run(&fx, &sb, &[&image, "true"]);
     ran.expect_code(125);
     assert!(
         ran.stderr.contains(&image) && ran.stderr.contains("pull policy is never"),

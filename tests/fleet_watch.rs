@@ -122,7 +122,7 @@ fn is_connected(fleet: &Fleet) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_fleet_follows_another_client_without_relisting() {
     let fx = Fixture::new("watch-live").await;
-    let endpoint = Endpoint::connect(None).await.expect("daemon reachable");
+    let endpoint = common::endpoint().await;
     let (tx, rx) = mpsc::channel(256);
     let watch = watch::spawn(endpoint, tx);
     let mut live = Live::new(rx, &fx);

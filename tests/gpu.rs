@@ -6,8 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use assert_cmd::Command;
-use common::{Fixture, Spec};
+use common::{Fixture, Spec, binary};
 use fleetdeck::gpu::{self, GpuInfo, GpuProcess, GpuSample, GpuSource};
 
 #[tokio::test]
@@ -95,15 +94,14 @@ fn gpu_command_reports_why_there_is_none() {
     let available = gpu::nvml::NvmlSource::open()
         .and_then(|mut s| s.sample())
         .is_ok();
-    let mut cmd = Command::cargo_bin("fleetdeck").expect("binary built");
-    let out = cmd.args(["gpu", "--json"]).output().expect("runs");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let ran = binary::run(&["gpu", "--json"]);
+    let json = ran.json();
     if available {
-        assert_eq!(out.status.code(), Some(0));
+        ran.expect_code(0);
         assert_eq!(json["status"], "available");
     } else {
         // This project's machines have no NVIDIA driver: exit 5 and the reason in words.
-        assert_eq!(out.status.code(), Some(5));
+        ran.expect_code(5);
         assert_eq!(json["status"], "unavailable");
         assert!(json["reason"]["kind"].is_string());
         assert!(
@@ -111,12 +109,8 @@ fn gpu_command_reports_why_there_is_none() {
                 .as_str()
                 .is_some_and(|m| m.starts_with("no NVIDIA GPU"))
         );
-        let human = Command::cargo_bin("fleetdeck")
-            .expect("binary")
-            .arg("gpu")
-            .output()
-            .expect("runs");
-        assert_eq!(human.status.code(), Some(5));
-        assert!(String::from_utf8_lossy(&human.stderr).contains("no NVIDIA GPU"));
+        let human = binary::run(&["gpu"]);
+        human.expect_code(5);
+        assert!(human.stderr.contains("no NVIDIA GPU"), "{}", human.stderr);
     }
 }

@@ -9,18 +9,17 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use bollard::query_parameters::RestartContainerOptionsBuilder;
 use chrono::{DateTime, Utc};
+use common::binary::Sandbox;
 use common::{Fixture, Spec};
+use fleetdeck::engine::ContainerId;
 use fleetdeck::engine::logs::{
     LogBuffer, LogEnd, LogEvent, LogHandle, LogLine, LogMessage, LogRequest, LogStream,
     LogsOptions, Tail, open,
 };
-use fleetdeck::engine::{ContainerId, Endpoint};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -37,10 +36,9 @@ struct Watch {
 }
 
 async fn watch(id: &str, request: LogRequest) -> Watch {
-    let endpoint = Endpoint::connect(None).await.expect("daemon reachable");
     let (tx, rx) = mpsc::channel(16);
     let handle = open(
-        &endpoint,
+        &common::endpoint().await,
         ContainerId(id.to_string()),
         request,
         &LogsOptions::default(),
@@ -82,12 +80,17 @@ impl Watch {
                         self.lines.last()
                     )
                 });
-            match message.map(|m| m.event) {
-                Some(LogEvent::Lines(lines)) => self.lines.extend(lines),
-                Some(LogEvent::CaughtUp) => self.caught_up = true,
-                Some(LogEvent::Ended(end)) => self.end = Some(end),
-                None => self.end = Some(LogEnd::Failed("channel closed".into())),
-            }
+            self.take(message);
+        }
+    }
+
+    /// Records one message of the stream (`None`: the channel closed).
+    fn take(&mut self, message: Option<LogMessage>) {
+        match message.map(|m| m.event) {
+            Some(LogEvent::Lines(lines)) => self.lines.extend(lines),
+            Some(LogEvent::CaughtUp) => self.caught_up = true,
+            Some(LogEvent::Ended(end)) => self.end = Some(end),
+            None => self.end = Some(LogEnd::Failed("channel closed".into())),
         }
     }
 
@@ -98,12 +101,7 @@ impl Watch {
             let message = tokio::time::timeout_at(deadline, self.rx.recv())
                 .await
                 .expect("the stream ends within the bound");
-            match message.map(|m| m.event) {
-                Some(LogEvent::Lines(lines)) => self.lines.extend(lines),
-                Some(LogEvent::CaughtUp) => self.caught_up = true,
-                Some(LogEvent::Ended(end)) => self.end = Some(end),
-                None => self.end = Some(LogEnd::Failed("channel closed".into())),
-            }
+            self.take(message);
         }
         assert_eq!(self.end, Some(LogEnd::Complete));
         &self.lines
@@ -295,68 +293,10 @@ async fn fetch(id: &str, tail: Tail, since: Option<DateTime<Utc>>) -> Vec<String
         .collect()
 }
 
-/// A sandbox for runs of the binary: an empty config and its own audit file.
-struct Cli {
-    dir: tempfile::TempDir,
-}
-
-impl Cli {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join("config.toml"), "").expect("write an empty config");
-        Self { dir }
-    }
-
-    fn globals(&self) -> Vec<String> {
-        vec![
-            "--audit-file".into(),
-            self.dir.path().join("audit.jsonl").display().to_string(),
-            "--config".into(),
-            self.dir.path().join("config.toml").display().to_string(),
-        ]
-    }
-
-    /// Runs `fleetdeck ARGS`: (exit code, raw stdout, stderr).
-    fn run(&self, args: &[&str]) -> (Option<i32>, Vec<u8>, String) {
-        let output = Command::cargo_bin("fleetdeck")
-            .expect("the fleetdeck binary is built")
-            .args(self.globals())
-            .args(args)
-            .write_stdin("")
-            .timeout(Duration::from_secs(120))
-            .output()
-            .expect("run fleetdeck");
-        (
-            output.status.code(),
-            output.stdout,
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    }
-
-    /// Runs and expects exit 0; returns stdout as text.
-    fn ok(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.run(args);
-        let out = String::from_utf8(out).expect("stdout is UTF-8");
-        assert_eq!(
-            code,
-            Some(0),
-            "fleetdeck {}\n--- stdout\n{out}\n--- stderr\n{err}",
-            args.join(" ")
-        );
-        out
-    }
-}
-
 /// Waits until `docker logs` of the container (the daemon's own view) has `n` lines.
 async fn wait_for_lines(id: &str, n: usize) {
     let mut w = watch(id, follow_all()).await;
     w.until("the container's lines", |l| l.len() >= n).await;
-}
-
-fn json_lines(out: &str) -> Vec<Value> {
-    out.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
 }
 
 #[tokio::test]
@@ -369,9 +309,12 @@ async fn cli_merges_tails_by_time_with_a_name_column() {
     wait_for_lines(&a, 6).await;
     wait_for_lines(&b, 6).await;
     let (name_a, name_b) = (fx.name("a"), fx.name("b"));
-    let cli = Cli::new();
+    let cli = Sandbox::new();
 
-    let merged = json_lines(&cli.ok(&["logs", &name_a, &name_b, "--json"]));
+    let merged = cli
+        .run(&["logs", &name_a, &name_b, "--json"])
+        .expect_code(0)
+        .json_lines();
     assert_eq!(merged.len(), 12);
     for row in &merged {
         for key in ["container", "id", "stream", "time", "text"] {
@@ -386,8 +329,15 @@ async fn cli_merges_tails_by_time_with_a_name_column() {
             .expect("RFC 3339")
             .with_timezone(&Utc)
     };
-    let mut union: Vec<Value> = json_lines(&cli.ok(&["logs", &name_a, "--json"]));
-    union.extend(json_lines(&cli.ok(&["logs", &name_b, "--json"])));
+    let mut union: Vec<Value> = cli
+        .run(&["logs", &name_a, "--json"])
+        .expect_code(0)
+        .json_lines();
+    union.extend(
+        cli.run(&["logs", &name_b, "--json"])
+            .expect_code(0)
+            .json_lines(),
+    );
     union.sort_by_key(time);
     assert_eq!(merged, union);
     assert!(
@@ -429,16 +379,20 @@ async fn cli_merges_tails_by_time_with_a_name_column() {
 async fn cli_usage_errors_exit_2() {
     let fx = Fixture::new("logs-usage").await;
     fx.run("u", Spec::sh("echo hi; sleep 1000")).await;
-    let cli = Cli::new();
-    let (code, _, err) = cli.run(&["logs", &fx.name("u"), "--grep", "(unclosed"]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("--grep"), "names the flag: {err}");
-    let (code, _, err) = cli.run(&["logs", &fx.name("u"), "--since", "yesterday"]);
-    assert_eq!(code, Some(2), "{err}");
-    let (code, _, err) = cli.run(&["logs", &fx.name("u"), "--tail", "lots"]);
-    assert_eq!(code, Some(2), "{err}");
-    let (code, _, err) = cli.run(&["logs", &fx.name("no-such-container")]);
-    assert_eq!(code, Some(2), "{err}");
+    let cli = Sandbox::new();
+    let ran = cli.run(&["logs", &fx.name("u"), "--grep", "(unclosed"]);
+    ran.expect_code(2);
+    assert!(
+        ran.stderr.contains("--grep"),
+        "names the flag: {}",
+        ran.stderr
+    );
+    cli.run(&["logs", &fx.name("u"), "--since", "yesterday"])
+        .expect_code(2);
+    cli.run(&["logs", &fx.name("u"), "--tail", "lots"])
+        .expect_code(2);
+    cli.run(&["logs", &fx.name("no-such-container")])
+        .expect_code(2);
 }
 
 #[tokio::test]
@@ -448,8 +402,11 @@ async fn cli_stderr_and_since() {
         .run("s", Spec::sh("echo old; echo bad >&2; sleep 1000"))
         .await;
     wait_for_lines(&id, 2).await;
-    let cli = Cli::new();
-    let rows = json_lines(&cli.ok(&["logs", &fx.name("s"), "--json", "--since", "10m"]));
+    let cli = Sandbox::new();
+    let rows = cli
+        .run(&["logs", &fx.name("s"), "--json", "--since", "10m"])
+        .expect_code(0)
+        .json_lines();
     let mut streams: Vec<(String, String)> = rows
         .iter()
         .map(|r| {
@@ -468,13 +425,14 @@ async fn cli_stderr_and_since() {
         ]
     );
     // For people, the container's stderr goes to stderr, as with `docker logs`.
-    let (code, out, err) = cli.run(&["logs", &fx.name("s")]);
-    assert_eq!(code, Some(0));
-    assert_eq!(String::from_utf8_lossy(&out), "old\n");
-    assert!(err.contains("bad"), "{err}");
+    let ran = cli.run(&["logs", &fx.name("s")]);
+    ran.expect_code(0);
+    assert_eq!(ran.stdout, "old\n");
+    assert!(ran.stderr.contains("bad"), "{}", ran.stderr);
     // A since in the future: nothing.
-    let (code, out, _) = cli.run(&["logs", &fx.name("s"), "--since", "2999-01-01T00:00:00Z"]);
-    assert_eq!((code, out.len()), (Some(0), 0));
+    let ran = cli.run(&["logs", &fx.name("s"), "--since", "2999-01-01T00:00:00Z"]);
+    ran.expect_code(0);
+    assert_eq!(ran.stdout_bytes.len(), 0);
 }
 
 #[tokio::test]
@@ -489,21 +447,21 @@ async fn escape_sequences_never_reach_the_output() {
                    sleep 1000";
     let id = fx.run("esc", Spec::sh(script)).await;
     wait_for_lines(&id, 6).await;
-    let cli = Cli::new();
+    let cli = Sandbox::new();
     let name = fx.name("esc");
     for extra in [&[][..], &["--json"][..], &["-t"][..]] {
         let mut args = vec!["logs", name.as_str()];
         args.extend_from_slice(extra);
-        let (code, out, err) = cli.run(&args);
-        assert_eq!(code, Some(0), "{err}");
-        for (i, &b) in out.iter().enumerate() {
+        let ran = cli.run(&args);
+        ran.expect_code(0);
+        for (i, &b) in ran.stdout_bytes.iter().enumerate() {
             assert!(
                 b >= 0x20 || b == b'\n' || b == b'\t',
                 "control byte {b:#04x} at {i} in {:?}",
-                String::from_utf8_lossy(&out)
+                ran.stdout
             );
         }
-        let text = String::from_utf8(out).expect("UTF-8");
+        let text = ran.text();
         assert!(
             !text.contains('\u{9b}') && !text.contains('\u{9d}'),
             "{text}"
@@ -527,16 +485,6 @@ async fn escape_sequences_never_reach_the_output() {
     }
 }
 
-/// A child killed when the test ends (also when it fails).
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn an_early_close_of_the_reader_exits_0() {
     let fx = Fixture::new("logs-pipe").await;
@@ -547,91 +495,36 @@ async fn an_early_close_of_the_reader_exits_0() {
         )
         .await;
     wait_for_lines(&id, 1).await;
-    let cli = Cli::new();
+    let cli = Sandbox::new();
     for args in [
         vec!["logs", "-f", &*fx.name("p")],
         vec!["logs", "-f", "--json", &*fx.name("p")],
         vec!["logs", &*fx.name("p"), "--tail", "all"],
     ] {
-        let mut child = Killed(
-            std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
-                .args(cli.globals())
-                .args(&args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn fleetdeck logs"),
-        );
-        let stdout = child.0.stdout.take().expect("piped stdout");
+        let mut child = cli.spawn(&args);
+        let stdout = child.child.stdout.take().expect("piped stdout");
         let mut reader = BufReader::new(stdout);
         let mut first = String::new();
         reader.read_line(&mut first).expect("read one line");
         assert!(first.contains("line"), "{first}");
         // `| head -1`: the reader goes away.
         drop(reader);
-        let status = wait_bounded(&mut child.0);
-        let mut err = String::new();
-        if let Some(mut stderr) = child.0.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
-        }
-        assert_eq!(
-            status.code(),
-            Some(0),
-            "fleetdeck {} after the reader closed: {status:?}\n{err}",
-            args.join(" ")
-        );
-        assert!(err.is_empty(), "nothing to say on stderr: {err}");
-    }
-}
-
-fn wait_bounded(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = std::time::Instant::now() + BOUND;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for the child") {
-            return status;
-        }
+        let ran = child.finish();
+        ran.expect_code(0);
         assert!(
-            std::time::Instant::now() < deadline,
-            "fleetdeck still runs {BOUND:?} after its reader went away"
+            ran.stderr.is_empty(),
+            "nothing to say on stderr: {}",
+            ran.stderr
         );
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 #[tokio::test]
 async fn a_tty_container_is_read_raw() {
-    use bollard::models::{ContainerCreateBody, HostConfig};
-    use bollard::query_parameters::{CreateContainerOptionsBuilder, StartContainerOptions};
     let fx = Fixture::new("logs-tty").await;
-    let body = ContainerCreateBody {
-        image: Some(common::IMAGE.into()),
-        cmd: Some(vec![
-            "sh".into(),
-            "-c".into(),
-            "printf 'one\\ntwo\\033[2J\\n'; echo three >&2; sleep 1000".into(),
-        ]),
-        tty: Some(true),
-        labels: Some([(common::RUN_LABEL.to_string(), fx.run.clone())].into()),
-        host_config: Some(HostConfig {
-            network_mode: Some("none".into()),
-            ..HostConfig::default()
-        }),
-        ..ContainerCreateBody::default()
-    };
-    let options = CreateContainerOptionsBuilder::default()
-        .name(&fx.name("tty"))
-        .build();
-    let id = fx
-        .docker
-        .create_container(Some(options), body)
-        .await
-        .expect("create a TTY container")
-        .id;
-    fx.docker
-        .start_container(&id, None::<StartContainerOptions>)
-        .await
-        .expect("start it");
+    let mut spec = Spec::sh("printf 'one\\ntwo\\033[2J\\n'; echo three >&2; sleep 1000");
+    spec.tty = true;
+    let id = fx.run("tty", spec).await;
     let mut w = watch(&id, follow_all()).await;
     w.until("three lines", |l| l.len() >= 3).await;
     // A TTY has one stream: stderr arrives as stdout, and the \r of its \r\n is gone.

@@ -3,14 +3,21 @@
 
 mod common;
 
-use assert_cmd::Command;
 use bollard::query_parameters::StopContainerOptionsBuilder;
-use common::{Fixture, Spec};
+use common::{Fixture, Spec, binary};
 
 fn state_of(
     i: &bollard::models::ContainerInspectResponse,
 ) -> Option<&bollard::models::ContainerState> {
     i.state.as_ref()
+}
+
+/// Whether the daemon's health status of the container reads `status`.
+fn health_is(i: &bollard::models::ContainerInspectResponse, status: &str) -> bool {
+    state_of(i)
+        .and_then(|s| s.health.as_ref())
+        .and_then(|h| h.status)
+        .is_some_and(|s| s.to_string() == status)
 }
 
 #[tokio::test]
@@ -57,20 +64,10 @@ async fn every_problem_found_and_no_healthy_container_listed() {
         i.restart_count.unwrap_or(0) >= 3
     })
     .await;
-    fx.wait_for(&sick, "unhealthy", |i| {
-        state_of(i)
-            .and_then(|s| s.health.as_ref())
-            .and_then(|h| h.status)
-            .is_some_and(|s| s.to_string() == "unhealthy")
-    })
-    .await;
-    fx.wait_for(&fine, "healthy", |i| {
-        state_of(i)
-            .and_then(|s| s.health.as_ref())
-            .and_then(|h| h.status)
-            .is_some_and(|s| s.to_string() == "healthy")
-    })
-    .await;
+    fx.wait_for(&sick, "unhealthy", |i| health_is(i, "unhealthy"))
+        .await;
+    fx.wait_for(&fine, "healthy", |i| health_is(i, "healthy"))
+        .await;
     for id in [&failed, &done] {
         fx.wait_for(id, "exited", |i| {
             state_of(i).and_then(|s| s.running) == Some(false)
@@ -78,18 +75,8 @@ async fn every_problem_found_and_no_healthy_container_listed() {
         .await;
     }
 
-    let out = Command::cargo_bin("fleetdeck")
-        .expect("binary")
-        .args(["triage", "--json"])
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(6),
-        "problems give exit 6: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    // Problems give exit 6.
+    let json = binary::run(&["triage", "--json"]).expect_code(6).json();
     assert_eq!(json["healthy"], false);
     let ours: Vec<(String, String, String)> = json["problems"]
         .as_array()

@@ -1,10 +1,20 @@
-//! Shared set-up for the tests that drive the real Docker daemon: the connection, the busybox
-//! test image (built from scratch, no registry needed), and a guard that labels what a test
-//! makes and removes it when the test ends, also when it fails.
+//! Shared set-up of the integration tests. Here: what drives the real Docker daemon (the
+//! connection, the busybox test image built from scratch with no registry needed, and a guard
+//! that labels what a test makes and removes it when the test ends, also when it fails) and
+//! fleetdeck's own handles on it (an endpoint, an action context, a target). Beside it:
+//! [`binary`], runs of the real binary in a sandbox, and [`tmux`], the terminal harness of the
+//! end-to-end tests.
+//!
+//! Every test crate compiles this module for itself and uses only part of it, hence the
+//! `dead_code` allowance.
 
 #![allow(dead_code)]
 
+pub mod binary;
+pub mod tmux;
+
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -16,6 +26,9 @@ use bollard::query_parameters::{
     BuildImageOptionsBuilder, CreateContainerOptionsBuilder, LogsOptionsBuilder,
     StartContainerOptions,
 };
+use fleetdeck::actions::{ActionContext, Target};
+use fleetdeck::audit::AuditLog;
+use fleetdeck::engine::{ContainerId, Endpoint};
 use futures_util::StreamExt;
 use tokio::sync::OnceCell;
 
@@ -86,6 +99,8 @@ pub struct Spec {
     pub restart_always: bool,
     pub health_cmd: Option<String>,
     pub env: Vec<String>,
+    /// Runs with a TTY (one stream: stderr comes as stdout).
+    pub tty: bool,
 }
 
 impl Spec {
@@ -126,6 +141,28 @@ pub struct Fixture {
     pub prefix: String,
 }
 
+/// fleetdeck's endpoint on the daemon the tests use (`DOCKER_HOST` or the local socket).
+pub async fn endpoint() -> Endpoint {
+    Endpoint::connect(None).await.expect("daemon reachable")
+}
+
+/// An action context on [`endpoint`], not read-only, auditing to `audit` when given.
+pub async fn action_context(audit: Option<Arc<AuditLog>>) -> ActionContext {
+    ActionContext {
+        endpoint: endpoint().await,
+        audit,
+        read_only: false,
+    }
+}
+
+/// The action target for container `id` named `name`.
+pub fn target(id: &str, name: &str) -> Target {
+    Target {
+        id: ContainerId(id.to_string()),
+        name: name.to_string(),
+    }
+}
+
 impl Fixture {
     pub async fn new(test: &str) -> Self {
         let docker = docker().await;
@@ -137,6 +174,11 @@ impl Fixture {
             prefix: format!("fdt-{run}"),
             run,
         }
+    }
+
+    /// `KEY=VALUE` of the label on everything this fixture made.
+    pub fn run_label(&self) -> String {
+        format!("{RUN_LABEL}={}", self.run)
     }
 
     /// The full name of a container of this fixture.
@@ -161,6 +203,7 @@ impl Fixture {
             cmd: Some(spec.cmd.clone()),
             labels: Some(labels),
             env: Some(spec.env.clone()),
+            tty: spec.tty.then_some(true),
             healthcheck,
             host_config: Some(HostConfig {
                 network_mode: Some("none".into()),
@@ -197,6 +240,15 @@ impl Fixture {
     /// The container's inspect, by docker itself (the test's own view, not fleetdeck's).
     pub async fn inspect(&self, id: &str) -> Option<bollard::models::ContainerInspectResponse> {
         self.docker.inspect_container(id, None).await.ok()
+    }
+
+    /// Whether the daemon says the container is running (false when it has no such container).
+    pub async fn is_running(&self, id: &str) -> bool {
+        self.inspect(id)
+            .await
+            .and_then(|i| i.state)
+            .and_then(|s| s.running)
+            == Some(true)
     }
 
     /// Polls `check` on the container's inspect until it holds (the daemon's pace, not a timing
@@ -250,7 +302,7 @@ impl Fixture {
 impl Drop for Fixture {
     fn drop(&mut self) {
         // Synchronous on purpose: runs even while a failed test unwinds.
-        let filter = format!("label={RUN_LABEL}={}", self.run);
+        let filter = format!("label={}", self.run_label());
         if let Ok(out) = std::process::Command::new("docker")
             .args(["ps", "-aq", "--filter", &filter])
             .output()

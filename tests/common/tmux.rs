@@ -1,15 +1,16 @@
-//! The tmux harness of the console's end-to-end tests (as in `console_e2e.rs`): a tmux server
-//! and session per test (a unique socket, killed on drop), keys sent by name or literally,
-//! screens captured and polled with a generous bound (no elapsed time is ever asserted), and
-//! what the logs and exec tests read besides: the pane's process id and title, and the raw
-//! bytes written to the pane.
-
-#![allow(dead_code)]
+//! The tmux harness of the end-to-end tests: a tmux server and session per test (a unique
+//! socket, killed on drop), keys sent by name or literally, screens captured and polled with a
+//! generous bound (no elapsed time is ever asserted), and what the logs and exec tests read
+//! besides: the pane's process id and title, and the raw bytes written to the pane. And the
+//! console's side of it: the command line that starts the real console in the pane, and its
+//! filter.
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+
+use super::binary::BIN;
 
 static SESSIONS: AtomicU32 = AtomicU32::new(0);
 
@@ -17,18 +18,37 @@ static SESSIONS: AtomicU32 = AtomicU32::new(0);
 pub struct Tmux {
     socket: String,
     session: String,
+    /// Holds the server's config file, when it has one.
+    _config: Option<tempfile::TempDir>,
 }
 
 impl Tmux {
-    /// A session of `width` x `height` running a plain `sh` (or `command` when given).
+    /// A session of `width` x `height` running a plain `sh` (prompt `$ `), with no tmux
+    /// config.
     pub fn start(width: u16, height: u16) -> Self {
+        Self::start_with(width, height, None, &["env", "PS1=$ ", "sh"])
+    }
+
+    /// A session of `width` x `height` running `command` (a single argument is run by the
+    /// shell), under the tmux config `config` (none: `/dev/null`).
+    pub fn start_with(width: u16, height: u16, config: Option<&str>, command: &[&str]) -> Self {
         let n = SESSIONS.fetch_add(1, Ordering::Relaxed);
+        let config_dir = config.map(|text| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            std::fs::write(dir.path().join("tmux.conf"), text).expect("tmux config");
+            dir
+        });
+        let config_file = config_dir.as_ref().map_or_else(
+            || "/dev/null".to_string(),
+            |dir| dir.path().join("tmux.conf").display().to_string(),
+        );
         let tmux = Self {
             socket: format!("fleetdeck-e2e-{}-{n}", std::process::id()),
             session: format!("console-{}-{n}", std::process::id()),
+            _config: config_dir,
         };
         let status = Command::new("tmux")
-            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
+            .args(["-L", &tmux.socket, "-f", &config_file, "new-session", "-d"])
             .args([
                 "-s",
                 &tmux.session,
@@ -37,7 +57,7 @@ impl Tmux {
                 "-y",
                 &height.to_string(),
             ])
-            .args(["env", "PS1=$ ", "sh"])
+            .args(command)
             .status()
             .expect("tmux runs (apt-get install tmux)");
         assert!(status.success(), "tmux new-session failed");
@@ -53,7 +73,8 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Sends keys by tmux name ("Enter", "C-u", "q").
+    /// Sends keys by tmux name ("Enter", "C-u", "q"); an argument that names no key is sent
+    /// as its text.
     pub fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", &self.session];
         args.extend_from_slice(keys);
@@ -91,6 +112,12 @@ impl Tmux {
             .expect("tmux gives the pane's pid")
     }
 
+    /// Resizes the session's window to `width` x `height`.
+    pub fn resize(&self, width: u16, height: u16) {
+        let (w, h) = (width.to_string(), height.to_string());
+        self.tmux(&["resize-window", "-t", &self.session, "-x", &w, "-y", &h]);
+    }
+
     /// Appends every byte written to the pane from now on to `file`.
     pub fn pipe_output_to(&self, file: &Path) {
         let command = format!("cat >> {}", shell_quote(file));
@@ -110,6 +137,31 @@ impl Tmux {
         panic!("the screen never showed {what}; last screen:\n{last}");
     }
 
+    /// Types and enters the command line that starts the real console, its config home
+    /// (`XDG_CONFIG_HOME`) `config_home`, its audit file `config_home/audit.jsonl`, with `flags`
+    /// besides; `launch` says what the shell does around it. Waits for nothing.
+    pub fn launch_console(&self, config_home: &Path, flags: &[&str], launch: Launch) {
+        let (before, after) = match launch {
+            Launch::AsPaneProcess => ("exec ", ""),
+            Launch::ThenStty => ("", "; stty -a"),
+            Launch::Plain => ("", ""),
+        };
+        let flags: String = flags.iter().map(|f| format!(" {f}")).collect();
+        self.type_text(&format!(
+            "{before}env XDG_CONFIG_HOME={} {BIN}{flags} --audit-file {}{after}",
+            shell_quote(config_home),
+            shell_quote(&config_home.join("audit.jsonl"))
+        ));
+        self.keys(&["Enter"]);
+    }
+
+    /// Waits for the console's list (its title and the quit key in the status bar).
+    pub fn wait_for_console(&self) -> String {
+        self.wait_for("the console", |s| {
+            s.contains("containers") && s.contains("q quit")
+        })
+    }
+
     /// Replaces the console's filter with `text`.
     pub fn filter(&self, text: &str) {
         self.keys(&["/"]);
@@ -117,6 +169,23 @@ impl Tmux {
         self.type_text(text);
         self.keys(&["Enter"]);
     }
+
+    /// Filters the console to `name` and waits until the container shows.
+    pub fn filter_to(&self, name: &str) -> String {
+        self.filter(name);
+        self.wait_for(&format!("the container {name}"), |s| s.contains(name))
+    }
+}
+
+/// What the pane's shell does around the console [`Tmux::launch_console`] starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Launch {
+    /// `exec`: the console replaces the shell, so the pane's process is the console's.
+    AsPaneProcess,
+    /// `; stty -a`: when the console quits, the shell prints the terminal's modes.
+    ThenStty,
+    /// Just the console; the shell comes back when it quits.
+    Plain,
 }
 
 impl Drop for Tmux {
