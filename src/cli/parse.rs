@@ -1,11 +1,14 @@
 //! The string forms the CLI takes for its flags, parsed into the action layer's types: sizes
-//! (`16m`), durations (`2s`), ports (`127.0.0.1:8080:80/tcp`), ulimits (`nofile=1024:2048`),
+//! (`16m`), durations (`2s`, in the one grammar of `crate::config::duration`), `--since`, ports (`127.0.0.1:8080:80/tcp`), ulimits (`nofile=1024:2048`),
 //! devices, `--gpus device=0,1`, restart policies, tmpfs mounts, host entries, variables and env
 //! files. Each error names the bad value and says what was expected.
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::actions::run::{DeviceSpec, GpuSpec, PortSpec, RestartSpec, Ulimit};
+use crate::config::duration;
 
 /// A byte size: `512`, `64k`, `16m`, `1g`, `2t` (binary units; `b`, `kb`, `kib`, ... accepted,
 /// case-insensitive).
@@ -37,43 +40,39 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
     Ok(bytes.round() as u64)
 }
 
-/// A duration: `500ms`, `2s`, `1m30s`, `1h`, or a bare number of seconds.
+/// A duration flag's value: the one duration grammar ([`crate::config::duration`]: `500ms`,
+/// `2s`, `1m30s`, `1.5h`), or a bare number of seconds, as these flags always took.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(secs) => Ok(Duration::from_secs(secs)),
+        Err(_) => duration::parse(text),
+    }
+}
+
+/// A duration flag kept in whole seconds (`stop -t`): a bare number of seconds, or the grammar.
+pub fn parse_seconds(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(secs) => Ok(secs),
+        Err(_) => duration::whole_seconds(text),
+    }
+}
+
+/// `logs --since`: a duration back from `now` in the one grammar (`30s`, `10m`, `2h`, `1d`,
+/// `1h30m`; a unit is needed) or an RFC 3339 time (`2024-05-01T12:00:00Z`).
+pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
-    let bad = || format!("bad duration '{text}': expected like 500ms, 2s, 1m30s or 1h");
-    if t.is_empty() {
-        return Err(bad());
+    if let Ok(time) = DateTime::parse_from_rfc3339(t) {
+        return Ok(time.with_timezone(&Utc));
     }
-    if let Ok(secs) = t.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = t;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        if digits == 0 {
-            return Err(bad());
-        }
-        let value: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let secs = match unit {
-            "ms" => value / 1000.0,
-            "s" => value,
-            "m" => value * 60.0,
-            "h" => value * 3600.0,
-            "d" => value * 86400.0,
-            _ => return Err(bad()),
-        };
-        total += Duration::try_from_secs_f64(secs).map_err(|_| bad())?;
-    }
-    Ok(total)
+    let bad = || {
+        format!(
+            "bad --since '{text}': expected a duration back (10m, 2h, 1h30m, 45s, 1d) or an RFC \
+             3339 time (2024-05-01T12:00:00Z)"
+        )
+    };
+    let back = duration::parse(t).map_err(|_| bad())?;
+    let back = chrono::Duration::from_std(back).map_err(|_| bad())?;
+    now.checked_sub_signed(back).ok_or_else(bad)
 }
 
 /// `KEY=value` (for labels and log options).

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use super::*;
 use crate::actions::run::{DeviceSpec, GpuSpec, PortSpec, RestartSpec, Ulimit};
 
@@ -37,9 +39,50 @@ fn durations_parse() {
     assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
     assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
     assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+    assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+    assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(2 * 86400)));
     assert!(parse_duration("").is_err());
     assert!(parse_duration("2x").is_err());
     assert!(parse_duration("s").is_err());
+    let err = parse_duration("2x").expect_err("unknown unit");
+    assert!(err.contains("'2x'"), "names the value: {err}");
+    assert_eq!(parse_seconds("10"), Ok(10));
+    assert_eq!(parse_seconds("2m"), Ok(120));
+    assert!(parse_seconds("1500ms").is_err());
+    assert!(parse_seconds("soon").is_err());
+}
+
+#[test]
+fn since_parses_durations_and_times() {
+    let now = DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z")
+        .expect("time")
+        .with_timezone(&Utc);
+    let at = |s: &str| parse_since(s, now).map(|t| t.to_rfc3339());
+    assert_eq!(at("10m"), Ok("2024-05-01T11:50:00+00:00".into()));
+    assert_eq!(at("2h"), Ok("2024-05-01T10:00:00+00:00".into()));
+    assert_eq!(at("1h30m"), Ok("2024-05-01T10:30:00+00:00".into()));
+    assert_eq!(at("45s"), Ok("2024-05-01T11:59:15+00:00".into()));
+    assert_eq!(at("1d"), Ok("2024-04-30T12:00:00+00:00".into()));
+    assert_eq!(
+        at("2024-05-01T11:00:00.5+02:00"),
+        Ok("2024-05-01T09:00:00.500+00:00".into())
+    );
+    for bad in [
+        "",
+        "0",
+        "10",
+        "m",
+        "10x",
+        "yesterday",
+        "99999999999999999999s",
+    ] {
+        assert!(parse_since(bad, now).is_err(), "{bad:?} is not a since");
+    }
+    let err = parse_since("yesterday", now).expect_err("not a since");
+    assert!(
+        err.contains("--since") && err.contains("'yesterday'"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -189,8 +189,8 @@ pub struct RunArgs {
         default_value = "if-not-present"
     )]
     pub pull: PullArg,
-    /// Longest the container may run (500ms, 30s, 5m, 1h); then SIGTERM, then SIGKILL after
-    /// --grace.
+    /// Longest the container may run (500ms, 30s, 5m, 1h, or a number of seconds); then
+    /// SIGTERM, then SIGKILL after --grace.
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = duration)]
     pub timeout: Duration,
     /// Time between SIGTERM and SIGKILL when the timeout runs out.
