@@ -1,16 +1,22 @@
 //! The audit log: every mutation, from any caller, appended as one JSON line to a file (by
-//! default `$XDG_STATE_HOME/fleetdeck/audit.jsonl`). A failed write is an error the caller
-//! reports; it is never dropped silently.
+//! default `$XDG_STATE_HOME/fleetdeck/audit.jsonl`). This module knows only its own record,
+//! [`AuditEntry`]; the layers above build one from what they did. A failed write is an error the
+//! caller reports; it is never dropped silently.
+//!
+//! Writes never block an async worker: one writer thread per log does the file I/O, fed by a
+//! channel, so lines land in the order they were appended. [`AuditLog::append`] waits for the
+//! writer's acknowledgement, so a caller that has its answer knows its line is on disk (or why
+//! not), and dropping the log waits for any line still queued.
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-
-use crate::actions::ActionReport;
+use tokio::sync::oneshot;
 
 /// A failed audit write, naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -45,38 +51,14 @@ fn rfc3339<S: serde::Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S:
     s.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
-impl AuditEntry {
-    /// The audit line for an action's report.
-    pub fn from_report(report: &ActionReport, endpoint: &str) -> Self {
-        let json = report.to_json();
-        let (ok, outcome, exit_code, error) = match &report.result {
-            Ok(o) => (true, o.word().to_string(), o.exit().map(|e| e.code), None),
-            Err(e) => (false, "error".to_string(), None, Some(e.to_string())),
-        };
-        Self {
-            time: Utc::now(),
-            who: who(),
-            endpoint: endpoint.to_string(),
-            target_id: report.target.id.0.clone(),
-            target_name: report.target.name.clone(),
-            action: report.action.verb().to_string(),
-            parameters: json["parameters"].clone(),
-            ok,
-            outcome,
-            exit_code,
-            error,
-            duration_ms: u64::try_from(report.duration.as_millis()).unwrap_or(u64::MAX),
-        }
-    }
-}
-
-/// What an action that is not an [`crate::actions::Action`] (exec, run) did, for its audit line.
+/// What a mutation did, for its audit line: everything but the time and who, which the entry
+/// adds itself.
 #[derive(Debug, Clone)]
 pub struct AuditRecord<'a> {
     pub endpoint: &'a str,
     pub target_id: &'a str,
     pub target_name: &'a str,
-    /// `exec`, `run`.
+    /// `stop`, `rm`, `exec`, `run`, ...
     pub action: &'a str,
     pub parameters: serde_json::Value,
     /// The outcome word and the exit code, or the error.
@@ -85,7 +67,7 @@ pub struct AuditRecord<'a> {
 }
 
 impl AuditEntry {
-    /// The audit line for exec and run, whose outcomes are not an [`crate::actions::Outcome`].
+    /// The audit line for a record, stamped now and with this process's user.
     pub fn record(record: AuditRecord<'_>) -> Self {
         let (ok, outcome, exit_code, error) = match record.result {
             Ok((word, code)) => (true, word.to_string(), code, None),
@@ -133,18 +115,41 @@ pub fn default_path() -> PathBuf {
         .join("audit.jsonl")
 }
 
-/// An append-only JSON-lines file. Appends from concurrent actions are serialised.
+/// One line for the writer, and where to say how it went.
+struct Job {
+    line: Vec<u8>,
+    done: oneshot::Sender<std::io::Result<()>>,
+}
+
+/// An append-only JSON-lines file, written by one thread of its own: appends from concurrent
+/// actions are serialised in the order they are made, and never block an async worker.
 #[derive(Debug)]
 pub struct AuditLog {
     path: PathBuf,
-    lock: Mutex<()>,
+    /// `None` once dropped, or when the writer thread could not be started.
+    jobs: Option<mpsc::Sender<Job>>,
+    writer: Option<JoinHandle<()>>,
 }
 
 impl AuditLog {
+    /// A log at `path`, with its writer thread started (the file is created on the first line).
     pub fn new(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        let (tx, rx) = mpsc::channel::<Job>();
+        let file = path.clone();
+        let writer = std::thread::Builder::new()
+            .name("fleetdeck-audit".into())
+            .spawn(move || {
+                // Ends when the log is dropped (the last sender with it).
+                for job in rx {
+                    let _ = job.done.send(write_line(&file, &job.line));
+                }
+            })
+            .ok();
         Self {
-            path: path.into(),
-            lock: Mutex::new(()),
+            path,
+            jobs: writer.is_some().then_some(tx),
+            writer,
         }
     }
 
@@ -152,59 +157,69 @@ impl AuditLog {
         &self.path
     }
 
-    /// Appends one line (one `write` call, on a file opened for append).
-    pub fn append(&self, entry: &AuditEntry) -> Result<(), AuditError> {
+    /// Appends one line (one `write` call, on a file opened for append) through the writer, and
+    /// waits until it is written or has failed.
+    pub async fn append(&self, entry: &AuditEntry) -> Result<(), AuditError> {
         let err = |source| AuditError {
             path: self.path.clone(),
             source,
         };
         let mut line = serde_json::to_vec(entry).map_err(|e| err(std::io::Error::other(e)))?;
         line.push(b'\n');
-        let _guard = self
-            .lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(parent) = self.path.parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent).map_err(err)?;
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(err)?;
-        file.write_all(&line).map_err(err)
+        let stopped = || err(std::io::Error::other("the audit writer is not running"));
+        let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
+        let (done, written) = oneshot::channel();
+        jobs.send(Job { line, done }).map_err(|_| stopped())?;
+        written.await.map_err(|_| stopped())?.map_err(err)
     }
+}
+
+impl Drop for AuditLog {
+    /// Lets the writer finish what is queued (a line whose caller stopped waiting included)
+    /// before the log goes, so that nothing appended is lost at exit.
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// Creates the file's folder if needed and appends `line` to the file.
+fn write_line(path: &Path, line: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(line)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::{Action, Outcome, Target};
-    use crate::engine::ContainerId;
     use std::time::Duration;
 
-    fn report() -> ActionReport {
-        ActionReport {
-            target: Target {
-                id: ContainerId("abc".into()),
-                name: "web-1".into(),
-            },
-            action: Action::Pause,
-            result: Ok(Outcome::Paused),
+    fn entry() -> AuditEntry {
+        AuditEntry::record(AuditRecord {
+            endpoint: "unix:///var/run/docker.sock",
+            target_id: "abc",
+            target_name: "web-1",
+            action: "pause",
+            parameters: serde_json::json!({}),
+            result: Ok(("paused", None)),
             duration: Duration::from_millis(5),
-            audit_error: None,
-        }
+        })
     }
 
-    #[test]
-    fn appends_one_line_per_entry() {
+    #[tokio::test]
+    async fn appends_one_line_per_entry() {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = AuditLog::new(dir.path().join("nested/audit.jsonl"));
-        let entry = AuditEntry::from_report(&report(), "unix:///var/run/docker.sock");
-        log.append(&entry).expect("first write");
-        log.append(&entry).expect("second write");
+        let entry = entry();
+        log.append(&entry).await.expect("first write");
+        log.append(&entry).await.expect("second write");
         let text = std::fs::read_to_string(log.path()).expect("readable");
         let lines: Vec<serde_json::Value> = text
             .lines()
@@ -214,18 +229,47 @@ mod tests {
         assert_eq!(lines[0]["action"], "pause");
         assert_eq!(lines[0]["outcome"], "paused");
         assert_eq!(lines[0]["target_name"], "web-1");
+        assert_eq!(lines[0]["duration_ms"], 5);
         assert!(lines[0]["who"].as_str().is_some_and(|w| w.contains('@')));
         assert!(lines[0]["time"].as_str().is_some_and(|t| t.ends_with('Z')));
     }
 
-    #[test]
-    fn failed_write_names_the_file() {
+    #[tokio::test]
+    async fn concurrent_appends_keep_the_order_they_were_made_in() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = AuditLog::new(dir.path().join("audit.jsonl"));
+        let entries: Vec<AuditEntry> = (0..50)
+            .map(|n| AuditEntry {
+                target_name: format!("c{n}"),
+                ..entry()
+            })
+            .collect();
+        // Each append is queued when first polled: join_all polls them in order.
+        futures_util::future::join_all(entries.iter().map(|e| log.append(e)))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>, _>>()
+            .expect("all written");
+        let text = std::fs::read_to_string(log.path()).expect("readable");
+        let names: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("json line");
+                v["target_name"].as_str().unwrap_or_default().to_string()
+            })
+            .collect();
+        let expected: Vec<String> = (0..50).map(|n| format!("c{n}")).collect();
+        assert_eq!(names, expected);
+    }
+
+    #[tokio::test]
+    async fn failed_write_names_the_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         // A directory where the file should be: the open fails.
         let log = AuditLog::new(dir.path());
-        let entry = AuditEntry::from_report(&report(), "x");
         let err = log
-            .append(&entry)
+            .append(&entry())
+            .await
             .expect_err("cannot append to a directory");
         assert!(err.to_string().contains(&dir.path().display().to_string()));
     }

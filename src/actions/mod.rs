@@ -3,10 +3,11 @@
 //!
 //! Every action inspects first, so that it can be idempotent where Docker is not (start on a
 //! running container succeeds and says "already running"), and inspects after a stop, so that
-//! the exit code can be read for people. Every action, from any caller, is audited.
+//! the exit code can be read for people. Every action, from any caller, goes through one
+//! audited wrapper (`ActionContext::audited`, in `audited`), which also builds its audit line.
 
+mod audited;
 pub mod exec;
-
 pub mod run;
 
 use std::fmt;
@@ -21,7 +22,9 @@ use bollard::query_parameters::{
 use futures_util::{StreamExt, stream};
 use serde::Serialize;
 
-use crate::audit::{AuditEntry, AuditLog};
+pub(crate) use audited::AuditFacts;
+
+use crate::audit::AuditLog;
 use crate::engine::exit::{ExitContext, ExitReading, read_exit};
 use crate::engine::{ContainerId, Endpoint, EngineError, RunState, daemon_message, status_code};
 
@@ -264,31 +267,29 @@ pub struct ActionContext {
 impl ActionContext {
     /// Runs `action` on `target`, audits it, and reports.
     pub async fn execute(&self, action: &Action, target: &Target) -> ActionReport {
-        let started = Instant::now();
-        let result = if self.read_only {
-            Err(ActionError::ReadOnly {
-                verb: action.verb(),
-                target: target.name.clone(),
-            })
-        } else {
-            run(&self.endpoint, action, target).await
-        };
-        let duration = started.elapsed();
-        let mut report = ActionReport {
+        let done = self
+            .audited(
+                action.verb(),
+                &target.name,
+                run(&self.endpoint, action, target),
+                |result| AuditFacts {
+                    target_id: target.id.0.clone(),
+                    target_name: target.name.clone(),
+                    parameters: action.parameters(),
+                    result: match result {
+                        Ok(o) => Ok((o.word(), o.exit().map(|e| e.code))),
+                        Err(e) => Err(e.to_string()),
+                    },
+                },
+            )
+            .await;
+        ActionReport {
             target: target.clone(),
             action: action.clone(),
-            result,
-            duration,
-            audit_error: None,
-        };
-        // A refusal by --read-only changed nothing, so there is nothing to audit.
-        if !self.read_only
-            && let Some(audit) = &self.audit
-            && let Err(e) = audit.append(&AuditEntry::from_report(&report, &self.endpoint.address))
-        {
-            report.audit_error = Some(e.to_string());
+            result: done.result,
+            duration: done.duration,
+            audit_error: done.audit_error,
         }
-        report
     }
 
     /// Runs `action` on every target, `parallelism` at a time; reports come back in the order

@@ -29,8 +29,9 @@ pub struct TargetArgs {
 pub struct StopArgs {
     #[command(flatten)]
     pub common: TargetArgs,
-    /// Seconds to wait after SIGTERM before SIGKILL (default: from the config, 10).
-    #[arg(short, long, value_name = "S")]
+    /// Seconds to wait after SIGTERM before SIGKILL, or a duration in whole seconds (2m)
+    /// (default: from the config, 10).
+    #[arg(short, long, value_name = "S", value_parser = super::parse::parse_seconds)]
     pub timeout: Option<u64>,
 }
 

@@ -60,7 +60,7 @@ pub struct ExecArgs {
 
 /// Parses a byte size for an output limit.
 pub fn parse_limit(text: &str) -> Result<usize, String> {
-    let bytes = crate::actions::run::parse_bytes(text)?;
+    let bytes = super::parse::parse_bytes(text)?;
     usize::try_from(bytes).map_err(|_| format!("bad size '{text}': too large"))
 }
 
@@ -107,7 +107,7 @@ pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
     }
     let mut env = Vec::new();
     for e in &args.env {
-        match crate::actions::run::parse_env(e) {
+        match super::parse::parse_env(e) {
             Ok(Some(v)) => env.push(v),
             Ok(None) => {}
             Err(e) => return Err(CliError::Usage(e)),

@@ -16,11 +16,12 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::output::quiet_pipe;
+use super::parse::parse_since;
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::engine::ContainerId;
 use crate::engine::logs::{
     LogEnd, LogEvent, LogHandle, LogLine, LogMessage, LogRequest, LogStream, LogsOptions, Tail,
-    open, parse_since,
+    open,
 };
 use crate::engine::resolve::resolve;
 use crate::sanitize::printable;

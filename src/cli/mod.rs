@@ -8,6 +8,7 @@ pub mod gpu;
 pub mod inspect;
 pub mod logs;
 pub mod output;
+pub mod parse;
 pub mod ps;
 pub mod run;
 pub mod triage;

@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 
 use super::exec::{failure_exit, parse_limit, process_exit, signal_exit};
 use super::output::{json_line, quiet_pipe};
+use super::parse;
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::actions::run::{
     self as act, HealthSpec, LogSpec, PullPolicy, RunOptions, RunReport, RunSpec, RunStatus,
@@ -33,11 +34,11 @@ pub enum PullArg {
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
-    act::parse_duration(text)
+    parse::parse_duration(text)
 }
 
 fn bytes_i64(text: &str) -> Result<i64, String> {
-    let b = act::parse_bytes(text)?;
+    let b = parse::parse_bytes(text)?;
     i64::try_from(b).map_err(|_| format!("bad size '{text}': too large"))
 }
 
@@ -87,7 +88,7 @@ pub struct RunArgs {
     #[arg(short, long = "volume", value_name = "SRC:DST[:OPTS]")]
     pub volume: Vec<String>,
     /// Publish a port: `[ip:]host:container[/proto]` (give 127.0.0.1 to stay on loopback).
-    #[arg(short, long = "publish", value_name = "PORT", value_parser = act::parse_port)]
+    #[arg(short, long = "publish", value_name = "PORT", value_parser = parse::parse_port)]
     pub publish: Vec<act::PortSpec>,
     /// Network or network mode: `none`, `host`, `bridge`, a network's name, `container:NAME`.
     #[arg(long, alias = "net", value_name = "NETWORK")]
@@ -108,7 +109,7 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "DIR")]
     pub workdir: Option<String>,
     /// Set a label (`key=value`); repeatable. fleetdeck adds its owner labels.
-    #[arg(short, long = "label", value_name = "KEY=VALUE", value_parser = act::parse_key_value)]
+    #[arg(short, long = "label", value_name = "KEY=VALUE", value_parser = parse::parse_key_value)]
     pub label: Vec<(String, String)>,
     /// The container's hostname.
     #[arg(long, value_name = "NAME")]
@@ -117,7 +118,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "IP")]
     pub dns: Vec<String>,
     /// Add a line to /etc/hosts: `name:ip`; repeatable.
-    #[arg(long, value_name = "NAME:IP", value_parser = act::parse_extra_host)]
+    #[arg(long, value_name = "NAME:IP", value_parser = parse::parse_extra_host)]
     pub add_host: Vec<String>,
     /// Run without an init process (by default one reaps zombies and forwards signals).
     #[arg(long)]
@@ -126,10 +127,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
     /// A resource limit: `name=soft[:hard]` (nofile=1024:2048); repeatable.
-    #[arg(long, value_name = "NAME=SOFT[:HARD]", value_parser = act::parse_ulimit)]
+    #[arg(long, value_name = "NAME=SOFT[:HARD]", value_parser = parse::parse_ulimit)]
     pub ulimit: Vec<act::Ulimit>,
     /// Mount a tmpfs: `/path[:options]` (size=64m,mode=1777); repeatable.
-    #[arg(long, value_name = "PATH[:OPTS]", value_parser = act::parse_tmpfs)]
+    #[arg(long, value_name = "PATH[:OPTS]", value_parser = parse::parse_tmpfs)]
     pub tmpfs: Vec<(String, String)>,
     /// Mount the container's root filesystem read-only (`--read-only` is fleetdeck's own
     /// switch that refuses every mutation).
@@ -148,13 +149,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub privileged: bool,
     /// Give access to a device: `/dev/host[:/dev/container[:rwm]]`; repeatable.
-    #[arg(long, value_name = "DEVICE", value_parser = act::parse_device)]
+    #[arg(long, value_name = "DEVICE", value_parser = parse::parse_device)]
     pub device: Vec<act::DeviceSpec>,
     /// GPUs: `all`, a number, or `device=0,1` (needs the NVIDIA container runtime).
-    #[arg(long, value_name = "GPUS", value_parser = act::parse_gpus)]
+    #[arg(long, value_name = "GPUS", value_parser = parse::parse_gpus)]
     pub gpus: Option<act::GpuSpec>,
     /// Restart policy: no, always, unless-stopped, on-failure[:N].
-    #[arg(long, value_name = "POLICY", value_parser = act::parse_restart)]
+    #[arg(long, value_name = "POLICY", value_parser = parse::parse_restart)]
     pub restart: Option<act::RestartSpec>,
     /// Healthcheck command, run by a shell in the container.
     #[arg(long, value_name = "CMD")]
@@ -178,7 +179,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DRIVER")]
     pub log_driver: Option<String>,
     /// A log driver option (`max-size=10m`); repeatable.
-    #[arg(long, value_name = "KEY=VALUE", value_parser = act::parse_key_value)]
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse::parse_key_value)]
     pub log_opt: Vec<(String, String)>,
     /// When to pull the image.
     #[arg(
@@ -188,8 +189,8 @@ pub struct RunArgs {
         default_value = "if-not-present"
     )]
     pub pull: PullArg,
-    /// Longest the container may run (500ms, 30s, 5m, 1h); then SIGTERM, then SIGKILL after
-    /// --grace.
+    /// Longest the container may run (500ms, 30s, 5m, 1h, or a number of seconds); then
+    /// SIGTERM, then SIGKILL after --grace.
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = duration)]
     pub timeout: Duration,
     /// Time between SIGTERM and SIGKILL when the timeout runs out.
@@ -212,10 +213,10 @@ impl RunArgs {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 CliError::Usage(format!("cannot read the env file {}: {e}", path.display()))
             })?;
-            env.extend(act::parse_env_file(path, &text).map_err(CliError::Usage)?);
+            env.extend(parse::parse_env_file(path, &text).map_err(CliError::Usage)?);
         }
         for e in &self.env {
-            if let Some(v) = act::parse_env(e).map_err(CliError::Usage)? {
+            if let Some(v) = parse::parse_env(e).map_err(CliError::Usage)? {
                 env.push(v);
             }
         }

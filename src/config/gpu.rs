@@ -11,7 +11,8 @@ use serde::Deserialize;
 pub struct GpuConfig {
     /// A GPU whose memory use is above this percentage of its total is flagged.
     pub threshold_pct: f64,
-    /// Milliseconds between two samples in the console.
+    /// Milliseconds between two samples in the console; a number, or a duration string ("2s").
+    #[serde(deserialize_with = "super::duration::millis")]
     pub interval_ms: u64,
 }
 

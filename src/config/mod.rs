@@ -5,6 +5,7 @@
 //! Sections: `[actions]`, `[audit]`, and for the console `[keys]` (see [`keys`]), `[theme]`,
 //! `[ui]` (columns, stopped containers shown, mouse, stats streams, frame rate) and `[logs]`.
 
+pub mod duration;
 pub mod gpu;
 pub mod keys;
 
@@ -35,6 +36,8 @@ pub enum ConfigError {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ActionsConfig {
+    /// Seconds a stop waits after SIGTERM (a number, or a duration string: "1m").
+    #[serde(deserialize_with = "duration::seconds")]
     pub stop_timeout_s: u64,
     pub kill_signal: String,
     pub parallelism: usize,
@@ -249,7 +252,9 @@ pub struct LogsConfig {
     pub max_bytes: usize,
     /// A longer line is cut into pieces of this many bytes.
     pub max_line_bytes: usize,
-    /// Milliseconds a live batch waits for more lines (fewer wake-ups under a flood).
+    /// Milliseconds a live batch waits for more lines (fewer wake-ups under a flood); a number,
+    /// or a duration string ("50ms").
+    #[serde(deserialize_with = "duration::millis")]
     pub batch_delay_ms: u64,
 }
 

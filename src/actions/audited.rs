@@ -1,0 +1,76 @@
+//! The one audited wrapper every mutation goes through: time it, refuse it under `--read-only`,
+//! run it, write its audit line, and hand back the result with the time taken and any failure
+//! to write the line. Actions, exec and run differ only in what they run and in what their
+//! audit line says ([`AuditFacts`]); the audit record itself is built here, so that the audit
+//! module never needs to know about actions.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use super::{ActionContext, ActionError};
+use crate::audit::{AuditEntry, AuditRecord};
+
+/// What an audit line says about one mutation, beyond the when, who, where and how long.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditFacts {
+    pub target_id: String,
+    pub target_name: String,
+    pub parameters: serde_json::Value,
+    /// The outcome word and the exit code, or the error.
+    pub result: Result<(&'static str, Option<i64>), String>,
+}
+
+/// A mutation's result, as the wrapper hands it back.
+#[derive(Debug)]
+pub(crate) struct Audited<T> {
+    pub result: Result<T, ActionError>,
+    pub duration: Duration,
+    /// Set when the audit line could not be written: reported, never dropped silently.
+    pub audit_error: Option<String>,
+}
+
+impl ActionContext {
+    /// Runs `work` as the mutation `verb` on `target` (a name, for the refusal): refused without
+    /// running under read-only (and then not audited: nothing changed), otherwise timed and
+    /// audited with the facts `facts` reads from its result.
+    pub(crate) async fn audited<T>(
+        &self,
+        verb: &'static str,
+        target: &str,
+        work: impl Future<Output = Result<T, ActionError>>,
+        facts: impl FnOnce(&Result<T, ActionError>) -> AuditFacts,
+    ) -> Audited<T> {
+        let started = Instant::now();
+        if self.read_only {
+            return Audited {
+                result: Err(ActionError::ReadOnly {
+                    verb,
+                    target: target.to_string(),
+                }),
+                duration: started.elapsed(),
+                audit_error: None,
+            };
+        }
+        let result = work.await;
+        let duration = started.elapsed();
+        let mut audit_error = None;
+        if let Some(audit) = &self.audit {
+            let facts = facts(&result);
+            let entry = AuditEntry::record(AuditRecord {
+                endpoint: &self.endpoint.address,
+                target_id: &facts.target_id,
+                target_name: &facts.target_name,
+                action: verb,
+                parameters: facts.parameters,
+                result: facts.result,
+                duration,
+            });
+            audit_error = audit.append(&entry).await.err().map(|e| e.to_string());
+        }
+        Audited {
+            result,
+            duration,
+            audit_error,
+        }
+    }
+}

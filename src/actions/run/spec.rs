@@ -1,0 +1,441 @@
+//! The container a run asks for, as plain data, and the Docker create body built from it: a pure
+//! function, no daemon involved. Safe defaults: never privileged unless asked,
+//! `no-new-privileges`, every capability dropped unless added back, an init process, swap
+//! limited to the memory limit; [`RunSpec::warnings`] names the limits left unset. Every run
+//! container is labelled with its owner's pid and host, for a GC to find one left behind.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use bollard::models::{
+    ContainerCreateBody, DeviceMapping, DeviceRequest, HealthConfig, HostConfig,
+    HostConfigLogConfig, PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
+};
+use serde::Serialize;
+
+/// Labels every run container carries, so that a GC can find one whose owner is gone.
+pub const OWNER_LABEL: &str = "fleetdeck.owner";
+pub const OWNER_PID_LABEL: &str = "fleetdeck.owner.pid";
+pub const OWNER_HOST_LABEL: &str = "fleetdeck.owner.host";
+pub const KIND_LABEL: &str = "fleetdeck.kind";
+
+/// When to pull the image.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PullPolicy {
+    /// Pull every time.
+    Always,
+    /// Pull only when the daemon does not have the image.
+    #[default]
+    IfNotPresent,
+    /// Never pull: a missing image is an error.
+    Never,
+}
+
+/// A published port: `[ip:]host:container[/proto]` or `container[/proto]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortSpec {
+    pub host_ip: Option<String>,
+    /// `None`: the daemon picks a free port.
+    pub host_port: Option<u16>,
+    pub container_port: u16,
+    pub protocol: String,
+}
+
+/// A resource limit: `name=soft[:hard]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ulimit {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
+}
+
+/// A device: `host[:container[:permissions]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceSpec {
+    pub host: String,
+    pub container: String,
+    pub permissions: String,
+}
+
+/// GPUs asked for with `--gpus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GpuSpec {
+    All,
+    Count(i64),
+    Devices(Vec<String>),
+}
+
+/// The restart policy: `no`, `always`, `unless-stopped`, `on-failure[:N]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestartSpec {
+    pub name: String,
+    pub max_retries: Option<i64>,
+}
+
+/// A healthcheck.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum HealthSpec {
+    /// `NONE`: switch off the image's healthcheck.
+    Disabled,
+    /// A shell command (`CMD-SHELL`) and its timing.
+    Command {
+        command: String,
+        interval: Option<Duration>,
+        timeout: Option<Duration>,
+        retries: Option<i64>,
+        start_period: Option<Duration>,
+    },
+}
+
+/// The log driver and its options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogSpec {
+    pub driver: String,
+    pub options: BTreeMap<String, String>,
+}
+
+/// A container as a user asks for it. Everything defaults to "unset" except the safe defaults:
+/// `init` on, nothing privileged, every capability dropped (`cap_drop: None`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSpec {
+    pub image: String,
+    pub name: Option<String>,
+    /// The command (after the image's entrypoint); the image's when empty.
+    pub command: Vec<String>,
+    pub entrypoint: Option<Vec<String>>,
+    /// `KEY=value`.
+    pub env: Vec<String>,
+    /// Bind mounts and volumes: `src:dst[:opts]`.
+    pub volumes: Vec<String>,
+    pub ports: Vec<PortSpec>,
+    /// `none`, `host`, `bridge`, a network's name, `container:NAME`.
+    pub network: Option<String>,
+    pub cpus: Option<f64>,
+    /// Bytes.
+    pub memory: Option<i64>,
+    /// Bytes of memory plus swap; the memory limit (no swap) when unset and memory is set.
+    pub memory_swap: Option<i64>,
+    pub user: Option<String>,
+    pub working_dir: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub hostname: Option<String>,
+    pub dns: Vec<String>,
+    /// `name:ip`.
+    pub extra_hosts: Vec<String>,
+    pub init: bool,
+    pub pids_limit: Option<i64>,
+    pub ulimits: Vec<Ulimit>,
+    /// Path → mount options (`size=64m`), possibly empty.
+    pub tmpfs: BTreeMap<String, String>,
+    pub read_only_root: bool,
+    /// Bytes.
+    pub shm_size: Option<i64>,
+    pub cap_add: Vec<String>,
+    /// `None`: drop `ALL`. Given: exactly these are dropped instead.
+    pub cap_drop: Option<Vec<String>>,
+    pub privileged: bool,
+    pub devices: Vec<DeviceSpec>,
+    pub gpus: Option<GpuSpec>,
+    pub restart: Option<RestartSpec>,
+    pub healthcheck: Option<HealthSpec>,
+    pub log: Option<LogSpec>,
+}
+
+impl RunSpec {
+    /// A spec for `image` with the safe defaults and nothing else.
+    pub fn new(image: impl Into<String>) -> Self {
+        Self {
+            image: image.into(),
+            name: None,
+            command: Vec::new(),
+            entrypoint: None,
+            env: Vec::new(),
+            volumes: Vec::new(),
+            ports: Vec::new(),
+            network: None,
+            cpus: None,
+            memory: None,
+            memory_swap: None,
+            user: None,
+            working_dir: None,
+            labels: BTreeMap::new(),
+            hostname: None,
+            dns: Vec::new(),
+            extra_hosts: Vec::new(),
+            init: true,
+            pids_limit: None,
+            ulimits: Vec::new(),
+            tmpfs: BTreeMap::new(),
+            read_only_root: false,
+            shm_size: None,
+            cap_add: Vec::new(),
+            cap_drop: None,
+            privileged: false,
+            devices: Vec::new(),
+            gpus: None,
+            restart: None,
+            healthcheck: None,
+            log: None,
+        }
+    }
+
+    /// What is left unbounded, for a warning before the run.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.memory.is_none() {
+            warnings.push(
+                "no memory limit (--memory): the container may use all of the host's memory"
+                    .to_string(),
+            );
+        }
+        if self.pids_limit.is_none() {
+            warnings.push(
+                "no pids limit (--pids-limit): a fork bomb in the container can exhaust the host"
+                    .to_string(),
+            );
+        }
+        if self.privileged {
+            warnings.push("--privileged: the container has full access to the host".to_string());
+        }
+        warnings
+    }
+
+    /// The Docker create body, labelled with `owner`. Pure: no daemon involved.
+    pub fn create_body(&self, owner: &Owner) -> ContainerCreateBody {
+        let mut labels: HashMap<String, String> = self
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        labels.insert(OWNER_LABEL.into(), "fleetdeck".into());
+        labels.insert(OWNER_PID_LABEL.into(), owner.pid.to_string());
+        labels.insert(OWNER_HOST_LABEL.into(), owner.host.clone());
+        labels.insert(KIND_LABEL.into(), "run".into());
+
+        let mut exposed = Vec::new();
+        let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+        for p in &self.ports {
+            let key = format!("{}/{}", p.container_port, p.protocol);
+            if !exposed.contains(&key) {
+                exposed.push(key.clone());
+            }
+            bindings
+                .entry(key)
+                .or_insert_with(|| Some(Vec::new()))
+                .get_or_insert_with(Vec::new)
+                .push(PortBinding {
+                    host_ip: p.host_ip.clone(),
+                    host_port: p.host_port.map(|n| n.to_string()),
+                });
+        }
+
+        let healthcheck = self.healthcheck.as_ref().map(|h| match h {
+            HealthSpec::Disabled => HealthConfig {
+                test: Some(vec!["NONE".into()]),
+                ..HealthConfig::default()
+            },
+            HealthSpec::Command {
+                command,
+                interval,
+                timeout,
+                retries,
+                start_period,
+            } => HealthConfig {
+                test: Some(vec!["CMD-SHELL".into(), command.clone()]),
+                interval: interval.as_ref().copied().map(nanos),
+                timeout: timeout.as_ref().copied().map(nanos),
+                retries: *retries,
+                start_period: start_period.as_ref().copied().map(nanos),
+                start_interval: None,
+            },
+        });
+
+        let security_opt = vec!["no-new-privileges".to_string()];
+        // Dropping capabilities means nothing to a privileged container: it has them all.
+        let cap_drop = (!self.privileged).then(|| {
+            self.cap_drop
+                .clone()
+                .unwrap_or_else(|| vec!["ALL".to_string()])
+        });
+
+        let host_config = HostConfig {
+            binds: non_empty(self.volumes.clone()),
+            port_bindings: (!bindings.is_empty()).then_some(bindings),
+            network_mode: self.network.clone(),
+            nano_cpus: self.cpus.map(|c| (c * 1e9).round() as i64),
+            memory: self.memory,
+            memory_swap: self.memory_swap.or(self.memory),
+            dns: non_empty(self.dns.clone()),
+            extra_hosts: non_empty(self.extra_hosts.clone()),
+            init: Some(self.init),
+            pids_limit: self.pids_limit,
+            ulimits: non_empty(
+                self.ulimits
+                    .iter()
+                    .map(|u| ResourcesUlimits {
+                        name: Some(u.name.clone()),
+                        soft: Some(u.soft),
+                        hard: Some(u.hard),
+                    })
+                    .collect(),
+            ),
+            tmpfs: (!self.tmpfs.is_empty()).then(|| {
+                self.tmpfs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            }),
+            readonly_rootfs: Some(self.read_only_root),
+            shm_size: self.shm_size,
+            cap_add: non_empty(self.cap_add.clone()),
+            cap_drop,
+            privileged: Some(self.privileged),
+            security_opt: Some(security_opt),
+            devices: non_empty(
+                self.devices
+                    .iter()
+                    .map(|d| DeviceMapping {
+                        path_on_host: Some(d.host.clone()),
+                        path_in_container: Some(d.container.clone()),
+                        cgroup_permissions: Some(d.permissions.clone()),
+                    })
+                    .collect(),
+            ),
+            device_requests: self.gpus.as_ref().map(|g| vec![device_request(g)]),
+            restart_policy: self.restart.as_ref().map(restart_policy),
+            log_config: self.log.as_ref().map(|l| HostConfigLogConfig {
+                typ: Some(l.driver.clone()),
+                config: Some(
+                    l.options
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ),
+            }),
+            // fleetdeck removes the container itself, on every path: AutoRemove would race the
+            // final inspect and conflict with a restart policy.
+            auto_remove: Some(false),
+            ..HostConfig::default()
+        };
+
+        ContainerCreateBody {
+            image: Some(self.image.clone()),
+            cmd: non_empty(self.command.clone()),
+            entrypoint: self.entrypoint.clone(),
+            env: non_empty(self.env.clone()),
+            user: self.user.clone(),
+            working_dir: self.working_dir.clone(),
+            hostname: self.hostname.clone(),
+            labels: Some(labels),
+            exposed_ports: non_empty(exposed),
+            healthcheck,
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            tty: Some(false),
+            open_stdin: Some(false),
+            host_config: Some(host_config),
+            ..ContainerCreateBody::default()
+        }
+    }
+
+    /// The parameters for the audit line: what shapes the container, never env values.
+    pub(super) fn audit_parameters(&self) -> serde_json::Value {
+        let env_names: Vec<&str> = self
+            .env
+            .iter()
+            .map(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k))
+            .collect();
+        serde_json::json!({
+            "image": self.image,
+            "name": self.name,
+            "command": self.command,
+            "entrypoint": self.entrypoint,
+            "env": env_names,
+            "volumes": self.volumes,
+            "ports": self.ports,
+            "network": self.network,
+            "memory": self.memory,
+            "pids_limit": self.pids_limit,
+            "user": self.user,
+            "privileged": self.privileged,
+            "cap_add": self.cap_add,
+            "cap_drop": self.cap_drop,
+            "devices": self.devices,
+            "gpus": self.gpus,
+        })
+    }
+}
+
+fn nanos(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
+    (!v.is_empty()).then_some(v)
+}
+
+/// The device request of `--gpus`, as the docker CLI builds it.
+pub fn device_request(gpus: &GpuSpec) -> DeviceRequest {
+    let (count, device_ids) = match gpus {
+        GpuSpec::All => (Some(-1), None),
+        GpuSpec::Count(n) => (Some(*n), None),
+        GpuSpec::Devices(ids) => (None, Some(ids.clone())),
+    };
+    DeviceRequest {
+        driver: Some(String::new()),
+        count,
+        device_ids,
+        capabilities: Some(vec![vec!["gpu".to_string()]]),
+        options: None,
+    }
+}
+
+fn restart_policy(r: &RestartSpec) -> RestartPolicy {
+    let name = match r.name.as_str() {
+        "always" => RestartPolicyNameEnum::ALWAYS,
+        "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
+        "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
+        _ => RestartPolicyNameEnum::NO,
+    };
+    RestartPolicy {
+        name: Some(name),
+        maximum_retry_count: r.max_retries,
+    }
+}
+
+/// Who owns a run container: this process, on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub pid: u32,
+    pub host: String,
+}
+
+impl Owner {
+    /// This process.
+    pub fn current() -> Self {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".into());
+        Self {
+            pid: std::process::id(),
+            host,
+        }
+    }
+}
+
+/// `name` with `:latest` added when it names neither a tag nor a digest (a pull of a bare name
+/// would fetch every tag).
+pub fn with_default_tag(image: &str) -> String {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    if image.contains('@') || last.contains(':') {
+        image.to_string()
+    } else {
+        format!("{image}:latest")
+    }
+}
+
+#[cfg(test)]
+#[path = "spec_tests.rs"]
+mod tests;

@@ -1,0 +1,179 @@
+//! The one duration grammar of fleetdeck, for every duration flag and config value: humantime's
+//! (`500ms`, `2s`, `1m30s`, `1h 30m`, `1.5h`, `2d`; `ms`, `s`, `m`, `h`, `d` and their longer
+//! spellings), with a unit always given. The flags that took a bare number of seconds still do
+//! (the CLI adds that); in the config file a plain TOML number keeps the key's own unit
+//! (`stop_timeout_s = 10`, `interval_ms = 500`) and a string takes the grammar
+//! (`stop_timeout_s = "1m"`).
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, Visitor};
+
+/// What every duration error says is expected.
+pub const EXPECTED: &str = "expected a duration like 500ms, 2s, 1m30s or 1h";
+
+/// Parses a duration in the grammar. The error names the bad value and what was expected.
+pub fn parse(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let bad = |why: &dyn fmt::Display| format!("bad duration '{text}': {why} ({EXPECTED})");
+    if t.is_empty() {
+        return Err(bad(&"empty"));
+    }
+    // humantime reads a lone "0" as zero; here a unit is always given (a bare number's unit
+    // depends on where it is written, and only the caller knows that).
+    if t.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad(&"no unit"));
+    }
+    humantime::parse_duration(&with_whole_fractions(t)).map_err(|e| bad(&e))
+}
+
+/// `.5s` and `1.s`, which fleetdeck's earlier parser took, as humantime takes them: `0.5s`,
+/// `1.0s`.
+fn with_whole_fractions(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 2);
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '.' && !i.checked_sub(1).is_some_and(|p| chars[p].is_ascii_digit()) {
+            out.push('0');
+        }
+        out.push(c);
+        if c == '.' && !chars.get(i + 1).is_some_and(char::is_ascii_digit) {
+            out.push('0');
+        }
+    }
+    out
+}
+
+/// `duration` in whole units of `unit` (`1` for seconds, `1_000` for milliseconds, as units a
+/// second holds), or why not.
+fn whole(duration: Duration, per_second: u128, unit: &str, text: &str) -> Result<u64, String> {
+    let nanos_per_unit = 1_000_000_000 / per_second;
+    let nanos = duration.as_nanos();
+    if nanos % nanos_per_unit != 0 {
+        return Err(format!(
+            "bad duration '{text}': not a whole number of {unit}"
+        ));
+    }
+    u64::try_from(nanos / nanos_per_unit).map_err(|_| format!("bad duration '{text}': too long"))
+}
+
+/// A duration in whole seconds.
+pub fn whole_seconds(text: &str) -> Result<u64, String> {
+    whole(parse(text)?, 1, "seconds", text)
+}
+
+/// A duration in whole milliseconds.
+pub fn whole_millis(text: &str) -> Result<u64, String> {
+    whole(parse(text)?, 1_000, "milliseconds", text)
+}
+
+/// A config value in the key's unit: a plain number of it, or a string in the grammar.
+struct InUnit {
+    per_second: u128,
+    unit: &'static str,
+}
+
+impl Visitor<'_> for InUnit {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a number of {} or a duration like \"500ms\", \"2s\", \"1m30s\" or \"1h\"",
+            self.unit
+        )
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+        Ok(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+        u64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+        parse(v)
+            .and_then(|d| whole(d, self.per_second, self.unit, v))
+            .map_err(E::custom)
+    }
+}
+
+/// For `#[serde(deserialize_with)]`: a number of seconds, or a duration string.
+pub fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    d.deserialize_any(InUnit {
+        per_second: 1,
+        unit: "seconds",
+    })
+}
+
+/// For `#[serde(deserialize_with)]`: a number of milliseconds, or a duration string.
+pub fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    d.deserialize_any(InUnit {
+        per_second: 1_000,
+        unit: "milliseconds",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grammar() {
+        assert_eq!(parse("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse(".5s"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse("1.s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse("2d"), Ok(Duration::from_secs(2 * 86400)));
+        assert_eq!(parse(" 10m "), Ok(Duration::from_secs(600)));
+        for bad in [
+            "",
+            "0",
+            "10",
+            "2x",
+            "s",
+            "m",
+            "1.5",
+            ".",
+            "-1s",
+            "99999999999999999999s",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} is not a duration");
+        }
+        let err = parse("2x").expect_err("unknown unit");
+        assert!(err.contains("'2x'") && err.contains("500ms"), "{err}");
+    }
+
+    #[test]
+    fn whole_units() {
+        assert_eq!(whole_seconds("1m"), Ok(60));
+        assert_eq!(whole_millis("1.5s"), Ok(1500));
+        let err = whole_seconds("1500ms").expect_err("not whole");
+        assert!(err.contains("whole number of seconds"), "{err}");
+    }
+
+    #[test]
+    fn config_values_take_numbers_in_the_key_unit_or_strings() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Keys {
+            #[serde(deserialize_with = "seconds")]
+            wait_s: u64,
+            #[serde(deserialize_with = "millis")]
+            every_ms: u64,
+        }
+        let keys: Keys = toml::from_str("wait_s = 10\nevery_ms = 250\n").expect("numbers");
+        assert_eq!((keys.wait_s, keys.every_ms), (10, 250));
+        let keys: Keys = toml::from_str("wait_s = \"1m\"\nevery_ms = \"1.5s\"\n").expect("strings");
+        assert_eq!((keys.wait_s, keys.every_ms), (60, 1500));
+        let err =
+            toml::from_str::<Keys>("wait_s = \"soon\"\nevery_ms = 1\n").expect_err("bad string");
+        assert!(err.to_string().contains("bad duration 'soon'"), "{err}");
+        assert!(toml::from_str::<Keys>("wait_s = -1\nevery_ms = 1\n").is_err());
+    }
+}
