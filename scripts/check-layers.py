@@ -20,6 +20,7 @@ RANKS = {
     # pure leaves: no crate imports
     "sanitize": 0,
     "geometry": 0,
+    "duration": 0,
     "gpu": 0,
     # the daemon, the fleet model and pure readings of it
     "engine": 1,

@@ -9,6 +9,7 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod duration;
 pub mod engine;
 pub mod gpu;
 pub mod present;

@@ -21,9 +21,9 @@ pub struct GpuArgs {
     /// Print a line per sample until interrupted.
     #[arg(short, long)]
     pub watch: bool,
-    /// Seconds between samples with --watch.
-    #[arg(long, default_value_t = 1.0, value_name = "S")]
-    pub interval: f64,
+    /// Time between samples with --watch: seconds (`0.5`) or a duration (`500ms`, `2s`).
+    #[arg(long, default_value = "1", value_name = "DURATION", value_parser = parse_interval)]
+    pub interval: Duration,
     /// Flag GPUs whose memory use is above this percentage.
     #[arg(long, default_value_t = DEFAULT_THRESHOLD_PCT, value_name = "PCT")]
     pub threshold: f64,
@@ -60,12 +60,6 @@ fn report_unavailable(reason: &Unavailable, json: bool) -> Result<Exit, CliError
 }
 
 pub async fn run(args: GpuArgs, globals: &Globals) -> Result<Exit, CliError> {
-    if !(args.interval.is_finite() && args.interval > 0.0) {
-        return Err(CliError::Usage(format!(
-            "bad --interval {}: expected a positive number of seconds",
-            args.interval
-        )));
-    }
     let mut source = gpu::open();
     let first = match tokio::task::block_in_place(|| source.sample()) {
         Ok(sample) => sample,
@@ -85,7 +79,7 @@ pub async fn run(args: GpuArgs, globals: &Globals) -> Result<Exit, CliError> {
         quiet_pipe(written.and_then(|()| out.flush()))?;
         return Ok(Exit::Success);
     }
-    let interval = Duration::from_secs_f64(args.interval);
+    let interval = args.interval;
     let mut sample: GpuSample = first;
     loop {
         let report = gpu::attribute(&sample, proc_root, &known, args.threshold);
@@ -224,6 +218,26 @@ pub fn write_report(out: &mut impl Write, report: &GpuReport) -> std::io::Result
         &["PID", "CTR PID", "GPU", "MEMORY", "CONTAINER", "COMMAND"],
         &processes,
     )
+}
+
+/// `--interval`: a positive number of seconds (`0.5`, as this flag always took) or a duration in
+/// the one grammar (`500ms`).
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let interval = match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => {
+            return Err(format!(
+                "bad --interval '{text}': expected a positive duration"
+            ));
+        }
+        Err(_) => crate::duration::parse(text)?,
+    };
+    if interval.is_zero() {
+        return Err(format!(
+            "bad --interval '{text}': expected a positive duration"
+        ));
+    }
+    Ok(interval)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The string forms the CLI takes for its flags, parsed into the action layer's types: sizes
-//! (`16m`), durations (`2s`, in the one grammar of `crate::config::duration`), `--since`, ports (`127.0.0.1:8080:80/tcp`), ulimits (`nofile=1024:2048`),
+//! (`16m`), durations (`2s`, in the one grammar of `crate::duration`), `--since`, ports (`127.0.0.1:8080:80/tcp`), ulimits (`nofile=1024:2048`),
 //! devices, `--gpus device=0,1`, restart policies, tmpfs mounts, host entries, variables and env
 //! files. Each error names the bad value and says what was expected.
 
@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::actions::run::{DeviceSpec, GpuSpec, PortSpec, RestartSpec, Ulimit};
-use crate::config::duration;
+use crate::duration;
 
 /// A byte size: `512`, `64k`, `16m`, `1g`, `2t` (binary units; `b`, `kb`, `kib`, ... accepted,
 /// case-insensitive).
@@ -40,7 +40,7 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
     Ok(bytes.round() as u64)
 }
 
-/// A duration flag's value: the one duration grammar ([`crate::config::duration`]: `500ms`,
+/// A duration flag's value: the one duration grammar ([`crate::duration`]: `500ms`,
 /// `2s`, `1m30s`, `1.5h`), or a bare number of seconds, as these flags always took.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     match text.trim().parse::<u64>() {

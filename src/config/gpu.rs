@@ -12,7 +12,7 @@ pub struct GpuConfig {
     /// A GPU whose memory use is above this percentage of its total is flagged.
     pub threshold_pct: f64,
     /// Milliseconds between two samples in the console; a number, or a duration string ("2s").
-    #[serde(deserialize_with = "super::duration::millis")]
+    #[serde(deserialize_with = "crate::duration::millis")]
     pub interval_ms: u64,
 }
 

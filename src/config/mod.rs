@@ -5,7 +5,7 @@
 //! Sections: `[actions]`, `[audit]`, and for the console `[keys]` (see [`keys`]), `[theme]`,
 //! `[ui]` (columns, stopped containers shown, mouse, stats streams, frame rate) and `[logs]`.
 
-pub mod duration;
+pub use crate::duration;
 pub mod gpu;
 pub mod keys;
 

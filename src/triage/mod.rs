@@ -18,19 +18,24 @@ use crate::engine::{Container, ContainerId, Health, RunState};
 use crate::gpu::GpuReport;
 use crate::present::{bytes, short_duration};
 
-/// The limits the rules apply; the config's `[triage]` section (every key optional).
+/// The limits the rules apply; the config's `[triage]` section (every key optional). The `_s`
+/// keys take seconds as a number or a duration string (`"10m"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Thresholds {
     /// The window in which deaths count toward a crash loop, and OOM kills are counted.
+    #[serde(deserialize_with = "crate::duration::seconds_signed")]
     pub window_s: i64,
     /// Deaths within the window that make a crash loop.
     pub crash_loop_deaths: usize,
     /// Paused longer than this is stuck.
+    #[serde(deserialize_with = "crate::duration::seconds_signed")]
     pub paused_max_s: i64,
     /// Created and never started for longer than this is stuck.
+    #[serde(deserialize_with = "crate::duration::seconds_signed")]
     pub created_max_s: i64,
     /// Restarting for longer than this is stuck.
+    #[serde(deserialize_with = "crate::duration::seconds_signed")]
     pub restarting_max_s: i64,
     /// Memory use at or above this percentage of the limit is flagged.
     pub memory_near_pct: f64,

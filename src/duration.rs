@@ -108,6 +108,12 @@ pub fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     })
 }
 
+/// [`seconds`] for the keys held as signed seconds (they are compared with time differences).
+pub fn seconds_signed<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let s = seconds(d)?;
+    i64::try_from(s).map_err(|_| de::Error::custom(format!("{s} seconds is too long")))
+}
+
 /// For `#[serde(deserialize_with)]`: a number of milliseconds, or a duration string.
 pub fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     d.deserialize_any(InUnit {
