@@ -300,7 +300,7 @@ async fn exit_code(
 ) -> Result<Option<i64>, ActionError> {
     for attempt in 0..50 {
         let inspect = endpoint
-            .docker
+            .client()
             .inspect_exec(exec_id)
             .await
             .map_err(|e| daemon_error(endpoint, target, e))?;
@@ -334,7 +334,7 @@ async fn run_captured(
         working_dir: request.working_dir.as_deref(),
         ..Default::default()
     };
-    let docker = &endpoint.docker;
+    let docker = endpoint.client();
     let exec = docker
         .create_exec(&target.id.0, options)
         .await
@@ -614,7 +614,7 @@ async fn interactive(
         working_dir: request.working_dir.as_deref(),
         ..Default::default()
     };
-    let docker = &endpoint.docker;
+    let docker = endpoint.client();
     let exec = docker
         .create_exec(&target.id.0, options)
         .await
@@ -683,7 +683,7 @@ async fn pump(
         if let Some((width, height)) = size.filter(|(w, h)| *w > 0 && *h > 0) {
             // A failed resize only leaves the old size: not worth ending the session for.
             let _ = endpoint
-                .docker
+                .client()
                 .resize_exec(exec_id, ResizeExecOptions { height, width })
                 .await;
         }
