@@ -46,7 +46,7 @@ pub enum EngineError {
 
 /// A connected daemon: the bollard client and the endpoint it talks to, for messages and audit.
 /// The client is the engine's own: readers above use the methods here (list, inspect, events,
-/// stats), and only the action layer borrows the client, through [`Endpoint::client`].
+/// stats), and only the action layer borrows the client, through `Endpoint::client`.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     docker: Docker,
