@@ -377,7 +377,7 @@ async fn run(
         };
     };
     let before = observe(&before, ExitContext::default());
-    let docker = &endpoint.docker;
+    let docker = endpoint.client();
     let not_running = || ActionError::Refused {
         verb,
         target: target.name.clone(),

@@ -2,6 +2,8 @@
 //! pausing with a count of new lines, search and `n`/`N`, the filter and its index kept as
 //! lines arrive and as the ring drops, a bad regex as a status error, timestamps, wrap, save,
 //! merging tails by time. Also the helpers the pane's snapshot tests build their states with.
+// States are built through `update`; the effects are read only where a test checks them.
+#![allow(unused_must_use)]
 
 use std::time::{Duration, Instant};
 

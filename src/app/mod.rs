@@ -10,6 +10,7 @@
 //! place that lays out the screen.
 
 pub mod command;
+pub mod feeds;
 pub mod filter;
 pub mod gpu;
 pub mod keymap;
@@ -282,6 +283,8 @@ pub enum Msg {
     Logs(logs::LogsMsg),
     /// A GPU report, attributed off the loop, or why there is none.
     Gpu(Box<crate::gpu::GpuState>),
+    /// A line of the console's own log ([`feeds`]).
+    ConsoleLog(feeds::ConsoleLogLine),
 }
 
 /// What the console wants done outside.
@@ -306,6 +309,8 @@ pub enum Effect {
     },
     Exec(Target),
     Quit,
+    /// Hand the GPU feed the fleet's container ids → names, for attribution ([`feeds`]).
+    GpuNames(HashMap<String, String>),
 }
 
 /// The console's state. One owner: the event loop.
@@ -349,6 +354,8 @@ pub struct AppState {
     /// The last GPU report, or why there is none.
     pub gpu: crate::gpu::GpuState,
     pub gpu_scroll: usize,
+    /// The console's own log and the GPU feed's bookkeeping ([`feeds`]).
+    pub feeds: feeds::Feeds,
     /// Set by `update` when the screen must be drawn again; the loop clears it.
     pub dirty: bool,
 }
@@ -384,6 +391,7 @@ impl AppState {
             triage: triage::TriageState::default(),
             gpu: crate::gpu::GpuState::Unknown,
             gpu_scroll: 0,
+            feeds: feeds::Feeds::default(),
             dirty: true,
         }
     }
@@ -585,6 +593,7 @@ impl AppState {
 }
 
 /// Applies one message; returns what the loop must do. Pure: no I/O, no clock.
+#[must_use = "the effects must be carried out"]
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     let mut effects = Vec::new();
     let triage_trigger = triage::trigger(state, &msg);
@@ -640,7 +649,11 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
         }
         Msg::Logs(msg) => logs::on_msg(state, msg),
-        Msg::Gpu(gpu_state) => gpu::on_state(state, *gpu_state),
+        Msg::Gpu(gpu_state) => {
+            feeds::hand_gpu_names(state, &mut effects);
+            gpu::on_state(state, *gpu_state);
+        }
+        Msg::ConsoleLog(line) => feeds::on_console_log(state, line),
     }
     triage::after(state, triage_trigger);
     state.sync_stats(&mut effects);

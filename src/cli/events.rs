@@ -1,16 +1,14 @@
 //! `fleetdeck events`: the daemon's container events, as they happen, until interrupted.
 
-use std::collections::HashMap;
 use std::io::Write;
 
-use bollard::query_parameters::EventsOptionsBuilder;
 use chrono::SecondsFormat;
 use clap::Args;
 use futures_util::StreamExt;
 
 use super::output::json_line;
 use super::{CliError, Exit, Globals, OutputArgs};
-use crate::engine::{ContainerEvent, EventAction};
+use crate::engine::EventAction;
 use crate::sanitize::printable;
 
 #[derive(Debug, Args)]
@@ -35,22 +33,18 @@ fn detail(action: &EventAction) -> String {
 
 pub async fn run(args: EventsArgs, globals: &Globals) -> Result<Exit, CliError> {
     let endpoint = globals.connect().await?;
-    let filters = HashMap::from([("type", vec!["container"])]);
-    let options = EventsOptionsBuilder::default().filters(&filters).build();
-    let mut stream = endpoint.docker.events(Some(options));
+    let stream = endpoint.container_events(None, None);
+    futures_util::pin_mut!(stream);
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     loop {
-        let message = tokio::select! {
+        let event = tokio::select! {
             _ = &mut interrupted => return Ok(Exit::Success),
             next = stream.next() => match next {
-                Some(Ok(m)) => m,
-                Some(Err(e)) => return Err(endpoint.error(e).into()),
+                Some(Ok(event)) => event,
+                Some(Err(e)) => return Err(e.into()),
                 None => return Ok(Exit::Success),
             },
-        };
-        let Some(event) = ContainerEvent::from_message(&message) else {
-            continue;
         };
         let mut out = std::io::stdout().lock();
         let written = if args.output.json {

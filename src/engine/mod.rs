@@ -16,8 +16,10 @@ use std::time::Duration;
 
 use bollard::Docker;
 use bollard::models::{ContainerInspectResponse, ContainerSummary, PortSummaryTypeEnum};
-use bollard::query_parameters::{InspectContainerOptions, ListContainersOptionsBuilder};
-use futures_util::{StreamExt, stream};
+use bollard::query_parameters::{
+    EventsOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
+};
+use futures_util::{Stream, StreamExt, stream};
 
 pub use fleet::{Connection, ContainerEvent, EventAction, Fleet, FleetUpdate};
 pub use model::{Container, ContainerId, Health, Port, RunState};
@@ -43,9 +45,11 @@ pub enum EngineError {
 }
 
 /// A connected daemon: the bollard client and the endpoint it talks to, for messages and audit.
+/// The client is the engine's own: readers above use the methods here (list, inspect, events,
+/// stats), and only the action layer borrows the client, through `Endpoint::client`.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
-    pub docker: Docker,
+    docker: Docker,
     /// Where the daemon is, as the user would write it (`unix:///var/run/docker.sock`).
     pub address: String,
 }
@@ -72,6 +76,13 @@ impl Endpoint {
             .await
             .map_err(unreachable)?;
         Ok(Self { docker, address })
+    }
+
+    /// The bollard client, for the action layer's mutations (start, stop, exec, run...): the
+    /// one layer above the engine that speaks to the daemon itself. Readers use the methods of
+    /// [`Endpoint`] instead.
+    pub(crate) fn client(&self) -> &Docker {
+        &self.docker
     }
 
     /// Classifies a bollard error: transport failures are "unreachable", answers are "refused".
@@ -117,6 +128,34 @@ impl Endpoint {
             Err(e) if status_code(&e) == Some(404) => Ok(None),
             Err(e) => Err(self.error(e)),
         }
+    }
+
+    /// The daemon's container events (messages about anything else are skipped): from `since`
+    /// (Unix seconds) or from now, and, with `until`, ending by itself once the daemon's event
+    /// log has been read up to that time; without it the stream follows until dropped.
+    pub fn container_events(
+        &self,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> impl Stream<Item = Result<ContainerEvent, EngineError>> + use<> {
+        let filters = std::collections::HashMap::from([("type", vec!["container"])]);
+        let mut options = EventsOptionsBuilder::default().filters(&filters);
+        if let Some(since) = since {
+            options = options.since(&since.to_string());
+        }
+        if let Some(until) = until {
+            options = options.until(&until.to_string());
+        }
+        let endpoint = self.clone();
+        self.docker
+            .events(Some(options.build()))
+            .filter_map(move |message| {
+                let item = match message {
+                    Ok(m) => ContainerEvent::from_message(&m).map(Ok),
+                    Err(e) => Some(Err(endpoint.error(e))),
+                };
+                std::future::ready(item)
+            })
     }
 
     /// One list call, then the details an inspect alone carries (restart count, OOM flag,

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bollard::models::{ContainerCpuStats, ContainerMemoryStats, ContainerStatsResponse};
-use bollard::query_parameters::StatsOptionsBuilder;
+use bollard::query_parameters::{StatsOptions, StatsOptionsBuilder};
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::{ContainerId, Endpoint};
+use super::{ContainerId, Endpoint, EngineError};
 
 /// One container's resource use, from two consecutive samples.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +100,24 @@ pub fn read_sample(
         })
     });
     (sample, current.or(previous))
+}
+
+impl Endpoint {
+    /// One sample of a container's use (`stream=false`, `one-shot`), without a CPU figure (that
+    /// needs two); `Ok(None)` when the daemon sent none or it has no memory figures (a stopped
+    /// container).
+    pub async fn stats_once(&self, id: &ContainerId) -> Result<Option<StatsSample>, EngineError> {
+        let options = StatsOptions {
+            stream: false,
+            one_shot: true,
+        };
+        let mut samples = self.docker.stats(&id.0, Some(options));
+        match samples.next().await {
+            Some(Ok(response)) => Ok(read_sample(id, None, &response).0),
+            Some(Err(e)) => Err(self.error(e)),
+            None => Ok(None),
+        }
+    }
 }
 
 /// The running stats manager. Dropping it closes every stream.

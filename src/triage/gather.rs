@@ -5,12 +5,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use bollard::query_parameters::{EventsOptionsBuilder, StatsOptions};
 use chrono::Utc;
 use futures_util::{StreamExt, stream};
 
 use super::{History, MemoryUse, Thresholds};
-use crate::engine::{Container, ContainerEvent, ContainerId, Endpoint, EngineError};
+use crate::engine::{Container, ContainerId, Endpoint, EngineError};
 use crate::gpu::{self, GpuReport};
 
 /// How many one-shot stats calls run at once.
@@ -34,21 +33,12 @@ pub async fn gather(
     let containers = endpoint.list_detailed(&HashMap::new()).await?;
 
     let now = Utc::now().timestamp();
-    let since = (now - thresholds.window_s.max(thresholds.paused_max_s)).to_string();
-    let until = (now + 1).to_string();
-    let filters = HashMap::from([("type", vec!["container"])]);
-    let options = EventsOptionsBuilder::default()
-        .since(&since)
-        .until(&until)
-        .filters(&filters)
-        .build();
+    let since = now - thresholds.window_s.max(thresholds.paused_max_s);
     let mut history = History::new();
-    let mut events = endpoint.docker.events(Some(options));
-    while let Some(message) = events.next().await {
-        let message = message.map_err(|e| endpoint.error(e))?;
-        if let Some(event) = ContainerEvent::from_message(&message) {
-            history.record(&event);
-        }
+    let events = endpoint.container_events(Some(since), Some(now + 1));
+    futures_util::pin_mut!(events);
+    while let Some(event) = events.next().await {
+        history.record(&event?);
     }
 
     let limited: Vec<&Container> = containers
@@ -57,13 +47,7 @@ pub async fn gather(
         .collect();
     let memory = stream::iter(limited)
         .map(|c| async move {
-            let options = StatsOptions {
-                stream: false,
-                one_shot: true,
-            };
-            let mut samples = endpoint.docker.stats(&c.id.0, Some(options));
-            let sample = samples.next().await?.ok()?;
-            let used = crate::engine::stats::memory_used(sample.memory_stats.as_ref()?)?;
+            let used = endpoint.stats_once(&c.id).await.ok()??.memory_used;
             let limit = c.memory_limit?;
             Some((c.id.clone(), MemoryUse { used, limit }))
         })

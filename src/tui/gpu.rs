@@ -1,8 +1,9 @@
 //! The console's GPU feed, all of it off the event loop: NVML is opened on a blocking thread,
 //! sampled by [`gpu::spawn_sampler`] on its own thread (which ends after an unavailable
 //! answer, so a box without GPUs pays nothing more), and each sample is attributed to
-//! containers (reading `/proc`) in `spawn_blocking`, with the id → name map the loop hands
-//! over. The app receives a ready [`GpuState`] as [`Msg::Gpu`].
+//! containers (reading `/proc`) in `spawn_blocking`, with the id → name map that `update`
+//! hands over (as `Effect::GpuNames`, carried out by the loop). The app receives a ready
+//! [`GpuState`] as [`Msg::Gpu`].
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,7 +14,6 @@ use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
 use crate::app::Msg;
-use crate::engine::Fleet;
 use crate::gpu::{self, GpuState};
 
 /// Container ids → names, as attribution reads them.
@@ -22,23 +22,13 @@ type Known = Arc<HashMap<String, String>>;
 /// The loop's handle on the feed: how it hands over the names of the fleet's containers.
 pub struct GpuFeed {
     known: watch::Sender<Known>,
-    /// The fleet generation last handed over.
-    generation: Option<u64>,
 }
 
 impl GpuFeed {
-    /// Hands over the fleet's names when the fleet changed since the last time. Called at most
-    /// once per sample (and on a fresh list), so an event storm costs nothing here.
-    pub fn refresh(&mut self, fleet: &Fleet) {
-        if self.generation == Some(fleet.generation) {
-            return;
-        }
-        self.generation = Some(fleet.generation);
-        let known: HashMap<String, String> = fleet
-            .containers()
-            .map(|c| (c.id.0.clone(), c.name.clone()))
-            .collect();
-        self.known.send_replace(Arc::new(known));
+    /// Hands over the fleet's names (`update` sends them only when the fleet changed), for
+    /// the next sample's attribution.
+    pub fn hand(&self, names: HashMap<String, String>) {
+        self.known.send_replace(Arc::new(names));
     }
 }
 
@@ -47,10 +37,7 @@ impl GpuFeed {
 pub fn spawn(interval: Duration, threshold_pct: f64, tx: mpsc::Sender<Msg>) -> GpuFeed {
     let (known_tx, known_rx) = watch::channel(Known::default());
     tokio::spawn(run(interval, threshold_pct, known_rx, tx));
-    GpuFeed {
-        known: known_tx,
-        generation: None,
-    }
+    GpuFeed { known: known_tx }
 }
 
 async fn run(

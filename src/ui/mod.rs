@@ -2,11 +2,11 @@
 //! [`triage`], [`gpu`], [`help`], [`confirm`], [`status`], [`banner`]), laid out by [`layout`],
 //! styled by [`theme`].
 //! No clock, no await, no Docker here: every relative time is computed from `state.now`, and
-//! only the rows on screen are formatted. `ViewState` holds what is render-side only: the theme
-//! and the log widget's state.
+//! only the rows on screen are formatted. `ViewState` holds what is render-side only: the theme.
 
 pub mod banner;
 pub mod confirm;
+pub mod console_log;
 pub mod gpu;
 pub mod help;
 pub mod inspect;
@@ -21,25 +21,19 @@ pub mod triage;
 mod tests;
 
 use ratatui::Frame;
-use ratatui::text::Span;
-use ratatui::widgets::Block;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::{AppState, Overlay};
 use theme::Theme;
 
-/// Render-side state: the theme and the log pane's widget state.
+/// Render-side state: the theme.
 pub struct ViewState {
     pub theme: Theme,
-    pub log: tui_logger::TuiWidgetState,
 }
 
 impl ViewState {
     pub fn new(theme: Theme) -> Self {
-        Self {
-            theme,
-            log: tui_logger::TuiWidgetState::new(),
-        }
+        Self { theme }
     }
 }
 
@@ -105,16 +99,7 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, view: &mut ViewState) {
         status::render_footer(frame, r, state, theme);
     }
     if let Some(r) = panes.log {
-        let widget = tui_logger::TuiLoggerWidget::default()
-            .block(Block::bordered().title(Span::styled(" fleetdeck log ", theme.title())))
-            .style_error(theme.error())
-            .style_warn(theme.warn())
-            .output_target(false)
-            .output_file(false)
-            .output_line(false)
-            .output_timestamp(Some("%H:%M:%S".into()))
-            .state(&view.log);
-        frame.render_widget(widget, r);
+        console_log::render(frame, r, state, theme);
     }
     match state.overlay {
         Some(Overlay::Help) => help::render(frame, area, state, theme),

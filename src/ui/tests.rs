@@ -1,6 +1,8 @@
 //! Snapshots of every pane and overlay (list, inspect, help, confirm, status bar, disconnected
 //! banner, empty fleet) at 80x24 and 160x48, drawn from fixed states with a fixed `now`, and the
 //! checks that no size panics and that `NO_COLOR` means no colour.
+// States are built through `update`; the effects are read only where a test checks them.
+#![allow(unused_must_use)]
 
 use bollard::models::ContainerInspectResponse;
 use ratatui::Terminal;

@@ -2,6 +2,8 @@
 //! two GPUs, one over the threshold; NVML unavailable; not sampled yet), the list's GPU column
 //! (and its absence without a GPU), and the problem count of the status bar in every view; at
 //! 80x24 and 160x48.
+// States are built through `update`; the effects are read only where a test checks them.
+#![allow(unused_must_use)]
 
 use ratatui::style::Color;
 

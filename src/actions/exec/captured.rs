@@ -88,7 +88,7 @@ pub(crate) async fn run_captured(
         working_dir: request.working_dir.as_deref(),
         ..Default::default()
     };
-    let docker = &endpoint.docker;
+    let docker = &endpoint.client();
     let exec = docker
         .create_exec(&target.id.0, options)
         .await

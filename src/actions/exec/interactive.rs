@@ -154,7 +154,7 @@ async fn interactive(
         working_dir: request.working_dir.as_deref(),
         ..Default::default()
     };
-    let docker = &endpoint.docker;
+    let docker = &endpoint.client();
     let exec = docker
         .create_exec(&target.id.0, options)
         .await

@@ -194,7 +194,7 @@ pub(super) async fn exit_code(
 ) -> Result<Option<i64>, ActionError> {
     for attempt in 0..50 {
         let inspect = endpoint
-            .docker
+            .client()
             .inspect_exec(exec_id)
             .await
             .map_err(|e| daemon_error(endpoint, target, e))?;

@@ -131,7 +131,7 @@ pub(super) async fn pump(
         if let Some((width, height)) = size.filter(|(w, h)| *w > 0 && *h > 0) {
             // A failed resize only leaves the old size: not worth ending the session for.
             let _ = endpoint
-                .docker
+                .client()
                 .resize_exec(exec_id, ResizeExecOptions { height, width })
                 .await;
         }

@@ -32,7 +32,7 @@ async fn ensure_image(
         target: image.to_string(),
         reason,
     };
-    let present = match endpoint.docker.inspect_image(image).await {
+    let present = match endpoint.client().inspect_image(image).await {
         Ok(_) => true,
         Err(e) if status_code(&e) == Some(404) => false,
         Err(e) => {
@@ -58,7 +58,7 @@ async fn ensure_image(
         .from_image(&reference)
         .build();
     // A pull may take long: the client's usual request timeout does not apply.
-    let client = endpoint.docker.clone().with_timeout(DEFAULT_TIMEOUT);
+    let client = endpoint.client().clone().with_timeout(DEFAULT_TIMEOUT);
     let mut pull = client.create_image(Some(options), None, None);
     let mut failure = None;
     while let Some(step) = pull.next().await {
@@ -111,7 +111,7 @@ pub(super) async fn run_inner(
         create = create.name(name);
     }
     let created = endpoint
-        .docker
+        .client()
         .create_container(Some(create.build()), body)
         .await
         .map_err(|e| match status_code(&e) {
@@ -172,7 +172,7 @@ async fn remove(endpoint: &Endpoint, id: &ContainerId) -> (bool, Option<String>)
     // A removal already in progress (409) finishes on its own; ask again a few times.
     for _ in 0..20 {
         match endpoint
-            .docker
+            .client()
             .remove_container(&id.0, Some(options.clone()))
             .await
         {
@@ -191,7 +191,7 @@ async fn remove(endpoint: &Endpoint, id: &ContainerId) -> (bool, Option<String>)
 /// Waits for the container to stop. Any answer from the wait endpoint means it has (a non-zero
 /// exit comes back as an error); the exit itself is read from an inspect afterwards.
 async fn wait_stopped(endpoint: &Endpoint, id: &ContainerId, limit: Duration) {
-    let client = endpoint.docker.clone().with_timeout(limit);
+    let client = endpoint.client().clone().with_timeout(limit);
     let mut wait = client.wait_container(&id.0, None::<WaitContainerOptions>);
     let _ = wait.next().await;
 }
@@ -201,7 +201,7 @@ async fn kill(endpoint: &Endpoint, id: &ContainerId, signal: &str) {
         .signal(signal)
         .build();
     // "Not running" is what the kill wanted anyway.
-    let _ = endpoint.docker.kill_container(&id.0, Some(options)).await;
+    let _ = endpoint.client().kill_container(&id.0, Some(options)).await;
 }
 
 /// Attaches, starts, waits; on timeout SIGTERM, grace, SIGKILL. Errors are reasons (the caller
@@ -220,7 +220,7 @@ async fn drive(
         .stderr(true)
         .build();
     let attached = endpoint
-        .docker
+        .client()
         .attach_container(&id.0, Some(attach))
         .await
         .map_err(|e| format!("cannot attach to its output: {}", daemon_message(&e)))?;
@@ -243,7 +243,7 @@ async fn drive(
     let abort = collector.abort_handle();
 
     if let Err(e) = endpoint
-        .docker
+        .client()
         .start_container(&id.0, None::<StartContainerOptions>)
         .await
     {
