@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod geometry;
 pub mod gpu;
 pub mod present;
 pub mod sanitize;

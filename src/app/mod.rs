@@ -6,12 +6,14 @@
 //!
 //! The state keeps the list's rows (filtered, grouped, sorted) and its scroll offset, recomputed
 //! here when something they depend on changes, so that render only formats what is on screen.
-//! Geometry (how many rows fit, where a click landed) comes from [`crate::ui::layout`], the one
-//! place that lays out the screen.
+//! Geometry (how many rows fit, where a click landed) comes from [`crate::geometry`], the one
+//! place that lays out the screen, shared with render.
 
 pub mod command;
 pub mod filter;
 pub mod gpu;
+pub mod help;
+pub mod inspect;
 pub mod keymap;
 pub mod logs;
 pub mod rows;
@@ -34,6 +36,7 @@ use crate::engine::exit::{ExitReading, short_tag};
 use crate::engine::stats::StatsSample;
 use crate::engine::{Connection, Container, ContainerId, Fleet, FleetUpdate, RunState};
 
+use crate::geometry::{self, MainView, Panes, Screen};
 use filter::Filter;
 use keymap::{KeyMode, Keymap};
 use rows::{GroupKey, Row, RowInputs, Sort};
@@ -437,9 +440,29 @@ impl AppState {
         &self.rows[start..end]
     }
 
+    /// What the screen's layout depends on besides its size.
+    pub fn screen(&self) -> Screen {
+        Screen {
+            view: match self.base {
+                Base::List => MainView::List,
+                Base::Inspect => MainView::Inspect,
+                Base::Logs => MainView::Logs,
+                Base::Triage => MainView::Triage,
+                Base::Gpu => MainView::Gpu,
+            },
+            disconnected: matches!(self.fleet.connection, Connection::Disconnected { .. }),
+            show_log: self.show_log,
+        }
+    }
+
+    /// Where each pane is on the terminal now.
+    pub fn panes(&self) -> Panes {
+        geometry::panes(self.viewport, self.screen())
+    }
+
     /// How many list rows fit on screen now.
     pub fn list_height(&self) -> usize {
-        crate::ui::layout::list_body(self.viewport, self).map_or(0, |body| usize::from(body.height))
+        geometry::list_body(self.viewport, self.screen()).map_or(0, |body| usize::from(body.height))
     }
 
     fn set_status(&mut self, text: impl Into<String>, is_error: bool) {
@@ -716,7 +739,7 @@ fn on_actions_done(state: &mut AppState, done: &[ActionDone]) {
 }
 
 fn on_mouse(state: &mut AppState, mouse: MouseMsg, effects: &mut Vec<Effect>) {
-    let panes = crate::ui::layout::panes(state.viewport, state);
+    let panes = state.panes();
     let inside = |r: Option<Rect>, column: u16, row: u16| {
         r.is_some_and(|r| r.contains(ratatui::layout::Position { x: column, y: row }))
     };
@@ -725,7 +748,7 @@ fn on_mouse(state: &mut AppState, mouse: MouseMsg, effects: &mut Vec<Effect>) {
             if state.overlay.is_some() {
                 return;
             }
-            if let Some(body) = crate::ui::layout::list_body(state.viewport, state)
+            if let Some(body) = geometry::list_body(state.viewport, state.screen())
                 && inside(Some(body), column, row)
             {
                 let index = state.offset + usize::from(row - body.y);
@@ -1110,7 +1133,7 @@ fn scroll(position: usize, max: usize, page: usize, command: ConsoleCommand) -> 
 }
 
 fn scroll_inspect(state: &mut AppState, command: ConsoleCommand) {
-    let (lines, page) = crate::ui::inspect::geometry(state);
+    let (lines, page) = inspect::geometry(state);
     let max = lines.saturating_sub(page);
     if let Some(view) = state.inspect.as_mut() {
         view.scroll = scroll(view.scroll, max, page.max(1), command);
@@ -1118,7 +1141,7 @@ fn scroll_inspect(state: &mut AppState, command: ConsoleCommand) {
 }
 
 fn scroll_help(state: &mut AppState, command: ConsoleCommand) {
-    let (lines, page) = crate::ui::help::geometry(state);
+    let (lines, page) = help::geometry(state);
     let max = lines.saturating_sub(page);
     state.help_scroll = scroll(state.help_scroll, max, page.max(1), command);
 }

@@ -691,7 +691,7 @@ fn at_most_the_configured_number_of_streams() {
 #[test]
 fn a_click_selects_the_row_under_it() {
     let mut s = state();
-    let body = crate::ui::layout::list_body(s.viewport, &s).expect("a list");
+    let body = crate::geometry::list_body(s.viewport, s.screen()).expect("a list");
     update(
         &mut s,
         Msg::Mouse(MouseMsg::Click {

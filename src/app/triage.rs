@@ -190,7 +190,7 @@ pub(super) fn refresh(state: &mut AppState) {
 
 /// How many problems fit on screen now.
 pub fn page(state: &AppState) -> usize {
-    crate::ui::triage::visible_problems(state).max(1)
+    crate::geometry::visible_problems(state.panes().triage).max(1)
 }
 
 fn clamp(state: &mut AppState) {

@@ -10,6 +10,8 @@
 //! ended), then merged by timestamp; live lines are added as they arrive (each stream batches
 //! over a few milliseconds, so arrival order is time order to within that delay).
 
+pub mod rows;
+
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -21,7 +23,9 @@ use super::{AppState, Base, Effect, Overlay};
 use crate::actions::Target;
 use crate::config::keys::{ConsoleCommand, KeyChord, KeyName};
 use crate::engine::ContainerId;
-use crate::engine::logs::{LogBuffer, LogEnd, LogEvent, LogLine, LogMessage, LogStream, RateMeter};
+use crate::engine::logs::{
+    LogBuffer, LogEnd, LogEvent, LogLine, LogMessage, LogStream, RateMeter, merge,
+};
 
 /// The most containers one pane follows at once.
 pub const MAX_SOURCES: usize = 64;
@@ -248,18 +252,12 @@ impl LogsView {
         if self.merging() {
             return;
         }
-        loop {
-            let next = self
-                .sources
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| s.pending.front().map(|l| (i, l.time)))
-                .min_by_key(|(_, time)| *time);
-            let Some((i, _)) = next else { break };
-            if let Some(line) = self.sources.get_mut(i).and_then(|s| s.pending.pop_front()) {
-                self.push(i, line);
-            }
-        }
+        let mut queues: Vec<VecDeque<LogLine>> = self
+            .sources
+            .iter_mut()
+            .map(|s| std::mem::take(&mut s.pending))
+            .collect();
+        merge::drain(&mut queues, |i, line| self.push(i, line));
     }
 
     /// Applies one stream event.
@@ -472,13 +470,31 @@ pub fn format_rate(rate: f64) -> String {
     }
 }
 
+/// The pane's body (the lines), if the pane is shown.
+fn body(state: &AppState) -> Option<ratatui::layout::Rect> {
+    state.panes().logs.map(crate::geometry::pane_inner)
+}
+
+/// How many rows of lines fit.
+pub fn page(state: &AppState) -> usize {
+    body(state).map_or(0, |b| usize::from(b.height))
+}
+
+/// The index of the first entry drawn while following (the one at the top of the screen).
+pub fn follow_top(state: &AppState) -> usize {
+    match (state.logs.as_deref(), body(state)) {
+        (Some(view), Some(body)) => rows::follow_top(view, body),
+        _ => 0,
+    }
+}
+
 /// The entry on top of the screen now (following: the first one drawn at the end).
 fn current_top(state: &AppState) -> usize {
     let Some(view) = state.logs.as_deref() else {
         return 0;
     };
     if view.follow {
-        crate::ui::logs::follow_top(state)
+        follow_top(state)
     } else {
         view.entry_at(view.top)
     }
@@ -504,7 +520,7 @@ fn resume(view: &mut LogsView) {
 /// Scrolls by a command; reaching the end follows again.
 fn scroll(state: &mut AppState, command: ConsoleCommand) {
     let top = current_top(state);
-    let page = crate::ui::logs::page(state).max(1);
+    let page = page(state).max(1);
     let Some(view) = state.logs.as_deref_mut() else {
         return;
     };
@@ -528,7 +544,7 @@ fn scroll(state: &mut AppState, command: ConsoleCommand) {
 /// Moves to the next (`forward`) or previous search match.
 fn jump(state: &mut AppState, forward: bool) {
     let top = current_top(state);
-    let page = crate::ui::logs::page(state).max(1);
+    let page = page(state).max(1);
     let Some(view) = state.logs.as_deref_mut() else {
         return;
     };
@@ -571,7 +587,7 @@ pub fn run_command(state: &mut AppState, command: ConsoleCommand, effects: &mut 
         }
         Cmd::Follow => {
             let top = current_top(state);
-            let page = crate::ui::logs::page(state);
+            let page = page(state);
             if let Some(view) = state.logs.as_deref_mut() {
                 if view.follow {
                     pause_at(view, top, page);
@@ -701,5 +717,4 @@ pub fn wheel(state: &mut AppState, up: bool) {
 }
 
 #[cfg(test)]
-#[path = "logs_tests.rs"]
 pub(crate) mod tests;

@@ -101,11 +101,11 @@ fn view(s: &AppState) -> &LogsView {
 fn texts_on_screen(s: &AppState) -> Vec<String> {
     let v = view(s);
     let top = if v.follow {
-        crate::ui::logs::follow_top(s)
+        follow_top(s)
     } else {
         v.entry_at(v.top)
     };
-    let page = crate::ui::logs::page(s);
+    let page = page(s);
     (top..(top + page).min(v.entries()))
         .filter_map(|k| v.entry(k).map(|(l, _)| l.text.clone()))
         .collect()
