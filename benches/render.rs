@@ -67,7 +67,7 @@ fn state() -> AppState {
         .single()
         .unwrap_or_default();
     let mut state = AppState::new(Settings::default(), Keymap::default(), true, now);
-    update(
+    let _ = update(
         &mut state,
         Msg::Resize {
             width: 200,
@@ -78,10 +78,10 @@ fn state() -> AppState {
     let _ = effects;
     // Move into the middle of the fleet, then feed stats for the rows on screen.
     for _ in 0..500 {
-        update(&mut state, Msg::Key(KeyChord::char('j')));
+        let _ = update(&mut state, Msg::Key(KeyChord::char('j')));
     }
     for (i, id) in state.watched.clone().into_iter().enumerate() {
-        update(
+        let _ = update(
             &mut state,
             Msg::Stats(StatsSample {
                 id,

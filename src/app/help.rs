@@ -1,10 +1,11 @@
-//! The help overlay's scroll range: which keys it lists (those of the main view's mode, then
-//! the confirm dialog's, then the text fields' and the command line's), counted from the keymap
-//! table without building any line, and how many lines fit. Render draws exactly these lines
-//! and sizes its box from the same count.
+//! The help overlay's part of `update`: opening, closing and scrolling it. What it lists (the
+//! keys of the main view's mode, then the confirm dialog's, then the text fields' and the
+//! command line's) is counted here from the keymap table without building any line, for the
+//! scroll range; render draws exactly these lines and sizes its box from the same count.
 
 use super::keymap::KeyMode;
-use super::{AppState, Base};
+use super::{AppState, Base, Overlay};
+use crate::config::keys::ConsoleCommand;
 use crate::geometry;
 
 /// The keys of the text fields (filter, command line, logs search), as the overlay lists them.
@@ -44,4 +45,25 @@ pub fn line_count(state: &AppState) -> usize {
 pub fn geometry(state: &AppState) -> (usize, usize) {
     let count = line_count(state);
     (count, geometry::help_page(state.viewport, count))
+}
+
+/// Opens the overlay at its top.
+pub(super) fn open(state: &mut AppState) {
+    state.help_scroll = 0;
+    state.overlay = Some(Overlay::Help);
+}
+
+/// A key while the overlay is open: close it, or scroll.
+pub(super) fn run_command(state: &mut AppState, command: ConsoleCommand) {
+    match command {
+        ConsoleCommand::Help | ConsoleCommand::Back | ConsoleCommand::Quit => state.overlay = None,
+        other => scroll(state, other),
+    }
+}
+
+/// Scrolls the overlay within its lines.
+pub(super) fn scroll(state: &mut AppState, command: ConsoleCommand) {
+    let (lines, page) = geometry(state);
+    let max = lines.saturating_sub(page);
+    state.help_scroll = super::scroll(state.help_scroll, max, page.max(1), command);
 }

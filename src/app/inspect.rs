@@ -1,9 +1,77 @@
-//! The inspect pane's scroll range: how many lines the pane has, counted from the state without
-//! building (or styling) any of them, and how many fit. Render draws exactly these lines (it
-//! uses the same count for its scroll position), so `update` and render agree on the range.
+//! The inspect pane's state and its part of `update`: opening it on a container (the details
+//! are fetched by the loop), revealing secrets, and scrolling. The scroll range comes from a
+//! count of the pane's lines made from the state without building (or styling) any of them;
+//! render draws exactly these lines and uses the same count for its scroll position, so
+//! `update` and render agree on the range.
 
-use super::{AppState, InspectView};
+use super::{AppState, Base, Effect};
+use crate::config::keys::ConsoleCommand;
+use crate::engine::ContainerId;
+use crate::engine::detail::ContainerDetail;
 use crate::geometry;
+
+/// The inspect pane's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InspectView {
+    pub id: ContainerId,
+    /// The name when opened, to say what went away if it is removed.
+    pub name: String,
+    /// Fetched with secrets unmasked; render masks them unless `reveal`.
+    pub detail: Option<Box<ContainerDetail>>,
+    pub error: Option<String>,
+    pub scroll: usize,
+    pub reveal: bool,
+}
+
+/// Opens the pane on the selected container, if a container is selected.
+pub(super) fn open(state: &mut AppState, effects: &mut Vec<Effect>) {
+    let Some((id, name)) = state
+        .selected_container()
+        .map(|c| (c.id.clone(), c.name.clone()))
+    else {
+        return;
+    };
+    inspect_container(state, id, name, effects);
+}
+
+/// Opens the inspect pane on one container (fetching its details unless already shown).
+pub(super) fn inspect_container(
+    state: &mut AppState,
+    id: ContainerId,
+    name: String,
+    effects: &mut Vec<Effect>,
+) {
+    if state.inspect.as_ref().is_some_and(|v| v.id == id) {
+        state.base = Base::Inspect;
+        return;
+    }
+    state.base = Base::Inspect;
+    state.inspect = Some(InspectView {
+        id: id.clone(),
+        name,
+        detail: None,
+        error: None,
+        scroll: 0,
+        reveal: false,
+    });
+    effects.push(Effect::FetchDetail(id));
+}
+
+/// Shows or masks the secret-looking environment values.
+pub(super) fn toggle_reveal(state: &mut AppState) {
+    if let Some(view) = state.inspect.as_mut() {
+        view.reveal = !view.reveal;
+    }
+}
+
+/// Scrolls the pane within its lines.
+pub(super) fn scroll(state: &mut AppState, command: ConsoleCommand) {
+    let (lines, page) = geometry(state);
+    let max = lines.saturating_sub(page);
+    if let Some(view) = state.inspect.as_mut() {
+        view.scroll = super::scroll(view.scroll, max, page.max(1), command);
+    }
+}
 
 /// How many lines the inspect pane has for `view`: one per line `ui::inspect` draws.
 pub fn line_count(state: &AppState, view: &InspectView) -> usize {

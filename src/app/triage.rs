@@ -244,11 +244,11 @@ pub(super) fn inspect(state: &mut AppState, effects: &mut Vec<Effect>) {
         return;
     }
     match target(state) {
-        Some(t) => super::inspect_container(state, t.id, t.name, effects),
+        Some(t) => super::inspect::inspect_container(state, t.id, t.name, effects),
         None => state.set_status("inspect: that container is gone", true),
     }
 }
 
 #[cfg(test)]
 #[path = "triage_tests.rs"]
-pub(crate) mod tests;
+mod tests;

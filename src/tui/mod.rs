@@ -126,7 +126,7 @@ impl Console {
         let mut clock = tokio::time::interval(Duration::from_secs(1));
         clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let size = term.size()?;
-        update(
+        let _effects = update(
             &mut self.state,
             Msg::Resize {
                 width: size.width,
@@ -163,7 +163,7 @@ impl Console {
                 _ = clock.tick() => {
                     if log_streams.is_some() {
                         let clock = LogsMsg::Clock(std::time::Instant::now());
-                        update(&mut self.state, Msg::Logs(clock));
+                        let _effects = update(&mut self.state, Msg::Logs(clock));
                     }
                     Some(Msg::Tick(Utc::now()))
                 }
@@ -259,14 +259,14 @@ impl Console {
                         let (text, is_error) = result?;
                         term.clear()?;
                         let size = term.size()?;
-                        update(
+                        let _effects = update(
                             &mut self.state,
                             Msg::Resize {
                                 width: size.width,
                                 height: size.height,
                             },
                         );
-                        update(&mut self.state, Msg::Notice { text, is_error });
+                        let _effects = update(&mut self.state, Msg::Notice { text, is_error });
                         last_draw = None;
                     }
                 }

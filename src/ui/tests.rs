@@ -1,6 +1,8 @@
 //! Snapshots of every pane and overlay (list, inspect, help, confirm, status bar, disconnected
 //! banner, empty fleet) at 80x24 and 160x48, drawn from fixed states with a fixed `now`, and the
-//! checks that no size panics and that `NO_COLOR` means no colour.
+//! checks that no size panics and that `NO_COLOR` means no colour. The states come from the one
+//! fixture, [`crate::app::fixture`]; the render harness here ([`draw`], [`text`], [`snapshot`])
+//! is the one every `ui` snapshot test draws with.
 
 use bollard::models::ContainerInspectResponse;
 use ratatui::Terminal;
@@ -8,7 +10,7 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
 use super::{ViewState, render};
-use crate::app::tests::{now, select, state_at};
+use crate::app::fixture::{now, select, state_at};
 use crate::app::{AppState, Msg, StatusLine, update};
 use crate::config::keys::KeyChord;
 use crate::engine::detail::ContainerDetail;
@@ -18,6 +20,7 @@ use crate::ui::theme::Theme;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
+/// One frame of `state` drawn with `theme` into a test terminal of the state's size.
 pub(super) fn draw(state: &AppState, theme: Theme) -> Terminal<TestBackend> {
     let backend = TestBackend::new(state.viewport.width, state.viewport.height);
     let mut terminal = Terminal::new(backend).expect("test backend");
@@ -44,6 +47,7 @@ pub(super) fn text(state: &AppState) -> String {
     out
 }
 
+/// Checks the screen against the snapshot `{name}_{w}x{h}` (ids redacted).
 pub(super) fn snapshot(name: &str, state: &AppState) {
     let (w, h) = (state.viewport.width, state.viewport.height);
     let mut settings = insta::Settings::clone_current();
@@ -53,12 +57,12 @@ pub(super) fn snapshot(name: &str, state: &AppState) {
 }
 
 fn key(state: &mut AppState, c: char) {
-    update(state, Msg::Key(KeyChord::char(c)));
+    let _ = update(state, Msg::Key(KeyChord::char(c)));
 }
 
 fn with_stats(state: &mut AppState) {
     for (i, id) in state.watched.clone().into_iter().enumerate() {
-        update(
+        let _ = update(
             state,
             Msg::Stats(StatsSample {
                 id,
@@ -115,7 +119,7 @@ fn inspecting(w: u16, h: u16) -> AppState {
         .as_ref()
         .map(|v| v.id.clone())
         .expect("inspecting");
-    update(
+    let _ = update(
         &mut s,
         Msg::Detail {
             id,
@@ -193,7 +197,7 @@ fn confirm() {
     for (w, h) in SIZES {
         let mut s = state_at(w, h);
         select(&mut s, "api");
-        update(&mut s, Msg::Key(KeyChord::ctrl('k')));
+        let _ = update(&mut s, Msg::Key(KeyChord::ctrl('k')));
         snapshot("confirm_kill", &s);
         let mut s = state_at(w, h);
         s.selected = 0;
@@ -239,7 +243,7 @@ fn status_errors_use_the_error_style() {
 fn disconnected_banner() {
     for (w, h) in SIZES {
         let mut s = state_at(w, h);
-        update(
+        let _ = update(
             &mut s,
             Msg::Fleet(FleetUpdate::Connection(Connection::Disconnected {
                 since: now() - chrono::Duration::seconds(200),
@@ -255,14 +259,14 @@ fn disconnected_banner() {
 fn empty_fleet() {
     for (w, h) in SIZES {
         let mut s = state_at(w, h);
-        update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
+        let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
         snapshot("empty", &s);
         let mut s = state_at(w, h);
-        update(
+        let _ = update(
             &mut s,
             Msg::Fleet(FleetUpdate::Connection(Connection::Connecting)),
         );
-        update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
+        let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
         snapshot("connecting", &s);
     }
     let mut s = state_at(80, 24);

@@ -717,4 +717,4 @@ pub fn wheel(state: &mut AppState, up: bool) {
 }
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;
