@@ -10,7 +10,7 @@ use crate::app::fixture::{
     at, ch, line, open_on, press, select, send, state_at, type_text, web_lines,
 };
 use crate::app::keymap::KeyMode;
-use crate::app::{AppState, Effect, Msg, update};
+use crate::app::{AppState, Base, Effect, Msg, Overlay, update};
 use crate::config::keys::{KeyChord, KeyName};
 use crate::engine::logs::{LogEvent, LogStream};
 
