@@ -320,3 +320,56 @@ fn no_color_means_no_colours() {
         assert_eq!(cell.bg, Color::Reset, "{cell:?}");
     }
 }
+
+/// The counts `update` scrolls by (counted without building a line) are the lines render
+/// draws, in every inspect state (loading, failed, fetched, secrets shown) and for help over
+/// every view; render also asserts it on every frame in debug builds.
+#[test]
+fn scroll_counts_are_the_lines_drawn() {
+    let theme = Theme::plain();
+    let mut s = inspecting(80, 24);
+    let counted = |s: &AppState| {
+        let view = s.inspect.as_ref().expect("inspecting");
+        (
+            crate::app::inspect::line_count(s, view),
+            super::inspect::lines(s, view, &theme).len(),
+        )
+    };
+    let (n, drawn) = counted(&s);
+    assert_eq!(n, drawn);
+    key(&mut s, 'v');
+    assert!(s.inspect.as_ref().is_some_and(|v| v.reveal));
+    let (n, drawn) = counted(&s);
+    assert_eq!(n, drawn);
+    if let Some(view) = s.inspect.as_mut() {
+        view.detail = None;
+    }
+    let (n, drawn) = counted(&s);
+    assert_eq!(n, drawn);
+    if let Some(view) = s.inspect.as_mut() {
+        view.error = Some("no such container".into());
+    }
+    let (n, drawn) = counted(&s);
+    assert_eq!(n, drawn);
+    for name in ["shop-worker-1", "cache", "old-1", "api"] {
+        let mut s = state_at(80, 24);
+        select(&mut s, name);
+        key(&mut s, 'i');
+        let (n, drawn) = counted(&s);
+        assert_eq!(n, drawn, "{name}");
+    }
+
+    for base in [None, Some('i'), Some('l'), Some('t'), Some('6')] {
+        let mut s = state_at(80, 24);
+        if let Some(c) = base {
+            key(&mut s, c);
+        }
+        key(&mut s, '?');
+        assert_eq!(
+            crate::app::help::line_count(&s),
+            super::help::lines(&s, &theme).len(),
+            "{:?}",
+            s.base
+        );
+    }
+}

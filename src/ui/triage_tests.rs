@@ -201,3 +201,25 @@ fn no_color_in_triage_and_gpu() {
         }
     }
 }
+
+/// The GPU pane's line count (what `update` scrolls by) is the lines drawn at any width: render
+/// asserts it on every frame, here over widths where the reason wraps differently.
+#[test]
+fn gpu_line_count_is_the_lines_drawn_at_any_width() {
+    for w in [20, 31, 47, 64, 80, 123] {
+        let mut s = state_at(w, 24);
+        let _ = update(
+            &mut s,
+            Msg::Gpu(Box::new(GpuState::Unavailable {
+                reason: Unavailable::LibraryNotFound(
+                    "libnvidia-ml.so.1: cannot open shared object file: no such file".into(),
+                ),
+            })),
+        );
+        key(&mut s, '6');
+        let _ = text(&s);
+        let report = fleet_gpu_report(&s);
+        with_gpu(&mut s, report);
+        let _ = text(&s);
+    }
+}
