@@ -4,8 +4,6 @@
 //! matching lines as they arrive), so the two sizes should cost the same.
 //!
 //! `cargo bench --bench logs_render`
-// States are built through `update`; the effects are read only where a test checks them.
-#![allow(unused_must_use)]
 
 use std::time::Instant;
 
@@ -24,7 +22,7 @@ use fleetdeck::ui::theme::Theme;
 use fleetdeck::ui::{ViewState, render};
 
 fn key(state: &mut AppState, k: KeyChord) {
-    update(state, Msg::Key(k));
+    let _ = update(state, Msg::Key(k));
 }
 
 fn type_text(state: &mut AppState, text: &str) {
@@ -43,7 +41,7 @@ fn state(lines: usize) -> AppState {
     settings.logs.max_lines = lines;
     settings.logs.max_bytes = lines * 64;
     let mut state = AppState::new(settings, Keymap::default(), true, now);
-    update(
+    let _ = update(
         &mut state,
         Msg::Resize {
             width: 200,
@@ -53,7 +51,7 @@ fn state(lines: usize) -> AppState {
     let id = ContainerId(format!("{:064x}", 1));
     let mut c = Container::new(id.clone(), "web-1".into());
     c.state = RunState::Running;
-    update(&mut state, Msg::Fleet(FleetUpdate::Snapshot(vec![c])));
+    let _ = update(&mut state, Msg::Fleet(FleetUpdate::Snapshot(vec![c])));
     key(&mut state, KeyChord::char('l'));
     let at = Instant::now();
     let mut n = 0;
@@ -70,7 +68,7 @@ fn state(lines: usize) -> AppState {
             })
             .collect();
         n += batch.len();
-        update(
+        let _ = update(
             &mut state,
             Msg::Logs(LogsMsg::Stream {
                 message: LogMessage {

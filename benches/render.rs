@@ -2,8 +2,6 @@
 //! the rows on screen) drawn into a 200x50 `TestBackend`. Render formats only the rows on
 //! screen, so this stays flat as the fleet grows. Also the cost of `update` re-sorting the
 //! rows after one event, which is O(fleet).
-// States are built through `update`; the effects are read only where a test checks them.
-#![allow(unused_must_use)]
 
 use std::collections::BTreeMap;
 
@@ -69,7 +67,7 @@ fn state() -> AppState {
         .single()
         .unwrap_or_default();
     let mut state = AppState::new(Settings::default(), Keymap::default(), true, now);
-    update(
+    let _ = update(
         &mut state,
         Msg::Resize {
             width: 200,
@@ -80,10 +78,10 @@ fn state() -> AppState {
     let _ = effects;
     // Move into the middle of the fleet, then feed stats for the rows on screen.
     for _ in 0..500 {
-        update(&mut state, Msg::Key(KeyChord::char('j')));
+        let _ = update(&mut state, Msg::Key(KeyChord::char('j')));
     }
     for (i, id) in state.watched.clone().into_iter().enumerate() {
-        update(
+        let _ = update(
             &mut state,
             Msg::Stats(StatsSample {
                 id,

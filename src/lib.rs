@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod duration;
 pub mod engine;
+pub mod geometry;
 pub mod gpu;
 pub mod present;
 pub mod sanitize;

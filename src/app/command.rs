@@ -1,12 +1,17 @@
 //! The `:` command line: `:q`, `:help`, `:sort mem [desc]`, `:filter web`, `:stopped`,
 //! `:triage`, `:gpu`, and the
 //! actions by name (`:stop web-1 web-2`, `:kill -s SIGTERM web-1`, `:rm old`). With no names an
-//! action applies to what a key would (the marks or the selection).
+//! action applies to what a key would (the marks or the selection). Parsed here, then run
+//! through the same parts of `update` as the keys.
 
 use crate::actions::Action;
 use crate::config::Column;
+use crate::config::keys::ConsoleCommand;
+use crate::engine::Container;
 
-use super::Settings;
+use super::keymap::KeyMode;
+use super::messages::verb_word;
+use super::{AppState, Base, Effect, Settings, confirm, gpu, help, list, run_command, triage};
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +113,61 @@ pub fn parse(line: &str, settings: &Settings) -> Result<Option<CommandLine>, Str
         other => Err(format!(
             "unknown command ':{other}' (try :stop NAME, :sort mem, :filter TEXT, :q; ? for help)"
         )),
+    }
+}
+
+/// Runs a `:` command line.
+pub fn run_command_line(state: &mut AppState, line: &str, effects: &mut Vec<Effect>) {
+    use CommandLine as Cl;
+    let parsed = match parse(line, &state.settings) {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => return,
+        Err(e) => {
+            state.set_status(e, true);
+            return;
+        }
+    };
+    match parsed {
+        Cl::Quit => effects.push(Effect::Quit),
+        Cl::Help => help::open(state),
+        Cl::Sort { column, descending } => {
+            let descending = descending.unwrap_or(state.sort.descending);
+            list::set_sort(state, column, descending);
+        }
+        Cl::Filter(text) => list::set_filter(state, &text),
+        Cl::ToggleStopped => {
+            run_command(state, KeyMode::List, ConsoleCommand::ToggleStopped, effects);
+        }
+        Cl::Triage => {
+            if state.base != Base::Triage {
+                triage::toggle(state);
+            }
+        }
+        Cl::Gpu => {
+            if state.base != Base::Gpu {
+                gpu::toggle(state);
+            }
+        }
+        Cl::Action { action, names } => {
+            if names.is_empty() {
+                return confirm::request(state, action, effects);
+            }
+            if state.settings.read_only {
+                return confirm::request(state, action, effects);
+            }
+            let fleet: Vec<Container> = state.fleet.containers().cloned().collect();
+            let mut targets = Vec::new();
+            for name in &names {
+                match crate::engine::resolve::resolve(&fleet, name) {
+                    Ok(c) => targets.push(AppState::target_of(c)),
+                    Err(e) => {
+                        state.set_status(format!("{}: {e}", verb_word(&action)), true);
+                        return;
+                    }
+                }
+            }
+            confirm::confirm_or_dispatch(state, action, targets, effects);
+        }
     }
 }
 

@@ -60,7 +60,7 @@ pub(super) fn hand_gpu_names(state: &mut AppState, effects: &mut Vec<Effect>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{container, fleet, state};
+    use super::super::fixture::{container, fleet, state};
     use super::super::{Msg, update};
     use super::*;
     use crate::engine::{FleetUpdate, RunState};

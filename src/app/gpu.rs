@@ -4,7 +4,9 @@
 //! when what it shows changed.
 
 use crate::config::keys::ConsoleCommand;
+use crate::geometry::{pane_inner, wrap_words};
 use crate::gpu::{GpuReport, GpuState};
+use crate::sanitize::printable;
 
 use super::{AppState, Base};
 use crate::config::Column;
@@ -56,9 +58,39 @@ pub(super) fn toggle(state: &mut AppState) {
     state.gpu_scroll = 0;
 }
 
+/// How many lines the pane has at this inner width: a count over the state, no text built
+/// (render draws exactly these lines).
+pub fn line_count(state: &AppState, width: usize) -> usize {
+    match &state.gpu {
+        GpuState::Unknown => 1,
+        // The reason wrapped, a blank line, the note that the rest works.
+        GpuState::Unavailable { reason } => {
+            wrap_words(&printable(&reason.to_string()), width.saturating_sub(2)).len() + 2
+        }
+        GpuState::Available { report, .. } => {
+            // Three lines per GPU; per table a blank line, a title, and a header over its rows
+            // (or one line saying there are none).
+            let table = |rows: usize| 2 + if rows == 0 { 1 } else { 1 + rows };
+            3 * report.gpus.len() + table(report.processes.len()) + table(report.containers.len())
+        }
+    }
+}
+
+/// (lines, page): how many lines the pane has and how many fit.
+pub fn geometry(state: &AppState) -> (usize, usize) {
+    let Some(pane) = state.panes().gpu else {
+        return (0, 0);
+    };
+    let inner = pane_inner(pane);
+    (
+        line_count(state, usize::from(inner.width)),
+        usize::from(inner.height),
+    )
+}
+
 /// Scrolls the pane.
 pub(super) fn scroll(state: &mut AppState, command: ConsoleCommand) {
-    let (lines, page) = crate::ui::gpu::geometry(state);
+    let (lines, page) = geometry(state);
     let max = lines.saturating_sub(page);
     state.gpu_scroll = super::scroll(state.gpu_scroll, max, page.max(1), command);
 }

@@ -1,133 +1,19 @@
 //! `update()` tables: key in mode → effect (every default binding), the confirm flow, the
-//! filter, sort, marks, outcomes in the status line, ticks that draw nothing. Also the fixed
-//! fleet the snapshot tests draw.
-// States are built through `update`; the effects are read only where a test checks them.
-#![allow(unused_must_use)]
+//! filter, sort, marks, outcomes in the status line, ticks that draw nothing. The fixed fleet
+//! they run on is in [`super::fixture`].
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
-
+use super::fixture::{ago, container, fleet, now, select, state, state_at};
+use super::keymap::KeyMode;
+use super::keymap::Keymap;
+use super::rows::{Row, Sort};
 use super::*;
+use crate::actions::{Action, Outcome, Target};
+use crate::config::keys::{KeyChord, KeyName};
 use crate::engine::exit::{ExitContext, read_exit};
-use crate::engine::{ContainerEvent, EventAction, Health, Port};
-
-/// The fixed "now" of every test: relative times are deterministic.
-pub(crate) fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn ago(seconds: i64) -> Option<DateTime<Utc>> {
-    Some(now() - chrono::Duration::seconds(seconds))
-}
-
-/// A container with a fixed id derived from its name.
-pub(crate) fn container(name: &str, image: &str, state: RunState) -> Container {
-    let hex: String = name
-        .bytes()
-        .map(|b| format!("{:02x}", b))
-        .collect::<String>()
-        .chars()
-        .chain(std::iter::repeat('0'))
-        .take(64)
-        .collect();
-    let mut c = Container::new(ContainerId(hex), name.into());
-    c.image = image.into();
-    c.state = state;
-    c.restart_count = Some(0);
-    c.created = ago(3 * 86_400);
-    c
-}
-
-fn in_project(mut c: Container, project: &str) -> Container {
-    let mut labels = BTreeMap::new();
-    labels.insert(
-        "com.docker.compose.project".to_string(),
-        project.to_string(),
-    );
-    labels.insert("com.docker.compose.service".to_string(), c.name.clone());
-    c.set_labels(labels);
-    c
-}
-
-/// A small fleet with every state worth drawing.
-pub(crate) fn fleet() -> Vec<Container> {
-    let mut web = in_project(
-        container("shop-web-1", "nginx:1.25", RunState::Running),
-        "shop",
-    );
-    web.health = Some(Health::Healthy);
-    web.started_at = ago(3 * 3600 + 120);
-    web.ports = vec![Port {
-        private: 80,
-        public: Some(8080),
-        ip: Some("0.0.0.0".into()),
-        protocol: "tcp".into(),
-    }];
-    let mut db = in_project(
-        container("shop-db-1", "postgres:16", RunState::Running),
-        "shop",
-    );
-    db.health = Some(Health::Unhealthy);
-    db.started_at = ago(300);
-    db.restart_count = Some(2);
-    db.ports = vec![Port {
-        private: 5432,
-        public: None,
-        ip: None,
-        protocol: "tcp".into(),
-    }];
-    let mut worker = in_project(
-        container("shop-worker-1", "shop/worker:latest", RunState::Exited),
-        "shop",
-    );
-    worker.exit_code = Some(137);
-    worker.oom_killed = true;
-    worker.finished_at = ago(190);
-    worker.restart_count = Some(5);
-    let mut cache = container("cache", "redis:7", RunState::Paused);
-    cache.started_at = ago(2 * 86_400);
-    let mut batch = container("batch-job", "busybox:latest", RunState::Exited);
-    batch.exit_code = Some(0);
-    batch.finished_at = ago(3600);
-    let old = container("old-1", "busybox:latest", RunState::Created);
-    let mut api = container("api", "example/api:2.3.1", RunState::Exited);
-    api.exit_code = Some(1);
-    api.finished_at = ago(600);
-    vec![web, db, worker, cache, batch, old, api]
-}
-
-/// A state with the fixed fleet, connected, at `width` x `height`.
-pub(crate) fn state_at(width: u16, height: u16) -> AppState {
-    let mut state = AppState::new(Settings::default(), Keymap::default(), true, now());
-    update(&mut state, Msg::Resize { width, height });
-    update(&mut state, Msg::Fleet(FleetUpdate::Snapshot(fleet())));
-    update(
-        &mut state,
-        Msg::Fleet(FleetUpdate::Connection(Connection::Connected {
-            since: ago(3600).unwrap_or_default(),
-        })),
-    );
-    state
-}
-
-pub(crate) fn state() -> AppState {
-    state_at(80, 24)
-}
-
-/// Moves the selection onto the container named `name`.
-pub(crate) fn select(state: &mut AppState, name: &str) {
-    let i = state
-        .rows
-        .iter()
-        .position(|r| matches!(r, Row::Container(id) if state.fleet.get(id).is_some_and(|c| c.name == name)))
-        .unwrap_or_else(|| panic!("{name} is not listed"));
-    state.selected = i;
-    state.clamp_selection();
-}
+use crate::engine::stats::StatsSample;
+use crate::engine::{ContainerEvent, ContainerId, EventAction, FleetUpdate, RunState};
 
 fn id_of(state: &AppState, name: &str) -> ContainerId {
     state
@@ -599,7 +485,7 @@ fn outcomes_show_in_words_and_errors_as_errors() {
     let mut s = state();
     let exit = Some(read_exit(143, ExitContext::default()));
     let one = vec![done(&s, "shop-web-1", Ok(Outcome::Stopped { exit }))];
-    update(&mut s, Msg::ActionsDone(one));
+    let _ = update(&mut s, Msg::ActionsDone(one));
     assert_eq!(
         s.status,
         Some(StatusLine {
@@ -609,7 +495,7 @@ fn outcomes_show_in_words_and_errors_as_errors() {
     );
     let err = "cannot stop 'api': no such container".to_string();
     let one = vec![done(&s, "api", Err(err.clone()))];
-    update(&mut s, Msg::ActionsDone(one));
+    let _ = update(&mut s, Msg::ActionsDone(one));
     assert_eq!(
         s.status,
         Some(StatusLine {
@@ -621,7 +507,7 @@ fn outcomes_show_in_words_and_errors_as_errors() {
         done(&s, "api", Ok(Outcome::AlreadyStopped { exit: None })),
         done(&s, "cache", Err("cannot stop 'cache': it is paused".into())),
     ];
-    update(&mut s, Msg::ActionsDone(two));
+    let _ = update(&mut s, Msg::ActionsDone(two));
     let status = s.status.clone().expect("status");
     assert!(status.is_error);
     assert_eq!(
@@ -635,16 +521,16 @@ fn ticks_draw_only_when_a_shown_time_changes() {
     let mut s = state();
     s.dirty = false;
     // Every time on screen is in minutes or more, and 1 s later still reads the same.
-    update(&mut s, Msg::Tick(now() + chrono::Duration::seconds(1)));
+    let _ = update(&mut s, Msg::Tick(now() + chrono::Duration::seconds(1)));
     assert!(!s.dirty, "nothing visible changed");
-    update(&mut s, Msg::Tick(now() + chrono::Duration::seconds(61)));
+    let _ = update(&mut s, Msg::Tick(now() + chrono::Duration::seconds(61)));
     assert!(s.dirty, "'up 5m' became 'up 6m'");
 }
 
 #[test]
 fn stats_are_asked_for_the_running_rows_on_screen_only() {
     let mut s = AppState::new(Settings::default(), Keymap::default(), true, now());
-    update(
+    let _ = update(
         &mut s,
         Msg::Resize {
             width: 80,
@@ -663,7 +549,7 @@ fn stats_are_asked_for_the_running_rows_on_screen_only() {
     let effects = key(&mut s, ch('z'));
     assert!(effects.contains(&Effect::WatchStats(vec![])), "{effects:?}");
     // A sample for something not watched is ignored.
-    update(
+    let _ = update(
         &mut s,
         Msg::Stats(StatsSample {
             id: running[0].clone(),
@@ -693,8 +579,8 @@ fn at_most_the_configured_number_of_streams() {
 #[test]
 fn a_click_selects_the_row_under_it() {
     let mut s = state();
-    let body = crate::ui::layout::list_body(s.viewport, &s).expect("a list");
-    update(
+    let body = crate::geometry::list_body(s.viewport, s.screen()).expect("a list");
+    let _ = update(
         &mut s,
         Msg::Mouse(MouseMsg::Click {
             column: 5,
@@ -702,7 +588,7 @@ fn a_click_selects_the_row_under_it() {
         }),
     );
     assert_eq!(selected_name(&s), "shop-web-1");
-    update(
+    let _ = update(
         &mut s,
         Msg::Mouse(MouseMsg::ScrollDown {
             column: 5,
@@ -725,7 +611,7 @@ fn the_inspected_container_going_away_returns_to_the_list() {
         time: None,
         attributes: Default::default(),
     };
-    update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
+    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
     assert_eq!(s.base, Base::List);
     assert_eq!(
         s.status.as_ref().map(|st| st.text.as_str()),
@@ -747,6 +633,6 @@ fn selection_stays_on_its_container_when_the_fleet_changes() {
         time: None,
         attributes: Default::default(),
     };
-    update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
+    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
     assert_eq!(selected_name(&s), "cache");
 }

@@ -190,7 +190,7 @@ pub(super) fn refresh(state: &mut AppState) {
 
 /// How many problems fit on screen now.
 pub fn page(state: &AppState) -> usize {
-    crate::ui::triage::visible_problems(state).max(1)
+    crate::geometry::visible_problems(state.panes().triage).max(1)
 }
 
 fn clamp(state: &mut AppState) {
@@ -244,11 +244,11 @@ pub(super) fn inspect(state: &mut AppState, effects: &mut Vec<Effect>) {
         return;
     }
     match target(state) {
-        Some(t) => super::inspect_container(state, t.id, t.name, effects),
+        Some(t) => super::inspect::inspect_container(state, t.id, t.name, effects),
         None => state.set_status("inspect: that container is gone", true),
     }
 }
 
 #[cfg(test)]
 #[path = "triage_tests.rs"]
-pub(crate) mod tests;
+mod tests;

@@ -1,16 +1,14 @@
 //! `update()` cases of the triage view and the GPU pane: the keys that open them, the problems
 //! found in the fixed fleet, a suggestion's key giving its effect through the confirm flow,
 //! the history fed from fleet events, memory from stats, and GPU reports.
-// States are built through `update`; the effects are read only where a test checks them.
-#![allow(unused_must_use)]
 
 use std::collections::HashMap;
 
 use chrono::Duration;
 
 use crate::actions::{Action, Target};
+use crate::app::fixture::{container, gpu_report, now, state, state_at};
 use crate::app::keymap::KeyMode;
-use crate::app::tests::{container, now, state, state_at};
 use crate::app::{AppState, Base, Effect, Msg, Overlay, update};
 use crate::config::keys::{KeyChord, KeyName};
 use crate::engine::stats::StatsSample;
@@ -31,7 +29,7 @@ fn ch(state: &mut AppState, c: char) -> Vec<Effect> {
 
 fn tick(state: &mut AppState, seconds: i64) {
     let at = state.now + Duration::seconds(seconds);
-    update(state, Msg::Tick(at));
+    let _ = update(state, Msg::Tick(at));
 }
 
 /// (subject, kind) of every problem, in order.
@@ -64,18 +62,6 @@ fn target(state: &AppState, name: &str) -> Target {
         id: c.id.clone(),
         name: name.into(),
     }
-}
-
-/// The GPU fixture's report, attributed over a fake `/proc`.
-pub(crate) fn gpu_report() -> gpu::GpuReport {
-    let dir = tempfile::tempdir().expect("temp dir");
-    gpu::fixture::fake_proc(dir.path());
-    gpu::attribute(
-        &gpu::fixture::sample(),
-        dir.path(),
-        &gpu::fixture::known(),
-        90.0,
-    )
 }
 
 #[test]
@@ -216,7 +202,7 @@ fn the_history_comes_from_fleet_events_and_finds_a_crash_loop() {
     let mut s = state();
     let mut c = container("flappy", "busybox:latest", RunState::Running);
     c.started_at = Some(now());
-    update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(vec![c.clone()])));
+    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(vec![c.clone()])));
     assert!(found(&s).is_empty(), "{:?}", found(&s));
     for i in 0..3 {
         for action in [EventAction::Die(Some(3)), EventAction::Start] {
@@ -228,7 +214,7 @@ fn the_history_comes_from_fleet_events_and_finds_a_crash_loop() {
                 time: Some(now() + Duration::seconds(i)),
                 attributes: HashMap::new(),
             };
-            update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
+            let _ = update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
         }
     }
     // Outside the view, events wait for the clock.
@@ -254,7 +240,7 @@ fn in_the_view_problems_follow_events_at_once() {
         attributes: HashMap::new(),
     };
     s.dirty = false;
-    update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
+    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
     assert!(
         !found(&s).iter().any(|(n, _)| n == "api"),
         "{:?}",
@@ -273,9 +259,9 @@ fn memory_near_the_limit_comes_from_stats() {
             c.memory_limit = Some(1000 << 20);
         }
     }
-    update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(fleet)));
+    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(fleet)));
     assert!(s.watched.contains(&web), "stats are watched for the row");
-    update(
+    let _ = update(
         &mut s,
         Msg::Stats(StatsSample {
             id: web.clone(),
@@ -299,7 +285,7 @@ fn memory_near_the_limit_comes_from_stats() {
 fn a_gpu_over_its_threshold_is_a_problem_whose_inspect_opens_the_gpu_pane() {
     let mut s = state();
     let report = gpu_report();
-    update(
+    let _ = update(
         &mut s,
         Msg::Gpu(Box::new(GpuState::Available { report, at: now() })),
     );
@@ -321,7 +307,7 @@ fn the_gpu_key_opens_the_pane_which_scrolls_and_closes() {
     let mut s = state_at(80, 16);
     ch(&mut s, '6');
     assert_eq!(s.base, Base::Gpu);
-    update(
+    let _ = update(
         &mut s,
         Msg::Gpu(Box::new(GpuState::Available {
             report: gpu_report(),
@@ -348,7 +334,7 @@ fn the_gpu_key_opens_the_pane_which_scrolls_and_closes() {
 fn gpu_reports_redraw_only_what_shows_them() {
     let mut s = state();
     let report = gpu_report();
-    update(
+    let _ = update(
         &mut s,
         Msg::Gpu(Box::new(GpuState::Available {
             report: report.clone(),
@@ -358,7 +344,7 @@ fn gpu_reports_redraw_only_what_shows_them() {
     assert!(s.gpu_report().is_some());
     // The same report again, a second later: the list shows nothing new.
     s.dirty = false;
-    update(
+    let _ = update(
         &mut s,
         Msg::Gpu(Box::new(GpuState::Available {
             report: report.clone(),
@@ -369,7 +355,7 @@ fn gpu_reports_redraw_only_what_shows_them() {
     // A utilisation change shows in the GPU pane only.
     let mut busier = report;
     busier.gpus[1].info.utilization_pct = Some(50);
-    update(
+    let _ = update(
         &mut s,
         Msg::Gpu(Box::new(GpuState::Available {
             report: busier.clone(),
@@ -380,7 +366,7 @@ fn gpu_reports_redraw_only_what_shows_them() {
     ch(&mut s, '6');
     busier.gpus[1].info.utilization_pct = Some(60);
     s.dirty = false;
-    update(
+    let _ = update(
         &mut s,
         Msg::Gpu(Box::new(GpuState::Available {
             report: busier,
@@ -393,7 +379,7 @@ fn gpu_reports_redraw_only_what_shows_them() {
 #[test]
 fn an_unavailable_gpu_is_a_state() {
     let mut s = state();
-    update(
+    let _ = update(
         &mut s,
         Msg::Gpu(Box::new(GpuState::Unavailable {
             reason: gpu::Unavailable::DriverNotLoaded,
@@ -415,14 +401,14 @@ fn history_is_forgotten_for_containers_gone_from_a_fresh_list() {
         time: Some(now()),
         attributes: HashMap::new(),
     };
-    update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
+    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
     let fleet: Vec<_> = s
         .fleet
         .containers()
         .filter(|c| c.id != gone)
         .cloned()
         .collect();
-    update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(fleet)));
+    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(fleet)));
     let mut probe = crate::triage::History::new();
     std::mem::swap(&mut probe, &mut s.triage.history);
     let before = format!("{probe:?}");

@@ -21,7 +21,7 @@ use super::{CliError, Exit, Globals, OutputArgs};
 use crate::engine::ContainerId;
 use crate::engine::logs::{
     LogEnd, LogEvent, LogHandle, LogLine, LogMessage, LogRequest, LogStream, LogsOptions, Tail,
-    open,
+    merge, open,
 };
 use crate::engine::resolve::resolve;
 use crate::sanitize::printable;
@@ -267,11 +267,12 @@ async fn print_all(sources: &mut [Source], printer: &mut Printer) -> io::Result<
                 source.accept(message);
             }
         }
-        let next = sources
-            .iter_mut()
-            .filter(|s| !s.queue.is_empty())
-            .min_by_key(|s| s.queue.front().and_then(|l| l.time));
-        let Some(source) = next else { break };
+        let Some(i) = merge::earliest(sources.iter().map(|s| s.queue.front())) else {
+            break;
+        };
+        let Some(source) = sources.get_mut(i) else {
+            break;
+        };
         if let Some(line) = source.queue.pop_front() {
             printer.line(source, &line)?;
         }

@@ -60,7 +60,7 @@ pub(crate) async fn step<C: Carrier>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::tests::{container, select, state_at};
+    use crate::app::fixture::{container, select, state_at};
     use crate::config::keys::KeyChord;
     use crate::engine::{ContainerId, FleetUpdate, RunState};
 

@@ -5,10 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::layout::centered;
 use super::theme::Theme;
 use crate::app::AppState;
 use crate::app::keymap::KeyMode;
+use crate::geometry::centered;
 use crate::sanitize::printable;
 
 /// Draws the dialog for the pending action.

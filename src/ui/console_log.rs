@@ -100,7 +100,7 @@ mod tests {
 
     use super::*;
     use crate::app::Msg;
-    use crate::app::tests::state;
+    use crate::app::fixture::state;
     use crate::app::update;
 
     fn text_of(terminal: &Terminal<TestBackend>) -> Vec<String> {

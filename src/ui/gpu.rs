@@ -10,10 +10,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::layout::{self, pane_inner};
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::app::AppState;
+use crate::app::gpu::line_count;
+use crate::geometry::{pane_inner, scroll_position, wrap_words};
 use crate::gpu::{GpuReport, GpuState, GpuView, ProcessView};
 use crate::present::bytes;
 use crate::sanitize::printable;
@@ -165,20 +166,10 @@ fn report_lines(report: &GpuReport, width: usize, theme: &Theme) -> Vec<Line<'st
 
 /// Splits `text` at spaces into lines of at most `width` columns (a longer word is cut).
 fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(10);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in printable(text).split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
-    lines.into_iter().map(|l| fit(&l, width)).collect()
+    wrap_words(&printable(text), width)
+        .into_iter()
+        .map(|l| fit(&l, width.max(10)))
+        .collect()
 }
 
 /// Every line of the pane, at this inner width.
@@ -201,18 +192,6 @@ fn lines(state: &AppState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     }
 }
 
-/// (lines, page): how many lines the pane has and how many fit.
-pub fn geometry(state: &AppState) -> (usize, usize) {
-    let Some(pane) = layout::panes(state.viewport, state).gpu else {
-        return (0, 0);
-    };
-    let inner = pane_inner(pane);
-    (
-        lines(state, usize::from(inner.width), &Theme::plain()).len(),
-        usize::from(inner.height),
-    )
-}
-
 fn title_line(state: &AppState, theme: &Theme) -> Line<'static> {
     let mut spans = vec![Span::styled(" GPU ", theme.title())];
     if let GpuState::Available { report, .. } = &state.gpu {
@@ -233,10 +212,16 @@ fn title_line(state: &AppState, theme: &Theme) -> Line<'static> {
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
     let inner = pane_inner(area);
     let content = lines(state, usize::from(inner.width), theme);
+    // The count `update` scrolls by.
+    let total = line_count(state, usize::from(inner.width));
+    debug_assert_eq!(
+        content.len(),
+        total,
+        "gpu: the line count and the lines disagree"
+    );
     if inner != area {
-        let total = content.len();
         let page = usize::from(inner.height);
-        let position = crate::ui::layout::scroll_position(state.gpu_scroll, page, total);
+        let position = scroll_position(state.gpu_scroll, page, total);
         frame.render_widget(
             Block::bordered()
                 .title(title_line(state, theme))

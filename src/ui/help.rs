@@ -7,22 +7,17 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::layout::{centered, inner};
 use super::theme::Theme;
+use crate::app::AppState;
+use crate::app::help::{NOTES, TEXT_KEYS, line_count, mode};
 use crate::app::keymap::KeyMode;
-use crate::app::{AppState, Base};
+use crate::geometry::{help_popup, inner, scroll_position};
 
 const KEYS_WIDTH: usize = 16;
 
 /// The overlay's lines.
 pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
-    let mode = match state.base {
-        Base::List => KeyMode::List,
-        Base::Inspect => KeyMode::Inspect,
-        Base::Logs => KeyMode::Logs,
-        Base::Triage => KeyMode::Triage,
-        Base::Gpu => KeyMode::Gpu,
-    };
+    let mode = mode(state.base);
     let mut lines = vec![Line::styled(
         format!("Keys in the {} view", mode.name()),
         theme.header(),
@@ -52,56 +47,32 @@ pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Typing a filter or a command", theme.header()));
-    for (keys, what) in [
-        ("Enter", "apply"),
-        ("Esc", "cancel"),
-        ("Backspace", "delete a character"),
-        ("Ctrl-u", "clear"),
-    ] {
+    for (keys, what) in TEXT_KEYS {
         lines.push(Line::from(vec![
             Span::styled(format!("  {keys:<KEYS_WIDTH$}"), theme.key()),
             Span::raw(what),
         ]));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "Commands: :stop NAME…  :start  :restart  :kill [-s SIG]  :rm [-f]",
-        theme.muted(),
-    ));
-    lines.push(Line::styled(
-        "          :sort COLUMN [asc|desc]  :filter TEXT  :stopped  :q",
-        theme.muted(),
-    ));
-    lines.push(Line::styled(
-        "Filter: web  !exited  state:unhealthy  image:nginx  label:env=prod",
-        theme.muted(),
-    ));
+    for note in NOTES {
+        lines.push(Line::styled(note, theme.muted()));
+    }
     lines
-}
-
-fn popup(area: Rect, count: usize) -> Rect {
-    let height = u16::try_from(count + 2).unwrap_or(u16::MAX);
-    centered(
-        area,
-        78.min(area.width.saturating_sub(2)).max(area.width.min(20)),
-        height.min(area.height.saturating_sub(2).max(3)),
-    )
-}
-
-/// (lines of content, lines that fit).
-pub fn geometry(state: &AppState) -> (usize, usize) {
-    let count = lines(state, &Theme::plain()).len();
-    let area = popup(state.viewport, count);
-    (count, usize::from(inner(area).height))
 }
 
 /// Draws the help overlay.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
     let content = lines(state, theme);
-    let total = content.len();
-    let popup = popup(area, total);
+    // The count `update` scrolls by; the box is sized from it too.
+    let total = line_count(state);
+    debug_assert_eq!(
+        content.len(),
+        total,
+        "help: the line count and the lines disagree"
+    );
+    let popup = help_popup(area, total);
     let page = usize::from(inner(popup).height);
-    let position = crate::ui::layout::scroll_position(state.help_scroll, page, total);
+    let position = scroll_position(state.help_scroll, page, total);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .title(Span::styled(" help · ? or Esc closes ", theme.title()))

@@ -10,11 +10,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::layout::{self, pane_inner};
 use super::theme::Theme;
+use crate::app::inspect::line_count;
 use crate::app::{AppState, InspectView};
 use crate::engine::detail::MASK;
 use crate::engine::exit::{ExitContext, read_exit};
+use crate::geometry::{pane_inner, scroll_position};
 use crate::present::{ago, bytes};
 use crate::sanitize::printable;
 
@@ -292,27 +293,23 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
     lines
 }
 
-/// (lines of content, lines that fit): what `update` needs to bound the scroll.
-pub fn geometry(state: &AppState) -> (usize, usize) {
-    let Some(view) = &state.inspect else {
-        return (0, 0);
-    };
-    let pane = layout::panes(state.viewport, state).inspect;
-    let page = pane.map_or(0, |p| usize::from(pane_inner(p).height));
-    (lines(state, view, &Theme::plain()).len(), page)
-}
-
 /// Draws the inspect pane.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
     let Some(view) = &state.inspect else {
         return;
     };
     let content = lines(state, view, theme);
+    // The count `update` scrolls by.
+    let total = line_count(state, view);
+    debug_assert_eq!(
+        content.len(),
+        total,
+        "inspect: the line count and the lines disagree"
+    );
     let inner = pane_inner(area);
     if inner != area {
-        let total = content.len();
         let page = usize::from(inner.height);
-        let position = crate::ui::layout::scroll_position(view.scroll, page, total);
+        let position = scroll_position(view.scroll, page, total);
         let reveal = if view.reveal { "· secrets shown " } else { "" };
         let block = Block::bordered()
             .title(Line::from(vec![

@@ -9,13 +9,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::layout::list_geometry;
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::app::AppState;
 use crate::app::rows::Row;
 use crate::config::Column;
 use crate::engine::{Connection, Container};
+use crate::geometry::list_geometry;
 use crate::present::{bytes, status_text};
 use crate::sanitize::printable;
 use unicode_width::UnicodeWidthStr;

@@ -11,17 +11,15 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
-use unicode_width::UnicodeWidthChar;
 
-use super::layout::{self, pane_inner};
+use super::fit;
 use super::theme::Theme;
-use super::{fit, pad};
 use crate::app::AppState;
+use crate::app::logs::rows::{self, Piece};
 use crate::app::logs::{LogsView, format_rate};
 use crate::engine::logs::LogStream;
+use crate::geometry::pane_inner;
 
-/// The widest the name column gets.
-const NAME_WIDTH: usize = 20;
 /// The name column's colours, by container (the name itself says which, colour only helps).
 const NAME_COLORS: [Color; 6] = [
     Color::Cyan,
@@ -31,36 +29,6 @@ const NAME_COLORS: [Color; 6] = [
     Color::Blue,
     Color::LightRed,
 ];
-
-/// The pane's body (the lines) for the current state.
-pub fn body(state: &AppState) -> Option<Rect> {
-    layout::panes(state.viewport, state).logs.map(pane_inner)
-}
-
-/// How many rows of lines fit.
-pub fn page(state: &AppState) -> usize {
-    body(state).map_or(0, |b| usize::from(b.height))
-}
-
-/// The index of the first entry drawn while following (the one at the top of the screen).
-pub fn follow_top(state: &AppState) -> usize {
-    let (Some(view), Some(body)) = (state.logs.as_deref(), body(state)) else {
-        return 0;
-    };
-    let entries = view.entries();
-    let height = usize::from(body.height);
-    if !view.wrap {
-        return entries.saturating_sub(height);
-    }
-    let styles = Styles::new(&Theme::plain(), view);
-    let mut used = 0;
-    let mut k = entries;
-    while k > 0 && used < height {
-        k -= 1;
-        used += entry_rows(view, k, usize::from(body.width), height, &styles).len();
-    }
-    k
-}
 
 /// What a line is drawn with.
 struct Styles {
@@ -73,16 +41,6 @@ struct Styles {
 
 impl Styles {
     fn new(theme: &Theme, view: &LogsView) -> Self {
-        let name_width = if view.merged() {
-            view.sources
-                .iter()
-                .map(|s| unicode_width::UnicodeWidthStr::width(s.name.as_str()))
-                .max()
-                .unwrap_or(0)
-                .min(NAME_WIDTH)
-        } else {
-            0
-        };
         let names = (0..view.sources.len())
             .map(|i| {
                 if theme.color {
@@ -95,26 +53,26 @@ impl Styles {
         Self {
             muted: theme.muted(),
             error: theme.error(),
-            name_width,
+            name_width: rows::name_width(view),
             names,
             matched: Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
         }
     }
-}
 
-/// `text` cut to at most `cells` columns.
-fn cut(text: &str, cells: usize) -> &str {
-    let mut used = 0;
-    for (i, c) in text.char_indices() {
-        used += c.width().unwrap_or(0);
-        if used > cells {
-            return &text[..i];
+    fn of(&self, piece: Piece) -> Style {
+        match piece {
+            Piece::Gutter(LogStream::Stdout) | Piece::Space => Style::new(),
+            Piece::Gutter(LogStream::Stderr) => self.error,
+            Piece::Gutter(LogStream::Marker) | Piece::Separator | Piece::Stamp => self.muted,
+            Piece::Name(source) => self.names.get(source).copied().unwrap_or_default(),
+            Piece::Text(LogStream::Marker) => self.muted,
+            Piece::Text(_) => Style::new(),
+            Piece::Match => self.matched,
         }
     }
-    text
 }
 
-/// The rows of entry `k` at `width` columns: one (cut) without wrap, at most `max_rows` with.
+/// The styled rows of entry `k` (see [`rows::entry_rows`]).
 fn entry_rows(
     view: &LogsView,
     k: usize,
@@ -122,88 +80,16 @@ fn entry_rows(
     max_rows: usize,
     styles: &Styles,
 ) -> Vec<Line<'static>> {
-    let Some((line, source)) = view.entry(k) else {
-        return Vec::new();
-    };
-    let mut parts: Vec<(String, Style)> = Vec::new();
-    let (gutter, gutter_style) = match line.stream {
-        LogStream::Stdout => (" ", Style::new()),
-        LogStream::Stderr => ("!", styles.error),
-        LogStream::Marker => ("»", styles.muted),
-    };
-    parts.push((gutter.to_string(), gutter_style));
-    if styles.name_width > 0 {
-        let name = view.sources.get(source).map_or("?", |s| s.name.as_str());
-        let style = styles.names.get(source).copied().unwrap_or_default();
-        parts.push((pad(&fit(name, styles.name_width), styles.name_width), style));
-        parts.push((" │ ".to_string(), styles.muted));
-    } else {
-        parts.push((" ".to_string(), Style::new()));
-    }
-    if view.timestamps {
-        let stamp = line
-            .time
-            .map_or_else(|| "-".repeat(12), |t| t.format("%H:%M:%S%.3f").to_string());
-        parts.push((format!("{stamp} "), styles.muted));
-    }
-    let budget = width.saturating_mul(if view.wrap { max_rows.max(1) } else { 1 });
-    let text = cut(&line.text, budget);
-    let text_style = match line.stream {
-        LogStream::Marker => styles.muted,
-        _ => Style::new(),
-    };
-    match &view.search {
-        Some(search) if line.stream != LogStream::Marker => {
-            let mut at = 0;
-            for m in search.regex.find_iter(text) {
-                if m.start() > at {
-                    parts.push((text[at..m.start()].to_string(), text_style));
-                }
-                if m.end() > m.start() {
-                    parts.push((m.as_str().to_string(), styles.matched));
-                }
-                at = m.end();
-            }
-            if at < text.len() {
-                parts.push((text[at..].to_string(), text_style));
-            }
-        }
-        _ => parts.push((text.to_string(), text_style)),
-    }
-    wrap_parts(parts, width, if view.wrap { max_rows.max(1) } else { 1 })
-}
-
-/// Cuts styled text into rows of `width` cells, at most `max_rows`.
-fn wrap_parts(parts: Vec<(String, Style)>, width: usize, max_rows: usize) -> Vec<Line<'static>> {
-    let width = width.max(1);
-    let mut rows: Vec<Line<'static>> = Vec::new();
-    let mut row: Vec<Span<'static>> = Vec::new();
-    let mut used = 0;
-    for (text, style) in parts {
-        let mut piece = String::new();
-        for c in text.chars() {
-            let w = c.width().unwrap_or(0);
-            if used + w > width {
-                if !piece.is_empty() {
-                    row.push(Span::styled(std::mem::take(&mut piece), style));
-                }
-                rows.push(Line::from(std::mem::take(&mut row)));
-                used = 0;
-                if rows.len() >= max_rows {
-                    return rows;
-                }
-            }
-            piece.push(c);
-            used += w;
-        }
-        if !piece.is_empty() {
-            row.push(Span::styled(piece, style));
-        }
-    }
-    if !row.is_empty() || rows.is_empty() {
-        rows.push(Line::from(row));
-    }
-    rows
+    rows::entry_rows(view, k, width, max_rows, styles.name_width)
+        .into_iter()
+        .map(|row| {
+            Line::from(
+                row.into_iter()
+                    .map(|(text, piece)| Span::styled(text, styles.of(piece)))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect()
 }
 
 /// The rows on screen.

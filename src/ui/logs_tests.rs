@@ -5,44 +5,18 @@
 
 use std::time::{Duration, Instant};
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
 
 use crate::app::AppState;
-use crate::app::logs::tests::{at, ch, line, open_on, press, send, type_text, web_lines};
-use crate::app::tests::{select, state_at};
+use crate::app::fixture::{
+    at, ch, line, open_on, press, select, send, state_at, type_text, web_lines,
+};
 use crate::config::keys::{KeyChord, KeyName};
 use crate::engine::logs::{LogEvent, LogStream};
+use crate::ui::tests::{draw, text};
 use crate::ui::theme::Theme;
-use crate::ui::{ViewState, render};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
-
-fn draw(state: &AppState) -> Terminal<TestBackend> {
-    let backend = TestBackend::new(state.viewport.width, state.viewport.height);
-    let mut terminal = Terminal::new(backend).expect("test backend");
-    let mut view = ViewState::new(Theme::default());
-    terminal
-        .draw(|frame| render(frame, state, &mut view))
-        .expect("draw");
-    terminal
-}
-
-fn text(state: &AppState) -> String {
-    let terminal = draw(state);
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let mut row = String::new();
-        for x in 0..buffer.area.width {
-            row.push_str(buffer[(x, y)].symbol());
-        }
-        out.push_str(row.trim_end());
-        out.push('\n');
-    }
-    out
-}
 
 fn snapshot(name: &str, state: &AppState) {
     let (w, h) = (state.viewport.width, state.viewport.height);
@@ -122,7 +96,7 @@ fn a_match_is_drawn_in_reverse_video() {
     press(&mut s, ch('/'));
     type_text(&mut s, "timed out");
     press(&mut s, KeyChord::plain(KeyName::Enter));
-    let terminal = draw(&s);
+    let terminal = draw(&s, Theme::default());
     let buffer = terminal.backend().buffer();
     let mut reversed = 0;
     let mut plain_text = 0;

@@ -1,6 +1,6 @@
 //! Pure rendering of the console from `&AppState`: one module per pane ([`list`], [`inspect`],
-//! [`triage`], [`gpu`], [`help`], [`confirm`], [`status`], [`banner`]), laid out by [`layout`],
-//! styled by [`theme`].
+//! [`triage`], [`gpu`], [`help`], [`confirm`], [`status`], [`banner`]), laid out by
+//! [`crate::geometry`] (the same layout `update` reads), styled by [`theme`].
 //! No clock, no await, no Docker here: every relative time is computed from `state.now`, and
 //! only the rows on screen are formatted. `ViewState` holds what is render-side only: the theme.
 
@@ -10,7 +10,6 @@ pub mod console_log;
 pub mod gpu;
 pub mod help;
 pub mod inspect;
-pub mod layout;
 pub mod list;
 pub mod logs;
 pub mod status;
@@ -21,9 +20,9 @@ pub mod triage;
 mod tests;
 
 use ratatui::Frame;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::{AppState, Overlay};
+pub use crate::geometry::{fit, pad};
 use theme::Theme;
 
 /// Render-side state: the theme.
@@ -37,42 +36,10 @@ impl ViewState {
     }
 }
 
-/// Cuts `text` to `width` columns, ending with `…` when cut.
-pub fn fit(text: &str, width: usize) -> String {
-    if text.width() <= width {
-        return text.to_string();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
-}
-
-/// Pads `text` with spaces to `width` columns.
-pub fn pad(text: &str, width: usize) -> String {
-    let w = text.width();
-    if w >= width {
-        text.to_string()
-    } else {
-        format!("{text}{}", " ".repeat(width - w))
-    }
-}
-
 /// Draws one frame.
 pub fn render(frame: &mut Frame<'_>, state: &AppState, view: &mut ViewState) {
     let area = frame.area();
-    let panes = layout::panes(area, state);
+    let panes = crate::geometry::panes(area, state.screen());
     let theme = &view.theme;
     if let Some(r) = panes.banner {
         banner::render(frame, r, state, theme);

@@ -1,8 +1,8 @@
 //! Snapshots of every pane and overlay (list, inspect, help, confirm, status bar, disconnected
 //! banner, empty fleet) at 80x24 and 160x48, drawn from fixed states with a fixed `now`, and the
-//! checks that no size panics and that `NO_COLOR` means no colour.
-// States are built through `update`; the effects are read only where a test checks them.
-#![allow(unused_must_use)]
+//! checks that no size panics and that `NO_COLOR` means no colour. The states come from the one
+//! fixture, [`crate::app::fixture`]; the render harness here ([`draw`], [`text`], [`snapshot`])
+//! is the one every `ui` snapshot test draws with.
 
 use bollard::models::ContainerInspectResponse;
 use ratatui::Terminal;
@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
 use super::{ViewState, render};
-use crate::app::tests::{now, select, state_at};
+use crate::app::fixture::{now, select, state_at};
 use crate::app::{AppState, Msg, StatusLine, update};
 use crate::config::keys::KeyChord;
 use crate::engine::detail::ContainerDetail;
@@ -20,6 +20,7 @@ use crate::ui::theme::Theme;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
+/// One frame of `state` drawn with `theme` into a test terminal of the state's size.
 pub(super) fn draw(state: &AppState, theme: Theme) -> Terminal<TestBackend> {
     let backend = TestBackend::new(state.viewport.width, state.viewport.height);
     let mut terminal = Terminal::new(backend).expect("test backend");
@@ -46,6 +47,7 @@ pub(super) fn text(state: &AppState) -> String {
     out
 }
 
+/// Checks the screen against the snapshot `{name}_{w}x{h}` (ids redacted).
 pub(super) fn snapshot(name: &str, state: &AppState) {
     let (w, h) = (state.viewport.width, state.viewport.height);
     let mut settings = insta::Settings::clone_current();
@@ -55,12 +57,12 @@ pub(super) fn snapshot(name: &str, state: &AppState) {
 }
 
 fn key(state: &mut AppState, c: char) {
-    update(state, Msg::Key(KeyChord::char(c)));
+    let _ = update(state, Msg::Key(KeyChord::char(c)));
 }
 
 fn with_stats(state: &mut AppState) {
     for (i, id) in state.watched.clone().into_iter().enumerate() {
-        update(
+        let _ = update(
             state,
             Msg::Stats(StatsSample {
                 id,
@@ -117,7 +119,7 @@ fn inspecting(w: u16, h: u16) -> AppState {
         .as_ref()
         .map(|v| v.id.clone())
         .expect("inspecting");
-    update(
+    let _ = update(
         &mut s,
         Msg::Detail {
             id,
@@ -195,7 +197,7 @@ fn confirm() {
     for (w, h) in SIZES {
         let mut s = state_at(w, h);
         select(&mut s, "api");
-        update(&mut s, Msg::Key(KeyChord::ctrl('k')));
+        let _ = update(&mut s, Msg::Key(KeyChord::ctrl('k')));
         snapshot("confirm_kill", &s);
         let mut s = state_at(w, h);
         s.selected = 0;
@@ -241,7 +243,7 @@ fn status_errors_use_the_error_style() {
 fn disconnected_banner() {
     for (w, h) in SIZES {
         let mut s = state_at(w, h);
-        update(
+        let _ = update(
             &mut s,
             Msg::Fleet(FleetUpdate::Connection(Connection::Disconnected {
                 since: now() - chrono::Duration::seconds(200),
@@ -257,14 +259,14 @@ fn disconnected_banner() {
 fn empty_fleet() {
     for (w, h) in SIZES {
         let mut s = state_at(w, h);
-        update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
+        let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
         snapshot("empty", &s);
         let mut s = state_at(w, h);
-        update(
+        let _ = update(
             &mut s,
             Msg::Fleet(FleetUpdate::Connection(Connection::Connecting)),
         );
-        update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
+        let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
         snapshot("connecting", &s);
     }
     let mut s = state_at(80, 24);
@@ -316,5 +318,58 @@ fn no_color_means_no_colours() {
     for cell in terminal.backend().buffer().content() {
         assert_eq!(cell.fg, Color::Reset, "{cell:?}");
         assert_eq!(cell.bg, Color::Reset, "{cell:?}");
+    }
+}
+
+/// The counts `update` scrolls by (counted without building a line) are the lines render
+/// draws, in every inspect state (loading, failed, fetched, secrets shown) and for help over
+/// every view; render also asserts it on every frame in debug builds.
+#[test]
+fn scroll_counts_are_the_lines_drawn() {
+    let theme = Theme::plain();
+    let mut s = inspecting(80, 24);
+    let counted = |s: &AppState| {
+        let view = s.inspect.as_ref().expect("inspecting");
+        (
+            crate::app::inspect::line_count(s, view),
+            super::inspect::lines(s, view, &theme).len(),
+        )
+    };
+    let (n, drawn) = counted(&s);
+    assert_eq!(n, drawn);
+    key(&mut s, 'v');
+    assert!(s.inspect.as_ref().is_some_and(|v| v.reveal));
+    let (n, drawn) = counted(&s);
+    assert_eq!(n, drawn);
+    if let Some(view) = s.inspect.as_mut() {
+        view.detail = None;
+    }
+    let (n, drawn) = counted(&s);
+    assert_eq!(n, drawn);
+    if let Some(view) = s.inspect.as_mut() {
+        view.error = Some("no such container".into());
+    }
+    let (n, drawn) = counted(&s);
+    assert_eq!(n, drawn);
+    for name in ["shop-worker-1", "cache", "old-1", "api"] {
+        let mut s = state_at(80, 24);
+        select(&mut s, name);
+        key(&mut s, 'i');
+        let (n, drawn) = counted(&s);
+        assert_eq!(n, drawn, "{name}");
+    }
+
+    for base in [None, Some('i'), Some('l'), Some('t'), Some('6')] {
+        let mut s = state_at(80, 24);
+        if let Some(c) = base {
+            key(&mut s, c);
+        }
+        key(&mut s, '?');
+        assert_eq!(
+            crate::app::help::line_count(&s),
+            super::help::lines(&s, &theme).len(),
+            "{:?}",
+            s.base
+        );
     }
 }

@@ -11,16 +11,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use super::layout::{self, list_geometry};
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::app::AppState;
 use crate::app::triage::suggestion_command;
+use crate::geometry::{lines_per_problem, list_geometry};
 use crate::sanitize::printable;
 use crate::triage::{Problem, ProblemKind, Severity};
-
-/// From this inner width on, a problem takes one line; below it, two.
-pub const ONE_LINE_WIDTH: u16 = 118;
 
 /// A severity as a glyph and a word.
 pub fn severity_text(severity: Severity) -> &'static str {
@@ -36,21 +33,6 @@ fn severity_style(theme: &Theme, severity: Severity) -> Style {
         Severity::Critical | Severity::Error => theme.error(),
         Severity::Warning => theme.warn(),
     }
-}
-
-/// Lines one problem takes in a pane of this inner width.
-fn lines_per_problem(inner: Rect) -> usize {
-    if inner.width >= ONE_LINE_WIDTH { 1 } else { 2 }
-}
-
-/// How many problems fit in the triage pane now (0 when it is not shown).
-pub fn visible_problems(state: &AppState) -> usize {
-    layout::panes(state.viewport, state)
-        .triage
-        .map_or(0, |pane| {
-            let g = list_geometry(pane);
-            usize::from(g.body.height) / lines_per_problem(g.inner)
-        })
 }
 
 /// The next action and its key: "r restart".

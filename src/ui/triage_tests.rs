@@ -2,13 +2,10 @@
 //! two GPUs, one over the threshold; NVML unavailable; not sampled yet), the list's GPU column
 //! (and its absence without a GPU), and the problem count of the status bar in every view; at
 //! 80x24 and 160x48.
-// States are built through `update`; the effects are read only where a test checks them.
-#![allow(unused_must_use)]
 
 use ratatui::style::Color;
 
-use crate::app::tests::{container, now, select, state_at};
-use crate::app::triage::tests::gpu_report;
+use crate::app::fixture::{container, gpu_report, now, select, state_at};
 use crate::app::{AppState, Msg, update};
 use crate::config::keys::KeyChord;
 use crate::engine::{FleetUpdate, Health, RunState};
@@ -19,16 +16,16 @@ use crate::ui::theme::Theme;
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn key(state: &mut AppState, c: char) {
-    update(state, Msg::Key(KeyChord::char(c)));
+    let _ = update(state, Msg::Key(KeyChord::char(c)));
 }
 
 fn with_gpu(state: &mut AppState, report: GpuReport) {
-    update(
+    let _ = update(
         state,
         Msg::Gpu(Box::new(GpuState::Available { report, at: now() })),
     );
     // The clock finds the GPU's problem (outside the view, inputs wait for it).
-    update(state, Msg::Tick(now()));
+    let _ = update(state, Msg::Tick(now()));
 }
 
 /// The fixture's report with its two containers renamed to two of the fixed fleet's.
@@ -83,7 +80,7 @@ fn triage_view_without_problems() {
         let mut done = container("migrate", "busybox:latest", RunState::Exited);
         done.exit_code = Some(0);
         done.finished_at = Some(now() - chrono::Duration::seconds(60));
-        update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(vec![web, done])));
+        let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(vec![web, done])));
         key(&mut s, 't');
         snapshot("triage_empty", &s);
     }
@@ -104,7 +101,7 @@ fn status_bar_counts_problems_in_every_view() {
     assert!(text(&s).contains("‼ 4 problems (t)"), "help");
     // Fewer problems, fewer counted; none, said so.
     let healthy = container("web-1", "nginx:1.25", RunState::Running);
-    update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(vec![healthy])));
+    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(vec![healthy])));
     assert!(text(&s).contains("✓ no problems"), "{}", text(&s));
     // The worst severity colours it, and a glyph says it without colour.
     let s = state_at(80, 24);
@@ -136,7 +133,7 @@ fn gpu_pane() {
 fn gpu_pane_unavailable_and_not_yet_sampled() {
     for (w, h) in SIZES {
         let mut s = state_at(w, h);
-        update(
+        let _ = update(
             &mut s,
             Msg::Gpu(Box::new(GpuState::Unavailable {
                 reason: Unavailable::LibraryNotFound(
@@ -202,5 +199,27 @@ fn no_color_in_triage_and_gpu() {
         for cell in terminal.backend().buffer().content() {
             assert_eq!(cell.fg, Color::Reset, "{cell:?}");
         }
+    }
+}
+
+/// The GPU pane's line count (what `update` scrolls by) is the lines drawn at any width: render
+/// asserts it on every frame, here over widths where the reason wraps differently.
+#[test]
+fn gpu_line_count_is_the_lines_drawn_at_any_width() {
+    for w in [20, 31, 47, 64, 80, 123] {
+        let mut s = state_at(w, 24);
+        let _ = update(
+            &mut s,
+            Msg::Gpu(Box::new(GpuState::Unavailable {
+                reason: Unavailable::LibraryNotFound(
+                    "libnvidia-ml.so.1: cannot open shared object file: no such file".into(),
+                ),
+            })),
+        );
+        key(&mut s, '6');
+        let _ = text(&s);
+        let report = fleet_gpu_report(&s);
+        with_gpu(&mut s, report);
+        let _ = text(&s);
     }
 }

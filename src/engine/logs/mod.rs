@@ -6,6 +6,7 @@
 //! bytes, counting what it dropped. Nothing here imports ratatui.
 
 pub mod demux;
+pub mod merge;
 pub mod ring;
 pub mod stream;
 

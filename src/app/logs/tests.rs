@@ -1,100 +1,18 @@
 //! `update()` cases for the logs pane: opening and closing (streams with it), following and
 //! pausing with a count of new lines, search and `n`/`N`, the filter and its index kept as
 //! lines arrive and as the ring drops, a bad regex as a status error, timestamps, wrap, save,
-//! merging tails by time. Also the helpers the pane's snapshot tests build their states with.
-// States are built through `update`; the effects are read only where a test checks them.
-#![allow(unused_must_use)]
+//! merging tails by time. The states come from [`crate::app::fixture`].
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
-
 use super::*;
+use crate::app::fixture::{
+    at, ch, line, open_on, press, select, send, state_at, type_text, web_lines,
+};
 use crate::app::keymap::KeyMode;
-use crate::app::tests::{now, select, state_at};
-use crate::app::{AppState, Effect, Msg, update};
+use crate::app::{AppState, Base, Effect, Msg, Overlay, update};
 use crate::config::keys::{KeyChord, KeyName};
-use crate::engine::logs::{LogEvent, LogLine, LogMessage, LogStream};
-
-pub(crate) fn ch(c: char) -> KeyChord {
-    KeyChord::char(c)
-}
-
-pub(crate) fn press(state: &mut AppState, k: KeyChord) -> Vec<Effect> {
-    update(state, Msg::Key(k))
-        .into_iter()
-        .filter(|e| !matches!(e, Effect::WatchStats(_)))
-        .collect()
-}
-
-pub(crate) fn type_text(state: &mut AppState, text: &str) {
-    for c in text.chars() {
-        press(state, ch(c));
-    }
-}
-
-pub(crate) fn at(seconds: i64, millis: i64) -> Option<DateTime<Utc>> {
-    Some(now() + chrono::Duration::seconds(seconds) + chrono::Duration::milliseconds(millis))
-}
-
-pub(crate) fn line(stream: LogStream, time: Option<DateTime<Utc>>, text: &str) -> LogLine {
-    LogLine {
-        stream,
-        time,
-        text: text.into(),
-    }
-}
-
-/// Sends `event` as the stream of the container named `name`.
-pub(crate) fn send(state: &mut AppState, name: &str, event: LogEvent, t: Instant) {
-    let id = state
-        .fleet
-        .containers()
-        .find(|c| c.name == name)
-        .map(|c| c.id.clone())
-        .unwrap_or_else(|| panic!("no {name}"));
-    update(
-        state,
-        Msg::Logs(LogsMsg::Stream {
-            message: LogMessage {
-                container: id,
-                event,
-            },
-            at: t,
-        }),
-    );
-}
-
-/// Lines a web server might write: `n` of them from second `from`, every seventh on stderr.
-pub(crate) fn web_lines(from: i64, n: i64) -> Vec<LogLine> {
-    (from..from + n)
-        .map(|i| {
-            if i % 7 == 3 {
-                line(
-                    LogStream::Stderr,
-                    at(i, 0),
-                    &format!("error: upstream timed out (request {i})"),
-                )
-            } else {
-                line(
-                    LogStream::Stdout,
-                    at(i, 0),
-                    &format!("GET /api/items/{i} 200 {}ms", 3 + i % 11),
-                )
-            }
-        })
-        .collect()
-}
-
-/// The logs pane open on `name` at `width` x `height`, following `n` lines.
-pub(crate) fn open_on(width: u16, height: u16, name: &str, n: i64, t0: Instant) -> AppState {
-    let mut s = state_at(width, height);
-    select(&mut s, name);
-    press(&mut s, ch('l'));
-    send(&mut s, name, LogEvent::Lines(web_lines(0, n)), t0);
-    send(&mut s, name, LogEvent::CaughtUp, t0);
-    s
-}
+use crate::engine::logs::{LogEvent, LogStream};
 
 fn view(s: &AppState) -> &LogsView {
     s.logs.as_deref().expect("the logs pane is open")
@@ -103,11 +21,11 @@ fn view(s: &AppState) -> &LogsView {
 fn texts_on_screen(s: &AppState) -> Vec<String> {
     let v = view(s);
     let top = if v.follow {
-        crate::ui::logs::follow_top(s)
+        follow_top(s)
     } else {
         v.entry_at(v.top)
     };
-    let page = crate::ui::logs::page(s);
+    let page = page(s);
     (top..(top + page).min(v.entries()))
         .filter_map(|k| v.entry(k).map(|(l, _)| l.text.clone()))
         .collect()
@@ -402,7 +320,7 @@ fn the_rate_is_lines_per_second_and_decays_on_the_clock() {
     }
     let rate = view(&s).lines_per_second;
     assert!((100.0..=140.0).contains(&rate), "{rate}");
-    update(
+    let _ = update(
         &mut s,
         Msg::Logs(LogsMsg::Clock(t0 + Duration::from_secs(60))),
     );

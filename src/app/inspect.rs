@@ -1,0 +1,131 @@
+//! The inspect pane's state and its part of `update`: opening it on a container (the details
+//! are fetched by the loop), revealing secrets, and scrolling. The scroll range comes from a
+//! count of the pane's lines made from the state without building (or styling) any of them;
+//! render draws exactly these lines and uses the same count for its scroll position, so
+//! `update` and render agree on the range.
+
+use super::{AppState, Base, Effect};
+use crate::config::keys::ConsoleCommand;
+use crate::engine::ContainerId;
+use crate::engine::detail::ContainerDetail;
+use crate::geometry;
+
+/// The inspect pane's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InspectView {
+    pub id: ContainerId,
+    /// The name when opened, to say what went away if it is removed.
+    pub name: String,
+    /// Fetched with secrets unmasked; render masks them unless `reveal`.
+    pub detail: Option<Box<ContainerDetail>>,
+    pub error: Option<String>,
+    pub scroll: usize,
+    pub reveal: bool,
+}
+
+/// Opens the pane on the selected container, if a container is selected.
+pub(super) fn open(state: &mut AppState, effects: &mut Vec<Effect>) {
+    let Some((id, name)) = state
+        .selected_container()
+        .map(|c| (c.id.clone(), c.name.clone()))
+    else {
+        return;
+    };
+    inspect_container(state, id, name, effects);
+}
+
+/// Opens the inspect pane on one container (fetching its details unless already shown).
+pub(super) fn inspect_container(
+    state: &mut AppState,
+    id: ContainerId,
+    name: String,
+    effects: &mut Vec<Effect>,
+) {
+    if state.inspect.as_ref().is_some_and(|v| v.id == id) {
+        state.base = Base::Inspect;
+        return;
+    }
+    state.base = Base::Inspect;
+    state.inspect = Some(InspectView {
+        id: id.clone(),
+        name,
+        detail: None,
+        error: None,
+        scroll: 0,
+        reveal: false,
+    });
+    effects.push(Effect::FetchDetail(id));
+}
+
+/// Shows or masks the secret-looking environment values.
+pub(super) fn toggle_reveal(state: &mut AppState) {
+    if let Some(view) = state.inspect.as_mut() {
+        view.reveal = !view.reveal;
+    }
+}
+
+/// Scrolls the pane within its lines.
+pub(super) fn scroll(state: &mut AppState, command: ConsoleCommand) {
+    let (lines, page) = geometry(state);
+    let max = lines.saturating_sub(page);
+    if let Some(view) = state.inspect.as_mut() {
+        view.scroll = super::scroll(view.scroll, max, page.max(1), command);
+    }
+}
+
+/// How many lines the inspect pane has for `view`: one per line `ui::inspect` draws.
+pub fn line_count(state: &AppState, view: &InspectView) -> usize {
+    let live = state.fleet.get(&view.id);
+    // The name.
+    let mut n = 1;
+    if let Some(c) = live {
+        // The state, then one line of times if there is one, then the last signal.
+        n += 1;
+        let time = if c.state.is_up() {
+            c.started_at.is_some()
+        } else {
+            c.finished_at.is_some()
+        };
+        n += usize::from(time || c.created.is_some());
+        n += usize::from(c.last_signal.is_some());
+    }
+    n += usize::from(view.error.is_some());
+    let Some(detail) = view.detail.as_ref() else {
+        // "loading …" unless the fetch failed.
+        return n + usize::from(view.error.is_none());
+    };
+    n += usize::from(detail.error.is_some());
+    // Health, and the last checks when there is a health check.
+    n += 1;
+    if live
+        .and_then(|c| c.health)
+        .or(detail.container.health)
+        .is_some()
+    {
+        n += detail.health_log.len().min(5);
+    }
+    // Image, command, entrypoint; workdir and user when set; restart, resources.
+    n += 3;
+    n += usize::from(detail.working_dir.is_some());
+    n += usize::from(detail.user.is_some());
+    n += 2;
+    // A list field takes one line per value, or one saying "none".
+    let ports = live.map_or(detail.container.ports.len(), |c| c.ports.len());
+    n += ports.max(1);
+    n += detail.mounts.len().max(1);
+    n += detail.networks.len().max(1);
+    n += detail.labels().len().max(1);
+    n += detail.env.len().max(1);
+    n
+}
+
+/// (lines of content, lines that fit): what `update` needs to bound the scroll.
+pub fn geometry(state: &AppState) -> (usize, usize) {
+    let Some(view) = &state.inspect else {
+        return (0, 0);
+    };
+    (
+        line_count(state, view),
+        geometry::page(state.panes().inspect),
+    )
+}

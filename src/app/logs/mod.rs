@@ -1,0 +1,86 @@
+//! The logs pane's state and its part of `update`: the lines of one container, or of several
+//! merged by time with a name column, kept in the engine's bounded
+//! [`LogBuffer`](crate::engine::logs::LogBuffer) (moved in here
+//! line by line from [`LogsMsg`]s; the loop owns the streams). Following sticks to the end;
+//! scrolling back pauses it and counts what arrives meanwhile. A search highlights matches and
+//! `n`/`N` move between them; a filter shows only matching lines through an index of matching
+//! sequence numbers, kept as lines arrive and bounded like the buffer, so that drawing costs
+//! O(lines on screen) in every mode. No I/O here: saving builds the text and the loop writes it.
+//!
+//! Merging: the tails of several containers are held until every stream has sent its tail (or
+//! ended), then merged by timestamp; live lines are added as they arrive (each stream batches
+//! over a few milliseconds, so arrival order is time order to within that delay).
+//!
+//! [`view`] holds the lines, [`update`] the keys and messages, [`rows`] the rows render draws
+//! and `update` counts.
+
+pub mod rows;
+pub mod update;
+pub mod view;
+
+use std::time::Instant;
+
+use regex::{Regex, RegexBuilder};
+
+use crate::engine::logs::LogMessage;
+
+pub use update::{close, follow_top, on_input_key, on_msg, open, page, run_command, wheel};
+pub use view::{LineFilter, LogSource, LogsView};
+
+/// The most containers one pane follows at once.
+pub const MAX_SOURCES: usize = 64;
+
+/// What the loop sends the logs pane.
+#[derive(Debug, Clone)]
+pub enum LogsMsg {
+    /// One stream's event, received at `at`.
+    Stream { message: LogMessage, at: Instant },
+    /// The clock, for the lines-per-second figure while nothing arrives.
+    Clock(Instant),
+}
+
+/// Which text field the logs pane is typing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogInput {
+    Search,
+    Filter,
+}
+
+/// A compiled search or filter, with the text typed. Smart case: all lower case matches any
+/// case.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub text: String,
+    pub regex: Regex,
+}
+
+impl Pattern {
+    pub fn new(text: &str) -> Result<Self, String> {
+        let insensitive = !text.chars().any(char::is_uppercase);
+        RegexBuilder::new(text)
+            .case_insensitive(insensitive)
+            .size_limit(1 << 20)
+            .build()
+            .map(|regex| Self {
+                text: text.to_string(),
+                regex,
+            })
+            .map_err(|e| {
+                let why = e.to_string();
+                let last = why.lines().last().unwrap_or("invalid").trim().to_string();
+                format!("bad regular expression '{text}': {last}")
+            })
+    }
+}
+
+/// The rate as the pane shows it.
+pub fn format_rate(rate: f64) -> String {
+    if rate >= 100.0 {
+        format!("{rate:.0}")
+    } else {
+        format!("{rate:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests;

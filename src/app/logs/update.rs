@@ -1,0 +1,315 @@
+//! The logs pane's part of `update`: opening it on containers (the loop opens the streams)
+//! and closing it, stream messages and the clock, scrolling (scrolling back pauses following
+//! and counts what arrives meanwhile; reaching the end follows again), search with `n`/`N`,
+//! the filter, the toggles, saving (the text is built here, the loop writes it), and the
+//! search and filter text fields.
+
+use ratatui::layout::Rect;
+
+use super::{LogInput, LogsMsg, LogsView, MAX_SOURCES, Pattern, format_rate, rows};
+use crate::actions::Target;
+use crate::app::{AppState, Base, Effect, Overlay, help};
+use crate::config::keys::{ConsoleCommand, KeyChord, KeyName};
+
+/// `l`: opens the pane on `targets`.
+pub fn open(state: &mut AppState, targets: Vec<Target>, effects: &mut Vec<Effect>) {
+    let settings = &state.settings.logs;
+    let shown: Vec<Target> = targets.iter().take(MAX_SOURCES).cloned().collect();
+    let view = LogsView::new(
+        &shown,
+        settings.max_lines,
+        settings.max_bytes,
+        if state.base == Base::Logs {
+            Base::List
+        } else {
+            state.base
+        },
+    );
+    if targets.len() > MAX_SOURCES {
+        state.set_status(
+            format!(
+                "logs: following the first {MAX_SOURCES} of {} containers",
+                targets.len()
+            ),
+            false,
+        );
+    } else {
+        state.status = None;
+    }
+    state.logs = Some(Box::new(view));
+    state.base = Base::Logs;
+    state.overlay = None;
+    effects.push(Effect::OpenLogs(shown));
+}
+
+/// Closes the pane (its streams close with it).
+pub fn close(state: &mut AppState, effects: &mut Vec<Effect>) {
+    if let Some(view) = state.logs.take() {
+        state.base = view.return_to;
+        effects.push(Effect::CloseLogs);
+    } else {
+        state.base = Base::List;
+    }
+    state.clamp_selection();
+}
+
+/// A message for the pane.
+pub fn on_msg(state: &mut AppState, msg: LogsMsg) {
+    let Some(view) = state.logs.as_mut() else {
+        return;
+    };
+    match msg {
+        LogsMsg::Stream { message, at } => {
+            view.on_message(message, at);
+            state.dirty = true;
+        }
+        LogsMsg::Clock(at) => {
+            let before = format_rate(view.lines_per_second);
+            view.lines_per_second = view.rate.per_second(at);
+            state.dirty |= format_rate(view.lines_per_second) != before;
+        }
+    }
+}
+
+/// The pane's body (the lines), if the pane is shown.
+fn body(state: &AppState) -> Option<Rect> {
+    state.panes().logs.map(crate::geometry::pane_inner)
+}
+
+/// How many rows of lines fit.
+pub fn page(state: &AppState) -> usize {
+    body(state).map_or(0, |b| usize::from(b.height))
+}
+
+/// The index of the first entry drawn while following (the one at the top of the screen).
+pub fn follow_top(state: &AppState) -> usize {
+    match (state.logs.as_deref(), body(state)) {
+        (Some(view), Some(body)) => rows::follow_top(view, body),
+        _ => 0,
+    }
+}
+
+/// The entry on top of the screen now (following: the first one drawn at the end).
+fn current_top(state: &AppState) -> usize {
+    let Some(view) = state.logs.as_deref() else {
+        return 0;
+    };
+    if view.follow {
+        follow_top(state)
+    } else {
+        view.entry_at(view.top)
+    }
+}
+
+/// Pauses with entry `k` on top (or higher up, so that the screen stays full).
+fn pause_at(view: &mut LogsView, k: usize, page: usize) {
+    if view.follow {
+        view.follow = false;
+        view.new_since_pause = 0;
+    }
+    let k = k.min(view.entries().saturating_sub(page.max(1)));
+    view.top = view
+        .entry_seq(k)
+        .unwrap_or_else(|| view.buffer.first_seq() + view.buffer.len() as u64);
+}
+
+fn resume(view: &mut LogsView) {
+    view.follow = true;
+    view.new_since_pause = 0;
+}
+
+/// Scrolls by a command; reaching the end follows again.
+fn scroll(state: &mut AppState, command: ConsoleCommand) {
+    let top = current_top(state);
+    let page = page(state).max(1);
+    let Some(view) = state.logs.as_deref_mut() else {
+        return;
+    };
+    let entries = view.entries();
+    let last_top = entries.saturating_sub(page);
+    let to = match command {
+        ConsoleCommand::Up => top.saturating_sub(1),
+        ConsoleCommand::Down => top + 1,
+        ConsoleCommand::PageUp => top.saturating_sub(page),
+        ConsoleCommand::PageDown => top + page,
+        ConsoleCommand::Top => 0,
+        _ => top,
+    };
+    if command == ConsoleCommand::Bottom || (to > last_top && command != ConsoleCommand::Top) {
+        resume(view);
+    } else if to != top || !view.follow {
+        pause_at(view, to, page);
+    }
+}
+
+/// Moves to the next (`forward`) or previous search match.
+fn jump(state: &mut AppState, forward: bool) {
+    let top = current_top(state);
+    let page = page(state).max(1);
+    let Some(view) = state.logs.as_deref_mut() else {
+        return;
+    };
+    let Some(text) = view.search.as_ref().map(|s| s.text.clone()) else {
+        state.set_status("no search: / searches", true);
+        return;
+    };
+    // From the last match moved to, while it is held (and shown under a filter); else forward
+    // from the line above the top, backward from below the screen (the newest match first).
+    let current = view
+        .current_match
+        .map(|seq| view.entry_at(seq))
+        .filter(|k| view.entry_seq(*k) == view.current_match);
+    let start = match current {
+        Some(k) if forward => k + 1,
+        Some(k) => k,
+        None if forward => top,
+        None => top.saturating_add(page).min(view.entries()),
+    };
+    match view.find_match(start, forward) {
+        Some(k) => {
+            view.current_match = view.entry_seq(k);
+            let context = (page / 3).min(3);
+            pause_at(view, k.saturating_sub(context), page);
+            state.set_status(format!("/{text}"), false);
+        }
+        None => {
+            let word = if forward { "below" } else { "above" };
+            state.set_status(format!("/{text}: no match {word}"), true);
+        }
+    }
+}
+
+/// A key bound in the logs pane.
+pub fn run_command(state: &mut AppState, command: ConsoleCommand, effects: &mut Vec<Effect>) {
+    use ConsoleCommand as Cmd;
+    match command {
+        Cmd::Up | Cmd::Down | Cmd::PageUp | Cmd::PageDown | Cmd::Top | Cmd::Bottom => {
+            scroll(state, command);
+        }
+        Cmd::Follow => {
+            let top = current_top(state);
+            let page = page(state);
+            if let Some(view) = state.logs.as_deref_mut() {
+                if view.follow {
+                    pause_at(view, top, page);
+                } else {
+                    resume(view);
+                }
+            }
+        }
+        Cmd::LogSearch => start_input(state, LogInput::Search),
+        Cmd::LogFilter => start_input(state, LogInput::Filter),
+        Cmd::SearchNext => jump(state, true),
+        Cmd::SearchPrev => jump(state, false),
+        Cmd::Timestamps => {
+            if let Some(view) = state.logs.as_deref_mut() {
+                view.timestamps = !view.timestamps;
+            }
+        }
+        Cmd::Wrap => {
+            if let Some(view) = state.logs.as_deref_mut() {
+                view.wrap = !view.wrap;
+            }
+        }
+        Cmd::SaveLogs => {
+            if let Some(view) = state.logs.as_deref() {
+                if view.buffer.is_empty() {
+                    state.set_status("save: no lines to save", true);
+                } else {
+                    effects.push(Effect::SaveLogs {
+                        file_name: view.save_name(state.now),
+                        contents: view.save_text(),
+                        lines: view.buffer.len(),
+                    });
+                }
+            }
+        }
+        Cmd::Back => close(state, effects),
+        Cmd::Help => help::open(state),
+        Cmd::Quit => effects.push(Effect::Quit),
+        _ => {}
+    }
+}
+
+fn start_input(state: &mut AppState, kind: LogInput) {
+    let Some(view) = state.logs.as_deref() else {
+        return;
+    };
+    state.input = match kind {
+        LogInput::Search => view.search.as_ref().map(|p| p.text.clone()),
+        LogInput::Filter => view.filter.as_ref().map(|f| f.pattern.text.clone()),
+    }
+    .unwrap_or_default();
+    state.overlay = Some(Overlay::LogInput(kind));
+}
+
+/// A key while typing a search or a filter: Enter applies, Esc cancels.
+pub fn on_input_key(state: &mut AppState, key: KeyChord, kind: LogInput) {
+    match key.key {
+        KeyName::Enter => {
+            state.overlay = None;
+            let text = std::mem::take(&mut state.input);
+            apply_input(state, kind, &text);
+        }
+        KeyName::Esc => {
+            state.overlay = None;
+            state.input.clear();
+        }
+        KeyName::Backspace if state.input.pop().is_none() => state.overlay = None,
+        KeyName::Backspace => {}
+        _ if key.ctrl && key.key == KeyName::Char('u') => state.input.clear(),
+        KeyName::Char(c) if !key.ctrl && !key.alt => state.input.push(c),
+        _ => {}
+    }
+}
+
+fn apply_input(state: &mut AppState, kind: LogInput, text: &str) {
+    let pattern = if text.is_empty() {
+        None
+    } else {
+        match Pattern::new(text) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                state.set_status(e, true);
+                return;
+            }
+        }
+    };
+    let Some(view) = state.logs.as_deref_mut() else {
+        return;
+    };
+    match kind {
+        LogInput::Search => {
+            let on = pattern.is_some();
+            view.search = pattern;
+            view.current_match = None;
+            if on {
+                jump(state, false);
+            } else {
+                state.set_status("search cleared", false);
+            }
+        }
+        LogInput::Filter => {
+            view.set_filter(pattern);
+            view.new_since_pause = 0;
+            let (shown, held) = (view.entries(), view.buffer.len());
+            let text = match &view.filter {
+                Some(f) => format!("filter '{}': {shown} of {held} lines", f.pattern.text),
+                None => "filter cleared: every line".to_string(),
+            };
+            state.set_status(text, false);
+        }
+    }
+}
+
+/// Mouse wheel over the pane: three lines.
+pub fn wheel(state: &mut AppState, up: bool) {
+    let command = if up {
+        ConsoleCommand::Up
+    } else {
+        ConsoleCommand::Down
+    };
+    for _ in 0..3 {
+        scroll(state, command);
+    }
+}
