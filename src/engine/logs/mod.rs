@@ -10,7 +10,7 @@ pub mod merge;
 pub mod ring;
 pub mod stream;
 
-use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 pub use demux::{Demuxer, FrameDecoder, LineSplitter, encode_frame, parse_timestamp};
@@ -131,68 +131,9 @@ impl Default for LogsOptions {
     }
 }
 
-/// Parses `--since`: a duration back from `now` (`30s`, `10m`, `2h`, `1d`, `1h30m`) or an
-/// RFC 3339 time (`2024-05-01T12:00:00Z`).
-pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let bad = || {
-        format!(
-            "bad since '{text}': expected a duration (10m, 2h, 1h30m, 45s, 1d) or an RFC 3339 time"
-        )
-    };
-    if text.is_empty() {
-        return Err(bad());
-    }
-    let mut total = ChronoDuration::zero();
-    let mut digits = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let n: i64 = digits.parse().map_err(|_| bad())?;
-        digits.clear();
-        let part = match c {
-            's' => ChronoDuration::try_seconds(n),
-            'm' => ChronoDuration::try_minutes(n),
-            'h' => ChronoDuration::try_hours(n),
-            'd' => ChronoDuration::try_days(n),
-            _ => None,
-        }
-        .ok_or_else(bad)?;
-        total = total.checked_add(&part).ok_or_else(bad)?;
-    }
-    if !digits.is_empty() {
-        return Err(bad());
-    }
-    now.checked_sub_signed(total).ok_or_else(bad)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn since_parses_durations_and_times() {
-        let now = DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z")
-            .expect("time")
-            .with_timezone(&Utc);
-        let at = |s: &str| parse_since(s, now).map(|t| t.to_rfc3339());
-        assert_eq!(at("10m"), Ok("2024-05-01T11:50:00+00:00".into()));
-        assert_eq!(at("2h"), Ok("2024-05-01T10:00:00+00:00".into()));
-        assert_eq!(at("1h30m"), Ok("2024-05-01T10:30:00+00:00".into()));
-        assert_eq!(at("1d"), Ok("2024-04-30T12:00:00+00:00".into()));
-        assert_eq!(
-            at("2024-05-01T11:00:00.5+02:00"),
-            Ok("2024-05-01T09:00:00.500+00:00".into())
-        );
-        for bad in ["", "10", "m", "10x", "yesterday", "99999999999999999999s"] {
-            assert!(parse_since(bad, now).is_err(), "{bad:?} is not a since");
-        }
-    }
 
     #[test]
     fn tail_parses() {
