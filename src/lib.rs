@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod gpu;
 pub mod present;
+pub mod reconcile;
 pub mod sanitize;
 pub mod session;
 pub mod triage;
