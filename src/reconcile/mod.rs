@@ -11,6 +11,13 @@ pub mod hash;
 pub mod order;
 pub mod plan;
 
+#[cfg(test)]
+mod hash_tests;
+#[cfg(test)]
+mod plan_prop_tests;
+#[cfg(test)]
+mod plan_tests;
+
 pub use crate::engine::model::{COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL};
 
 /// The replica number of a container within its service (`1`, `2` ...).

@@ -110,6 +110,50 @@ pub struct ServiceSpec {
     pub pull_policy: PullPolicy,
 }
 
+impl ServiceSpec {
+    /// A service of one replica of `image`, every other key at compose's default (attached to
+    /// the `default` network).
+    pub fn new(name: &str, image: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            image: image.to_string(),
+            build: None,
+            command: None,
+            entrypoint: None,
+            environment: BTreeMap::new(),
+            ports: Vec::new(),
+            volumes: Vec::new(),
+            labels: BTreeMap::new(),
+            restart: None,
+            healthcheck: None,
+            replicas: 1,
+            limits: Limits::default(),
+            user: None,
+            working_dir: None,
+            hostname: None,
+            networks: BTreeMap::from([("default".to_string(), NetworkAttachment::default())]),
+            network_mode: None,
+            depends_on: BTreeMap::new(),
+            container_name: None,
+            init: None,
+            read_only: false,
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            security_opt: Vec::new(),
+            tmpfs: Vec::new(),
+            ulimits: BTreeMap::new(),
+            shm_size: None,
+            stop_signal: None,
+            stop_grace_period: None,
+            extra_hosts: Vec::new(),
+            dns: Vec::new(),
+            logging: None,
+            profiles: Vec::new(),
+            pull_policy: PullPolicy::Missing,
+        }
+    }
+}
+
 /// One published or exposed port (a range is expanded into one per port).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PortSpec {

@@ -81,43 +81,8 @@ pub(crate) fn service(
 ) -> Res<(ServiceSpec, Vec<DepRef>)> {
     let path = format!("services.{name}");
     let fields = entries(node, &path, SERVICE_KEYS)?;
-    let mut spec = ServiceSpec {
-        name: name.to_string(),
-        image: String::new(),
-        build: None,
-        command: None,
-        entrypoint: None,
-        environment: BTreeMap::new(),
-        ports: Vec::new(),
-        volumes: Vec::new(),
-        labels: BTreeMap::new(),
-        restart: None,
-        healthcheck: None,
-        replicas: 1,
-        limits: Limits::default(),
-        user: None,
-        working_dir: None,
-        hostname: None,
-        networks: BTreeMap::new(),
-        network_mode: None,
-        depends_on: BTreeMap::new(),
-        container_name: None,
-        init: None,
-        read_only: false,
-        cap_add: Vec::new(),
-        cap_drop: Vec::new(),
-        security_opt: Vec::new(),
-        tmpfs: Vec::new(),
-        ulimits: BTreeMap::new(),
-        shm_size: None,
-        stop_signal: None,
-        stop_grace_period: None,
-        extra_hosts: Vec::new(),
-        dns: Vec::new(),
-        logging: None,
-        profiles: Vec::new(),
-        pull_policy: PullPolicy::Missing,
-    };
+    let mut spec = ServiceSpec::new(name, "");
+    spec.networks.clear();
     let mut deps = Vec::new();
     let mut env_files: Vec<(String, bool, &Node)> = Vec::new();
     let mut environment = BTreeMap::new();
