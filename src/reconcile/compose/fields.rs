@@ -198,7 +198,7 @@ pub(crate) fn nano_cpus(node: &Node, path: &str) -> Res<u64> {
         .trim()
         .parse()
         .map_err(|_| node.error(path, format!("expected a number of CPUs, got '{text}'")))?;
-    if !cpus.is_finite() || cpus < 0.0 || cpus > 1.0e9 {
+    if !cpus.is_finite() || !(0.0..=1.0e9).contains(&cpus) {
         return Err(node.error(path, format!("bad number of CPUs '{text}'")));
     }
     Ok((cpus * 1e9).round() as u64)

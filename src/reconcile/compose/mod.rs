@@ -17,6 +17,7 @@
 pub mod error;
 pub mod fields;
 pub mod interp;
+mod keys;
 pub mod merge;
 pub mod model;
 mod mounts;
@@ -209,7 +210,7 @@ fn resources(
     root: &Node,
     key: &str,
     allowed: &[&str],
-) -> Res<BTreeMap<String, (Node, BTreeMap<String, Node>)>> {
+) -> Res<BTreeMap<String, BTreeMap<String, Node>>> {
     let mut out = BTreeMap::new();
     let Some(node) = root.get(key) else {
         return Ok(out);
@@ -228,7 +229,7 @@ fn resources(
                 fields.insert(f.name.clone(), value.clone());
             }
         }
-        out.insert(k.name.clone(), (v.clone(), fields));
+        out.insert(k.name.clone(), fields);
     }
     Ok(out)
 }
@@ -295,7 +296,7 @@ fn build(
     let common = ["name", "driver", "driver_opts", "external", "labels"];
     let mut networks = BTreeMap::new();
     let net_keys = [&common[..], &["internal", "attachable", "enable_ipv6"]].concat();
-    for (key, (_, f)) in resources(root, "networks", &net_keys)? {
+    for (key, f) in resources(root, "networks", &net_keys)? {
         let p = join("networks", &key);
         let (daemon_name, external) = resource_name(&name, &key, &f, &p)?;
         let spec = NetworkSpec {
@@ -311,7 +312,7 @@ fn build(
         networks.insert(key, spec);
     }
     let mut volumes = BTreeMap::new();
-    for (key, (_, f)) in resources(root, "volumes", &common)? {
+    for (key, f) in resources(root, "volumes", &common)? {
         let p = join("volumes", &key);
         let (daemon_name, external) = resource_name(&name, &key, &f, &p)?;
         let spec = VolumeSpec {
