@@ -28,7 +28,7 @@ pub(crate) fn entries<'a>(
         }
         if !allowed.contains(&key.name.as_str()) {
             return Err(ComposeError::at(
-                &node.file,
+                &key.file,
                 key.line,
                 &join(path, &key.name),
                 format!("unsupported key '{}'", key.name),

@@ -174,6 +174,7 @@ pub(crate) fn to_map(node: &mut Node, split: bool) -> Result<(), ComposeError> {
         entries.push((
             Key {
                 name,
+                file: item.file.clone(),
                 line: item.line,
             },
             Node::new(&item.file, item.line, value),

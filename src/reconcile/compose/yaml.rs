@@ -29,6 +29,7 @@ pub(crate) struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Key {
     pub name: String,
+    pub file: Arc<Path>,
     pub line: usize,
 }
 
@@ -188,6 +189,7 @@ impl Builder {
                     if let Some(Frame::Map { pending, .. }) = self.stack.last_mut() {
                         *pending = Some(Key {
                             name: text.into_owned(),
+                            file: Arc::clone(&self.file),
                             line,
                         });
                     }
