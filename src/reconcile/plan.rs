@@ -5,12 +5,14 @@
 //! `container_name`), labelled with the project, the service, the number, `oneoff=False` and
 //! the config hash (see [`container_labels`]). A container is *this project's* when its
 //! project label is the project's name and it is not a one-off; only those are ever started,
-//! recreated or removed. A wanted name held by any other container is a [`Action::Conflict`],
-//! and that container is never touched.
+//! recreated or removed. A name a service's scale would use (`-1` .. `-N`, or its
+//! `container_name`) held by any other container is a [`Action::Conflict`]: that container is
+//! never touched, and it takes one of the service's slots, so the plan stays the same (and
+//! converges) until it is gone.
 //!
 //! Per service: the containers kept are the lowest-numbered ones up to the scale, the rest are
 //! removed (scale down removes the highest numbers); new ones are numbered from the highest
-//! existing number + 1 (gaps are not filled). A kept container is recreated when its config
+//! existing number + 1 (gaps are not filled), skipping any name another container holds. A kept container is recreated when its config
 //! hash differs (or, when the image id the service's image resolves to is given, when the
 //! container was made from another one), or when it is dead; started when it is created or
 //! exited; otherwise unchanged. A container of this project whose service is gone from the file
@@ -198,6 +200,16 @@ fn number_of(container: &Container) -> Option<u32> {
     container.labels.get(COMPOSE_NUMBER_LABEL)?.parse().ok()
 }
 
+/// The replica number whose name (for `spec` in `project`) is `name`, if any.
+fn slot_of(project: &str, spec: &ServiceSpec, name: &str) -> Option<u32> {
+    if let Some(fixed) = &spec.container_name {
+        return (fixed == name).then_some(1);
+    }
+    let digits = name.strip_prefix(&format!("{project}-{}-", spec.name))?;
+    let k: u32 = digits.parse().ok()?;
+    (k >= 1 && k.to_string() == digits).then_some(k)
+}
+
 fn clean(name: &str) -> &str {
     name.strip_prefix('/').unwrap_or(name)
 }
@@ -257,21 +269,35 @@ pub fn plan(project: &Project, actual: &[Container], opts: &PlanOptions) -> Plan
         let hash = config_hash(spec);
         let mut existing = by_service.remove(spec.name.as_str()).unwrap_or_default();
         existing.sort_by_key(|c| (number_of(c).unwrap_or(u32::MAX), clean(&c.name).to_string()));
-        let wanted = usize::try_from(spec.replicas).unwrap_or(usize::MAX);
         let wanted = if spec.container_name.is_some() {
-            wanted.min(1)
+            spec.replicas.min(1)
         } else {
-            wanted
+            spec.replicas
         };
+        // Names a scale of `wanted` would use that another container holds: each takes a slot
+        // (reported, never touched) so that the plan is the same until that container goes.
+        let conflicts: Vec<(u32, &Container)> = actual
+            .iter()
+            .filter(|c| {
+                !is_ours(&project.name, c)
+                    || c.labels.get(COMPOSE_SERVICE_LABEL) != Some(&spec.name)
+            })
+            .filter_map(|c| Some((slot_of(&project.name, spec, clean(&c.name))?, c)))
+            .filter(|(k, _)| *k <= wanted)
+            .collect();
+        let budget = usize::try_from(wanted)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(conflicts.len());
+        let mut service_steps = Vec::new();
         for (i, c) in existing.iter().enumerate() {
-            let action = if i < wanted {
+            let action = if i < budget {
                 kept_action(spec, &hash, c, opts)
             } else {
                 Action::Remove {
                     reason: RemoveReason::ScaleDown,
                 }
             };
-            steps.push(Step {
+            service_steps.push(Step {
                 service: spec.name.clone(),
                 name: clean(&c.name).to_string(),
                 number: number_of(c),
@@ -279,28 +305,42 @@ pub fn plan(project: &Project, actual: &[Container], opts: &PlanOptions) -> Plan
                 action,
             });
         }
+        for (k, holder) in &conflicts {
+            service_steps.push(Step {
+                service: spec.name.clone(),
+                name: container_name(&project.name, spec, *k),
+                number: Some(*k),
+                container: None,
+                action: Action::Conflict {
+                    holder: holder.id.clone(),
+                },
+            });
+        }
+        // New replicas: numbered from the highest existing + 1, past any name already held.
         let mut next = existing
             .iter()
             .filter_map(|c| number_of(c))
+            .chain(conflicts.iter().map(|(k, _)| *k))
             .max()
             .unwrap_or(0);
-        for _ in existing.len()..wanted {
-            next = next.saturating_add(1);
+        let mut missing = budget.saturating_sub(existing.len());
+        while missing > 0 && next < u32::MAX {
+            next += 1;
             let name = container_name(&project.name, spec, next);
-            let holder = actual.iter().find(|c| clean(&c.name) == name);
-            steps.push(Step {
+            if actual.iter().any(|c| clean(&c.name) == name) {
+                continue;
+            }
+            missing -= 1;
+            service_steps.push(Step {
                 service: spec.name.clone(),
                 name,
                 number: Some(next),
                 container: None,
-                action: match holder {
-                    Some(h) => Action::Conflict {
-                        holder: h.id.clone(),
-                    },
-                    None => Action::Create,
-                },
+                action: Action::Create,
             });
         }
+        service_steps.sort_by_key(|s| (s.number.unwrap_or(u32::MAX), s.name.clone()));
+        steps.extend(service_steps);
     }
     orphans.sort_by(|a, b| clean(&a.name).cmp(clean(&b.name)));
     for c in orphans {
