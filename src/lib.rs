@@ -14,6 +14,7 @@ pub mod engine;
 pub mod geometry;
 pub mod gpu;
 pub mod present;
+pub mod reconcile;
 pub mod sanitize;
 pub mod session;
 pub mod triage;

@@ -1,0 +1,456 @@
+//! Compose files as the fleet file: `-f FILE`... read, interpolated, merged and checked into a
+//! normalised [`Project`]. What is read (see [`load`]):
+//!
+//! - The files in order, later ones merged over earlier ones as compose does (see [`merge`]).
+//! - The project directory: the first file's directory. A `.env` there feeds interpolation,
+//!   under the process environment (a variable set in both takes the process's value).
+//! - Interpolation per file, before merging, of every value (not keys): see [`interp`].
+//! - The project name: `-p`, else `COMPOSE_PROJECT_NAME`, else the file's `name:` (each must
+//!   already be a valid name), else the directory's name normalised as compose v2 does
+//!   (lowercased, characters outside `[a-z0-9_-]` dropped, leading `_`/`-` dropped).
+//! - Top-level keys `name`, `version` (ignored), `services`, `networks`, `volumes`; service keys
+//!   as [`service::SERVICE_KEYS`]; `x-` extension keys anywhere are accepted and ignored.
+//!   Anything else is an error naming the file, the line and the key, and refuses the whole set.
+//! - Profiles: a service with `profiles:` is active only when one of them is given (or `*`);
+//!   no profiles given means those of `COMPOSE_PROFILES`.
+
+pub mod error;
+pub mod fields;
+pub mod interp;
+mod keys;
+pub mod merge;
+pub mod model;
+mod mounts;
+pub mod service;
+mod yaml;
+
+#[cfg(test)]
+mod error_tests;
+#[cfg(test)]
+mod interp_tests;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use error::ComposeError;
+pub use model::*;
+
+use fields::{Res, boolean, entries, join, opt_string, str_map};
+use mounts::MountCtx;
+use service::ServiceCtx;
+use yaml::{Node, Value};
+
+/// What to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `-f` files, in order; at least one.
+    pub files: Vec<PathBuf>,
+    /// `-p`.
+    pub project_name: Option<String>,
+    /// `--profile`s to activate.
+    pub profiles: Vec<String>,
+    /// The process environment (interpolation, `COMPOSE_PROJECT_NAME`, `COMPOSE_PROFILES`).
+    pub env: BTreeMap<String, String>,
+}
+
+impl LoadOptions {
+    /// These files, with the process's environment.
+    pub fn new(files: Vec<PathBuf>) -> Self {
+        Self {
+            files,
+            env: std::env::vars().collect(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The file compose would pick in `dir` when no `-f` is given.
+pub fn default_file(dir: &Path) -> Option<PathBuf> {
+    [
+        "compose.yaml",
+        "compose.yml",
+        "docker-compose.yml",
+        "docker-compose.yaml",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .find(|p| p.is_file())
+}
+
+/// Normalises a directory name into a project name as compose v2 does.
+pub fn normalize_project_name(name: &str) -> String {
+    let kept: String = name
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    kept.trim_start_matches(['_', '-']).to_string()
+}
+
+/// Whether `name` is a valid project name as it stands.
+pub fn is_valid_project_name(name: &str) -> bool {
+    !name.is_empty() && normalize_project_name(name) == name
+}
+
+/// Loads the file set into a project; any error refuses the whole set.
+pub fn load(opts: &LoadOptions) -> Result<Project, ComposeError> {
+    let Some(first) = opts.files.first() else {
+        return Err(ComposeError::at(
+            Path::new("."),
+            0,
+            "",
+            "no compose file given",
+        ));
+    };
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let files: Vec<PathBuf> = opts.files.iter().map(|f| absolute(f)).collect();
+    let first_abs = absolute(first);
+    let working_dir = first_abs
+        .parent()
+        .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+
+    // `.env` under the process environment.
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    let dotenv = working_dir.join(".env");
+    if let Ok(text) = std::fs::read_to_string(&dotenv) {
+        let vars = interp::parse_env_file(&text, &opts.env)
+            .map_err(|e| ComposeError::at(&dotenv, e.line, &e.key, e.message))?;
+        env.extend(vars);
+    }
+    env.extend(opts.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+
+    let mut merged: Option<Node> = None;
+    for file in &files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| ComposeError::at(file, 0, "", format!("cannot read: {e}")))?;
+        let arc: Arc<Path> = Arc::from(file.as_path());
+        let mut doc = yaml::parse(&arc, &text)?;
+        interpolate_tree(&mut doc, "", &env)?;
+        match &mut merged {
+            None => merged = Some(doc),
+            Some(base) => merge::merge_files(base, doc)?,
+        }
+    }
+    let Some(root) = merged else {
+        return Err(ComposeError::at(first, 0, "", "no compose file given"));
+    };
+    build(&root, opts, &env, working_dir, files)
+}
+
+/// Interpolates every scalar value under `node`.
+fn interpolate_tree(node: &mut Node, path: &str, env: &BTreeMap<String, String>) -> Res<()> {
+    match &mut node.value {
+        Value::Scalar(text) => {
+            let done = interp::interpolate(text, env)
+                .map_err(|e| ComposeError::at(&node.file, node.line, path, e.to_string()))?;
+            *text = done;
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                interpolate_tree(item, &format!("{path}[{i}]"), env)?;
+            }
+        }
+        Value::Map(entries) => {
+            for (key, value) in entries.iter_mut() {
+                interpolate_tree(value, &join(path, &key.name), env)?;
+            }
+        }
+        Value::Null => {}
+    }
+    Ok(())
+}
+
+fn project_name(root: &Node, opts: &LoadOptions, working_dir: &Path) -> Res<String> {
+    let invalid = |at: &Node, key: &str, name: &str| {
+        at.error(
+            key,
+            format!(
+                "'{name}' is not a valid project name: lowercase letters, digits, '_' and '-', starting with a letter or digit"
+            ),
+        )
+    };
+    let explicit = opts
+        .project_name
+        .clone()
+        .or_else(|| opts.env.get("COMPOSE_PROJECT_NAME").cloned())
+        .filter(|n| !n.is_empty());
+    if let Some(name) = explicit {
+        if !is_valid_project_name(&name) {
+            return Err(invalid(root, "-p", &name));
+        }
+        return Ok(name);
+    }
+    if let Some(node) = root.get("name")
+        && let Some(name) = opt_string(node, "name")?
+    {
+        if !is_valid_project_name(&name) {
+            return Err(invalid(node, "name", &name));
+        }
+        return Ok(name);
+    }
+    let dir = working_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = normalize_project_name(&dir);
+    if name.is_empty() {
+        return Err(root.error(
+            "name",
+            format!("the directory name '{dir}' gives no project name: set 'name:' or -p"),
+        ));
+    }
+    Ok(name)
+}
+
+/// Top-level `networks` or `volumes`.
+fn resources(
+    root: &Node,
+    key: &str,
+    allowed: &[&str],
+) -> Res<BTreeMap<String, BTreeMap<String, Node>>> {
+    let mut out = BTreeMap::new();
+    let Some(node) = root.get(key) else {
+        return Ok(out);
+    };
+    let Value::Map(items) = &node.value else {
+        if matches!(node.value, Value::Null) {
+            return Ok(out);
+        }
+        return Err(node.error(key, "expected a mapping"));
+    };
+    for (k, v) in items {
+        let p = join(key, &k.name);
+        let mut fields = BTreeMap::new();
+        if !matches!(v.value, Value::Null) {
+            for (f, value) in entries(v, &p, allowed)? {
+                fields.insert(f.name.clone(), value.clone());
+            }
+        }
+        out.insert(k.name.clone(), fields);
+    }
+    Ok(out)
+}
+
+/// The daemon's name for a network or volume.
+fn resource_name(
+    project: &str,
+    key: &str,
+    fields: &BTreeMap<String, Node>,
+    path: &str,
+) -> Res<(String, bool)> {
+    let external = match fields.get("external") {
+        Some(n) => boolean(n, &join(path, "external"))?,
+        None => false,
+    };
+    let explicit = match fields.get("name") {
+        Some(n) => opt_string(n, &join(path, "name"))?,
+        None => None,
+    };
+    let name = match (explicit, external) {
+        (Some(n), _) => n,
+        (None, true) => key.to_string(),
+        (None, false) => format!("{project}_{key}"),
+    };
+    Ok((name, external))
+}
+
+fn opt_field(fields: &BTreeMap<String, Node>, key: &str, path: &str) -> Res<Option<String>> {
+    fields
+        .get(key)
+        .map_or(Ok(None), |n| opt_string(n, &join(path, key)))
+}
+
+fn map_field(
+    fields: &BTreeMap<String, Node>,
+    key: &str,
+    path: &str,
+) -> Res<BTreeMap<String, String>> {
+    fields
+        .get(key)
+        .map_or(Ok(BTreeMap::new()), |n| str_map(n, &join(path, key)))
+}
+
+fn bool_field(fields: &BTreeMap<String, Node>, key: &str, path: &str) -> Res<bool> {
+    fields
+        .get(key)
+        .map_or(Ok(false), |n| boolean(n, &join(path, key)))
+}
+
+fn build(
+    root: &Node,
+    opts: &LoadOptions,
+    env: &BTreeMap<String, String>,
+    working_dir: PathBuf,
+    config_files: Vec<PathBuf>,
+) -> Result<Project, ComposeError> {
+    entries(
+        root,
+        "",
+        &["name", "version", "services", "networks", "volumes"],
+    )?;
+    let name = project_name(root, opts, &working_dir)?;
+
+    let common = ["name", "driver", "driver_opts", "external", "labels"];
+    let mut networks = BTreeMap::new();
+    let net_keys = [&common[..], &["internal", "attachable", "enable_ipv6"]].concat();
+    for (key, f) in resources(root, "networks", &net_keys)? {
+        let p = join("networks", &key);
+        let (daemon_name, external) = resource_name(&name, &key, &f, &p)?;
+        let spec = NetworkSpec {
+            name: daemon_name,
+            external,
+            driver: opt_field(&f, "driver", &p)?,
+            driver_opts: map_field(&f, "driver_opts", &p)?,
+            labels: map_field(&f, "labels", &p)?,
+            internal: bool_field(&f, "internal", &p)?,
+            attachable: bool_field(&f, "attachable", &p)?,
+            enable_ipv6: bool_field(&f, "enable_ipv6", &p)?,
+        };
+        networks.insert(key, spec);
+    }
+    let mut volumes = BTreeMap::new();
+    for (key, f) in resources(root, "volumes", &common)? {
+        let p = join("volumes", &key);
+        let (daemon_name, external) = resource_name(&name, &key, &f, &p)?;
+        let spec = VolumeSpec {
+            name: daemon_name,
+            external,
+            driver: opt_field(&f, "driver", &p)?,
+            driver_opts: map_field(&f, "driver_opts", &p)?,
+            labels: map_field(&f, "labels", &p)?,
+        };
+        volumes.insert(key, spec);
+    }
+
+    let volume_keys: BTreeSet<String> = volumes.keys().cloned().collect();
+    let network_keys: BTreeSet<String> = networks.keys().cloned().collect();
+    let ctx = ServiceCtx {
+        mounts: MountCtx {
+            working_dir: &working_dir,
+            env,
+            volumes: &volume_keys,
+        },
+        networks: &network_keys,
+    };
+
+    let mut profiles: BTreeSet<String> = opts.profiles.iter().cloned().collect();
+    if profiles.is_empty()
+        && let Some(list) = opts.env.get("COMPOSE_PROFILES")
+    {
+        profiles.extend(
+            list.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string),
+        );
+    }
+    let active = |spec: &ServiceSpec| {
+        spec.profiles.is_empty()
+            || profiles.contains("*")
+            || spec.profiles.iter().any(|p| profiles.contains(p))
+    };
+
+    let services_node = root
+        .get("services")
+        .ok_or_else(|| root.error("services", "a compose file needs 'services'"))?;
+    let Value::Map(items) = &services_node.value else {
+        return Err(services_node.error("services", "expected a mapping of services"));
+    };
+    let mut services = Vec::new();
+    let mut disabled_services = Vec::new();
+    let mut all_deps = Vec::new();
+    let mut service_lines = BTreeMap::new();
+    for (key, node) in items {
+        if key.name.starts_with("x-") {
+            continue;
+        }
+        let (spec, deps) = service::service(&key.name, node, &ctx)?;
+        service_lines.insert(key.name.clone(), (Arc::clone(&node.file), key.line));
+        if active(&spec) {
+            all_deps.push((spec.name.clone(), deps));
+            services.push(spec);
+        } else {
+            disabled_services.push(spec.name);
+        }
+    }
+
+    // Every dependency must be an active service, unless it says `required: false`.
+    for (owner, deps) in all_deps {
+        for dep in deps {
+            if services.iter().any(|s| s.name == dep.name) {
+                continue;
+            }
+            let why = if disabled_services.contains(&dep.name) {
+                format!(
+                    "service '{owner}' depends on '{}', whose profiles are not active",
+                    dep.name
+                )
+            } else {
+                format!(
+                    "service '{owner}' depends on undefined service '{}'",
+                    dep.name
+                )
+            };
+            if dep.required {
+                let key = format!("services.{owner}.depends_on.{}", dep.name);
+                return Err(ComposeError::at(&dep.file, dep.line, &key, why));
+            }
+            if let Some(spec) = services.iter_mut().find(|s| s.name == owner) {
+                spec.depends_on.remove(&dep.name);
+            }
+        }
+    }
+    if let Err(cycle) = super::order::levels(&services) {
+        let first = cycle.cycle.first().cloned().unwrap_or_default();
+        let (file, line) = service_lines
+            .get(&first)
+            .cloned()
+            .unwrap_or_else(|| (Arc::clone(&root.file), root.line));
+        return Err(ComposeError::at(
+            &file,
+            line,
+            &format!("services.{first}.depends_on"),
+            cycle.to_string(),
+        ));
+    }
+    let mut names = BTreeSet::new();
+    for spec in &services {
+        if let Some(cn) = &spec.container_name
+            && !names.insert(cn.clone())
+        {
+            let (file, line) = service_lines
+                .get(&spec.name)
+                .cloned()
+                .unwrap_or_else(|| (Arc::clone(&root.file), root.line));
+            return Err(ComposeError::at(
+                &file,
+                line,
+                &format!("services.{}.container_name", spec.name),
+                format!("container_name '{cn}' is used twice"),
+            ));
+        }
+    }
+    if services.iter().any(|s| s.networks.contains_key("default"))
+        && !networks.contains_key("default")
+    {
+        networks.insert(
+            "default".into(),
+            NetworkSpec {
+                name: format!("{name}_default"),
+                ..NetworkSpec::default()
+            },
+        );
+    }
+    Ok(Project {
+        name,
+        working_dir,
+        config_files,
+        services,
+        disabled_services,
+        networks,
+        volumes,
+    })
+}

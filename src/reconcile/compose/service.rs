@@ -1,0 +1,358 @@
+//! One service's mapping into a [`ServiceSpec`]: exactly the supported keys, each in the forms
+//! compose accepts, anything else refused with its file, line and key.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::ComposeError;
+use super::fields::{
+    Res, boolean, command, duration, entries, integer, join, kv_map, nano_cpus, opt_string, size,
+    str_map, string, strings, unsigned,
+};
+use super::interp::parse_env_file;
+use super::keys::{
+    depends_on, extra_hosts, healthcheck, logging, networks, pull_policy, sorted, ulimits,
+};
+use super::model::{Limits, NetworkAttachment, ServiceSpec};
+use super::mounts::{MountCtx, ports, volume};
+use super::yaml::{Node, Value};
+
+/// The service keys fleetdeck supports (plus `build`, accepted only beside `image`).
+pub const SERVICE_KEYS: &[&str] = &[
+    "image",
+    "build",
+    "command",
+    "entrypoint",
+    "environment",
+    "env_file",
+    "ports",
+    "volumes",
+    "labels",
+    "restart",
+    "healthcheck",
+    "deploy",
+    "scale",
+    "mem_limit",
+    "cpus",
+    "user",
+    "working_dir",
+    "hostname",
+    "networks",
+    "network_mode",
+    "depends_on",
+    "container_name",
+    "init",
+    "read_only",
+    "cap_add",
+    "cap_drop",
+    "security_opt",
+    "tmpfs",
+    "ulimits",
+    "shm_size",
+    "stop_signal",
+    "stop_grace_period",
+    "extra_hosts",
+    "dns",
+    "logging",
+    "profiles",
+    "pull_policy",
+];
+
+/// What a service is read against.
+pub(crate) struct ServiceCtx<'a> {
+    pub mounts: MountCtx<'a>,
+    pub networks: &'a BTreeSet<String>,
+}
+
+/// Where one `depends_on` entry was written, and whether it is `required` (default true).
+pub(crate) struct DepRef {
+    pub name: String,
+    pub required: bool,
+    pub file: Arc<Path>,
+    pub line: usize,
+}
+
+/// Reads service `name`.
+pub(crate) fn service(
+    name: &str,
+    node: &Node,
+    ctx: &ServiceCtx<'_>,
+) -> Res<(ServiceSpec, Vec<DepRef>)> {
+    let path = format!("services.{name}");
+    let fields = entries(node, &path, SERVICE_KEYS)?;
+    let mut spec = ServiceSpec::new(name, "");
+    spec.networks.clear();
+    let mut deps = Vec::new();
+    let mut env_files: Vec<(String, bool, &Node)> = Vec::new();
+    let mut environment = BTreeMap::new();
+    let mut scale: Option<(u32, &Node)> = None;
+    let mut replicas: Option<u32> = None;
+    let mut legacy = Limits::default();
+    let mut has_image = false;
+    for (key, value) in &fields {
+        let p = join(&path, &key.name);
+        match key.name.as_str() {
+            "image" => {
+                spec.image = string(value, &p)?;
+                has_image = !spec.image.is_empty();
+            }
+            "build" => spec.build = Some(build_context(value, &p)?),
+            "command" => spec.command = command(value, &p)?,
+            "entrypoint" => spec.entrypoint = command(value, &p)?,
+            "environment" => environment = kv_map(value, &p)?,
+            "env_file" => env_files = env_file_list(value, &p)?,
+            "ports" => {
+                for (i, item) in seq(value, &p)?.iter().enumerate() {
+                    for port in ports(item, &format!("{p}[{i}]"))? {
+                        if !spec.ports.contains(&port) {
+                            spec.ports.push(port);
+                        }
+                    }
+                }
+            }
+            "volumes" => {
+                for (i, item) in seq(value, &p)?.iter().enumerate() {
+                    spec.volumes
+                        .push(volume(item, &format!("{p}[{i}]"), &ctx.mounts)?);
+                }
+            }
+            "labels" => spec.labels = str_map(value, &p)?,
+            "restart" => spec.restart = Some(restart(value, &p)?),
+            "healthcheck" => spec.healthcheck = Some(healthcheck(value, &p)?),
+            "deploy" => replicas = deploy(value, &p, &mut spec.limits)?,
+            "scale" => scale = Some((count(value, &p)?, *value)),
+            "mem_limit" => legacy.memory = Some(size(value, &p)?),
+            "cpus" => legacy.nano_cpus = Some(nano_cpus(value, &p)?),
+            "user" => spec.user = opt_string(value, &p)?,
+            "working_dir" => spec.working_dir = opt_string(value, &p)?,
+            "hostname" => spec.hostname = opt_string(value, &p)?,
+            "networks" => spec.networks = networks(value, &p, ctx.networks)?,
+            "network_mode" => spec.network_mode = opt_string(value, &p)?,
+            "depends_on" => (spec.depends_on, deps) = depends_on(value, &p)?,
+            "container_name" => spec.container_name = opt_string(value, &p)?,
+            "init" => spec.init = Some(boolean(value, &p)?),
+            "read_only" => spec.read_only = boolean(value, &p)?,
+            "cap_add" => spec.cap_add = sorted(strings(value, &p, false)?),
+            "cap_drop" => spec.cap_drop = sorted(strings(value, &p, false)?),
+            "security_opt" => spec.security_opt = strings(value, &p, false)?,
+            "tmpfs" => spec.tmpfs = strings(value, &p, true)?,
+            "ulimits" => spec.ulimits = ulimits(value, &p)?,
+            "shm_size" => spec.shm_size = Some(size(value, &p)?),
+            "stop_signal" => spec.stop_signal = opt_string(value, &p)?,
+            "stop_grace_period" => spec.stop_grace_period = Some(duration(value, &p)?),
+            "extra_hosts" => spec.extra_hosts = extra_hosts(value, &p)?,
+            "dns" => spec.dns = strings(value, &p, true)?,
+            "logging" => spec.logging = Some(logging(value, &p)?),
+            "profiles" => spec.profiles = strings(value, &p, false)?,
+            _ => spec.pull_policy = pull_policy(value, &p)?,
+        }
+    }
+    if !has_image {
+        let why = if spec.build.is_some() {
+            "'build' without 'image': fleetdeck does not build images; name the image to run"
+        } else {
+            "a service needs 'image'"
+        };
+        let at = node.get("build").unwrap_or(node);
+        return Err(at.error(
+            &join(
+                &path,
+                if spec.build.is_some() {
+                    "build"
+                } else {
+                    "image"
+                },
+            ),
+            why,
+        ));
+    }
+    // `scale` and `deploy.replicas` must agree when both are given.
+    spec.replicas = match (scale, replicas) {
+        (Some((s, n)), Some(r)) if s != r => {
+            return Err(n.error(
+                &join(&path, "scale"),
+                format!("scale ({s}) and deploy.replicas ({r}) differ"),
+            ));
+        }
+        (Some((s, _)), _) => s,
+        (None, Some(r)) => r,
+        (None, None) => 1,
+    };
+    spec.limits.memory = agree(spec.limits.memory, legacy.memory, node, &path, "mem_limit")?;
+    spec.limits.nano_cpus = agree(spec.limits.nano_cpus, legacy.nano_cpus, node, &path, "cpus")?;
+    if spec.network_mode.is_some() && !spec.networks.is_empty() {
+        let at = node.get("network_mode").unwrap_or(node);
+        return Err(at.error(
+            &join(&path, "network_mode"),
+            "network_mode and networks cannot both be set",
+        ));
+    }
+    if spec.network_mode.is_none() && spec.networks.is_empty() {
+        spec.networks
+            .insert("default".into(), NetworkAttachment::default());
+    }
+    if spec.container_name.is_some() && spec.replicas > 1 {
+        let at = node.get("container_name").unwrap_or(node);
+        return Err(at.error(
+            &join(&path, "container_name"),
+            "container_name cannot be set on a service with more than one replica",
+        ));
+    }
+    // env_file first, then environment over it.
+    for (file, required, at) in env_files {
+        spec.environment.extend(read_env_file(
+            &file,
+            required,
+            at,
+            &join(&path, "env_file"),
+            ctx,
+        )?);
+    }
+    for (k, v) in environment {
+        match v.or_else(|| ctx.mounts.env.get(&k).cloned()) {
+            Some(v) => {
+                spec.environment.insert(k, v);
+            }
+            None => {
+                spec.environment.remove(&k);
+            }
+        }
+    }
+    Ok((spec, deps))
+}
+
+fn seq<'a>(node: &'a Node, path: &str) -> Res<&'a [Node]> {
+    match &node.value {
+        Value::Seq(items) => Ok(items),
+        Value::Null => Ok(&[]),
+        _ => Err(node.error(path, "expected a list")),
+    }
+}
+
+fn count(node: &Node, path: &str) -> Res<u32> {
+    u32::try_from(unsigned(node, path)?).map_err(|_| node.error(path, "too large"))
+}
+
+fn agree<T: PartialEq + Copy + std::fmt::Debug>(
+    deploy: Option<T>,
+    legacy: Option<T>,
+    node: &Node,
+    path: &str,
+    key: &str,
+) -> Res<Option<T>> {
+    match (deploy, legacy) {
+        (Some(a), Some(b)) if a != b => {
+            let at = node.get(key).unwrap_or(node);
+            Err(at.error(
+                &join(path, key),
+                format!("{key} differs from deploy.resources.limits"),
+            ))
+        }
+        (a, b) => Ok(a.or(b)),
+    }
+}
+
+fn build_context(node: &Node, path: &str) -> Res<String> {
+    match &node.value {
+        Value::Scalar(s) => Ok(s.clone()),
+        // Never built: only the context is kept, whatever else the mapping says.
+        Value::Map(_) => Ok(node
+            .get("context")
+            .map(|c| string(c, &join(path, "context")))
+            .transpose()?
+            .unwrap_or_else(|| ".".into())),
+        _ => Err(node.error(path, "expected a string or a mapping")),
+    }
+}
+
+fn restart(node: &Node, path: &str) -> Res<String> {
+    let text = string(node, path)?;
+    let ok = match text.split_once(':') {
+        Some(("on-failure", n)) => n.parse::<u32>().is_ok(),
+        Some(_) => false,
+        None => matches!(
+            text.as_str(),
+            "no" | "always" | "on-failure" | "unless-stopped"
+        ),
+    };
+    if ok {
+        Ok(text)
+    } else {
+        Err(node.error(
+            path,
+            format!("bad restart '{text}': no, always, on-failure[:N] or unless-stopped"),
+        ))
+    }
+}
+
+/// `deploy`: `replicas` and `resources.limits` (`cpus`, `memory`, `pids`), nothing else.
+fn deploy(node: &Node, path: &str, limits: &mut Limits) -> Res<Option<u32>> {
+    let mut replicas = None;
+    for (key, value) in entries(node, path, &["replicas", "resources"])? {
+        let p = join(path, &key.name);
+        if key.name == "replicas" {
+            replicas = Some(count(value, &p)?);
+            continue;
+        }
+        for (k, v) in entries(value, &p, &["limits"])? {
+            let q = join(&p, &k.name);
+            for (l, w) in entries(v, &q, &["cpus", "memory", "pids"])? {
+                let r = join(&q, &l.name);
+                match l.name.as_str() {
+                    "cpus" => limits.nano_cpus = Some(nano_cpus(w, &r)?),
+                    "memory" => limits.memory = Some(size(w, &r)?),
+                    _ => limits.pids = Some(integer(w, &r)?),
+                }
+            }
+        }
+    }
+    Ok(replicas)
+}
+
+fn env_file_list<'a>(node: &'a Node, path: &str) -> Res<Vec<(String, bool, &'a Node)>> {
+    let items: Vec<&Node> = match &node.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        match &item.value {
+            Value::Map(_) => {
+                let (mut file, mut required) = (None, true);
+                for (k, v) in entries(item, &p, &["path", "required"])? {
+                    let q = join(&p, &k.name);
+                    if k.name == "path" {
+                        file = Some(string(v, &q)?)
+                    } else {
+                        required = boolean(v, &q)?
+                    }
+                }
+                let file = file.ok_or_else(|| item.error(&p, "an env_file entry needs 'path'"))?;
+                out.push((file, required, item));
+            }
+            _ => out.push((string(item, &p)?, true, item)),
+        }
+    }
+    Ok(out)
+}
+
+fn read_env_file(
+    file: &str,
+    required: bool,
+    at: &Node,
+    key: &str,
+    ctx: &ServiceCtx<'_>,
+) -> Res<Vec<(String, String)>> {
+    let full = ctx.mounts.working_dir.join(file);
+    let text = match std::fs::read_to_string(&full) {
+        Ok(text) => text,
+        Err(_) if !required => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(at.error(key, format!("cannot read env_file {}: {e}", full.display())));
+        }
+    };
+    parse_env_file(&text, ctx.mounts.env)
+        .map_err(|e| ComposeError::at(&full, e.line, &e.key, e.message))
+}
