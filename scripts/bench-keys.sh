@@ -53,11 +53,12 @@ for i in $(seq 1 "$SAMPLES"); do
   printf 'sample %d: %6.1f ms (%d captures)\n' "$i" "$(awk -v us=$(( t1 - t0 )) 'BEGIN { print us / 1000 }')" "$polls"
   # Leave the prompt, and wait until it has gone, at a random phase against the frame clock.
   tm send-keys -t keys Escape
-  wait_screen keys "fdkeys-" 10 || true
-  for _ in $(seq 1 500); do
+  cleared=0
+  for _ in $(seq 1 1000); do
     screen=$(tm capture-pane -p -t keys)
-    [[ $screen != *"/$TYPED"* ]] && break
+    [[ $screen != *"/$TYPED"* ]] && { cleared=1; break; }
   done
+  [ "$cleared" = 1 ] || { echo "Esc did not close the filter prompt"; exit 1; }
   sleep "0.$(( RANDOM % 900 + 100 ))"
 done
 median=$(printf '%s\n' "${samples[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1000 }')
