@@ -147,7 +147,6 @@ impl Sampler {
             }
         }
         self.tracked = kept;
-        self.tracked.shrink_to(self.tracked.len() * 2);
         for id in new {
             self.sample(&id)?;
         }
