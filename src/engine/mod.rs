@@ -2,6 +2,7 @@
 //! builds the fleet from one list call, and keeps it current from the events stream
 //! ([`watch`]). It never imports ratatui or crossterm.
 
+pub mod cgroup_stats;
 pub mod detail;
 pub mod exit;
 pub mod fleet;

@@ -1,0 +1,208 @@
+//! The cgroup sampler: a thread of its own that reads every running container's cgroup once
+//! per interval and sends an owned [`StatsSample`] (the type the stats streams send) over a
+//! bounded channel; a full channel drops the sample, the next one is an interval away. The
+//! console tells it the running containers with [`CgroupSampler::set_running`] (a message, no
+//! lock shared with the loop). It costs four small file reads per running container per
+//! interval, and nothing at all while none runs: the thread then sleeps until told otherwise.
+//! What it keeps per container goes when the container leaves the running set.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::{CgroupLayout, ContainerCgroup, RawSample, cpu_percent};
+use crate::engine::ContainerId;
+use crate::engine::stats::StatsSample;
+
+/// The running sampler. Dropping it ends its thread (at once, not at the next interval).
+#[derive(Debug)]
+pub struct CgroupSampler {
+    running: std_mpsc::Sender<Vec<ContainerId>>,
+    unreadable: Arc<AtomicUsize>,
+}
+
+impl CgroupSampler {
+    /// Sets the containers to sample: the running ones. Containers left out are forgotten;
+    /// new ones are read at once (memory now, CPU from the next interval on).
+    pub fn set_running(&self, ids: Vec<ContainerId>) {
+        // Fails only when the thread has ended (the sample channel closed): nothing to do.
+        let _ = self.running.send(ids);
+    }
+
+    /// How many of the running containers had no readable cgroup at the last reading: a
+    /// console that sees this stay above 0 for a container falls back to the stats API.
+    pub fn unreadable(&self) -> usize {
+        self.unreadable.load(Ordering::Relaxed)
+    }
+}
+
+/// Starts the sampler on `layout`: one reading of each running container every `interval`,
+/// samples sent to `tx`. Fails only when the thread cannot be started.
+pub fn spawn_sampler(
+    layout: CgroupLayout,
+    interval: Duration,
+    tx: mpsc::Sender<StatsSample>,
+) -> std::io::Result<CgroupSampler> {
+    let (running, rx) = std_mpsc::channel();
+    let unreadable = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&unreadable);
+    std::thread::Builder::new()
+        .name("cgroup-stats".into())
+        .spawn(move || {
+            Sampler {
+                layout,
+                tx,
+                tracked: HashMap::new(),
+                unreadable: counter,
+            }
+            .run(&rx, interval);
+        })?;
+    Ok(CgroupSampler {
+        running,
+        unreadable,
+    })
+}
+
+/// What is kept per running container.
+#[derive(Debug, Default)]
+struct Tracked {
+    /// Its cgroup, once found.
+    cgroup: Option<ContainerCgroup>,
+    /// The last reading, for the next CPU figure.
+    previous: Option<RawSample>,
+}
+
+struct Sampler {
+    layout: CgroupLayout,
+    tx: mpsc::Sender<StatsSample>,
+    tracked: HashMap<ContainerId, Tracked>,
+    unreadable: Arc<AtomicUsize>,
+}
+
+/// Why the thread stops.
+struct Closed;
+
+impl Sampler {
+    fn run(mut self, rx: &std_mpsc::Receiver<Vec<ContainerId>>, interval: Duration) {
+        let interval = interval.max(Duration::from_millis(1));
+        let mut next_tick = Instant::now() + interval;
+        loop {
+            let message = if self.tracked.is_empty() {
+                // Nothing runs: sleep until the set changes (no timer, no reads).
+                rx.recv()
+                    .map_err(|_| std_mpsc::RecvTimeoutError::Disconnected)
+            } else {
+                rx.recv_timeout(next_tick.saturating_duration_since(Instant::now()))
+            };
+            let outcome = match message {
+                Ok(mut ids) => {
+                    // Only the latest set counts.
+                    while let Ok(newer) = rx.try_recv() {
+                        ids = newer;
+                    }
+                    let was_idle = self.tracked.is_empty();
+                    let outcome = self.set_running(ids);
+                    if was_idle {
+                        next_tick = Instant::now() + interval;
+                    }
+                    outcome
+                }
+                Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                    let now = Instant::now();
+                    next_tick += interval;
+                    if next_tick <= now {
+                        // Fell behind (a suspended machine): no burst of catch-up readings.
+                        next_tick = now + interval;
+                    }
+                    self.sample_all()
+                }
+                Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+            };
+            if outcome.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Replaces the running set; reads the containers new to it at once.
+    fn set_running(&mut self, ids: Vec<ContainerId>) -> Result<(), Closed> {
+        let mut kept = HashMap::with_capacity(ids.len());
+        let mut new = Vec::new();
+        for id in ids {
+            if kept.contains_key(&id) {
+                continue;
+            }
+            match self.tracked.remove(&id) {
+                Some(tracked) => {
+                    kept.insert(id, tracked);
+                }
+                None => {
+                    kept.insert(id.clone(), Tracked::default());
+                    new.push(id);
+                }
+            }
+        }
+        self.tracked = kept;
+        for id in new {
+            self.sample(&id)?;
+        }
+        Ok(())
+    }
+
+    fn sample_all(&mut self) -> Result<(), Closed> {
+        let ids: Vec<ContainerId> = self.tracked.keys().cloned().collect();
+        let mut unreadable = 0;
+        for id in &ids {
+            if !self.sample(id)? {
+                unreadable += 1;
+            }
+        }
+        self.unreadable.store(unreadable, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Reads one container and sends its sample; `Ok(false)` when its cgroup could not be
+    /// read (gone, or never here).
+    fn sample(&mut self, id: &ContainerId) -> Result<bool, Closed> {
+        let Some(tracked) = self.tracked.get_mut(id) else {
+            return Ok(true);
+        };
+        if tracked.cgroup.is_none() {
+            tracked.cgroup = self.layout.locate(&id.0);
+        }
+        let reading = match &tracked.cgroup {
+            Some(cgroup) => cgroup.read(),
+            None => Ok(None),
+        };
+        let raw = match reading {
+            Ok(Some(raw)) => raw,
+            Ok(None) => {
+                // Gone (stopped, or restarting into a new cgroup): look it up again next time.
+                *tracked = Tracked::default();
+                return Ok(false);
+            }
+            Err(e) => {
+                log::debug!("cgroup stats of {}: {e}", id.0);
+                *tracked = Tracked::default();
+                return Ok(false);
+            }
+        };
+        let cpu = tracked.previous.as_ref().map(|p| cpu_percent(p, &raw));
+        tracked.previous = Some(raw);
+        let sample = StatsSample {
+            id: id.clone(),
+            cpu_percent: cpu,
+            memory_used: raw.memory_used,
+            memory_limit: raw.memory_limit,
+        };
+        match self.tx.try_send(sample) {
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Closed),
+            // Full: dropped, the next one is an interval away.
+            _ => Ok(true),
+        }
+    }
+}
