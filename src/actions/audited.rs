@@ -74,3 +74,10 @@ impl ActionContext {
         }
     }
 }
+
+/// The names of `NAME=value` variables, for an audit line: the values may be secrets.
+pub(crate) fn env_names(env: &[String]) -> Vec<&str> {
+    env.iter()
+        .map(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k))
+        .collect()
+}

@@ -9,7 +9,9 @@ use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use futures_util::StreamExt;
 
-use super::{Capture, ExecRequest, StreamKind, VERB, daemon_error, ensure_running, exit_code};
+use super::{
+    Capture, ExecRequest, StreamKind, VERB, create_exec, daemon_error, ensure_running, exit_code,
+};
 use crate::actions::{ActionContext, ActionError, AuditFacts, Target};
 use crate::engine::Endpoint;
 
@@ -89,10 +91,7 @@ pub(crate) async fn run_captured(
         ..Default::default()
     };
     let docker = &endpoint.client();
-    let exec = docker
-        .create_exec(&target.id.0, options)
-        .await
-        .map_err(|e| daemon_error(endpoint, target, e))?;
+    let exec = create_exec(endpoint, target, options).await?;
     let started = docker
         .start_exec(&exec.id, None::<StartExecOptions>)
         .await

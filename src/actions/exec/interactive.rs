@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use super::terminal::{Tty, pump};
 use super::{
-    DEFAULT_SHELLS, ExecRequest, VERB, daemon_error, ensure_running, exit_code, run_captured,
+    DEFAULT_SHELLS, ExecRequest, VERB, create_exec, daemon_error, ensure_running, exit_code,
+    run_captured,
 };
 use crate::actions::{ActionContext, ActionError, AuditFacts, Target};
 use crate::engine::Endpoint;
@@ -155,10 +156,7 @@ async fn interactive(
         ..Default::default()
     };
     let docker = &endpoint.client();
-    let exec = docker
-        .create_exec(&target.id.0, options)
-        .await
-        .map_err(|e| daemon_error(endpoint, target, e))?;
+    let exec = create_exec(endpoint, target, options).await?;
     let start = StartExecOptions {
         detach: false,
         tty: true,

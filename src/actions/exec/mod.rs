@@ -57,11 +57,7 @@ impl ExecRequest {
     /// The parameters for the audit line: the command, user and directory, and only the names of
     /// the variables (their values may be secrets).
     pub(super) fn audit_parameters(&self, mode: &str) -> serde_json::Value {
-        let env_names: Vec<&str> = self
-            .env
-            .iter()
-            .map(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k))
-            .collect();
+        let env_names = crate::actions::audited::env_names(&self.env);
         serde_json::json!({
             "mode": mode,
             "command": self.command,
@@ -146,6 +142,19 @@ pub(super) fn daemon_error(
             source: endpoint.error(e),
         },
     }
+}
+
+/// Creates the exec instance; a refusal names the container.
+pub(super) async fn create_exec(
+    endpoint: &Endpoint,
+    target: &Target,
+    options: bollard::exec::CreateExecOptions<&str>,
+) -> Result<bollard::exec::CreateExecResults, ActionError> {
+    endpoint
+        .client()
+        .create_exec(&target.id.0, options)
+        .await
+        .map_err(|e| daemon_error(endpoint, target, e))
 }
 
 /// Refuses unless the container exists and is running (not paused, not restarting).

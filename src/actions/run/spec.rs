@@ -342,11 +342,7 @@ impl RunSpec {
 
     /// The parameters for the audit line: what shapes the container, never env values.
     pub(super) fn audit_parameters(&self) -> serde_json::Value {
-        let env_names: Vec<&str> = self
-            .env
-            .iter()
-            .map(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k))
-            .collect();
+        let env_names = crate::actions::audited::env_names(&self.env);
         serde_json::json!({
             "image": self.image,
             "name": self.name,
