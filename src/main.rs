@@ -25,6 +25,12 @@ fn main() -> std::process::ExitCode {
 }
 
 fn real_main(args: Cli) -> Result<Exit, cli::CliError> {
+    // Completions and the man page need neither the config nor a daemon.
+    match &args.command {
+        Some(cli::Command::Completions(a)) => return cli::docs::completions(a),
+        Some(cli::Command::Man) => return cli::docs::man(),
+        _ => {}
+    }
     let config = Config::load(args.config.as_deref())?;
     let globals = Globals {
         config,

@@ -2,6 +2,7 @@
 //! and `--json` for scripts. Every mutation goes through [`crate::actions`].
 
 pub mod act;
+pub mod docs;
 pub mod events;
 pub mod exec;
 pub mod gpu;
@@ -82,6 +83,10 @@ pub enum Command {
     Exec(exec::ExecArgs),
     /// Run a one-shot container (safe defaults, timeout, captured output), always removed.
     Run(Box<run::RunArgs>),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff) to stdout: `fleetdeck man | man -l -`.
+    Man,
 }
 
 /// Options shared by every output.
@@ -103,6 +108,8 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Triage(args) => triage::run(args, &globals).await,
         Command::Exec(args) => exec::run(args, &globals).await,
         Command::Run(args) => run::run(*args, &globals).await,
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man => docs::man(),
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {
