@@ -92,18 +92,26 @@ impl AuditEntry {
 
 /// `user@host` of this process.
 pub fn who() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| {
-            use std::os::unix::fs::MetadataExt;
-            std::fs::metadata("/proc/self")
-                .map(|m| format!("uid{}", m.uid()))
-                .unwrap_or_else(|_| "unknown".into())
-        });
+    let uid = uzers::get_current_uid();
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "localhost".into());
-    format!("{user}@{host}")
+    format!(
+        "{}@{host}",
+        user_name(
+            uid,
+            uzers::get_user_by_uid(uid).map(|u| u.name().to_owned())
+        )
+    )
+}
+
+/// The user's name from the system's user database (NSS: /etc/passwd, LDAP, ...), or `uidN`
+/// when the database has no entry for the uid (a container's arbitrary uid, say).
+fn user_name(uid: u32, from_database: Option<std::ffi::OsString>) -> String {
+    match from_database {
+        Some(name) if !name.is_empty() => name.to_string_lossy().into_owned(),
+        _ => format!("uid{uid}"),
+    }
 }
 
 /// The default audit file: `$XDG_STATE_HOME/fleetdeck/audit.jsonl` (`~/.local/state/...`).
@@ -198,6 +206,23 @@ fn write_line(path: &Path, line: &[u8]) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn who_names_the_user_from_the_user_database() {
+        assert_eq!(user_name(0, Some("root".into())), "root");
+        assert_eq!(user_name(4242, None), "uid4242");
+        assert_eq!(user_name(4242, Some("".into())), "uid4242");
+        // This process's own uid is in the database here (root or the CI user).
+        let me = who();
+        let (user, host) = me.split_once('@').expect("user@host");
+        assert!(!user.is_empty() && !host.is_empty(), "{me}");
+        if uzers::get_user_by_uid(uzers::get_current_uid()).is_some() {
+            assert!(
+                !user.starts_with("uid"),
+                "a user with a database entry is named: {me}"
+            );
+        }
+    }
     use super::*;
     use std::time::Duration;
 
