@@ -148,7 +148,9 @@ impl ActionContext {
                     match step {
                         Ok(info) => {
                             if let Some(detail) = info.error_detail {
-                                return Err(detail.message.unwrap_or_else(|| "unknown error".into()));
+                                return Err(detail
+                                    .message
+                                    .unwrap_or_else(|| "unknown error".into()));
                             }
                         }
                         Err(e) => return Err(daemon_message(&e)),
@@ -222,7 +224,13 @@ impl ActionContext {
         });
         let done = self
             .audited(VERB, name, work, |r| {
-                facts(|id: &ContainerId| id.0.clone(), name, parameters, "created", r)
+                facts(
+                    |id: &ContainerId| id.0.clone(),
+                    name,
+                    parameters,
+                    "created",
+                    r,
+                )
             })
             .await;
         Mutation {
@@ -248,7 +256,13 @@ impl ActionContext {
         let parameters = serde_json::json!({ "new_name": new_name });
         let done = self
             .audited(VERB, &target.name, work, |r| {
-                facts(|()| target.id.0.clone(), &target.name, parameters, "renamed", r)
+                facts(
+                    |()| target.id.0.clone(),
+                    &target.name,
+                    parameters,
+                    "renamed",
+                    r,
+                )
             })
             .await;
         Mutation {
@@ -270,7 +284,13 @@ impl ActionContext {
         };
         let done = self
             .audited(VERB, name, work, |r| {
-                facts(|()| name.to_string(), name, serde_json::json!({}), "removed", r)
+                facts(
+                    |()| name.to_string(),
+                    name,
+                    serde_json::json!({}),
+                    "removed",
+                    r,
+                )
             })
             .await;
         Mutation {
@@ -293,7 +313,13 @@ impl ActionContext {
         };
         let done = self
             .audited(VERB, name, work, |r| {
-                facts(|()| name.to_string(), name, serde_json::json!({}), "removed", r)
+                facts(
+                    |()| name.to_string(),
+                    name,
+                    serde_json::json!({}),
+                    "removed",
+                    r,
+                )
             })
             .await;
         Mutation {

@@ -205,7 +205,8 @@ pub async fn apply(args: ApplyArgs, globals: &Globals) -> Result<Exit, CliError>
         }
         result
     };
-    let (report, printed) = tokio::join!(run_apply(&ctx, &project, &plan, &opts, Some(tx)), printer);
+    let (report, printed) =
+        tokio::join!(run_apply(&ctx, &project, &plan, &opts, Some(tx)), printer);
     printed?;
     let counts = report.counts();
     let list = |ok: bool| -> String {
@@ -309,24 +310,42 @@ pub async fn down(args: DownArgs, globals: &Globals) -> Result<Exit, CliError> {
     for r in stopped.iter().filter(|r| r.result.is_err()).chain(&removed) {
         let error = r.result.as_ref().err().map(|e| e.to_string());
         let error = error.or_else(|| r.audit_error.clone());
-        lines.push((error.is_none(), "container".into(), r.target.name.clone(), error));
+        lines.push((
+            error.is_none(),
+            "container".into(),
+            r.target.name.clone(),
+            error,
+        ));
     }
-    let containers_gone = removed.iter().all(|r| r.result.is_ok()) && removed.len() == targets.len();
+    let containers_gone =
+        removed.iter().all(|r| r.result.is_ok()) && removed.len() == targets.len();
     for n in &networks {
         let error = if containers_gone {
             let done = ctx.remove_network(&n.name).await;
-            done.result.err().map(|e| e.to_string()).or(done.audit_error)
+            done.result
+                .err()
+                .map(|e| e.to_string())
+                .or(done.audit_error)
         } else {
-            Some(format!("network {} kept: not every container is gone", n.name))
+            Some(format!(
+                "network {} kept: not every container is gone",
+                n.name
+            ))
         };
         lines.push((error.is_none(), "network".into(), n.name.clone(), error));
     }
     for v in &volumes {
         let error = if containers_gone {
             let done = ctx.remove_volume(&v.name).await;
-            done.result.err().map(|e| e.to_string()).or(done.audit_error)
+            done.result
+                .err()
+                .map(|e| e.to_string())
+                .or(done.audit_error)
         } else {
-            Some(format!("volume {} kept: not every container is gone", v.name))
+            Some(format!(
+                "volume {} kept: not every container is gone",
+                v.name
+            ))
         };
         lines.push((error.is_none(), "volume".into(), v.name.clone(), error));
     }
@@ -340,8 +359,15 @@ pub async fn down(args: DownArgs, globals: &Globals) -> Result<Exit, CliError> {
             json_line(&mut out, &value)
         } else {
             let mark = if *ok { "ok  " } else { "FAIL" };
-            let tail = error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
-            writeln!(out, "{}", printable(&format!("{mark} removed {kind} {name}{tail}")))
+            let tail = error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{}",
+                printable(&format!("{mark} removed {kind} {name}{tail}"))
+            )
         }
     });
     quiet_pipe(written.and_then(|()| out.flush()))?;

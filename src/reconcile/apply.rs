@@ -161,10 +161,10 @@ impl Run<'_> {
     /// conditions hold and its image is there.
     async fn service(&self, spec: &ServiceSpec, steps: Vec<(usize, &Step)>, blocked: Option<&str>) {
         let work = steps.iter().any(|(_, s)| s.action.mutates());
-        let dep_failure = spec
-            .depends_on
-            .keys()
-            .find_map(|d| self.failure_of(d).map(|why| format!("dependency {d} failed: {why}")));
+        let dep_failure = spec.depends_on.keys().find_map(|d| {
+            self.failure_of(d)
+                .map(|why| format!("dependency {d} failed: {why}"))
+        });
         let mut why_not = blocked.map(str::to_string).or(dep_failure);
         if work && why_not.is_none() {
             for (dep, d) in &spec.depends_on {

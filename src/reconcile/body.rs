@@ -229,9 +229,10 @@ pub fn create_request(
     let network_mode = match (&spec.network_mode, &first) {
         (Some(mode), _) => Some(match mode.strip_prefix("service:") {
             Some(service) => format!("container:{}", {
-                project
-                    .service(service)
-                    .map_or_else(|| service.to_string(), |s| container_name(&project.name, s, 1))
+                project.service(service).map_or_else(
+                    || service.to_string(),
+                    |s| container_name(&project.name, s, 1),
+                )
             }),
             None => mode.clone(),
         }),
@@ -270,8 +271,12 @@ pub fn create_request(
         dns: non_empty(&spec.dns),
         log_config: spec.logging.as_ref().map(|l| HostConfigLogConfig {
             typ: l.driver.clone(),
-            config: (!l.options.is_empty())
-                .then(|| l.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            config: (!l.options.is_empty()).then(|| {
+                l.options
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            }),
         }),
         ..HostConfig::default()
     };

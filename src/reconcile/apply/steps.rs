@@ -72,7 +72,9 @@ fn stop_timeout(spec: Option<&ServiceSpec>) -> u64 {
 fn check<T>(done: Mutation<T>, doing: &str, name: &str) -> Result<T, String> {
     match (done.result, done.audit_error) {
         (Err(e), _) => Err(format!("{doing} {name}: {}", e.reason())),
-        (Ok(_), Some(a)) => Err(format!("{doing} {name}: done, but the audit line failed: {a}")),
+        (Ok(_), Some(a)) => Err(format!(
+            "{doing} {name}: done, but the audit line failed: {a}"
+        )),
         (Ok(v), None) => Ok(v),
     }
 }
@@ -111,9 +113,10 @@ pub(super) async fn run_step(
                 .map(|()| (id.clone(), "removed")),
             None => Err(format!("removing {}: no container", step.name)),
         },
-        (Action::Create | Action::Recreate { .. }, None) => {
-            Err(format!("creating {}: its service is not in the files", step.name))
-        }
+        (Action::Create | Action::Recreate { .. }, None) => Err(format!(
+            "creating {}: its service is not in the files",
+            step.name
+        )),
         (Action::Unchanged | Action::Orphan | Action::Conflict { .. }, _) => {
             return passive(step);
         }
