@@ -5,7 +5,6 @@
 //! The inputs are Docker's own create bodies: what a compose service means is reconcile's
 //! business, carrying it out is this layer's.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::models::{
@@ -327,14 +326,4 @@ impl ActionContext {
             audit_error: done.audit_error,
         }
     }
-}
-
-/// Labels as Docker's create bodies take them.
-pub fn label_map<'a>(
-    labels: impl IntoIterator<Item = (&'a String, &'a String)>,
-) -> HashMap<String, String> {
-    labels
-        .into_iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
