@@ -14,6 +14,8 @@ pub mod order;
 pub mod plan;
 
 #[cfg(test)]
+mod body_tests;
+#[cfg(test)]
 mod hash_tests;
 #[cfg(test)]
 mod plan_prop_tests;
