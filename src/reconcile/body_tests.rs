@@ -1,3 +1,5 @@
+//! The create body built from a service: names, labels, env, limits, mounts, networks.
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

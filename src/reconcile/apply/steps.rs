@@ -108,7 +108,7 @@ pub(super) async fn run_step(
             None => Err(format!("starting {}: no container", step.name)),
         },
         (Action::Remove { .. }, _) => match &step.container {
-            Some(id) => remove(run, spec, &target(id, &step.name))
+            Some(id) => remove(run, spec, &target(id, &step.name), true)
                 .await
                 .map(|()| (id.clone(), "removed")),
             None => Err(format!("removing {}: no container", step.name)),
@@ -158,14 +158,21 @@ async fn create(
     Ok((id, "created"))
 }
 
-async fn remove(run: &Run<'_>, spec: Option<&ServiceSpec>, t: &Target) -> Result<(), String> {
+/// Stops and removes `t`; `volumes`: its anonymous volumes too (not on a recreate, whose new
+/// container is made before the old one goes).
+async fn remove(
+    run: &Run<'_>,
+    spec: Option<&ServiceSpec>,
+    t: &Target,
+    volumes: bool,
+) -> Result<(), String> {
     let stop = Act::Stop {
         timeout_s: stop_timeout(spec),
     };
     act(run, &stop, t, "stopping").await?;
     let rm = Act::Remove {
         force: false,
-        volumes: true,
+        volumes,
     };
     act(run, &rm, t, "removing").await
 }
@@ -187,7 +194,7 @@ async fn recreate(
     let new = check(run.ctx.create_container(&request).await, "creating", &temp)?;
     let new_target = target(&new, &temp);
     let old_target = target(old, &step.name);
-    if let Err(e) = remove(run, Some(spec), &old_target).await {
+    if let Err(e) = remove(run, Some(spec), &old_target, false).await {
         let rm = Act::Remove {
             force: true,
             volumes: false,
