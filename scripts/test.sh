@@ -2,7 +2,8 @@
 # The one test command (README): makes a clean machine ready, then runs every test.
 #   - tools the tests need: busybox-static (the test image), tmux (end-to-end console tests)
 #   - a Docker daemon answering (starts Debian's dockerd when none does)
-#   - leftovers of earlier runs swept (only containers labelled fleetdeck.test.run)
+#   - leftovers of earlier runs swept (only containers, networks and volumes labelled
+#     fleetdeck.test.run)
 #   - the layering check (scripts/check-layers.py), cargo fmt --check, clippy -D warnings, then every test (unit, pane snapshots, real daemon,
 #     tmux end to end, benches compiled and run once as tests)
 set -euo pipefail
@@ -40,6 +41,13 @@ if [ -n "$leftovers" ]; then
   log "sweeping $(echo "$leftovers" | wc -w) leftover test containers"
   docker rm -f -v $leftovers >/dev/null
 fi
+for kind in network volume; do
+  left=$(docker $kind ls -q --filter label=fleetdeck.test.run)
+  if [ -n "$left" ]; then
+    log "sweeping $(echo "$left" | wc -w) leftover test ${kind}s"
+    docker $kind rm $left >/dev/null || true
+  fi
+done
 
 log "layering check (docs/architecture.md)"
 python3 scripts/check-layers.py

@@ -37,6 +37,8 @@ fn real_main(args: Cli) -> Result<Exit, cli::CliError> {
         host: args.host,
         read_only: args.read_only,
         audit_file: args.audit_file,
+        compose_files: args.compose.files,
+        project_name: args.compose.project_name,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

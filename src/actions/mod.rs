@@ -7,6 +7,7 @@
 //! audited wrapper (`ActionContext::audited`, in `audited`), which also builds its audit line.
 
 mod audited;
+pub mod compose;
 pub mod exec;
 pub mod run;
 
@@ -196,6 +197,17 @@ pub enum ActionError {
 }
 
 impl ActionError {
+    /// What went wrong, without the verb and the target (for a caller that says what it was
+    /// doing itself: "creating shop-web-2: <reason>").
+    pub fn reason(&self) -> String {
+        match self {
+            Self::ReadOnly { .. } => "refused: fleetdeck is read-only (--read-only)".into(),
+            Self::NoSuchContainer { .. } => "no such container".into(),
+            Self::Refused { reason, .. } => reason.clone(),
+            Self::Engine { source, .. } => source.to_string(),
+        }
+    }
+
     /// Whether the daemon could not be reached (as opposed to refusing).
     pub fn is_unreachable(&self) -> bool {
         matches!(

@@ -131,7 +131,7 @@ impl Request {
 }
 
 /// Asks on the terminal; anything but y/yes is no.
-fn ask(question: &str) -> Result<bool, CliError> {
+pub(super) fn ask(question: &str) -> Result<bool, CliError> {
     let mut err = std::io::stderr().lock();
     write!(err, "{question} [y/N] ")?;
     err.flush()?;

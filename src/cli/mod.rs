@@ -2,6 +2,7 @@
 //! and `--json` for scripts. Every mutation goes through [`crate::actions`].
 
 pub mod act;
+pub mod compose;
 pub mod docs;
 pub mod events;
 pub mod exec;
@@ -43,6 +44,8 @@ pub struct Cli {
     /// Audit log file (default: from the config, else $XDG_STATE_HOME/fleetdeck/audit.jsonl).
     #[arg(long, global = true, value_name = "FILE", env = "FLEETDECK_AUDIT_FILE")]
     pub audit_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub compose: compose::FileArgs,
     /// Print the default configuration, with comments, and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -87,6 +90,15 @@ pub enum Command {
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff) to stdout: `fleetdeck man | man -l -`.
     Man,
+    /// Compare the compose files with the daemon: per container create, recreate (which
+    /// fields), start, unchanged, remove, orphan or conflict. Changes nothing.
+    Plan(compose::PlanArgs),
+    /// Make the daemon match the compose files (networks, volumes, then services in
+    /// depends_on order); every step audited, each outcome reported.
+    Apply(compose::ApplyArgs),
+    /// Stop and remove the compose project's containers and networks (volumes with
+    /// --volumes). Asks first, or needs --yes.
+    Down(compose::DownArgs),
 }
 
 /// Options shared by every output.
@@ -110,6 +122,9 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Run(args) => run::run(*args, &globals).await,
         Command::Completions(args) => docs::completions(&args),
         Command::Man => docs::man(),
+        Command::Plan(args) => compose::plan(args, &globals).await,
+        Command::Apply(args) => compose::apply(args, &globals).await,
+        Command::Down(args) => compose::down(args, &globals).await,
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {

@@ -9,6 +9,7 @@ pub mod fleet;
 pub mod logs;
 pub mod model;
 pub mod resolve;
+pub mod resources;
 pub mod stats;
 pub mod watch;
 

@@ -6,11 +6,15 @@
 //! Containers are named and labelled as Docker Compose v2 does, so `docker compose ps` sees a
 //! project fleetdeck made; the label keys are below.
 
+pub mod apply;
+pub mod body;
 pub mod compose;
 pub mod hash;
 pub mod order;
 pub mod plan;
 
+#[cfg(test)]
+mod body_tests;
 #[cfg(test)]
 mod hash_tests;
 #[cfg(test)]

@@ -12,15 +12,18 @@ use crate::actions::ActionContext;
 use crate::audit::AuditLog;
 use crate::config::{Config, ConfigError};
 use crate::engine::{Endpoint, EngineError};
+use crate::reconcile::compose::{self, LoadOptions, Project};
 
 /// The exit codes, as `--help` and the README document them.
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success (including idempotent no-ops: start on a running container, rm of a gone one)
-  1  one or more targets failed (each target reports its own outcome)
-  2  bad usage: unknown flag, unknown or ambiguous target, rm/kill without --yes and no terminal
+  1  one or more targets failed (each target reports its own outcome); apply/down: a step
+     failed or was skipped (each outcome says what was done and what was not)
+  2  bad usage: unknown flag, unknown or ambiguous target, rm/kill/down without --yes and no
+     terminal; a compose file that cannot be used (FILE:LINE: KEY: why; nothing is changed)
   3  the Docker daemon could not be reached
-  4  refused: --read-only forbids mutations
+  4  refused: --read-only forbids mutations (apply/down: there was something to change)
   5  gpu: no NVIDIA GPU can be read (the reason is printed)
   6  triage: the fleet has problems (they are listed)
   exec, run: the command's own exit code; 124 run timed out; 130/143 run interrupted (SIGINT/
@@ -89,11 +92,48 @@ pub struct Globals {
     pub host: Option<String>,
     pub read_only: bool,
     pub audit_file: Option<PathBuf>,
+    /// `-f FILE`... given before any subcommand (the console's compose files).
+    pub compose_files: Vec<PathBuf>,
+    /// `-p NAME` given before any subcommand.
+    pub project_name: Option<String>,
 }
 
 impl Globals {
     pub async fn connect(&self) -> Result<Endpoint, CliError> {
         Ok(Endpoint::connect(self.host.as_deref()).await?)
+    }
+
+    /// The compose project of `files` (these, else the globals' `-f`, else `compose.yaml` /
+    /// `docker-compose.yml` in the current directory), named by `project_name` (else the
+    /// globals' `-p`, else as compose names it). A file that cannot be used is a usage error
+    /// naming the file, the line and the key.
+    pub fn compose_project(
+        &self,
+        files: &[PathBuf],
+        project_name: Option<&str>,
+        profiles: &[String],
+    ) -> Result<Project, CliError> {
+        let mut files: Vec<PathBuf> = if files.is_empty() {
+            self.compose_files.clone()
+        } else {
+            files.to_vec()
+        };
+        if files.is_empty() {
+            let here = std::env::current_dir()?;
+            let found = compose::default_file(&here).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "no compose file: give -f FILE, or put compose.yaml or docker-compose.yml in {}",
+                    here.display()
+                ))
+            })?;
+            files.push(found);
+        }
+        let mut options = LoadOptions::new(files);
+        options.project_name = project_name
+            .map(str::to_string)
+            .or_else(|| self.project_name.clone());
+        options.profiles = profiles.to_vec();
+        compose::load(&options).map_err(|e| CliError::Usage(e.to_string()))
     }
 
     /// The action context: endpoint, audit log, read-only switch.

@@ -1,0 +1,379 @@
+//! `plan`, `apply` and `down`: compose files as the fleet file. `plan` prints one line per
+//! container (service, name, action, what changed, container id); `apply` carries the plan out
+//! through the action layer and prints each outcome as it comes, then what was done and what
+//! was not; `down` stops and removes the project's containers and networks (volumes with
+//! `--volumes`), asking first like `rm`. A file that cannot be used changes nothing and exits 2
+//! naming FILE:LINE: KEY.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::output::{json_line, quiet_pipe, table};
+use super::{CliError, Exit, Globals, OutputArgs};
+use crate::actions::{Action as Act, Target};
+use crate::reconcile::COMPOSE_PROJECT_LABEL;
+use crate::reconcile::apply::{ApplyOptions, StepOutcome, apply as run_apply, plan_live};
+use crate::reconcile::compose::Project;
+use crate::reconcile::plan::{Action, Plan, PlanOptions, Step};
+use crate::sanitize::printable;
+
+/// `-f`, `-p`: before any subcommand (the console takes them too) or after `plan`, `apply`,
+/// `down`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FileArgs {
+    /// Compose file; repeatable, later files override earlier ones (default: compose.yaml or
+    /// docker-compose.yml in the current directory).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Project name (default: the file's `name:`, else the directory's name).
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+    pub project_name: Option<String>,
+}
+
+/// The compose options of `plan`, `apply` and `down`.
+#[derive(Debug, Clone, Args)]
+pub struct ProjectArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Activate a profile (repeatable; default: $COMPOSE_PROFILES).
+    #[arg(long = "profile", value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    /// Also remove this project's containers whose service is gone from the files.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    /// Also remove this project's containers whose service is gone from the files.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// How long to wait for a dependency's condition (healthy, started, completed).
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = super::parse::parse_duration)]
+    pub wait_timeout: Duration,
+    /// How long one image pull may take.
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = super::parse::parse_duration)]
+    pub pull_timeout: Duration,
+    /// How many steps run at once (default: from the config, 32).
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    /// Remove the project's named volumes too.
+    #[arg(short, long)]
+    pub volumes: bool,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+fn load(args: &ProjectArgs, globals: &Globals) -> Result<Project, CliError> {
+    globals.compose_project(
+        &args.file.files,
+        args.file.project_name.as_deref(),
+        &args.profiles,
+    )
+}
+
+/// What changed, for the plan's fourth column.
+fn detail(step: &Step) -> String {
+    match &step.action {
+        Action::Recreate { changed } => changed.join(","),
+        Action::Remove { reason } => format!("{reason:?}").to_lowercase(),
+        Action::Conflict { holder } => format!("held by {}", holder.short()),
+        _ => "-".into(),
+    }
+}
+
+fn short(id: Option<&crate::engine::ContainerId>) -> String {
+    id.map_or_else(|| "-".into(), |id| id.short().to_string())
+}
+
+fn summary(plan: &Plan) -> String {
+    let counts: Vec<String> = plan
+        .counts()
+        .iter()
+        .map(|(word, n)| format!("{n} {word}"))
+        .collect();
+    format!("project {}: {}", plan.project, counts.join(", "))
+}
+
+pub async fn plan(args: PlanArgs, globals: &Globals) -> Result<Exit, CliError> {
+    let project = load(&args.project, globals)?;
+    let endpoint = globals.connect().await?;
+    let options = PlanOptions {
+        remove_orphans: args.remove_orphans,
+        ..PlanOptions::default()
+    };
+    let plan = plan_live(&endpoint, &project, &options).await?;
+    let mut out = std::io::stdout().lock();
+    let written = if args.output.json {
+        plan.steps.iter().try_for_each(|s| json_line(&mut out, s))
+    } else {
+        let rows: Vec<Vec<String>> = plan
+            .steps
+            .iter()
+            .map(|s| {
+                vec![
+                    s.service.clone(),
+                    s.name.clone(),
+                    s.action.word().to_string(),
+                    detail(s),
+                    short(s.container.as_ref()),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &["SERVICE", "NAME", "ACTION", "CHANGED", "CONTAINER"],
+            &rows,
+        )
+        .and_then(|()| writeln!(out, "{}", printable(&summary(&plan))))
+    };
+    quiet_pipe(written.and_then(|()| out.flush()))?;
+    Ok(Exit::Success)
+}
+
+fn outcome_line(o: &StepOutcome) -> String {
+    let mark = if o.ok { "ok  " } else { "FAIL" };
+    let mut line = format!(
+        "{mark} {:<9} {:<10} {} {}",
+        o.outcome,
+        o.step.service,
+        o.step.name,
+        short(o.container.as_ref())
+    );
+    if let Some(e) = &o.error {
+        line.push_str(": ");
+        line.push_str(e);
+    }
+    printable(&line).into_owned()
+}
+
+pub async fn apply(args: ApplyArgs, globals: &Globals) -> Result<Exit, CliError> {
+    let project = load(&args.project, globals)?;
+    let endpoint = globals.connect().await?;
+    let options = PlanOptions {
+        remove_orphans: args.remove_orphans,
+        ..PlanOptions::default()
+    };
+    let plan = plan_live(&endpoint, &project, &options).await?;
+    let ctx = globals.action_context(endpoint);
+    let opts = ApplyOptions {
+        remove_orphans: args.remove_orphans,
+        wait_timeout: args.wait_timeout,
+        parallelism: args.parallel.unwrap_or(globals.config.actions.parallelism),
+        pull_timeout: args.pull_timeout,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<StepOutcome>(64);
+    let json = args.output.json;
+    let printer = async move {
+        let mut out = std::io::stdout();
+        let mut result = Ok(());
+        while let Some(o) = rx.recv().await {
+            if result.is_err() {
+                continue;
+            }
+            let written = if json {
+                json_line(&mut out, &o)
+            } else {
+                writeln!(out, "{}", outcome_line(&o))
+            };
+            result = quiet_pipe(written.and_then(|()| out.flush()));
+        }
+        result
+    };
+    let (report, printed) =
+        tokio::join!(run_apply(&ctx, &project, &plan, &opts, Some(tx)), printer);
+    printed?;
+    let counts = report.counts();
+    let list = |ok: bool| -> String {
+        let words: Vec<String> = counts
+            .iter()
+            .filter(|(w, _)| {
+                let good = !matches!(w.as_str(), "failed" | "skipped" | "conflict");
+                good == ok
+            })
+            .map(|(w, n)| format!("{n} {w}"))
+            .collect();
+        if words.is_empty() {
+            "nothing".into()
+        } else {
+            words.join(", ")
+        }
+    };
+    if !json {
+        eprintln!(
+            "apply {}: done: {}; not done: {}",
+            project.name,
+            list(true),
+            list(false)
+        );
+    }
+    Ok(if globals.read_only && !plan.is_noop() {
+        Exit::ReadOnly
+    } else if report.ok() {
+        Exit::Success
+    } else {
+        Exit::SomeFailed
+    })
+}
+
+pub async fn down(args: DownArgs, globals: &Globals) -> Result<Exit, CliError> {
+    let project = load(&args.project, globals)?;
+    let endpoint = globals.connect().await?;
+    let label = HashMap::from([(
+        "label".to_string(),
+        vec![format!("{COMPOSE_PROJECT_LABEL}={}", project.name)],
+    )]);
+    let mut containers = endpoint.list(&label).await?;
+    containers.sort_by(|a, b| a.name.cmp(&b.name));
+    let networks = endpoint.list_networks(&label).await?;
+    let volumes = if args.volumes {
+        endpoint.list_volumes(&label).await?
+    } else {
+        Vec::new()
+    };
+    let mut what: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
+    what.extend(networks.iter().map(|n| format!("network {}", n.name)));
+    what.extend(volumes.iter().map(|v| format!("volume {}", v.name)));
+    if what.is_empty() {
+        eprintln!("project {}: nothing to remove", project.name);
+        return Ok(Exit::Success);
+    }
+    if globals.read_only {
+        return Err(CliError::ReadOnly(format!(
+            "refused to take down project {}: fleetdeck is read-only (--read-only); it would remove {}",
+            project.name,
+            what.join(", ")
+        )));
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::Usage(format!(
+                "refusing to take down project {} without --yes: stdin is not a terminal to ask on ({})",
+                project.name,
+                what.join(", ")
+            )));
+        }
+        if !super::act::ask(&format!("remove {}?", what.join(", ")))? {
+            eprintln!("nothing done");
+            return Ok(Exit::Usage);
+        }
+    }
+    let ctx = globals.action_context(endpoint);
+    let targets: Vec<Target> = containers
+        .iter()
+        .map(|c| Target {
+            id: c.id.clone(),
+            name: c.name.clone(),
+        })
+        .collect();
+    let parallel = globals.config.actions.parallelism;
+    let stop = Act::Stop {
+        timeout_s: globals.config.actions.stop_timeout_s,
+    };
+    let stopped = ctx.execute_many(&stop, &targets, parallel).await;
+    let rm = Act::Remove {
+        force: false,
+        volumes: true,
+    };
+    let removable: Vec<Target> = stopped
+        .iter()
+        .filter(|r| r.result.is_ok())
+        .map(|r| r.target.clone())
+        .collect();
+    let removed = ctx.execute_many(&rm, &removable, parallel).await;
+    let mut lines: Vec<(bool, String, String, Option<String>)> = Vec::new();
+    for r in stopped.iter().filter(|r| r.result.is_err()).chain(&removed) {
+        let error = r.result.as_ref().err().map(|e| e.to_string());
+        let error = error.or_else(|| r.audit_error.clone());
+        lines.push((
+            error.is_none(),
+            "container".into(),
+            r.target.name.clone(),
+            error,
+        ));
+    }
+    let containers_gone =
+        removed.iter().all(|r| r.result.is_ok()) && removed.len() == targets.len();
+    for n in &networks {
+        let error = if containers_gone {
+            let done = ctx.remove_network(&n.name).await;
+            done.result
+                .err()
+                .map(|e| e.to_string())
+                .or(done.audit_error)
+        } else {
+            Some(format!(
+                "network {} kept: not every container is gone",
+                n.name
+            ))
+        };
+        lines.push((error.is_none(), "network".into(), n.name.clone(), error));
+    }
+    for v in &volumes {
+        let error = if containers_gone {
+            let done = ctx.remove_volume(&v.name).await;
+            done.result
+                .err()
+                .map(|e| e.to_string())
+                .or(done.audit_error)
+        } else {
+            Some(format!(
+                "volume {} kept: not every container is gone",
+                v.name
+            ))
+        };
+        lines.push((error.is_none(), "volume".into(), v.name.clone(), error));
+    }
+    let mut out = std::io::stdout().lock();
+    let written = lines.iter().try_for_each(|(ok, kind, name, error)| {
+        if args.output.json {
+            let value = serde_json::json!({
+                "kind": kind, "name": name, "ok": ok,
+                "outcome": if *ok { "removed" } else { "failed" }, "error": error,
+            });
+            json_line(&mut out, &value)
+        } else {
+            let mark = if *ok { "ok  " } else { "FAIL" };
+            let tail = error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{}",
+                printable(&format!("{mark} removed {kind} {name}{tail}"))
+            )
+        }
+    });
+    quiet_pipe(written.and_then(|()| out.flush()))?;
+    Ok(if lines.iter().all(|l| l.0) {
+        Exit::Success
+    } else {
+        Exit::SomeFailed
+    })
+}

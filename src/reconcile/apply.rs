@@ -1,0 +1,297 @@
+//! Applying a plan: networks and volumes first, then the services level by level in
+//! `depends_on` order, each service waiting for its dependencies' conditions, the steps of a
+//! level run at most `parallelism` at a time; orphans last. Every mutation goes through the
+//! action layer (audited, refused under `--read-only`). A failed step makes the services that
+//! depend on its service `skipped`, with the reason. A recreate creates the new container under
+//! a temporary name before the old one is stopped and removed, then renames and starts it.
+//! Steps that change nothing (unchanged, orphan kept, conflict) make no daemon call, so a
+//! second apply of the same files makes no create, stop or remove call.
+//!
+//! [`plan_live`] is the plan against the daemon as it is: one list call.
+
+mod resources;
+mod steps;
+mod wait;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde::Serialize;
+use tokio::sync::{Semaphore, mpsc};
+
+use super::compose::{Project, ServiceSpec};
+use super::order::levels;
+use super::plan::{Action, Plan, PlanOptions, Step, plan};
+use crate::actions::ActionContext;
+use crate::engine::{ContainerId, Endpoint, EngineError};
+
+/// How to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Remove this project's containers whose service is gone from the files (the plan must
+    /// have been made with the same switch; apply carries out the plan's `remove` steps).
+    pub remove_orphans: bool,
+    /// How long to wait for one dependency's `depends_on` condition.
+    pub wait_timeout: Duration,
+    /// How many steps of one level run at once.
+    pub parallelism: usize,
+    /// How long one image pull may take.
+    pub pull_timeout: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self {
+            remove_orphans: false,
+            wait_timeout: Duration::from_secs(120),
+            parallelism: 8,
+            pull_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What became of one step (or of a network or volume made for the project: those have the
+/// service `(network)` / `(volume)`, the daemon's name, and a `create` action).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepOutcome {
+    pub step: Step,
+    /// Whether the step reached what the files want.
+    pub ok: bool,
+    /// `created`, `recreated`, `started`, `removed`, `unchanged`, `conflict`, `orphan`,
+    /// `skipped` (not tried: a dependency failed, or read-only), `failed`.
+    pub outcome: String,
+    /// What went wrong, saying what was being done ("creating shop-web-2: ...").
+    pub error: Option<String>,
+    /// The container the step left (the new one after a create or recreate).
+    pub container: Option<ContainerId>,
+}
+
+impl StepOutcome {
+    fn new(step: &Step, ok: bool, outcome: &str, error: Option<String>) -> Self {
+        Self {
+            step: step.clone(),
+            ok,
+            outcome: outcome.to_string(),
+            error,
+            container: step.container.clone(),
+        }
+    }
+
+    fn failed(step: &Step, error: String) -> Self {
+        Self::new(step, false, "failed", Some(error))
+    }
+
+    fn skipped(step: &Step, why: String) -> Self {
+        Self::new(step, false, "skipped", Some(why))
+    }
+}
+
+/// Everything an apply did, in plan order (networks and volumes first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    pub project: String,
+    pub outcomes: Vec<StepOutcome>,
+}
+
+impl ApplyReport {
+    /// Whether every step reached what the files want.
+    pub fn ok(&self) -> bool {
+        self.outcomes.iter().all(|o| o.ok)
+    }
+
+    /// How many outcomes of each word.
+    pub fn counts(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for o in &self.outcomes {
+            *out.entry(o.outcome.clone()).or_insert(0) += 1;
+        }
+        out
+    }
+}
+
+/// The plan of `project` against the daemon as it is now: one list call (every container, for
+/// the names another container may hold); the list carries the labels the planner reads.
+pub async fn plan_live(
+    endpoint: &Endpoint,
+    project: &Project,
+    opts: &PlanOptions,
+) -> Result<Plan, EngineError> {
+    let actual = endpoint.list(&HashMap::new()).await?;
+    Ok(plan(project, &actual, opts))
+}
+
+/// One apply in progress: what is done so far, shared by the steps running at once.
+struct Run<'a> {
+    ctx: &'a ActionContext,
+    project: &'a Project,
+    opts: &'a ApplyOptions,
+    progress: Option<mpsc::Sender<StepOutcome>>,
+    permits: Semaphore,
+    /// (plan index, outcome); resources get indices before the plan's.
+    done: Mutex<Vec<(usize, StepOutcome)>>,
+    /// Service → why it failed (its dependents are skipped).
+    failed: Mutex<BTreeMap<String, String>>,
+}
+
+impl Run<'_> {
+    async fn record(&self, index: usize, outcome: StepOutcome) {
+        if let Some(tx) = &self.progress {
+            let _ = tx.send(outcome.clone()).await;
+        }
+        if let Ok(mut done) = self.done.lock() {
+            done.push((index, outcome));
+        }
+    }
+
+    fn mark_failed(&self, service: &str, why: &str) {
+        if let Ok(mut failed) = self.failed.lock() {
+            failed
+                .entry(service.to_string())
+                .or_insert_with(|| why.to_string());
+        }
+    }
+
+    fn failure_of(&self, service: &str) -> Option<String> {
+        self.failed.lock().ok()?.get(service).cloned()
+    }
+
+    /// One service's steps: skipped when a dependency failed, else after its dependencies'
+    /// conditions hold and its image is there.
+    async fn service(&self, spec: &ServiceSpec, steps: Vec<(usize, &Step)>, blocked: Option<&str>) {
+        let work = steps.iter().any(|(_, s)| s.action.mutates());
+        let dep_failure = spec.depends_on.keys().find_map(|d| {
+            self.failure_of(d)
+                .map(|why| format!("dependency {d} failed: {why}"))
+        });
+        let mut why_not = blocked.map(str::to_string).or(dep_failure);
+        if work && why_not.is_none() {
+            for (dep, d) in &spec.depends_on {
+                if let Err(e) = wait::wait_for(self, dep, d.condition).await {
+                    why_not = Some(e);
+                    break;
+                }
+            }
+        }
+        let mut image_id = None;
+        if why_not.is_none()
+            && steps
+                .iter()
+                .any(|(_, s)| matches!(s.action, Action::Create | Action::Recreate { .. }))
+        {
+            match steps::ensure_image(self, spec).await {
+                Ok(id) => image_id = id,
+                Err(e) => why_not = Some(e),
+            }
+        }
+        let outcomes = join_all(steps.iter().map(|(i, step)| {
+            let why_not = why_not.clone();
+            let image_id = image_id.clone();
+            async move {
+                let outcome = match why_not {
+                    Some(why) if step.action.mutates() => StepOutcome::skipped(step, why),
+                    _ => {
+                        let _permit = self.permits.acquire().await.ok();
+                        steps::run_step(self, Some(spec), step, image_id.as_deref()).await
+                    }
+                };
+                if !outcome.ok && outcome.outcome != "conflict" {
+                    let why = outcome.error.clone().unwrap_or_default();
+                    self.mark_failed(&spec.name, &why);
+                }
+                self.record(*i, outcome).await;
+            }
+        }));
+        outcomes.await;
+        if let Some(why) = why_not.filter(|_| work) {
+            self.mark_failed(&spec.name, &why);
+        }
+    }
+}
+
+/// Carries out `plan` (made for `project`) through the action layer, sending each outcome to
+/// `progress` as it comes; the report holds them all, in plan order.
+pub async fn apply(
+    ctx: &ActionContext,
+    project: &Project,
+    plan: &Plan,
+    opts: &ApplyOptions,
+    progress: Option<mpsc::Sender<StepOutcome>>,
+) -> ApplyReport {
+    let run = Run {
+        ctx,
+        project,
+        opts,
+        progress,
+        permits: Semaphore::new(opts.parallelism.max(1)),
+        done: Mutex::new(Vec::new()),
+        failed: Mutex::new(BTreeMap::new()),
+    };
+    let base = 1_000;
+    if ctx.read_only && !plan.is_noop() {
+        for (i, step) in plan.steps.iter().enumerate() {
+            let outcome = if step.action.mutates() {
+                StepOutcome::skipped(step, "refused: fleetdeck is read-only (--read-only)".into())
+            } else {
+                steps::passive(step)
+            };
+            run.record(base + i, outcome).await;
+        }
+        return finish(project, run);
+    }
+
+    let blocked = resources::ensure(&run, plan).await.err();
+    let mut by_service: BTreeMap<&str, Vec<(usize, &Step)>> = BTreeMap::new();
+    let mut rest: Vec<(usize, &Step)> = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        let known = project.service(&step.service).is_some()
+            && !matches!(step.action, Action::Orphan)
+            && !matches!(
+                step.action,
+                Action::Remove {
+                    reason: super::plan::RemoveReason::Orphan
+                }
+            );
+        if known {
+            by_service
+                .entry(step.service.as_str())
+                .or_default()
+                .push((base + i, step));
+        } else {
+            rest.push((base + i, step));
+        }
+    }
+    let order = levels(&project.services)
+        .unwrap_or_else(|_| vec![project.services.iter().map(|s| s.name.clone()).collect()]);
+    for level in order {
+        let services = level.iter().filter_map(|name| {
+            let spec = project.service(name)?;
+            let steps = by_service.remove(name.as_str()).unwrap_or_default();
+            Some(run.service(spec, steps, blocked.as_deref()))
+        });
+        join_all(services).await;
+    }
+    // Orphans: removed (with --remove-orphans) or reported.
+    join_all(rest.into_iter().map(|(i, step)| {
+        let run = &run;
+        async move {
+            let outcome = {
+                let _permit = run.permits.acquire().await.ok();
+                steps::run_step(run, None, step, None).await
+            };
+            run.record(i, outcome).await;
+        }
+    }))
+    .await;
+    finish(project, run)
+}
+
+fn finish(project: &Project, run: Run<'_>) -> ApplyReport {
+    let mut done = run.done.into_inner().unwrap_or_default();
+    done.sort_by_key(|(i, _)| *i);
+    ApplyReport {
+        project: project.name.clone(),
+        outcomes: done.into_iter().map(|(_, o)| o).collect(),
+    }
+}

@@ -1,0 +1,188 @@
+//! The project's networks and volumes, made before any container: those the services use,
+//! labelled as compose labels them (`com.docker.compose.project`, `.network` / `.volume`, and
+//! the file's own labels). One list call each; a create only for what is missing; an external
+//! one must exist already.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
+
+use super::{Run, StepOutcome};
+use crate::reconcile::COMPOSE_PROJECT_LABEL;
+use crate::reconcile::compose::MountKind;
+use crate::reconcile::plan::{Action, Plan, Step};
+
+/// The network label compose puts on a project's networks (its key in the file).
+pub const COMPOSE_NETWORK_LABEL: &str = "com.docker.compose.network";
+/// The volume label compose puts on a project's volumes (its key in the file).
+pub const COMPOSE_VOLUME_LABEL: &str = "com.docker.compose.volume";
+
+fn resource_step(kind: &str, name: &str) -> Step {
+    Step {
+        service: format!("({kind})"),
+        name: name.to_string(),
+        number: None,
+        container: None,
+        action: Action::Create,
+    }
+}
+
+fn labels(
+    project: &str,
+    key_label: &str,
+    key: &str,
+    own: &BTreeMap<String, String>,
+) -> HashMap<String, String> {
+    let mut out: HashMap<String, String> =
+        own.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    out.insert(COMPOSE_PROJECT_LABEL.into(), project.into());
+    out.insert(key_label.into(), key.into());
+    out
+}
+
+/// Makes the missing networks and volumes; `Err` says why the services cannot be made.
+pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), String> {
+    let makes = plan
+        .steps
+        .iter()
+        .any(|s| matches!(s.action, Action::Create | Action::Recreate { .. }));
+    if !makes {
+        return Ok(());
+    }
+    let project = run.project;
+    let endpoint = &run.ctx.endpoint;
+    let mut index = 0;
+
+    let mut net_keys: Vec<&str> = project
+        .services
+        .iter()
+        .filter(|s| s.network_mode.is_none())
+        .flat_map(|s| s.networks.keys().map(String::as_str))
+        .collect();
+    net_keys.sort_unstable();
+    net_keys.dedup();
+    if !net_keys.is_empty() {
+        let present = endpoint
+            .list_networks(&HashMap::new())
+            .await
+            .map_err(|e| format!("listing networks: {e}"))?;
+        for key in net_keys {
+            let Some(spec) = project.networks.get(key) else {
+                continue;
+            };
+            if present.iter().any(|n| n.name == spec.name) {
+                continue;
+            }
+            if spec.external {
+                return Err(format!(
+                    "network {} is external and does not exist",
+                    spec.name
+                ));
+            }
+            let request = NetworkCreateRequest {
+                name: spec.name.clone(),
+                driver: spec.driver.clone(),
+                internal: Some(spec.internal),
+                attachable: Some(spec.attachable),
+                enable_ipv6: spec.enable_ipv6.then_some(true),
+                options: (!spec.driver_opts.is_empty()).then(|| {
+                    spec.driver_opts
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }),
+                labels: Some(labels(
+                    &project.name,
+                    COMPOSE_NETWORK_LABEL,
+                    key,
+                    &spec.labels,
+                )),
+                ..NetworkCreateRequest::default()
+            };
+            let done = run.ctx.create_network(request).await;
+            let step = resource_step("network", &spec.name);
+            let failure = match (&done.result, &done.audit_error) {
+                (Err(e), _) => Some(format!("creating network {}: {}", spec.name, e.reason())),
+                (Ok(_), Some(a)) => Some(format!("auditing network {}: {a}", spec.name)),
+                (Ok(_), None) => None,
+            };
+            let outcome = match &failure {
+                Some(why) => StepOutcome::failed(&step, why.clone()),
+                None => StepOutcome::new(&step, true, "created", None),
+            };
+            run.record(index, outcome).await;
+            index += 1;
+            if done.result.is_err()
+                && let Some(why) = failure
+            {
+                return Err(why);
+            }
+        }
+    }
+
+    let mut vol_keys: Vec<&str> = project
+        .services
+        .iter()
+        .flat_map(|s| s.volumes.iter())
+        .filter(|m| m.kind == MountKind::Volume)
+        .filter_map(|m| m.source.as_deref())
+        .collect();
+    vol_keys.sort_unstable();
+    vol_keys.dedup();
+    if !vol_keys.is_empty() {
+        let present = endpoint
+            .list_volumes(&HashMap::new())
+            .await
+            .map_err(|e| format!("listing volumes: {e}"))?;
+        for key in vol_keys {
+            let Some(spec) = project.volumes.get(key) else {
+                continue;
+            };
+            if present.iter().any(|v| v.name == spec.name) {
+                continue;
+            }
+            if spec.external {
+                return Err(format!(
+                    "volume {} is external and does not exist",
+                    spec.name
+                ));
+            }
+            let request = VolumeCreateRequest {
+                name: Some(spec.name.clone()),
+                driver: spec.driver.clone(),
+                driver_opts: (!spec.driver_opts.is_empty()).then(|| {
+                    spec.driver_opts
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }),
+                labels: Some(labels(
+                    &project.name,
+                    COMPOSE_VOLUME_LABEL,
+                    key,
+                    &spec.labels,
+                )),
+                ..VolumeCreateRequest::default()
+            };
+            let done = run.ctx.create_volume(request).await;
+            let step = resource_step("volume", &spec.name);
+            let failure = match (&done.result, &done.audit_error) {
+                (Err(e), _) => Some(format!("creating volume {}: {}", spec.name, e.reason())),
+                (Ok(()), Some(a)) => Some(format!("auditing volume {}: {a}", spec.name)),
+                (Ok(()), None) => None,
+            };
+            let outcome = match &failure {
+                Some(why) => StepOutcome::failed(&step, why.clone()),
+                None => StepOutcome::new(&step, true, "created", None),
+            };
+            run.record(index, outcome).await;
+            index += 1;
+            if done.result.is_err()
+                && let Some(why) = failure
+            {
+                return Err(why);
+            }
+        }
+    }
+    Ok(())
+}
