@@ -31,6 +31,8 @@ fn real_main(args: Cli) -> Result<Exit, cli::CliError> {
         host: args.host,
         read_only: args.read_only,
         audit_file: args.audit_file,
+        compose_files: args.file,
+        project_name: args.project_name,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

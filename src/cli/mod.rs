@@ -42,6 +42,13 @@ pub struct Cli {
     /// Audit log file (default: from the config, else $XDG_STATE_HOME/fleetdeck/audit.jsonl).
     #[arg(long, global = true, value_name = "FILE", env = "FLEETDECK_AUDIT_FILE")]
     pub audit_file: Option<PathBuf>,
+    /// Compose file (repeatable; later files override earlier ones): the console marks its
+    /// project's drift and offers `:plan` / `:apply`.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    /// Compose project name (default: the file's `name:`, else its directory's name).
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+    pub project_name: Option<String>,
     /// Print the default configuration, with comments, and exit.
     #[arg(long)]
     pub print_config: bool,

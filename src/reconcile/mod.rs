@@ -6,6 +6,7 @@
 //! Containers are named and labelled as Docker Compose v2 does, so `docker compose ps` sees a
 //! project fleetdeck made; the label keys are below.
 
+pub mod apply;
 pub mod compose;
 pub mod hash;
 pub mod order;

@@ -89,6 +89,10 @@ pub struct Globals {
     pub host: Option<String>,
     pub read_only: bool,
     pub audit_file: Option<PathBuf>,
+    /// `-f/--file`: compose files, in order.
+    pub compose_files: Vec<PathBuf>,
+    /// `-p/--project-name`.
+    pub project_name: Option<String>,
 }
 
 impl Globals {
