@@ -60,12 +60,26 @@ impl Drift {
     pub fn mark(&self) -> String {
         match self {
             Self::InSync => "✓".into(),
-            Self::Drifted(fields) => format!("≠ {}", fields.join(",")),
+            Self::Drifted(fields) => {
+                let short: Vec<&str> = fields.iter().map(|f| short_field(f)).collect();
+                format!("≠ {}", short.join(","))
+            }
             Self::Stopped => "▸ stopped".into(),
             Self::Extra => "− extra".into(),
             Self::Orphan => "orphan".into(),
             Self::Conflict => "conflict".into(),
         }
+    }
+}
+
+/// A changed field's name as the narrow drift column says it.
+fn short_field(field: &str) -> &str {
+    match field {
+        "environment" => "env",
+        "healthcheck" => "health",
+        "entrypoint" => "entry",
+        "working_dir" => "workdir",
+        other => other,
     }
 }
 
@@ -528,6 +542,10 @@ pub(super) fn run_command(
             }
         }
         Cmd::Apply => apply_command(state),
+        Cmd::CommandLine => {
+            state.input.clear();
+            state.overlay = Some(Overlay::Command);
+        }
         Cmd::Help => super::help::open(state),
         Cmd::Back => state.base = Base::List,
         Cmd::Quit => effects.push(Effect::Quit),

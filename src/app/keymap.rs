@@ -78,6 +78,13 @@ const LIHX: &[KeyMode] = &[
 ];
 /// The compose plan pane.
 const P: &[KeyMode] = &[KeyMode::Plan];
+/// The command line: where the actions act, and the plan pane (`:plan`, `:apply`).
+const LIP: &[KeyMode] = &[
+    KeyMode::List,
+    KeyMode::Inspect,
+    KeyMode::Triage,
+    KeyMode::Plan,
+];
 /// The logs pane.
 const X: &[KeyMode] = &[KeyMode::Logs];
 
@@ -138,7 +145,7 @@ pub const COMMANDS: &[CommandInfo] = {
         ),
         info(
             Cmd::CommandLine,
-            LI,
+            LIP,
             "command line (:stop web-1, :sort mem, :q)",
             false,
             false,

@@ -29,6 +29,8 @@ pub mod state;
 pub mod triage;
 
 #[cfg(test)]
+mod compose_tests;
+#[cfg(test)]
 pub(crate) mod fixture;
 #[cfg(test)]
 mod tests;
