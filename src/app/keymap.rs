@@ -114,6 +114,7 @@ pub const COMMANDS: &[CommandInfo] = {
         info(Cmd::Bottom, LIHX, "go to the bottom", false, false),
         info(Cmd::PageUp, LIHX, "page up", false, false),
         info(Cmd::PageDown, LIHX, "page down", false, false),
+        info(Cmd::Apply, P, "apply the plan (asks first)", true, true),
         info(
             Cmd::Inspect,
             LT,
@@ -231,7 +232,6 @@ pub const COMMANDS: &[CommandInfo] = {
             false,
             false,
         ),
-        info(Cmd::Apply, P, "apply the plan (asks first)", true, true),
     ]
 };
 

@@ -18,6 +18,8 @@ pub mod theme;
 pub mod triage;
 
 #[cfg(test)]
+mod compose_tests;
+#[cfg(test)]
 mod tests;
 
 use ratatui::Frame;
