@@ -58,15 +58,16 @@ fn compose_file(dir: &Path, fx: &Fixture) -> PathBuf {
     file
 }
 
-/// The project name of this fixture (a valid compose name: lowercase, digits, `-`).
-fn project_name(fx: &Fixture) -> String {
-    fx.prefix.to_lowercase()
+/// A project name of this test alone, short enough that its container names show whole in
+/// the list (a valid compose name: lowercase letters and digits).
+fn project_name(test: char) -> String {
+    format!("fdc{}{test}", std::process::id())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_from_the_console_creates_the_missing_container() {
     let fx = Fixture::new("console-compose").await;
-    let project = project_name(&fx);
+    let project = project_name('a');
     let _guard = ProjectGuard {
         name: project.clone(),
     };
@@ -142,7 +143,7 @@ async fn apply_from_the_console_creates_the_missing_container() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_console_refuses_to_apply() {
     let fx = Fixture::new("console-compose-ro").await;
-    let project = project_name(&fx);
+    let project = project_name('r');
     let _guard = ProjectGuard {
         name: project.clone(),
     };

@@ -15,6 +15,7 @@ use super::compose::{DRIFT_WIDTH, drift_cell, missing_cell};
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::app::AppState;
+use crate::app::compose::MissingRow;
 use crate::app::rows::Row;
 use crate::config::Column;
 use crate::engine::{Connection, Container};
@@ -147,6 +148,7 @@ fn widths(
     state: &AppState,
     theme: &Theme,
     visible: &[&Container],
+    missing: &[&MissingRow],
     width: usize,
 ) -> Vec<(Column, usize)> {
     let configured = &state.settings.columns;
@@ -171,6 +173,11 @@ fn widths(
             let widest = visible
                 .iter()
                 .map(|c| cell(state, theme, c, *column).0.width())
+                .chain(
+                    missing
+                        .iter()
+                        .map(|m| missing_cell(m, *column, theme).0.width()),
+                )
                 .chain(std::iter::once(title(*column).len() + 2))
                 .max()
                 .unwrap_or(0);
@@ -283,7 +290,14 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
             Row::Group { .. } | Row::Missing(_) => None,
         })
         .collect();
-    let columns = widths(state, theme, &containers, width);
+    let missing: Vec<&MissingRow> = visible_rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Missing(name) => state.compose.as_ref()?.missing_row(name),
+            Row::Group { .. } | Row::Container(_) => None,
+        })
+        .collect();
+    let columns = widths(state, theme, &containers, &missing, width);
     let drift = state.shows_drift();
     // The drift column follows the name (or leads, when the name is not shown).
     let drift_after = if columns.iter().any(|(c, _)| *c == Column::Name) {
