@@ -158,7 +158,11 @@ impl ComposeState {
 
     /// The missing row named `name`.
     pub fn missing_row(&self, name: &str) -> Option<&MissingRow> {
-        self.missing.iter().find(|m| m.container.name == name)
+        // Kept sorted by name: the list looks rows up as it draws them.
+        self.missing
+            .binary_search_by(|m| m.container.name.as_str().cmp(name))
+            .ok()
+            .and_then(|i| self.missing.get(i))
     }
 
     /// How the last apply went for the container named `name`.
