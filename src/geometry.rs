@@ -16,6 +16,8 @@ pub enum MainView {
     Logs,
     Triage,
     Gpu,
+    /// The compose plan pane.
+    Plan,
 }
 
 /// What the layout depends on besides the terminal's size.
@@ -41,6 +43,8 @@ pub struct Panes {
     pub triage: Option<Rect>,
     /// The GPU pane.
     pub gpu: Option<Rect>,
+    /// The compose plan pane.
+    pub plan: Option<Rect>,
     pub status: Option<Rect>,
     pub footer: Option<Rect>,
 }
@@ -115,6 +119,7 @@ pub fn panes(area: Rect, screen: Screen) -> Panes {
         MainView::Logs => panes.logs = Some(rest),
         MainView::Triage => panes.triage = Some(rest),
         MainView::Gpu => panes.gpu = Some(rest),
+        MainView::Plan => panes.plan = Some(rest),
     }
     panes
 }
@@ -191,6 +196,15 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         width,
         height,
     }
+}
+
+/// Lines at the top of the plan pane that do not scroll: the counts, the apply's progress or
+/// outcome, the column header.
+pub const PLAN_HEAD_LINES: u16 = 3;
+
+/// How many steps fit in the plan pane whose inside is `inner` (0 when it is not shown).
+pub fn plan_page(inner: Option<Rect>) -> usize {
+    inner.map_or(0, |r| usize::from(r.height.saturating_sub(PLAN_HEAD_LINES)))
 }
 
 /// The help overlay's box for `lines` lines of content.
@@ -370,6 +384,7 @@ mod tests {
                     MainView::Logs,
                     MainView::Triage,
                     MainView::Gpu,
+                    MainView::Plan,
                 ] {
                     let s = Screen {
                         view,
@@ -380,6 +395,7 @@ mod tests {
                     let p = panes(area, s);
                     let _ = visible_problems(p.triage);
                     let _ = page(p.inspect);
+                    let _ = plan_page(p.plan.map(pane_inner));
                     let _ = help_page(area, 40);
                 }
             }

@@ -1,5 +1,5 @@
 //! The `:` command line: `:q`, `:help`, `:sort mem [desc]`, `:filter web`, `:stopped`,
-//! `:triage`, `:gpu`, and the
+//! `:triage`, `:gpu`, `:plan` and `:apply` (the compose file's plan), and the
 //! actions by name (`:stop web-1 web-2`, `:kill -s SIGTERM web-1`, `:rm old`). With no names an
 //! action applies to what a key would (the marks or the selection). Parsed here, then run
 //! through the same parts of `update` as the keys.
@@ -11,7 +11,9 @@ use crate::engine::Container;
 
 use super::keymap::KeyMode;
 use super::messages::verb_word;
-use super::{AppState, Base, Effect, Settings, confirm, gpu, help, list, run_command, triage};
+use super::{
+    AppState, Base, Effect, Settings, compose, confirm, gpu, help, list, run_command, triage,
+};
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,10 @@ pub enum CommandLine {
     Triage,
     /// `:gpu`: the GPU pane.
     Gpu,
+    /// `:plan`: read the compose files again and show the plan.
+    Plan,
+    /// `:apply`: show the plan and ask before running it.
+    Apply,
     Action {
         action: Action,
         names: Vec<String>,
@@ -66,6 +72,8 @@ pub fn parse(line: &str, settings: &Settings) -> Result<Option<CommandLine>, Str
         "stopped" | "all" => Ok(Some(CommandLine::ToggleStopped)),
         "triage" | "problems" => Ok(Some(CommandLine::Triage)),
         "gpu" | "gpus" => Ok(Some(CommandLine::Gpu)),
+        "plan" => Ok(Some(CommandLine::Plan)),
+        "apply" => Ok(Some(CommandLine::Apply)),
         "start" => action(Action::Start, rest),
         "stop" => action(
             Action::Stop {
@@ -148,6 +156,8 @@ pub fn run_command_line(state: &mut AppState, line: &str, effects: &mut Vec<Effe
                 gpu::toggle(state);
             }
         }
+        Cl::Plan => compose::plan_command(state, effects),
+        Cl::Apply => compose::apply_command(state),
         Cl::Action { action, names } => {
             if names.is_empty() {
                 return confirm::request(state, action, effects);

@@ -45,12 +45,16 @@ pub(super) fn run_command(
             state.overlay = None;
             if let Some(pending) = state.confirm.take() {
                 dispatch(state, pending.action, pending.targets, effects);
+            } else {
+                super::compose::answer(state, true, effects);
             }
         }
         ConsoleCommand::Cancel => {
             state.overlay = None;
             if let Some(pending) = state.confirm.take() {
                 state.set_status(format!("cancelled: {}", pending.question()), false);
+            } else {
+                super::compose::answer(state, false, effects);
             }
         }
         _ => {}

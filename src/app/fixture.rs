@@ -231,3 +231,71 @@ pub(crate) fn gpu_report() -> gpu::GpuReport {
         90.0,
     )
 }
+
+/// The compose project of the fixture's `shop`: `web` (2 replicas), `db`, `worker`, and `cache`
+/// named `cache` (which the fixture's own, unlabelled `cache` container holds).
+pub(crate) fn shop_project() -> crate::reconcile::compose::Project {
+    use crate::reconcile::compose::{Project, ServiceSpec};
+    let mut web = ServiceSpec::new("web", "nginx:1.25");
+    web.replicas = 2;
+    let mut db = ServiceSpec::new("db", "postgres:16");
+    db.environment
+        .insert("POSTGRES_DB".to_string(), "shop".to_string());
+    let worker = ServiceSpec::new("worker", "shop/worker:latest");
+    let mut cache = ServiceSpec::new("cache", "redis:7");
+    cache.container_name = Some("cache".to_string());
+    Project {
+        name: "shop".to_string(),
+        working_dir: "/srv/shop".into(),
+        config_files: vec!["/srv/shop/compose.yaml".into()],
+        services: vec![web, db, worker, cache],
+        disabled_services: Vec::new(),
+        networks: BTreeMap::new(),
+        volumes: BTreeMap::new(),
+    }
+}
+
+/// The fixture's fleet with `shop`'s containers labelled as compose would make them from
+/// [`shop_project`]: `shop-web-1` as the file says, `shop-db-1` from an older environment,
+/// `shop-worker-1` stopped; plus `shop-old-1`, of a service the file no longer has.
+pub(crate) fn compose_fleet() -> Vec<Container> {
+    use crate::reconcile::plan::container_labels;
+    let project = shop_project();
+    let mut fleet = fleet();
+    for c in &mut fleet {
+        let (service, mut spec) = match c.name.as_str() {
+            "shop-web-1" => ("web", project.services[0].clone()),
+            "shop-db-1" => ("db", project.services[1].clone()),
+            "shop-worker-1" => ("worker", project.services[2].clone()),
+            _ => continue,
+        };
+        if service == "db" {
+            spec.environment
+                .insert("POSTGRES_DB".to_string(), "shop_old".to_string());
+        }
+        c.set_labels(container_labels(&project, &spec, 1, None));
+    }
+    let mut old = container("shop-old-1", "busybox:latest", RunState::Running);
+    old.started_at = ago(86_400);
+    let mut spec = crate::reconcile::compose::ServiceSpec::new("old", "busybox:latest");
+    spec.replicas = 1;
+    old.set_labels(container_labels(&project, &spec, 1, None));
+    fleet.push(old);
+    fleet
+}
+
+/// A state at `width` x `height` started with `-f /srv/shop/compose.yaml`, the files read as
+/// [`shop_project`], over [`compose_fleet`].
+pub(crate) fn compose_state_at(width: u16, height: u16) -> AppState {
+    use super::compose::{self, ComposeMsg, SharedProject};
+    let mut state = state_at(width, height);
+    compose::start(&mut state, vec!["/srv/shop/compose.yaml".into()], None);
+    let _ = update(
+        &mut state,
+        Msg::Fleet(FleetUpdate::Snapshot(compose_fleet())),
+    );
+    let project = SharedProject(std::sync::Arc::new(shop_project()));
+    let _ = update(&mut state, Msg::Compose(ComposeMsg::Loaded(Ok(project))));
+    state.status = None;
+    state
+}

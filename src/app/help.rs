@@ -23,6 +23,10 @@ pub const NOTES: [&str; 3] = [
     "Filter: web  !exited  state:unhealthy  image:nginx  label:env=prod",
 ];
 
+/// The note added when the console was started with a compose file (`-f`).
+pub const COMPOSE_NOTE: &str =
+    "Compose: :plan reads the files again and shows the plan  :apply runs it (asks first)";
+
 /// The mode whose keys the overlay lists over `base`.
 pub fn mode(base: Base) -> KeyMode {
     match base {
@@ -31,6 +35,7 @@ pub fn mode(base: Base) -> KeyMode {
         Base::Logs => KeyMode::Logs,
         Base::Triage => KeyMode::Triage,
         Base::Gpu => KeyMode::Gpu,
+        Base::Plan => KeyMode::Plan,
     }
 }
 
@@ -38,7 +43,8 @@ pub fn mode(base: Base) -> KeyMode {
 pub fn line_count(state: &AppState) -> usize {
     let view = state.keymap.commands(mode(state.base)).count();
     let confirm = state.keymap.commands(KeyMode::Confirm).count();
-    (1 + view) + 1 + (1 + confirm) + 1 + (1 + TEXT_KEYS.len()) + 1 + NOTES.len()
+    let compose = usize::from(state.compose.is_some());
+    (1 + view) + 1 + (1 + confirm) + 1 + (1 + TEXT_KEYS.len()) + 1 + NOTES.len() + compose
 }
 
 /// (lines of content, lines that fit).

@@ -8,8 +8,8 @@ use ratatui::layout::{Position, Rect};
 
 use super::keymap::KeyMode;
 use super::{
-    AppState, Base, Effect, MouseMsg, Overlay, command, confirm, gpu, help, inspect, list, logs,
-    triage,
+    AppState, Base, Effect, MouseMsg, Overlay, command, compose, confirm, gpu, help, inspect, list,
+    logs, triage,
 };
 use crate::config::keys::{ConsoleCommand, KeyChord, KeyName};
 use crate::geometry;
@@ -89,6 +89,7 @@ pub fn run_command(
         KeyMode::Confirm => confirm::run_command(state, command, effects),
         KeyMode::Help => help::run_command(state, command),
         KeyMode::Logs => logs::run_command(state, command, effects),
+        KeyMode::Plan => compose::run_command(state, command, effects),
         KeyMode::List | KeyMode::Inspect | KeyMode::Triage | KeyMode::Gpu => {
             main_command(state, mode, command, effects);
         }
@@ -147,7 +148,7 @@ fn main_command(
         }
         Cmd::Triage => triage::toggle(state),
         Cmd::Gpu => gpu::toggle(state),
-        Cmd::Confirm | Cmd::Cancel => {}
+        Cmd::Confirm | Cmd::Cancel | Cmd::Apply => {}
         // The logs pane's own keys.
         Cmd::LogSearch
         | Cmd::SearchNext

@@ -20,6 +20,8 @@ pub enum KeyMode {
     Triage,
     /// The GPU pane.
     Gpu,
+    /// The compose plan pane.
+    Plan,
 }
 
 impl KeyMode {
@@ -32,6 +34,7 @@ impl KeyMode {
             Self::Logs => "logs",
             Self::Triage => "triage",
             Self::Gpu => "GPU",
+            Self::Plan => "plan",
         }
     }
 }
@@ -63,7 +66,7 @@ const VIEWS: &[KeyMode] = &[
 const L: &[KeyMode] = &[KeyMode::List];
 const I: &[KeyMode] = &[KeyMode::Inspect];
 const C: &[KeyMode] = &[KeyMode::Confirm];
-/// List, inspect, help, the logs pane, triage and GPU.
+/// List, inspect, help, the logs pane, triage, GPU and the plan pane.
 const LIHX: &[KeyMode] = &[
     KeyMode::List,
     KeyMode::Inspect,
@@ -71,6 +74,16 @@ const LIHX: &[KeyMode] = &[
     KeyMode::Logs,
     KeyMode::Triage,
     KeyMode::Gpu,
+    KeyMode::Plan,
+];
+/// The compose plan pane.
+const P: &[KeyMode] = &[KeyMode::Plan];
+/// The command line: where the actions act, and the plan pane (`:plan`, `:apply`).
+const LIP: &[KeyMode] = &[
+    KeyMode::List,
+    KeyMode::Inspect,
+    KeyMode::Triage,
+    KeyMode::Plan,
 ];
 /// The logs pane.
 const X: &[KeyMode] = &[KeyMode::Logs];
@@ -101,6 +114,7 @@ pub const COMMANDS: &[CommandInfo] = {
         info(Cmd::Bottom, LIHX, "go to the bottom", false, false),
         info(Cmd::PageUp, LIHX, "page up", false, false),
         info(Cmd::PageDown, LIHX, "page down", false, false),
+        info(Cmd::Apply, P, "apply the plan (asks first)", true, true),
         info(
             Cmd::Inspect,
             LT,
@@ -132,7 +146,7 @@ pub const COMMANDS: &[CommandInfo] = {
         ),
         info(
             Cmd::CommandLine,
-            LI,
+            LIP,
             "command line (:stop web-1, :sort mem, :q)",
             false,
             false,

@@ -33,6 +33,11 @@ pub(super) fn run_command(state: &mut AppState, command: ConsoleCommand) {
             let key = match state.rows.get(state.selected) {
                 Some(Row::Group { key, .. }) => Some(key.clone()),
                 Some(Row::Container(id)) => state.fleet.get(id).map(|c| c.compose_project.clone()),
+                Some(Row::Missing(_)) => state
+                    .compose
+                    .as_ref()
+                    .and_then(|c| c.project_name())
+                    .map(|p| Some(p.to_string())),
                 None => None,
             };
             // Only projects are folded: a list without headers has nothing to fold.
@@ -66,6 +71,10 @@ pub(super) fn enter(state: &mut AppState, effects: &mut Vec<Effect>) {
             toggle_fold(state, key);
         }
         Some(Row::Container(_)) => inspect::open(state, effects),
+        Some(Row::Missing(name)) => {
+            let text = format!("{name} does not exist yet (:apply creates it)");
+            state.set_status(text, false);
+        }
         None => {}
     }
 }

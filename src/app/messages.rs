@@ -148,6 +148,8 @@ pub enum Msg {
     Gpu(Box<crate::gpu::GpuState>),
     /// A line of the console's own log ([`super::feeds`]).
     ConsoleLog(super::feeds::ConsoleLogLine),
+    /// The compose project: read, applied ([`super::compose`]).
+    Compose(super::compose::ComposeMsg),
 }
 
 /// What the console wants done outside.
@@ -174,5 +176,16 @@ pub enum Effect {
     /// Hand the GPU feed the fleet's container ids → names, for attribution
     /// ([`super::feeds`]).
     GpuNames(std::collections::HashMap<String, String>),
+    /// Read the compose files; the loop answers with `Msg::Compose(ComposeMsg::Loaded)`.
+    LoadCompose {
+        files: Vec<std::path::PathBuf>,
+        project_name: Option<String>,
+    },
+    /// Run the plan; the loop answers with a `ComposeMsg::Step` per step, then
+    /// `ComposeMsg::Applied`.
+    ApplyPlan {
+        project: super::compose::SharedProject,
+        plan: crate::reconcile::plan::Plan,
+    },
     Quit,
 }

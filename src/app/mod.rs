@@ -12,6 +12,7 @@
 //! comes from [`crate::geometry`], the one place that lays out the screen, shared with render.
 
 pub mod command;
+pub mod compose;
 pub mod confirm;
 pub mod feeds;
 pub mod filter;
@@ -27,6 +28,8 @@ pub mod rows;
 pub mod state;
 pub mod triage;
 
+#[cfg(test)]
+mod compose_tests;
 #[cfg(test)]
 pub(crate) mod fixture;
 #[cfg(test)]
@@ -109,6 +112,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             gpu::on_state(state, *gpu_state);
         }
         Msg::ConsoleLog(line) => feeds::on_console_log(state, line),
+        Msg::Compose(msg) => compose::on_msg(state, msg, &mut effects),
     }
     triage::after(state, triage_trigger);
     state.sync_stats(&mut effects);
@@ -134,6 +138,7 @@ fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<E
     state.dirty = true;
     let fleet = &state.fleet;
     state.marks.retain(|id| fleet.get(id).is_some());
+    compose::on_fleet(state, touched.as_ref());
     state.recompute_rows();
     if state.base == Base::Inspect
         && let Some(view) = &state.inspect

@@ -27,6 +27,9 @@ pub enum Row {
         collapsed: bool,
     },
     Container(ContainerId),
+    /// A container the compose file wants that does not exist, by name
+    /// ([`super::compose::MissingRow`]); listed last in its project's group.
+    Missing(String),
 }
 
 /// The sort: a column and a direction.
@@ -55,6 +58,8 @@ pub struct RowInputs<'a> {
     pub stats: &'a HashMap<ContainerId, StatsSample>,
     /// The GPU report, for sorting by GPU memory.
     pub gpu: Option<&'a crate::gpu::GpuReport>,
+    /// The compose file's containers that do not exist (empty without a file).
+    pub missing: &'a [super::compose::MissingRow],
 }
 
 impl RowInputs<'_> {
@@ -124,6 +129,19 @@ pub fn build(inputs: &RowInputs<'_>) -> Vec<Row> {
             None => rest.push(c),
         }
     }
+    // Missing rows pass the filter as the container they would be, whatever the stopped switch.
+    let mut missing: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for m in inputs.missing {
+        if let Some(p) = &m.container.compose_project
+            && inputs.filter.matches(&m.container)
+        {
+            groups.entry(p.as_str()).or_default();
+            missing
+                .entry(p.as_str())
+                .or_default()
+                .push(m.container.name.as_str());
+        }
+    }
     let sort = |list: &mut Vec<&Container>| list.sort_by(|a, b| compare(a, b, inputs));
     if groups.is_empty() {
         sort(&mut rest);
@@ -133,7 +151,7 @@ pub fn build(inputs: &RowInputs<'_>) -> Vec<Row> {
             .collect();
     }
     let mut rows = Vec::new();
-    let mut push_group = |key: GroupKey, mut members: Vec<&Container>| {
+    let mut push_group = |key: GroupKey, mut members: Vec<&Container>, missing: &[&str]| {
         let collapsed = inputs.collapsed.contains(&key);
         rows.push(Row::Group {
             count: members.len(),
@@ -144,13 +162,15 @@ pub fn build(inputs: &RowInputs<'_>) -> Vec<Row> {
         if !collapsed {
             sort(&mut members);
             rows.extend(members.into_iter().map(|c| Row::Container(c.id.clone())));
+            rows.extend(missing.iter().map(|name| Row::Missing((*name).to_string())));
         }
     };
     for (project, members) in groups {
-        push_group(Some(project.to_string()), members);
+        let wanted = missing.get(project).map_or(&[][..], Vec::as_slice);
+        push_group(Some(project.to_string()), members, wanted);
     }
     if !rest.is_empty() {
-        push_group(None, rest);
+        push_group(None, rest, &[]);
     }
     rows
 }

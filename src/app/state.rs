@@ -72,6 +72,8 @@ pub enum Base {
     Triage,
     /// The GPU pane ([`gpu`]).
     Gpu,
+    /// The compose plan pane ([`super::compose`]).
+    Plan,
 }
 
 /// What is drawn over the main view and takes the keys.
@@ -139,6 +141,8 @@ pub struct AppState {
     pub gpu_scroll: usize,
     /// The console's own log and the GPU feed's bookkeeping ([`super::feeds`]).
     pub feeds: super::feeds::Feeds,
+    /// The compose project the console was started with (`-f`); `None` without one.
+    pub compose: Option<Box<super::compose::ComposeState>>,
     /// Set by `update` when the screen must be drawn again; the loop clears it.
     pub dirty: bool,
 }
@@ -175,6 +179,7 @@ impl AppState {
             gpu: crate::gpu::GpuState::Unknown,
             gpu_scroll: 0,
             feeds: super::feeds::Feeds::default(),
+            compose: None,
             dirty: true,
         }
     }
@@ -191,6 +196,7 @@ impl AppState {
                 Base::Logs => KeyMode::Logs,
                 Base::Triage => KeyMode::Triage,
                 Base::Gpu => KeyMode::Gpu,
+                Base::Plan => KeyMode::Plan,
             }),
         }
     }
@@ -199,7 +205,7 @@ impl AppState {
     pub fn selected_container(&self) -> Option<&Container> {
         match self.rows.get(self.selected)? {
             Row::Container(id) => self.fleet.get(id),
-            Row::Group { .. } => None,
+            Row::Group { .. } | Row::Missing(_) => None,
         }
     }
 
@@ -212,6 +218,7 @@ impl AppState {
             collapsed: &self.collapsed,
             stats: &self.stats,
             gpu: self.gpu_report(),
+            missing: self.compose.as_ref().map_or(&[], |c| c.missing.as_slice()),
         }
     }
 
@@ -237,6 +244,7 @@ impl AppState {
                 Base::Logs => MainView::Logs,
                 Base::Triage => MainView::Triage,
                 Base::Gpu => MainView::Gpu,
+                Base::Plan => MainView::Plan,
             },
             disconnected: matches!(self.fleet.connection, Connection::Disconnected { .. }),
             show_log: self.show_log,
@@ -270,6 +278,7 @@ impl AppState {
             let found = self.rows.iter().position(|r| match (r, &keep) {
                 (Row::Container(a), Row::Container(b)) => a == b,
                 (Row::Group { key: a, .. }, Row::Group { key: b, .. }) => a == b,
+                (Row::Missing(a), Row::Missing(b)) => a == b,
                 _ => false,
             });
             if let Some(i) = found {
@@ -298,7 +307,7 @@ impl AppState {
             .iter()
             .filter_map(|r| match r {
                 Row::Container(id) => self.fleet.get(id),
-                Row::Group { .. } => None,
+                Row::Group { .. } | Row::Missing(_) => None,
             })
             .filter(|c| c.state == RunState::Running)
             .map(|c| c.id.clone())
@@ -358,7 +367,7 @@ impl AppState {
                 .into_iter()
                 .map(Self::target_of)
                 .collect(),
-            None => Vec::new(),
+            Some(Row::Missing(_)) | None => Vec::new(),
         }
     }
 

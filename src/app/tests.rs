@@ -71,6 +71,7 @@ fn rows_are_grouped_by_project_then_the_rest() {
                 .get(id)
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
+            Row::Missing(name) => format!("({name})"),
         })
         .collect();
     assert_eq!(
@@ -432,7 +433,7 @@ fn sort_keys_and_the_command_line() {
     );
     let first_in_shop = match &s.rows[1] {
         Row::Container(id) => s.fleet.get(id).map(|c| c.name.clone()),
-        Row::Group { .. } => None,
+        Row::Group { .. } | Row::Missing(_) => None,
     };
     assert_eq!(first_in_shop.as_deref(), Some("shop-worker-1"));
     run_command_line(&mut s, "sort name asc", &mut effects);

@@ -217,11 +217,13 @@ pub enum ConsoleCommand {
     SaveLogs,
     Triage,
     Gpu,
+    /// Apply the compose plan (in the plan pane; asks first).
+    Apply,
 }
 
 impl ConsoleCommand {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Self; 39] = [
+    pub const ALL: [Self; 40] = [
         Self::Up,
         Self::Down,
         Self::Top,
@@ -261,6 +263,7 @@ impl ConsoleCommand {
         Self::SaveLogs,
         Self::Triage,
         Self::Gpu,
+        Self::Apply,
     ];
 
     /// The name used in `[keys]` (snake_case).
@@ -305,6 +308,7 @@ impl ConsoleCommand {
             Self::SaveLogs => "save_logs",
             Self::Triage => "triage",
             Self::Gpu => "gpu",
+            Self::Apply => "apply",
         }
     }
 
@@ -353,6 +357,7 @@ impl ConsoleCommand {
             Self::SaveLogs => vec![c('w')],
             Self::Triage => vec![c('t')],
             Self::Gpu => vec![c('6'), p(K::F(6))],
+            Self::Apply => vec![c('A')],
         }
     }
 }

@@ -69,6 +69,11 @@ pub struct StepOutcome {
 }
 
 impl StepOutcome {
+    /// Whether this is a network or volume made for the project, not a container's step.
+    pub fn is_resource(&self) -> bool {
+        self.step.service.starts_with('(')
+    }
+
     fn new(step: &Step, ok: bool, outcome: &str, error: Option<String>) -> Self {
         Self {
             step: step.clone(),

@@ -143,7 +143,7 @@ mod tests {
                 .iter()
                 .filter_map(|r| match r {
                     crate::app::rows::Row::Container(id) => Some(id.clone()),
-                    crate::app::rows::Row::Group { .. } => None,
+                    crate::app::rows::Row::Group { .. } | crate::app::rows::Row::Missing(_) => None,
                 })
                 .take(s.settings.max_stats_streams)
                 .collect();

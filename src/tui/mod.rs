@@ -9,6 +9,7 @@
 //! screen is drawn only when `update` marked it dirty, at most `max_fps` times a second: an
 //! idle console draws nothing and writes nothing.
 
+pub mod compose;
 pub mod effects;
 pub mod exec;
 pub mod gpu;
@@ -52,7 +53,12 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::from_config(&config.theme, no_color);
     let settings = Settings::from_config(config, globals.read_only, endpoint.address.clone());
-    let state = AppState::new(settings, keymap, config.ui.show_stopped, Utc::now());
+    let mut state = AppState::new(settings, keymap, config.ui.show_stopped, Utc::now());
+    crate::app::compose::start(
+        &mut state,
+        globals.compose_files.clone(),
+        globals.project_name.clone(),
+    );
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let guard = terminal::TerminalGuard::enter(config.ui.mouse).map_err(|e| {
@@ -66,6 +72,10 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let (stats_tx, stats_rx) = mpsc::channel(256);
     let stats = stats::spawn(endpoint.clone(), config.ui.max_stats_streams, stats_tx);
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>(64);
+    if state.compose.is_some() {
+        // The compose files are read as the first thing the loop does.
+        let _ = msg_tx.try_send(Msg::Compose(crate::app::compose::ComposeMsg::Reload));
+    }
     let gpu_feed = gpu::spawn(
         config.gpu.interval(),
         config.gpu.threshold_pct,
@@ -282,6 +292,17 @@ impl Carrier for Io<'_> {
                 ));
             }
             Effect::CloseLogs => self.log_streams = None,
+            Effect::LoadCompose {
+                files,
+                project_name,
+            } => compose::load(files, project_name, self.msg_tx.clone()),
+            Effect::ApplyPlan { project, plan } => compose::run(
+                self.context.clone(),
+                project,
+                plan,
+                self.parallelism,
+                self.msg_tx.clone(),
+            ),
             Effect::SaveLogs {
                 file_name,
                 contents,

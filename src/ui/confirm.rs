@@ -13,10 +13,14 @@ use crate::sanitize::printable;
 
 /// Draws the dialog for the pending action.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
-    let Some(pending) = &state.confirm else {
-        return;
+    let (question, destructive) = match &state.confirm {
+        Some(pending) => (pending.question(), pending.action.is_destructive()),
+        None => match crate::app::compose::question(state) {
+            Some(asked) => asked,
+            None => return,
+        },
     };
-    let question = format!("{}?", printable(&pending.question()));
+    let question = format!("{}?", printable(&question));
     let width = 60.min(area.width.saturating_sub(2)).max(area.width.min(16));
     let text_width = usize::from(width.saturating_sub(2)).max(1);
     let question_lines = question.chars().count().div_ceil(text_width);
@@ -33,7 +37,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
         ));
         answers.push(Span::raw(format!(" {}", info.description)));
     }
-    let style = if pending.action.is_destructive() {
+    let style = if destructive {
         theme.error()
     } else {
         theme.warn()

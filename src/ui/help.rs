@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::theme::Theme;
 use crate::app::AppState;
-use crate::app::help::{NOTES, TEXT_KEYS, line_count, mode};
+use crate::app::help::{COMPOSE_NOTE, NOTES, TEXT_KEYS, line_count, mode};
 use crate::app::keymap::KeyMode;
 use crate::geometry::{help_popup, inner, scroll_position};
 
@@ -56,6 +56,9 @@ pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
     lines.push(Line::raw(""));
     for note in NOTES {
         lines.push(Line::styled(note, theme.muted()));
+    }
+    if state.compose.is_some() {
+        lines.push(Line::styled(COMPOSE_NOTE, theme.muted()));
     }
     lines
 }

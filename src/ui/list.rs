@@ -1,17 +1,21 @@
 //! The container list: one line per row on screen (and only those), grouped by compose
 //! project, with the state as a glyph and a word, the uptime or the exit, restarts, CPU, memory
 //! and ports (and GPU memory, where there is a GPU). Columns that do not fit are dropped, least
-//! important first.
+//! important first. With a compose file, a narrow drift column follows the name and the
+//! project's missing containers are listed in its group ([`super::compose`]).
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use super::compose::{DRIFT_WIDTH, drift_cell, missing_cell};
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::app::AppState;
+use crate::app::compose::MissingRow;
 use crate::app::rows::Row;
 use crate::config::Column;
 use crate::engine::{Connection, Container};
@@ -144,11 +148,17 @@ fn widths(
     state: &AppState,
     theme: &Theme,
     visible: &[&Container],
+    missing: &[&MissingRow],
     width: usize,
 ) -> Vec<(Column, usize)> {
     let configured = &state.settings.columns;
-    // The mark/cursor column takes 2 cells.
-    let available = width.saturating_sub(2);
+    // The mark/cursor column takes 2 cells; the drift column its own, with a gap.
+    let drift = if state.shows_drift() {
+        DRIFT_WIDTH + 1
+    } else {
+        0
+    };
+    let available = width.saturating_sub(2 + drift);
     // The GPU column only where there is a GPU.
     let gpu = state.gpu_report().is_some();
     let mut chosen: Vec<Column> = PRIORITY
@@ -163,6 +173,11 @@ fn widths(
             let widest = visible
                 .iter()
                 .map(|c| cell(state, theme, c, *column).0.width())
+                .chain(
+                    missing
+                        .iter()
+                        .map(|m| missing_cell(m, *column, theme).0.width()),
+                )
                 .chain(std::iter::once(title(*column).len() + 2))
                 .max()
                 .unwrap_or(0);
@@ -272,15 +287,35 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
         .iter()
         .filter_map(|r| match r {
             Row::Container(id) => state.fleet.get(id),
-            Row::Group { .. } => None,
+            Row::Group { .. } | Row::Missing(_) => None,
         })
         .collect();
-    let columns = widths(state, theme, &containers, width);
+    let missing: Vec<&MissingRow> = visible_rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Missing(name) => state.compose.as_ref()?.missing_row(name),
+            Row::Group { .. } | Row::Container(_) => None,
+        })
+        .collect();
+    let columns = widths(state, theme, &containers, &missing, width);
+    let drift = state.shows_drift();
+    // The drift column follows the name (or leads, when the name is not shown).
+    let drift_after = if columns.iter().any(|(c, _)| *c == Column::Name) {
+        Some(Column::Name)
+    } else {
+        None
+    };
     if let Some(header) = geometry.header {
         let mut spans = vec![Span::raw("  ")];
+        if drift && drift_after.is_none() {
+            spans.push(Span::raw(format!("{} ", pad("DRIFT", DRIFT_WIDTH))));
+        }
         for (i, (column, w)) in columns.iter().enumerate() {
             if i > 0 {
                 spans.push(Span::raw(" "));
+            }
+            if drift && i > 0 && Some(columns[i - 1].0) == drift_after {
+                spans.push(Span::raw(format!("{} ", pad("DRIFT", DRIFT_WIDTH))));
             }
             let mut text = title(*column).to_string();
             if *column == state.sort.column {
@@ -361,28 +396,72 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
                     (" ", Style::new())
                 };
                 buf.set_stringn(body.x, y, lead, 1, row_style.patch(lead_style));
-                let mut x = body.x + 2;
+                let mut cells = Vec::with_capacity(columns.len() + 1);
+                let drift_cell = drift.then(|| drift_cell(state, theme, id));
+                if drift_after.is_none()
+                    && let Some((text, style)) = &drift_cell
+                {
+                    cells.push((text.clone(), *style, DRIFT_WIDTH, None));
+                }
                 for (column, w) in &columns {
-                    if x >= right {
-                        break;
-                    }
-                    let w = (*w).min(usize::from(right - x));
-                    let (mut text, style) = cell(state, theme, c, *column);
-                    if *column == Column::Memory
-                        && text.width() > w
-                        && let Some(s) = state.stats.get(&c.id)
-                    {
-                        text = bytes(s.memory_used);
-                    }
+                    let (text, style) = cell(state, theme, c, *column);
+                    // Memory without its limit, when the two do not fit.
+                    let short = (*column == Column::Memory)
+                        .then(|| state.stats.get(&c.id).map(|s| bytes(s.memory_used)))
+                        .flatten();
                     let style = if marked && *column == Column::Name {
                         theme.marked()
                     } else {
                         style
                     };
-                    buf.set_stringn(x, y, fit(&text, w), w, row_style.patch(style));
-                    x = x.saturating_add(u16::try_from(w + 1).unwrap_or(u16::MAX));
+                    cells.push((text, style, *w, short));
+                    if Some(*column) == drift_after
+                        && let Some((text, style)) = &drift_cell
+                    {
+                        cells.push((text.clone(), *style, DRIFT_WIDTH, None));
+                    }
                 }
+                write_cells(buf, (body.x + 2, y), right, row_style, cells);
+            }
+            Row::Missing(name) => {
+                let Some(m) = state.compose.as_ref().and_then(|c| c.missing_row(name)) else {
+                    continue;
+                };
+                let lead = if selected { "›" } else { " " };
+                buf.set_stringn(body.x, y, lead, 1, row_style);
+                let mut cells = Vec::with_capacity(columns.len() + 1);
+                let drift_cell = ("missing".to_string(), theme.warn(), DRIFT_WIDTH, None);
+                if drift_after.is_none() {
+                    cells.push(drift_cell.clone());
+                }
+                for (column, w) in &columns {
+                    let (text, style) = missing_cell(m, *column, theme);
+                    cells.push((text, style, *w, None));
+                    if Some(*column) == drift_after {
+                        cells.push(drift_cell.clone());
+                    }
+                }
+                write_cells(buf, (body.x + 2, y), right, row_style, cells);
             }
         }
+    }
+}
+
+/// One cell: its text, style, width, and a shorter text for when the width is cut.
+type Cell = (String, Style, usize, Option<String>);
+
+/// Writes a row's cells from `(x, y)` up to `right`, one space apart, each cut to its width.
+fn write_cells(buf: &mut Buffer, (mut x, y): (u16, u16), right: u16, row: Style, cells: Vec<Cell>) {
+    for (text, style, w, short) in cells {
+        if x >= right {
+            break;
+        }
+        let w = w.min(usize::from(right - x));
+        let text = match short {
+            Some(short) if text.width() > w => short,
+            _ => text,
+        };
+        buf.set_stringn(x, y, fit(&text, w), w, row.patch(style));
+        x = x.saturating_add(u16::try_from(w + 1).unwrap_or(u16::MAX));
     }
 }

@@ -1,10 +1,11 @@
 //! Pure rendering of the console from `&AppState`: one module per pane ([`list`], [`inspect`],
-//! [`triage`], [`gpu`], [`help`], [`confirm`], [`status`], [`banner`]), laid out by
+//! [`triage`], [`gpu`], [`compose`], [`help`], [`confirm`], [`status`], [`banner`]), laid out by
 //! [`crate::geometry`] (the same layout `update` reads), styled by [`theme`].
 //! No clock, no await, no Docker here: every relative time is computed from `state.now`, and
 //! only the rows on screen are formatted. `ViewState` holds what is render-side only: the theme.
 
 pub mod banner;
+pub mod compose;
 pub mod confirm;
 pub mod console_log;
 pub mod gpu;
@@ -16,6 +17,8 @@ pub mod status;
 pub mod theme;
 pub mod triage;
 
+#[cfg(test)]
+mod compose_tests;
 #[cfg(test)]
 mod tests;
 
@@ -58,6 +61,9 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, view: &mut ViewState) {
     }
     if let Some(r) = panes.gpu {
         gpu::render(frame, r, state, theme);
+    }
+    if let Some(r) = panes.plan {
+        compose::render(frame, r, state, theme);
     }
     if let Some(r) = panes.status {
         status::render(frame, r, state, theme);
