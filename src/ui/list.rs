@@ -78,7 +78,12 @@ fn cell(state: &AppState, theme: &Theme, c: &Container, column: Column) -> (Stri
         Column::Image => (printable(&c.image).into_owned(), Style::new()),
         Column::State => {
             let (word, style) = theme.state(c);
-            match c.health {
+            // Health belongs to a running container: an exited one keeps its last health in
+            // the model (Docker's inspect does too), but showing it reads as a live verdict.
+            let health = c
+                .health
+                .filter(|_| c.state == crate::engine::RunState::Running);
+            match health {
                 Some(h) => {
                     let (health, hstyle) = theme.health(h);
                     // The worse of the two colours the cell.

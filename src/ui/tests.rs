@@ -373,3 +373,28 @@ fn scroll_counts_are_the_lines_drawn() {
         );
     }
 }
+
+#[test]
+fn an_exited_container_shows_no_health() {
+    use crate::engine::{FleetUpdate, Health, RunState};
+    let mut c = crate::app::fixture::container("done-1", "busybox", RunState::Exited);
+    c.health = Some(Health::Healthy);
+    c.exit_code = Some(137);
+    let mut running = crate::app::fixture::container("live-1", "busybox", RunState::Running);
+    running.health = Some(Health::Healthy);
+    let mut state = crate::app::fixture::state_at(120, 20);
+    let _ = update(
+        &mut state,
+        Msg::Fleet(FleetUpdate::Snapshot(vec![c, running])),
+    );
+    let screen = text(&state);
+    let line = |name: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} is listed:\n{screen}"))
+            .to_string()
+    };
+    assert!(!line("done-1").contains("healthy"), "{}", line("done-1"));
+    assert!(line("live-1").contains("healthy"), "{}", line("live-1"));
+}
