@@ -110,7 +110,9 @@ fn csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, keep_sgr: bool, out
     if keep_sgr
         && last == Some('m')
         && !intermediates
-        && params.chars().all(|c| c.is_ascii_digit() || c == ';' || c == ':')
+        && params
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ';' || c == ':')
     {
         out.push_str("\u{1b}[");
         out.push_str(&params);
@@ -200,7 +202,10 @@ mod tests {
             ("a\u{9b}32mb", "a\u{1b}[32mb"),
             // Everything else goes whole, as with strip_escapes.
             ("a\u{1b}[2Jb", "ab"),
-            ("\u{1b}[31mRED\u{1b}[0m \u{1b}[2J\u{1b}]0;title\u{7}tail", "\u{1b}[31mRED\u{1b}[0m tail"),
+            (
+                "\u{1b}[31mRED\u{1b}[0m \u{1b}[2J\u{1b}]0;title\u{7}tail",
+                "\u{1b}[31mRED\u{1b}[0m tail",
+            ),
             ("x\u{1b}]52;c;aGVsbG8=\u{7}y", "xy"),
             ("x\u{1b}]0;title\u{1b}\\y", "xy"),
             ("a\u{1b}[?25mb", "ab"),
@@ -213,7 +218,11 @@ mod tests {
         for (dirty, kept) in cases {
             assert_eq!(keep_sgr(dirty), kept, "{dirty:?}");
             // Stripping what is kept leaves what strip_escapes leaves.
-            assert_eq!(strip_escapes(&keep_sgr(dirty)), strip_escapes(dirty), "{dirty:?}");
+            assert_eq!(
+                strip_escapes(&keep_sgr(dirty)),
+                strip_escapes(dirty),
+                "{dirty:?}"
+            );
         }
     }
 }
