@@ -13,6 +13,7 @@
 
 pub mod command;
 pub mod confirm;
+pub mod copy;
 pub mod feeds;
 pub mod filter;
 pub mod gpu;

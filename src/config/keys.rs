@@ -217,11 +217,12 @@ pub enum ConsoleCommand {
     SaveLogs,
     Triage,
     Gpu,
+    Copy,
 }
 
 impl ConsoleCommand {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Self; 39] = [
+    pub const ALL: [Self; 40] = [
         Self::Up,
         Self::Down,
         Self::Top,
@@ -261,6 +262,7 @@ impl ConsoleCommand {
         Self::SaveLogs,
         Self::Triage,
         Self::Gpu,
+        Self::Copy,
     ];
 
     /// The name used in `[keys]` (snake_case).
@@ -305,6 +307,7 @@ impl ConsoleCommand {
             Self::SaveLogs => "save_logs",
             Self::Triage => "triage",
             Self::Gpu => "gpu",
+            Self::Copy => "copy",
         }
     }
 
@@ -353,6 +356,7 @@ impl ConsoleCommand {
             Self::SaveLogs => vec![c('w')],
             Self::Triage => vec![c('t')],
             Self::Gpu => vec![c('6'), p(K::F(6))],
+            Self::Copy => vec![c('y')],
         }
     }
 }

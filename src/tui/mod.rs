@@ -9,6 +9,7 @@
 //! screen is drawn only when `update` marked it dirty, at most `max_fps` times a second: an
 //! idle console draws nothing and writes nothing.
 
+pub mod clipboard;
 pub mod effects;
 pub mod exec;
 pub mod gpu;
@@ -51,6 +52,11 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let log_rx = log_feed::attach();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::from_config(&config.theme, no_color);
+    // The containers' own colours reach the logs pane only when the console has colours.
+    let logs_options = crate::engine::logs::LogsOptions {
+        keep_sgr: theme.color,
+        ..config.logs.options()
+    };
     let settings = Settings::from_config(config, globals.read_only, endpoint.address.clone());
     let state = AppState::new(settings, keymap, config.ui.show_stopped, Utc::now());
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -86,7 +92,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
             context,
             endpoint,
             parallelism: config.actions.parallelism,
-            logs_options: config.logs.options(),
+            logs_options,
             exec_shell: config.actions.exec_shell.clone(),
             detach_keys: config.actions.detach_keys.clone(),
             mouse: config.ui.mouse,
@@ -282,6 +288,16 @@ impl Carrier for Io<'_> {
                 ));
             }
             Effect::CloseLogs => self.log_streams = None,
+            Effect::Copy { text, what } => {
+                // Through the terminal's own writer, so that it lands between frames.
+                if let Err(e) = clipboard::copy(self.term.backend_mut(), &text) {
+                    return Ok(vec![Msg::Notice {
+                        text: format!("copy failed: {e}"),
+                        is_error: true,
+                    }]);
+                }
+                log::info!(target: LOG_TARGET, "copied {what} ({} bytes)", text.len());
+            }
             Effect::SaveLogs {
                 file_name,
                 contents,
