@@ -196,3 +196,7 @@ fn pick(sections: Vec<(String, usize, String)>, line: usize) -> Option<(String, 
     }
     last
 }
+
+#[cfg(test)]
+#[path = "copy_tests.rs"]
+mod tests;
