@@ -212,7 +212,7 @@ fn find(buffer: &ratatui::buffer::Buffer, word: &str) -> (u16, u16) {
             .map(|x| buffer[(x, y)].symbol().chars().next().unwrap_or(' '))
             .collect();
         if let Some(x) = row.find(word) {
-            return (x as u16, y);
+            return (row[..x].chars().count() as u16, y);
         }
     }
     panic!("{word} is not on screen");
