@@ -1,9 +1,9 @@
 //! The tmux harness of the end-to-end tests: a tmux server and session per test (a unique
 //! socket, killed on drop), keys sent by name or literally, screens captured and polled with a
 //! generous bound (no elapsed time is ever asserted), and what the logs and exec tests read
-//! besides: the pane's process id and title, and the raw bytes written to the pane. And the
-//! console's side of it: the command line that starts the real console in the pane, and its
-//! filter.
+//! besides: the pane's process id and title, the raw bytes written to the pane, and the screen
+//! with its styles. And the console's side of it: the command line that starts the real
+//! console in the pane, and its filter.
 
 use std::path::Path;
 use std::process::Command;
@@ -88,6 +88,11 @@ impl Tmux {
 
     pub fn screen(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    /// The screen with its attributes and colours as SGR sequences (`capture-pane -e`).
+    pub fn screen_with_styles(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-e", "-t", &self.session])
     }
 
     fn display(&self, format: &str) -> String {
