@@ -30,12 +30,17 @@ fn start(config_home: &std::path::Path) -> Tmux {
     tmux
 }
 
-/// The SGR parameters in effect just before `word` on `line` (the sequences since the last
-/// reset, `0`/empty clearing what came before), as numbers, colours as one item each
-/// (`38;5;1` → "38;5;1").
-fn sgr_before(line: &str, word: &str) -> Vec<String> {
+/// What is in effect just before `word` on `line` of a `capture-pane -e` screen: the
+/// foreground colour (as its SGR parameters: `31`, `38;5;1`) and whether it is bold.
+#[derive(Debug, Default, PartialEq)]
+struct Sgr {
+    fg: Option<String>,
+    bold: bool,
+}
+
+fn sgr_before(line: &str, word: &str) -> Sgr {
     let end = line.find(word).expect("the word is on the line");
-    let mut params = Vec::new();
+    let mut state = Sgr::default();
     let mut rest = &line[..end];
     while let Some(at) = rest.find("\u{1b}[") {
         let after = &rest[at + 2..];
@@ -46,24 +51,41 @@ fn sgr_before(line: &str, word: &str) -> Vec<String> {
             let list: Vec<&str> = after[..stop].split(';').collect();
             let mut i = 0;
             while i < list.len() {
+                let extended = match list.get(i + 1) {
+                    Some(&"5") => 3,
+                    Some(&"2") => 5,
+                    _ => 1,
+                };
                 match list[i] {
-                    "" | "0" => params.clear(),
-                    "38" | "48" if list.get(i + 1) == Some(&"5") => {
-                        params.push(list[i..(i + 3).min(list.len())].join(";"));
-                        i += 2;
+                    "" | "0" => state = Sgr::default(),
+                    "1" => state.bold = true,
+                    "22" => state.bold = false,
+                    "39" => state.fg = None,
+                    "38" => {
+                        state.fg = Some(list[i..(i + extended).min(list.len())].join(";"));
+                        i += extended - 1;
                     }
-                    "38" | "48" if list.get(i + 1) == Some(&"2") => {
-                        params.push(list[i..(i + 5).min(list.len())].join(";"));
-                        i += 4;
+                    "48" => i += extended - 1,
+                    p if p.len() == 2 && (p.starts_with('3') || p.starts_with('9')) => {
+                        state.fg = Some(p.to_string());
                     }
-                    p => params.push(p.to_string()),
+                    _ => {}
                 }
                 i += 1;
             }
         }
         rest = &after[stop + 1..];
     }
-    params
+    state
+}
+
+/// Filters the list to `name` and waits until it is the one row, selected (the fleet may still
+/// be arriving when the filter is typed).
+fn select_only(tmux: &Tmux, name: &str) {
+    tmux.filter_to(name);
+    tmux.wait_for(&format!("{name} listed alone and selected"), |s| {
+        s.contains("containers 1 of") && s.contains("› fdt-")
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,7 +100,7 @@ async fn container_colours_show_and_other_sequences_are_stripped() {
 
     let tmux = start(dir.path());
     let title_before = tmux.pane_title();
-    tmux.filter_to(&name);
+    select_only(&tmux, &name);
     tmux.keys(&["l"]);
     let screen = tmux.wait_for("the coloured line in the logs pane", |s| {
         s.contains("RED BOLD tail")
@@ -97,21 +119,18 @@ async fn container_colours_show_and_other_sequences_are_stripped() {
         .unwrap_or_else(|| panic!("the line with styles:\n{styled:?}"));
     let red = sgr_before(line, "RED");
     assert!(
-        red.iter().any(|p| p == "31" || p == "38;5;1"),
+        matches!(red.fg.as_deref(), Some("31" | "38;5;1")),
         "RED is red: {red:?} in {line:?}"
     );
-    assert!(!red.iter().any(|p| p == "1"), "RED is not bold: {red:?}");
+    assert!(!red.bold, "RED is not bold: {line:?}");
     let bold = sgr_before(line, "BOLD");
-    assert!(
-        bold.iter().any(|p| p == "1"),
-        "BOLD is bold: {bold:?} in {line:?}"
-    );
-    assert!(
-        !bold.iter().any(|p| p == "31" || p == "38;5;1"),
-        "BOLD is not red: {bold:?}"
-    );
+    let expected = Sgr {
+        fg: None,
+        bold: true,
+    };
+    assert_eq!(bold, expected, "BOLD is bold, not red: {line:?}");
     let tail = sgr_before(line, "tail");
-    assert!(tail.is_empty(), "tail has no style: {tail:?} in {line:?}");
+    assert_eq!(tail, Sgr::default(), "tail has no style: {line:?}");
 
     tmux.keys(&["Escape"]);
     tmux.wait_for("the list again", |s| !s.contains("RED BOLD"));
@@ -130,7 +149,7 @@ async fn y_on_a_container_writes_osc_52_with_its_id() {
     write_config(dir.path(), "");
 
     let tmux = start(dir.path());
-    tmux.filter_to(&name);
+    select_only(&tmux, &name);
     tmux.keys(&["y"]);
     let screen = tmux.wait_for("the copy on the status line", |s| {
         s.contains(&format!("copied {name}'s id (64 bytes)"))
@@ -154,7 +173,7 @@ async fn y_on_a_container_writes_osc_52_with_its_id() {
     drop(tmux);
     write_config(dir.path(), "[ui]\nclipboard = false\n");
     let tmux = start(dir.path());
-    tmux.filter_to(&name);
+    select_only(&tmux, &name);
     tmux.keys(&["y"]);
     tmux.wait_for("the clipboard is off", |s| s.contains("clipboard is off"));
     assert_eq!(tmux.tmux(&["show-buffer"]), "", "no buffer was made");
