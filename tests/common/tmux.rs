@@ -175,10 +175,14 @@ impl Tmux {
         self.keys(&["Enter"]);
     }
 
-    /// Filters the console to `name` and waits until the container shows.
+    /// Filters the console to `name` and waits until the container shows, selected: the title
+    /// shows the filter as it is typed, so the name alone is not enough (on a busy daemon the
+    /// fleet may still be arriving, and a key pressed then finds no container selected).
     pub fn filter_to(&self, name: &str) -> String {
         self.filter(name);
-        self.wait_for(&format!("the container {name}"), |s| s.contains(name))
+        self.wait_for(&format!("the container {name}"), |s| {
+            s.contains(name) && s.lines().skip(1).any(|l| l.contains("│›"))
+        })
     }
 }
 
