@@ -563,3 +563,50 @@ async fn removing_a_followed_container_ends_its_stream() {
     }
     assert_eq!(w.end, Some(LogEnd::Removed));
 }
+
+#[tokio::test]
+async fn color_always_writes_sgr_and_never_writes_none() {
+    let fx = Fixture::new("logs-color").await;
+    let script = r"printf '\033[31mRED\033[0m \033[1mBOLD\033[0m \033[2J\033]0;title\007tail\n'; \
+                   sleep 1000";
+    let id = fx.run("color", Spec::sh(script)).await;
+    wait_for_lines(&id, 1).await;
+    let cli = Sandbox::new();
+    let name = fx.name("color");
+
+    let always = cli.run(&["logs", name.as_str(), "--color", "always"]);
+    always.expect_code(0);
+    let text = always.text();
+    assert!(
+        text.contains("\u{1b}[31mRED\u{1b}[0m \u{1b}[1mBOLD\u{1b}[0m tail"),
+        "{text:?}"
+    );
+    // Every escape left is an SGR one; the clear and the title are gone.
+    assert!(!text.contains("[2J") && !text.contains("title"), "{text:?}");
+    for (i, _) in text.match_indices('\u{1b}') {
+        let rest = &text[i + 1..];
+        let end = rest.find('m').expect("an SGR sequence ends in m");
+        assert!(
+            rest.starts_with('[') && rest[1..end].chars().all(|c| c.is_ascii_digit() || c == ';'),
+            "only SGR: {rest:?}"
+        );
+    }
+    // The line ends reset, so that no colour runs on.
+    assert!(text.contains("tail\u{1b}[0m\n"), "{text:?}");
+
+    for flags in [
+        &["--color", "never"][..],
+        &[][..],
+        &["--color", "always", "--json"][..],
+    ] {
+        let mut args = vec!["logs", name.as_str()];
+        args.extend_from_slice(flags);
+        let ran = cli.run(&args);
+        ran.expect_code(0);
+        let text = ran.text();
+        assert!(!text.contains('\u{1b}'), "{flags:?}: {text:?}");
+        assert!(text.contains("RED BOLD tail"), "{flags:?}: {text:?}");
+    }
+    let bad = cli.run(&["logs", name.as_str(), "--color", "sometimes"]);
+    assert_ne!(bad.code, Some(0));
+}

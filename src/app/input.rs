@@ -148,6 +148,7 @@ fn main_command(
         }
         Cmd::Triage => triage::toggle(state),
         Cmd::Gpu => gpu::toggle(state),
+        Cmd::Copy => super::copy::run(state, mode, effects),
         Cmd::Confirm | Cmd::Cancel | Cmd::Apply => {}
         // The logs pane's own keys.
         Cmd::LogSearch

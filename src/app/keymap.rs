@@ -87,6 +87,8 @@ const LIP: &[KeyMode] = &[
 ];
 /// The logs pane.
 const X: &[KeyMode] = &[KeyMode::Logs];
+/// What `y` copies from: the list, inspect, the logs pane.
+const COPY: &[KeyMode] = &[KeyMode::List, KeyMode::Inspect, KeyMode::Logs];
 
 const fn info(
     command: ConsoleCommand,
@@ -229,6 +231,13 @@ pub const COMMANDS: &[CommandInfo] = {
             Cmd::Gpu,
             VIEWS,
             "GPU memory per GPU, process, container",
+            false,
+            false,
+        ),
+        info(
+            Cmd::Copy,
+            COPY,
+            "copy (OSC 52): the id / the lines on screen / the section",
             false,
             false,
         ),

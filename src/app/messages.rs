@@ -173,6 +173,12 @@ pub enum Effect {
         lines: usize,
     },
     Exec(Target),
+    /// Put `text` on the operator's clipboard (OSC 52 through the terminal); `what` says what
+    /// it is, for the log ("web-1's id").
+    Copy {
+        text: String,
+        what: String,
+    },
     /// Hand the GPU feed the fleet's container ids → names, for attribution
     /// ([`super::feeds`]).
     GpuNames(std::collections::HashMap<String, String>),

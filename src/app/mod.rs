@@ -14,6 +14,7 @@
 pub mod command;
 pub mod compose;
 pub mod confirm;
+pub mod copy;
 pub mod feeds;
 pub mod filter;
 pub mod gpu;

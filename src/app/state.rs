@@ -26,6 +26,8 @@ pub struct Settings {
     pub read_only: bool,
     pub stop_timeout_s: u64,
     pub kill_signal: String,
+    /// `y` copies to the clipboard (`ui.clipboard`).
+    pub clipboard: bool,
     pub columns: Vec<Column>,
     pub max_stats_streams: usize,
     /// The daemon's address, for the banner.
@@ -42,6 +44,7 @@ impl Settings {
             read_only,
             stop_timeout_s: config.actions.stop_timeout_s,
             kill_signal: config.actions.kill_signal.clone(),
+            clipboard: config.ui.clipboard,
             columns: config.ui.columns.clone(),
             max_stats_streams: config.ui.max_stats_streams,
             endpoint,

@@ -3,7 +3,9 @@
 //! the reader goes away (`| head` ends it quietly, exit 0). Lines come from the engine's log
 //! streams, so they are sanitized: a container's escape sequences never reach the terminal.
 //! Container stdout goes to stdout and stderr to stderr, as `docker logs` does; with `--json`
-//! every line is one JSON object on stdout, with its stream named.
+//! every line is one JSON object on stdout, with its stream named. `--color` keeps the
+//! containers' own colours (SGR sequences only; every other sequence is still removed): `auto`
+//! on a terminal without `NO_COLOR`, `always`, or `never`.
 
 use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
@@ -24,7 +26,7 @@ use crate::engine::logs::{
     merge, open,
 };
 use crate::engine::resolve::resolve;
-use crate::sanitize::printable;
+use crate::sanitize::{printable, strip_escapes};
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
@@ -46,8 +48,31 @@ pub struct LogsArgs {
     /// Only lines matching this regular expression (markers always show).
     #[arg(long, value_name = "REGEX")]
     pub grep: Option<String>,
+    /// The containers' own colours (SGR only; other escape sequences are always removed):
+    /// auto keeps them when stdout is a terminal and NO_COLOR is unset.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// When `fleetdeck logs` writes the containers' colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether colours are written, given whether stdout is a terminal and `NO_COLOR`'s value.
+    pub fn resolve(self, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+        match self {
+            Self::Always => true,
+            Self::Never => false,
+            Self::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+        }
+    }
 }
 
 /// One line of `logs --json`.
@@ -69,13 +94,15 @@ struct Printer {
     grep: Option<Regex>,
     /// Width of the name column; `None` with a single target.
     name_width: Option<usize>,
+    /// The lines keep their SGR sequences: each one that has any ends with a reset.
+    color: bool,
 }
 
 impl Printer {
     fn line(&mut self, source: &Source, line: &LogLine) -> io::Result<()> {
         if let Some(grep) = &self.grep
             && line.stream != LogStream::Marker
-            && !grep.is_match(&line.text)
+            && !grep.is_match(&strip_escapes(&line.text))
         {
             return Ok(());
         }
@@ -85,7 +112,7 @@ impl Printer {
                 id: &source.id.0,
                 stream: line.stream,
                 time: line.time,
-                text: &line.text,
+                text: &strip_escapes(&line.text),
             };
             serde_json::to_writer(&mut self.out, &row).map_err(io::Error::other)?;
             return self.out.write_all(b"\n");
@@ -108,6 +135,9 @@ impl Printer {
             writeln!(out, "-- {} --", line.text)
         } else {
             out.write_all(line.text.as_bytes())?;
+            if self.color && line.text.contains('\u{1b}') {
+                out.write_all(b"\x1b[0m")?;
+            }
             out.write_all(b"\n")
         }
     }
@@ -155,7 +185,15 @@ pub async fn run(args: LogsArgs, globals: &Globals) -> Result<Exit, CliError> {
         .map(Regex::new)
         .transpose()
         .map_err(|e| CliError::Usage(format!("bad --grep regular expression: {e}")))?;
-    let options = LogsOptions::default();
+    let color = !args.output.json
+        && args.color.resolve(
+            std::io::IsTerminal::is_terminal(&io::stdout()),
+            std::env::var_os("NO_COLOR").as_deref(),
+        );
+    let options = LogsOptions {
+        keep_sgr: color,
+        ..LogsOptions::default()
+    };
     let tail = args
         .tail
         .as_deref()
@@ -218,6 +256,7 @@ pub async fn run(args: LogsArgs, globals: &Globals) -> Result<Exit, CliError> {
         timestamps: args.timestamps,
         grep,
         name_width,
+        color,
     };
 
     let written = tokio::select! {
@@ -318,5 +357,22 @@ async fn print_all(sources: &mut [Source], printer: &mut Printer) -> io::Result<
             LogEvent::CaughtUp => {}
             LogEvent::Ended(end) => source.end = Some(end),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColorWhen;
+
+    #[test]
+    fn color_auto_needs_a_terminal_and_no_no_color() {
+        let set = Some(std::ffi::OsStr::new("1"));
+        let empty = Some(std::ffi::OsStr::new(""));
+        assert!(ColorWhen::Auto.resolve(true, None));
+        assert!(ColorWhen::Auto.resolve(true, empty));
+        assert!(!ColorWhen::Auto.resolve(true, set));
+        assert!(!ColorWhen::Auto.resolve(false, None));
+        assert!(ColorWhen::Always.resolve(false, set));
+        assert!(!ColorWhen::Never.resolve(true, None));
     }
 }

@@ -219,11 +219,12 @@ pub enum ConsoleCommand {
     Gpu,
     /// Apply the compose plan (in the plan pane; asks first).
     Apply,
+    Copy,
 }
 
 impl ConsoleCommand {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Self; 40] = [
+    pub const ALL: [Self; 41] = [
         Self::Up,
         Self::Down,
         Self::Top,
@@ -264,6 +265,7 @@ impl ConsoleCommand {
         Self::Triage,
         Self::Gpu,
         Self::Apply,
+        Self::Copy,
     ];
 
     /// The name used in `[keys]` (snake_case).
@@ -309,6 +311,7 @@ impl ConsoleCommand {
             Self::Triage => "triage",
             Self::Gpu => "gpu",
             Self::Apply => "apply",
+            Self::Copy => "copy",
         }
     }
 
@@ -358,6 +361,7 @@ impl ConsoleCommand {
             Self::Triage => vec![c('t')],
             Self::Gpu => vec![c('6'), p(K::F(6))],
             Self::Apply => vec![c('A')],
+            Self::Copy => vec![c('y')],
         }
     }
 }

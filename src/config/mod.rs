@@ -224,6 +224,9 @@ pub struct UiConfig {
     pub max_stats_streams: usize,
     /// The most frames drawn per second.
     pub max_fps: u32,
+    /// `y` copies to the clipboard with OSC 52 (works over SSH; in tmux with `set-clipboard
+    /// on`); false turns it off.
+    pub clipboard: bool,
 }
 
 impl Default for UiConfig {
@@ -234,6 +237,7 @@ impl Default for UiConfig {
             mouse: true,
             max_stats_streams: 32,
             max_fps: 30,
+            clipboard: true,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! screen is drawn only when `update` marked it dirty, at most `max_fps` times a second: an
 //! idle console draws nothing and writes nothing.
 
+pub mod clipboard;
 pub mod compose;
 pub mod effects;
 pub mod exec;
@@ -52,6 +53,11 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let log_rx = log_feed::attach();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::from_config(&config.theme, no_color);
+    // The containers' own colours reach the logs pane only when the console has colours.
+    let logs_options = crate::engine::logs::LogsOptions {
+        keep_sgr: theme.color,
+        ..config.logs.options()
+    };
     let settings = Settings::from_config(config, globals.read_only, endpoint.address.clone());
     let mut state = AppState::new(settings, keymap, config.ui.show_stopped, Utc::now());
     crate::app::compose::start(
@@ -96,7 +102,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
             context,
             endpoint,
             parallelism: config.actions.parallelism,
-            logs_options: config.logs.options(),
+            logs_options,
             exec_shell: config.actions.exec_shell.clone(),
             detach_keys: config.actions.detach_keys.clone(),
             mouse: config.ui.mouse,
@@ -303,6 +309,16 @@ impl Carrier for Io<'_> {
                 self.parallelism,
                 self.msg_tx.clone(),
             ),
+            Effect::Copy { text, what } => {
+                // Through the terminal's own writer, so that it lands between frames.
+                if let Err(e) = clipboard::copy(self.term.backend_mut(), &text) {
+                    return Ok(vec![Msg::Notice {
+                        text: format!("copy failed: {e}"),
+                        is_error: true,
+                    }]);
+                }
+                log::info!(target: LOG_TARGET, "copied {what} ({} bytes)", text.len());
+            }
             Effect::SaveLogs {
                 file_name,
                 contents,

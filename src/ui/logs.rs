@@ -37,6 +37,8 @@ struct Styles {
     name_width: usize,
     names: Vec<Style>,
     matched: Style,
+    /// Whether the containers' own colours are drawn (not under `NO_COLOR` or `color = "never"`).
+    color: bool,
 }
 
 impl Styles {
@@ -56,6 +58,7 @@ impl Styles {
             name_width: rows::name_width(view),
             names,
             matched: Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            color: theme.color,
         }
     }
 
@@ -67,6 +70,8 @@ impl Styles {
             Piece::Name(source) => self.names.get(source).copied().unwrap_or_default(),
             Piece::Text(LogStream::Marker) => self.muted,
             Piece::Text(_) => Style::new(),
+            Piece::Styled(style) if self.color => style,
+            Piece::Styled(_) => Style::new(),
             Piece::Match => self.matched,
         }
     }

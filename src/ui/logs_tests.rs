@@ -204,3 +204,135 @@ fn dropped_lines_and_wrap() {
         snapshot("logs_wrap", &s);
     }
 }
+
+/// The cell where `word` starts on screen (ASCII rows).
+fn find(buffer: &ratatui::buffer::Buffer, word: &str) -> (u16, u16) {
+    for y in 0..buffer.area.height {
+        let row: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().chars().next().unwrap_or(' '))
+            .collect();
+        if let Some(x) = row.find(word) {
+            return (row[..x].chars().count() as u16, y);
+        }
+    }
+    panic!("{word} is not on screen");
+}
+
+/// A pane with lines that carry their own SGR colours and attributes (as a stream kept them).
+fn coloured(w: u16, h: u16) -> AppState {
+    let t0 = Instant::now();
+    let mut s = open_on(w, h, "shop-web-1", 5, t0);
+    let lines = [
+        "\u{1b}[31mRED\u{1b}[0m \u{1b}[1mBOLD\u{1b}[0m tail",
+        "\u{1b}[38;5;208morange\u{1b}[0m \u{1b}[38;2;10;20;30mrgb\u{1b}[0m \u{1b}[42mgreenbg\u{1b}[49m plain",
+        "\u{1b}[3mitalic\u{1b}[23m \u{1b}[4munder\u{1b}[24m \u{1b}[7mrev\u{1b}[27m \u{1b}[2mdim\u{1b}[22m end",
+    ];
+    send(
+        &mut s,
+        "shop-web-1",
+        LogEvent::Lines(
+            lines
+                .iter()
+                .map(|l| line(LogStream::Stdout, at(100, 0), l))
+                .collect(),
+        ),
+        t0,
+    );
+    s
+}
+
+#[test]
+fn container_colours_are_styles() {
+    use ratatui::style::{Color, Style};
+    for (w, h) in SIZES {
+        let s = coloured(w, h);
+        // The text is the plain text: no sequence shows.
+        snapshot("logs_colours", &s);
+        let terminal = draw(&s, Theme::default());
+        let buffer = terminal.backend().buffer();
+        let cell = |word: &str, dx: u16| {
+            let (x, y) = find(buffer, word);
+            buffer[(x + dx, y)].clone()
+        };
+        let expect = [
+            ("RED", Style::new().fg(Color::Red)),
+            ("BOLD", Style::new().add_modifier(Modifier::BOLD)),
+            ("orange", Style::new().fg(Color::Indexed(208))),
+            ("rgb", Style::new().fg(Color::Rgb(10, 20, 30))),
+            ("greenbg", Style::new().bg(Color::Green)),
+            ("italic", Style::new().add_modifier(Modifier::ITALIC)),
+            ("under", Style::new().add_modifier(Modifier::UNDERLINED)),
+            ("rev", Style::new().add_modifier(Modifier::REVERSED)),
+            ("dim", Style::new().add_modifier(Modifier::DIM)),
+        ];
+        for (word, style) in expect {
+            for dx in 0..word.len() as u16 {
+                let c = cell(word, dx);
+                if let Some(fg) = style.fg {
+                    assert_eq!(c.fg, fg, "{word}: {c:?}");
+                }
+                if let Some(bg) = style.bg {
+                    assert_eq!(c.bg, bg, "{word}: {c:?}");
+                }
+                assert!(c.modifier.contains(style.add_modifier), "{word}: {c:?}");
+            }
+        }
+        // What follows a reset has no style of its own.
+        for word in ["tail", "plain", "end"] {
+            let c = cell(word, 0);
+            assert_eq!(c.fg, Color::Reset, "{word}: {c:?}");
+            assert_eq!(c.bg, Color::Reset, "{word}: {c:?}");
+            assert!(c.modifier.is_empty(), "{word}: {c:?}");
+        }
+        assert!(cell("RED", 3).modifier.is_empty());
+        assert_eq!(cell("RED", 3).fg, Color::Reset);
+    }
+}
+
+#[test]
+fn no_color_draws_container_colours_plain() {
+    use ratatui::style::Color;
+    let s = coloured(80, 24);
+    let terminal = draw(&s, Theme::plain());
+    let buffer = terminal.backend().buffer();
+    for word in [
+        "RED", "BOLD", "orange", "rgb", "greenbg", "italic", "under", "rev", "dim",
+    ] {
+        let (x, y) = find(buffer, word);
+        for dx in 0..word.len() as u16 {
+            let c = &buffer[(x + dx, y)];
+            assert_eq!(c.fg, Color::Reset, "{word}: {c:?}");
+            assert_eq!(c.bg, Color::Reset, "{word}: {c:?}");
+            assert!(c.modifier.is_empty(), "{word}: {c:?}");
+        }
+    }
+    // The same text as with colours.
+    assert_eq!(text(&s), {
+        let plain = draw(&s, Theme::plain());
+        let b = plain.backend().buffer();
+        (0..b.area.height)
+            .map(|y| {
+                let row: String = (0..b.area.width).map(|x| b[(x, y)].symbol()).collect();
+                format!("{}\n", row.trim_end())
+            })
+            .collect::<String>()
+    });
+}
+
+#[test]
+fn a_search_match_inside_coloured_text_is_highlighted() {
+    let mut s = coloured(80, 24);
+    press(&mut s, ch('/'));
+    type_text(&mut s, "ED B");
+    press(&mut s, KeyChord::plain(KeyName::Enter));
+    let terminal = draw(&s, Theme::default());
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, "RED BOLD");
+    // "R" keeps its red; "ED B" is the match; "OLD" keeps bold.
+    assert_eq!(buffer[(x, y)].fg, ratatui::style::Color::Red);
+    for dx in 1..5 {
+        assert!(buffer[(x + dx, y)].modifier.contains(Modifier::REVERSED));
+    }
+    assert!(buffer[(x + 5, y)].modifier.contains(Modifier::BOLD));
+    assert!(!buffer[(x + 5, y)].modifier.contains(Modifier::REVERSED));
+}

@@ -398,3 +398,73 @@ fn an_exited_container_shows_no_health() {
     assert!(!line("done-1").contains("healthy"), "{}", line("done-1"));
     assert!(line("live-1").contains("healthy"), "{}", line("live-1"));
 }
+
+/// `y` in inspect copies the section at the top of the pane, and what `update` takes for each
+/// line's section is the field render draws there.
+#[test]
+fn y_in_inspect_copies_the_section_drawn_there() {
+    let theme = Theme::plain();
+    let mut s = inspecting(80, 24);
+    let view = s.inspect.clone().expect("inspecting");
+    let drawn = super::inspect::lines(&s, &view, &theme);
+    let mut label = "id".to_string();
+    for (i, line) in drawn.iter().enumerate() {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        let key: String = text
+            .chars()
+            .take(12)
+            .collect::<String>()
+            .trim()
+            .to_lowercase();
+        if i > 0 && !key.is_empty() {
+            label = match key.as_str() {
+                "state" => "id".into(),
+                "docker error" => "error".into(),
+                "restart" => "restart policy".into(),
+                other => other.into(),
+            };
+        }
+        let (section, _) = crate::app::copy::section_at(&s, &view, i).expect("a section");
+        assert_eq!(section, label, "line {i}: {text}");
+    }
+
+    // Scrolled to the environment: its variables, secrets masked.
+    let env_line = drawn
+        .iter()
+        .position(|l| l.spans.iter().any(|s| s.content.starts_with("Env")))
+        .expect("an Env line");
+    if let Some(v) = s.inspect.as_mut() {
+        v.scroll = env_line;
+    }
+    let effects = update(&mut s, Msg::Key(KeyChord::char('y')));
+    let copied: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            crate::app::Effect::Copy { text, what } => Some((text.clone(), what.clone())),
+            _ => None,
+        })
+        .collect();
+    let [(text, what)] = copied.as_slice() else {
+        panic!("one copy: {effects:?}");
+    };
+    assert_eq!(what, "shop-db-1's env");
+    assert!(text.contains("POSTGRES_USER=shop"), "{text}");
+    assert!(
+        !text.contains("hunter2"),
+        "a masked secret is copied masked: {text}"
+    );
+    assert_eq!(
+        s.status.as_ref().map(|l| l.text.clone()),
+        Some(format!("copied shop-db-1's env ({} bytes)", text.len()))
+    );
+
+    // At the top: the full id.
+    if let Some(v) = s.inspect.as_mut() {
+        v.scroll = 0;
+    }
+    let effects = update(&mut s, Msg::Key(KeyChord::char('y')));
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        crate::app::Effect::Copy { text, what } if text.len() == 64 && what == "shop-db-1's id"
+    )));
+}

@@ -1,9 +1,9 @@
 //! The tmux harness of the end-to-end tests: a tmux server and session per test (a unique
 //! socket, killed on drop), keys sent by name or literally, screens captured and polled with a
 //! generous bound (no elapsed time is ever asserted), and what the logs and exec tests read
-//! besides: the pane's process id and title, and the raw bytes written to the pane. And the
-//! console's side of it: the command line that starts the real console in the pane, and its
-//! filter.
+//! besides: the pane's process id and title, the raw bytes written to the pane, and the screen
+//! with its styles. And the console's side of it: the command line that starts the real
+//! console in the pane, and its filter.
 
 use std::path::Path;
 use std::process::Command;
@@ -90,6 +90,11 @@ impl Tmux {
         self.tmux(&["capture-pane", "-p", "-t", &self.session])
     }
 
+    /// The screen with its attributes and colours as SGR sequences (`capture-pane -e`).
+    pub fn screen_with_styles(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-e", "-t", &self.session])
+    }
+
     fn display(&self, format: &str) -> String {
         self.tmux(&["display", "-p", "-t", &self.session, format])
             .trim()
@@ -170,10 +175,14 @@ impl Tmux {
         self.keys(&["Enter"]);
     }
 
-    /// Filters the console to `name` and waits until the container shows.
+    /// Filters the console to `name` and waits until the container shows, selected: the title
+    /// shows the filter as it is typed, so the name alone is not enough (on a busy daemon the
+    /// fleet may still be arriving, and a key pressed then finds no container selected).
     pub fn filter_to(&self, name: &str) -> String {
         self.filter(name);
-        self.wait_for(&format!("the container {name}"), |s| s.contains(name))
+        self.wait_for(&format!("the container {name}"), |s| {
+            s.contains(name) && s.lines().skip(1).any(|l| l.contains("│›"))
+        })
     }
 }
 

@@ -12,9 +12,11 @@
 //! over a few milliseconds, so arrival order is time order to within that delay).
 //!
 //! [`view`] holds the lines, [`update`] the keys and messages, [`rows`] the rows render draws
-//! and `update` counts.
+//! and `update` counts, [`sgr`] the colours a line keeps (read only for the rows on screen;
+//! search, the filter and saving read the plain text).
 
 pub mod rows;
+pub mod sgr;
 pub mod update;
 pub mod view;
 

@@ -4,8 +4,9 @@
 //! while following with wrap on). One function for both, so the two cannot disagree.
 
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 
-use super::LogsView;
+use super::{LogsView, sgr};
 use crate::engine::logs::LogStream;
 use crate::geometry::{cut, fit, pad, wrap_pieces};
 
@@ -26,6 +27,9 @@ pub enum Piece {
     Stamp,
     /// The line's text, of a line of this stream.
     Text(LogStream),
+    /// The line's text where the container gave it a style of its own (SGR colours, bold, …):
+    /// render uses it when the console has colours.
+    Styled(Style),
     /// A search match.
     Match,
 }
@@ -76,27 +80,45 @@ fn entry_pieces(
         parts.push((format!("{stamp} "), Piece::Stamp));
     }
     let budget = width.saturating_mul(if view.wrap { max_rows.max(1) } else { 1 });
-    let text = cut(&line.text, budget);
+    let styled = sgr::styled(&line.text);
+    let text = cut(&styled.text, budget);
+    let runs = styled.runs.as_slice();
     let plain = Piece::Text(line.stream);
     match &view.search {
         Some(search) if line.stream != LogStream::Marker => {
             let mut at = 0;
             for m in search.regex.find_iter(text) {
-                if m.start() > at {
-                    parts.push((text[at..m.start()].to_string(), plain));
-                }
+                push_runs(&mut parts, text, at, m.start(), runs, plain);
                 if m.end() > m.start() {
                     parts.push((m.as_str().to_string(), Piece::Match));
                 }
                 at = m.end();
             }
-            if at < text.len() {
-                parts.push((text[at..].to_string(), plain));
-            }
+            push_runs(&mut parts, text, at, text.len(), runs, plain);
         }
-        _ => parts.push((text.to_string(), plain)),
+        _ => push_runs(&mut parts, text, 0, text.len(), runs, plain),
     }
     parts
+}
+
+/// Pushes `text[from..to]` cut where its style changes.
+fn push_runs(
+    parts: &mut Vec<(String, Piece)>,
+    text: &str,
+    from: usize,
+    to: usize,
+    runs: &[(usize, Style)],
+    plain: Piece,
+) {
+    let mut at = from;
+    while at < to {
+        let (style, next) = sgr::run_at(runs, at, to);
+        let Some(piece) = text.get(at..next) else {
+            return;
+        };
+        parts.push((piece.to_string(), style.map_or(plain, Piece::Styled)));
+        at = next;
+    }
 }
 
 /// The rows of entry `k` at `width` columns: one (cut) without wrap, at most `max_rows` with.

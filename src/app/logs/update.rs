@@ -6,7 +6,7 @@
 
 use ratatui::layout::Rect;
 
-use super::{LogInput, LogsMsg, LogsView, MAX_SOURCES, Pattern, format_rate, rows};
+use super::{LogInput, LogsMsg, LogsView, MAX_SOURCES, Pattern, format_rate, rows, sgr};
 use crate::actions::Target;
 use crate::app::{AppState, Base, Effect, Overlay, help};
 use crate::config::keys::{ConsoleCommand, KeyChord, KeyName};
@@ -224,11 +224,69 @@ pub fn run_command(state: &mut AppState, command: ConsoleCommand, effects: &mut 
                 }
             }
         }
+        Cmd::Copy => copy(state, effects),
         Cmd::Back => close(state, effects),
         Cmd::Help => help::open(state),
         Cmd::Quit => effects.push(Effect::Quit),
         _ => {}
     }
+}
+
+/// The entries on screen now (with wrap, those that start on it).
+pub fn screen_entries(state: &AppState) -> std::ops::Range<usize> {
+    let top = current_top(state);
+    let (Some(view), Some(body)) = (state.logs.as_deref(), body(state)) else {
+        return 0..0;
+    };
+    let (width, height) = (usize::from(body.width), usize::from(body.height));
+    let entries = view.entries();
+    if !view.wrap {
+        return top..top.saturating_add(height).min(entries);
+    }
+    let name_width = rows::name_width(view);
+    let (mut k, mut used) = (top, 0);
+    while k < entries && used < height {
+        used += rows::entry_rows(view, k, width, height, name_width).len();
+        k += 1;
+    }
+    top..k
+}
+
+/// `y`: the line of the current search match while a search is on, else the lines on screen
+/// (their plain text, without the gutter, names or times).
+fn copy(state: &mut AppState, effects: &mut Vec<Effect>) {
+    if !crate::app::copy::clipboard_on(state) {
+        return;
+    }
+    let on_screen = screen_entries(state);
+    let Some(view) = state.logs.as_deref() else {
+        return;
+    };
+    let matched = view
+        .search
+        .as_ref()
+        .zip(view.current_match)
+        .and_then(|(search, seq)| {
+            let (line, _) = view.line(seq)?;
+            Some((
+                sgr::plain(&line.text).into_owned(),
+                format!("the line matching /{}/", search.text),
+            ))
+        });
+    let (text, what) = matched.unwrap_or_else(|| {
+        let lines: Vec<String> = on_screen
+            .filter_map(|k| view.entry(k))
+            .map(|(line, _)| sgr::plain(&line.text).into_owned())
+            .collect();
+        let who = match view.sources.as_slice() {
+            [one] => one.name.clone(),
+            many => format!("{} containers", many.len()),
+        };
+        let n = lines.len();
+        let plural = if n == 1 { "" } else { "s" };
+        (lines.join("\n"), format!("{n} line{plural} of {who}"))
+    });
+    crate::app::copy::offer(state, text, what, effects);
 }
 
 fn start_input(state: &mut AppState, kind: LogInput) {

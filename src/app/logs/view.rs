@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use chrono::SecondsFormat;
 
-use super::{MAX_SOURCES, Pattern};
+use super::{MAX_SOURCES, Pattern, sgr};
 use crate::actions::Target;
 use crate::app::Base;
 use crate::engine::ContainerId;
@@ -179,7 +179,7 @@ impl LogsView {
                 let hit = self
                     .buffer
                     .get(self.buffer.len() - 1)
-                    .is_some_and(|l| f.pattern.regex.is_match(&l.text));
+                    .is_some_and(|l| f.pattern.regex.is_match(&sgr::plain(&l.text)));
                 if hit {
                     f.seqs.push_back(seq);
                 }
@@ -281,7 +281,7 @@ impl LogsView {
                 .buffer
                 .iter()
                 .enumerate()
-                .filter(|(_, l)| pattern.regex.is_match(&l.text))
+                .filter(|(_, l)| pattern.regex.is_match(&sgr::plain(&l.text)))
                 .map(|(i, _)| first + i as u64)
                 .collect();
             LineFilter { pattern, seqs }
@@ -294,7 +294,7 @@ impl LogsView {
         let search = self.search.as_ref()?;
         let hits = |k: usize| {
             self.entry(k)
-                .is_some_and(|(l, _)| search.regex.is_match(&l.text))
+                .is_some_and(|(l, _)| search.regex.is_match(&sgr::plain(&l.text)))
         };
         if forward {
             (start..self.entries()).find(|k| hits(*k))
@@ -320,7 +320,7 @@ impl LogsView {
                 let _ = write!(out, " {}", s.name);
             }
             out.push(' ');
-            out.push_str(&line.text);
+            out.push_str(&sgr::plain(&line.text));
             out.push('\n');
         }
         out

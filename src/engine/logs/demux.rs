@@ -13,7 +13,7 @@ use bollard::container::LogOutput;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{LogLine, LogStream};
-use crate::sanitize::strip_escapes;
+use crate::sanitize::{keep_sgr, strip_escapes};
 
 /// The longest timestamp the splitter waits for (RFC 3339 with nanoseconds and an offset is 35).
 const MAX_STAMP: usize = 40;
@@ -147,6 +147,8 @@ struct Pending {
 #[derive(Debug, Clone)]
 pub struct LineSplitter {
     timestamps: bool,
+    /// Keep SGR sequences in the text ([`crate::sanitize::keep_sgr`]).
+    keep_sgr: bool,
     max_line: usize,
     pending: [Pending; 2],
 }
@@ -161,9 +163,17 @@ impl LineSplitter {
         };
         Self {
             timestamps,
+            keep_sgr: false,
             max_line: max_line_bytes.max(4),
             pending: [start.clone(), start],
         }
+    }
+
+    /// Keeps SGR sequences (colours, bold, …) in the lines' text; every other sequence is still
+    /// removed whole.
+    pub fn keep_sgr(mut self, keep: bool) -> Self {
+        self.keep_sgr = keep;
+        self
     }
 
     /// Feeds a piece of `stream`; complete lines are appended to `out`. `frame_start`: the
@@ -177,10 +187,11 @@ impl LineSplitter {
     ) {
         let timestamps = self.timestamps;
         let max = self.max_line;
+        let sgr = self.keep_sgr;
         let p = &mut self.pending[usize::from(stream == LogStream::Stderr)];
         if timestamps && frame_start {
             // Held bytes of the last frame that never became a stamp were text.
-            unstamp(p, stream, max, out);
+            unstamp(p, stream, max, sgr, out);
             p.expect_stamp = true;
         }
         while !data.is_empty() {
@@ -205,18 +216,18 @@ impl LineSplitter {
                             data = &data[i + 1..];
                         } else {
                             p.stamp.truncate(held);
-                            unstamp(p, stream, max, out);
+                            unstamp(p, stream, max, sgr, out);
                         }
                         continue;
                     }
                     Some(_) => {
                         p.expect_stamp = false;
-                        unstamp(p, stream, max, out);
+                        unstamp(p, stream, max, sgr, out);
                         continue;
                     }
                     None if window.len() > room => {
                         p.expect_stamp = false;
-                        unstamp(p, stream, max, out);
+                        unstamp(p, stream, max, sgr, out);
                         continue;
                     }
                     None => {
@@ -229,10 +240,10 @@ impl LineSplitter {
                 Some(i) => {
                     let piece = &data[..i];
                     if p.line.is_empty() && piece.len() <= max {
-                        out.push(make_line(stream, p.time, piece));
+                        out.push(make_line(stream, p.time, piece, sgr));
                     } else {
-                        extend_bounded(p, stream, piece, max, out);
-                        out.push(make_line(stream, p.time, &p.line));
+                        extend_bounded(p, stream, piece, max, sgr, out);
+                        out.push(make_line(stream, p.time, &p.line, sgr));
                         p.line.clear();
                     }
                     p.time = None;
@@ -240,7 +251,7 @@ impl LineSplitter {
                     data = &data[i + 1..];
                 }
                 None => {
-                    extend_bounded(p, stream, data, max, out);
+                    extend_bounded(p, stream, data, max, sgr, out);
                     data = &[];
                 }
             }
@@ -250,15 +261,16 @@ impl LineSplitter {
     /// The stream ended: what is left of a line is a line.
     pub fn finish(&mut self, out: &mut Vec<LogLine>) {
         let max = self.max_line;
+        let sgr = self.keep_sgr;
         for (i, p) in self.pending.iter_mut().enumerate() {
             let stream = if i == 0 {
                 LogStream::Stdout
             } else {
                 LogStream::Stderr
             };
-            unstamp(p, stream, max, out);
+            unstamp(p, stream, max, sgr, out);
             if !p.line.is_empty() {
-                out.push(make_line(stream, p.time, &p.line));
+                out.push(make_line(stream, p.time, &p.line, sgr));
             }
             p.line.clear();
             p.time = None;
@@ -268,10 +280,10 @@ impl LineSplitter {
 }
 
 /// What was held as a possible timestamp turned out to be text.
-fn unstamp(p: &mut Pending, stream: LogStream, max: usize, out: &mut Vec<LogLine>) {
+fn unstamp(p: &mut Pending, stream: LogStream, max: usize, sgr: bool, out: &mut Vec<LogLine>) {
     if !p.stamp.is_empty() {
         let held = std::mem::take(&mut p.stamp);
-        extend_bounded(p, stream, &held, max, out);
+        extend_bounded(p, stream, &held, max, sgr, out);
         p.stamp = held;
         p.stamp.clear();
     }
@@ -284,6 +296,7 @@ fn extend_bounded(
     stream: LogStream,
     mut bytes: &[u8],
     max: usize,
+    sgr: bool,
     out: &mut Vec<LogLine>,
 ) {
     while p.line.len() + bytes.len() > max {
@@ -292,7 +305,7 @@ fn extend_bounded(
         bytes = &bytes[room..];
         let cut = char_boundary(&p.line);
         let rest = p.line.split_off(cut);
-        out.push(make_line(stream, p.time, &p.line));
+        out.push(make_line(stream, p.time, &p.line, sgr));
         p.line.clear();
         p.line.extend_from_slice(&rest);
     }
@@ -325,11 +338,13 @@ fn char_boundary(bytes: &[u8]) -> usize {
     len
 }
 
-/// A line from raw bytes: invalid UTF-8 shown as U+FFFD, escape sequences removed.
-fn make_line(stream: LogStream, time: Option<DateTime<Utc>>, bytes: &[u8]) -> LogLine {
+/// A line from raw bytes: invalid UTF-8 shown as U+FFFD, escape sequences removed (but SGR's,
+/// with `sgr`).
+fn make_line(stream: LogStream, time: Option<DateTime<Utc>>, bytes: &[u8], sgr: bool) -> LogLine {
+    let clean: fn(&str) -> Cow<'_, str> = if sgr { keep_sgr } else { strip_escapes };
     let text = match String::from_utf8_lossy(bytes) {
-        Cow::Borrowed(s) => strip_escapes(s).into_owned(),
-        Cow::Owned(s) => match strip_escapes(&s) {
+        Cow::Borrowed(s) => clean(s).into_owned(),
+        Cow::Owned(s) => match clean(&s) {
             Cow::Owned(clean) => clean,
             Cow::Borrowed(_) => s,
         },
@@ -353,6 +368,12 @@ impl Demuxer {
             lines: LineSplitter::new(timestamps, max_line_bytes),
             raw: tty,
         }
+    }
+
+    /// Keeps SGR sequences in the lines' text ([`LineSplitter::keep_sgr`]).
+    pub fn keep_sgr(mut self, keep: bool) -> Self {
+        self.lines = self.lines.keep_sgr(keep);
+        self
     }
 
     /// Feeds bytes as read from the logs endpoint.

@@ -166,6 +166,30 @@ fn escapes_are_stripped_and_tty_streams_are_raw() {
 }
 
 #[test]
+fn sgr_is_kept_when_asked_and_everything_else_still_goes() {
+    let raw = format!(
+        "{T1} \u{1b}[31mRED\u{1b}[0m \u{1b}[1mBOLD\u{1b}[0m \u{1b}[2J\u{1b}]0;title\u{7}tail\r\n"
+    );
+    let run = |keep: bool| {
+        let mut d = Demuxer::new(true, true, DEFAULT_MAX).keep_sgr(keep);
+        let mut out = Vec::new();
+        d.push_bytes(raw.as_bytes(), &mut out);
+        d.finish(&mut out);
+        out
+    };
+    let kept = run(true);
+    assert_eq!(
+        texts(&kept),
+        [(
+            LogStream::Stdout,
+            "\u{1b}[31mRED\u{1b}[0m \u{1b}[1mBOLD\u{1b}[0m tail"
+        )]
+    );
+    assert_eq!(kept[0].time, Some(time(T1)));
+    assert_eq!(texts(&run(false)), [(LogStream::Stdout, "RED BOLD tail")]);
+}
+
+#[test]
 fn text_that_only_looks_like_a_stamp_is_kept() {
     let bytes = frame(LogStream::Stdout, b"2024-99-99T00:00:00Z is not a time\nno-space-here-at-all-for-a-good-while-longer-than-a-stamp\n");
     let lines = demux_in_reads(&bytes, 3, true);

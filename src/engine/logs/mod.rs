@@ -37,7 +37,9 @@ impl LogStream {
 }
 
 /// One line of a container's output: the stream, the daemon's timestamp when it has one, and the
-/// text with escape sequences and control characters removed (invalid UTF-8 shown as U+FFFD).
+/// text with escape sequences and control characters removed (invalid UTF-8 shown as U+FFFD);
+/// SGR sequences stay only where the stream was asked to keep them
+/// ([`LogsOptions::keep_sgr`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogLine {
     pub stream: LogStream,
@@ -115,6 +117,9 @@ pub struct LogsOptions {
     pub batch_delay: std::time::Duration,
     /// Batches waiting in a stream's channel at most: a slow reader slows the stream down.
     pub channel_batches: usize,
+    /// Keep the SGR sequences (colours, bold, …) in the lines' text, every other sequence still
+    /// removed ([`crate::sanitize::keep_sgr`]); off, the text is plain.
+    pub keep_sgr: bool,
 }
 
 impl Default for LogsOptions {
@@ -127,6 +132,7 @@ impl Default for LogsOptions {
             batch_lines: 1_024,
             batch_delay: std::time::Duration::from_millis(20),
             channel_batches: 16,
+            keep_sgr: false,
         }
     }
 }

@@ -290,7 +290,8 @@ impl Follower {
             .since(since_secs)
             .build();
         let mut stream = self.endpoint.docker.logs(&self.container.0, Some(options));
-        let mut demux = Demuxer::new(self.tty, true, self.options.max_line_bytes);
+        let mut demux = Demuxer::new(self.tty, true, self.options.max_line_bytes)
+            .keep_sgr(self.options.keep_sgr);
         let resume_after = self.last_time;
         let mut skip_same = self.at_last_time;
         let batch_lines = self.options.batch_lines.max(1);
