@@ -128,6 +128,8 @@ pub struct AppState {
     /// The text being typed in the filter or command line.
     pub input: String,
     pub status: Option<StatusLine>,
+    /// The pane the status line speaks of, if it speaks of one (cleared with the pane).
+    pub status_pane: Option<Base>,
     pub confirm: Option<PendingAction>,
     pub inspect: Option<InspectView>,
     pub help_scroll: usize,
@@ -171,6 +173,7 @@ impl AppState {
             filter: Filter::default(),
             input: String::new(),
             status: None,
+            status_pane: None,
             confirm: None,
             inspect: None,
             help_scroll: 0,
@@ -269,6 +272,21 @@ impl AppState {
             text: text.into(),
             is_error,
         });
+        self.status_pane = None;
+    }
+
+    /// A status that speaks of one pane ("/ERROR: 3 matches"): it goes when the pane closes.
+    pub(super) fn set_pane_status(&mut self, pane: Base, text: impl Into<String>, is_error: bool) {
+        self.set_status(text, is_error);
+        self.status_pane = Some(pane);
+    }
+
+    /// Clears the status line if it speaks of `pane`.
+    pub(super) fn clear_pane_status(&mut self, pane: Base) {
+        if self.status_pane == Some(pane) {
+            self.status = None;
+            self.status_pane = None;
+        }
     }
 
     /// Recomputes the rows, keeping the selection on the same row where it still exists.

@@ -342,3 +342,35 @@ fn a_removed_container_ends_with_a_marker_line() {
     assert_eq!(last.stream, LogStream::Marker);
     assert!(last.text.contains("removed"));
 }
+
+#[test]
+fn a_logs_search_leaves_the_status_line_with_the_pane() {
+    let t0 = Instant::now();
+    let mut s = open_on(80, 24, "shop-web-1", 200, t0);
+    press(&mut s, ch('/'));
+    type_text(&mut s, "request 1");
+    press(&mut s, KeyChord::plain(KeyName::Enter));
+    let status = |s: &AppState| s.status.as_ref().map(|l| l.text.clone());
+    assert!(
+        status(&s).is_some_and(|t| t.starts_with("/request 1")),
+        "the search speaks in the status line: {:?}",
+        status(&s)
+    );
+    press(&mut s, KeyChord::plain(KeyName::Esc));
+    assert_eq!(s.base, Base::List);
+    assert_eq!(status(&s), None, "the pane's search went with the pane");
+    // A status that is not the pane's stays: an action's outcome that arrives while the pane
+    // is open, say.
+    press(&mut s, ch('l'));
+    assert_eq!(s.base, Base::Logs);
+    let _ = update(
+        &mut s,
+        Msg::Notice {
+            text: "stopped web-1".into(),
+            is_error: false,
+        },
+    );
+    let _ = update(&mut s, Msg::Key(KeyChord::plain(KeyName::Esc)));
+    assert_eq!(s.base, Base::List);
+    assert_eq!(status(&s).as_deref(), Some("stopped web-1"));
+}

@@ -26,7 +26,8 @@ pub fn open(state: &mut AppState, targets: Vec<Target>, effects: &mut Vec<Effect
         },
     );
     if targets.len() > MAX_SOURCES {
-        state.set_status(
+        state.set_pane_status(
+            Base::Logs,
             format!(
                 "logs: following the first {MAX_SOURCES} of {} containers",
                 targets.len()
@@ -44,6 +45,7 @@ pub fn open(state: &mut AppState, targets: Vec<Target>, effects: &mut Vec<Effect
 
 /// Closes the pane (its streams close with it).
 pub fn close(state: &mut AppState, effects: &mut Vec<Effect>) {
+    state.clear_pane_status(Base::Logs);
     if let Some(view) = state.logs.take() {
         state.base = view.return_to;
         effects.push(Effect::CloseLogs);
@@ -150,7 +152,7 @@ fn jump(state: &mut AppState, forward: bool) {
         return;
     };
     let Some(text) = view.search.as_ref().map(|s| s.text.clone()) else {
-        state.set_status("no search: / searches", true);
+        state.set_pane_status(Base::Logs, "no search: / searches", true);
         return;
     };
     // From the last match moved to, while it is held (and shown under a filter); else forward
@@ -170,11 +172,11 @@ fn jump(state: &mut AppState, forward: bool) {
             view.current_match = view.entry_seq(k);
             let context = (page / 3).min(3);
             pause_at(view, k.saturating_sub(context), page);
-            state.set_status(format!("/{text}"), false);
+            state.set_pane_status(Base::Logs, format!("/{text}"), false);
         }
         None => {
             let word = if forward { "below" } else { "above" };
-            state.set_status(format!("/{text}: no match {word}"), true);
+            state.set_pane_status(Base::Logs, format!("/{text}: no match {word}"), true);
         }
     }
 }
@@ -214,7 +216,7 @@ pub fn run_command(state: &mut AppState, command: ConsoleCommand, effects: &mut 
         Cmd::SaveLogs => {
             if let Some(view) = state.logs.as_deref() {
                 if view.buffer.is_empty() {
-                    state.set_status("save: no lines to save", true);
+                    state.set_pane_status(Base::Logs, "save: no lines to save", true);
                 } else {
                     effects.push(Effect::SaveLogs {
                         file_name: view.save_name(state.now),
@@ -328,7 +330,7 @@ fn apply_input(state: &mut AppState, kind: LogInput, text: &str) {
         match Pattern::new(text) {
             Ok(p) => Some(p),
             Err(e) => {
-                state.set_status(e, true);
+                state.set_pane_status(Base::Logs, e, true);
                 return;
             }
         }
@@ -344,7 +346,7 @@ fn apply_input(state: &mut AppState, kind: LogInput, text: &str) {
             if on {
                 jump(state, false);
             } else {
-                state.set_status("search cleared", false);
+                state.set_pane_status(Base::Logs, "search cleared", false);
             }
         }
         LogInput::Filter => {
@@ -355,7 +357,7 @@ fn apply_input(state: &mut AppState, kind: LogInput, text: &str) {
                 Some(f) => format!("filter '{}': {shown} of {held} lines", f.pattern.text),
                 None => "filter cleared: every line".to_string(),
             };
-            state.set_status(text, false);
+            state.set_pane_status(Base::Logs, text, false);
         }
     }
 }
