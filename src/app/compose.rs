@@ -562,7 +562,10 @@ pub(super) fn run_command(
             state.overlay = Some(Overlay::Command);
         }
         Cmd::Help => super::help::open(state),
-        Cmd::Back => state.base = Base::List,
+        Cmd::Back => {
+            state.base = Base::List;
+            state.clamp_selection();
+        }
         Cmd::Quit => effects.push(Effect::Quit),
         _ => {}
     }

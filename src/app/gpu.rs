@@ -51,6 +51,7 @@ pub(super) fn on_state(state: &mut AppState, new: GpuState) {
 pub(super) fn toggle(state: &mut AppState) {
     if state.base == Base::Gpu {
         state.base = Base::List;
+        state.clamp_selection();
         return;
     }
     state.base = Base::Gpu;

@@ -167,9 +167,11 @@ fn main_command(
 fn back(state: &mut AppState, mode: KeyMode) {
     if matches!(mode, KeyMode::Triage | KeyMode::Gpu) {
         state.base = Base::List;
+        state.clamp_selection();
     } else if mode == KeyMode::Inspect {
         state.base = Base::List;
         state.inspect = None;
+        state.clamp_selection();
     } else if !state.marks.is_empty() {
         state.marks.clear();
         state.set_status("marks cleared", false);

@@ -147,6 +147,7 @@ fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<E
         if state.fleet.get(&view.id).is_none() {
             let name = view.name.clone();
             state.base = Base::List;
+            state.clamp_selection();
             state.inspect = None;
             state.set_status(format!("{name} was removed"), false);
         } else if touched.as_ref() == Some(&view.id) || snapshot {

@@ -311,7 +311,12 @@ impl AppState {
 
     pub(super) fn clamp_selection(&mut self) {
         self.selected = self.selected.min(self.rows.len().saturating_sub(1));
-        let height = self.list_height().max(1);
+        let height = self.list_height();
+        if height == 0 {
+            // The list is not on screen (inspect, logs, ...): its offset is settled when it is
+            // shown again, for the height it has then, not for a one-row list.
+            return;
+        }
         if self.selected < self.offset {
             self.offset = self.selected;
         } else if self.selected >= self.offset + height {

@@ -637,3 +637,29 @@ fn selection_stays_on_its_container_when_the_fleet_changes() {
     let _ = update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
     assert_eq!(selected_name(&s), "cache");
 }
+
+#[test]
+fn leaving_logs_or_inspect_keeps_the_list_offset_only_as_far_as_the_cursor_needs() {
+    for open in ['l', 'i'] {
+        let mut s = state_at(80, 24);
+        let last = s.rows.len() - 1;
+        let height = s.list_height();
+        assert!(
+            s.rows.len() <= height,
+            "the fixture's rows fit an 80x24 list"
+        );
+        s.selected = last;
+        s.clamp_selection();
+        assert_eq!(s.offset, 0);
+        super::fixture::press(&mut s, KeyChord::plain(KeyName::Char(open)));
+        assert_ne!(s.base, Base::List, "'{open}' opened its pane");
+        // The fleet changes while the pane is open (the list is not on screen then).
+        s.recompute_rows();
+        super::fixture::press(&mut s, KeyChord::plain(KeyName::Esc));
+        assert_eq!(s.base, Base::List);
+        assert_eq!(
+            s.offset, 0,
+            "after '{open}' and Esc every row fits: none may be hidden above"
+        );
+    }
+}

@@ -209,6 +209,7 @@ fn clamp(state: &mut AppState) {
 pub(super) fn toggle(state: &mut AppState) {
     if state.base == Base::Triage {
         state.base = Base::List;
+        state.clamp_selection();
         return;
     }
     state.base = Base::Triage;
