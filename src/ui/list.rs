@@ -15,7 +15,6 @@ use super::compose::{DRIFT_WIDTH, drift_cell, missing_cell};
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::app::AppState;
-use crate::app::compose::MissingRow;
 use crate::app::rows::Row;
 use crate::config::Column;
 use crate::engine::{Connection, Container};
@@ -52,6 +51,23 @@ fn bounds(column: Column) -> (usize, usize) {
         Column::Gpu => (8, 9),
         Column::Ports => (10, 40),
         Column::Id => (12, 12),
+    }
+}
+
+/// The width a column is given when there is room: enough for its usual content
+/// (`running ♥ healthy`, `exited (137) · 4s ago`, `512.0 MiB / 1.0 GiB`).
+fn natural(column: Column) -> usize {
+    match column {
+        Column::Name => 24,
+        Column::Image => 24,
+        Column::State => 21,
+        Column::Status => 26,
+        Column::Restarts => 3,
+        Column::Cpu => 6,
+        Column::Memory => 19,
+        Column::Gpu => 9,
+        Column::Ports => 24,
+        Column::Id => 12,
     }
 }
 
@@ -149,13 +165,7 @@ fn protected(column: Column) -> bool {
 
 /// Chooses the columns that fit in `width` and their widths: the least important columns are
 /// dropped until the state and status columns can be shown whole.
-fn widths(
-    state: &AppState,
-    theme: &Theme,
-    visible: &[&Container],
-    missing: &[&MissingRow],
-    width: usize,
-) -> Vec<(Column, usize)> {
+fn widths(state: &AppState, width: usize) -> Vec<(Column, usize)> {
     let configured = &state.settings.columns;
     // The mark/cursor column takes 2 cells; the drift column its own, with a gap.
     let drift = if state.shows_drift() {
@@ -171,25 +181,10 @@ fn widths(
         .filter(|c| configured.contains(c) && (gpu || **c != Column::Gpu))
         .copied()
         .collect();
-    let content: Vec<(Column, usize)> = chosen
-        .iter()
-        .map(|column| {
-            let (min, max) = bounds(*column);
-            let widest = visible
-                .iter()
-                .map(|c| cell(state, theme, c, *column).0.width())
-                .chain(
-                    missing
-                        .iter()
-                        .map(|m| missing_cell(m, *column, theme).0.width()),
-                )
-                .chain(std::iter::once(title(*column).len() + 2))
-                .max()
-                .unwrap_or(0);
-            (*column, widest.clamp(min, max))
-        })
-        .collect();
-    let wanted = |c: Column| content.iter().find(|(x, _)| *x == c).map_or(0, |(_, w)| *w);
+    // What each column wants does not depend on what the rows hold: at a given width the
+    // set of columns and their widths stay put as statuses grow and shrink, and a long cell
+    // is cut, not its column.
+    let wanted = |c: Column| natural(c).clamp(bounds(c).0, bounds(c).1);
     loop {
         let gaps = chosen.len().saturating_sub(1);
         let mins: usize = chosen.iter().map(|c| bounds(*c).0).sum::<usize>() + gaps;
@@ -288,21 +283,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
     }
     let width = usize::from(geometry.inner.width);
     let visible_rows = state.visible_rows();
-    let containers: Vec<&Container> = visible_rows
-        .iter()
-        .filter_map(|r| match r {
-            Row::Container(id) => state.fleet.get(id),
-            Row::Group { .. } | Row::Missing(_) => None,
-        })
-        .collect();
-    let missing: Vec<&MissingRow> = visible_rows
-        .iter()
-        .filter_map(|r| match r {
-            Row::Missing(name) => state.compose.as_ref()?.missing_row(name),
-            Row::Group { .. } | Row::Container(_) => None,
-        })
-        .collect();
-    let columns = widths(state, theme, &containers, &missing, width);
+    let columns = widths(state, width);
     let drift = state.shows_drift();
     // The drift column follows the name (or leads, when the name is not shown).
     let drift_after = if columns.iter().any(|(c, _)| *c == Column::Name) {

@@ -468,3 +468,31 @@ fn y_in_inspect_copies_the_section_drawn_there() {
         crate::app::Effect::Copy { text, what } if text.len() == 64 && what == "shop-db-1's id"
     )));
 }
+
+#[test]
+fn columns_stay_put_as_content_changes() {
+    use crate::engine::{FleetUpdate, RunState};
+    for (width, height) in [(80, 24), (120, 30), (160, 48)] {
+        let mut s = state_at(width, height);
+        let header = |s: &AppState| {
+            text(s)
+                .lines()
+                .find(|l| l.contains("NAME"))
+                .expect("a header line")
+                .to_string()
+        };
+        let before = header(&s);
+        // A status grows long (a SIGKILL a moment ago), an image name grows: the columns and
+        // their widths stay, the long cells are cut.
+        let mut c = crate::app::fixture::container(
+            "shop-web-1",
+            "registry.example.com/team/a-very-long-image-name:2024.05.01",
+            RunState::Exited,
+        );
+        c.exit_code = Some(137);
+        c.last_signal = Some("SIGKILL".into());
+        c.finished_at = crate::app::fixture::ago(4);
+        let _ = update(&mut s, Msg::Fleet(FleetUpdate::Refreshed(Box::new(c))));
+        assert_eq!(header(&s), before, "at {width}x{height} the columns moved");
+    }
+}
