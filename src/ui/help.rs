@@ -12,6 +12,7 @@ use crate::app::AppState;
 use crate::app::help::{NOTES, TEXT_KEYS, line_count, mode};
 use crate::app::keymap::KeyMode;
 use crate::geometry::{help_popup, inner, scroll_position};
+use crate::sanitize::printable;
 
 const KEYS_WIDTH: usize = 16;
 
@@ -57,6 +58,8 @@ pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
     for note in NOTES {
         lines.push(Line::styled(note, theme.muted()));
     }
+    let source = state.settings.stats_source.describe();
+    lines.push(Line::styled(printable(&source).into_owned(), theme.muted()));
     lines
 }
 
