@@ -39,7 +39,7 @@ mod tests;
 use ratatui::layout::Rect;
 
 use crate::engine::stats::StatsSample;
-use crate::engine::{FleetUpdate, RunState};
+use crate::engine::{ContainerId, FleetUpdate, RunState};
 
 pub use command::run_command_line;
 pub use confirm::PendingAction;
@@ -194,8 +194,13 @@ fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<E
             triage::prune(state);
             let fleet = &state.fleet;
             state.marks.retain(|id| fleet.get(id).is_some());
-            state.stats.retain(|id, _| fleet.get(id).is_some());
-            state.stats_unreadable.retain(|id| fleet.get(id).is_some());
+            let running = |id: &ContainerId| {
+                fleet
+                    .get(id)
+                    .is_some_and(|c| c.state == RunState::Running)
+            };
+            state.stats.retain(|id, _| running(id));
+            state.stats_unreadable.retain(|id| running(id));
         }
         state.recompute_rows();
         state.sync_sampler(effects);
