@@ -26,7 +26,7 @@ pub mod terminal;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{Event, EventStream};
@@ -198,6 +198,18 @@ async fn next_event(events: &mut Option<EventStream>) -> Option<std::io::Result<
     }
 }
 
+/// The next terminal event if one is already waiting; `None` (at once) when none is. Polled
+/// with this task's own waker: the key reader keeps the waker of the first poll that found
+/// nothing, so a poll with any other waker would leave the loop deaf to the next key.
+async fn waiting_event(events: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
+    let events = events.as_mut()?;
+    std::future::poll_fn(|cx| match events.poll_next_unpin(cx) {
+        std::task::Poll::Ready(event) => std::task::Poll::Ready(event),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
+}
+
 impl Console<'_> {
     async fn run(&mut self, mut inbound: Inbound<'_>) -> Result<Exit, CliError> {
         let mut clock = tokio::time::interval(Duration::from_secs(1));
@@ -227,9 +239,7 @@ impl Console<'_> {
                     Some(Ok(event)) => {
                         let mut msgs: Vec<Msg> = input::message(&event).into_iter().collect();
                         // Every input already waiting is handled before the frame.
-                        while let Some(Some(Ok(event))) =
-                            self.io.events.as_mut().and_then(|e| e.next().now_or_never())
-                        {
+                        while let Some(Ok(event)) = waiting_event(&mut self.io.events).await {
                             msgs.extend(input::message(&event));
                         }
                         (msgs, Change::Input)
