@@ -194,11 +194,8 @@ fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<E
             triage::prune(state);
             let fleet = &state.fleet;
             state.marks.retain(|id| fleet.get(id).is_some());
-            let running = |id: &ContainerId| {
-                fleet
-                    .get(id)
-                    .is_some_and(|c| c.state == RunState::Running)
-            };
+            let running =
+                |id: &ContainerId| fleet.get(id).is_some_and(|c| c.state == RunState::Running);
             state.stats.retain(|id, _| running(id));
             state.stats_unreadable.retain(|id| running(id));
         }
