@@ -1,7 +1,9 @@
 //! Render cost of the container list: 1,000 containers (in 20 compose projects, with stats on
 //! the rows on screen) drawn into a 200x50 `TestBackend`. Render formats only the rows on
 //! screen, so this stays flat as the fleet grows. Also the cost of `update` re-sorting the
-//! rows after one event, which is O(fleet).
+//! rows after a re-sort key, which is O(fleet); and of one stats sample and of one event that
+//! leaves its row in place applied to a 5,000-container state, which must not grow with the
+//! fleet (O(1)-ish: no rebuild of the rows).
 
 use std::collections::BTreeMap;
 
@@ -11,10 +13,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use fleetdeck::app::keymap::Keymap;
-use fleetdeck::app::{AppState, Msg, Settings, update};
+use fleetdeck::app::{AppState, Msg, Settings, StatsSource, update};
 use fleetdeck::config::keys::KeyChord;
 use fleetdeck::engine::stats::StatsSample;
 use fleetdeck::engine::{Container, ContainerId, FleetUpdate, Health, Port, RunState};
+use fleetdeck::engine::{ContainerEvent, EventAction};
 use fleetdeck::ui::theme::Theme;
 use fleetdeck::ui::{ViewState, render};
 
@@ -62,11 +65,15 @@ fn fleet(n: usize) -> Vec<Container> {
 }
 
 fn state() -> AppState {
+    state_of(1000, Settings::default())
+}
+
+fn state_of(n: usize, settings: Settings) -> AppState {
     let now = Utc
         .with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
         .single()
         .unwrap_or_default();
-    let mut state = AppState::new(Settings::default(), Keymap::default(), true, now);
+    let mut state = AppState::new(settings, Keymap::default(), true, now);
     let _ = update(
         &mut state,
         Msg::Resize {
@@ -74,7 +81,7 @@ fn state() -> AppState {
             height: 50,
         },
     );
-    let effects = update(&mut state, Msg::Fleet(FleetUpdate::Snapshot(fleet(1000))));
+    let effects = update(&mut state, Msg::Fleet(FleetUpdate::Snapshot(fleet(n))));
     let _ = effects;
     // Move into the middle of the fleet, then feed stats for the rows on screen.
     for _ in 0..500 {
@@ -111,7 +118,48 @@ fn bench_render(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_render);
+/// One message applied to a 5,000-container state: a stats sample (cgroup stats, so every
+/// running container is followed) and an event that leaves its row where it is.
+fn bench_one_message(c: &mut Criterion) {
+    let settings = Settings {
+        stats_source: StatsSource::Cgroup {
+            layout: "cgroup v2 (systemd driver) at /sys/fs/cgroup".into(),
+        },
+        ..Settings::default()
+    };
+    let mut state = state_of(5000, settings);
+    let id = ContainerId(format!("{:064x}", 4242));
+    let mut cpu = 0.0;
+    c.bench_function("update: one stats sample, 5000 containers", |b| {
+        b.iter(|| {
+            cpu = if cpu > 50.0 { 0.0 } else { cpu + 1.0 };
+            update(
+                &mut state,
+                Msg::Stats(StatsSample {
+                    id: id.clone(),
+                    cpu_percent: Some(cpu),
+                    memory_used: 64 << 20,
+                    memory_limit: Some(8 << 30),
+                }),
+            )
+        });
+    });
+    c.bench_function("update: one event in place, 5000 containers", |b| {
+        b.iter(|| {
+            let event = ContainerEvent {
+                id: id.clone(),
+                name: None,
+                image: None,
+                action: EventAction::Kill(Some("15".into())),
+                time: None,
+                attributes: Default::default(),
+            };
+            update(&mut state, Msg::Fleet(FleetUpdate::Event(event)))
+        });
+    });
+}
+
+criterion_group!(benches, bench_render, bench_one_message);
 
 /// The floor: what `Terminal::draw` costs at 200x50 with nothing drawn (buffer diff and the
 /// test backend's writes), to read the list's own share.

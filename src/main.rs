@@ -12,6 +12,10 @@ fn main() -> std::process::ExitCode {
     let args = Cli::parse();
     if args.print_config {
         print!("{DEFAULT_CONFIG}");
+        print!(
+            "{}",
+            fleetdeck::session::stats_source::print_config_note(args.host.as_deref())
+        );
         return std::process::ExitCode::SUCCESS;
     }
     let code = match real_main(args) {

@@ -405,12 +405,13 @@ fn plan_again(state: &mut AppState) -> bool {
 
 /// A fleet change: plans again when it can matter (a snapshot, a connection change, or a
 /// container of the project or holding one of its names). Called before the rows are rebuilt.
-pub(super) fn on_fleet(state: &mut AppState, touched: Option<&ContainerId>) {
+/// Returns whether the plan was made again (its missing rows may have changed).
+pub(super) fn on_fleet(state: &mut AppState, touched: Option<&ContainerId>) -> bool {
     let Some(compose) = state.compose.as_deref() else {
-        return;
+        return false;
     };
     let Some(SharedProject(project)) = &compose.project else {
-        return;
+        return false;
     };
     let matters = match touched {
         None => true,
@@ -419,9 +420,11 @@ pub(super) fn on_fleet(state: &mut AppState, touched: Option<&ContainerId>) {
                 || state.fleet.get(id).is_some_and(|c| relevant(project, c))
         }
     };
-    if matters && plan_again(state) {
+    let replanned = matters && plan_again(state);
+    if replanned {
         clamp_scroll(state);
     }
+    replanned
 }
 
 /// Opens the plan pane at its top.

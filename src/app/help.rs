@@ -1,7 +1,8 @@
 //! The help overlay's part of `update`: opening, closing and scrolling it. What it lists (the
 //! keys of the main view's mode, then the confirm dialog's, then the text fields' and the
 //! command line's) is counted here from the keymap table without building any line, for the
-//! scroll range; render draws exactly these lines and sizes its box from the same count.
+//! scroll range; render draws exactly these lines and sizes its box from the same count. The
+//! last line says where the CPU and memory figures come from (cgroup files or the stats API).
 
 use super::keymap::KeyMode;
 use super::{AppState, Base, Overlay};
@@ -43,8 +44,9 @@ pub fn mode(base: Base) -> KeyMode {
 pub fn line_count(state: &AppState) -> usize {
     let view = state.keymap.commands(mode(state.base)).count();
     let confirm = state.keymap.commands(KeyMode::Confirm).count();
+    // The notes end with the line saying where the stats come from.
     let compose = usize::from(state.compose.is_some());
-    (1 + view) + 1 + (1 + confirm) + 1 + (1 + TEXT_KEYS.len()) + 1 + NOTES.len() + compose
+    (1 + view) + 1 + (1 + confirm) + 1 + (1 + TEXT_KEYS.len()) + 1 + NOTES.len() + compose + 1
 }
 
 /// (lines of content, lines that fit).

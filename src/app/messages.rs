@@ -135,6 +135,12 @@ pub enum Msg {
         result: Result<Box<ContainerDetail>, String>,
     },
     Stats(StatsSample),
+    /// The running containers whose cgroup files could not be read at the last sampling
+    /// (sorted): with cgroup stats, those on screen get stats API streams instead.
+    StatsUnreadable(Vec<ContainerId>),
+    /// The loop is about to draw: what was put off until a frame (the list's order after
+    /// stats samples and fleet events, the triage view's problems) is brought up to date.
+    Frame,
     /// The clock: the only way time enters the state.
     Tick(DateTime<Utc>),
     /// A message for the status line from the loop ("logs: not built yet").
@@ -160,8 +166,11 @@ pub enum Effect {
         targets: Vec<Target>,
     },
     FetchDetail(ContainerId),
-    /// Follow stats for exactly these containers (those on screen, running).
+    /// Follow stats for exactly these containers (those on screen, running) with stats API
+    /// streams.
     WatchStats(Vec<ContainerId>),
+    /// Sample exactly these containers (every running one, sorted) from their cgroup files.
+    SampleRunning(Vec<ContainerId>),
     /// Open log streams for these containers (closing any open ones).
     OpenLogs(Vec<Target>),
     /// Close the logs pane's streams.

@@ -7,7 +7,9 @@
 //!
 //! The state ([`state`]) keeps the list's rows (filtered, grouped, sorted) and its scroll
 //! offset, recomputed here when something they depend on changes, so that render only formats
-//! what is on screen. Each pane's part of `update` is its own module ([`list`], [`inspect`],
+//! what is on screen. The work per message does not grow with the fleet: a fleet event, a detail
+//! or a stats sample updates its container in place, and the rows are rebuilt only when the
+//! order can change, once, before the next frame ([`Msg::Frame`]) or key. Each pane's part of `update` is its own module ([`list`], [`inspect`],
 //! [`logs`], [`triage`], [`gpu`], [`help`]). Geometry (how many rows fit, where a click landed)
 //! comes from [`crate::geometry`], the one place that lays out the screen, shared with render.
 
@@ -34,20 +36,21 @@ mod compose_tests;
 #[cfg(test)]
 pub(crate) mod fixture;
 #[cfg(test)]
+mod scale_tests;
+#[cfg(test)]
 mod tests;
 
 use ratatui::layout::Rect;
 
-use crate::config::Column;
-use crate::engine::FleetUpdate;
 use crate::engine::stats::StatsSample;
+use crate::engine::{ContainerId, FleetUpdate, RunState};
 
 pub use command::run_command_line;
 pub use confirm::PendingAction;
 pub use input::run_command;
 pub use inspect::InspectView;
 pub use messages::{ActionDone, Effect, MouseMsg, Msg};
-pub use state::{AppState, Base, Overlay, Settings, StatusLine};
+pub use state::{AppState, Base, Overlay, Settings, StatsSource, StatusLine};
 
 use input::scroll;
 
@@ -56,6 +59,10 @@ use input::scroll;
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     let mut effects = Vec::new();
     let triage_trigger = triage::trigger(state, &msg);
+    if state.rows_stale && matches!(msg, Msg::Key(_) | Msg::Mouse(_)) {
+        // A key acts on the rows as drawn from the current fleet.
+        state.recompute_rows();
+    }
     match msg {
         Msg::Key(key) => input::on_key(state, key, &mut effects),
         Msg::Mouse(mouse) => input::on_mouse(state, mouse, &mut effects),
@@ -78,23 +85,21 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
         }
-        Msg::Stats(sample) => {
-            if state.watched.contains(&sample.id) {
-                // Only what the screen shows counts: one decimal of CPU, the memory text.
-                let shown = |s: &StatsSample| {
-                    (
-                        s.cpu_percent.map(|c| (c * 10.0).round() as i64),
-                        crate::present::bytes(s.memory_used),
-                        s.memory_limit,
-                    )
-                };
-                let now_shown = shown(&sample);
-                let before = state.stats.insert(sample.id.clone(), sample);
-                let resort = matches!(state.sort.column, Column::Cpu | Column::Memory);
-                if resort {
-                    state.recompute_rows();
-                }
-                state.dirty |= resort || before.as_ref().map(shown) != Some(now_shown);
+        Msg::Stats(sample) => on_stats(state, sample),
+        Msg::StatsUnreadable(ids) => {
+            let fleet = &state.fleet;
+            state.stats_unreadable = ids
+                .into_iter()
+                .filter(|id| fleet.get(id).is_some_and(|c| c.state == RunState::Running))
+                .collect();
+        }
+        Msg::Frame => {
+            if state.rows_stale {
+                state.recompute_rows();
+                state.dirty = true;
+            }
+            if state.triage.stale && state.base == Base::Triage {
+                triage::refresh(state);
             }
         }
         Msg::Tick(now) => {
@@ -102,6 +107,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             let after = state.clock_text(now);
             state.now = now;
             state.dirty |= before != after;
+            state.sync_sampler(&mut effects);
         }
         Msg::Notice { text, is_error } => {
             state.set_status(text, is_error);
@@ -120,27 +126,98 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     effects
 }
 
+/// A stats sample: kept for a container that is followed (a stream asked for, or with cgroup
+/// stats any running one); the screen is marked when what it shows changed on screen, and a
+/// CPU/memory sort is redone at the next frame, not per sample.
+fn on_stats(state: &mut AppState, sample: StatsSample) {
+    let followed = state.watched.contains(&sample.id)
+        || (matches!(state.settings.stats_source, StatsSource::Cgroup { .. })
+            && state
+                .fleet
+                .get(&sample.id)
+                .is_some_and(|c| c.state == RunState::Running));
+    if !followed {
+        return;
+    }
+    // Only what the screen shows counts: one decimal of CPU, the memory text.
+    let shown = |s: &StatsSample| {
+        (
+            s.cpu_percent.map(|c| (c * 10.0).round() as i64),
+            crate::present::bytes(s.memory_used),
+            s.memory_limit,
+        )
+    };
+    let now_shown = shown(&sample);
+    let id = sample.id.clone();
+    let before = state.stats.insert(id.clone(), sample);
+    if before.as_ref().map(shown) == Some(now_shown) {
+        return;
+    }
+    if rows::sorts_by_stats(state.sort) {
+        state.rows_stale = true;
+        state.dirty = true;
+    } else if state.watched.contains(&id)
+        || state
+            .visible_rows()
+            .iter()
+            .any(|r| matches!(r, rows::Row::Container(c) if *c == id))
+    {
+        state.dirty = true;
+    }
+}
+
 /// A change of the fleet: the marks and rows follow; the inspect pane refetches its container's
-/// details, or closes when it went away.
+/// details, or closes when it went away. A list rebuilds the rows; an event or a detail only
+/// when it changed where its container is listed (then at the next frame or key).
 fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<Effect>) {
     let touched = match &fleet_update {
         FleetUpdate::Event(e) => Some(e.id.clone()),
         FleetUpdate::Refreshed(c) => Some(c.id.clone()),
-        FleetUpdate::Snapshot(_) | FleetUpdate::Connection(_) => None,
+        FleetUpdate::Snapshot(_) | FleetUpdate::Running(_) | FleetUpdate::Connection(_) => None,
     };
+    let listed = matches!(
+        fleet_update,
+        FleetUpdate::Snapshot(_) | FleetUpdate::Running(_)
+    );
     let snapshot = matches!(fleet_update, FleetUpdate::Snapshot(_));
+    let connection = matches!(fleet_update, FleetUpdate::Connection(_));
+    let key_before = touched
+        .as_ref()
+        .and_then(|id| state.fleet.get(id))
+        .map(|c| state.row_inputs().key(c));
     triage::record(state, &fleet_update);
     if !state.fleet.apply(fleet_update) {
         return;
     }
-    if snapshot {
-        triage::prune(state);
-    }
     state.dirty = true;
-    let fleet = &state.fleet;
-    state.marks.retain(|id| fleet.get(id).is_some());
-    compose::on_fleet(state, touched.as_ref());
-    state.recompute_rows();
+    if compose::on_fleet(state, touched.as_ref()) {
+        // The missing rows follow the plan.
+        state.rows_stale = true;
+    }
+    if connection {
+        // The banner of a lost connection takes a line from the list.
+        state.clamp_selection();
+    }
+    if listed {
+        if snapshot {
+            triage::prune(state);
+            let fleet = &state.fleet;
+            state.marks.retain(|id| fleet.get(id).is_some());
+            let running =
+                |id: &ContainerId| fleet.get(id).is_some_and(|c| c.state == RunState::Running);
+            state.stats.retain(|id, _| running(id));
+            state.stats_unreadable.retain(|id| running(id));
+        }
+        state.recompute_rows();
+        state.sync_sampler(effects);
+    }
+    if let Some(id) = &touched {
+        let key_after = state.fleet.get(id).map(|c| state.row_inputs().key(c));
+        if key_after != key_before {
+            state.rows_stale = true;
+        }
+        state.forget(id);
+    }
     if state.base == Base::Inspect
         && let Some(view) = &state.inspect
     {

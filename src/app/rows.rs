@@ -1,6 +1,8 @@
 //! The list's rows: the fleet filtered, grouped by compose project (then the rest), and sorted.
 //! Computed in `update` when the fleet, the filter, the sort or a fold changes, never in render,
-//! so that drawing costs only the rows on screen.
+//! so that drawing costs only the rows on screen. A change to one container that leaves its
+//! [`RowKey`] alone (what decides whether, where and under which header it is listed) changes
+//! no row: the list is rebuilt only when the order can change, at most once per frame.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -67,6 +69,47 @@ impl RowInputs<'_> {
     pub fn shows(&self, c: &Container) -> bool {
         (self.show_stopped || c.state.is_up()) && self.filter.matches(c)
     }
+}
+
+/// What decides whether, where and under which header a container is listed (the sort by
+/// CPU, memory or GPU aside: stats samples put the order off until the next frame).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowKey {
+    shown: bool,
+    up: bool,
+    project: Option<String>,
+    name: String,
+    image: String,
+    state: RunState,
+    health: Option<crate::engine::Health>,
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
+    finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    restart_count: Option<u64>,
+    first_port: Option<crate::engine::Port>,
+}
+
+impl RowInputs<'_> {
+    /// The row key of `c`.
+    pub fn key(&self, c: &Container) -> RowKey {
+        RowKey {
+            shown: self.shows(c),
+            up: c.state.is_up(),
+            project: c.compose_project.clone(),
+            name: c.name.clone(),
+            image: c.image.clone(),
+            state: c.state,
+            health: c.health,
+            started_at: c.started_at,
+            finished_at: c.finished_at,
+            restart_count: c.restart_count,
+            first_port: c.ports.first().cloned(),
+        }
+    }
+}
+
+/// Whether the sort follows the stats samples (so that each sample may reorder the list).
+pub fn sorts_by_stats(sort: Sort) -> bool {
+    matches!(sort.column, Column::Cpu | Column::Memory)
 }
 
 fn state_rank(state: RunState) -> u8 {

@@ -36,6 +36,29 @@ pub struct Settings {
     pub thresholds: crate::triage::Thresholds,
     /// The logs pane's bounds.
     pub logs: crate::config::LogsConfig,
+    /// Where CPU and memory come from (the console decides at start; the help says which).
+    pub stats_source: StatsSource,
+}
+
+/// Where the console's CPU and memory figures come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatsSource {
+    /// Stats API streams for the running containers on screen; `why` the cgroup files are not
+    /// read (a remote daemon, unreadable files, `ui.stats_source = "api"`).
+    Api { why: String },
+    /// Every running container's cgroup files, once a second; `layout` in words. Containers
+    /// whose files cannot be read fall back to stats API streams while on screen.
+    Cgroup { layout: String },
+}
+
+impl StatsSource {
+    /// One line for the help overlay.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Api { why } => format!("Stats: Docker stats API, rows on screen ({why})"),
+            Self::Cgroup { layout } => format!("Stats: {layout}, all running, every 1 s"),
+        }
+    }
 }
 
 impl Settings {
@@ -50,6 +73,9 @@ impl Settings {
             endpoint,
             thresholds: config.triage.clone(),
             logs: config.logs.clone(),
+            stats_source: StatsSource::Api {
+                why: "cgroup files not checked".into(),
+            },
         }
     }
 }
@@ -114,6 +140,9 @@ pub struct AppState {
     /// The terminal's size.
     pub viewport: Rect,
     pub rows: Vec<Row>,
+    /// Whether the rows wait for a rebuild (put off to the next frame or key: the order of
+    /// one container changed, or a stats sample moved a CPU/memory sort).
+    pub rows_stale: bool,
     /// How many containers the rows list (folded ones included), kept with the rows.
     pub listed: usize,
     /// Index into `rows`.
@@ -136,6 +165,12 @@ pub struct AppState {
     pub stats: HashMap<ContainerId, StatsSample>,
     /// The stats set last asked for.
     pub watched: Vec<ContainerId>,
+    /// With cgroup stats: the running containers whose files could not be read (followed by
+    /// stats API streams while on screen).
+    pub stats_unreadable: BTreeSet<ContainerId>,
+    /// With cgroup stats: the running set last handed to the sampler, and the fleet
+    /// generation it was computed at.
+    pub sampled: (Option<u64>, Vec<ContainerId>),
     pub show_log: bool,
     /// The logs pane, while open.
     pub logs: Option<Box<logs::LogsView>>,
@@ -163,6 +198,7 @@ impl AppState {
             overlay: None,
             viewport: Rect::new(0, 0, 80, 24),
             rows: Vec::new(),
+            rows_stale: false,
             listed: 0,
             selected: 0,
             offset: 0,
@@ -179,6 +215,8 @@ impl AppState {
             help_scroll: 0,
             stats: HashMap::new(),
             watched: Vec::new(),
+            stats_unreadable: BTreeSet::new(),
+            sampled: (None, Vec::new()),
             show_log: false,
             logs: None,
             triage: triage::TriageState::default(),
@@ -292,6 +330,7 @@ impl AppState {
     /// Recomputes the rows, keeping the selection on the same row where it still exists.
     pub(super) fn recompute_rows(&mut self) {
         let keep = self.rows.get(self.selected).cloned();
+        self.rows_stale = false;
         self.rows = rows::build(&self.row_inputs());
         let inputs = self.row_inputs();
         self.listed = self.fleet.containers().filter(|c| inputs.shows(c)).count();
@@ -341,13 +380,55 @@ impl AppState {
             .collect()
     }
 
-    /// Asks for stats for what is on screen, when that changed; forgets samples of the rest.
+    /// Asks for stats streams for what is on screen, when that changed (with cgroup stats:
+    /// only for what the files could not tell); with streams only, forgets samples of the rest.
     pub(super) fn sync_stats(&mut self, effects: &mut Vec<Effect>) {
-        let wanted = self.on_screen_running();
+        let mut wanted = self.on_screen_running();
+        let cgroup = matches!(self.settings.stats_source, StatsSource::Cgroup { .. });
+        if cgroup {
+            wanted.retain(|id| self.stats_unreadable.contains(id));
+        }
         if wanted != self.watched {
-            self.stats.retain(|id, _| wanted.contains(id));
+            if !cgroup {
+                self.stats.retain(|id, _| wanted.contains(id));
+            }
             self.watched = wanted.clone();
             effects.push(Effect::WatchStats(wanted));
+        }
+    }
+
+    /// With cgroup stats: hands the sampler every running container when the set changed
+    /// (looked at only when the fleet changed since the last look).
+    pub(super) fn sync_sampler(&mut self, effects: &mut Vec<Effect>) {
+        if !matches!(self.settings.stats_source, StatsSource::Cgroup { .. })
+            || self.sampled.0 == Some(self.fleet.generation)
+        {
+            return;
+        }
+        self.sampled.0 = Some(self.fleet.generation);
+        let mut running: Vec<ContainerId> = self
+            .fleet
+            .containers()
+            .filter(|c| c.state == RunState::Running)
+            .map(|c| c.id.clone())
+            .collect();
+        running.sort();
+        if running != self.sampled.1 {
+            self.sampled.1 = running.clone();
+            effects.push(Effect::SampleRunning(running));
+        }
+    }
+
+    /// Forgets what is kept for a container that is gone or no longer running (its stats,
+    /// and whether its cgroup could be read); a gone one loses its mark too.
+    pub(super) fn forget(&mut self, id: &ContainerId) {
+        let container = self.fleet.get(id);
+        if container.is_none_or(|c| c.state != RunState::Running) {
+            self.stats.remove(id);
+            self.stats_unreadable.remove(id);
+        }
+        if container.is_none() {
+            self.marks.remove(id);
         }
     }
 

@@ -10,6 +10,7 @@ use super::keymap::Keymap;
 use super::rows::{Row, Sort};
 use super::*;
 use crate::actions::{Action, Outcome, Target};
+use crate::config::Column;
 use crate::config::keys::{KeyChord, KeyName};
 use crate::engine::exit::{ExitContext, read_exit};
 use crate::engine::stats::StatsSample;

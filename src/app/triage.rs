@@ -49,13 +49,16 @@ pub(super) fn trigger(state: &AppState, msg: &Msg) -> Trigger {
     }
 }
 
-/// Finds the problems again when due: on the clock, and at once while the view is shown;
-/// otherwise the change waits for the next tick (a storm of events costs one pass a second).
+/// Finds the problems again when due: on the clock, and before the next frame while the view
+/// is shown ([`Msg::Frame`]); otherwise the change waits for the next tick (a storm of events
+/// costs one pass a second, or one per frame while the view is shown).
 pub(super) fn after(state: &mut AppState, trigger: Trigger) {
     match trigger {
         Trigger::Now => refresh(state),
-        Trigger::Inputs if state.base == Base::Triage => refresh(state),
-        Trigger::Inputs => state.triage.stale = true,
+        Trigger::Inputs => {
+            state.triage.stale = true;
+            state.dirty |= state.base == Base::Triage;
+        }
         Trigger::Resize => clamp(state),
         Trigger::Nothing => {}
     }

@@ -1,4 +1,6 @@
-//! `fleetdeck ps`: the fleet as a table or JSON.
+//! `fleetdeck ps`: the fleet as a table or JSON. The daemon does the filtering (the `--filter`
+//! flags, and the up states unless `-a`): only the containers printed are inspected, for what
+//! the list call lacks (start and finish times, restart count, OOM flag, memory limit).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -55,8 +57,27 @@ pub fn parse_filters(filters: &[String]) -> Result<HashMap<String, Vec<String>>,
     Ok(map)
 }
 
+/// The states `ps` lists without `-a` (those [`crate::engine::RunState::is_up`] says are up).
+const UP_STATES: [&str; 3] = ["running", "paused", "restarting"];
+
+/// The daemon's filters for `ps`: the user's, and the up states unless `all` or the user
+/// filters by status (then the up states are kept here, as before).
+pub fn daemon_filters(
+    filters: &[String],
+    all: bool,
+) -> Result<HashMap<String, Vec<String>>, CliError> {
+    let mut map = parse_filters(filters)?;
+    if !all && !map.contains_key("status") {
+        map.insert(
+            "status".into(),
+            UP_STATES.iter().map(|s| s.to_string()).collect(),
+        );
+    }
+    Ok(map)
+}
+
 pub async fn run(args: PsArgs, globals: &Globals) -> Result<Exit, CliError> {
-    let filters = parse_filters(&args.filter)?;
+    let filters = daemon_filters(&args.filter, args.all)?;
     let endpoint = globals.connect().await?;
     let mut fleet = endpoint.list_detailed(&filters).await?;
     if !args.all {
@@ -136,5 +157,17 @@ mod tests {
             parse_filters(&["=x".into()]),
             Err(CliError::Usage(_))
         ));
+    }
+
+    #[test]
+    fn the_daemon_lists_only_up_containers_unless_all() {
+        let up = daemon_filters(&["name=web".into()], false).expect("valid");
+        assert_eq!(up["status"], UP_STATES);
+        assert_eq!(up["name"], vec!["web"]);
+        let all = daemon_filters(&["name=web".into()], true).expect("valid");
+        assert!(!all.contains_key("status"));
+        // The user's own status filter is the daemon's; the up states are kept here.
+        let own = daemon_filters(&["status=exited".into()], false).expect("valid");
+        assert_eq!(own["status"], vec!["exited"]);
     }
 }

@@ -3,7 +3,7 @@
 //! and what is wrong; fleetdeck never starts half-configured.
 //!
 //! Sections: `[actions]`, `[audit]`, and for the console `[keys]` (see [`keys`]), `[theme]`,
-//! `[ui]` (columns, stopped containers shown, mouse, stats streams, frame rate) and `[logs]`.
+//! `[ui]` (columns, stopped containers shown, mouse, stats source and streams, frame rates) and `[logs]`.
 
 pub use crate::duration;
 pub mod gpu;
@@ -222,11 +222,28 @@ pub struct UiConfig {
     pub mouse: bool,
     /// At most this many stats streams are open at once (one per running row on screen).
     pub max_stats_streams: usize,
-    /// The most frames drawn per second.
+    /// The most frames drawn per second for changes from the daemon (fleet, logs); a key is
+    /// drawn as soon as it is handled.
     pub max_fps: u32,
     /// `y` copies to the clipboard with OSC 52 (works over SSH; in tmux with `set-clipboard
     /// on`); false turns it off.
     pub clipboard: bool,
+    /// The most frames drawn per second for stats samples and detail fills alone.
+    pub background_fps: u32,
+    /// Where CPU and memory come from: `auto` (the cgroup files for a local daemon, else the
+    /// stats API) or `api` (always the stats API, for the rows on screen).
+    pub stats_source: StatsSourceConfig,
+}
+
+/// `ui.stats_source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StatsSourceConfig {
+    /// The cgroup files when the daemon is local and they are readable; else the stats API.
+    #[default]
+    Auto,
+    /// The stats API streams only.
+    Api,
 }
 
 impl Default for UiConfig {
@@ -238,6 +255,8 @@ impl Default for UiConfig {
             max_stats_streams: 32,
             max_fps: 30,
             clipboard: true,
+            background_fps: 2,
+            stats_source: StatsSourceConfig::Auto,
         }
     }
 }

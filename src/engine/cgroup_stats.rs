@@ -15,7 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-pub use sampler::{CgroupSampler, spawn_sampler};
+pub use sampler::{CgroupSampler, host_memory, parse_mem_total, spawn_sampler};
 
 /// Where Linux mounts the cgroup hierarchy.
 pub const DEFAULT_ROOT: &str = "/sys/fs/cgroup";

@@ -127,6 +127,10 @@ pub enum Connection {
 pub enum FleetUpdate {
     /// A fresh list of every container: replaces the fleet (sent on connect and reconnect).
     Snapshot(Vec<Container>),
+    /// The running containers, listed before the full list on the first connect (a filtered
+    /// list call is many times faster on a big fleet): added to the fleet, which stays
+    /// [`Fleet::listing`] until the [`FleetUpdate::Snapshot`] that follows.
+    Running(Vec<Container>),
     /// One event from the stream.
     Event(ContainerEvent),
     /// Details from an inspect made after an event (restart count, ports, command, ...).
@@ -142,6 +146,8 @@ pub struct Fleet {
     pub connection: Connection,
     /// Bumped on every change, so a consumer can tell whether to redraw.
     pub generation: u64,
+    /// Whether only part of the fleet is in (the running containers), the full list to come.
+    pub listing: bool,
 }
 
 impl Default for Fleet {
@@ -150,6 +156,7 @@ impl Default for Fleet {
             containers: HashMap::new(),
             connection: Connection::Connecting,
             generation: 0,
+            listing: false,
         }
     }
 }
@@ -188,6 +195,13 @@ impl Fleet {
         let changed = match update {
             FleetUpdate::Snapshot(list) => {
                 self.containers = list.into_iter().map(|c| (c.id.clone(), c)).collect();
+                self.listing = false;
+                true
+            }
+            FleetUpdate::Running(list) => {
+                self.containers
+                    .extend(list.into_iter().map(|c| (c.id.clone(), c)));
+                self.listing = true;
                 true
             }
             FleetUpdate::Event(event) => self.apply_event(&event),

@@ -59,14 +59,18 @@ pub struct Endpoint {
 /// The address used when neither `--host` nor `DOCKER_HOST` names one.
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
+/// The daemon's address: `host`, or `DOCKER_HOST`, or the local socket.
+pub fn resolve_host(host: Option<&str>) -> String {
+    host.map(str::to_string)
+        .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| DEFAULT_HOST.to_string())
+}
+
 impl Endpoint {
     /// Connects to `host`, or `DOCKER_HOST`, or the local socket, and negotiates the API
     /// version down to what the daemon speaks.
     pub async fn connect(host: Option<&str>) -> Result<Self, EngineError> {
-        let address = host
-            .map(str::to_string)
-            .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
-            .unwrap_or_else(|| DEFAULT_HOST.to_string());
+        let address = resolve_host(host);
         let unreachable = |source| EngineError::Unreachable {
             endpoint: address.clone(),
             source,

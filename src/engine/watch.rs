@@ -1,10 +1,15 @@
 //! The watcher: one task per daemon that builds the fleet from one list call and then keeps it
-//! current from the `/events` stream alone. After an event that changes what only an inspect
-//! tells (restart count, ports, OOM flag), it inspects that one container. When the stream
-//! breaks it reports "disconnected since T", retries with backoff, and on reconnect lists and
-//! resubscribes, so that nothing is stale and nothing doubled.
+//! current from the `/events` stream alone. On the first connect the running containers are
+//! listed first (a filtered call, many times faster on a big fleet) and sent ahead of the full
+//! list, so that the console draws them at once. After an event that changes what only an
+//! inspect tells (restart count, ports, OOM flag), it inspects that one container at once. The
+//! details the list lacks for the rest are filled in paced: running containers first, in the
+//! list's order (the rows on screen), a first batch at once and the rest in small batches with
+//! a pause; containers that never ran are not inspected (the list says all there is). When the
+//! stream breaks it reports "disconnected since T", retries with backoff, and on reconnect
+//! lists and resubscribes, so that nothing is stale and nothing doubled.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -16,10 +21,15 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::fleet::{Connection, ContainerEvent, EventAction, FleetUpdate};
-use super::{ContainerId, Endpoint, from_inspect};
+use super::{Container, ContainerId, Endpoint, RunState, from_inspect};
 
 /// How many inspects the watcher runs at once.
 const REFRESH_CONCURRENCY: usize = 8;
+/// The detail fill after a list: this many inspects at once (the rows on screen)...
+const FILL_FIRST: usize = 64;
+/// ... then this many per [`FILL_PAUSE`].
+const FILL_BATCH: usize = 16;
+const FILL_PAUSE: Duration = Duration::from_millis(250);
 /// First retry delay after the stream breaks; doubled up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -83,8 +93,11 @@ async fn run(endpoint: Endpoint, tx: mpsc::Sender<FleetUpdate>, stats: Arc<Watch
     let mut attempts: u32 = 0;
     let mut backoff = FIRST_BACKOFF;
     let mut since = None;
+    let mut first = true;
     loop {
-        match session(&endpoint, &tx, &stats).await {
+        let end = session(&endpoint, &tx, &stats, first).await;
+        first = false;
+        match end {
             End::ReceiverGone => return,
             End::Broken { error, connected } => {
                 if connected {
@@ -109,17 +122,31 @@ async fn run(endpoint: Endpoint, tx: mpsc::Sender<FleetUpdate>, stats: Arc<Watch
     }
 }
 
-async fn session(endpoint: &Endpoint, tx: &mpsc::Sender<FleetUpdate>, stats: &WatchStats) -> End {
+async fn session(
+    endpoint: &Endpoint,
+    tx: &mpsc::Sender<FleetUpdate>,
+    stats: &WatchStats,
+    first: bool,
+) -> End {
     let broken = |error: String, connected| End::Broken { error, connected };
     let replay_from = (Utc::now().timestamp() - REPLAY_MARGIN_S).to_string();
-    let list = match endpoint.list(&HashMap::new()).await {
+    if first {
+        // The running containers first: what the console shows first, long before the full
+        // list of a big fleet is in. A failure here is left to the full list to report.
+        let running = HashMap::from([("status".to_string(), vec!["running".to_string()])]);
+        if let Ok(list) = endpoint.list(&running).await
+            && tx.send(FleetUpdate::Running(list)).await.is_err()
+        {
+            return End::ReceiverGone;
+        }
+    }
+    let mut list = match endpoint.list(&HashMap::new()).await {
         Ok(list) => list,
         Err(e) => return broken(e.to_string(), false),
     };
     stats.list_calls.fetch_add(1, Ordering::Relaxed);
     stats.connects.fetch_add(1, Ordering::Relaxed);
-    // Details that the list lacks are filled in by inspects, in the background of the stream.
-    let mut dirty: Vec<ContainerId> = list.iter().map(|c| c.id.clone()).collect();
+    let mut fill = fill_order(&mut list);
     if tx.send(FleetUpdate::Snapshot(list)).await.is_err() {
         return End::ReceiverGone;
     }
@@ -134,19 +161,38 @@ async fn session(endpoint: &Endpoint, tx: &mpsc::Sender<FleetUpdate>, stats: &Wa
         .filters(&filters)
         .build();
     let mut events = endpoint.docker.events(Some(options));
-    let mut queued: HashSet<ContainerId> = dirty.iter().cloned().collect();
+    // Inspects after events (at once), and the paced fill (its members in `filling`; an entry
+    // no longer there was destroyed or taken over by an event's inspect).
+    let mut dirty: Vec<ContainerId> = Vec::new();
+    let mut queued: HashSet<ContainerId> = HashSet::new();
+    let mut filling: HashSet<ContainerId> = fill.iter().cloned().collect();
+    let mut fill_budget = FILL_FIRST;
+    let mut pace = tokio::time::interval(FILL_PAUSE);
+    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut in_flight: HashSet<ContainerId> = HashSet::new();
-    let mut inspects: JoinSet<(ContainerId, Option<super::Container>)> = JoinSet::new();
+    let mut inspects: JoinSet<(ContainerId, Option<Container>)> = JoinSet::new();
     loop {
-        // Start inspects for dirty containers not already being inspected.
+        // Start inspects: those events asked for first, then the fill within its budget.
         let mut i = 0;
-        while inspects.len() < REFRESH_CONCURRENCY && i < dirty.len() {
-            if in_flight.contains(&dirty[i]) {
-                i += 1;
-                continue;
-            }
-            let id = dirty.swap_remove(i);
-            queued.remove(&id);
+        while inspects.len() < REFRESH_CONCURRENCY {
+            let id = if i < dirty.len() {
+                if in_flight.contains(&dirty[i]) {
+                    i += 1;
+                    continue;
+                }
+                let id = dirty.swap_remove(i);
+                queued.remove(&id);
+                id
+            } else if fill_budget > 0 {
+                let Some(id) = fill.pop_front() else { break };
+                if !filling.remove(&id) || in_flight.contains(&id) {
+                    continue;
+                }
+                fill_budget -= 1;
+                id
+            } else {
+                break;
+            };
             in_flight.insert(id.clone());
             stats.inspect_calls.fetch_add(1, Ordering::Relaxed);
             let endpoint = endpoint.clone();
@@ -159,6 +205,10 @@ async fn session(endpoint: &Endpoint, tx: &mpsc::Sender<FleetUpdate>, stats: &Wa
                     .and_then(|i| from_inspect(&i));
                 (id, fresh)
             });
+        }
+        if fill.is_empty() && filling.capacity() > 0 {
+            // The fill is done: what it kept goes.
+            filling = HashSet::new();
         }
         tokio::select! {
             item = events.next() => {
@@ -180,12 +230,18 @@ async fn session(endpoint: &Endpoint, tx: &mpsc::Sender<FleetUpdate>, stats: &Wa
                 if refresh && queued.insert(event.id.clone()) {
                     dirty.push(event.id.clone());
                 }
+                if refresh || event.action == EventAction::Destroy {
+                    filling.remove(&event.id);
+                }
                 if event.action == EventAction::Destroy && queued.remove(&event.id) {
                     dirty.retain(|id| *id != event.id);
                 }
                 if tx.send(FleetUpdate::Event(event)).await.is_err() {
                     return End::ReceiverGone;
                 }
+            }
+            _ = pace.tick(), if !fill.is_empty() && fill_budget < FILL_BATCH => {
+                fill_budget = FILL_BATCH;
             }
             Some(joined) = inspects.join_next(), if !inspects.is_empty() => {
                 let Ok((id, fresh)) = joined else { continue };
@@ -197,5 +253,63 @@ async fn session(endpoint: &Endpoint, tx: &mpsc::Sender<FleetUpdate>, stats: &Wa
                 }
             }
         }
+    }
+}
+
+/// The order the details are filled in after a list: running containers first, then the
+/// rest, each in the list's order (by project, then name): the rows on screen come first.
+/// Containers that never ran are left out, and their restart count set (0: the list says all
+/// an inspect would).
+fn fill_order(list: &mut [Container]) -> VecDeque<ContainerId> {
+    for c in list.iter_mut() {
+        if c.state == RunState::Created && c.restart_count.is_none() {
+            c.restart_count = Some(0);
+        }
+    }
+    let mut order: Vec<&Container> = list
+        .iter()
+        .filter(|c| c.state != RunState::Created)
+        .collect();
+    order.sort_by(|a, b| {
+        (a.state != RunState::Running)
+            .cmp(&(b.state != RunState::Running))
+            .then_with(|| {
+                a.compose_project
+                    .is_none()
+                    .cmp(&b.compose_project.is_none())
+            })
+            .then_with(|| a.compose_project.cmp(&b.compose_project))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    order.into_iter().map(|c| c.id.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(name: &str, state: RunState, project: Option<&str>) -> Container {
+        let mut c = Container::new(ContainerId(format!("id-{name}")), name.into());
+        c.state = state;
+        c.compose_project = project.map(str::to_string);
+        c
+    }
+
+    #[test]
+    fn the_fill_starts_with_running_rows_and_skips_what_never_ran() {
+        let mut list = vec![
+            c("zeta", RunState::Running, None),
+            c("old", RunState::Exited, None),
+            c("fresh", RunState::Created, None),
+            c("web", RunState::Running, Some("shop")),
+            c("alpha", RunState::Running, None),
+        ];
+        let order: Vec<String> = fill_order(&mut list).into_iter().map(|id| id.0).collect();
+        assert_eq!(order, ["id-web", "id-alpha", "id-zeta", "id-old"]);
+        let fresh = list
+            .iter()
+            .find(|c| c.name == "fresh")
+            .map(|c| c.restart_count);
+        assert_eq!(fresh, Some(Some(0)));
     }
 }

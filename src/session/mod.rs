@@ -3,6 +3,7 @@
 //! and the error that maps to them, and the terminal side of an interactive exec. Neither front
 //! end imports the other; both import this.
 
+pub mod stats_source;
 pub mod tty;
 
 use std::path::PathBuf;

@@ -64,6 +64,15 @@ impl History {
         list.push_back((time, seen));
     }
 
+    /// How many containers have events remembered.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
     /// Forgets the containers `keep` says no to (those gone from a fresh list, whose destroy
     /// event was missed while disconnected): the history stays bounded by the fleet.
     pub fn retain(&mut self, keep: impl Fn(&ContainerId) -> bool) {

@@ -6,13 +6,19 @@
 //! over a bounded channel), the console's own log lines ([`log_feed`]), a one-second clock,
 //! and the signals. Every message goes through `effects::step`, the one place that calls the
 //! pure `update` and carries out each effect it returns (the console's side of them is `Io::carry`). The
-//! screen is drawn only when `update` marked it dirty, at most `max_fps` times a second: an
-//! idle console draws nothing and writes nothing.
+//! screen is drawn only when `update` marked it dirty, when [`frame_clock`] says so: input is
+//! drawn as soon as every input already waiting has been handled (the terminal's events are
+//! taken before anything else), changes from the daemon at most `max_fps` times a second,
+//! stats samples and detail fills at most `background_fps`; an idle console draws nothing and
+//! writes nothing. Before each frame `Msg::Frame` lets `update` do what it put off (the list's
+//! order). With a local daemon CPU and memory come from the cgroup files, read for every
+//! running container by a sampler thread; else from stats API streams for the rows on screen.
 
 pub mod clipboard;
 pub mod compose;
 pub mod effects;
 pub mod exec;
+pub(crate) mod frame_clock;
 pub mod gpu;
 pub mod input;
 pub mod log_feed;
@@ -35,6 +41,8 @@ use crate::app::feeds::ConsoleLogLine;
 use crate::app::keymap::Keymap;
 use crate::app::logs::LogsMsg;
 use crate::app::{ActionDone, AppState, Effect, Msg, Settings};
+use crate::engine::ContainerId;
+use crate::engine::cgroup_stats::{CgroupSampler, spawn_sampler};
 use crate::engine::detail::ContainerDetail;
 use crate::engine::stats::{StatsSample, StatsWatch};
 use crate::engine::{Endpoint, FleetUpdate, stats, watch};
@@ -42,6 +50,10 @@ use crate::session::{CliError, Exit, Globals};
 use crate::ui::theme::Theme;
 use crate::ui::{ViewState, render};
 use effects::{Carrier, Flow, LOG_TARGET, step};
+use frame_clock::{Change, FrameClock};
+
+/// How often the cgroup sampler reads every running container.
+const CGROUP_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Runs the console until the user quits (or a signal ends it).
 pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
@@ -58,7 +70,24 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
         keep_sgr: theme.color,
         ..config.logs.options()
     };
-    let settings = Settings::from_config(config, globals.read_only, endpoint.address.clone());
+    let mut settings = Settings::from_config(config, globals.read_only, endpoint.address.clone());
+    // Room for a second of samples of a big fleet from the cgroup sampler.
+    let (stats_tx, stats_rx) = mpsc::channel(4096);
+    let choice = crate::session::stats_source::choose(config.ui.stats_source, &endpoint.address);
+    settings.stats_source = choice.source;
+    let sampler = match choice.layout {
+        Some(layout) => match spawn_sampler(layout, CGROUP_INTERVAL, stats_tx.clone()) {
+            Ok(sampler) => Some(sampler),
+            Err(e) => {
+                // The thread could not start: every running row on screen gets a stream.
+                settings.stats_source = crate::app::StatsSource::Api {
+                    why: format!("the cgroup sampler did not start: {e}"),
+                };
+                None
+            }
+        },
+        None => None,
+    };
     let mut state = AppState::new(settings, keymap, config.ui.show_stopped, Utc::now());
     crate::app::compose::start(
         &mut state,
@@ -75,7 +104,6 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     let (fleet_tx, fleet_rx) = mpsc::channel(1024);
     let fleet_watch = watch::spawn(endpoint.clone(), fleet_tx);
-    let (stats_tx, stats_rx) = mpsc::channel(256);
     let stats = stats::spawn(endpoint.clone(), config.ui.max_stats_streams, stats_tx);
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>(64);
     if state.compose.is_some() {
@@ -90,13 +118,15 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let mut console = Console {
         state,
         view: ViewState::new(theme),
-        frame: Duration::from_secs(1) / config.ui.max_fps.clamp(1, 240),
+        clock: FrameClock::new(config.ui.max_fps, config.ui.background_fps),
         io: Io {
             term: &mut term,
             events: Some(EventStream::new()),
             log_streams: None,
-            last_draw: None,
+            redraw: false,
             stats,
+            sampler,
+            unreadable: Vec::new(),
             gpu_feed,
             msg_tx,
             context,
@@ -129,8 +159,8 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
 struct Console<'t> {
     state: AppState,
     view: ViewState,
-    /// The shortest time between two frames.
-    frame: Duration,
+    /// When to draw.
+    clock: FrameClock,
     io: Io<'t>,
 }
 
@@ -151,9 +181,13 @@ struct Io<'t> {
     /// The terminal's events; `None` while a shell has the terminal.
     events: Option<EventStream>,
     log_streams: Option<logs::LogStreams>,
-    /// When the screen was last drawn; `None` draws at once.
-    last_draw: Option<Instant>,
+    /// Set when the terminal was handed back by a shell: the next frame is drawn at once.
+    redraw: bool,
     stats: StatsWatch,
+    /// The cgroup sampler, with a local daemon whose files are readable.
+    sampler: Option<CgroupSampler>,
+    /// The containers the sampler could not read, as last told to `update`.
+    unreadable: Vec<ContainerId>,
     gpu_feed: gpu::GpuFeed,
     /// Where the tasks started here send their results.
     msg_tx: mpsc::Sender<Msg>,
@@ -180,6 +214,18 @@ async fn next_event(events: &mut Option<EventStream>) -> Option<std::io::Result<
     }
 }
 
+/// The next terminal event if one is already waiting; `None` (at once) when none is. Polled
+/// with this task's own waker: the key reader keeps the waker of the first poll that found
+/// nothing, so a poll with any other waker would leave the loop deaf to the next key.
+async fn waiting_event(events: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
+    let events = events.as_mut()?;
+    std::future::poll_fn(|cx| match events.poll_next_unpin(cx) {
+        std::task::Poll::Ready(event) => std::task::Poll::Ready(event),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
+}
+
 impl Console<'_> {
     async fn run(&mut self, mut inbound: Inbound<'_>) -> Result<Exit, CliError> {
         let mut clock = tokio::time::interval(Duration::from_secs(1));
@@ -189,58 +235,111 @@ impl Console<'_> {
             width: size.width,
             height: size.height,
         };
-        let mut flow = step(&mut self.state, &mut self.io, [first]).await?;
+        let mut flow = self.step(vec![first], Change::Input).await?;
         let stop = loop {
             if flow == Flow::Quit {
                 break Stop::Quit;
             }
-            let due = self
-                .io
-                .last_draw
-                .map_or_else(Instant::now, |t| t + self.frame);
-            if self.state.dirty && Instant::now() >= due {
-                self.io
-                    .term
-                    .draw(|frame| render(frame, &self.state, &mut self.view))?;
-                self.state.dirty = false;
-                self.io.last_draw = Some(Instant::now());
+            if self.clock.should_draw(std::time::Instant::now(), false) {
+                flow = self.draw().await?;
+                continue;
             }
-            let msgs: Vec<Msg> = tokio::select! {
+            let due = self
+                .clock
+                .due(std::time::Instant::now())
+                .map(Instant::from_std);
+            let (msgs, change): (Vec<Msg>, Change) = tokio::select! {
+                // The terminal first: a key waits for nothing else.
+                biased;
                 event = next_event(&mut self.io.events) => match event {
-                    Some(Ok(event)) => input::message(&event).into_iter().collect(),
+                    Some(Ok(event)) => {
+                        let mut msgs: Vec<Msg> = input::message(&event).into_iter().collect();
+                        // Every input already waiting is handled before the frame.
+                        while let Some(Ok(event)) = waiting_event(&mut self.io.events).await {
+                            msgs.extend(input::message(&event));
+                        }
+                        (msgs, Change::Input)
+                    }
                     Some(Err(e)) => return Err(CliError::Output(e)),
                     // The terminal's input is gone: nothing more can be asked of us.
                     None => break Stop::Signal("end of input"),
                 },
-                Some(fleet) = inbound.fleet.recv() => vec![Msg::Fleet(fleet)],
-                Some(sample) = inbound.stats.recv() => vec![Msg::Stats(sample)],
-                Some(msg) = inbound.msgs.recv() => vec![msg],
-                Some(line) = inbound.log.recv() => vec![Msg::ConsoleLog(line)],
+                _ = inbound.sigterm.recv() => break Stop::Signal("SIGTERM"),
+                _ = inbound.sighup.recv() => break Stop::Signal("SIGHUP"),
+                () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                    (Vec::new(), Change::Coalesced)
+                }
+                Some(msg) = inbound.msgs.recv() => {
+                    let change = Change::of(&msg);
+                    (vec![msg], change)
+                }
+                Some(fleet) = inbound.fleet.recv() => {
+                    let msg = Msg::Fleet(fleet);
+                    let change = Change::of(&msg);
+                    (vec![msg], change)
+                }
                 Some(message) = logs::LogStreams::recv(&mut self.io.log_streams),
                     if logs::LogStreams::live(&self.io.log_streams) =>
                 {
                     let at = std::time::Instant::now();
-                    vec![Msg::Logs(LogsMsg::Stream { message, at })]
+                    (vec![Msg::Logs(LogsMsg::Stream { message, at })], Change::Background)
                 }
                 _ = clock.tick() => {
-                    let mut msgs = Vec::with_capacity(2);
+                    let mut msgs = Vec::with_capacity(3);
                     if self.io.log_streams.is_some() {
                         msgs.push(Msg::Logs(LogsMsg::Clock(std::time::Instant::now())));
                     }
                     msgs.push(Msg::Tick(Utc::now()));
-                    msgs
+                    if let Some(ids) = self.io.unreadable_changed() {
+                        msgs.push(Msg::StatsUnreadable(ids));
+                    }
+                    (msgs, Change::Background)
                 }
-                _ = inbound.sigterm.recv() => break Stop::Signal("SIGTERM"),
-                _ = inbound.sighup.recv() => break Stop::Signal("SIGHUP"),
-                () = tokio::time::sleep_until(due), if self.state.dirty => Vec::new(),
+                Some(sample) = inbound.stats.recv() => (vec![Msg::Stats(sample)], Change::Coalesced),
+                Some(line) = inbound.log.recv() => (vec![Msg::ConsoleLog(line)], Change::Background),
             };
-            flow = step(&mut self.state, &mut self.io, msgs).await?;
+            flow = self.step(msgs, change).await?;
         };
         if let Stop::Signal(why) = stop {
             log::warn!(target: LOG_TARGET, "console ended by {why}");
         }
         // Actions still running are not waited for: what they did is in the audit log.
         Ok(Exit::Success)
+    }
+
+    /// Runs `msgs` through `update` and their effects; notes a change to draw.
+    async fn step(&mut self, msgs: Vec<Msg>, change: Change) -> Result<Flow, CliError> {
+        let flow = step(&mut self.state, &mut self.io, msgs).await?;
+        if std::mem::take(&mut self.io.redraw) {
+            self.clock.redraw_now();
+        }
+        if std::mem::take(&mut self.state.dirty) {
+            self.clock.mark(change);
+        }
+        Ok(flow)
+    }
+
+    /// Lets `update` bring up to date what it put off until a frame, then draws.
+    async fn draw(&mut self) -> Result<Flow, CliError> {
+        let flow = step(&mut self.state, &mut self.io, [Msg::Frame]).await?;
+        self.io.redraw = false;
+        self.io
+            .term
+            .draw(|frame| render(frame, &self.state, &mut self.view))?;
+        self.state.dirty = false;
+        self.clock.drawn(std::time::Instant::now());
+        Ok(flow)
+    }
+}
+
+impl Io<'_> {
+    /// The containers the cgroup sampler could not read, when they changed since last told.
+    fn unreadable_changed(&mut self) -> Option<Vec<ContainerId>> {
+        let now = self.sampler.as_ref()?.unreadable_ids();
+        (now != self.unreadable).then(|| {
+            self.unreadable.clone_from(&now);
+            now
+        })
     }
 }
 
@@ -250,6 +349,11 @@ impl Carrier for Io<'_> {
             // `step` reads it; nothing to do here.
             Effect::Quit => {}
             Effect::WatchStats(ids) => self.stats.watch(ids),
+            Effect::SampleRunning(ids) => {
+                if let Some(sampler) = &self.sampler {
+                    sampler.set_running(ids);
+                }
+            }
             Effect::GpuNames(names) => self.gpu_feed.hand(names),
             Effect::RunAction { action, targets } => {
                 let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
@@ -339,7 +443,7 @@ impl Carrier for Io<'_> {
                 let (text, is_error) = result?;
                 self.term.clear()?;
                 let size = self.term.size()?;
-                self.last_draw = None;
+                self.redraw = true;
                 // The terminal may have changed size meanwhile: the rows now on screen get
                 // their stats streams from this resize's effects.
                 return Ok(vec![

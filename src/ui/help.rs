@@ -12,6 +12,7 @@ use crate::app::AppState;
 use crate::app::help::{COMPOSE_NOTE, NOTES, TEXT_KEYS, line_count, mode};
 use crate::app::keymap::KeyMode;
 use crate::geometry::{help_popup, inner, scroll_position};
+use crate::sanitize::printable;
 
 const KEYS_WIDTH: usize = 16;
 
@@ -60,6 +61,8 @@ pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
     if state.compose.is_some() {
         lines.push(Line::styled(COMPOSE_NOTE, theme.muted()));
     }
+    let source = state.settings.stats_source.describe();
+    lines.push(Line::styled(printable(&source).into_owned(), theme.muted()));
     lines
 }
 

@@ -54,6 +54,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
                 theme.error(),
             ),
             Some(s) => Line::raw(fit(&printable(&s.text), room)),
+            // The running containers are in, the full list is still coming.
+            None if state.fleet.listing => Line::styled(fit("listing…", room), theme.muted()),
             None => Line::raw(""),
         },
     };

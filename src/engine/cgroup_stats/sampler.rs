@@ -4,12 +4,14 @@
 //! console tells it the running containers with [`CgroupSampler::set_running`] (a message, no
 //! lock shared with the loop). It costs four small file reads per running container per
 //! interval, and nothing at all while none runs: the thread then sleeps until told otherwise.
-//! What it keeps per container goes when the container leaves the running set.
+//! What it keeps per container goes when the container leaves the running set. A container
+//! without a memory limit reports the host's memory as its limit, as the stats API does
+//! (`MemTotal` of `/proc/meminfo`).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -23,6 +25,8 @@ use crate::engine::stats::StatsSample;
 pub struct CgroupSampler {
     running: std_mpsc::Sender<Vec<ContainerId>>,
     unreadable: Arc<AtomicUsize>,
+    /// Which ones they were (written once per interval, read when `unreadable` is above 0).
+    unreadable_ids: Arc<Mutex<Vec<ContainerId>>>,
 }
 
 impl CgroupSampler {
@@ -38,6 +42,37 @@ impl CgroupSampler {
     pub fn unreadable(&self) -> usize {
         self.unreadable.load(Ordering::Relaxed)
     }
+
+    /// The running containers that had no readable cgroup at the last reading, sorted: the
+    /// ones a console follows with stats API streams instead.
+    pub fn unreadable_ids(&self) -> Vec<ContainerId> {
+        if self.unreadable() == 0 {
+            return Vec::new();
+        }
+        self.unreadable_ids
+            .lock()
+            .map(|ids| ids.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// The host's memory in bytes (`MemTotal` of `/proc/meminfo`): the limit the stats API
+/// reports for a container without one. `None` where the file is not there.
+pub fn host_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_mem_total(&text)
+}
+
+/// `MemTotal:  16314832 kB` → bytes.
+pub fn parse_mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line
+        .trim_start_matches("MemTotal:")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
 }
 
 /// Starts the sampler on `layout`: one reading of each running container every `interval`,
@@ -49,7 +84,9 @@ pub fn spawn_sampler(
 ) -> std::io::Result<CgroupSampler> {
     let (running, rx) = std_mpsc::channel();
     let unreadable = Arc::new(AtomicUsize::new(0));
+    let unreadable_ids = Arc::new(Mutex::new(Vec::new()));
     let counter = Arc::clone(&unreadable);
+    let ids = Arc::clone(&unreadable_ids);
     std::thread::Builder::new()
         .name("cgroup-stats".into())
         .spawn(move || {
@@ -58,12 +95,15 @@ pub fn spawn_sampler(
                 tx,
                 tracked: HashMap::new(),
                 unreadable: counter,
+                unreadable_ids: ids,
+                host_memory: host_memory(),
             }
             .run(&rx, interval);
         })?;
     Ok(CgroupSampler {
         running,
         unreadable,
+        unreadable_ids,
     })
 }
 
@@ -81,6 +121,9 @@ struct Sampler {
     tx: mpsc::Sender<StatsSample>,
     tracked: HashMap<ContainerId, Tracked>,
     unreadable: Arc<AtomicUsize>,
+    unreadable_ids: Arc<Mutex<Vec<ContainerId>>>,
+    /// The limit reported for a container without one.
+    host_memory: Option<u64>,
 }
 
 /// Why the thread stops.
@@ -155,13 +198,19 @@ impl Sampler {
 
     fn sample_all(&mut self) -> Result<(), Closed> {
         let ids: Vec<ContainerId> = self.tracked.keys().cloned().collect();
-        let mut unreadable = 0;
-        for id in &ids {
-            if !self.sample(id)? {
-                unreadable += 1;
+        let mut unreadable = Vec::new();
+        for id in ids {
+            if !self.sample(&id)? {
+                unreadable.push(id);
             }
         }
-        self.unreadable.store(unreadable, Ordering::Relaxed);
+        unreadable.sort();
+        if let Ok(mut shared) = self.unreadable_ids.lock()
+            && *shared != unreadable
+        {
+            *shared = unreadable.clone();
+        }
+        self.unreadable.store(unreadable.len(), Ordering::Relaxed);
         Ok(())
     }
 
@@ -197,7 +246,7 @@ impl Sampler {
             id: id.clone(),
             cpu_percent: cpu,
             memory_used: raw.memory_used,
-            memory_limit: raw.memory_limit,
+            memory_limit: raw.memory_limit.or(self.host_memory),
         };
         match self.tx.try_send(sample) {
             Err(mpsc::error::TrySendError::Closed(_)) => Err(Closed),

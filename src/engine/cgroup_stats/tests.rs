@@ -354,3 +354,10 @@ fn the_sampler_reads_running_containers_and_only_those() {
     }
     panic!("the sampler thread did not end");
 }
+
+#[test]
+fn host_memory_is_mem_total_in_bytes() {
+    let meminfo = "MemTotal:       16314832 kB\nMemFree:         1000000 kB\n";
+    assert_eq!(parse_mem_total(meminfo), Some(16_314_832 * 1024));
+    assert_eq!(parse_mem_total("MemFree: 1 kB\n"), None);
+}
