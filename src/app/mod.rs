@@ -139,6 +139,12 @@ fn on_stats(state: &mut AppState, sample: StatsSample) {
     if !followed {
         return;
     }
+    // A figure that barely moved keeps the value on screen: an idle container whose CPU
+    // wobbles between 0.0 % and 0.1 % redraws nothing (and writes nothing to the terminal).
+    let mut sample = sample;
+    if let Some(before) = state.stats.get(&sample.id) {
+        steady(&mut sample, before);
+    }
     // Only what the screen shows counts: one decimal of CPU, the memory text.
     let shown = |s: &StatsSample| {
         (
@@ -163,6 +169,21 @@ fn on_stats(state: &mut AppState, sample: StatsSample) {
             .any(|r| matches!(r, rows::Row::Container(c) if *c == id))
     {
         state.dirty = true;
+    }
+}
+
+/// Keeps `before`'s CPU and memory in `sample` where they moved less than the console shows as
+/// a change: CPU by less than half a point (or 5 % of its value, when larger), memory by less
+/// than 1 MiB (or 2 %).
+fn steady(sample: &mut StatsSample, before: &StatsSample) {
+    if let (Some(old), Some(new)) = (before.cpu_percent, sample.cpu_percent)
+        && (new - old).abs() < (old.abs() * 0.05).max(0.5)
+    {
+        sample.cpu_percent = Some(old);
+    }
+    let (old, new) = (before.memory_used, sample.memory_used);
+    if old.abs_diff(new) < (old / 50).max(1 << 20) {
+        sample.memory_used = old;
     }
 }
 

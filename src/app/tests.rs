@@ -664,3 +664,37 @@ fn leaving_logs_or_inspect_keeps_the_list_offset_only_as_far_as_the_cursor_needs
         );
     }
 }
+
+#[test]
+fn a_figure_that_barely_moves_redraws_nothing() {
+    let mut s = state_at(120, 30);
+    let id = id_of(&s, "shop-web-1");
+    assert!(s.watched.contains(&id), "on screen and running: watched");
+    let sample = |cpu: f64, mem: u64| {
+        Msg::Stats(StatsSample {
+            id: id.clone(),
+            cpu_percent: Some(cpu),
+            memory_used: mem,
+            memory_limit: Some(2 << 30),
+        })
+    };
+    let _ = update(&mut s, sample(0.0, 300 << 20));
+    s.dirty = false;
+    // An idle container's CPU wobbles and its memory creeps by a few KiB: nothing to draw.
+    for (cpu, mem) in [
+        (0.1, (300 << 20) + 4096),
+        (0.0, 300 << 20),
+        (0.2, (300 << 20) + 8192),
+    ] {
+        let _ = update(&mut s, sample(cpu, mem));
+        assert!(!s.dirty, "cpu {cpu} mem {mem} redrew the screen");
+    }
+    assert_eq!(s.stats.get(&id).and_then(|x| x.cpu_percent), Some(0.0));
+    // A real move is drawn, and what is kept is the new figure.
+    let _ = update(&mut s, sample(12.5, 300 << 20));
+    assert!(s.dirty, "a CPU jump is drawn");
+    assert_eq!(s.stats.get(&id).and_then(|x| x.cpu_percent), Some(12.5));
+    s.dirty = false;
+    let _ = update(&mut s, sample(12.5, 400 << 20));
+    assert!(s.dirty, "memory grown by 100 MiB is drawn");
+}
