@@ -41,7 +41,7 @@ const PRIORITY: [Column; 10] = [
 /// (min, max) width of a column's cells.
 fn bounds(column: Column) -> (usize, usize) {
     match column {
-        Column::Name => (12, 32),
+        Column::Name => (12, 48),
         Column::Image => (10, 28),
         Column::State => (9, 21),
         Column::Status => (14, 30),
@@ -58,15 +58,15 @@ fn bounds(column: Column) -> (usize, usize) {
 /// (`running ♥ healthy`, `exited (137) · 4s ago`, `512.0 MiB / 1.0 GiB`).
 fn natural(column: Column) -> usize {
     match column {
-        Column::Name => 24,
-        Column::Image => 24,
+        Column::Name => 32,
+        Column::Image => 20,
         Column::State => 21,
         Column::Status => 26,
         Column::Restarts => 3,
         Column::Cpu => 6,
         Column::Memory => 19,
         Column::Gpu => 9,
-        Column::Ports => 24,
+        Column::Ports => 20,
         Column::Id => 12,
     }
 }
@@ -208,7 +208,13 @@ fn widths(state: &AppState, width: usize) -> Vec<(Column, usize)> {
             chosen.pop();
             continue;
         }
-        // Leftover space goes to the last flexible column shown.
+        // Leftover space goes to the names first (they are what the operator reads and
+        // types), up to their widest, then to the last flexible column shown.
+        if let Some((_, w)) = sized.iter_mut().find(|(c, _)| *c == Column::Name) {
+            let grow = bounds(Column::Name).1.saturating_sub(*w).min(spare);
+            *w += grow;
+            spare -= grow;
+        }
         if let Some((_, w)) = sized
             .iter_mut()
             .rev()
