@@ -7,7 +7,7 @@
 #   to the terminal per second (tmux pipe-pane), its CPU, and dockerd's CPU.
 # The latency includes tmux's own relay and one capture (a few ms): compare figures taken the
 # same way. Cleans up what it makes.
-# Usage: FD=path/to/fleetdeck N=200 SAMPLES=5 IDLE_S=30 scripts/bench-keys.sh
+# Usage: FD=path/to/fleetdeck N=200 SAMPLES=5 IDLE_S=30 AGE_S=65 scripts/bench-keys.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMAGE=fleetdeck-test-busybox:latest
@@ -26,6 +26,10 @@ docker ps -aq --filter "label=$LABEL" | xargs -r -n 200 docker rm -f -v >/dev/nu
 echo "== creating $N running containers, each logging a line a second"
 seq 1 "$N" | xargs -P 8 -I{} docker run -d --network none --label "$LABEL" --name "fdkeys-{}" \
   "$IMAGE" sh -c 'while :; do echo tick; sleep 1; done' >/dev/null
+# Uptimes that read in seconds change every second on every row: wait until they read in
+# minutes, as on a fleet that has been up a while (AGE_S=0 skips this).
+AGE_S=${AGE_S:-65}
+[ "$AGE_S" -gt 0 ] && { echo "== waiting $AGE_S s so that uptimes read in minutes"; sleep "$AGE_S"; }
 DOCKERD=$(dockerd_pid)
 dockerd_ticks() { if [ -n "$DOCKERD" ]; then cpu_ticks "$DOCKERD"; else echo 0; fi; }
 
