@@ -281,6 +281,7 @@ impl RunArgs {
             timeout: self.timeout,
             grace: self.grace,
             output_limit: self.max_output,
+            owner: None,
         };
         Ok((spec, options))
     }
