@@ -66,7 +66,7 @@ enum Done {
     Gc(Result<Vec<gc::GcItem>, String>),
     Job {
         index: usize,
-        report: RunReport,
+        report: Box<RunReport>,
     },
 }
 
@@ -373,7 +373,10 @@ impl Keeper {
                             "SIGTERM".to_string()
                         };
                         let report = jobs::run_job(&ctx, &job, &instance, interrupt).await;
-                        Done::Job { index, report }
+                        Done::Job {
+                            index,
+                            report: Box::new(report),
+                        }
                     });
                 }
             }
