@@ -71,7 +71,7 @@ impl Keeper {
             }
             _ => {}
         }
-        if self.busy(id) {
+        if self.busy(id) || event.time.is_some_and(|t| t < self.started_at) {
             return;
         }
         let Some((c, spec)) = self.kept(id) else {
@@ -120,6 +120,21 @@ impl Keeper {
                 self.failure(id, &c.name, &reason);
             }
             _ => {}
+        }
+    }
+
+    /// After a (re)connect: the kept containers that are unhealthy now are failures (their
+    /// `health_status` event may have come before the keeper watched).
+    pub(super) fn snapshot(&mut self) {
+        let unhealthy: Vec<(ContainerId, String)> = self
+            .fleet
+            .containers()
+            .filter(|c| c.state == RunState::Running && c.health == Some(Health::Unhealthy))
+            .filter(|c| self.service_of(c).is_some() && !self.busy(&c.id))
+            .map(|c| (c.id.clone(), c.name.clone()))
+            .collect();
+        for (id, name) in unhealthy {
+            self.failure(&id, &name, "unhealthy");
         }
     }
 

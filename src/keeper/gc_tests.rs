@@ -91,9 +91,12 @@ fn other_hosts_and_compose_containers_are_kept() {
         max_age: Some(Duration::from_secs(1)),
         ..GcOptions::default()
     };
-    let v = verdicts(&[elsewhere, compose], &opts);
-    assert!(!v[0].1 && v[0].2.contains("another host"), "{v:?}");
+    let v = verdicts(&[elsewhere.clone(), compose], &opts);
+    // Past the max age, a one-shot goes wherever its owner is; a compose container never.
+    assert!(v[0].1 && v[0].2.contains("max age"), "{v:?}");
     assert!(!v[1].1 && v[1].2.contains("compose"), "{v:?}");
+    let v = verdicts(&[elsewhere], &GcOptions::default());
+    assert!(!v[0].1 && v[0].2.contains("another host"), "{v:?}");
 }
 
 #[test]

@@ -79,6 +79,9 @@ struct Keeper {
     /// This keeper instance: `host:pid:start`.
     instance: String,
     fleet: Fleet,
+    /// When the keeper started: events from before (replayed by the watcher) are recorded but
+    /// not acted on; the state they left is read from the first list instead.
+    started_at: DateTime<Utc>,
     trackers: HashMap<ContainerId, Tracker>,
     /// When the keeper gave up on a container (a later start by someone resets its budget).
     gave_up_at: HashMap<ContainerId, DateTime<Utc>>,
@@ -122,6 +125,7 @@ pub async fn keep(setup: Setup, shutdown: impl Future<Output = String>) {
         host,
         instance,
         fleet: Fleet::new(),
+        started_at: Utc::now(),
         trackers: HashMap::new(),
         gave_up_at: HashMap::new(),
         signalled: HashSet::new(),
@@ -173,7 +177,11 @@ impl Keeper {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut reconcile = tokio::time::interval(self.setup.config.reconcile_interval.max(TICK));
-        let mut collect = tokio::time::interval(self.setup.config.gc_interval.max(TICK));
+        // The first GC comes one interval after the start (a one-shot `fleetdeck gc` is there
+        // for now).
+        let gc_every = self.setup.config.gc_interval.max(TICK);
+        let mut collect =
+            tokio::time::interval_at(tokio::time::Instant::now() + gc_every, gc_every);
         for i in [&mut reconcile, &mut collect] {
             i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         }
@@ -213,6 +221,7 @@ impl Keeper {
                 FleetUpdate::Connection(_) => {}
             }
         }
+        let snapshot = matches!(update, FleetUpdate::Snapshot(_));
         let event = match &update {
             FleetUpdate::Event(e) => Some(e.clone()),
             FleetUpdate::Connection(c) => {
@@ -230,6 +239,9 @@ impl Keeper {
         self.fleet.apply(update);
         if let Some(event) = event {
             self.event(&event);
+        }
+        if snapshot {
+            self.snapshot();
         }
     }
 
