@@ -38,7 +38,15 @@ impl Gc {
         let label = self.fixture.run_label();
         let group = self.group();
         let mut args = vec![
-            "run", "--name", &name, "--group", &group, "--label", &label, "--network", "none",
+            "run",
+            "--name",
+            &name,
+            "--group",
+            &group,
+            "--label",
+            &label,
+            "--network",
+            "none",
         ];
         args.extend_from_slice(extra);
         args.extend_from_slice(&[IMAGE, "sleep", "300"]);
@@ -101,7 +109,10 @@ async fn gc_removes_what_a_killed_run_left_and_nothing_else() {
     assert!(gc.exists(&orphan_id).await, "SIGKILL leaves the container");
 
     let dry = gc.gc(&["--dry-run"]);
-    assert!(!dry.contains_key(&stranger), "an unowned container is not even listed");
+    assert!(
+        !dry.contains_key(&stranger),
+        "an unowned container is not even listed"
+    );
     assert_eq!(dry[&orphan_id]["action"], "remove");
     assert_eq!(dry[&orphan_id]["removed"], false);
     assert!(
@@ -173,7 +184,9 @@ async fn stop_and_rm_act_on_a_whole_group() {
     let (_a, a) = gc.run("a", &[]).await;
     let (_b, b) = gc.run("b", &[]).await;
     let group = gc.group();
-    let ran = gc.sandbox.run(&["stop", "--group", &group, "-t", "1", "--json"]);
+    let ran = gc
+        .sandbox
+        .run(&["stop", "--group", &group, "-t", "1", "--json"]);
     ran.expect_code(0);
     let reports = ran.json();
     assert_eq!(reports.as_array().map(Vec::len), Some(2), "{reports}");

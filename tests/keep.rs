@@ -181,9 +181,9 @@ async fn keep_give_up_is_shown_by_triage() {
     let json = ran.json();
     let problems = json["problems"].as_array().cloned().unwrap_or_default();
     assert!(
-        problems.iter().any(|p| {
-            p.to_string().contains(&name) && p.to_string().contains("gave up")
-        }),
+        problems
+            .iter()
+            .any(|p| { p.to_string().contains(&name) && p.to_string().contains("gave up") }),
         "triage does not show the give-up of {name}: {json}"
     );
 }
