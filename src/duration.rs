@@ -122,6 +122,63 @@ pub fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     })
 }
 
+/// A config value that is a duration itself: a string in the grammar, or a plain number of
+/// seconds (`backoff = "1s"`, `settle = 5`).
+struct AsDuration;
+
+impl Visitor<'_> for AsDuration {
+    type Value = Duration;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a duration like \"500ms\", \"2s\", \"1m30s\" or \"1h\", or a number of seconds",
+        )
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+        Ok(Duration::from_secs(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+        u64::try_from(v)
+            .map(Duration::from_secs)
+            .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+        parse(v).map_err(E::custom)
+    }
+}
+
+/// For `#[serde(deserialize_with)]`: a [`Duration`] from a duration string or seconds.
+pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    d.deserialize_any(AsDuration)
+}
+
+/// [`duration`] for an optional key (`""` or left out: none).
+pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    struct Opt;
+    impl Visitor<'_> for Opt {
+        type Value = Option<Duration>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            AsDuration.expecting(f)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            AsDuration.visit_u64(v).map(Some)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            AsDuration.visit_i64(v).map(Some)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            if v.trim().is_empty() {
+                return Ok(None);
+            }
+            AsDuration.visit_str(v).map(Some)
+        }
+    }
+    d.deserialize_any(Opt)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +238,24 @@ mod tests {
             toml::from_str::<Keys>("wait_s = \"soon\"\nevery_ms = 1\n").expect_err("bad string");
         assert!(err.to_string().contains("bad duration 'soon'"), "{err}");
         assert!(toml::from_str::<Keys>("wait_s = -1\nevery_ms = 1\n").is_err());
+    }
+
+    #[test]
+    fn durations_themselves() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Keys {
+            #[serde(deserialize_with = "duration")]
+            backoff: Duration,
+            #[serde(default, deserialize_with = "optional")]
+            max_age: Option<Duration>,
+        }
+        let keys: Keys = toml::from_str("backoff = \"1.5s\"\nmax_age = \"2h\"\n").expect("strings");
+        assert_eq!(keys.backoff, Duration::from_millis(1500));
+        assert_eq!(keys.max_age, Some(Duration::from_secs(7200)));
+        let keys: Keys = toml::from_str("backoff = 3\n").expect("seconds");
+        assert_eq!((keys.backoff, keys.max_age), (Duration::from_secs(3), None));
+        let keys: Keys = toml::from_str("backoff = 3\nmax_age = \"\"\n").expect("empty");
+        assert_eq!(keys.max_age, None);
+        assert!(toml::from_str::<Keys>("backoff = \"soon\"\n").is_err());
     }
 }

@@ -320,6 +320,24 @@ impl ActionContext {
     }
 }
 
+/// Every container of `group` (labelled `fleetdeck.group=GROUP` by `run --group`), as targets,
+/// sorted by name: one list call filtered by the label.
+pub async fn group_targets(endpoint: &Endpoint, group: &str) -> Result<Vec<Target>, EngineError> {
+    let filter = format!("{}={group}", run::GROUP_LABEL);
+    let filters = std::collections::HashMap::from([("label".to_string(), vec![filter])]);
+    let mut targets: Vec<Target> = endpoint
+        .list(&filters)
+        .await?
+        .into_iter()
+        .map(|c| Target {
+            id: c.id,
+            name: c.name,
+        })
+        .collect();
+    targets.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(targets)
+}
+
 /// A container's state as the action layer needs it.
 struct Observed {
     state: RunState,

@@ -16,8 +16,11 @@ use crate::engine::resolve::{ResolveError, resolve};
 #[derive(Debug, Args)]
 pub struct TargetArgs {
     /// Containers: full name, id, or a unique prefix of either.
-    #[arg(required = true, value_name = "TARGET")]
+    #[arg(required_unless_present = "group", value_name = "TARGET")]
     pub targets: Vec<String>,
+    /// Every container of this group too (labelled by `run --group G`).
+    #[arg(long, value_name = "G")]
+    pub group: Option<String>,
     /// How many containers to act on at once (default: from the config, 32).
     #[arg(long, value_name = "N")]
     pub parallel: Option<usize>,
@@ -178,6 +181,17 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
     }
     if !errors.is_empty() {
         return Err(CliError::Usage(errors.join("\n")));
+    }
+    if let Some(group) = &common.group {
+        let members = crate::actions::group_targets(&endpoint, group).await?;
+        if members.is_empty() && common.targets.is_empty() {
+            eprintln!("fleetdeck: no containers in group {group}");
+        }
+        for t in members {
+            if !targets.iter().any(|k| k.id == t.id) {
+                targets.push(t);
+            }
+        }
     }
 
     if action.is_destructive() && !yes && !globals.read_only && !targets.is_empty() {

@@ -6,8 +6,11 @@ pub mod compose;
 pub mod docs;
 pub mod events;
 pub mod exec;
+pub mod gc;
 pub mod gpu;
 pub mod inspect;
+pub mod jobs;
+pub mod keep;
 pub mod logs;
 pub mod output;
 pub mod parse;
@@ -99,6 +102,14 @@ pub enum Command {
     /// Stop and remove the compose project's containers and networks (volumes with
     /// --volumes). Asks first, or needs --yes.
     Down(compose::DownArgs),
+    /// Run the keeper in the foreground: record every event, keep the compose projects of the
+    /// -f files running (restart budget, backoff, give up), GC, scheduled jobs.
+    Keep(keep::KeepArgs),
+    /// Remove the containers fleetdeck left behind (owner gone, or past --max-age), never one
+    /// it does not own; says why for each.
+    Gc(gc::GcArgs),
+    /// List the scheduled jobs of the config with their last and next run.
+    Jobs(jobs::JobsArgs),
 }
 
 /// Options shared by every output.
@@ -125,6 +136,9 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Plan(args) => compose::plan(args, &globals).await,
         Command::Apply(args) => compose::apply(args, &globals).await,
         Command::Down(args) => compose::down(args, &globals).await,
+        Command::Keep(args) => keep::run(args, &globals).await,
+        Command::Gc(args) => gc::run(args, &globals).await,
+        Command::Jobs(args) => jobs::run(args, &globals).await,
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {

@@ -111,6 +111,12 @@ pub struct RunArgs {
     /// Set a label (`key=value`); repeatable. fleetdeck adds its owner labels.
     #[arg(short, long = "label", value_name = "KEY=VALUE", value_parser = parse::parse_key_value)]
     pub label: Vec<(String, String)>,
+    /// Put the container in this group (`stop --group`, `rm --group`, `gc --group` act on it).
+    #[arg(long, value_name = "G")]
+    pub group: Option<String>,
+    /// Keep GC from removing the container for this long (even once its owner is gone).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub protect_for: Option<Duration>,
     /// The container's hostname.
     #[arg(long, value_name = "NAME")]
     pub hostname: Option<String>,
@@ -239,6 +245,19 @@ impl RunArgs {
         spec.user = self.user;
         spec.working_dir = self.workdir;
         spec.labels = self.label.into_iter().collect();
+        if let Some(group) = self.group {
+            spec.labels.insert(act::GROUP_LABEL.into(), group);
+        }
+        if let Some(d) = self.protect_for {
+            let until = chrono::Duration::from_std(d)
+                .ok()
+                .and_then(|d| chrono::Utc::now().checked_add_signed(d))
+                .ok_or_else(|| CliError::Usage("--protect-for: too long".into()))?;
+            spec.labels.insert(
+                act::PROTECTED_UNTIL_LABEL.into(),
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            );
+        }
         spec.hostname = self.hostname;
         spec.dns = self.dns;
         spec.extra_hosts = self.add_host;
@@ -281,6 +300,7 @@ impl RunArgs {
             timeout: self.timeout,
             grace: self.grace,
             output_limit: self.max_output,
+            owner: None,
         };
         Ok((spec, options))
     }

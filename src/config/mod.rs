@@ -3,10 +3,12 @@
 //! and what is wrong; fleetdeck never starts half-configured.
 //!
 //! Sections: `[actions]`, `[audit]`, and for the console `[keys]` (see [`keys`]), `[theme]`,
-//! `[ui]` (columns, stopped containers shown, mouse, stats source and streams, frame rates) and `[logs]`.
+//! `[ui]` (columns, stopped containers shown, mouse, stats source and streams, frame rates) and
+//! `[logs]`; for `fleetdeck keep`, `[keeper]` and `[jobs.NAME]` (see [`keeper`]).
 
 pub use crate::duration;
 pub mod gpu;
+pub mod keeper;
 pub mod keys;
 
 use std::path::{Path, PathBuf};
@@ -322,6 +324,10 @@ pub struct Config {
     pub triage: crate::triage::Thresholds,
     /// `[gpu]`: the GPU memory threshold and the console's sampling interval.
     pub gpu: gpu::GpuConfig,
+    /// `[keeper]`: `fleetdeck keep`'s restart budget, backoff and intervals.
+    pub keeper: keeper::KeeperConfig,
+    /// `[jobs.NAME]`: scheduled one-shot runs of the keeper.
+    pub jobs: std::collections::BTreeMap<String, keeper::JobConfig>,
 }
 
 /// Where the config file is looked for when `--config` names none.

@@ -154,3 +154,23 @@ impl Globals {
         }
     }
 }
+
+/// The history store's writer, at its default place; `None` (with a warning on stderr) when it
+/// cannot be opened: fleetdeck then runs without history.
+pub fn open_store(_globals: &Globals) -> Option<crate::store::StoreWriter> {
+    let path = crate::store::default_path();
+    let retention = crate::store::Retention {
+        max_age: std::time::Duration::from_secs(30 * 24 * 3600),
+        max_rows: 10_000_000,
+    };
+    match crate::store::StoreWriter::open(&path, retention) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            eprintln!(
+                "fleetdeck: warning: no history: the store {} cannot be used: {e}",
+                path.display()
+            );
+            None
+        }
+    }
+}

@@ -105,7 +105,8 @@ pub(super) async fn run_inner(
 
     // Creating is not raced with the interrupt (an abandoned create could still make a
     // container nobody removes); a signal meanwhile is seen right after.
-    let body = spec.create_body(&Owner::current());
+    let owner = options.owner.clone().unwrap_or_else(Owner::current);
+    let body = spec.create_body(&owner);
     let mut create = CreateContainerOptionsBuilder::default();
     if let Some(name) = &spec.name {
         create = create.name(name);

@@ -20,9 +20,10 @@ use crate::engine::ContainerId;
 use crate::engine::exit::ExitReading;
 
 pub use spec::{
-    DeviceSpec, GpuSpec, HealthSpec, KIND_LABEL, LogSpec, OWNER_HOST_LABEL, OWNER_LABEL,
-    OWNER_PID_LABEL, Owner, PortSpec, PullPolicy, RestartSpec, RunSpec, Ulimit, device_request,
-    with_default_tag,
+    DeviceSpec, GROUP_LABEL, GpuSpec, HealthSpec, KIND_LABEL, LogSpec, OWNER_HOST_LABEL,
+    OWNER_ID_LABEL, OWNER_KIND_LABEL, OWNER_LABEL, OWNER_PID_LABEL, OWNER_START_LABEL, Owner,
+    PROTECTED_UNTIL_LABEL, PortSpec, PullPolicy, RestartSpec, RunSpec, Ulimit, device_request,
+    process_start, stat_start_time, this_host, with_default_tag,
 };
 
 const VERB: &str = "run";
@@ -40,6 +41,8 @@ pub struct RunOptions {
     pub grace: Duration,
     /// Bytes kept of each of stdout and stderr.
     pub output_limit: usize,
+    /// Who the container is labelled as owned by; `None`: this process.
+    pub owner: Option<Owner>,
 }
 
 impl Default for RunOptions {
@@ -49,6 +52,7 @@ impl Default for RunOptions {
             timeout: DEFAULT_TIMEOUT,
             grace: DEFAULT_GRACE,
             output_limit: super::exec::DEFAULT_OUTPUT_LIMIT,
+            owner: None,
         }
     }
 }

@@ -18,6 +18,17 @@ pub const OWNER_LABEL: &str = "fleetdeck.owner";
 pub const OWNER_PID_LABEL: &str = "fleetdeck.owner.pid";
 pub const OWNER_HOST_LABEL: &str = "fleetdeck.owner.host";
 pub const KIND_LABEL: &str = "fleetdeck.kind";
+/// The owner process's start time (field 22 of `/proc/PID/stat`, clock ticks since boot), so
+/// that a pid reused by another process is not taken for the owner.
+pub const OWNER_START_LABEL: &str = "fleetdeck.owner.start";
+/// What owns it: `process` (a `fleetdeck run`) or `keeper` (a job of a `fleetdeck keep`).
+pub const OWNER_KIND_LABEL: &str = "fleetdeck.owner.kind";
+/// The keeper instance that owns it (with kind `keeper`).
+pub const OWNER_ID_LABEL: &str = "fleetdeck.owner.id";
+/// The group a container belongs to (`run --group G`): `stop`, `rm` and `gc` act on a group.
+pub const GROUP_LABEL: &str = "fleetdeck.group";
+/// An RFC 3339 time before which GC leaves the container alone (`run --protect-for D`).
+pub const PROTECTED_UNTIL_LABEL: &str = "fleetdeck.gc.protected-until";
 
 /// When to pull the image.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -212,7 +223,21 @@ impl RunSpec {
         labels.insert(OWNER_LABEL.into(), "fleetdeck".into());
         labels.insert(OWNER_PID_LABEL.into(), owner.pid.to_string());
         labels.insert(OWNER_HOST_LABEL.into(), owner.host.clone());
-        labels.insert(KIND_LABEL.into(), "run".into());
+        if let Some(start) = owner.start {
+            labels.insert(OWNER_START_LABEL.into(), start.to_string());
+        }
+        match &owner.keeper {
+            Some(id) => {
+                labels.insert(OWNER_KIND_LABEL.into(), "keeper".into());
+                labels.insert(OWNER_ID_LABEL.into(), id.clone());
+            }
+            None => {
+                labels.insert(OWNER_KIND_LABEL.into(), "process".into());
+            }
+        }
+        labels
+            .entry(KIND_LABEL.into())
+            .or_insert_with(|| "run".into());
 
         let mut exposed = Vec::new();
         let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
@@ -401,24 +426,50 @@ fn restart_policy(r: &RestartSpec) -> RestartPolicy {
     }
 }
 
-/// Who owns a run container: this process, on this host.
+/// Who owns a run container: a process (its pid and start time), on a host; for a keeper's
+/// job, the keeper instance too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
     pub pid: u32,
     pub host: String,
+    /// The process's start time in clock ticks since boot (`/proc/PID/stat` field 22).
+    pub start: Option<u64>,
+    /// The keeper instance's id, when a keeper owns the container.
+    pub keeper: Option<String>,
 }
 
 impl Owner {
     /// This process.
     pub fn current() -> Self {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|_| "localhost".into());
         Self {
             pid: std::process::id(),
-            host,
+            host: this_host(),
+            start: process_start("self"),
+            keeper: None,
         }
     }
+}
+
+/// This machine's host name, as the owner labels carry it.
+pub fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// A process's start time (clock ticks since boot) from `/proc/WHICH/stat` (`self` or a pid);
+/// `None` when there is no such process or the file cannot be read.
+pub fn process_start(which: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{which}/stat")).ok()?;
+    stat_start_time(&stat)
+}
+
+/// Field 22 of a `/proc/PID/stat` line. The command (field 2) is in parentheses and may hold
+/// spaces and parentheses itself: the fields are counted after its last `)`.
+pub fn stat_start_time(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    // After the command come field 3 (state) onwards: field 22 is the 20th of them.
+    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 /// `name` with `:latest` added when it names neither a tag nor a digest (a pull of a bare name

@@ -6,6 +6,8 @@ fn owner() -> Owner {
     Owner {
         pid: 4242,
         host: "box".into(),
+        start: Some(777),
+        keeper: None,
     }
 }
 
@@ -124,4 +126,43 @@ fn images_get_a_default_tag() {
     );
     assert_eq!(with_default_tag("app:1.2"), "app:1.2");
     assert_eq!(with_default_tag("app@sha256:abc"), "app@sha256:abc");
+}
+
+#[test]
+fn owner_start_time_and_kind_are_labelled() {
+    let labels = RunSpec::new("img")
+        .create_body(&owner())
+        .labels
+        .expect("labels");
+    assert_eq!(
+        labels.get(OWNER_START_LABEL).map(String::as_str),
+        Some("777")
+    );
+    assert_eq!(
+        labels.get(OWNER_KIND_LABEL).map(String::as_str),
+        Some("process")
+    );
+    let mut keeper = owner();
+    keeper.keeper = Some("box:1:2".into());
+    let labels = RunSpec::new("img")
+        .create_body(&keeper)
+        .labels
+        .expect("labels");
+    assert_eq!(
+        labels.get(OWNER_KIND_LABEL).map(String::as_str),
+        Some("keeper")
+    );
+    assert_eq!(
+        labels.get(OWNER_ID_LABEL).map(String::as_str),
+        Some("box:1:2")
+    );
+}
+
+#[test]
+fn stat_start_time_survives_odd_commands() {
+    let stat =
+        "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10";
+    assert_eq!(stat_start_time(stat), Some(98765));
+    assert_eq!(stat_start_time("garbage"), None);
+    assert!(process_start("self").is_some());
 }

@@ -1,0 +1,322 @@
+//! Keeping the containers of the kept projects: reading each event (a crash is a non-zero exit
+//! that no signal led to: a `die` after a `kill` or `stop` by someone is a stop; unhealthy is
+//! a failure too), feeding failures to the container's [`Tracker`], carrying out the restarts
+//! it schedules through the action layer, verifying each, and recording a give-up.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::restart::{Decision, Observed, Phase, Tracker, Verdict, verdict};
+use super::{Done, Keeper};
+use crate::actions::{Action, Target};
+use crate::engine::{Container, ContainerEvent, ContainerId, EventAction, Health, RunState};
+use crate::reconcile::compose::{Healthcheck, ServiceSpec};
+use crate::reconcile::plan::is_ours;
+
+impl Keeper {
+    /// The service spec of `c` when it belongs to a kept project.
+    fn service_of(&self, c: &Container) -> Option<&ServiceSpec> {
+        self.setup.projects.iter().find_map(|p| {
+            if !is_ours(&p.name, c) {
+                return None;
+            }
+            p.service(c.compose_service.as_deref()?)
+        })
+    }
+
+    fn kept(&self, id: &ContainerId) -> Option<(Container, ServiceSpec)> {
+        let c = self.fleet.get(id)?;
+        let spec = self.service_of(c)?.clone();
+        Some((c.clone(), spec))
+    }
+
+    fn busy(&self, id: &ContainerId) -> bool {
+        self.acting.contains(id) || self.trackers.get(id).is_some_and(Tracker::is_busy)
+    }
+
+    /// Reacts to one event (already applied to the fleet).
+    pub(super) fn event(&mut self, event: &ContainerEvent) {
+        let id = &event.id;
+        match &event.action {
+            EventAction::Destroy => {
+                self.trackers.remove(id);
+                self.held.remove(id);
+                self.signalled.remove(id);
+                self.gave_up_at.remove(id);
+                return;
+            }
+            EventAction::Start => {
+                self.signalled.remove(id);
+                self.held.remove(id);
+                let after_give_up = match (self.gave_up_at.get(id), event.time) {
+                    (Some(gave_up), Some(t)) => t > *gave_up,
+                    _ => false,
+                };
+                if after_give_up && !self.acting.contains(id) {
+                    self.gave_up_at.remove(id);
+                    if let Some(t) = self.trackers.get_mut(id) {
+                        t.reset();
+                    }
+                    let name = event.name.clone().unwrap_or_default();
+                    self.setup.log.log(
+                        "reset",
+                        &name,
+                        Some(&id.0),
+                        "started by someone after the keeper gave up: a fresh restart budget",
+                        json!({}),
+                    );
+                }
+                return;
+            }
+            _ => {}
+        }
+        if self.busy(id) || event.time.is_some_and(|t| t < self.started_at) {
+            return;
+        }
+        let Some((c, spec)) = self.kept(id) else {
+            return;
+        };
+        match &event.action {
+            EventAction::Kill(_) => {
+                self.signalled.insert(id.clone());
+            }
+            EventAction::Die(code) => {
+                let why_not = if self.signalled.contains(id) {
+                    Some("stopped by someone (a signal came before it died)".to_string())
+                } else if *code == Some(0) {
+                    Some("exited 0: it finished".to_string())
+                } else {
+                    None
+                };
+                if let Some(why) = why_not {
+                    self.setup
+                        .log
+                        .log("left_stopped", &c.name, Some(&id.0), &why, json!({}));
+                    self.held.insert(id.clone(), why);
+                    return;
+                }
+                if let Some(policy) = spec.restart.as_deref().filter(|r| *r != "no") {
+                    self.setup.log.log(
+                        "left_to_docker",
+                        &c.name,
+                        Some(&id.0),
+                        &format!("restart policy {policy}: the daemon restarts it"),
+                        json!({}),
+                    );
+                    return;
+                }
+                let reason = match code {
+                    Some(code) => format!("crashed: exited {code}"),
+                    None => "crashed".to_string(),
+                };
+                self.failure(id, &c.name, &reason);
+            }
+            EventAction::HealthStatus(Some(Health::Unhealthy)) => {
+                let reason = match &c.last_health_output {
+                    Some(out) => format!("unhealthy: {out}"),
+                    None => "unhealthy".to_string(),
+                };
+                self.failure(id, &c.name, &reason);
+            }
+            _ => {}
+        }
+    }
+
+    /// After a (re)connect: the kept containers that are unhealthy now are failures (their
+    /// `health_status` event may have come before the keeper watched).
+    pub(super) fn snapshot(&mut self) {
+        let unhealthy: Vec<(ContainerId, String)> = self
+            .fleet
+            .containers()
+            .filter(|c| c.state == RunState::Running && c.health == Some(Health::Unhealthy))
+            .filter(|c| self.service_of(c).is_some() && !self.busy(&c.id))
+            .map(|c| (c.id.clone(), c.name.clone()))
+            .collect();
+        for (id, name) in unhealthy {
+            self.failure(&id, &name, "unhealthy");
+        }
+    }
+
+    /// A failure of `id`: schedule a restart, or give up.
+    fn failure(&mut self, id: &ContainerId, name: &str, reason: &str) {
+        let now = Instant::now();
+        let tracker = self.trackers.entry(id.clone()).or_default();
+        let decision = tracker.failed(&self.policy, now, reason);
+        let log = self.setup.log;
+        match decision {
+            Decision::Nothing => {}
+            Decision::Restart { delay, attempt, .. } => log.log(
+                "restart",
+                name,
+                Some(&id.0),
+                &format!(
+                    "{reason}: restart {attempt} of {} in {}",
+                    self.policy.budget,
+                    humantime::format_duration(delay)
+                ),
+                json!({
+                    "attempt": attempt,
+                    "budget": self.policy.budget,
+                    "delay_ms": u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                }),
+            ),
+            Decision::GiveUp { reason } => {
+                self.gave_up_at.insert(id.clone(), chrono::Utc::now());
+                log.log(
+                    "give_up",
+                    name,
+                    Some(&id.0),
+                    &reason,
+                    json!({ "budget": self.policy.budget }),
+                );
+                self.note(
+                    &id.0,
+                    "keeper.give_up",
+                    json!({ "name": name, "reason": reason, "budget": self.policy.budget }),
+                );
+            }
+        }
+    }
+
+    /// Carries out the restarts that are due.
+    pub(super) fn restarts_due(&mut self) {
+        let now = Instant::now();
+        let due: Vec<(ContainerId, String)> = self
+            .trackers
+            .iter()
+            .filter(|(id, _)| !self.acting.contains(*id))
+            .filter_map(|(id, t)| t.due(now).map(|r| (id.clone(), r.to_string())))
+            .collect();
+        for (id, reason) in due {
+            let Some(c) = self.fleet.get(&id) else {
+                self.trackers.remove(&id);
+                continue;
+            };
+            let target = Target {
+                id: id.clone(),
+                name: c.name.clone(),
+            };
+            // A running (unhealthy) container is restarted; a dead one started again.
+            let action = if c.state == RunState::Running {
+                Action::Restart {
+                    timeout_s: self.setup.stop_timeout_s,
+                }
+            } else {
+                Action::Start
+            };
+            self.acting.insert(id.clone());
+            self.note(
+                &id.0,
+                "keeper.restart",
+                json!({ "name": c.name, "reason": reason, "action": action.verb() }),
+            );
+            let ctx = self.setup.ctx.clone();
+            self.tasks.spawn(async move {
+                let report = ctx.execute(&action, &target).await;
+                Done::Restarted {
+                    id,
+                    name: target.name,
+                    result: report
+                        .result
+                        .map(|o| o.describe())
+                        .map_err(|e| e.to_string()),
+                }
+            });
+        }
+    }
+
+    /// A restart the keeper made has returned.
+    pub(super) fn restarted(
+        &mut self,
+        id: ContainerId,
+        name: &str,
+        result: Result<String, String>,
+    ) {
+        self.acting.remove(&id);
+        let log = self.setup.log;
+        match result {
+            Ok(outcome) => {
+                if let Some(t) = self.trackers.get_mut(&id) {
+                    t.restarted(Instant::now());
+                }
+                log.log(
+                    "restarted",
+                    name,
+                    Some(&id.0),
+                    &format!("{outcome}: verifying"),
+                    json!({}),
+                );
+            }
+            Err(e) => {
+                // Counts as an attempt that failed.
+                if let Some(t) = self.trackers.get_mut(&id) {
+                    t.restarted(Instant::now());
+                }
+                self.failure(&id, name, &format!("the restart failed: {e}"));
+            }
+        }
+    }
+
+    /// Looks at every container being verified (one inspect each).
+    pub(super) async fn verify(&mut self) {
+        let verifying: Vec<(ContainerId, Instant)> = self
+            .trackers
+            .iter()
+            .filter(|(id, _)| !self.acting.contains(*id))
+            .filter_map(|(id, t)| match t.phase() {
+                Phase::Verifying { since, .. } => Some((id.clone(), *since)),
+                _ => None,
+            })
+            .collect();
+        for (id, since) in verifying {
+            let inspected = match self.setup.ctx.endpoint.inspect(&id.0).await {
+                Ok(i) => i.and_then(|i| crate::engine::from_inspect(&i)),
+                // The daemon did not answer: look again at the next tick.
+                Err(_) => continue,
+            };
+            let spec_check = self
+                .fleet
+                .get(&id)
+                .and_then(|c| self.service_of(c))
+                .map(|s| matches!(s.healthcheck, Some(Healthcheck::Check { .. })));
+            let (observed, name, has_check) = match &inspected {
+                None => (Observed::Gone, String::new(), spec_check.unwrap_or(false)),
+                Some(c) => {
+                    let observed = match c.state {
+                        RunState::Running | RunState::Paused => {
+                            Observed::Running { health: c.health }
+                        }
+                        _ => Observed::Exited { code: c.exit_code },
+                    };
+                    (
+                        observed,
+                        c.name.clone(),
+                        spec_check.unwrap_or(false) || c.health.is_some(),
+                    )
+                }
+            };
+            match verdict(&self.policy, since, Instant::now(), has_check, &observed) {
+                Verdict::Pending => {}
+                Verdict::Fixed(why) => {
+                    if let Some(t) = self.trackers.get_mut(&id) {
+                        t.fixed();
+                    }
+                    self.setup
+                        .log
+                        .log("verified", &name, Some(&id.0), &why, json!({}));
+                }
+                Verdict::Failed(why) => {
+                    if let Some(t) = self.trackers.get_mut(&id) {
+                        t.fixed();
+                    }
+                    if matches!(observed, Observed::Gone) {
+                        self.trackers.remove(&id);
+                        continue;
+                    }
+                    self.failure(&id, &name, &why);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! `fleetdeck gc` against the real daemon, through the real binary: a `fleetdeck run` killed
+//! with SIGKILL leaves its container, which the next GC removes (saying why); one whose owner
+//! is alive stays; a container without fleetdeck's owner label stays; `--dry-run` removes
+//! nothing and lists the same; a protected one stays until its time. Every test works in a
+//! group of its own (`run --group`, `gc --group`), so that it never touches what another test
+//! made; the guard removes what is left.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::binary::{Killed, Sandbox};
+use common::{Fixture, IMAGE, Spec};
+use serde_json::Value;
+
+struct Gc {
+    fixture: Fixture,
+    sandbox: Sandbox,
+}
+
+impl Gc {
+    async fn new(test: &str) -> Self {
+        Self {
+            fixture: Fixture::new(test).await,
+            sandbox: Sandbox::new(),
+        }
+    }
+
+    fn group(&self) -> String {
+        self.fixture.prefix.clone()
+    }
+
+    /// A `fleetdeck run` of a long sleep in the group, left going; its container's id once
+    /// it runs.
+    async fn run(&self, suffix: &str, extra: &[&str]) -> (Killed, String) {
+        let name = self.fixture.name(suffix);
+        let label = self.fixture.run_label();
+        let group = self.group();
+        let mut args = vec![
+            "run",
+            "--name",
+            &name,
+            "--group",
+            &group,
+            "--label",
+            &label,
+            "--network",
+            "none",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[IMAGE, "sleep", "300"]);
+        let run = self.sandbox.spawn(&args);
+        self.fixture
+            .wait_for(&name, "running", |i| {
+                i.state.as_ref().and_then(|s| s.running) == Some(true)
+            })
+            .await;
+        let id = self
+            .fixture
+            .inspect(&name)
+            .await
+            .and_then(|i| i.id)
+            .expect("an id");
+        (run, id)
+    }
+
+    /// `gc --group G --json [extra]`: id → the listed item.
+    fn gc(&self, extra: &[&str]) -> BTreeMap<String, Value> {
+        let group = self.group();
+        let mut args = vec!["gc", "--group", &group, "--json"];
+        args.extend_from_slice(extra);
+        let ran = self.sandbox.run(&args);
+        ran.expect_code(0);
+        ran.json()
+            .as_array()
+            .expect("a JSON array")
+            .iter()
+            .map(|i| (i["id"].as_str().unwrap_or_default().to_string(), i.clone()))
+            .collect()
+    }
+
+    async fn exists(&self, id: &str) -> bool {
+        self.fixture.inspect(id).await.is_some()
+    }
+}
+
+/// SIGKILL: the run cannot remove its container.
+fn kill_hard(run: Killed) {
+    run.signal("KILL");
+    let ran = run.finish();
+    assert_eq!(ran.code, None, "killed by a signal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gc_removes_what_a_killed_run_left_and_nothing_else() {
+    let gc = Gc::new("gc-orphan").await;
+    let (orphaned, orphan_id) = gc.run("orphan", &[]).await;
+    let (_alive, alive_id) = gc.run("alive", &[]).await;
+    // Not fleetdeck's: in the group, but without the owner label.
+    let stranger = gc
+        .fixture
+        .run(
+            "stranger",
+            Spec::sh("sleep 300").label("fleetdeck.group", &gc.group()),
+        )
+        .await;
+    kill_hard(orphaned);
+    assert!(gc.exists(&orphan_id).await, "SIGKILL leaves the container");
+
+    let dry = gc.gc(&["--dry-run"]);
+    assert!(
+        !dry.contains_key(&stranger),
+        "an unowned container is not even listed"
+    );
+    assert_eq!(dry[&orphan_id]["action"], "remove");
+    assert_eq!(dry[&orphan_id]["removed"], false);
+    assert!(
+        dry[&orphan_id]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("is gone")),
+        "{dry:?}"
+    );
+    assert_eq!(dry[&alive_id]["action"], "keep");
+    for id in [&orphan_id, &alive_id, &stranger] {
+        assert!(gc.exists(id).await, "--dry-run removed {id}");
+    }
+
+    let real = gc.gc(&[]);
+    let actions = |m: &BTreeMap<String, Value>| -> Vec<(String, Value, Value)> {
+        m.iter()
+            .map(|(id, i)| (id.clone(), i["action"].clone(), i["reason"].clone()))
+            .collect()
+    };
+    assert_eq!(actions(&dry), actions(&real), "the dry run lists the same");
+    assert_eq!(real[&orphan_id]["removed"], true);
+    assert!(!gc.exists(&orphan_id).await, "removed by GC");
+    assert!(gc.exists(&alive_id).await, "its owner is alive");
+    assert!(gc.exists(&stranger).await, "not fleetdeck's");
+    let audited = gc.sandbox.audit_lines();
+    assert!(
+        audited
+            .iter()
+            .any(|l| l["action"] == "rm" && l.to_string().contains(&orphan_id)),
+        "the removal is audited: {audited:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gc_leaves_a_protected_container_until_its_time() {
+    let gc = Gc::new("gc-protected").await;
+    let (run, id) = gc.run("protected", &["--protect-for", "3s"]).await;
+    kill_hard(run);
+    let first = gc.gc(&[]);
+    // Either still protected, or (on a slow machine) already past its time and removed.
+    let kept = first[&id]["action"] == "keep";
+    if kept {
+        assert!(
+            first[&id]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("protected until")),
+            "{first:?}"
+        );
+        assert!(gc.exists(&id).await);
+    }
+    // Once its time has passed, the next GC removes it.
+    for _ in 0..100 {
+        if !gc.exists(&id).await {
+            return;
+        }
+        let again = gc.gc(&[]);
+        if again.get(&id).is_some_and(|i| i["removed"] == true) {
+            assert!(!gc.exists(&id).await);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the protected container was never removed after its time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_and_rm_act_on_a_whole_group() {
+    let gc = Gc::new("gc-group").await;
+    let (_a, a) = gc.run("a", &[]).await;
+    let (_b, b) = gc.run("b", &[]).await;
+    let group = gc.group();
+    let ran = gc
+        .sandbox
+        .run(&["stop", "--group", &group, "-t", "1", "--json"]);
+    ran.expect_code(0);
+    let reports = ran.json();
+    assert_eq!(reports.as_array().map(Vec::len), Some(2), "{reports}");
+    // Without --yes and no terminal, rm refuses.
+    gc.sandbox.run(&["rm", "--group", &group]).expect_code(2);
+    gc.sandbox
+        .run(&["rm", "--group", &group, "--yes", "--force"])
+        .expect_code(0);
+    assert!(!gc.exists(&a).await && !gc.exists(&b).await);
+}
