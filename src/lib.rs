@@ -17,6 +17,7 @@ pub mod present;
 pub mod reconcile;
 pub mod sanitize;
 pub mod session;
+pub mod store;
 pub mod triage;
 pub mod tui;
 pub mod ui;
