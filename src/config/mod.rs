@@ -299,6 +299,8 @@ pub struct Config {
     pub triage: crate::triage::Thresholds,
     /// `[gpu]`: the GPU memory threshold and the console's sampling interval.
     pub gpu: gpu::GpuConfig,
+    /// `[store]`: the history file, its retention, and the switch.
+    pub store: crate::store::StoreConfig,
 }
 
 /// Where the config file is looked for when `--config` names none.

@@ -75,7 +75,11 @@ pub enum StoreError {
     #[error("the store {} is corrupt or not a fleetdeck database ({detail}); move it away and a new one is made", path.display())]
     Corrupt { path: PathBuf, detail: String },
     #[error("the store {} has schema version {found}, newer than this fleetdeck knows ({known})", path.display())]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("cannot open the store {}: {source}", path.display())]
     Open {
         path: PathBuf,
@@ -120,7 +124,9 @@ impl StoreError {
                 path,
                 detail: source.to_string(),
             },
-            Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => Self::Open { path, source },
+            Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
+                Self::Open { path, source }
+            }
             _ => Self::Sql { path, source },
         }
     }

@@ -71,6 +71,32 @@ impl EventRow {
         })
     }
 
+    /// A few words on what the event carries: the exit code, the signal, a note's reason and
+    /// other fields (`exit 3`, `signal SIGKILL`, `reason=budget spent, restarts=3`).
+    pub fn detail(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(code) = self.exit_code {
+            parts.push(format!("exit {code}"));
+        }
+        if let serde_json::Value::Object(map) = &self.attributes {
+            let text = |v: &serde_json::Value| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let Some(reason) = map.get("reason") {
+                parts.push(text(reason));
+            }
+            for (key, value) in map {
+                match key.as_str() {
+                    "reason" | "exit_code" | "exitCode" | "name" => {}
+                    "signal" => parts.push(format!("signal {}", text(value))),
+                    _ => parts.push(format!("{key}={}", text(value))),
+                }
+            }
+        }
+        parts.join(", ")
+    }
+
     /// Whether this is a keeper's give-up note.
     pub fn is_give_up(&self) -> bool {
         self.action == NOTE_GIVE_UP
@@ -140,7 +166,8 @@ fn time(nanos: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_nanos(nanos)
 }
 
-const EVENT_COLUMNS: &str = "e.time, e.host, e.container_id, c.name, e.action, e.exit_code, e.attributes";
+const EVENT_COLUMNS: &str =
+    "e.time, e.host, e.container_id, c.name, e.action, e.exit_code, e.attributes";
 const CONTAINER_COLUMNS: &str = "id, short_id, host, name, image, owner_kind, owner_id, owner_host, \
      owner_pid, grp, status, exit_code, oom, created_at, started_at, finished_at, removed_at, \
      labels, gc_protected_until";
@@ -228,7 +255,11 @@ impl Store {
 
     /// The containers `target` names, on `host` when given: an exact name or full id first,
     /// else an id prefix. A name reused by several containers over time gives them all.
-    pub fn resolve(&self, target: &str, host: Option<&str>) -> Result<Vec<ContainerRow>, StoreError> {
+    pub fn resolve(
+        &self,
+        target: &str,
+        host: Option<&str>,
+    ) -> Result<Vec<ContainerRow>, StoreError> {
         let target = target.strip_prefix('/').unwrap_or(target);
         let on_host = |rows: Vec<ContainerRow>| -> Vec<ContainerRow> {
             rows.into_iter()
@@ -282,7 +313,10 @@ impl Store {
                 "e.container_id IN ({})",
                 vec!["?"; ids.len()].join(", ")
             ));
-            args.extend(ids.into_iter().map(|id| Box::new(id) as Box<dyn rusqlite::ToSql>));
+            args.extend(
+                ids.into_iter()
+                    .map(|id| Box::new(id) as Box<dyn rusqlite::ToSql>),
+            );
         }
         if let Some(since) = query.since {
             clauses.push("e.time >= ?".into());
@@ -308,7 +342,11 @@ impl Store {
             format!("e.action IN ({})", vec!["?"; actions.len()].join(", ")),
         ];
         let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(super::writer::nanos(since))];
-        args.extend(actions.iter().map(|a| Box::new(*a) as Box<dyn rusqlite::ToSql>));
+        args.extend(
+            actions
+                .iter()
+                .map(|a| Box::new(*a) as Box<dyn rusqlite::ToSql>),
+        );
         if let Some(host) = host {
             clauses.push("e.host = ?".into());
             args.push(Box::new(host.to_string()));
@@ -317,17 +355,29 @@ impl Store {
     }
 
     /// Deaths since `since`.
-    pub fn deaths_since(&self, since: DateTime<Utc>, host: Option<&str>) -> Result<Vec<EventRow>, StoreError> {
+    pub fn deaths_since(
+        &self,
+        since: DateTime<Utc>,
+        host: Option<&str>,
+    ) -> Result<Vec<EventRow>, StoreError> {
         self.since(TriageKind::Deaths, since, host)
     }
 
     /// OOM kills since `since`.
-    pub fn ooms_since(&self, since: DateTime<Utc>, host: Option<&str>) -> Result<Vec<EventRow>, StoreError> {
+    pub fn ooms_since(
+        &self,
+        since: DateTime<Utc>,
+        host: Option<&str>,
+    ) -> Result<Vec<EventRow>, StoreError> {
         self.since(TriageKind::Ooms, since, host)
     }
 
     /// Keeper give-ups since `since`.
-    pub fn give_ups_since(&self, since: DateTime<Utc>, host: Option<&str>) -> Result<Vec<EventRow>, StoreError> {
+    pub fn give_ups_since(
+        &self,
+        since: DateTime<Utc>,
+        host: Option<&str>,
+    ) -> Result<Vec<EventRow>, StoreError> {
         self.since(TriageKind::GiveUps, since, host)
     }
 

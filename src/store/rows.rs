@@ -106,9 +106,14 @@ pub(super) fn write(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
             attributes,
             time,
         } => {
-            let exit_code = attributes.get("exit_code").and_then(serde_json::Value::as_i64);
-            tx.prepare_cached(ENSURE_CONTAINER)?
-                .execute(params![container_id, short(container_id), host])?;
+            let exit_code = attributes
+                .get("exit_code")
+                .and_then(serde_json::Value::as_i64);
+            tx.prepare_cached(ENSURE_CONTAINER)?.execute(params![
+                container_id,
+                short(container_id),
+                host
+            ])?;
             tx.prepare_cached(INSERT_EVENT)?.execute(params![
                 nanos(*time),
                 host,
@@ -166,7 +171,8 @@ fn write_event(tx: &Transaction<'_>, host: &str, event: &ContainerEvent) -> rusq
         .then(|| serde_json::to_string(&labels).ok())
         .flatten();
     let mut status: Option<&str> = None;
-    let (mut oom, mut created, mut started, mut finished, mut removed) = (None, None, None, None, None);
+    let (mut oom, mut created, mut started, mut finished, mut removed) =
+        (None, None, None, None, None);
     let mut name = event.name.clone();
     match &event.action {
         EventAction::Create => {

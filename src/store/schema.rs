@@ -108,12 +108,13 @@ pub fn open_write(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut conn = Connection::open_with_flags(path, flags).map_err(|source| {
-        match StoreError::from_sqlite(path, source) {
-            StoreError::Sql { path, source } => StoreError::Open { path, source },
-            other => other,
-        }
-    })?;
+    let mut conn =
+        Connection::open_with_flags(path, flags).map_err(
+            |source| match StoreError::from_sqlite(path, source) {
+                StoreError::Sql { path, source } => StoreError::Open { path, source },
+                other => other,
+            },
+        )?;
     if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
         return Err(StoreError::ReadOnly {
             path: path.to_path_buf(),
@@ -143,12 +144,13 @@ pub fn open_read(path: &Path) -> Result<Connection, StoreError> {
         });
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|source| {
-        match StoreError::from_sqlite(path, source) {
-            StoreError::Sql { path, source } => StoreError::Open { path, source },
-            other => other,
-        }
-    })?;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(
+            |source| match StoreError::from_sqlite(path, source) {
+                StoreError::Sql { path, source } => StoreError::Open { path, source },
+                other => other,
+            },
+        )?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| StoreError::from_sqlite(path, e))?;
     match version(&conn, path)? {

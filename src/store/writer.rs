@@ -171,12 +171,7 @@ impl StoreWriter {
     }
 
     /// Sets (or clears) the time until which a GC leaves the container alone. Never blocks.
-    pub fn record_protection(
-        &self,
-        host: &str,
-        container_id: &str,
-        until: Option<DateTime<Utc>>,
-    ) {
+    pub fn record_protection(&self, host: &str, container_id: &str, until: Option<DateTime<Utc>>) {
         self.send(Record::Protect {
             host: host.to_string(),
             container_id: container_id.to_string(),
@@ -184,14 +179,18 @@ impl StoreWriter {
         });
     }
 
-    fn ask(&self, make: fn(mpsc::Sender<Result<(), StoreError>>) -> Command) -> Result<(), StoreError> {
+    fn ask(
+        &self,
+        make: fn(mpsc::Sender<Result<(), StoreError>>) -> Command,
+    ) -> Result<(), StoreError> {
         let gone = |reason: &str| StoreError::WriterGone {
             path: self.inner.path.clone(),
             reason: reason.to_string(),
         };
         let tx = self.inner.tx.as_ref().ok_or_else(|| gone("closed"))?;
         let (reply_tx, reply_rx) = mpsc::channel();
-        tx.send(make(reply_tx)).map_err(|_| gone("its thread ended"))?;
+        tx.send(make(reply_tx))
+            .map_err(|_| gone("its thread ended"))?;
         reply_rx.recv().map_err(|_| gone("its thread ended"))?
     }
 
@@ -218,17 +217,18 @@ fn writer_loop(
     let mut deadline: Option<Instant> = None;
     let mut next_prune = Instant::now() + PRUNE_EVERY;
     let mut failed: Option<StoreError> = None;
-    let write = |conn: &mut Connection, batch: &mut Vec<Record>, failed: &mut Option<StoreError>| {
-        if batch.is_empty() {
-            return;
-        }
-        if let Err(e) = write_batch(conn, path, batch) {
-            log::warn!("{e}");
-            dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
-            *failed = Some(e);
-        }
-        batch.clear();
-    };
+    let write =
+        |conn: &mut Connection, batch: &mut Vec<Record>, failed: &mut Option<StoreError>| {
+            if batch.is_empty() {
+                return;
+            }
+            if let Err(e) = write_batch(conn, path, batch) {
+                log::warn!("{e}");
+                dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                *failed = Some(e);
+            }
+            batch.clear();
+        };
     loop {
         let now = Instant::now();
         let wake = deadline.unwrap_or(next_prune).min(next_prune);
@@ -296,12 +296,14 @@ fn write_batch(conn: &mut Connection, path: &Path, batch: &[Record]) -> Result<(
 
 /// Applies the retention: events past the age, then the oldest beyond the row limit, then
 /// removed containers that have no event left.
-pub(super) fn prune(conn: &mut Connection, path: &Path, retention: Retention) -> Result<(), StoreError> {
+pub(super) fn prune(
+    conn: &mut Connection,
+    path: &Path,
+    retention: Retention,
+) -> Result<(), StoreError> {
     let sql = |e| StoreError::from_sqlite(path, e);
     let age = chrono::Duration::from_std(retention.max_age).unwrap_or(chrono::Duration::MAX);
-    let cutoff = Utc::now()
-        .checked_sub_signed(age)
-        .map_or(i64::MIN, nanos);
+    let cutoff = Utc::now().checked_sub_signed(age).map_or(i64::MIN, nanos);
     let keep = i64::try_from(retention.max_rows).unwrap_or(i64::MAX);
     let tx = conn.transaction().map_err(sql)?;
     tx.execute("DELETE FROM events WHERE time < ?1", params![cutoff])
