@@ -13,6 +13,7 @@ pub mod logs;
 pub mod output;
 pub mod parse;
 pub mod ps;
+pub mod record;
 pub mod run;
 pub mod triage;
 
