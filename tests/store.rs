@@ -261,16 +261,9 @@ async fn history_survives_a_daemon_restart() {
     );
 
     // The same triage without the store does not say so.
-    let without = sb.run(&[
-        "--host",
-        &daemon.host,
-        "--store",
-        "/nonexistent/fleet.db",
-        "triage",
-        "--since",
-        "10m",
-        "--json",
-    ]);
+    let off = Sandbox::new();
+    std::fs::write(off.config_path(), "[store]\nenabled = false\n").expect("config");
+    let without = off.run(&["--host", &daemon.host, "triage", "--since", "10m", "--json"]);
     let report = without.json();
     let died = report["problems"]
         .as_array()
