@@ -21,6 +21,52 @@ pub struct InspectView {
     pub error: Option<String>,
     pub scroll: usize,
     pub reveal: bool,
+    /// What the history store recorded of the container.
+    pub history: InspectHistory,
+}
+
+/// The inspect pane's recorded history: loading, the events (newest last), or why there is
+/// none.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum InspectHistory {
+    #[default]
+    Loading,
+    Loaded(Vec<crate::store::EventRow>),
+    Unavailable(String),
+}
+
+/// The pane's history lines, one per line drawn: the recorded deaths, restarts and OOM kills
+/// with their times, or one line saying why there are none.
+pub fn history_lines(view: &InspectView) -> Vec<String> {
+    match &view.history {
+        InspectHistory::Loading => vec!["loading …".into()],
+        InspectHistory::Unavailable(why) => vec![format!("no history ({why})")],
+        InspectHistory::Loaded(rows) if rows.is_empty() => vec!["nothing recorded".into()],
+        InspectHistory::Loaded(rows) => rows
+            .iter()
+            .map(|r| {
+                let time = r
+                    .time
+                    .with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M:%S");
+                let word = match r.action.as_str() {
+                    "die" if r.exit_code == Some(137) => "died (killed)",
+                    "die" => "died",
+                    "oom" => "OOM kill",
+                    "start" => "started",
+                    "restart" => "restarted",
+                    "destroy" => "removed",
+                    other => other,
+                };
+                let detail = r.detail();
+                if detail.is_empty() {
+                    format!("{time}  {word}")
+                } else {
+                    format!("{time}  {word}: {detail}")
+                }
+            })
+            .collect(),
+    }
 }
 
 /// Opens the pane on the selected container, if a container is selected.
@@ -53,8 +99,10 @@ pub(super) fn inspect_container(
         error: None,
         scroll: 0,
         reveal: false,
+        history: InspectHistory::Loading,
     });
-    effects.push(Effect::FetchDetail(id));
+    effects.push(Effect::FetchDetail(id.clone()));
+    effects.push(Effect::LoadHistory(id));
 }
 
 /// Shows or masks the secret-looking environment values.
@@ -116,7 +164,7 @@ pub fn line_count(state: &AppState, view: &InspectView) -> usize {
     n += detail.networks.len().max(1);
     n += detail.labels().len().max(1);
     n += detail.env.len().max(1);
-    n
+    n + history_lines(view).len()
 }
 
 /// (lines of content, lines that fit): what `update` needs to bound the scroll.
