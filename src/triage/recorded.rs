@@ -97,7 +97,7 @@ pub fn gave_up(notes: &[EventRow], names: &HashMap<String, String>) -> Vec<Probl
             }
         })
         .collect();
-    problems.sort_by(|a, b| b.since.cmp(&a.since));
+    problems.sort_by_key(|p| std::cmp::Reverse(p.since));
     problems
 }
 
