@@ -177,3 +177,48 @@ pub fn geometry(state: &AppState) -> (usize, usize) {
         geometry::page(state.panes().inspect),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(history: InspectHistory) -> InspectView {
+        InspectView {
+            id: ContainerId("abc".into()),
+            name: "web".into(),
+            detail: None,
+            error: None,
+            scroll: 0,
+            reveal: false,
+            history,
+        }
+    }
+
+    #[test]
+    fn history_lines_say_what_was_recorded_or_why_nothing() {
+        let row = |action: &str, exit_code| crate::store::EventRow {
+            time: chrono::DateTime::from_timestamp(1_714_557_600, 0).unwrap_or_default(),
+            host: "h".into(),
+            container_id: "abc".into(),
+            name: Some("web".into()),
+            action: action.into(),
+            exit_code,
+            attributes: serde_json::Value::Null,
+        };
+        let lines = history_lines(&view(InspectHistory::Loaded(vec![
+            row("oom", None),
+            row("die", Some(137)),
+            row("start", None),
+        ])));
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].ends_with("OOM kill"), "{lines:?}");
+        assert!(lines[1].ends_with("died (killed): exit 137"), "{lines:?}");
+        assert!(lines[2].ends_with("started"), "{lines:?}");
+        let none = history_lines(&view(InspectHistory::Unavailable("no store yet".into())));
+        assert_eq!(none, ["no history (no store yet)"]);
+        assert_eq!(
+            history_lines(&view(InspectHistory::Loaded(Vec::new()))),
+            ["nothing recorded"]
+        );
+    }
+}
