@@ -45,6 +45,39 @@ const UPSERT_CONTAINER: &str = "INSERT INTO containers \
        created_at = coalesce(?14, created_at), started_at = coalesce(?15, started_at), \
        finished_at = coalesce(?16, finished_at), labels = ?17";
 
+/// The state an event changes, for a container whose row is already written.
+const UPDATE_STATE: &str = "UPDATE containers SET \
+       status = coalesce(?2, status), exit_code = coalesce(?3, exit_code), \
+       oom = coalesce(?4, oom), created_at = coalesce(?5, created_at), \
+       started_at = coalesce(?6, started_at), finished_at = coalesce(?7, finished_at), \
+       removed_at = coalesce(?8, removed_at) \
+     WHERE id = ?1";
+
+/// Containers whose full row (name, image, owner, labels) this writer has written: their
+/// later events only update the state, or nothing, instead of rewriting the labels.
+#[derive(Debug, Default)]
+pub struct Known(std::collections::HashSet<String>);
+
+/// Entries the cache holds before it starts again (a bound, not a limit on the fleet).
+const KNOWN_MAX: usize = 100_000;
+
+impl Known {
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.0.contains(id)
+    }
+
+    fn insert(&mut self, id: &str) {
+        if self.0.len() >= KNOWN_MAX {
+            self.0.clear();
+        }
+        self.0.insert(id.to_string());
+    }
+}
+
 const ENSURE_CONTAINER: &str =
     "INSERT OR IGNORE INTO containers (id, short_id, host) VALUES (?1, ?2, ?3)";
 
@@ -95,10 +128,18 @@ fn short(id: &str) -> String {
 }
 
 /// Writes one record.
-pub(super) fn write(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<()> {
+pub(super) fn write(
+    tx: &Transaction<'_>,
+    record: &Record,
+    known: &mut Known,
+) -> rusqlite::Result<()> {
     match record {
-        Record::Event(host, event) => write_event(tx, host, event),
-        Record::Container(host, container) => write_container(tx, host, container),
+        Record::Event(host, event) => write_event(tx, host, event, known),
+        Record::Container(host, container) => {
+            write_container(tx, host, container)?;
+            known.insert(&container.id.0);
+            Ok(())
+        }
         Record::Note {
             host,
             container_id,
@@ -140,7 +181,12 @@ pub(super) fn write(tx: &Transaction<'_>, record: &Record) -> rusqlite::Result<(
     }
 }
 
-fn write_event(tx: &Transaction<'_>, host: &str, event: &ContainerEvent) -> rusqlite::Result<()> {
+fn write_event(
+    tx: &Transaction<'_>,
+    host: &str,
+    event: &ContainerEvent,
+    known: &mut Known,
+) -> rusqlite::Result<()> {
     let time = nanos(event.time.unwrap_or_else(Utc::now));
     let id = event.id.0.as_str();
     let exit_code = match event.action {
@@ -165,11 +211,6 @@ fn write_event(tx: &Transaction<'_>, host: &str, event: &ContainerEvent) -> rusq
         attributes
     ])?;
 
-    let labels = event.labels();
-    let (kind, owner_id, owner_host, owner_pid, group) = owner(&labels);
-    let labels = (!labels.is_empty())
-        .then(|| serde_json::to_string(&labels).ok())
-        .flatten();
     let mut status: Option<&str> = None;
     let (mut oom, mut created, mut started, mut finished, mut removed) =
         (None, None, None, None, None);
@@ -198,6 +239,20 @@ fn write_event(tx: &Transaction<'_>, host: &str, event: &ContainerEvent) -> rusq
         EventAction::Rename(new) => name = Some(new.clone()),
         _ => {}
     }
+    let renamed = matches!(event.action, EventAction::Rename(_));
+    if known.contains(id) && !renamed {
+        if status.is_some() || oom.is_some() {
+            tx.prepare_cached(UPDATE_STATE)?.execute(params![
+                id, status, exit_code, oom, created, started, finished, removed
+            ])?;
+        }
+        return Ok(());
+    }
+    let labels = event.labels();
+    let (kind, owner_id, owner_host, owner_pid, group) = owner(&labels);
+    let labels = (!labels.is_empty())
+        .then(|| serde_json::to_string(&labels).ok())
+        .flatten();
     tx.prepare_cached(UPSERT_FROM_EVENT)?.execute(params![
         id,
         short(id),
@@ -218,6 +273,7 @@ fn write_event(tx: &Transaction<'_>, host: &str, event: &ContainerEvent) -> rusq
         removed,
         labels
     ])?;
+    known.insert(id);
     Ok(())
 }
 

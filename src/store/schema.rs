@@ -132,6 +132,8 @@ pub fn open_write(path: &Path) -> Result<Connection, StoreError> {
     }
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(sql)?;
+    conn.pragma_update(None, "cache_size", -16_384)
+        .map_err(sql)?;
     migrate(&mut conn, path, VERSION)?;
     Ok(conn)
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
+use super::rows::Known;
 use super::{Retention, StoreError, schema};
 use crate::engine::{Container, ContainerEvent};
 
@@ -217,12 +218,13 @@ fn writer_loop(
     let mut deadline: Option<Instant> = None;
     let mut next_prune = Instant::now() + PRUNE_EVERY;
     let mut failed: Option<StoreError> = None;
-    let write =
+    let mut known = Known::default();
+    let mut write =
         |conn: &mut Connection, batch: &mut Vec<Record>, failed: &mut Option<StoreError>| {
             if batch.is_empty() {
                 return;
             }
-            if let Err(e) = write_batch(conn, path, batch) {
+            if let Err(e) = write_batch(conn, path, batch, &mut known) {
                 log::warn!("{e}");
                 dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
                 *failed = Some(e);
@@ -285,13 +287,25 @@ pub(super) fn nanos(time: DateTime<Utc>) -> i64 {
 }
 
 /// Writes one batch in one transaction.
-fn write_batch(conn: &mut Connection, path: &Path, batch: &[Record]) -> Result<(), StoreError> {
+fn write_batch(
+    conn: &mut Connection,
+    path: &Path,
+    batch: &[Record],
+    known: &mut Known,
+) -> Result<(), StoreError> {
     let sql = |e| StoreError::from_sqlite(path, e);
-    let tx = conn.transaction().map_err(sql)?;
-    for record in batch {
-        super::rows::write(&tx, record).map_err(sql)?;
+    let written = (|| {
+        let tx = conn.transaction()?;
+        for record in batch {
+            super::rows::write(&tx, record, known)?;
+        }
+        tx.commit()
+    })();
+    if written.is_err() {
+        // Rolled back: what the cache says was written may not be.
+        known.clear();
     }
-    tx.commit().map_err(sql)
+    written.map_err(sql)
 }
 
 /// Applies the retention: events past the age, then the oldest beyond the row limit, then
