@@ -22,8 +22,8 @@ fn retention() -> Retention {
 
 /// Events as a fleet sends them: start, die (exit code), kill (signal), health, over 200
 /// compose containers with a few labels each.
-fn events(n: usize) -> Vec<ContainerEvent> {
-    let start = Utc::now();
+fn events(n: usize, from: chrono::DateTime<Utc>) -> Vec<ContainerEvent> {
+    let start = from;
     (0..n)
         .map(|k| {
             let i = k % CONTAINERS;
@@ -63,17 +63,26 @@ fn events(n: usize) -> Vec<ContainerEvent> {
 fn record(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let writer = StoreWriter::open(&dir.path().join("fleet.db"), retention()).expect("store");
-    let batch = events(EVENTS);
     let mut group = c.benchmark_group("store");
     group.throughput(Throughput::Elements(EVENTS as u64));
     group.sample_size(10);
+    // Each sample's events come after the last one's, as a daemon's do.
+    let mut next = Utc::now();
     group.bench_function("record_event_and_flush", |b| {
-        b.iter(|| {
-            for e in &batch {
-                writer.record_event("unix:///var/run/docker.sock", e);
-            }
-            writer.flush().expect("flush");
-        });
+        b.iter_batched(
+            || {
+                let batch = events(EVENTS, next);
+                next += chrono::Duration::microseconds(EVENTS as i64);
+                batch
+            },
+            |batch| {
+                for e in &batch {
+                    writer.record_event("unix:///var/run/docker.sock", e);
+                }
+                writer.flush().expect("flush");
+            },
+            criterion::BatchSize::PerIteration,
+        );
     });
     group.finish();
     assert_eq!(writer.dropped(), 0, "the bench must not drop events");
@@ -84,7 +93,7 @@ fn million() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("fleet.db");
     let writer = StoreWriter::open(&path, retention()).expect("store");
-    let all = events(1_000_000);
+    let all = events(1_000_000, Utc::now());
     let begun = Instant::now();
     let mut dropped_before = 0;
     for chunk in all.chunks(20_000) {
