@@ -43,6 +43,7 @@ fn real_main(args: Cli) -> Result<Exit, cli::CliError> {
         audit_file: args.audit_file,
         compose_files: args.compose.files,
         project_name: args.compose.project_name,
+        store_file: args.store,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -21,6 +21,52 @@ pub struct InspectView {
     pub error: Option<String>,
     pub scroll: usize,
     pub reveal: bool,
+    /// What the history store recorded of the container.
+    pub history: InspectHistory,
+}
+
+/// The inspect pane's recorded history: loading, the events (newest last), or why there is
+/// none.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum InspectHistory {
+    #[default]
+    Loading,
+    Loaded(Vec<crate::store::EventRow>),
+    Unavailable(String),
+}
+
+/// The pane's history lines, one per line drawn: the recorded deaths, restarts and OOM kills
+/// with their times, or one line saying why there are none.
+pub fn history_lines(view: &InspectView) -> Vec<String> {
+    match &view.history {
+        InspectHistory::Loading => vec!["loading …".into()],
+        InspectHistory::Unavailable(why) => vec![format!("no history ({why})")],
+        InspectHistory::Loaded(rows) if rows.is_empty() => vec!["nothing recorded".into()],
+        InspectHistory::Loaded(rows) => rows
+            .iter()
+            .map(|r| {
+                let time = r
+                    .time
+                    .with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M:%S");
+                let word = match r.action.as_str() {
+                    "die" if r.exit_code == Some(137) => "died (killed)",
+                    "die" => "died",
+                    "oom" => "OOM kill",
+                    "start" => "started",
+                    "restart" => "restarted",
+                    "destroy" => "removed",
+                    other => other,
+                };
+                let detail = r.detail();
+                if detail.is_empty() {
+                    format!("{time}  {word}")
+                } else {
+                    format!("{time}  {word}: {detail}")
+                }
+            })
+            .collect(),
+    }
 }
 
 /// Opens the pane on the selected container, if a container is selected.
@@ -53,8 +99,10 @@ pub(super) fn inspect_container(
         error: None,
         scroll: 0,
         reveal: false,
+        history: InspectHistory::Loading,
     });
-    effects.push(Effect::FetchDetail(id));
+    effects.push(Effect::FetchDetail(id.clone()));
+    effects.push(Effect::LoadHistory(id));
 }
 
 /// Shows or masks the secret-looking environment values.
@@ -116,7 +164,7 @@ pub fn line_count(state: &AppState, view: &InspectView) -> usize {
     n += detail.networks.len().max(1);
     n += detail.labels().len().max(1);
     n += detail.env.len().max(1);
-    n
+    n + history_lines(view).len()
 }
 
 /// (lines of content, lines that fit): what `update` needs to bound the scroll.
@@ -128,4 +176,49 @@ pub fn geometry(state: &AppState) -> (usize, usize) {
         line_count(state, view),
         geometry::page(state.panes().inspect),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(history: InspectHistory) -> InspectView {
+        InspectView {
+            id: ContainerId("abc".into()),
+            name: "web".into(),
+            detail: None,
+            error: None,
+            scroll: 0,
+            reveal: false,
+            history,
+        }
+    }
+
+    #[test]
+    fn history_lines_say_what_was_recorded_or_why_nothing() {
+        let row = |action: &str, exit_code| crate::store::EventRow {
+            time: chrono::DateTime::from_timestamp(1_714_557_600, 0).unwrap_or_default(),
+            host: "h".into(),
+            container_id: "abc".into(),
+            name: Some("web".into()),
+            action: action.into(),
+            exit_code,
+            attributes: serde_json::Value::Null,
+        };
+        let lines = history_lines(&view(InspectHistory::Loaded(vec![
+            row("oom", None),
+            row("die", Some(137)),
+            row("start", None),
+        ])));
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].ends_with("OOM kill"), "{lines:?}");
+        assert!(lines[1].ends_with("died (killed): exit 137"), "{lines:?}");
+        assert!(lines[2].ends_with("started"), "{lines:?}");
+        let none = history_lines(&view(InspectHistory::Unavailable("no store yet".into())));
+        assert_eq!(none, ["no history (no store yet)"]);
+        assert_eq!(
+            history_lines(&view(InspectHistory::Loaded(Vec::new()))),
+            ["nothing recorded"]
+        );
+    }
 }

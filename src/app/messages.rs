@@ -156,6 +156,11 @@ pub enum Msg {
     ConsoleLog(super::feeds::ConsoleLogLine),
     /// The compose project: read, applied ([`super::compose`]).
     Compose(super::compose::ComposeMsg),
+    /// A container's recorded history (newest last), or why there is none.
+    History {
+        id: ContainerId,
+        result: Result<Vec<crate::store::EventRow>, String>,
+    },
 }
 
 /// What the console wants done outside.
@@ -166,6 +171,9 @@ pub enum Effect {
         targets: Vec<Target>,
     },
     FetchDetail(ContainerId),
+    /// Load the container's recorded history from the store; the loop answers with
+    /// `Msg::History`.
+    LoadHistory(ContainerId),
     /// Follow stats for exactly these containers (those on screen, running) with stats API
     /// streams.
     WatchStats(Vec<ContainerId>),

@@ -85,6 +85,15 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
         }
+        Msg::History { id, result } => {
+            if let Some(view) = state.inspect.as_mut().filter(|v| v.id == id) {
+                view.history = match result {
+                    Ok(rows) => inspect::InspectHistory::Loaded(rows),
+                    Err(why) => inspect::InspectHistory::Unavailable(why),
+                };
+                state.dirty = true;
+            }
+        }
         Msg::Stats(sample) => on_stats(state, sample),
         Msg::StatsUnreadable(ids) => {
             let fleet = &state.fleet;

@@ -318,7 +318,10 @@ fn inspect_opens_fetches_scrolls_reveals_and_goes_back() {
         let id = id_of(&s, "shop-db-1");
         assert_eq!(
             acts(key(&mut s, open)),
-            vec![Effect::FetchDetail(id.clone())]
+            vec![
+                Effect::FetchDetail(id.clone()),
+                Effect::LoadHistory(id.clone())
+            ]
         );
         assert_eq!(s.base, Base::Inspect);
         assert_eq!(s.key_mode(), Some(KeyMode::Inspect));

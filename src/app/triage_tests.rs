@@ -174,7 +174,13 @@ fn enter_inspects_the_problem_s_container_and_logs_open_for_it() {
     select_problem(&mut s, "shop-worker-1");
     let id = target(&s, "shop-worker-1").id;
     let effects = press(&mut s, KeyChord::plain(KeyName::Enter));
-    assert_eq!(effects, [Effect::FetchDetail(id.clone())]);
+    assert_eq!(
+        effects,
+        [
+            Effect::FetchDetail(id.clone()),
+            Effect::LoadHistory(id.clone())
+        ]
+    );
     assert_eq!(s.base, Base::Inspect);
     assert_eq!(s.inspect.as_ref().map(|v| v.id.clone()), Some(id));
     let mut s = state();

@@ -208,6 +208,12 @@ pub async fn apply(args: ApplyArgs, globals: &Globals) -> Result<Exit, CliError>
     let (report, printed) =
         tokio::join!(run_apply(&ctx, &project, &plan, &opts, Some(tx)), printer);
     printed?;
+    if !globals.read_only
+        && let Some(writer) = globals.store_writer()
+    {
+        super::record::apply(&writer, &ctx.endpoint, &project.name, &report.outcomes).await;
+        super::record::finish(writer).await;
+    }
     let counts = report.counts();
     let list = |ok: bool| -> String {
         let words: Vec<String> = counts

@@ -37,7 +37,7 @@ pub async fn run(args: GcArgs, globals: &Globals) -> Result<Exit, CliError> {
         // Read-only: say what would go, change nothing.
         dry_run: args.dry_run || globals.read_only,
     };
-    let store = crate::session::open_store(globals);
+    let store = globals.store_writer();
     let items = collect(
         &ctx,
         store.as_ref(),

@@ -60,7 +60,7 @@ pub async fn run(args: KeepArgs, globals: &Globals) -> Result<Exit, CliError> {
     let config = &globals.config;
     let jobs = jobs::load(&config.jobs, &config.keeper).map_err(CliError::Usage)?;
     let endpoint = globals.connect().await?;
-    let store = crate::session::open_store(globals);
+    let store = globals.store_writer();
     let last_runs = super::jobs::last_runs(&jobs);
     let setup = Setup {
         ctx: globals.action_context(endpoint),

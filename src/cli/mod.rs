@@ -8,6 +8,7 @@ pub mod events;
 pub mod exec;
 pub mod gc;
 pub mod gpu;
+pub mod history;
 pub mod inspect;
 pub mod jobs;
 pub mod keep;
@@ -15,6 +16,7 @@ pub mod logs;
 pub mod output;
 pub mod parse;
 pub mod ps;
+pub mod record;
 pub mod run;
 pub mod triage;
 
@@ -47,6 +49,9 @@ pub struct Cli {
     /// Audit log file (default: from the config, else $XDG_STATE_HOME/fleetdeck/audit.jsonl).
     #[arg(long, global = true, value_name = "FILE", env = "FLEETDECK_AUDIT_FILE")]
     pub audit_file: Option<PathBuf>,
+    /// History store (default: from the config, else $XDG_STATE_HOME/fleetdeck/fleet.db).
+    #[arg(long, global = true, value_name = "FILE", env = "FLEETDECK_STORE")]
+    pub store: Option<PathBuf>,
     #[command(flatten)]
     pub compose: compose::FileArgs,
     /// Print the default configuration, with comments, and exit.
@@ -82,6 +87,9 @@ pub enum Command {
     Logs(logs::LogsArgs),
     /// GPU memory per GPU, per process and per container.
     Gpu(gpu::GpuArgs),
+    /// The recorded events of a container (by name, id or prefix, also one the daemon no
+    /// longer has) or of all, from the history store, newest last.
+    History(history::HistoryArgs),
     /// What is wrong in the fleet, worst first (exit 6 when anything is).
     Triage(triage::TriageArgs),
     /// Run a shell (or `-- CMD`) in a running container: interactive when stdin is a terminal,
@@ -128,6 +136,7 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Events(args) => events::run(args, &globals).await,
         Command::Logs(args) => logs::run(args, &globals).await,
         Command::Gpu(args) => gpu::run(args, &globals).await,
+        Command::History(args) => history::run(args, &globals).await,
         Command::Triage(args) => triage::run(args, &globals).await,
         Command::Exec(args) => exec::run(args, &globals).await,
         Command::Run(args) => run::run(*args, &globals).await,

@@ -327,12 +327,20 @@ pub async fn run(args: RunArgs, globals: &Globals) -> Result<Exit, CliError> {
     let interrupt = interrupt()?;
     let endpoint = globals.connect().await?;
     let context = globals.action_context(endpoint);
+    let store = (!globals.read_only)
+        .then(|| globals.store_writer())
+        .flatten();
+    let began = chrono::Utc::now();
     if !globals.read_only {
         for warning in spec.warnings() {
             eprintln!("fleetdeck: warning: {warning}");
         }
     }
     let report = act::run_container(&context, &spec, &options, interrupt).await;
+    if let Some(writer) = store {
+        super::record::run(&writer, &context.endpoint.address, &spec, &report, began);
+        super::record::finish(writer).await;
+    }
 
     let mut out = std::io::stdout().lock();
     let written = if json {

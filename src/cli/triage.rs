@@ -3,18 +3,57 @@
 
 use std::io::Write;
 
-use chrono::Utc;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use clap::Args;
 
 use super::output::{json_line, quiet_pipe, table};
+use super::parse::parse_duration;
 use super::{CliError, Exit, Globals, OutputArgs};
-use crate::triage::{self, Context, gather::gather};
+use crate::triage::{self, Context, Thresholds, gather::gather_with, recorded};
+
+/// What the history store recorded in the window on this endpoint; empty without a store. A
+/// store that cannot be read is a warning, and triage reads the daemon alone.
+async fn recorded_window(
+    globals: &Globals,
+    host: &str,
+    thresholds: &Thresholds,
+    now: DateTime<Utc>,
+) -> crate::store::Triage {
+    let store = match globals.store_reader() {
+        Ok(Some(store)) => store,
+        Ok(None) => return crate::store::Triage::default(),
+        Err(e) => {
+            eprintln!("fleetdeck: warning: triage without history: {e}");
+            return crate::store::Triage::default();
+        }
+    };
+    let from = recorded::window_start(now, thresholds.window_s.max(thresholds.paused_max_s));
+    let host = host.to_string();
+    match tokio::task::spawn_blocking(move || store.triage(from, Some(&host))).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            eprintln!("fleetdeck: warning: triage without history: {e}");
+            crate::store::Triage::default()
+        }
+        Err(e) => {
+            eprintln!("fleetdeck: warning: triage without history: {e}");
+            crate::store::Triage::default()
+        }
+    }
+}
 
 #[derive(Debug, Args)]
 pub struct TriageArgs {
     /// GPU memory threshold, in percent (default: the config's `[gpu] threshold_pct`).
     #[arg(long, value_name = "PCT")]
     pub gpu_threshold: Option<f64>,
+    /// The window in which deaths and OOM kills count (default: the config's `[triage]
+    /// window_s`). With a history store, what it recorded in the window counts too: crash loops
+    /// and OOM kills from before the daemon restarted, and the keeper's give-ups.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub since: Option<std::time::Duration>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -22,19 +61,39 @@ pub struct TriageArgs {
 pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> {
     let endpoint = globals.connect().await?;
     // The rules' limits come from the config's `[triage]`, as in the console.
-    let thresholds = globals.config.triage.clone();
+    let mut thresholds = globals.config.triage.clone();
+    if let Some(since) = args.since {
+        thresholds.window_s = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+    }
     let gpu_threshold = args
         .gpu_threshold
         .unwrap_or(globals.config.gpu.threshold_pct);
-    let gathered = gather(&endpoint, &thresholds, gpu_threshold).await?;
+    let now = Utc::now();
+    let recorded = recorded_window(globals, &endpoint.address, &thresholds, now).await;
+    let gathered = gather_with(
+        &endpoint,
+        &thresholds,
+        gpu_threshold,
+        recorded.events.clone(),
+    )
+    .await?;
     let ctx = Context {
         history: &gathered.history,
         memory: &gathered.memory,
         gpu: gathered.gpu.as_ref(),
-        now: Utc::now(),
+        now,
         thresholds: &thresholds,
     };
-    let problems = triage::evaluate(&gathered.containers, &ctx);
+    let gone =
+        recorded::gone_containers(&recorded.containers, &recorded.events, &gathered.containers);
+    let mut problems = triage::evaluate(gathered.containers.iter().chain(&gone), &ctx);
+    let names: HashMap<String, String> = gathered
+        .containers
+        .iter()
+        .chain(&gone)
+        .map(|c| (c.id.0.clone(), c.name.clone()))
+        .collect();
+    recorded::add_sorted(&mut problems, recorded::gave_up(&recorded.give_ups, &names));
     let mut out = std::io::stdout().lock();
     let written = if args.output.json {
         let value = serde_json::json!({

@@ -328,6 +328,8 @@ pub struct Config {
     pub keeper: keeper::KeeperConfig,
     /// `[jobs.NAME]`: scheduled one-shot runs of the keeper.
     pub jobs: std::collections::BTreeMap<String, keeper::JobConfig>,
+    /// `[store]`: the history file, its retention, and the switch.
+    pub store: crate::store::StoreConfig,
 }
 
 /// Where the config file is looked for when `--config` names none.

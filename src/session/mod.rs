@@ -14,6 +14,7 @@ use crate::audit::AuditLog;
 use crate::config::{Config, ConfigError};
 use crate::engine::{Endpoint, EngineError};
 use crate::reconcile::compose::{self, LoadOptions, Project};
+use crate::store::{Store, StoreError, StoreWriter};
 
 /// The exit codes, as `--help` and the README document them.
 pub const EXIT_CODES_HELP: &str = "\
@@ -73,6 +74,8 @@ pub enum CliError {
     ReadOnly(String),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl CliError {
@@ -80,7 +83,9 @@ impl CliError {
         match self {
             Self::Usage(_) | Self::Config(_) => Exit::Usage,
             Self::Engine(EngineError::Unreachable { .. }) => Exit::Unreachable,
-            Self::Engine(EngineError::Daemon { .. }) | Self::Output(_) => Exit::SomeFailed,
+            Self::Engine(EngineError::Daemon { .. }) | Self::Output(_) | Self::Store(_) => {
+                Exit::SomeFailed
+            }
             Self::ReadOnly(_) => Exit::ReadOnly,
         }
     }
@@ -97,6 +102,8 @@ pub struct Globals {
     pub compose_files: Vec<PathBuf>,
     /// `-p NAME` given before any subcommand.
     pub project_name: Option<String>,
+    /// `--store FILE` / `FLEETDECK_STORE`: the history store, over the config's `[store] path`.
+    pub store_file: Option<PathBuf>,
 }
 
 impl Globals {
@@ -137,6 +144,40 @@ impl Globals {
         compose::load(&options).map_err(|e| CliError::Usage(e.to_string()))
     }
 
+    /// The history store's file: `--store`, else the config's `[store] path`, else the default.
+    pub fn store_path(&self) -> PathBuf {
+        self.store_file
+            .clone()
+            .unwrap_or_else(|| self.config.store.path())
+    }
+
+    /// A writer for the history store, when it is enabled; a store that cannot be opened is a
+    /// warning on stderr (naming the file and the cause), and the command runs without it.
+    pub fn store_writer(&self) -> Option<StoreWriter> {
+        if !self.config.store.enabled {
+            return None;
+        }
+        match StoreWriter::open(&self.store_path(), self.config.store.retention()) {
+            Ok(writer) => Some(writer),
+            Err(e) => {
+                eprintln!("fleetdeck: warning: not recording history: {e}");
+                None
+            }
+        }
+    }
+
+    /// The history store, read-only: `Ok(None)` when it is disabled or not made yet.
+    pub fn store_reader(&self) -> Result<Option<Store>, StoreError> {
+        if !self.config.store.enabled {
+            return Ok(None);
+        }
+        match Store::open_read(&self.store_path()) {
+            Ok(store) => Ok(Some(store)),
+            Err(StoreError::Missing { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The action context: endpoint, audit log, read-only switch.
     pub fn action_context(&self, endpoint: Endpoint) -> ActionContext {
         let audit = self.config.audit.enabled.then(|| {
@@ -151,26 +192,6 @@ impl Globals {
             endpoint,
             audit,
             read_only: self.read_only,
-        }
-    }
-}
-
-/// The history store's writer, at its default place; `None` (with a warning on stderr) when it
-/// cannot be opened: fleetdeck then runs without history.
-pub fn open_store(_globals: &Globals) -> Option<crate::store::StoreWriter> {
-    let path = crate::store::default_path();
-    let retention = crate::store::Retention {
-        max_age: std::time::Duration::from_secs(30 * 24 * 3600),
-        max_rows: 10_000_000,
-    };
-    match crate::store::StoreWriter::open(&path, retention) {
-        Ok(w) => Some(w),
-        Err(e) => {
-            eprintln!(
-                "fleetdeck: warning: no history: the store {} cannot be used: {e}",
-                path.display()
-            );
-            None
         }
     }
 }

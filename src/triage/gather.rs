@@ -9,7 +9,7 @@ use chrono::Utc;
 use futures_util::{StreamExt, stream};
 
 use super::{History, MemoryUse, Thresholds};
-use crate::engine::{Container, ContainerId, Endpoint, EngineError};
+use crate::engine::{Container, ContainerEvent, ContainerId, Endpoint, EngineError};
 use crate::gpu::{self, GpuReport};
 
 /// How many one-shot stats calls run at once.
@@ -30,16 +30,28 @@ pub async fn gather(
     thresholds: &Thresholds,
     gpu_threshold_pct: f64,
 ) -> Result<Gathered, EngineError> {
+    gather_with(endpoint, thresholds, gpu_threshold_pct, Vec::new()).await
+}
+
+/// [`gather`], with `recorded` events (from the history store) merged into the daemon's own:
+/// the two sorted by time, an event both hold counted once.
+pub async fn gather_with(
+    endpoint: &Endpoint,
+    thresholds: &Thresholds,
+    gpu_threshold_pct: f64,
+    recorded: Vec<ContainerEvent>,
+) -> Result<Gathered, EngineError> {
     let containers = endpoint.list_detailed(&HashMap::new()).await?;
 
     let now = Utc::now().timestamp();
     let since = now - thresholds.window_s.max(thresholds.paused_max_s);
-    let mut history = History::new();
+    let mut seen = recorded;
     let events = endpoint.container_events(Some(since), Some(now + 1));
     futures_util::pin_mut!(events);
     while let Some(event) = events.next().await {
-        history.record(&event?);
+        seen.push(event?);
     }
+    let history = super::recorded::merge(seen);
 
     let limited: Vec<&Container> = containers
         .iter()

@@ -4,6 +4,7 @@
 
 pub mod gather;
 mod history;
+pub mod recorded;
 
 pub use history::{History, Seen};
 
@@ -85,6 +86,8 @@ pub enum ProblemKind {
     Stuck,
     MemoryNearLimit,
     GpuOverThreshold,
+    /// The keeper spent its restart budget and left the container (a `keeper.give_up` note).
+    GaveUp,
 }
 
 impl ProblemKind {
@@ -99,6 +102,7 @@ impl ProblemKind {
             Self::Stuck => "stuck",
             Self::MemoryNearLimit => "memory near limit",
             Self::GpuOverThreshold => "GPU memory high",
+            Self::GaveUp => "keeper gave up",
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod effects;
 pub mod exec;
 pub(crate) mod frame_clock;
 pub mod gpu;
+pub mod history;
 pub mod input;
 pub mod log_feed;
 pub mod logs;
@@ -110,6 +111,13 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
         // The compose files are read as the first thing the loop does.
         let _ = msg_tx.try_send(Msg::Compose(crate::app::compose::ComposeMsg::Reload));
     }
+    let (history, history_notice) = history::HistorySource::open(&globals);
+    if let Some(text) = history_notice {
+        let _ = msg_tx.try_send(Msg::Notice {
+            text,
+            is_error: true,
+        });
+    }
     let gpu_feed = gpu::spawn(
         config.gpu.interval(),
         config.gpu.threshold_pct,
@@ -136,6 +144,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
             exec_shell: config.actions.exec_shell.clone(),
             detach_keys: config.actions.detach_keys.clone(),
             mouse: config.ui.mouse,
+            history,
         },
     };
     let inbound = Inbound {
@@ -198,6 +207,8 @@ struct Io<'t> {
     exec_shell: String,
     detach_keys: String,
     mouse: bool,
+    /// Where the inspect pane's recorded history comes from.
+    history: history::HistorySource,
 }
 
 /// Why the loop ended.
@@ -392,6 +403,7 @@ impl Carrier for Io<'_> {
                     let _ = tx.send(Msg::Detail { id, result }).await;
                 });
             }
+            Effect::LoadHistory(id) => self.history.load(id, self.msg_tx.clone()),
             Effect::OpenLogs(targets) => {
                 // The old streams and what they sent go first.
                 drop(self.log_streams.take());

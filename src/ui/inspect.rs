@@ -290,6 +290,21 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
         line.extend(spans);
         lines.push(Line::from(line));
     }
+    let history = crate::app::inspect::history_lines(view);
+    let style = if matches!(view.history, crate::app::inspect::InspectHistory::Loaded(ref r) if !r.is_empty())
+    {
+        Style::new()
+    } else {
+        theme.muted()
+    };
+    for (i, text) in history.into_iter().enumerate() {
+        let text = printable(&text).into_owned();
+        lines.push(if i == 0 {
+            field("History", text, style)
+        } else {
+            more(text, style)
+        });
+    }
     lines
 }
 

@@ -1,4 +1,4 @@
-//! Runs of the real fleetdeck binary: a [`Sandbox`] (its own audit file and an empty config in
+//! Runs of the real fleetdeck binary: a [`Sandbox`] (its own audit file, history store and an empty config in
 //! a temp dir, so that no test writes the user's audit log or depends on the user's config),
 //! [`Ran`], what a finished run gave, with the asserts on its exit code and output, and
 //! [`Killed`], a run left going that is killed when the test ends, also when it fails.
@@ -53,6 +53,11 @@ impl Sandbox {
         self.path().join("config.toml")
     }
 
+    /// The run's history store (not there until written), never the user's.
+    pub fn store_path(&self) -> PathBuf {
+        self.path().join("fleet.db")
+    }
+
     /// The sandbox's global flags, ahead of any subcommand.
     pub fn globals(&self) -> Vec<String> {
         vec![
@@ -60,6 +65,8 @@ impl Sandbox {
             self.audit_path().display().to_string(),
             "--config".into(),
             self.config_path().display().to_string(),
+            "--store".into(),
+            self.store_path().display().to_string(),
         ]
     }
 

@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod daemon;
 pub mod keeper;
 pub mod tmux;
 

@@ -1,0 +1,337 @@
+//! The write side: [`StoreWriter`], a cheap handle (clone it freely) to one thread that owns
+//! the connection. Records go through a bounded channel and never block the caller (what does
+//! not fit is counted in [`StoreWriter::dropped`]); the thread writes them in batches, one
+//! transaction per batch of up to [`BATCH_MAX`] records or every [`BATCH_WAIT`], and applies
+//! the retention at open and every [`PRUNE_EVERY`]. The last handle dropped writes what is
+//! left and waits for the thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+
+use super::rows::Known;
+use super::{Retention, StoreError, schema};
+use crate::engine::{Container, ContainerEvent};
+
+/// Records written in one transaction, at most.
+pub const BATCH_MAX: usize = 2048;
+/// How long a record waits for its batch to fill before the batch is written anyway.
+pub const BATCH_WAIT: Duration = Duration::from_millis(200);
+/// How often the retention runs.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// Records waiting for the writer, at most; beyond that they are dropped (and counted).
+pub const QUEUE: usize = 65_536;
+
+/// One thing to write.
+pub(super) enum Record {
+    Event(String, Box<ContainerEvent>),
+    Container(String, Box<Container>),
+    Note {
+        host: String,
+        container_id: String,
+        action: String,
+        attributes: serde_json::Value,
+        time: DateTime<Utc>,
+    },
+    Protect {
+        host: String,
+        container_id: String,
+        until: Option<DateTime<Utc>>,
+    },
+}
+
+enum Command {
+    Record(Record),
+    Flush(mpsc::Sender<Result<(), StoreError>>),
+    Prune(mpsc::Sender<Result<(), StoreError>>),
+}
+
+struct Inner {
+    path: PathBuf,
+    tx: Option<SyncSender<Command>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread once it has written what is queued.
+        self.tx.take();
+        let handle = self.thread.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle
+            && handle.join().is_err()
+        {
+            log::warn!("store {}: the writer thread panicked", self.path.display());
+        }
+    }
+}
+
+/// A handle to the one writer thread of a store file.
+#[derive(Clone)]
+pub struct StoreWriter {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for StoreWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreWriter")
+            .field("path", &self.inner.path)
+            .field("dropped", &self.dropped())
+            .finish()
+    }
+}
+
+impl StoreWriter {
+    /// Opens (creating, migrating) the store at `path` and starts its writer thread; the
+    /// retention is applied once now and then every minute.
+    pub fn open(path: &Path, retention: Retention) -> Result<StoreWriter, StoreError> {
+        let mut conn = schema::open_write(path)?;
+        prune(&mut conn, path, retention)?;
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let thread = {
+            let owned = path.to_path_buf();
+            let dropped = Arc::clone(&dropped);
+            std::thread::Builder::new()
+                .name("fleetdeck-store".into())
+                .spawn(move || writer_loop(conn, &owned, retention, &rx, &dropped))
+                .map_err(|e| StoreError::WriterGone {
+                    path: path.to_path_buf(),
+                    reason: format!("cannot start the writer thread: {e}"),
+                })?
+        };
+        Ok(StoreWriter {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                tx: Some(tx),
+                thread: Mutex::new(Some(thread)),
+                dropped,
+            }),
+        })
+    }
+
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Records that could not be queued (the writer was behind or gone), since open.
+    pub fn dropped(&self) -> u64 {
+        self.inner.dropped.load(Ordering::Relaxed)
+    }
+
+    fn send(&self, record: Record) {
+        let sent = match &self.inner.tx {
+            Some(tx) => match tx.try_send(Command::Record(record)) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+            },
+            None => false,
+        };
+        if !sent {
+            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Records a daemon event of `host` (and what it says about the container). Never blocks.
+    pub fn record_event(&self, host: &str, event: &ContainerEvent) {
+        self.send(Record::Event(host.to_string(), Box::new(event.clone())));
+    }
+
+    /// Records what is known of a container (an upsert of its row). Never blocks.
+    pub fn record_container(&self, host: &str, container: &Container) {
+        self.send(Record::Container(
+            host.to_string(),
+            Box::new(container.clone()),
+        ));
+    }
+
+    /// Records a note of fleetdeck's own about a container, as an event of `action`
+    /// (`keeper.give_up`, `keeper.restart`, `gc.remove`, `job.run`) at the current time. An
+    /// integer `exit_code` in `attributes` fills the event's exit code. Never blocks.
+    pub fn record_note(
+        &self,
+        host: &str,
+        container_id: &str,
+        action: &str,
+        attributes: serde_json::Value,
+    ) {
+        self.send(Record::Note {
+            host: host.to_string(),
+            container_id: container_id.to_string(),
+            action: action.to_string(),
+            attributes,
+            time: Utc::now(),
+        });
+    }
+
+    /// Sets (or clears) the time until which a GC leaves the container alone. Never blocks.
+    pub fn record_protection(&self, host: &str, container_id: &str, until: Option<DateTime<Utc>>) {
+        self.send(Record::Protect {
+            host: host.to_string(),
+            container_id: container_id.to_string(),
+            until,
+        });
+    }
+
+    fn ask(
+        &self,
+        make: fn(mpsc::Sender<Result<(), StoreError>>) -> Command,
+    ) -> Result<(), StoreError> {
+        let gone = |reason: &str| StoreError::WriterGone {
+            path: self.inner.path.clone(),
+            reason: reason.to_string(),
+        };
+        let tx = self.inner.tx.as_ref().ok_or_else(|| gone("closed"))?;
+        let (reply_tx, reply_rx) = mpsc::channel();
+        tx.send(make(reply_tx))
+            .map_err(|_| gone("its thread ended"))?;
+        reply_rx.recv().map_err(|_| gone("its thread ended"))?
+    }
+
+    /// Blocks until everything recorded so far is written (call it from `spawn_blocking` in
+    /// async code); the error of the last failed write since the previous flush, if any.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.ask(Command::Flush)
+    }
+
+    /// Writes what is queued, then applies the retention now (also done every minute).
+    pub fn apply_retention(&self) -> Result<(), StoreError> {
+        self.ask(Command::Prune)
+    }
+}
+
+fn writer_loop(
+    mut conn: Connection,
+    path: &Path,
+    retention: Retention,
+    rx: &mpsc::Receiver<Command>,
+    dropped: &AtomicU64,
+) {
+    let mut batch: Vec<Record> = Vec::with_capacity(BATCH_MAX);
+    let mut deadline: Option<Instant> = None;
+    let mut next_prune = Instant::now() + PRUNE_EVERY;
+    let mut failed: Option<StoreError> = None;
+    let mut known = Known::default();
+    let mut write =
+        |conn: &mut Connection, batch: &mut Vec<Record>, failed: &mut Option<StoreError>| {
+            if batch.is_empty() {
+                return;
+            }
+            if let Err(e) = write_batch(conn, path, batch, &mut known) {
+                log::warn!("{e}");
+                dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                *failed = Some(e);
+            }
+            batch.clear();
+        };
+    loop {
+        let now = Instant::now();
+        let wake = deadline.unwrap_or(next_prune).min(next_prune);
+        match rx.recv_timeout(wake.saturating_duration_since(now)) {
+            Ok(Command::Record(record)) => {
+                if batch.is_empty() {
+                    deadline = Some(Instant::now() + BATCH_WAIT);
+                }
+                batch.push(record);
+                if batch.len() >= BATCH_MAX {
+                    write(&mut conn, &mut batch, &mut failed);
+                    deadline = None;
+                }
+            }
+            Ok(Command::Flush(reply)) => {
+                write(&mut conn, &mut batch, &mut failed);
+                deadline = None;
+                let _ = reply.send(failed.take().map_or(Ok(()), Err));
+            }
+            Ok(Command::Prune(reply)) => {
+                write(&mut conn, &mut batch, &mut failed);
+                deadline = None;
+                let result = match failed.take() {
+                    Some(e) => Err(e),
+                    None => prune(&mut conn, path, retention),
+                };
+                next_prune = Instant::now() + PRUNE_EVERY;
+                let _ = reply.send(result);
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let now = Instant::now();
+                if deadline.is_some_and(|d| d <= now) {
+                    write(&mut conn, &mut batch, &mut failed);
+                    deadline = None;
+                }
+                if next_prune <= now {
+                    if let Err(e) = prune(&mut conn, path, retention) {
+                        log::warn!("{e}");
+                    }
+                    next_prune = now + PRUNE_EVERY;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                write(&mut conn, &mut batch, &mut failed);
+                return;
+            }
+        }
+    }
+}
+
+/// Nanoseconds since the epoch, as the store keeps times.
+pub(super) fn nanos(time: DateTime<Utc>) -> i64 {
+    time.timestamp_nanos_opt().unwrap_or(i64::MAX)
+}
+
+/// Writes one batch in one transaction.
+fn write_batch(
+    conn: &mut Connection,
+    path: &Path,
+    batch: &[Record],
+    known: &mut Known,
+) -> Result<(), StoreError> {
+    let sql = |e| StoreError::from_sqlite(path, e);
+    let written = (|| {
+        let tx = conn.transaction()?;
+        for record in batch {
+            super::rows::write(&tx, record, known)?;
+        }
+        tx.commit()
+    })();
+    if written.is_err() {
+        // Rolled back: what the cache says was written may not be.
+        known.clear();
+    }
+    written.map_err(sql)
+}
+
+/// Applies the retention: events past the age, then the oldest beyond the row limit, then
+/// removed containers that have no event left.
+pub(super) fn prune(
+    conn: &mut Connection,
+    path: &Path,
+    retention: Retention,
+) -> Result<(), StoreError> {
+    let sql = |e| StoreError::from_sqlite(path, e);
+    let age = chrono::Duration::from_std(retention.max_age).unwrap_or(chrono::Duration::MAX);
+    let cutoff = Utc::now().checked_sub_signed(age).map_or(i64::MIN, nanos);
+    let keep = i64::try_from(retention.max_rows).unwrap_or(i64::MAX);
+    let tx = conn.transaction().map_err(sql)?;
+    tx.execute("DELETE FROM events WHERE time < ?1", params![cutoff])
+        .map_err(sql)?;
+    tx.execute(
+        "DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+        params![keep],
+    )
+    .map_err(sql)?;
+    tx.execute(
+        "DELETE FROM containers WHERE removed_at IS NOT NULL AND removed_at < ?1 \
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.container_id = containers.id)",
+        params![cutoff],
+    )
+    .map_err(sql)?;
+    tx.commit().map_err(sql)
+}

@@ -1,0 +1,90 @@
+//! The console's side of the history store: where the inspect pane's recorded history comes
+//! from (or why there is none), and the load, done off the loop in `spawn_blocking` and
+//! answered with `Msg::History`.
+
+use std::path::PathBuf;
+
+use tokio::sync::mpsc;
+
+use crate::app::Msg;
+use crate::engine::ContainerId;
+use crate::session::Globals;
+use crate::store::{HistoryQuery, Store, StoreError};
+
+/// How many recorded events the inspect pane shows, at most (the newest).
+pub const SHOWN: usize = 12;
+/// The actions the pane shows: deaths, starts and restarts, OOM kills, the keeper's notes.
+const SHOWN_ACTIONS: &[&str] = &["die", "oom", "start", "restart", "destroy"];
+
+/// Where history comes from: the store's file, or why there is none.
+#[derive(Debug, Clone)]
+pub struct HistorySource(Result<PathBuf, String>);
+
+impl HistorySource {
+    /// Decides once at start; a store that is there but cannot be read (locked, corrupt) is
+    /// also said in the status line, once (the returned notice).
+    pub fn open(globals: &Globals) -> (Self, Option<String>) {
+        if !globals.config.store.enabled {
+            return (Self(Err("the store is off in the config".into())), None);
+        }
+        let path = globals.store_path();
+        match Store::open_read(&path) {
+            Ok(_) => (Self(Ok(path)), None),
+            Err(StoreError::Missing { .. }) => (
+                Self(Err(format!(
+                    "no store at {} yet: run, apply and `fleetdeck keep` write it",
+                    path.display()
+                ))),
+                None,
+            ),
+            Err(e) => {
+                let text = e.to_string();
+                (
+                    Self(Err(text.clone())),
+                    Some(format!("running without history: {text}")),
+                )
+            }
+        }
+    }
+
+    /// Loads the container's recorded history off the loop; the answer comes as `Msg::History`.
+    pub fn load(&self, id: ContainerId, tx: mpsc::Sender<Msg>) {
+        let path = match &self.0 {
+            Ok(path) => path.clone(),
+            Err(why) => {
+                let _ = tx.try_send(Msg::History {
+                    id,
+                    result: Err(why.clone()),
+                });
+                return;
+            }
+        };
+        tokio::spawn(async move {
+            let key = id.0.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                let store = Store::open_read(&path)?;
+                store.history(&HistoryQuery {
+                    target: Some(key),
+                    ..HistoryQuery::default()
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+            .map(|rows| {
+                let mut rows: Vec<_> = rows
+                    .into_iter()
+                    .filter(|r| {
+                        SHOWN_ACTIONS.contains(&r.action.as_str())
+                            || r.action.starts_with("keeper.")
+                            || r.action.starts_with("gc.")
+                    })
+                    .collect();
+                let skip = rows.len().saturating_sub(SHOWN);
+                rows.drain(..skip);
+                rows
+            });
+            let _ = tx.send(Msg::History { id, result }).await;
+        });
+    }
+}
