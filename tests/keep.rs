@@ -168,7 +168,6 @@ async fn keep_starts_a_stopped_container_that_matches_the_files() {
 /// Needs the real store (issue 12, part 1): the give-up recorded by the keeper is what
 /// `triage` shows afterwards. Run after the merge.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the SQLite store (the stub records nothing): run after the store is merged"]
 async fn keep_give_up_is_shown_by_triage() {
     let kept = Kept::new("keep-triage").await;
     kept.write("sleep 1; exit 3", "");

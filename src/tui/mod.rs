@@ -55,6 +55,8 @@ use frame_clock::{Change, FrameClock};
 
 /// How often the cgroup sampler reads every running container.
 const CGROUP_INTERVAL: Duration = Duration::from_secs(1);
+/// The most stats samples taken from the channel in one loop turn.
+const STATS_BATCH: usize = 1024;
 
 /// Runs the console until the user quits (or a signal ends it).
 pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
@@ -306,7 +308,19 @@ impl Console<'_> {
                     }
                     (msgs, Change::Background)
                 }
-                Some(sample) = inbound.stats.recv() => (vec![Msg::Stats(sample)], Change::Coalesced),
+                Some(sample) = inbound.stats.recv() => {
+                    // The cgroup sampler sends a second's samples of every running container at
+                    // once: take what is already waiting in one step (one wake-up, one frame
+                    // decision), not one loop turn per sample.
+                    let mut msgs = vec![Msg::Stats(sample)];
+                    while msgs.len() < STATS_BATCH {
+                        match inbound.stats.try_recv() {
+                            Ok(sample) => msgs.push(Msg::Stats(sample)),
+                            Err(_) => break,
+                        }
+                    }
+                    (msgs, Change::Coalesced)
+                }
                 Some(line) = inbound.log.recv() => (vec![Msg::ConsoleLog(line)], Change::Background),
             };
             flow = self.step(msgs, change).await?;

@@ -97,6 +97,7 @@ pub fn spawn_sampler(
                 unreadable: counter,
                 unreadable_ids: ids,
                 host_memory: host_memory(),
+                pending: Vec::new(),
             }
             .run(&rx, interval);
         })?;
@@ -124,6 +125,9 @@ struct Sampler {
     unreadable_ids: Arc<Mutex<Vec<ContainerId>>>,
     /// The limit reported for a container without one.
     host_memory: Option<u64>,
+    /// A tick's samples, sent together once every container was read: the loop takes them in
+    /// one wake-up.
+    pending: Vec<StatsSample>,
 }
 
 /// Why the thread stops.
@@ -191,19 +195,20 @@ impl Sampler {
         }
         self.tracked = kept;
         for id in new {
-            self.sample(&id)?;
+            self.sample(&id);
         }
-        Ok(())
+        self.send_pending()
     }
 
     fn sample_all(&mut self) -> Result<(), Closed> {
         let ids: Vec<ContainerId> = self.tracked.keys().cloned().collect();
         let mut unreadable = Vec::new();
         for id in ids {
-            if !self.sample(&id)? {
+            if !self.sample(&id) {
                 unreadable.push(id);
             }
         }
+        self.send_pending()?;
         unreadable.sort();
         if let Ok(mut shared) = self.unreadable_ids.lock()
             && *shared != unreadable
@@ -214,11 +219,22 @@ impl Sampler {
         Ok(())
     }
 
-    /// Reads one container and sends its sample; `Ok(false)` when its cgroup could not be
-    /// read (gone, or never here).
-    fn sample(&mut self, id: &ContainerId) -> Result<bool, Closed> {
+    /// Sends the samples read this tick.
+    fn send_pending(&mut self) -> Result<(), Closed> {
+        for sample in self.pending.drain(..) {
+            if let Err(mpsc::error::TrySendError::Closed(_)) = self.tx.try_send(sample) {
+                return Err(Closed);
+            }
+            // Full: dropped, the next one is an interval away.
+        }
+        Ok(())
+    }
+
+    /// Reads one container and keeps its sample for [`Self::send_pending`]; `false` when its
+    /// cgroup could not be read (gone, or never here).
+    fn sample(&mut self, id: &ContainerId) -> bool {
         let Some(tracked) = self.tracked.get_mut(id) else {
-            return Ok(true);
+            return true;
         };
         if tracked.cgroup.is_none() {
             tracked.cgroup = self.layout.locate(&id.0);
@@ -232,12 +248,12 @@ impl Sampler {
             Ok(None) => {
                 // Gone (stopped, or restarting into a new cgroup): look it up again next time.
                 *tracked = Tracked::default();
-                return Ok(false);
+                return false;
             }
             Err(e) => {
                 log::debug!("cgroup stats of {}: {e}", id.0);
                 *tracked = Tracked::default();
-                return Ok(false);
+                return false;
             }
         };
         let cpu = tracked.previous.as_ref().map(|p| cpu_percent(p, &raw));
@@ -248,10 +264,7 @@ impl Sampler {
             memory_used: raw.memory_used,
             memory_limit: raw.memory_limit.or(self.host_memory),
         };
-        match self.tx.try_send(sample) {
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(Closed),
-            // Full: dropped, the next one is an interval away.
-            _ => Ok(true),
-        }
+        self.pending.push(sample);
+        true
     }
 }
