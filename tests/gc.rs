@@ -181,8 +181,15 @@ async fn gc_leaves_a_protected_container_until_its_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_and_rm_act_on_a_whole_group() {
     let gc = Gc::new("gc-group").await;
-    let (_a, a) = gc.run("a", &[]).await;
-    let (_b, b) = gc.run("b", &[]).await;
+    let (run_a, a) = gc.run("a", &[]).await;
+    let (run_b, b) = gc.run("b", &[]).await;
+    // The runs' own processes would remove their containers once stopped (run cleans up on
+    // every path), racing the `rm` below: end them first, leaving the containers running.
+    for run in [&run_a, &run_b] {
+        run.signal("KILL");
+    }
+    let _ = (run_a.finish(), run_b.finish());
+    assert!(gc.exists(&a).await && gc.exists(&b).await);
     let group = gc.group();
     let ran = gc
         .sandbox

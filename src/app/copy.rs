@@ -175,6 +175,11 @@ pub fn section_at(state: &AppState, view: &InspectView, line: usize) -> Option<(
         })
         .collect();
     list(&mut sections, "env", env);
+    list(
+        &mut sections,
+        "history",
+        crate::app::inspect::history_lines(view),
+    );
     pick(sections, line)
 }
 
