@@ -50,7 +50,8 @@ pub(super) fn on_state(state: &mut AppState, new: GpuState) {
     if list_changed && state.sort.column == Column::Gpu {
         state.recompute_rows();
     }
-    state.dirty |= (state.base == Base::Gpu && (!same || charted)) || (state.base != Base::Gpu && list_changed);
+    state.dirty |= (state.base == Base::Gpu && (!same || charted))
+        || (state.base != Base::Gpu && list_changed);
 }
 
 /// Opens the GPU pane, or goes back to the list from it.

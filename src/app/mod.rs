@@ -142,7 +142,10 @@ fn on_stats(state: &mut AppState, sample: StatsSample) {
     }
     // The charts draw the raw figures, not the steadied ones.
     state.history.record(&sample);
-    let charted = state.settings.columns.contains(&crate::config::Column::Trend)
+    let charted = state
+        .settings
+        .columns
+        .contains(&crate::config::Column::Trend)
         || state.inspect.as_ref().is_some_and(|v| v.id == sample.id);
     // A figure that barely moved keeps the value on screen: an idle container whose CPU
     // wobbles between 0.0 % and 0.1 % redraws nothing (and writes nothing to the terminal).

@@ -13,6 +13,7 @@ pub mod help;
 pub mod inspect;
 pub mod list;
 pub mod logs;
+pub mod spark;
 pub mod status;
 pub mod theme;
 pub mod triage;
