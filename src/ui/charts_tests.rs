@@ -98,9 +98,11 @@ fn list_trend_column() {
                 Column::Trend,
             ]
         };
+        // In name order: each gets a fixed number of samples.
         let running: Vec<ContainerId> = s
             .fleet
-            .containers()
+            .sorted()
+            .into_iter()
             .filter(|c| c.state == RunState::Running)
             .map(|c| c.id.clone())
             .collect();
