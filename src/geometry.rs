@@ -186,6 +186,33 @@ pub fn page(pane: Option<Rect>) -> usize {
     pane.map_or(0, |p| usize::from(pane_inner(p).height))
 }
 
+/// Rows the inspect pane's charts take at the top of its inner area (CPU and memory side by
+/// side, each a bordered three-row chart).
+pub const INSPECT_CHARTS: u16 = 5;
+
+/// The inspect pane's inner area as (charts, text): the charts on top when at least 8 rows of
+/// text remain below them, else the text alone.
+pub fn inspect_split(inner: Rect) -> (Option<Rect>, Rect) {
+    if inner.height < INSPECT_CHARTS + 8 {
+        return (None, inner);
+    }
+    let charts = Rect {
+        height: INSPECT_CHARTS,
+        ..inner
+    };
+    let text = Rect {
+        y: inner.y + INSPECT_CHARTS,
+        height: inner.height - INSPECT_CHARTS,
+        ..inner
+    };
+    (Some(charts), text)
+}
+
+/// How many lines of the inspect pane's text fit (0 when it is not shown).
+pub fn inspect_page(pane: Option<Rect>) -> usize {
+    pane.map_or(0, |p| usize::from(inspect_split(pane_inner(p)).1.height))
+}
+
 /// A box of at most `width` x `height` centred in `area`.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width);

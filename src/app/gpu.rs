@@ -39,12 +39,19 @@ pub(super) fn on_state(state: &mut AppState, new: GpuState) {
         (a, b) => a == b,
     };
     let list_before = list_key(state);
+    let charted = if let GpuState::Available { report, .. } = &new {
+        state.history.record_gpus(report);
+        true
+    } else {
+        false
+    };
     state.gpu = new;
     let list_changed = list_key(state) != list_before;
     if list_changed && state.sort.column == Column::Gpu {
         state.recompute_rows();
     }
-    state.dirty |= (state.base == Base::Gpu && !same) || (state.base != Base::Gpu && list_changed);
+    state.dirty |= (state.base == Base::Gpu && (!same || charted))
+        || (state.base != Base::Gpu && list_changed);
 }
 
 /// Opens the GPU pane, or goes back to the list from it.

@@ -174,7 +174,7 @@ pub fn geometry(state: &AppState) -> (usize, usize) {
     };
     (
         line_count(state, view),
-        geometry::page(state.panes().inspect),
+        geometry::inspect_page(state.panes().inspect),
     )
 }
 

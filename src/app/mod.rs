@@ -21,6 +21,7 @@ pub mod feeds;
 pub mod filter;
 pub mod gpu;
 pub mod help;
+pub mod history;
 pub mod input;
 pub mod inspect;
 pub mod keymap;
@@ -148,6 +149,13 @@ fn on_stats(state: &mut AppState, sample: StatsSample) {
     if !followed {
         return;
     }
+    // The charts draw the raw figures, not the steadied ones.
+    state.history.record(&sample);
+    let charted = state
+        .settings
+        .columns
+        .contains(&crate::config::Column::Trend)
+        || state.inspect.as_ref().is_some_and(|v| v.id == sample.id);
     // A figure that barely moved keeps the value on screen: an idle container whose CPU
     // wobbles between 0.0 % and 0.1 % redraws nothing (and writes nothing to the terminal).
     let mut sample = sample;
@@ -165,7 +173,7 @@ fn on_stats(state: &mut AppState, sample: StatsSample) {
     let now_shown = shown(&sample);
     let id = sample.id.clone();
     let before = state.stats.insert(id.clone(), sample);
-    if before.as_ref().map(shown) == Some(now_shown) {
+    if !charted && before.as_ref().map(shown) == Some(now_shown) {
         return;
     }
     if rows::sorts_by_stats(state.sort) {
@@ -236,6 +244,7 @@ fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<E
             let running =
                 |id: &ContainerId| fleet.get(id).is_some_and(|c| c.state == RunState::Running);
             state.stats.retain(|id, _| running(id));
+            state.history.containers.retain(|id, _| running(id));
             state.stats_unreadable.retain(|id| running(id));
         }
         state.recompute_rows();

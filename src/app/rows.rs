@@ -109,7 +109,7 @@ impl RowInputs<'_> {
 
 /// Whether the sort follows the stats samples (so that each sample may reorder the list).
 pub fn sorts_by_stats(sort: Sort) -> bool {
-    matches!(sort.column, Column::Cpu | Column::Memory)
+    matches!(sort.column, Column::Cpu | Column::Memory | Column::Trend)
 }
 
 fn state_rank(state: RunState) -> u8 {
@@ -141,7 +141,8 @@ fn compare(a: &Container, b: &Container, inputs: &RowInputs<'_>) -> Ordering {
             .then_with(|| a.started_at.cmp(&b.started_at))
             .then_with(|| b.finished_at.cmp(&a.finished_at)),
         Column::Restarts => a.restart_count.cmp(&b.restart_count),
-        Column::Cpu => cpu(a).partial_cmp(&cpu(b)).unwrap_or(Ordering::Equal),
+        // The trend sorts as the CPU it draws.
+        Column::Cpu | Column::Trend => cpu(a).partial_cmp(&cpu(b)).unwrap_or(Ordering::Equal),
         Column::Memory => mem(a).cmp(&mem(b)),
         Column::Gpu => gpu(a).cmp(&gpu(b)),
         Column::Ports => a.ports.first().cmp(&b.ports.first()),

@@ -120,6 +120,33 @@ fn a_cpu_sort_is_redone_once_per_frame_not_per_sample() {
 }
 
 #[test]
+fn the_history_is_bounded_by_the_configuration() {
+    let mut s = cgroup(state());
+    s.history = super::history::History::new(120);
+    let running: Vec<ContainerId> = s
+        .fleet
+        .containers()
+        .filter(|c| c.state == RunState::Running)
+        .map(|c| c.id.clone())
+        .collect();
+    assert!(!running.is_empty());
+    for i in 0..1000 {
+        for id in &running {
+            let _ = update(&mut s, sample(id, f64::from(i % 100)));
+        }
+    }
+    assert_eq!(s.history.containers.len(), running.len());
+    for ring in s.history.containers.values() {
+        assert_eq!(ring.len(), 120, "never past the bound");
+    }
+    // A stopped container's history goes with it.
+    let id = &running[0];
+    let name = s.fleet.get(id).map(|c| c.name.clone()).unwrap_or_default();
+    let _ = update(&mut s, event(id, &name, EventAction::Die(Some(0)), 5));
+    assert!(s.history.of(id).is_none(), "stopped: no history");
+}
+
+#[test]
 fn churn_leaves_nothing_behind_in_the_state() {
     let mut s = cgroup(state());
     let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
@@ -133,7 +160,10 @@ fn churn_leaves_nothing_behind_in_the_state() {
         let t = i as i64 * 4;
         let _ = update(&mut s, event(id, name, EventAction::Create, t));
         let _ = update(&mut s, event(id, name, EventAction::Start, t + 1));
-        let _ = update(&mut s, sample(id, 3.0));
+        for k in 0..3 {
+            let _ = update(&mut s, sample(id, 3.0 + f64::from(k)));
+        }
+        assert!(s.history.of(id).is_some_and(|r| r.len() == 3), "charted");
         let _ = update(&mut s, Msg::StatsUnreadable(vec![id.clone()]));
         if i % 3 == 0 {
             s.marks.insert(id.clone());
@@ -155,6 +185,11 @@ fn churn_leaves_nothing_behind_in_the_state() {
     assert!(s.rows.is_empty());
     assert_eq!(s.listed_count(), 0);
     assert!(s.stats.is_empty(), "stats: {}", s.stats.len());
+    assert!(
+        s.history.containers.is_empty(),
+        "history: {}",
+        s.history.containers.len()
+    );
     assert!(s.stats_unreadable.is_empty());
     assert!(s.watched.is_empty());
     assert!(s.sampled.1.is_empty());

@@ -38,6 +38,8 @@ pub struct Settings {
     pub logs: crate::config::LogsConfig,
     /// Where CPU and memory come from (the console decides at start; the help says which).
     pub stats_source: StatsSource,
+    /// Points per history ring (`ui.history_samples`).
+    pub history_samples: usize,
 }
 
 /// Where the console's CPU and memory figures come from.
@@ -76,6 +78,7 @@ impl Settings {
             stats_source: StatsSource::Api {
                 why: "cgroup files not checked".into(),
             },
+            history_samples: config.ui.history_samples,
         }
     }
 }
@@ -163,6 +166,8 @@ pub struct AppState {
     pub inspect: Option<InspectView>,
     pub help_scroll: usize,
     pub stats: HashMap<ContainerId, StatsSample>,
+    /// CPU and memory over time per running container, GPU memory per GPU.
+    pub history: super::history::History,
     /// The stats set last asked for.
     pub watched: Vec<ContainerId>,
     /// With cgroup stats: the running containers whose files could not be read (followed by
@@ -189,6 +194,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(settings: Settings, keymap: Keymap, show_stopped: bool, now: DateTime<Utc>) -> Self {
+        let history_samples = settings.history_samples;
         Self {
             settings,
             keymap,
@@ -214,6 +220,7 @@ impl AppState {
             inspect: None,
             help_scroll: 0,
             stats: HashMap::new(),
+            history: super::history::History::new(history_samples),
             watched: Vec::new(),
             stats_unreadable: BTreeSet::new(),
             sampled: (None, Vec::new()),
@@ -426,6 +433,7 @@ impl AppState {
         if container.is_none_or(|c| c.state != RunState::Running) {
             self.stats.remove(id);
             self.stats_unreadable.remove(id);
+            self.history.forget(id);
         }
         if container.is_none() {
             self.marks.remove(id);

@@ -162,6 +162,8 @@ pub enum Column {
     Gpu,
     Ports,
     Id,
+    /// CPU over the last samples as a one-row sparkline (not shown by default).
+    Trend,
 }
 
 impl Column {
@@ -191,6 +193,7 @@ impl Column {
             Self::Gpu => "gpu",
             Self::Ports => "ports",
             Self::Id => "id",
+            Self::Trend => "trend",
         }
     }
 
@@ -207,6 +210,7 @@ impl Column {
             "gpu" => Self::Gpu,
             "ports" | "port" => Self::Ports,
             "id" => Self::Id,
+            "trend" => Self::Trend,
             _ => return None,
         })
     }
@@ -235,6 +239,9 @@ pub struct UiConfig {
     /// Where CPU and memory come from: `auto` (the cgroup files for a local daemon, else the
     /// stats API) or `api` (always the stats API, for the rows on screen).
     pub stats_source: StatsSourceConfig,
+    /// Samples of CPU and memory kept per running container (and of memory per GPU) for the
+    /// charts: 120 is two minutes at one sample a second.
+    pub history_samples: usize,
 }
 
 /// `ui.stats_source`.
@@ -259,6 +266,7 @@ impl Default for UiConfig {
             clipboard: true,
             background_fps: 2,
             stats_source: StatsSourceConfig::Auto,
+            history_samples: 120,
         }
     }
 }

@@ -3,17 +3,20 @@
 //! colour alone); then each process holding GPU memory (host PID, PID in its container, GPU,
 //! memory, command, container; a process gone but still counted is said to be), and the GPU
 //! memory summed per container. Where there is no GPU it says why. It draws the report the
-//! sampler made off the event loop; nothing here reads NVML or `/proc`.
+//! sampler made off the event loop; nothing here reads NVML or `/proc`. Beside each GPU's
+//! memory figures, its memory over the last samples as a one-row sparkline.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use super::spark::blocks;
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::app::AppState;
 use crate::app::gpu::line_count;
+use crate::app::history::{History, Ring};
 use crate::geometry::{pane_inner, scroll_position, wrap_words};
 use crate::gpu::{GpuReport, GpuState, GpuView, ProcessView};
 use crate::present::bytes;
@@ -32,7 +35,28 @@ pub fn bar(used_pct: f64, width: usize) -> String {
     format!("[{}{}]", "█".repeat(filled), "░".repeat(width - filled))
 }
 
-fn gpu_lines(g: &GpuView, threshold: f64, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+/// The GPU's memory over the last samples, in the cells left of the line after its figures
+/// (at most 30); nothing until there are two samples (a trend needs two points) or room for 4.
+fn memory_trend(g: &GpuView, history: Option<&Ring<u64>>, room: usize) -> Option<String> {
+    let ring = history.filter(|r| r.len() >= 2)?;
+    let width = room.saturating_sub(2).min(30);
+    if width < 4 {
+        return None;
+    }
+    let values = ring.newest(width).map(|v| *v as f64);
+    Some(format!(
+        "  {}",
+        blocks(values, g.info.memory_total_bytes as f64, width)
+    ))
+}
+
+fn gpu_lines(
+    g: &GpuView,
+    history: Option<&Ring<u64>>,
+    threshold: f64,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let info = &g.info;
     let mut head = vec![Span::styled(
         format!("GPU {}  {}", info.index, printable(&info.name)),
@@ -61,13 +85,19 @@ fn gpu_lines(g: &GpuView, threshold: f64, width: usize, theme: &Theme) -> Vec<Li
     let power = info
         .power_mw
         .map_or_else(na, |p| format!("{:.0} W", f64::from(p) / 1000.0));
+    let bar_text = bar(g.memory_used_pct, bar_width(width));
+    let used = 9 + bar_text.chars().count() + figures.chars().count();
+    let mut memory = vec![
+        Span::raw("  memory "),
+        Span::styled(bar_text, bar_style),
+        Span::raw(figures),
+    ];
+    if let Some(trend) = memory_trend(g, history, width.saturating_sub(used)) {
+        memory.push(Span::styled(trend, bar_style));
+    }
     vec![
         Line::from(head),
-        Line::from(vec![
-            Span::raw("  memory "),
-            Span::styled(bar(g.memory_used_pct, bar_width(width)), bar_style),
-            Span::raw(figures),
-        ]),
+        Line::from(memory),
         Line::raw(format!("  util {util} · temp {temp} · power {power}")),
     ]
 }
@@ -109,10 +139,16 @@ fn process_line(p: &ProcessView, width: usize, theme: &Theme) -> Line<'static> {
     ])
 }
 
-fn report_lines(report: &GpuReport, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+fn report_lines(
+    report: &GpuReport,
+    history: &History,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for g in &report.gpus {
-        lines.extend(gpu_lines(g, report.threshold_pct, width, theme));
+        let ring = history.gpus.get(&g.info.index);
+        lines.extend(gpu_lines(g, ring, report.threshold_pct, width, theme));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
@@ -188,7 +224,7 @@ fn lines(state: &AppState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             ));
             lines
         }
-        GpuState::Available { report, .. } => report_lines(report, width, theme),
+        GpuState::Available { report, .. } => report_lines(report, &state.history, width, theme),
     }
 }
 

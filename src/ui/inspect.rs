@@ -2,7 +2,8 @@
 //! words, health and the last checks' output, image, command, entrypoint, restart policy,
 //! limits, ports, mounts, networks, labels, and the environment with secret-looking values
 //! masked until revealed. Scrolls; long lines are cut, not wrapped, so that the line count (and
-//! the scroll range `update` keeps) is exact.
+//! the scroll range `update` keeps) is exact. Above the text, when the pane has the rows, CPU
+//! and memory over the last samples as two charts ([`super::charts`]).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -15,7 +16,7 @@ use crate::app::inspect::line_count;
 use crate::app::{AppState, InspectView};
 use crate::engine::detail::MASK;
 use crate::engine::exit::{ExitContext, read_exit};
-use crate::geometry::{pane_inner, scroll_position};
+use crate::geometry::{inspect_split, pane_inner, scroll_position};
 use crate::present::{ago, bytes};
 use crate::sanitize::printable;
 
@@ -322,8 +323,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
         "inspect: the line count and the lines disagree"
     );
     let inner = pane_inner(area);
+    let (charts, text_area) = inspect_split(inner);
     if inner != area {
-        let page = usize::from(inner.height);
+        let page = usize::from(text_area.height);
         let position = scroll_position(view.scroll, page, total);
         let reveal = if view.reveal { "· secrets shown " } else { "" };
         let block = Block::bordered()
@@ -334,6 +336,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
             .title_bottom(Line::from(position).right_aligned());
         frame.render_widget(block, area);
     }
+    if let Some(charts) = charts {
+        super::charts::render(frame, charts, state, view, theme);
+    }
     let scroll = u16::try_from(view.scroll).unwrap_or(u16::MAX);
-    frame.render_widget(Paragraph::new(content).scroll((scroll, 0)), inner);
+    frame.render_widget(Paragraph::new(content).scroll((scroll, 0)), text_area);
 }

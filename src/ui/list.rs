@@ -12,6 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::compose::{DRIFT_WIDTH, drift_cell, missing_cell};
+use super::spark::{blocks, cpu_max};
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::app::AppState;
@@ -24,7 +25,7 @@ use crate::sanitize::printable;
 use unicode_width::UnicodeWidthStr;
 
 /// Columns in the order they are dropped last-first when the terminal is narrow.
-const PRIORITY: [Column; 10] = [
+const PRIORITY: [Column; 11] = [
     Column::Name,
     Column::State,
     Column::Status,
@@ -36,6 +37,7 @@ const PRIORITY: [Column; 10] = [
     Column::Image,
     Column::Ports,
     Column::Id,
+    Column::Trend,
 ];
 
 /// (min, max) width of a column's cells.
@@ -51,6 +53,7 @@ fn bounds(column: Column) -> (usize, usize) {
         Column::Gpu => (8, 9),
         Column::Ports => (10, 40),
         Column::Id => (12, 12),
+        Column::Trend => (6, 12),
     }
 }
 
@@ -68,6 +71,7 @@ fn natural(column: Column) -> usize {
         Column::Gpu => 9,
         Column::Ports => 20,
         Column::Id => 12,
+        Column::Trend => 12,
     }
 }
 
@@ -83,11 +87,29 @@ fn title(column: Column) -> &'static str {
         Column::Gpu => "GPU MEM",
         Column::Ports => "PORTS",
         Column::Id => "ID",
+        Column::Trend => "CPU TREND",
     }
 }
 
-/// The cell text of one column for one container.
-fn cell(state: &AppState, theme: &Theme, c: &Container, column: Column) -> (String, Style) {
+/// The trend cell: the container's last `width` CPU samples as a sparkline.
+fn trend(state: &AppState, c: &Container, width: usize) -> String {
+    let Some(ring) = state.history.of(&c.id) else {
+        return "-".into();
+    };
+    let cpu = || {
+        ring.newest(width)
+            .map(|p| f64::from(p.cpu_percent.unwrap_or(0.0)))
+    };
+    blocks(cpu(), cpu_max(cpu()), width)
+}
+
+/// The cell text of one column for one container, `width` cells wide at most.
+fn cell(
+    state: &AppState,
+    theme: &Theme,
+    c: &Container,
+    (column, width): (Column, usize),
+) -> (String, Style) {
     let stats = state.stats.get(&c.id);
     match column {
         Column::Name => (printable(&c.name).into_owned(), Style::new()),
@@ -155,6 +177,7 @@ fn cell(state: &AppState, theme: &Theme, c: &Container, column: Column) -> (Stri
             theme.muted(),
         ),
         Column::Id => (c.id.short().to_string(), theme.muted()),
+        Column::Trend => (trend(state, c, width), theme.ok()),
     }
 }
 
@@ -396,7 +419,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
                     cells.push((text.clone(), *style, DRIFT_WIDTH, None));
                 }
                 for (column, w) in &columns {
-                    let (text, style) = cell(state, theme, c, *column);
+                    let (text, style) = cell(state, theme, c, (*column, *w));
                     // Memory without its limit, when the two do not fit.
                     let short = (*column == Column::Memory)
                         .then(|| state.stats.get(&c.id).map(|s| bytes(s.memory_used)))

@@ -5,6 +5,7 @@
 //! only the rows on screen are formatted. `ViewState` holds what is render-side only: the theme.
 
 pub mod banner;
+pub mod charts;
 pub mod compose;
 pub mod confirm;
 pub mod console_log;
@@ -13,10 +14,13 @@ pub mod help;
 pub mod inspect;
 pub mod list;
 pub mod logs;
+pub mod spark;
 pub mod status;
 pub mod theme;
 pub mod triage;
 
+#[cfg(test)]
+mod charts_tests;
 #[cfg(test)]
 mod compose_tests;
 #[cfg(test)]

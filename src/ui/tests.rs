@@ -110,7 +110,7 @@ fn detail() -> Box<ContainerDetail> {
     Box::new(ContainerDetail::from_inspect(&inspect, true).expect("detail"))
 }
 
-fn inspecting(w: u16, h: u16) -> AppState {
+pub(super) fn inspecting(w: u16, h: u16) -> AppState {
     let mut s = state_at(w, h);
     select(&mut s, "shop-db-1");
     key(&mut s, 'i');
