@@ -18,6 +18,9 @@ need_pkgs=()
 command -v tmux >/dev/null || need_pkgs+=(tmux)
 command -v docker >/dev/null || need_pkgs+=(docker.io)
 command -v python3 >/dev/null || need_pkgs+=(python3)
+# compose tests compare with docker-compose; the second-daemon test makes its bridge with ip
+command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
+command -v ip >/dev/null || need_pkgs+=(iproute2)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
   $SUDO apt-get update -qq
