@@ -182,6 +182,8 @@ pub struct RawSample {
     pub cpu_usage_ns: u64,
     /// Memory in use without the inactive page cache, as [`super::stats::memory_used`].
     pub memory_used: u64,
+    /// The memory usage counter itself (page cache included).
+    pub memory_usage: u64,
     /// The memory limit; `None` when the container has none.
     pub memory_limit: Option<u64>,
 }
@@ -277,7 +279,40 @@ impl ContainerCgroup {
             at,
             cpu_usage_ns,
             memory_used: memory_used(usage, &stat),
+            memory_usage: usage,
             memory_limit,
+        }))
+    }
+
+    /// The CPU and memory counters only (two small files), with the page cache and the limit
+    /// carried over from `previous` (a [`Self::read`] a few seconds ago): the sampler reads
+    /// `memory.stat` and the limit less often than the counters that move every second.
+    pub fn read_counters(&self, previous: &RawSample) -> io::Result<Option<RawSample>> {
+        let (cpu_file, usage_file) = match self.version {
+            CgroupVersion::V1 => ("cpuacct.usage", "memory.usage_in_bytes"),
+            CgroupVersion::V2 => ("cpu.stat", "memory.current"),
+        };
+        let at = Instant::now();
+        let Some(cpu) = read_optional(&self.cpu_dir.join(cpu_file))? else {
+            return Ok(None);
+        };
+        let Some(usage) = read_optional(&self.memory_dir.join(usage_file))? else {
+            return Ok(None);
+        };
+        let cpu_usage_ns = match self.version {
+            CgroupVersion::V1 => parse_number(&cpu, cpu_file)?,
+            CgroupVersion::V2 => keyed_value(&cpu, "usage_usec")
+                .ok_or_else(|| malformed("cpu.stat without usage_usec"))?
+                .saturating_mul(1_000),
+        };
+        let usage = parse_number(&usage, usage_file)?;
+        let cache = previous.memory_usage.saturating_sub(previous.memory_used);
+        Ok(Some(RawSample {
+            at,
+            cpu_usage_ns,
+            memory_used: usage.saturating_sub(cache),
+            memory_usage: usage,
+            memory_limit: previous.memory_limit,
         }))
     }
 }

@@ -109,12 +109,17 @@ pub fn spawn_sampler(
 }
 
 /// What is kept per running container.
+/// One full read (with `memory.stat` and the limit) in this many ticks.
+const FULL_EVERY: u32 = 5;
+
 #[derive(Debug, Default)]
 struct Tracked {
     /// Its cgroup, once found.
     cgroup: Option<ContainerCgroup>,
     /// The last reading, for the next CPU figure.
     previous: Option<RawSample>,
+    /// Counter-only reads since the last full one.
+    counter_reads: u32,
 }
 
 struct Sampler {
@@ -240,7 +245,18 @@ impl Sampler {
             tracked.cgroup = self.layout.locate(&id.0);
         }
         let reading = match &tracked.cgroup {
-            Some(cgroup) => cgroup.read(),
+            // Every FULL_EVERY-th tick a full read (memory.stat, the limit); between them the
+            // two counters only, the page cache and limit carried over.
+            Some(cgroup) => match tracked.previous.as_ref() {
+                Some(previous) if tracked.counter_reads + 1 < FULL_EVERY => {
+                    tracked.counter_reads += 1;
+                    cgroup.read_counters(previous)
+                }
+                _ => {
+                    tracked.counter_reads = 0;
+                    cgroup.read()
+                }
+            },
             None => Ok(None),
         };
         let raw = match reading {

@@ -279,6 +279,7 @@ fn sample_at(base: Instant, millis: u64, cpu_ns: u64) -> RawSample {
         at: base + Duration::from_millis(millis),
         cpu_usage_ns: cpu_ns,
         memory_used: 0,
+        memory_usage: 0,
         memory_limit: None,
     }
 }
@@ -360,4 +361,35 @@ fn host_memory_is_mem_total_in_bytes() {
     let meminfo = "MemTotal:       16314832 kB\nMemFree:         1000000 kB\n";
     assert_eq!(parse_mem_total(meminfo), Some(16_314_832 * 1024));
     assert_eq!(parse_mem_total("MemFree: 1 kB\n"), None);
+}
+
+#[test]
+fn counter_reads_carry_the_page_cache_and_limit_over() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    v1_root(dir.path(), &format!("docker/{ID}"), V1_LIMIT);
+    let layout = CgroupRoot::detect(dir.path()).expect("v1 layout");
+    let cgroup = layout.locate(ID).expect("the container's cgroup");
+    let full = cgroup.read().expect("readable").expect("there");
+    assert_eq!(full.memory_usage, 1_945_600);
+    // The counters move; memory.stat and the limit are not read again.
+    let memory = dir.path().join("memory").join(format!("docker/{ID}"));
+    std::fs::write(memory.join("memory.usage_in_bytes"), "2945600\n").expect("usage");
+    std::fs::write(memory.join("memory.stat"), "garbage").expect("stat");
+    std::fs::write(
+        dir.path()
+            .join("cpuacct")
+            .join(format!("docker/{ID}"))
+            .join("cpuacct.usage"),
+        "2965816404\n",
+    )
+    .expect("cpu");
+    let fast = cgroup
+        .read_counters(&full)
+        .expect("readable")
+        .expect("there");
+    assert_eq!(fast.cpu_usage_ns, 2_965_816_404);
+    assert_eq!(fast.memory_usage, 2_945_600);
+    // The same page cache as the full read: 1,605,632 bytes.
+    assert_eq!(fast.memory_used, 2_945_600 - 1_605_632);
+    assert_eq!(fast.memory_limit, full.memory_limit);
 }
