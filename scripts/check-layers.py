@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""The layering check (docs/architecture.md): fails when a module of src/ imports one of a layer
-at or above its own, or when a source file passes 600 lines.
+""":"
+# Run by a shell (`bash scripts/check-layers.py`, `sh ...`): hand over to python3.
+exec python3 "$0" "$@"
+":"""
+# The layering check (docs/architecture.md): fails when a module of src/ imports one of a layer
+# at or above its own, or when a source file passes 600 lines.
+#
+# Every top-level module of src/ has a rank; a module may name (`crate::x`, `use crate::{x, ..}`)
+# only modules of a strictly lower rank. Equal ranks may not import each other, so no import circle
+# can form between top-level modules. Test files (`tests.rs`, `*_tests.rs`, `tests/` folders) may
+# reach into the layer below for fixtures but are held to the same rule, and are exempt from the
+# line limit.
+#
+# Usage: scripts/check-layers.py [SRC_DIR]   (exit 0: clean, 1: violations listed)
 
-Every top-level module of src/ has a rank; a module may name (`crate::x`, `use crate::{x, ..}`)
-only modules of a strictly lower rank. Equal ranks may not import each other, so no import circle
-can form between top-level modules. Test files (`tests.rs`, `*_tests.rs`, `tests/` folders) may
-reach into the layer below for fixtures but are held to the same rule, and are exempt from the
-line limit.
-
-Usage: scripts/check-layers.py [SRC_DIR]   (exit 0: clean, 1: violations listed)
-"""
 
 import os
 import re
