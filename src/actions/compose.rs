@@ -29,6 +29,15 @@ pub struct Mutation<T> {
     pub audit_error: Option<String>,
 }
 
+impl<T> From<super::audited::Audited<T>> for Mutation<T> {
+    fn from(done: super::audited::Audited<T>) -> Self {
+        Self {
+            result: done.result,
+            audit_error: done.audit_error,
+        }
+    }
+}
+
 /// A container to create: its name, Docker's create body (attached to at most one network),
 /// and the further networks it joins before it is started.
 #[derive(Debug, Clone, Default)]
@@ -102,10 +111,7 @@ impl ActionContext {
                 facts(String::clone, &name, parameters, "created", r)
             })
             .await;
-        Mutation {
-            result: done.result,
-            audit_error: done.audit_error,
-        }
+        done.into()
     }
 
     /// Creates a named volume.
@@ -125,10 +131,7 @@ impl ActionContext {
                 facts(|()| name.clone(), &name, parameters, "created", r)
             })
             .await;
-        Mutation {
-            result: done.result,
-            audit_error: done.audit_error,
-        }
+        done.into()
     }
 
     /// Pulls `image` (`:latest` when it names no tag), giving up after `timeout`.
@@ -177,10 +180,7 @@ impl ActionContext {
                 facts(|()| String::new(), &reference, parameters, "pulled", r)
             })
             .await;
-        Mutation {
-            result: done.result,
-            audit_error: done.audit_error,
-        }
+        done.into()
     }
 
     /// Creates a container (not started) and connects it to its further networks; a failed
@@ -232,10 +232,7 @@ impl ActionContext {
                 )
             })
             .await;
-        Mutation {
-            result: done.result,
-            audit_error: done.audit_error,
-        }
+        done.into()
     }
 
     /// Renames `target` to `new_name`.
@@ -264,66 +261,53 @@ impl ActionContext {
                 )
             })
             .await;
-        Mutation {
-            result: done.result,
-            audit_error: done.audit_error,
-        }
+        done.into()
     }
 
     /// Removes a network (gone already: done).
     pub async fn remove_network(&self, name: &str) -> Mutation<()> {
-        const VERB: &str = "remove network";
-        let endpoint = &self.endpoint;
-        let work = async {
-            match endpoint.client().remove_network(name).await {
-                Ok(()) => Ok(()),
-                Err(e) if status_code(&e) == Some(404) => Ok(()),
-                Err(e) => Err(failed(endpoint, VERB, name, e)),
-            }
-        };
-        let done = self
-            .audited(VERB, name, work, |r| {
-                facts(
-                    |()| name.to_string(),
-                    name,
-                    serde_json::json!({}),
-                    "removed",
-                    r,
-                )
-            })
-            .await;
-        Mutation {
-            result: done.result,
-            audit_error: done.audit_error,
-        }
+        let client = self.endpoint.client();
+        self.remove_resource("remove network", name, client.remove_network(name))
+            .await
     }
 
     /// Removes a volume (gone already: done).
     pub async fn remove_volume(&self, name: &str) -> Mutation<()> {
-        const VERB: &str = "remove volume";
+        let options = RemoveVolumeOptionsBuilder::default().force(false).build();
+        let client = self.endpoint.client();
+        self.remove_resource(
+            "remove volume",
+            name,
+            client.remove_volume(name, Some(options)),
+        )
+        .await
+    }
+
+    /// The removal of a network or volume, audited; a 404 (gone already) is done.
+    async fn remove_resource(
+        &self,
+        verb: &'static str,
+        name: &str,
+        call: impl std::future::Future<Output = Result<(), bollard::errors::Error>>,
+    ) -> Mutation<()> {
         let endpoint = &self.endpoint;
         let work = async {
-            let options = RemoveVolumeOptionsBuilder::default().force(false).build();
-            match endpoint.client().remove_volume(name, Some(options)).await {
+            match call.await {
                 Ok(()) => Ok(()),
                 Err(e) if status_code(&e) == Some(404) => Ok(()),
-                Err(e) => Err(failed(endpoint, VERB, name, e)),
+                Err(e) => Err(failed(endpoint, verb, name, e)),
             }
         };
-        let done = self
-            .audited(VERB, name, work, |r| {
-                facts(
-                    |()| name.to_string(),
-                    name,
-                    serde_json::json!({}),
-                    "removed",
-                    r,
-                )
-            })
-            .await;
-        Mutation {
-            result: done.result,
-            audit_error: done.audit_error,
-        }
+        self.audited(verb, name, work, |r| {
+            facts(
+                |()| name.to_string(),
+                name,
+                serde_json::json!({}),
+                "removed",
+                r,
+            )
+        })
+        .await
+        .into()
     }
 }

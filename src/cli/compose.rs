@@ -325,35 +325,27 @@ pub async fn down(args: DownArgs, globals: &Globals) -> Result<Exit, CliError> {
     }
     let containers_gone =
         removed.iter().all(|r| r.result.is_ok()) && removed.len() == targets.len();
-    for n in &networks {
+    // Networks, then volumes: only once every container is gone.
+    let resources: Vec<(&str, String)> = networks
+        .iter()
+        .map(|n| ("network", n.name.clone()))
+        .chain(volumes.iter().map(|v| ("volume", v.name.clone())))
+        .collect();
+    for (kind, name) in resources {
         let error = if containers_gone {
-            let done = ctx.remove_network(&n.name).await;
+            let done = if kind == "network" {
+                ctx.remove_network(&name).await
+            } else {
+                ctx.remove_volume(&name).await
+            };
             done.result
                 .err()
                 .map(|e| e.to_string())
                 .or(done.audit_error)
         } else {
-            Some(format!(
-                "network {} kept: not every container is gone",
-                n.name
-            ))
+            Some(format!("{kind} {name} kept: not every container is gone"))
         };
-        lines.push((error.is_none(), "network".into(), n.name.clone(), error));
-    }
-    for v in &volumes {
-        let error = if containers_gone {
-            let done = ctx.remove_volume(&v.name).await;
-            done.result
-                .err()
-                .map(|e| e.to_string())
-                .or(done.audit_error)
-        } else {
-            Some(format!(
-                "volume {} kept: not every container is gone",
-                v.name
-            ))
-        };
-        lines.push((error.is_none(), "volume".into(), v.name.clone(), error));
+        lines.push((error.is_none(), kind.into(), name, error));
     }
     let mut out = std::io::stdout().lock();
     let written = lines.iter().try_for_each(|(ok, kind, name, error)| {

@@ -100,23 +100,8 @@ pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), String> {
                 ..NetworkCreateRequest::default()
             };
             let done = run.ctx.create_network(request).await;
-            let step = resource_step("network", &spec.name);
-            let failure = match (&done.result, &done.audit_error) {
-                (Err(e), _) => Some(format!("creating network {}: {}", spec.name, e.reason())),
-                (Ok(_), Some(a)) => Some(format!("auditing network {}: {a}", spec.name)),
-                (Ok(_), None) => None,
-            };
-            let outcome = match &failure {
-                Some(why) => StepOutcome::failed(&step, why.clone()),
-                None => StepOutcome::new(&step, true, "created", None),
-            };
-            run.record(index, outcome).await;
+            record_made(run, index, "network", &spec.name, &done).await?;
             index += 1;
-            if done.result.is_err()
-                && let Some(why) = failure
-            {
-                return Err(why);
-            }
         }
     }
 
@@ -165,24 +150,35 @@ pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), String> {
                 ..VolumeCreateRequest::default()
             };
             let done = run.ctx.create_volume(request).await;
-            let step = resource_step("volume", &spec.name);
-            let failure = match (&done.result, &done.audit_error) {
-                (Err(e), _) => Some(format!("creating volume {}: {}", spec.name, e.reason())),
-                (Ok(()), Some(a)) => Some(format!("auditing volume {}: {a}", spec.name)),
-                (Ok(()), None) => None,
-            };
-            let outcome = match &failure {
-                Some(why) => StepOutcome::failed(&step, why.clone()),
-                None => StepOutcome::new(&step, true, "created", None),
-            };
-            run.record(index, outcome).await;
+            record_made(run, index, "volume", &spec.name, &done).await?;
             index += 1;
-            if done.result.is_err()
-                && let Some(why) = failure
-            {
-                return Err(why);
-            }
         }
     }
     Ok(())
+}
+
+/// Records a network or volume made for the project. A failed create ends the apply (the
+/// containers need it); a failed audit line is reported on the step and the apply goes on.
+async fn record_made<T>(
+    run: &Run<'_>,
+    index: usize,
+    kind: &str,
+    name: &str,
+    done: &crate::actions::compose::Mutation<T>,
+) -> Result<(), String> {
+    let step = resource_step(kind, name);
+    let failure = match (&done.result, &done.audit_error) {
+        (Err(e), _) => Some(format!("creating {kind} {name}: {}", e.reason())),
+        (Ok(_), Some(a)) => Some(format!("auditing {kind} {name}: {a}")),
+        (Ok(_), None) => None,
+    };
+    let outcome = match &failure {
+        Some(why) => StepOutcome::failed(&step, why.clone()),
+        None => StepOutcome::new(&step, true, "created", None),
+    };
+    run.record(index, outcome).await;
+    match (done.result.is_err(), failure) {
+        (true, Some(why)) => Err(why),
+        _ => Ok(()),
+    }
 }
