@@ -22,21 +22,8 @@ pub struct KeepArgs {
     pub output: OutputArgs,
 }
 
-/// Resolves on SIGINT or SIGTERM, to the signal's name.
-fn shutdown() -> Result<impl std::future::Future<Output = String>, CliError> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    Ok(async move {
-        tokio::select! {
-            _ = int.recv() => "SIGINT".to_string(),
-            _ = term.recv() => "SIGTERM".to_string(),
-        }
-    })
-}
-
 pub async fn run(args: KeepArgs, globals: &Globals) -> Result<Exit, CliError> {
-    let shutdown = shutdown()?;
+    let shutdown = crate::session::interrupt()?;
     let files = if args.files.is_empty() {
         globals.compose_files.clone()
     } else {

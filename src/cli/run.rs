@@ -306,25 +306,10 @@ impl RunArgs {
     }
 }
 
-/// Resolves when fleetdeck gets SIGINT or SIGTERM, to the signal's name. The handlers are in
-/// place as soon as this returns, so a signal that comes while the container is being created
-/// is seen right after.
-fn interrupt() -> Result<impl std::future::Future<Output = String>, CliError> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    Ok(async move {
-        tokio::select! {
-            _ = int.recv() => "SIGINT".to_string(),
-            _ = term.recv() => "SIGTERM".to_string(),
-        }
-    })
-}
-
 pub async fn run(args: RunArgs, globals: &Globals) -> Result<Exit, CliError> {
     let json = args.output.json;
     let (spec, options) = args.into_request()?;
-    let interrupt = interrupt()?;
+    let interrupt = crate::session::interrupt()?;
     let endpoint = globals.connect().await?;
     let context = globals.action_context(endpoint);
     let store = (!globals.read_only)

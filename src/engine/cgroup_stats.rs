@@ -240,19 +240,11 @@ pub struct ContainerCgroup {
 impl ContainerCgroup {
     /// Reads the counters: four small files. `Ok(None)` when the cgroup is gone.
     pub fn read(&self) -> io::Result<Option<RawSample>> {
-        let (cpu_file, usage_file, limit_file) = match self.version {
-            CgroupVersion::V1 => (
-                "cpuacct.usage",
-                "memory.usage_in_bytes",
-                "memory.limit_in_bytes",
-            ),
-            CgroupVersion::V2 => ("cpu.stat", "memory.current", "memory.max"),
+        let limit_file = match self.version {
+            CgroupVersion::V1 => "memory.limit_in_bytes",
+            CgroupVersion::V2 => "memory.max",
         };
-        let at = Instant::now();
-        let Some(cpu) = read_optional(&self.cpu_dir.join(cpu_file))? else {
-            return Ok(None);
-        };
-        let Some(usage) = read_optional(&self.memory_dir.join(usage_file))? else {
+        let Some((at, cpu_usage_ns, usage)) = self.counters()? else {
             return Ok(None);
         };
         let Some(stat) = read_optional(&self.memory_dir.join("memory.stat"))? else {
@@ -261,13 +253,6 @@ impl ContainerCgroup {
         let Some(limit) = read_optional(&self.memory_dir.join(limit_file))? else {
             return Ok(None);
         };
-        let cpu_usage_ns = match self.version {
-            CgroupVersion::V1 => parse_number(&cpu, cpu_file)?,
-            CgroupVersion::V2 => keyed_value(&cpu, "usage_usec")
-                .ok_or_else(|| malformed("cpu.stat without usage_usec"))?
-                .saturating_mul(1_000),
-        };
-        let usage = parse_number(&usage, usage_file)?;
         let memory_limit = match self.version {
             CgroupVersion::V1 => {
                 Some(parse_number(&limit, limit_file)?).filter(|l| *l > 0 && *l < V1_UNLIMITED)
@@ -288,6 +273,22 @@ impl ContainerCgroup {
     /// carried over from `previous` (a [`Self::read`] a few seconds ago): the sampler reads
     /// `memory.stat` and the limit less often than the counters that move every second.
     pub fn read_counters(&self, previous: &RawSample) -> io::Result<Option<RawSample>> {
+        let Some((at, cpu_usage_ns, usage)) = self.counters()? else {
+            return Ok(None);
+        };
+        let cache = previous.memory_usage.saturating_sub(previous.memory_used);
+        Ok(Some(RawSample {
+            at,
+            cpu_usage_ns,
+            memory_used: usage.saturating_sub(cache),
+            memory_usage: usage,
+            memory_limit: previous.memory_limit,
+        }))
+    }
+
+    /// The two counters every read needs: when, CPU nanoseconds, memory usage (page cache
+    /// included). `None` when the cgroup is gone.
+    fn counters(&self) -> io::Result<Option<(Instant, u64, u64)>> {
         let (cpu_file, usage_file) = match self.version {
             CgroupVersion::V1 => ("cpuacct.usage", "memory.usage_in_bytes"),
             CgroupVersion::V2 => ("cpu.stat", "memory.current"),
@@ -305,15 +306,7 @@ impl ContainerCgroup {
                 .ok_or_else(|| malformed("cpu.stat without usage_usec"))?
                 .saturating_mul(1_000),
         };
-        let usage = parse_number(&usage, usage_file)?;
-        let cache = previous.memory_usage.saturating_sub(previous.memory_used);
-        Ok(Some(RawSample {
-            at,
-            cpu_usage_ns,
-            memory_used: usage.saturating_sub(cache),
-            memory_usage: usage,
-            memory_limit: previous.memory_limit,
-        }))
+        Ok(Some((at, cpu_usage_ns, parse_number(&usage, usage_file)?)))
     }
 }
 

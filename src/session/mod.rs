@@ -195,3 +195,18 @@ impl Globals {
         }
     }
 }
+
+/// Resolves when fleetdeck gets SIGINT or SIGTERM, to the signal's name. The handlers are in
+/// place as soon as this returns, so a signal that comes while work is being set up is seen
+/// right after.
+pub fn interrupt() -> Result<impl std::future::Future<Output = String>, CliError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => "SIGINT".to_string(),
+            _ = term.recv() => "SIGTERM".to_string(),
+        }
+    })
+}
