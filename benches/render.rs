@@ -147,6 +147,7 @@ fn bench_one_message(c: &mut Criterion) {
     c.bench_function("update: one event in place, 5000 containers", |b| {
         b.iter(|| {
             let event = ContainerEvent {
+                host: fleetdeck::engine::LOCAL_HOST.to_string(),
                 id: id.clone(),
                 name: None,
                 image: None,

@@ -49,6 +49,7 @@ fn events(n: usize, from: chrono::DateTime<Utc>) -> Vec<ContainerEvent> {
                 _ => {}
             }
             ContainerEvent {
+                host: fleetdeck::engine::LOCAL_HOST.to_string(),
                 id: ContainerId(format!("{i:064x}")),
                 name: Some(format!("shop-web-{i}")),
                 image: Some("fleetdeck-test-busybox".into()),

@@ -14,7 +14,9 @@ fn main() -> std::process::ExitCode {
         print!("{DEFAULT_CONFIG}");
         print!(
             "{}",
-            fleetdeck::session::stats_source::print_config_note(args.host.as_deref())
+            fleetdeck::session::stats_source::print_config_note(
+                args.hosts.first().map(String::as_str)
+            )
         );
         return std::process::ExitCode::SUCCESS;
     }
@@ -38,7 +40,9 @@ fn real_main(args: Cli) -> Result<Exit, cli::CliError> {
     let config = Config::load(args.config.as_deref())?;
     let globals = Globals {
         config,
-        host: args.host,
+        hosts: args.hosts,
+        contexts: args.contexts,
+        timeout: args.timeout,
         read_only: args.read_only,
         audit_file: args.audit_file,
         compose_files: args.compose.files,

@@ -14,9 +14,7 @@ use std::time::Duration;
 use bollard::query_parameters::{RemoveContainerOptions, StartContainerOptions};
 use common::{Fixture, IMAGE, RUN_LABEL, Spec};
 use fleetdeck::engine::watch;
-use fleetdeck::engine::{
-    Connection, Container, ContainerId, Endpoint, Fleet, FleetUpdate, Health, RunState,
-};
+use fleetdeck::engine::{Connection, Container, ContainerId, Fleet, FleetUpdate, Health, RunState};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
@@ -306,9 +304,7 @@ async fn lost_stream_marks_disconnected_then_relists_and_resubscribes() {
     let socket = dir.path().join("proxy.sock");
     let mut proxy = Proxy::start(&socket);
     let address = format!("unix://{}", socket.display());
-    let endpoint = Endpoint::connect(Some(&address))
-        .await
-        .expect("the daemon answers through the proxy");
+    let endpoint = common::endpoint_at(Some(&address)).await;
     let (tx, rx) = mpsc::channel(256);
     let watch = watch::spawn(endpoint, tx);
     let mut live = Live::new(rx, &fx);

@@ -140,9 +140,7 @@ async fn history_survives_a_daemon_restart() {
         },
     )
     .expect("open the store");
-    let endpoint = Endpoint::connect(Some(&daemon.host))
-        .await
-        .expect("second daemon");
+    let endpoint = common::endpoint_at(Some(&daemon.host)).await;
     let docker = bollard::Docker::connect_with_unix(
         daemon.host.trim_start_matches("unix://"),
         60,
@@ -227,9 +225,7 @@ async fn history_survives_a_daemon_restart() {
     daemon.kill_and_restart();
 
     // The restarted daemon's own event log has none of the deaths from before.
-    let endpoint = Endpoint::connect(Some(&daemon.host))
-        .await
-        .expect("restarted daemon");
+    let endpoint = common::endpoint_at(Some(&daemon.host)).await;
     let now = Utc::now().timestamp();
     let log = endpoint.container_events(Some(now - 600), Some(now + 1));
     futures_util::pin_mut!(log);

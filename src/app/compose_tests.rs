@@ -221,6 +221,7 @@ fn fleet_changes_move_the_marks() {
     let _ = update(
         &mut s,
         Msg::Fleet(FleetUpdate::Event(crate::engine::ContainerEvent {
+            host: crate::engine::LOCAL_HOST.to_string(),
             id: worker,
             name: Some("shop-worker-1".into()),
             image: None,

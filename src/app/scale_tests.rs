@@ -13,6 +13,7 @@ use crate::engine::{ContainerId, EventAction, RunState};
 
 fn event(id: &ContainerId, name: &str, action: EventAction, second: i64) -> Msg {
     Msg::Fleet(FleetUpdate::Event(ContainerEvent {
+        host: crate::engine::LOCAL_HOST.to_string(),
         id: id.clone(),
         name: Some(name.to_string()),
         image: Some("busybox".into()),

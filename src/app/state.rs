@@ -88,7 +88,7 @@ impl Default for Settings {
         Self::from_config(
             &Config::default(),
             false,
-            crate::engine::DEFAULT_HOST.into(),
+            crate::engine::host::DEFAULT_SOCKET.into(),
         )
     }
 }

@@ -609,6 +609,7 @@ fn the_inspected_container_going_away_returns_to_the_list() {
     select(&mut s, "api");
     key(&mut s, ch('i'));
     let event = ContainerEvent {
+        host: crate::engine::LOCAL_HOST.to_string(),
         id: id_of(&s, "api"),
         name: Some("api".into()),
         image: None,
@@ -631,6 +632,7 @@ fn selection_stays_on_its_container_when_the_fleet_changes() {
     let mut newer = container("aaa-first", "x", RunState::Running);
     newer.started_at = ago(1);
     let event = ContainerEvent {
+        host: crate::engine::LOCAL_HOST.to_string(),
         id: newer.id.clone(),
         name: Some("aaa-first".into()),
         image: Some("x".into()),

@@ -213,6 +213,7 @@ fn the_history_comes_from_fleet_events_and_finds_a_crash_loop() {
     for i in 0..3 {
         for action in [EventAction::Die(Some(3)), EventAction::Start] {
             let event = ContainerEvent {
+                host: crate::engine::LOCAL_HOST.to_string(),
                 id: c.id.clone(),
                 name: Some("flappy".into()),
                 image: None,
@@ -238,6 +239,7 @@ fn in_the_view_problems_follow_events_by_the_next_frame() {
     ch(&mut s, 't');
     let api = target(&s, "api").id;
     let event = ContainerEvent {
+        host: crate::engine::LOCAL_HOST.to_string(),
         id: api,
         name: Some("api".into()),
         image: None,
@@ -402,6 +404,7 @@ fn history_is_forgotten_for_containers_gone_from_a_fresh_list() {
     let mut s = state();
     let gone = ContainerId("f".repeat(64));
     let event = ContainerEvent {
+        host: crate::engine::LOCAL_HOST.to_string(),
         id: gone.clone(),
         name: Some("ghost".into()),
         image: None,

@@ -50,7 +50,12 @@ pub async fn run(args: HistoryArgs, globals: &Globals) -> Result<Exit, CliError>
         );
         return Ok(Exit::Success);
     };
-    let host = globals.host.clone();
+    // `--host` narrows to what was recorded at those daemons' addresses (the first named).
+    let host = if globals.hosts.is_empty() {
+        None
+    } else {
+        globals.host_specs()?.first().map(|spec| spec.url.clone())
+    };
     if let Some(target) = &args.target {
         let found = store.resolve(target, host.as_deref())?;
         let mut names: Vec<Option<&str>> = found.iter().map(|c| c.name.as_deref()).collect();

@@ -37,9 +37,18 @@ pub use crate::session::{CliError, EXIT_CODES_HELP, Exit, Globals};
     after_help = EXIT_CODES_HELP
 )]
 pub struct Cli {
-    /// Docker endpoint (unix:///path, tcp://host:port); default: $DOCKER_HOST or the local socket.
-    #[arg(long, global = true, value_name = "URL")]
-    pub host: Option<String>,
+    /// A Docker host (unix:///path, tcp://host:port, ssh://user@host[:port]), optionally named
+    /// (NAME=URL); repeat for several. Default: the config's [[hosts]], else $DOCKER_HOST, else
+    /// the docker CLI's current context, else the local socket.
+    #[arg(long = "host", short = 'H', global = true, value_name = "[NAME=]URL")]
+    pub hosts: Vec<String>,
+    /// A docker context (from the docker CLI's config); repeat for several.
+    #[arg(long = "context", global = true, value_name = "NAME")]
+    pub contexts: Vec<String>,
+    /// How long any daemon call may take before its host counts as not answering (default:
+    /// the config's [daemon] timeout, 5s).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub timeout: Option<std::time::Duration>,
     /// Refuse every mutation (start, stop, rm, ...).
     #[arg(long, global = true)]
     pub read_only: bool,

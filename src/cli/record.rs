@@ -26,6 +26,7 @@ fn event(container: &Container, action: EventAction, time: DateTime<Utc>) -> Con
         attributes.insert("exitCode".into(), code.to_string());
     }
     ContainerEvent {
+        host: container.host.clone(),
         id: container.id.clone(),
         name: Some(container.name.clone()),
         image: Some(container.image.clone()),

@@ -8,6 +8,7 @@
 
 pub use crate::duration;
 pub mod gpu;
+pub mod hosts;
 pub mod keeper;
 pub mod keys;
 
@@ -338,6 +339,10 @@ pub struct Config {
     pub jobs: std::collections::BTreeMap<String, keeper::JobConfig>,
     /// `[store]`: the history file, its retention, and the switch.
     pub store: crate::store::StoreConfig,
+    /// `[daemon]`: the timeout of every daemon call.
+    pub daemon: hosts::DaemonConfig,
+    /// `[[hosts]]`: the daemons to show when no `--host` / `--context` names them.
+    pub hosts: Vec<hosts::HostConfig>,
 }
 
 /// Where the config file is looked for when `--config` names none.

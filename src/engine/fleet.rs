@@ -35,6 +35,8 @@ pub enum EventAction {
 /// A container event, parsed from the daemon's `EventMessage`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ContainerEvent {
+    /// The short name of the host the event came from.
+    pub host: String,
     pub id: ContainerId,
     pub name: Option<String>,
     pub image: Option<String>,
@@ -86,6 +88,7 @@ impl ContainerEvent {
             .and_then(time_from_nanos)
             .or_else(|| message.time.and_then(|s| DateTime::from_timestamp(s, 0)));
         Some(Self {
+            host: super::model::LOCAL_HOST.to_string(),
             id,
             name: attributes.get("name").map(|n| clean_name(n)),
             image: attributes.get("image").cloned(),

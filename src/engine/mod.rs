@@ -2,192 +2,58 @@
 //! builds the fleet from one list call, and keeps it current from the events stream
 //! ([`watch`]). It never imports ratatui or crossterm.
 
+pub mod breaker;
 pub mod cgroup_stats;
+pub mod context;
 pub mod detail;
+pub mod endpoint;
 pub mod exit;
 pub mod fleet;
+pub mod host;
 pub mod logs;
 pub mod model;
 pub mod resolve;
 pub mod resources;
 pub mod stats;
+mod transport;
 pub mod watch;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use bollard::Docker;
 use bollard::models::{ContainerInspectResponse, ContainerSummary, PortSummaryTypeEnum};
-use bollard::query_parameters::{
-    EventsOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
-};
-use futures_util::{Stream, StreamExt, stream};
 
+pub use endpoint::Endpoint;
 pub use fleet::{Connection, ContainerEvent, EventAction, Fleet, FleetUpdate};
-pub use model::{Container, ContainerId, Health, Port, RunState};
+pub use host::{HostError, HostSpec};
+pub use model::{Container, ContainerId, Health, LOCAL_HOST, Port, RunState};
 
 /// How many inspects run at once when the engine fills in details.
 const INSPECT_CONCURRENCY: usize = 64;
 
-/// Errors talking to a daemon, naming the endpoint and the cause.
+/// Errors talking to a daemon, naming the host, its address and the cause.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("cannot reach the Docker daemon at {endpoint}: {source}")]
+    #[error("cannot reach host '{host}' ({endpoint}): {cause}")]
     Unreachable {
+        host: String,
         endpoint: String,
-        #[source]
-        source: bollard::errors::Error,
+        cause: String,
     },
-    #[error("the Docker daemon at {endpoint} refused the request: {source}")]
+    #[error("host '{host}' ({endpoint}) refused the request: {source}")]
     Daemon {
+        host: String,
         endpoint: String,
         #[source]
         source: bollard::errors::Error,
     },
 }
 
-/// A connected daemon: the bollard client and the endpoint it talks to, for messages and audit.
-/// The client is the engine's own: readers above use the methods here (list, inspect, events,
-/// stats), and only the action layer borrows the client, through `Endpoint::client`.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    docker: Docker,
-    /// Where the daemon is, as the user would write it (`unix:///var/run/docker.sock`).
-    pub address: String,
-}
-
-/// The address used when neither `--host` nor `DOCKER_HOST` names one.
-pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
-
-/// The daemon's address: `host`, or `DOCKER_HOST`, or the local socket.
-pub fn resolve_host(host: Option<&str>) -> String {
-    host.map(str::to_string)
-        .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
-        .unwrap_or_else(|| DEFAULT_HOST.to_string())
-}
-
-impl Endpoint {
-    /// Connects to `host`, or `DOCKER_HOST`, or the local socket, and negotiates the API
-    /// version down to what the daemon speaks.
-    pub async fn connect(host: Option<&str>) -> Result<Self, EngineError> {
-        let address = resolve_host(host);
-        let unreachable = |source| EngineError::Unreachable {
-            endpoint: address.clone(),
-            source,
-        };
-        let docker = Docker::connect_with_host(&address).map_err(unreachable)?;
-        let docker = docker
-            .with_timeout(Duration::from_secs(30))
-            .negotiate_version()
-            .await
-            .map_err(unreachable)?;
-        Ok(Self { docker, address })
-    }
-
-    /// The bollard client, for the action layer's mutations (start, stop, exec, run...): the
-    /// one layer above the engine that speaks to the daemon itself. Readers use the methods of
-    /// [`Endpoint`] instead.
-    pub(crate) fn client(&self) -> &Docker {
-        &self.docker
-    }
-
-    /// Classifies a bollard error: transport failures are "unreachable", answers are "refused".
-    pub fn error(&self, source: bollard::errors::Error) -> EngineError {
-        if is_transport_error(&source) {
-            EngineError::Unreachable {
-                endpoint: self.address.clone(),
-                source,
-            }
-        } else {
-            EngineError::Daemon {
-                endpoint: self.address.clone(),
-                source,
-            }
+impl EngineError {
+    /// The short name of the host the error is about.
+    pub fn host(&self) -> &str {
+        match self {
+            Self::Unreachable { host, .. } | Self::Daemon { host, .. } => host,
         }
-    }
-
-    /// One list call: every container (all states), without details that need an inspect.
-    pub async fn list(
-        &self,
-        filters: &std::collections::HashMap<String, Vec<String>>,
-    ) -> Result<Vec<Container>, EngineError> {
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(filters)
-            .build();
-        let summaries = self
-            .docker
-            .list_containers(Some(options))
-            .await
-            .map_err(|e| self.error(e))?;
-        Ok(summaries.into_iter().filter_map(from_summary).collect())
-    }
-
-    /// Inspects one container; `Ok(None)` when it no longer exists.
-    pub async fn inspect(&self, id: &str) -> Result<Option<ContainerInspectResponse>, EngineError> {
-        match self
-            .docker
-            .inspect_container(id, None::<InspectContainerOptions>)
-            .await
-        {
-            Ok(response) => Ok(Some(response)),
-            Err(e) if status_code(&e) == Some(404) => Ok(None),
-            Err(e) => Err(self.error(e)),
-        }
-    }
-
-    /// The daemon's container events (messages about anything else are skipped): from `since`
-    /// (Unix seconds) or from now, and, with `until`, ending by itself once the daemon's event
-    /// log has been read up to that time; without it the stream follows until dropped.
-    pub fn container_events(
-        &self,
-        since: Option<i64>,
-        until: Option<i64>,
-    ) -> impl Stream<Item = Result<ContainerEvent, EngineError>> + use<> {
-        let filters = std::collections::HashMap::from([("type", vec!["container"])]);
-        let mut options = EventsOptionsBuilder::default().filters(&filters);
-        if let Some(since) = since {
-            options = options.since(&since.to_string());
-        }
-        if let Some(until) = until {
-            options = options.until(&until.to_string());
-        }
-        let endpoint = self.clone();
-        self.docker
-            .events(Some(options.build()))
-            .filter_map(move |message| {
-                let item = match message {
-                    Ok(m) => ContainerEvent::from_message(&m).map(Ok),
-                    Err(e) => Some(Err(endpoint.error(e))),
-                };
-                std::future::ready(item)
-            })
-    }
-
-    /// One list call, then the details an inspect alone carries (restart count, OOM flag,
-    /// start and finish times), fetched concurrently. Containers gone meanwhile are dropped.
-    pub async fn list_detailed(
-        &self,
-        filters: &std::collections::HashMap<String, Vec<String>>,
-    ) -> Result<Vec<Container>, EngineError> {
-        let listed = self.list(filters).await?;
-        let detailed: Vec<Result<Option<Container>, EngineError>> = stream::iter(listed)
-            .map(|mut summary| async move {
-                // A container that never ran: the list says all an inspect would (no start,
-                // no exit, no restarts, no OOM), so 5,000 created containers cost no inspect.
-                if summary.state == RunState::Created && summary.started_at.is_none() {
-                    summary.restart_count = Some(0);
-                    return Ok(Some(summary));
-                }
-                Ok(self
-                    .inspect(&summary.id.0)
-                    .await?
-                    .and_then(|inspect| from_inspect(&inspect)))
-            })
-            .buffered(INSPECT_CONCURRENCY)
-            .collect()
-            .await;
-        detailed.into_iter().filter_map(Result::transpose).collect()
     }
 }
 

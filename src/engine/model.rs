@@ -12,6 +12,13 @@ pub const COMPOSE_PROJECT_LABEL: &str = "com.docker.compose.project";
 /// The label Docker Compose puts on every container of a service.
 pub const COMPOSE_SERVICE_LABEL: &str = "com.docker.compose.service";
 
+/// The short name of the local daemon (the socket, `DOCKER_HOST`, or the one host of a run).
+pub const LOCAL_HOST: &str = "local";
+
+fn local_host() -> String {
+    LOCAL_HOST.to_string()
+}
+
 /// A container's full id (64 hex characters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -139,6 +146,10 @@ impl fmt::Display for Port {
 /// One container as the fleet knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Container {
+    /// The short name of the host (daemon) the container lives on: `local` for the one host
+    /// of a single-host run.
+    #[serde(default = "local_host")]
+    pub host: String,
     pub id: ContainerId,
     pub name: String,
     pub image: String,
@@ -170,6 +181,7 @@ impl Container {
     /// A container known only by id and name (what a `create` event carries), to be filled in.
     pub fn new(id: ContainerId, name: String) -> Self {
         Self {
+            host: LOCAL_HOST.to_string(),
             id,
             name,
             image: String::new(),

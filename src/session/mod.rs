@@ -3,6 +3,7 @@
 //! and the error that maps to them, and the terminal side of an interactive exec. Neither front
 //! end imports the other; both import this.
 
+pub mod hosts;
 pub mod stats_source;
 pub mod tty;
 
@@ -95,7 +96,12 @@ impl CliError {
 #[derive(Debug)]
 pub struct Globals {
     pub config: Config,
-    pub host: Option<String>,
+    /// `--host` (repeatable): `URL` or `NAME=URL`.
+    pub hosts: Vec<String>,
+    /// `--context` (repeatable).
+    pub contexts: Vec<String>,
+    /// `--timeout`: over the config's `[daemon] timeout`.
+    pub timeout: Option<std::time::Duration>,
     pub read_only: bool,
     pub audit_file: Option<PathBuf>,
     /// `-f FILE`... given before any subcommand (the console's compose files).
@@ -107,10 +113,6 @@ pub struct Globals {
 }
 
 impl Globals {
-    pub async fn connect(&self) -> Result<Endpoint, CliError> {
-        Ok(Endpoint::connect(self.host.as_deref()).await?)
-    }
-
     /// The compose project of `files` (these, else the globals' `-f`, else `compose.yaml` /
     /// `docker-compose.yml` in the current directory), named by `project_name` (else the
     /// globals' `-p`, else as compose names it). A file that cannot be used is a usage error

@@ -50,7 +50,13 @@ pub fn choose_at(setting: StatsSourceConfig, address: &str, root: &Path) -> Stat
 
 /// The comment line `--print-config` ends with: the source `auto` picks here, and why.
 pub fn print_config_note(host: Option<&str>) -> String {
-    let address = crate::engine::resolve_host(host);
+    let address = host
+        .and_then(|h| crate::engine::HostSpec::from_flag(h).ok())
+        .or_else(|| crate::engine::context::from_env().ok().flatten())
+        .map_or_else(
+            || crate::engine::host::DEFAULT_SOCKET.to_string(),
+            |s| s.url,
+        );
     let choice = choose(StatsSourceConfig::Auto, &address);
     match choice.source {
         StatsSource::Cgroup { layout } => format!(

@@ -62,6 +62,7 @@ impl EventRow {
             _ => return None,
         };
         Some(ContainerEvent {
+            host: crate::engine::LOCAL_HOST.to_string(),
             id: ContainerId(self.container_id.clone()),
             name: self.name.clone(),
             image: None,

@@ -32,6 +32,7 @@ fn event(id: &str, name: &str, time: DateTime<Utc>, action: EventAction) -> Cont
         attributes.insert("exitCode".into(), code.to_string());
     }
     ContainerEvent {
+        host: crate::engine::LOCAL_HOST.to_string(),
         id: ContainerId(id.into()),
         name: Some(name.into()),
         image: Some("busybox".into()),

@@ -125,6 +125,7 @@ mod tests {
 
     fn event(id: &str, secs: i64, action: EventAction) -> ContainerEvent {
         ContainerEvent {
+            host: crate::engine::LOCAL_HOST.to_string(),
             id: ContainerId(id.into()),
             name: Some("web".into()),
             image: None,

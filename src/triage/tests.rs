@@ -21,6 +21,7 @@ fn container(name: &str, state: RunState) -> Container {
 
 fn event(c: &Container, action: EventAction, at: DateTime<Utc>) -> ContainerEvent {
     ContainerEvent {
+        host: crate::engine::LOCAL_HOST.to_string(),
         id: c.id.clone(),
         name: Some(c.name.clone()),
         image: None,

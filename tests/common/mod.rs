@@ -145,7 +145,20 @@ pub struct Fixture {
 
 /// fleetdeck's endpoint on the daemon the tests use (`DOCKER_HOST` or the local socket).
 pub async fn endpoint() -> Endpoint {
-    Endpoint::connect(None).await.expect("daemon reachable")
+    endpoint_at(None).await
+}
+
+/// fleetdeck's endpoint on the daemon at `address` (`[NAME=]URL`), else as [`endpoint`].
+pub async fn endpoint_at(address: Option<&str>) -> Endpoint {
+    let spec = match address {
+        Some(address) => fleetdeck::engine::HostSpec::from_flag(address).expect("a host URL"),
+        None => fleetdeck::engine::context::from_env()
+            .expect("DOCKER_HOST is a host URL")
+            .unwrap_or_else(fleetdeck::engine::HostSpec::local),
+    };
+    Endpoint::connect(&spec, fleetdeck::engine::host::DEFAULT_TIMEOUT)
+        .await
+        .expect("daemon reachable")
 }
 
 /// An action context on [`endpoint`], not read-only, auditing to `audit` when given.

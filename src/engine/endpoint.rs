@@ -1,0 +1,280 @@
+//! One daemon: its name, its address, the bollard client, the timeout every call gets and the
+//! host's circuit breaker. The client is the engine's own: readers above use the methods here
+//! (list, inspect, events, stats), and only the action layer borrows the client, through
+//! [`Endpoint::client`].
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use bollard::models::ContainerInspectResponse;
+use bollard::query_parameters::{
+    EventsOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
+};
+use futures_util::{Stream, StreamExt, stream};
+
+use super::breaker::{Breaker, Open};
+use super::fleet::ContainerEvent;
+use super::host::HostSpec;
+use super::{
+    Container, EngineError, INSPECT_CONCURRENCY, RunState, from_inspect, from_summary,
+    is_transport_error, status_code,
+};
+
+/// How long a mutation may take (a stop waits out its grace period) before the host counts as
+/// not answering.
+const MUTATION_TIMEOUT: Duration = Duration::from_secs(150);
+
+/// A daemon, ready to be called (connected or not: the first call, or [`Endpoint::negotiate`],
+/// finds out).
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Reads: every call within [`Endpoint::timeout`].
+    pub(super) docker: Docker,
+    /// Mutations (the action layer's client).
+    mutations: Docker,
+    /// Where the daemon is, as the user would write it (`unix:///var/run/docker.sock`).
+    pub address: String,
+    /// The host's short name (`local`, `edge-2`).
+    pub name: String,
+    pub spec: Arc<HostSpec>,
+    timeout: Duration,
+    breaker: Arc<Breaker>,
+}
+
+impl Endpoint {
+    /// The client for `spec` (no call made yet). A host that cannot even be addressed (bad
+    /// URL, unreadable certificates) is an error naming it.
+    pub fn new(spec: &HostSpec, timeout: Duration) -> Result<Self, EngineError> {
+        let docker =
+            super::transport::client(spec, timeout).map_err(|cause| EngineError::Unreachable {
+                host: spec.name.clone(),
+                endpoint: spec.url.clone(),
+                cause,
+            })?;
+        let docker = docker.with_timeout(timeout);
+        let mutations = docker.clone().with_timeout(MUTATION_TIMEOUT.max(timeout));
+        Ok(Self {
+            docker,
+            mutations,
+            address: spec.url.clone(),
+            name: spec.name.clone(),
+            spec: Arc::new(spec.clone()),
+            timeout,
+            breaker: Arc::new(Breaker::default()),
+        })
+    }
+
+    /// Connects to `spec` and negotiates the API version down to what the daemon speaks,
+    /// within `timeout`.
+    pub async fn connect(spec: &HostSpec, timeout: Duration) -> Result<Self, EngineError> {
+        let endpoint = Self::new(spec, timeout)?;
+        endpoint.negotiate().await?;
+        Ok(endpoint)
+    }
+
+    /// Asks the daemon its API version and speaks that one from now on (every clone of this
+    /// endpoint with it), within the timeout.
+    pub async fn negotiate(&self) -> Result<(), EngineError> {
+        self.guarded(async { self.docker.clone().negotiate_version().await.map(|_| ()) })
+            .await
+    }
+
+    /// The bollard client, for the action layer's mutations (start, stop, exec, run...): the
+    /// one layer above the engine that speaks to the daemon itself. Readers use the methods of
+    /// [`Endpoint`] instead. Its calls get a longer timeout (a stop waits out its grace).
+    pub(crate) fn client(&self) -> &Docker {
+        &self.mutations
+    }
+
+    /// How long a read may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Classifies a bollard error: transport failures are "unreachable", answers are "refused".
+    pub fn error(&self, source: bollard::errors::Error) -> EngineError {
+        if is_transport_error(&source) {
+            self.unreachable(cause_of(&source))
+        } else {
+            EngineError::Daemon {
+                host: self.name.clone(),
+                endpoint: self.address.clone(),
+                source,
+            }
+        }
+    }
+
+    fn unreachable(&self, cause: String) -> EngineError {
+        EngineError::Unreachable {
+            host: self.name.clone(),
+            endpoint: self.address.clone(),
+            cause,
+        }
+    }
+
+    /// Whether the host's breaker lets a call through now; `Err` names the host, the failures
+    /// in a row, the last cause and when the next probe goes.
+    pub fn admit(&self) -> Result<(), EngineError> {
+        self.breaker
+            .check(Instant::now())
+            .map_err(|open| self.open_error(&open))
+    }
+
+    fn open_error(&self, open: &Open) -> EngineError {
+        self.unreachable(format!(
+            "{} (failed {} times in a row; not retried for {:.0} s)",
+            open.cause,
+            open.failures,
+            open.retry_in.as_secs_f64().ceil()
+        ))
+    }
+
+    /// Records the outcome of a call made outside [`Endpoint::guarded`] (the action layer's):
+    /// a transport failure counts against the host, anything else closes its breaker.
+    pub fn record<T>(&self, result: &Result<T, EngineError>) {
+        match result {
+            Err(EngineError::Unreachable { cause, .. }) => {
+                self.breaker.failure(cause, Instant::now())
+            }
+            _ => self.breaker.success(),
+        }
+    }
+
+    /// Whether the host's breaker is open (calls fail fast).
+    pub fn is_failing_fast(&self) -> bool {
+        self.breaker.is_open()
+    }
+
+    /// Runs one daemon call through the breaker and within the timeout.
+    pub async fn guarded<T>(
+        &self,
+        call: impl Future<Output = Result<T, bollard::errors::Error>>,
+    ) -> Result<T, EngineError> {
+        self.admit()?;
+        let result = match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(self.error(e)),
+            Err(_) => Err(self.unreachable(format!(
+                "no answer within {}",
+                humantime::format_duration(self.timeout)
+            ))),
+        };
+        self.record(&result);
+        result
+    }
+
+    /// One list call: every container (all states), without details that need an inspect.
+    pub async fn list(
+        &self,
+        filters: &std::collections::HashMap<String, Vec<String>>,
+    ) -> Result<Vec<Container>, EngineError> {
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(filters)
+            .build();
+        let summaries = self
+            .guarded(self.docker.list_containers(Some(options)))
+            .await?;
+        Ok(summaries
+            .into_iter()
+            .filter_map(from_summary)
+            .map(|c| self.stamp(c))
+            .collect())
+    }
+
+    /// Inspects one container; `Ok(None)` when it no longer exists.
+    pub async fn inspect(&self, id: &str) -> Result<Option<ContainerInspectResponse>, EngineError> {
+        let call = self
+            .docker
+            .inspect_container(id, None::<InspectContainerOptions>);
+        match self.guarded(call).await {
+            Ok(response) => Ok(Some(response)),
+            Err(EngineError::Daemon { source, .. }) if status_code(&source) == Some(404) => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The daemon's container events (messages about anything else are skipped): from `since`
+    /// (Unix seconds) or from now, and, with `until`, ending by itself once the daemon's event
+    /// log has been read up to that time; without it the stream follows until dropped.
+    pub fn container_events(
+        &self,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> impl Stream<Item = Result<ContainerEvent, EngineError>> + use<> {
+        let filters = std::collections::HashMap::from([("type", vec!["container"])]);
+        let mut options = EventsOptionsBuilder::default().filters(&filters);
+        if let Some(since) = since {
+            options = options.since(&since.to_string());
+        }
+        if let Some(until) = until {
+            options = options.until(&until.to_string());
+        }
+        let endpoint = self.clone();
+        self.docker
+            .events(Some(options.build()))
+            .filter_map(move |message| {
+                let item = match message {
+                    Ok(m) => ContainerEvent::from_message(&m).map(|mut event| {
+                        event.host = endpoint.name.clone();
+                        Ok(event)
+                    }),
+                    Err(e) => Some(Err(endpoint.error(e))),
+                };
+                std::future::ready(item)
+            })
+    }
+
+    /// One list call, then the details an inspect alone carries (restart count, OOM flag,
+    /// start and finish times), fetched concurrently. Containers gone meanwhile are dropped.
+    pub async fn list_detailed(
+        &self,
+        filters: &std::collections::HashMap<String, Vec<String>>,
+    ) -> Result<Vec<Container>, EngineError> {
+        let listed = self.list(filters).await?;
+        let detailed: Vec<Result<Option<Container>, EngineError>> = stream::iter(listed)
+            .map(|mut summary| async move {
+                // A container that never ran: the list says all an inspect would (no start,
+                // no exit, no restarts, no OOM), so 5,000 created containers cost no inspect.
+                if summary.state == RunState::Created && summary.started_at.is_none() {
+                    summary.restart_count = Some(0);
+                    return Ok(Some(summary));
+                }
+                Ok(self
+                    .inspect(&summary.id.0)
+                    .await?
+                    .and_then(|inspect| from_inspect(&inspect))
+                    .map(|c| self.stamp(c)))
+            })
+            .buffered(INSPECT_CONCURRENCY)
+            .collect()
+            .await;
+        detailed.into_iter().filter_map(Result::transpose).collect()
+    }
+
+    /// Marks a container as this host's.
+    pub fn stamp(&self, mut container: Container) -> Container {
+        container.host.clone_from(&self.name);
+        container
+    }
+}
+
+/// A transport error's cause, with the reasons under it ("connection refused", "No such file
+/// or directory"), without bollard's own prefixes repeated.
+pub fn cause_of(error: &bollard::errors::Error) -> String {
+    let mut cause = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !cause.contains(&text) {
+            cause.push_str(": ");
+            cause.push_str(&text);
+        }
+        source = inner.source();
+    }
+    cause
+}
