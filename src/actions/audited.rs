@@ -51,7 +51,25 @@ impl ActionContext {
                 audit_error: None,
             };
         }
-        let result = work.await;
+        // A host whose breaker is open fails fast, naming the host and the last cause; what
+        // the daemon call did counts for or against the host.
+        let result = match self.endpoint.admit() {
+            Err(source) => Err(ActionError::Engine {
+                verb,
+                target: target.to_string(),
+                source,
+            }),
+            Ok(()) => {
+                let result = work.await;
+                match &result {
+                    Err(ActionError::Engine { source, .. }) => {
+                        self.endpoint.record::<()>(&Err(source.shallow_clone()))
+                    }
+                    _ => self.endpoint.record::<()>(&Ok(())),
+                }
+                result
+            }
+        };
         let duration = started.elapsed();
         let mut audit_error = None;
         if let Some(audit) = &self.audit {

@@ -223,6 +223,8 @@ impl ActionError {
 /// The result of one action on one target, for every caller to report.
 #[derive(Debug)]
 pub struct ActionReport {
+    /// The short name of the host the action went to.
+    pub host: String,
     pub target: Target,
     pub action: Action,
     pub result: Result<Outcome, ActionError>,
@@ -254,6 +256,7 @@ impl ActionReport {
             Err(e) => (false, None, None, Some(e.to_string())),
         };
         serde_json::json!({
+            "host": self.host,
             "target": { "id": self.target.id, "name": self.target.name },
             "action": self.action.verb(),
             "parameters": self.action.parameters(),
@@ -296,6 +299,7 @@ impl ActionContext {
             )
             .await;
         ActionReport {
+            host: self.endpoint.name.clone(),
             target: target.clone(),
             action: action.clone(),
             result: done.result,
@@ -572,6 +576,7 @@ mod tests {
     #[test]
     fn report_json_has_fields() {
         let report = ActionReport {
+            host: "local".into(),
             target: Target {
                 id: ContainerId("abc".into()),
                 name: "web-1".into(),

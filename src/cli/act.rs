@@ -152,21 +152,29 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
         common,
         yes,
     } = request;
-    let endpoint = globals.connect().await?;
-    let fleet = endpoint.list(&Default::default()).await?;
+    let mut hosts = globals.connect_all().await?;
+    let fleet: Vec<crate::engine::Container> = hosts
+        .each(|endpoint| async move { endpoint.list(&Default::default()).await })
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    hosts.report_down()?;
 
     // Resolve every target before acting on any: a typo stops the whole command.
-    let mut targets: Vec<Target> = Vec::new();
+    // Each target with the host it is on.
+    let mut targets: Vec<(String, Target)> = Vec::new();
     let mut gone: Vec<Target> = Vec::new();
     let mut errors: Vec<String> = Vec::new();
     for query in &common.targets {
         match resolve(&fleet, query) {
             Ok(c) => {
-                if !targets.iter().any(|t| t.id == c.id) {
-                    targets.push(Target {
+                if !targets.iter().any(|(h, t)| t.id == c.id && *h == c.host) {
+                    let target = Target {
                         id: c.id.clone(),
                         name: c.name.clone(),
-                    });
+                    };
+                    targets.push((c.host.clone(), target));
                 }
             }
             // Removing what does not exist is already done.
@@ -183,19 +191,38 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
         return Err(CliError::Usage(errors.join("\n")));
     }
     if let Some(group) = &common.group {
-        let members = crate::actions::group_targets(&endpoint, group).await?;
-        if members.is_empty() && common.targets.is_empty() {
-            eprintln!("fleetdeck: no containers in group {group}");
-        }
-        for t in members {
-            if !targets.iter().any(|k| k.id == t.id) {
-                targets.push(t);
+        let per_host = hosts
+            .each(|endpoint| async move {
+                let members = crate::actions::group_targets(&endpoint, group).await?;
+                Ok((endpoint.name.clone(), members))
+            })
+            .await?;
+        let mut none = true;
+        for (host, members) in per_host {
+            for t in members {
+                none = false;
+                if !targets.iter().any(|(h, k)| k.id == t.id && *h == host) {
+                    targets.push((host.clone(), t));
+                }
             }
         }
+        if none && common.targets.is_empty() {
+            eprintln!("fleetdeck: no containers in group {group}");
+        }
     }
+    let several = hosts.several();
 
     if action.is_destructive() && !yes && !globals.read_only && !targets.is_empty() {
-        let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+        let names: Vec<String> = targets
+            .iter()
+            .map(|(h, t)| {
+                if several {
+                    format!("{}@{h}", t.name)
+                } else {
+                    t.name.clone()
+                }
+            })
+            .collect();
         let question = format!(
             "{} {} container{}: {}?",
             action.verb(),
@@ -216,12 +243,27 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
         }
     }
 
-    let context = globals.action_context(endpoint);
     let parallel = common
         .parallel
         .unwrap_or(globals.config.actions.parallelism);
-    let mut reports = context.execute_many(&action, &targets, parallel).await;
+    // Each host's targets go to that host, every host at once.
+    let per_host = hosts.up.iter().map(|endpoint| {
+        let mine: Vec<Target> = targets
+            .iter()
+            .filter(|(h, _)| *h == endpoint.name)
+            .map(|(_, t)| t.clone())
+            .collect();
+        let context = globals.action_context(endpoint.clone());
+        let action = &action;
+        async move { context.execute_many(action, &mine, parallel).await }
+    });
+    let mut reports: Vec<ActionReport> = futures_util::future::join_all(per_host)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     reports.extend(gone.into_iter().map(|target| ActionReport {
+        host: String::new(),
         target,
         action: action.clone(),
         result: Ok(Outcome::AlreadyGone),
@@ -236,7 +278,16 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
     } else {
         reports.iter().try_for_each(|r| {
             let mark = if r.result.is_ok() { "ok  " } else { "FAIL" };
-            writeln!(out, "{mark} {}", crate::sanitize::printable(&r.describe()))
+            let on = if several && !r.host.is_empty() {
+                format!("[{}] ", r.host)
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "{mark} {on}{}",
+                crate::sanitize::printable(&r.describe())
+            )
         })
     };
     quiet_pipe(written.and_then(|()| out.flush()))?;
@@ -247,7 +298,7 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
     }
 
     let failed: Vec<&ActionReport> = reports.iter().filter(|r| r.result.is_err()).collect();
-    Ok(if globals.read_only && !reports.is_empty() {
+    Ok(hosts.exit(if globals.read_only && !reports.is_empty() {
         Exit::ReadOnly
     } else if failed
         .iter()
@@ -258,5 +309,5 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
         Exit::SomeFailed
     } else {
         Exit::Success
-    })
+    }))
 }

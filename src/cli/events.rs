@@ -32,18 +32,30 @@ fn detail(action: &EventAction) -> String {
 }
 
 pub async fn run(args: EventsArgs, globals: &Globals) -> Result<Exit, CliError> {
-    let endpoint = globals.connect().await?;
-    let stream = endpoint.container_events(None, None);
-    futures_util::pin_mut!(stream);
+    let hosts = globals.connect_all().await?;
+    hosts.report_down()?;
+    let several = hosts.several();
+    // Every host's stream, merged in arrival order; a host's broken stream is reported and
+    // the others go on.
+    let streams = hosts
+        .up
+        .iter()
+        .map(|endpoint| Box::pin(endpoint.container_events(None, None)));
+    let mut stream = futures_util::stream::select_all(streams);
+    let mut failed = false;
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     loop {
         let event = tokio::select! {
-            _ = &mut interrupted => return Ok(Exit::Success),
+            _ = &mut interrupted => break,
             next = stream.next() => match next {
                 Some(Ok(event)) => event,
-                Some(Err(e)) => return Err(e.into()),
-                None => return Ok(Exit::Success),
+                Some(Err(e)) => {
+                    eprintln!("fleetdeck: {}", printable(&e.to_string()));
+                    failed = true;
+                    continue;
+                }
+                None => break,
             },
         };
         let mut out = std::io::stdout().lock();
@@ -54,9 +66,14 @@ pub async fn run(args: EventsArgs, globals: &Globals) -> Result<Exit, CliError> 
                 .time
                 .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
                 .unwrap_or_default();
+            let host = if several {
+                format!("{}  ", printable(&event.host))
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "{time}  {}  {}  {}",
+                "{time}  {host}{}  {}  {}",
                 event.id.short(),
                 printable(event.name.as_deref().unwrap_or("-")),
                 detail(&event.action)
@@ -64,8 +81,14 @@ pub async fn run(args: EventsArgs, globals: &Globals) -> Result<Exit, CliError> 
         };
         match written.and_then(|()| out.flush()) {
             Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Exit::Success),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
             Err(e) => return Err(e.into()),
         }
     }
+    let exit = if failed {
+        Exit::Unreachable
+    } else {
+        Exit::Success
+    };
+    Ok(hosts.exit(exit))
 }

@@ -8,7 +8,6 @@ use clap::Args;
 use super::output::{json_line, quiet_pipe};
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::engine::detail::ContainerDetail;
-use crate::engine::resolve::resolve;
 use crate::present::{bytes, status_text};
 use crate::sanitize::printable;
 
@@ -24,17 +23,17 @@ pub struct InspectArgs {
 }
 
 pub async fn run(args: InspectArgs, globals: &Globals) -> Result<Exit, CliError> {
-    let endpoint = globals.connect().await?;
-    let fleet = endpoint.list(&Default::default()).await?;
-    let target = resolve(&fleet, &args.target).map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut hosts = globals.connect_all().await?;
+    let (endpoint, target) = hosts.resolve_one(&args.target).await?;
     let inspect = endpoint.inspect(&target.id.0).await?.ok_or_else(|| {
         CliError::Usage(format!(
             "cannot inspect '{}': it was removed meanwhile",
             target.name
         ))
     })?;
-    let detail = ContainerDetail::from_inspect(&inspect, args.reveal)
+    let mut detail = ContainerDetail::from_inspect(&inspect, args.reveal)
         .ok_or_else(|| CliError::Usage(format!("cannot inspect '{}': no id", target.name)))?;
+    detail.container.host.clone_from(&endpoint.name);
     let mut out = std::io::stdout().lock();
     let result = if args.output.json {
         json_line(&mut out, &detail)
@@ -53,6 +52,7 @@ fn write_human(out: &mut impl Write, d: &ContainerDetail) -> std::io::Result<()>
             .unwrap_or_else(|| "-".into())
     };
     writeln!(out, "name        {}", p(&c.name))?;
+    writeln!(out, "host        {}", p(&c.host))?;
     writeln!(out, "id          {}", c.id)?;
     writeln!(out, "image       {}", p(&c.image))?;
     writeln!(out, "state       {}", status_text(c, Utc::now()))?;

@@ -208,14 +208,29 @@ pub async fn run(args: LogsArgs, globals: &Globals) -> Result<Exit, CliError> {
         .transpose()
         .map_err(CliError::Usage)?;
 
-    let endpoint = globals.connect().await?;
-    let fleet = endpoint.list(&Default::default()).await?;
-    let mut targets: Vec<(ContainerId, String)> = Vec::new();
+    let mut hosts = globals.connect_all().await?;
+    let fleet = hosts.list().await?;
+    hosts.report_down()?;
+    let several = hosts.several();
+    // Each target with its host's endpoint; the merged stream names `NAME@HOST` with several.
+    let mut targets: Vec<(ContainerId, String, crate::engine::Endpoint)> = Vec::new();
     let mut errors = Vec::new();
     for query in &args.targets {
         match resolve(&fleet, query) {
-            Ok(c) if !targets.iter().any(|(id, _)| *id == c.id) => {
-                targets.push((c.id.clone(), c.name.clone()));
+            Ok(c)
+                if !targets
+                    .iter()
+                    .any(|(id, _, e)| *id == c.id && e.name == c.host) =>
+            {
+                let Some(endpoint) = hosts.get(&c.host) else {
+                    continue;
+                };
+                let name = if several {
+                    format!("{}@{}", c.name, c.host)
+                } else {
+                    c.name.clone()
+                };
+                targets.push((c.id.clone(), name, endpoint.clone()));
             }
             Ok(_) => {}
             Err(e) => errors.push(e.to_string()),
@@ -232,7 +247,7 @@ pub async fn run(args: LogsArgs, globals: &Globals) -> Result<Exit, CliError> {
     };
     let mut sources: Vec<Source> = targets
         .into_iter()
-        .map(|(id, name)| {
+        .map(|(id, name, endpoint)| {
             let (tx, rx) = mpsc::channel(options.channel_batches.max(1));
             let handle = open(&endpoint, id.clone(), request.clone(), &options, tx);
             Source {
@@ -283,7 +298,7 @@ pub async fn run(args: LogsArgs, globals: &Globals) -> Result<Exit, CliError> {
             _ => {}
         }
     }
-    Ok(exit)
+    Ok(hosts.exit(exit))
 }
 
 /// The tails merged by time, then (following) live lines as they come.

@@ -78,12 +78,14 @@ pub fn daemon_filters(
 
 pub async fn run(args: PsArgs, globals: &Globals) -> Result<Exit, CliError> {
     let filters = daemon_filters(&args.filter, args.all)?;
-    let endpoint = globals.connect().await?;
-    let mut fleet = endpoint.list_detailed(&filters).await?;
+    let mut hosts = globals.connect_all().await?;
+    let mut fleet = hosts.list_detailed(&filters).await?;
+    hosts.report_down()?;
     if !args.all {
         fleet.retain(|c| c.state.is_up());
     }
-    fleet.sort_by(|a, b| a.name.cmp(&b.name));
+    fleet.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.host.cmp(&b.host)));
+    let several = hosts.several();
     let now = Utc::now();
     let mut out = std::io::stdout().lock();
     let result = if args.output.json {
@@ -112,7 +114,11 @@ pub async fn run(args: PsArgs, globals: &Globals) -> Result<Exit, CliError> {
                     Some(h) => format!("{} ({})", c.state, h.as_str()),
                     None => c.state.to_string(),
                 };
-                vec![
+                let mut row = several
+                    .then(|| c.host.clone())
+                    .into_iter()
+                    .collect::<Vec<_>>();
+                row.extend([
                     c.name.clone(),
                     c.id.short().to_string(),
                     c.image.clone(),
@@ -124,19 +130,17 @@ pub async fn run(args: PsArgs, globals: &Globals) -> Result<Exit, CliError> {
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()
                         .join(", "),
-                ]
+                ]);
+                row
             })
             .collect();
-        table(
-            &mut out,
-            &[
-                "NAME", "ID", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS",
-            ],
-            &rows,
-        )
+        let headers = [
+            "HOST", "NAME", "ID", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS",
+        ];
+        table(&mut out, &headers[usize::from(!several)..], &rows)
     };
     quiet_pipe(result.and_then(|()| out.flush()))?;
-    Ok(Exit::Success)
+    Ok(hosts.exit(Exit::Success))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `fleetdeck triage`: what is wrong in the fleet, worst first. Exit 0 when healthy and 6 when
 //! not, for cron and monitoring.
 
+use crate::triage::Problem;
 use std::io::Write;
 
 use std::collections::HashMap;
@@ -59,7 +60,6 @@ pub struct TriageArgs {
 }
 
 pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> {
-    let endpoint = globals.connect().await?;
     // The rules' limits come from the config's `[triage]`, as in the console.
     let mut thresholds = globals.config.triage.clone();
     if let Some(since) = args.since {
@@ -69,20 +69,84 @@ pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> 
         .gpu_threshold
         .unwrap_or(globals.config.gpu.threshold_pct);
     let now = Utc::now();
-    let recorded = recorded_window(globals, &endpoint.address, &thresholds, now).await;
-    let gathered = gather_with(
-        &endpoint,
-        &thresholds,
-        gpu_threshold,
-        recorded.events.clone(),
-    )
-    .await?;
+    let mut hosts = globals.connect_all().await?;
+    let thresholds = &thresholds;
+    let per_host = hosts
+        .each(|endpoint| async move {
+            let found = one_host(globals, &endpoint, thresholds, gpu_threshold, now).await?;
+            Ok((endpoint.name.clone(), found))
+        })
+        .await?;
+    hosts.report_down()?;
+    let several = hosts.several();
+    let checked: usize = per_host.iter().map(|(_, (_, n))| n).sum();
+    let problems: Vec<(String, Problem)> = per_host
+        .into_iter()
+        .flat_map(|(host, (problems, _))| problems.into_iter().map(move |p| (host.clone(), p)))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let written = if args.output.json {
+        let listed: Vec<serde_json::Value> = problems
+            .iter()
+            .map(|(host, p)| {
+                let mut value = serde_json::to_value(p).unwrap_or_default();
+                if let Some(fields) = value.as_object_mut() {
+                    fields.insert("host".into(), host.clone().into());
+                }
+                value
+            })
+            .collect();
+        let value = serde_json::json!({
+            "healthy": problems.is_empty(),
+            "containers_checked": checked,
+            "problems": listed,
+        });
+        json_line(&mut out, &value)
+    } else if problems.is_empty() {
+        writeln!(out, "healthy: no problems in {checked} containers")
+    } else {
+        let rows: Vec<Vec<String>> = problems
+            .iter()
+            .map(|(host, p)| {
+                let mut row: Vec<String> = several.then(|| host.clone()).into_iter().collect();
+                row.extend([
+                    p.severity.as_str().to_string(),
+                    p.subject.clone(),
+                    p.kind.title().to_string(),
+                    p.reason.clone(),
+                    p.suggestion.as_str().to_string(),
+                ]);
+                row
+            })
+            .collect();
+        let headers = ["HOST", "SEVERITY", "CONTAINER", "PROBLEM", "WHY", "NEXT"];
+        table(&mut out, &headers[usize::from(!several)..], &rows)
+    };
+    quiet_pipe(written.and_then(|()| out.flush()))?;
+    Ok(hosts.exit(if problems.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Problems
+    }))
+}
+
+/// One host's problems, and how many containers were checked there.
+async fn one_host(
+    globals: &Globals,
+    endpoint: &crate::engine::Endpoint,
+    thresholds: &crate::triage::Thresholds,
+    gpu_threshold: f64,
+    now: chrono::DateTime<Utc>,
+) -> Result<(Vec<Problem>, usize), crate::engine::EngineError> {
+    let recorded = recorded_window(globals, &endpoint.address, thresholds, now).await;
+    let gathered =
+        gather_with(endpoint, thresholds, gpu_threshold, recorded.events.clone()).await?;
     let ctx = Context {
         history: &gathered.history,
         memory: &gathered.memory,
         gpu: gathered.gpu.as_ref(),
         now,
-        thresholds: &thresholds,
+        thresholds,
     };
     let gone =
         recorded::gone_containers(&recorded.containers, &recorded.events, &gathered.containers);
@@ -94,43 +158,5 @@ pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> 
         .map(|c| (c.id.0.clone(), c.name.clone()))
         .collect();
     recorded::add_sorted(&mut problems, recorded::gave_up(&recorded.give_ups, &names));
-    let mut out = std::io::stdout().lock();
-    let written = if args.output.json {
-        let value = serde_json::json!({
-            "healthy": problems.is_empty(),
-            "containers_checked": gathered.containers.len(),
-            "problems": problems,
-        });
-        json_line(&mut out, &value)
-    } else if problems.is_empty() {
-        writeln!(
-            out,
-            "healthy: no problems in {} containers",
-            gathered.containers.len()
-        )
-    } else {
-        let rows: Vec<Vec<String>> = problems
-            .iter()
-            .map(|p| {
-                vec![
-                    p.severity.as_str().to_string(),
-                    p.subject.clone(),
-                    p.kind.title().to_string(),
-                    p.reason.clone(),
-                    p.suggestion.as_str().to_string(),
-                ]
-            })
-            .collect();
-        table(
-            &mut out,
-            &["SEVERITY", "CONTAINER", "PROBLEM", "WHY", "NEXT"],
-            &rows,
-        )
-    };
-    quiet_pipe(written.and_then(|()| out.flush()))?;
-    Ok(if problems.is_empty() {
-        Exit::Success
-    } else {
-        Exit::Problems
-    })
+    Ok((problems, gathered.containers.len()))
 }

@@ -49,6 +49,33 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// A copy for bookkeeping (the breaker): a refusal keeps its words, not its source.
+    pub fn shallow_clone(&self) -> Self {
+        match self {
+            Self::Unreachable {
+                host,
+                endpoint,
+                cause,
+            } => Self::Unreachable {
+                host: host.clone(),
+                endpoint: endpoint.clone(),
+                cause: cause.clone(),
+            },
+            Self::Daemon {
+                host,
+                endpoint,
+                source,
+            } => Self::Daemon {
+                host: host.clone(),
+                endpoint: endpoint.clone(),
+                source: bollard::errors::Error::DockerResponseServerError {
+                    status_code: status_code(source).unwrap_or(500),
+                    message: daemon_message(source),
+                },
+            },
+        }
+    }
+
     /// The short name of the host the error is about.
     pub fn host(&self) -> &str {
         match self {

@@ -28,6 +28,80 @@ impl Hosts {
         self.up.iter().find(|e| e.name == name)
     }
 
+    /// Runs `call` on every host that answered, all at once; a host whose call fails on the
+    /// transport moves to [`Hosts::down`] (its error reported there), and a refusal is
+    /// returned as the error of the whole.
+    pub async fn each<T, F, Fut>(&mut self, call: F) -> Result<Vec<T>, EngineError>
+    where
+        F: Fn(Endpoint) -> Fut,
+        Fut: std::future::Future<Output = Result<T, EngineError>>,
+    {
+        let results = join_all(self.up.iter().cloned().map(&call)).await;
+        let mut out = Vec::new();
+        let mut up = Vec::new();
+        let mut refused = None;
+        for (endpoint, result) in self.up.drain(..).zip(results) {
+            match result {
+                Ok(value) => {
+                    out.push(value);
+                    up.push(endpoint);
+                }
+                Err(e @ EngineError::Unreachable { .. }) => self.down.push(e),
+                Err(e) => {
+                    up.push(endpoint);
+                    refused.get_or_insert(e);
+                }
+            }
+        }
+        self.up = up;
+        match refused {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// Every container of every host that answered (with `list_detailed`'s details).
+    pub async fn list_detailed(
+        &mut self,
+        filters: &std::collections::HashMap<String, Vec<String>>,
+    ) -> Result<Vec<crate::engine::Container>, EngineError> {
+        let lists = self
+            .each(|endpoint| async move { endpoint.list_detailed(filters).await })
+            .await?;
+        Ok(lists.into_iter().flatten().collect())
+    }
+
+    /// Every container of every host that answered (one list call each, no details).
+    pub async fn list(&mut self) -> Result<Vec<crate::engine::Container>, EngineError> {
+        let lists = self
+            .each(|endpoint| async move { endpoint.list(&Default::default()).await })
+            .await?;
+        Ok(lists.into_iter().flatten().collect())
+    }
+
+    /// The one container `query` (`NAME` or `NAME@HOST`) names among every host's, and its
+    /// host's endpoint. Unreachable hosts are reported first; a target on none of the others
+    /// is a usage error (it may be on a host that did not answer: then exit 3).
+    pub async fn resolve_one(
+        &mut self,
+        query: &str,
+    ) -> Result<(Endpoint, crate::engine::Container), CliError> {
+        let fleet = self.list().await?;
+        self.report_down()?;
+        match crate::engine::resolve::resolve(&fleet, query) {
+            Ok(found) => {
+                let endpoint = self.get(&found.host).cloned().ok_or_else(|| {
+                    CliError::Usage(format!("host '{}' is not connected", found.host))
+                })?;
+                Ok((endpoint, found.clone()))
+            }
+            Err(e) => match self.down.first() {
+                Some(down) => Err(CliError::Engine(down.shallow_clone())),
+                None => Err(CliError::Usage(e.to_string())),
+            },
+        }
+    }
+
     /// Prints each unreachable host's error on stderr; `Err` (exit 3) when no host answered.
     pub fn report_down(&self) -> Result<(), CliError> {
         if self.up.is_empty()
@@ -36,7 +110,7 @@ impl Hosts {
             for e in &self.down[1..] {
                 eprintln!("fleetdeck: {}", crate::sanitize::printable(&e.to_string()));
             }
-            return Err(CliError::Engine(clone_error(first)));
+            return Err(CliError::Engine(first.shallow_clone()));
         }
         for e in &self.down {
             eprintln!("fleetdeck: {}", crate::sanitize::printable(&e.to_string()));
@@ -52,29 +126,6 @@ impl Hosts {
         } else {
             exit
         }
-    }
-}
-
-fn clone_error(e: &EngineError) -> EngineError {
-    match e {
-        EngineError::Unreachable {
-            host,
-            endpoint,
-            cause,
-        } => EngineError::Unreachable {
-            host: host.clone(),
-            endpoint: endpoint.clone(),
-            cause: cause.clone(),
-        },
-        EngineError::Daemon {
-            host,
-            endpoint,
-            source,
-        } => EngineError::Unreachable {
-            host: host.clone(),
-            endpoint: endpoint.clone(),
-            cause: source.to_string(),
-        },
     }
 }
 
