@@ -63,7 +63,10 @@ fn fleet() -> Fleet {
             c
         })
         .collect();
-    fleet.apply(FleetUpdate::Snapshot(list));
+    fleet.apply(FleetUpdate::Snapshot(
+        fleetdeck::engine::LOCAL_HOST.to_string(),
+        list,
+    ));
     fleet
 }
 

@@ -51,7 +51,13 @@ fn state(lines: usize) -> AppState {
     let id = ContainerId(format!("{:064x}", 1));
     let mut c = Container::new(id.clone(), "web-1".into());
     c.state = RunState::Running;
-    let _ = update(&mut state, Msg::Fleet(FleetUpdate::Snapshot(vec![c])));
+    let _ = update(
+        &mut state,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            fleetdeck::engine::LOCAL_HOST.to_string(),
+            vec![c],
+        )),
+    );
     key(&mut state, KeyChord::char('l'));
     let at = Instant::now();
     let mut n = 0;

@@ -81,7 +81,13 @@ fn state_of(n: usize, settings: Settings) -> AppState {
             height: 50,
         },
     );
-    let effects = update(&mut state, Msg::Fleet(FleetUpdate::Snapshot(fleet(n))));
+    let effects = update(
+        &mut state,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            fleetdeck::engine::LOCAL_HOST.to_string(),
+            fleet(n),
+        )),
+    );
     let _ = effects;
     // Move into the middle of the fleet, then feed stats for the rows on screen.
     for _ in 0..500 {

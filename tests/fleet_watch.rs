@@ -318,14 +318,20 @@ async fn lost_stream_marks_disconnected_then_relists_and_resubscribes() {
     proxy.stop().await;
     let first = live
         .until_update("Disconnected after the proxy went away", |u| {
-            matches!(u, FleetUpdate::Connection(Connection::Disconnected { .. }))
+            matches!(
+                u,
+                FleetUpdate::Connection(_, Connection::Disconnected { .. })
+            )
         })
         .await;
-    let FleetUpdate::Connection(Connection::Disconnected {
-        since,
-        attempts,
-        error,
-    }) = first
+    let FleetUpdate::Connection(
+        _,
+        Connection::Disconnected {
+            since,
+            attempts,
+            error,
+        },
+    ) = first
     else {
         panic!("expected a Disconnected update, got {first:?}");
     };
@@ -349,13 +355,16 @@ async fn lost_stream_marks_disconnected_then_relists_and_resubscribes() {
         .until_update("a second failed attempt while the proxy is down", |u| {
             matches!(
                 u,
-                FleetUpdate::Connection(Connection::Disconnected { attempts, .. }) if *attempts >= 2
+                FleetUpdate::Connection(_, Connection::Disconnected { attempts, .. }) if *attempts >= 2
             )
         })
         .await;
-    let FleetUpdate::Connection(Connection::Disconnected {
-        since: retry_since, ..
-    }) = retry
+    let FleetUpdate::Connection(
+        _,
+        Connection::Disconnected {
+            since: retry_since, ..
+        },
+    ) = retry
     else {
         panic!("expected a Disconnected update, got {retry:?}");
     };
@@ -373,10 +382,10 @@ async fn lost_stream_marks_disconnected_then_relists_and_resubscribes() {
     let _proxy = Proxy::start(&socket);
     let snapshot = live
         .until_update("a fresh snapshot after reconnecting", |u| {
-            matches!(u, FleetUpdate::Snapshot(_))
+            matches!(u, FleetUpdate::Snapshot(..))
         })
         .await;
-    let FleetUpdate::Snapshot(list) = snapshot else {
+    let FleetUpdate::Snapshot(_, list) = snapshot else {
         panic!("expected a snapshot, got {snapshot:?}");
     };
     let ids: Vec<&ContainerId> = list.iter().map(|c| &c.id).collect();
@@ -389,7 +398,7 @@ async fn lost_stream_marks_disconnected_then_relists_and_resubscribes() {
     );
     assert!(list.iter().any(|c| c.id == before));
     live.until_update("Connected again", |u| {
-        matches!(u, FleetUpdate::Connection(Connection::Connected { .. }))
+        matches!(u, FleetUpdate::Connection(_, Connection::Connected { .. }))
     })
     .await;
     assert_eq!(watch.stats.list_calls(), 2, "one list per connection");

@@ -212,7 +212,13 @@ fn fleet_changes_move_the_marks() {
     ));
     let mut fleet = compose_fleet();
     fleet.push(web2);
-    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(fleet)));
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            fleet,
+        )),
+    );
     assert_eq!(drift(&s, "shop-web-2"), Some(Drift::InSync));
     assert!(s.compose.as_ref().is_some_and(|c| c.missing.is_empty()));
     assert!(!s.rows.iter().any(|r| matches!(r, Row::Missing(_))));

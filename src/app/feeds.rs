@@ -133,7 +133,13 @@ mod tests {
         assert!(gpu_names(&update(&mut s, sample())).is_empty());
         let mut more = fleet();
         more.push(container("extra", "busybox", RunState::Running));
-        let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(more)));
+        let _ = update(
+            &mut s,
+            Msg::Fleet(FleetUpdate::Snapshot(
+                crate::engine::LOCAL_HOST.to_string(),
+                more,
+            )),
+        );
         // Only a GPU sample hands them over.
         let names = update(&mut s, sample());
         let names = gpu_names(&names);

@@ -111,12 +111,21 @@ pub(crate) fn fleet() -> Vec<Container> {
 pub(crate) fn state_at(width: u16, height: u16) -> AppState {
     let mut state = AppState::new(Settings::default(), Keymap::default(), true, now());
     let _ = update(&mut state, Msg::Resize { width, height });
-    let _ = update(&mut state, Msg::Fleet(FleetUpdate::Snapshot(fleet())));
     let _ = update(
         &mut state,
-        Msg::Fleet(FleetUpdate::Connection(Connection::Connected {
-            since: ago(3600).unwrap_or_default(),
-        })),
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            fleet(),
+        )),
+    );
+    let _ = update(
+        &mut state,
+        Msg::Fleet(FleetUpdate::Connection(
+            crate::engine::LOCAL_HOST.to_string(),
+            Connection::Connected {
+                since: ago(3600).unwrap_or_default(),
+            },
+        )),
     );
     state
 }
@@ -292,7 +301,10 @@ pub(crate) fn compose_state_at(width: u16, height: u16) -> AppState {
     compose::start(&mut state, vec!["/srv/shop/compose.yaml".into()], None);
     let _ = update(
         &mut state,
-        Msg::Fleet(FleetUpdate::Snapshot(compose_fleet())),
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            compose_fleet(),
+        )),
     );
     let project = SharedProject(std::sync::Arc::new(shop_project()));
     let _ = update(&mut state, Msg::Compose(ComposeMsg::Loaded(Ok(project))));

@@ -211,14 +211,14 @@ fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<E
     let touched = match &fleet_update {
         FleetUpdate::Event(e) => Some(e.id.clone()),
         FleetUpdate::Refreshed(c) => Some(c.id.clone()),
-        FleetUpdate::Snapshot(_) | FleetUpdate::Running(_) | FleetUpdate::Connection(_) => None,
+        FleetUpdate::Snapshot(..) | FleetUpdate::Running(..) | FleetUpdate::Connection(..) => None,
     };
     let listed = matches!(
         fleet_update,
-        FleetUpdate::Snapshot(_) | FleetUpdate::Running(_)
+        FleetUpdate::Snapshot(..) | FleetUpdate::Running(..)
     );
-    let snapshot = matches!(fleet_update, FleetUpdate::Snapshot(_));
-    let connection = matches!(fleet_update, FleetUpdate::Connection(_));
+    let snapshot = matches!(fleet_update, FleetUpdate::Snapshot(..));
+    let connection = matches!(fleet_update, FleetUpdate::Connection(..));
     let key_before = touched
         .as_ref()
         .and_then(|id| state.fleet.get(id))

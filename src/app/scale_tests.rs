@@ -52,7 +52,13 @@ fn big(n: usize) -> AppState {
             container(&format!("svc-{i:05}"), "busybox", state)
         })
         .collect();
-    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(fleet)));
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            fleet,
+        )),
+    );
     s
 }
 
@@ -150,7 +156,13 @@ fn the_history_is_bounded_by_the_configuration() {
 #[test]
 fn churn_leaves_nothing_behind_in_the_state() {
     let mut s = cgroup(state());
-    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            Vec::new(),
+        )),
+    );
     let ids: Vec<(ContainerId, String)> = (0..400)
         .map(|i| {
             let name = format!("churn-{i:04}");

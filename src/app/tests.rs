@@ -542,7 +542,13 @@ fn stats_are_asked_for_the_running_rows_on_screen_only() {
             height: 24,
         },
     );
-    let effects = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(fleet())));
+    let effects = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            fleet(),
+        )),
+    );
     let running = vec![id_of(&s, "shop-db-1"), id_of(&s, "shop-web-1")];
     assert!(
         effects.contains(&Effect::WatchStats(running.clone())),
@@ -577,7 +583,13 @@ fn at_most_the_configured_number_of_streams() {
         true,
         now(),
     );
-    let effects = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(fleet())));
+    let effects = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            fleet(),
+        )),
+    );
     assert!(effects.contains(&Effect::WatchStats(vec![id_of(&s, "shop-db-1")])));
 }
 

@@ -33,7 +33,7 @@ pub(super) enum Trigger {
 /// What `msg` means for the problems (looked at before `update` applies it).
 pub(super) fn trigger(state: &AppState, msg: &Msg) -> Trigger {
     match msg {
-        Msg::Tick(_) | Msg::Fleet(FleetUpdate::Snapshot(_)) => Trigger::Now,
+        Msg::Tick(_) | Msg::Fleet(FleetUpdate::Snapshot(..)) => Trigger::Now,
         Msg::Fleet(_) | Msg::Gpu(_) => Trigger::Inputs,
         // Only a limited container's memory can be near its limit.
         Msg::Stats(s)

@@ -208,7 +208,13 @@ fn the_history_comes_from_fleet_events_and_finds_a_crash_loop() {
     let mut s = state();
     let mut c = container("flappy", "busybox:latest", RunState::Running);
     c.started_at = Some(now());
-    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(vec![c.clone()])));
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            vec![c.clone()],
+        )),
+    );
     assert!(found(&s).is_empty(), "{:?}", found(&s));
     for i in 0..3 {
         for action in [EventAction::Die(Some(3)), EventAction::Start] {
@@ -269,7 +275,13 @@ fn memory_near_the_limit_comes_from_stats() {
             c.memory_limit = Some(1000 << 20);
         }
     }
-    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(fleet)));
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            fleet,
+        )),
+    );
     assert!(s.watched.contains(&web), "stats are watched for the row");
     let _ = update(
         &mut s,
@@ -419,7 +431,13 @@ fn history_is_forgotten_for_containers_gone_from_a_fresh_list() {
         .filter(|c| c.id != gone)
         .cloned()
         .collect();
-    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(fleet)));
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            fleet,
+        )),
+    );
     let mut probe = crate::triage::History::new();
     std::mem::swap(&mut probe, &mut s.triage.history);
     let before = format!("{probe:?}");

@@ -128,25 +128,32 @@ pub enum Connection {
 /// What the engine sends to whoever keeps a fleet.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FleetUpdate {
-    /// A fresh list of every container: replaces the fleet (sent on connect and reconnect).
-    Snapshot(Vec<Container>),
-    /// The running containers, listed before the full list on the first connect (a filtered
-    /// list call is many times faster on a big fleet): added to the fleet, which stays
-    /// [`Fleet::listing`] until the [`FleetUpdate::Snapshot`] that follows.
-    Running(Vec<Container>),
+    /// A fresh list of every container of one host (named first): replaces that host's part
+    /// of the fleet (sent on connect and reconnect).
+    Snapshot(String, Vec<Container>),
+    /// One host's running containers, listed before the full list on the first connect (a
+    /// filtered list call is many times faster on a big fleet): added to the fleet, which
+    /// stays [`Fleet::listing`] until the [`FleetUpdate::Snapshot`] that follows.
+    Running(String, Vec<Container>),
     /// One event from the stream.
     Event(ContainerEvent),
     /// Details from an inspect made after an event (restart count, ports, command, ...).
     Refreshed(Box<Container>),
-    /// The connection changed.
-    Connection(Connection),
+    /// The connection to one host changed.
+    Connection(String, Connection),
 }
 
 /// The fleet: every container one daemon knows, and whether we are connected to it.
 #[derive(Debug, Clone)]
 pub struct Fleet {
     containers: HashMap<ContainerId, Container>,
+    /// The connection of the one host, or of several taken together (see
+    /// [`Fleet::connections`] for each).
     pub connection: Connection,
+    /// Each host's connection, by the host's short name.
+    pub connections: BTreeMap<String, Connection>,
+    /// The hosts whose full list is still to come.
+    listing_hosts: std::collections::BTreeSet<String>,
     /// Bumped on every change, so a consumer can tell whether to redraw.
     pub generation: u64,
     /// Whether only part of the fleet is in (the running containers), the full list to come.
@@ -158,6 +165,8 @@ impl Default for Fleet {
         Self {
             containers: HashMap::new(),
             connection: Connection::Connecting,
+            connections: BTreeMap::new(),
+            listing_hosts: std::collections::BTreeSet::new(),
             generation: 0,
             listing: false,
         }
@@ -167,6 +176,55 @@ impl Default for Fleet {
 impl Fleet {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A fleet that expects these hosts, each connecting.
+    pub fn with_hosts<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut fleet = Self::default();
+        for host in hosts {
+            fleet
+                .connections
+                .insert(host.to_string(), Connection::Connecting);
+        }
+        fleet
+    }
+
+    /// Whether more than one host is in the fleet.
+    pub fn several_hosts(&self) -> bool {
+        self.connections.len() > 1
+    }
+
+    /// The connection of all hosts taken together: the one host's; with several, connected
+    /// when every host is, else disconnected when no host is connected and one is
+    /// disconnected, else connecting (each host's own is in [`Fleet::connections`]).
+    fn overall(&self) -> Connection {
+        let mut states = self.connections.values();
+        let Some(first) = states.next() else {
+            return Connection::Connecting;
+        };
+        if self.connections.len() == 1 {
+            return first.clone();
+        }
+        let all = || self.connections.values();
+        if let Some(since) = all()
+            .map(|c| match c {
+                Connection::Connected { since } => Some(*since),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .and_then(|s| s.into_iter().min())
+        {
+            return Connection::Connected { since };
+        }
+        let none_up = !all().any(|c| matches!(c, Connection::Connected { .. }));
+        match all().find(|c| matches!(c, Connection::Disconnected { .. })) {
+            Some(down) if none_up => down.clone(),
+            Some(_) => all()
+                .find(|c| matches!(c, Connection::Connected { .. }))
+                .cloned()
+                .unwrap_or(Connection::Connecting),
+            None => Connection::Connecting,
+        }
     }
 
     pub fn get(&self, id: &ContainerId) -> Option<&Container> {
@@ -196,22 +254,34 @@ impl Fleet {
     /// Applies one update. Returns whether anything changed.
     pub fn apply(&mut self, update: FleetUpdate) -> bool {
         let changed = match update {
-            FleetUpdate::Snapshot(list) => {
-                self.containers = list.into_iter().map(|c| (c.id.clone(), c)).collect();
-                self.listing = false;
+            FleetUpdate::Snapshot(host, list) => {
+                if self.connections.len() <= 1 && self.connections.keys().all(|h| *h == host) {
+                    self.containers = list.into_iter().map(|c| (c.id.clone(), c)).collect();
+                } else {
+                    self.containers.retain(|_, c| c.host != host);
+                    self.containers
+                        .extend(list.into_iter().map(|c| (c.id.clone(), c)));
+                }
+                self.connections
+                    .entry(host.clone())
+                    .or_insert(Connection::Connecting);
+                self.listing_hosts.remove(&host);
+                self.listing = !self.listing_hosts.is_empty();
                 true
             }
-            FleetUpdate::Running(list) => {
+            FleetUpdate::Running(host, list) => {
                 self.containers
                     .extend(list.into_iter().map(|c| (c.id.clone(), c)));
+                self.listing_hosts.insert(host);
                 self.listing = true;
                 true
             }
             FleetUpdate::Event(event) => self.apply_event(&event),
             FleetUpdate::Refreshed(fresh) => self.apply_refresh(*fresh),
-            FleetUpdate::Connection(connection) => {
-                let changed = self.connection != connection;
-                self.connection = connection;
+            FleetUpdate::Connection(host, connection) => {
+                let changed = self.connections.get(&host) != Some(&connection);
+                self.connections.insert(host, connection);
+                self.connection = self.overall();
                 changed
             }
         };
@@ -232,6 +302,7 @@ impl Fleet {
         let container = self.containers.entry(event.id.clone()).or_insert_with(|| {
             let mut fresh =
                 Container::new(event.id.clone(), event.name.clone().unwrap_or_default());
+            fresh.host.clone_from(&event.host);
             fresh.set_labels(event.labels());
             fresh.created = event.time;
             fresh
@@ -431,7 +502,10 @@ mod tests {
         let mut c = Container::new(ContainerId("aaa".into()), "web-1".into());
         c.state = RunState::Exited;
         c.exit_code = Some(3);
-        fleet.apply(FleetUpdate::Snapshot(vec![c]));
+        fleet.apply(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            vec![c],
+        ));
         // Events from just before the snapshot replayed after it: end state is the same.
         apply(&mut fleet, message("aaa", "start", &[], 1));
         apply(&mut fleet, message("aaa", "die", &[("exitCode", "3")], 2));

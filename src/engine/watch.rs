@@ -112,7 +112,11 @@ async fn run(endpoint: Endpoint, tx: mpsc::Sender<FleetUpdate>, stats: Arc<Watch
                     attempts,
                     error,
                 };
-                if tx.send(FleetUpdate::Connection(state)).await.is_err() {
+                if tx
+                    .send(FleetUpdate::Connection(endpoint.name.clone(), state))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 tokio::time::sleep(backoff).await;
@@ -129,13 +133,20 @@ async fn session(
     first: bool,
 ) -> End {
     let broken = |error: String, connected| End::Broken { error, connected };
+    // The daemon's API version first (and the first sign of whether it answers at all).
+    if let Err(e) = endpoint.negotiate().await {
+        return broken(e.to_string(), false);
+    }
     let replay_from = (Utc::now().timestamp() - REPLAY_MARGIN_S).to_string();
     if first {
         // The running containers first: what the console shows first, long before the full
         // list of a big fleet is in. A failure here is left to the full list to report.
         let running = HashMap::from([("status".to_string(), vec!["running".to_string()])]);
         if let Ok(list) = endpoint.list(&running).await
-            && tx.send(FleetUpdate::Running(list)).await.is_err()
+            && tx
+                .send(FleetUpdate::Running(endpoint.name.clone(), list))
+                .await
+                .is_err()
         {
             return End::ReceiverGone;
         }
@@ -147,10 +158,17 @@ async fn session(
     stats.list_calls.fetch_add(1, Ordering::Relaxed);
     stats.connects.fetch_add(1, Ordering::Relaxed);
     let mut fill = fill_order(&mut list);
-    if tx.send(FleetUpdate::Snapshot(list)).await.is_err() {
+    if tx
+        .send(FleetUpdate::Snapshot(endpoint.name.clone(), list))
+        .await
+        .is_err()
+    {
         return End::ReceiverGone;
     }
-    let connected = FleetUpdate::Connection(Connection::Connected { since: Utc::now() });
+    let connected = FleetUpdate::Connection(
+        endpoint.name.clone(),
+        Connection::Connected { since: Utc::now() },
+    );
     if tx.send(connected).await.is_err() {
         return End::ReceiverGone;
     }
@@ -202,7 +220,8 @@ async fn session(
                     .await
                     .ok()
                     .flatten()
-                    .and_then(|i| from_inspect(&i));
+                    .and_then(|i| from_inspect(&i))
+                    .map(|c| endpoint.stamp(c));
                 (id, fresh)
             });
         }
@@ -218,7 +237,8 @@ async fn session(
                     None => return broken("the daemon closed the events stream".into(), true),
                 };
                 stats.events_received.fetch_add(1, Ordering::Relaxed);
-                let Some(event) = ContainerEvent::from_message(&message) else { continue };
+                let Some(mut event) = ContainerEvent::from_message(&message) else { continue };
+                event.host.clone_from(&endpoint.name);
                 let refresh = matches!(
                     event.action,
                     EventAction::Create

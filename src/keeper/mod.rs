@@ -211,20 +211,20 @@ impl Keeper {
         if let Some(store) = &self.setup.store {
             let daemon = self.setup.ctx.endpoint.address.as_str();
             match &update {
-                FleetUpdate::Snapshot(list) | FleetUpdate::Running(list) => {
+                FleetUpdate::Snapshot(_, list) | FleetUpdate::Running(_, list) => {
                     for c in list {
                         store.record_container(daemon, c);
                     }
                 }
                 FleetUpdate::Event(e) => store.record_event(daemon, e),
                 FleetUpdate::Refreshed(c) => store.record_container(daemon, c),
-                FleetUpdate::Connection(_) => {}
+                FleetUpdate::Connection(..) => {}
             }
         }
-        let snapshot = matches!(update, FleetUpdate::Snapshot(_));
+        let snapshot = matches!(update, FleetUpdate::Snapshot(..));
         let event = match &update {
             FleetUpdate::Event(e) => Some(e.clone()),
-            FleetUpdate::Connection(c) => {
+            FleetUpdate::Connection(_, c) => {
                 self.setup.log.log(
                     "connection",
                     "",

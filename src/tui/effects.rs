@@ -119,7 +119,10 @@ mod tests {
                 after_exec: (80, 40),
             };
             let msgs = [
-                Msg::Fleet(FleetUpdate::Snapshot(fleet)),
+                Msg::Fleet(FleetUpdate::Snapshot(
+                    crate::engine::LOCAL_HOST.to_string(),
+                    fleet,
+                )),
                 Msg::Resize {
                     width: 80,
                     height: 12,

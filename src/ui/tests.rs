@@ -245,7 +245,7 @@ fn disconnected_banner() {
         let mut s = state_at(w, h);
         let _ = update(
             &mut s,
-            Msg::Fleet(FleetUpdate::Connection(Connection::Disconnected {
+            Msg::Fleet(FleetUpdate::Connection(crate::engine::LOCAL_HOST.to_string(), Connection::Disconnected {
                 since: now() - chrono::Duration::seconds(200),
                 attempts: 4,
                 error: "cannot reach the Docker daemon at unix:///var/run/docker.sock: connection refused".into(),
@@ -259,14 +259,29 @@ fn disconnected_banner() {
 fn empty_fleet() {
     for (w, h) in SIZES {
         let mut s = state_at(w, h);
-        let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
+        let _ = update(
+            &mut s,
+            Msg::Fleet(FleetUpdate::Snapshot(
+                crate::engine::LOCAL_HOST.to_string(),
+                Vec::new(),
+            )),
+        );
         snapshot("empty", &s);
         let mut s = state_at(w, h);
         let _ = update(
             &mut s,
-            Msg::Fleet(FleetUpdate::Connection(Connection::Connecting)),
+            Msg::Fleet(FleetUpdate::Connection(
+                crate::engine::LOCAL_HOST.to_string(),
+                Connection::Connecting,
+            )),
         );
-        let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(Vec::new())));
+        let _ = update(
+            &mut s,
+            Msg::Fleet(FleetUpdate::Snapshot(
+                crate::engine::LOCAL_HOST.to_string(),
+                Vec::new(),
+            )),
+        );
         snapshot("connecting", &s);
     }
     let mut s = state_at(80, 24);
@@ -385,7 +400,10 @@ fn an_exited_container_shows_no_health() {
     let mut state = crate::app::fixture::state_at(120, 20);
     let _ = update(
         &mut state,
-        Msg::Fleet(FleetUpdate::Snapshot(vec![c, running])),
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            vec![c, running],
+        )),
     );
     let screen = text(&state);
     let line = |name: &str| {

@@ -80,7 +80,13 @@ fn triage_view_without_problems() {
         let mut done = container("migrate", "busybox:latest", RunState::Exited);
         done.exit_code = Some(0);
         done.finished_at = Some(now() - chrono::Duration::seconds(60));
-        let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(vec![web, done])));
+        let _ = update(
+            &mut s,
+            Msg::Fleet(FleetUpdate::Snapshot(
+                crate::engine::LOCAL_HOST.to_string(),
+                vec![web, done],
+            )),
+        );
         key(&mut s, 't');
         snapshot("triage_empty", &s);
     }
@@ -101,7 +107,13 @@ fn status_bar_counts_problems_in_every_view() {
     assert!(text(&s).contains("‼ 4 problems (t)"), "help");
     // Fewer problems, fewer counted; none, said so.
     let healthy = container("web-1", "nginx:1.25", RunState::Running);
-    let _ = update(&mut s, Msg::Fleet(FleetUpdate::Snapshot(vec![healthy])));
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            vec![healthy],
+        )),
+    );
     assert!(text(&s).contains("✓ no problems"), "{}", text(&s));
     // The worst severity colours it, and a glyph says it without colour.
     let s = state_at(80, 24);
