@@ -32,12 +32,14 @@ pub(super) fn run_command(state: &mut AppState, command: ConsoleCommand) {
         ConsoleCommand::Collapse => {
             let key = match state.rows.get(state.selected) {
                 Some(Row::Group { key, .. }) => Some(key.clone()),
-                Some(Row::Container(id)) => state.fleet.get(id).map(|c| c.compose_project.clone()),
+                Some(Row::Container(id)) => {
+                    state.fleet.get(id).map(|c| rows::group_of(&state.fleet, c))
+                }
                 Some(Row::Missing(_)) => state
                     .compose
                     .as_ref()
                     .and_then(|c| c.project_name())
-                    .map(|p| Some(p.to_string())),
+                    .map(|p| rows::project_group(&state.fleet, p)),
                 None => None,
             };
             // Only projects are folded: a list without headers has nothing to fold.

@@ -13,8 +13,43 @@ use crate::engine::{Container, ContainerId, Fleet, RunState};
 
 use super::filter::Filter;
 
-/// A compose project, or `None` for containers outside any project.
+/// A compose project, or `None` for containers outside any project; with several hosts,
+/// `HOST/PROJECT` (`HOST/` for those outside any), so that the list groups by host, then
+/// project (host names and project names hold no `/`).
 pub type GroupKey = Option<String>;
+
+/// The group `c` is listed under.
+pub fn group_of(fleet: &Fleet, c: &Container) -> GroupKey {
+    if fleet.several_hosts() {
+        Some(format!(
+            "{}/{}",
+            c.host,
+            c.compose_project.as_deref().unwrap_or_default()
+        ))
+    } else {
+        c.compose_project.clone()
+    }
+}
+
+/// The group of the console's compose project `project` (on the first host named).
+pub fn project_group(fleet: &Fleet, project: &str) -> GroupKey {
+    match (&fleet.primary, fleet.several_hosts()) {
+        (Some(host), true) => Some(format!("{host}/{project}")),
+        _ => Some(project.to_string()),
+    }
+}
+
+/// A group's header: `shop`, `(no project)`, or with several hosts `edge-2 · shop`.
+pub fn group_title(key: &GroupKey) -> String {
+    match key.as_deref() {
+        None => "(no project)".into(),
+        Some(key) => match key.split_once('/') {
+            Some((host, "")) => format!("{host} · (no project)"),
+            Some((host, project)) => format!("{host} · {project}"),
+            None => key.to_string(),
+        },
+    }
+}
 
 /// One row of the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +129,7 @@ impl RowInputs<'_> {
         RowKey {
             shown: self.shows(c),
             up: c.state.is_up(),
-            project: c.compose_project.clone(),
+            project: group_of(self.fleet, c),
             name: c.name.clone(),
             image: c.image.clone(),
             state: c.state,
@@ -147,6 +182,7 @@ fn compare(a: &Container, b: &Container, inputs: &RowInputs<'_>) -> Ordering {
         Column::Gpu => gpu(a).cmp(&gpu(b)),
         Column::Ports => a.ports.first().cmp(&b.ports.first()),
         Column::Id => a.id.cmp(&b.id),
+        Column::Host => a.host.cmp(&b.host),
     };
     let primary = if inputs.sort.descending {
         primary.reverse()
@@ -165,23 +201,24 @@ fn compare(a: &Container, b: &Container, inputs: &RowInputs<'_>) -> Ordering {
 
 /// Builds the rows. Headers appear only when at least one listed container is in a project.
 pub fn build(inputs: &RowInputs<'_>) -> Vec<Row> {
-    let mut groups: BTreeMap<&str, Vec<&Container>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<&Container>> = BTreeMap::new();
     let mut rest: Vec<&Container> = Vec::new();
     for c in inputs.fleet.containers().filter(|c| inputs.shows(c)) {
-        match &c.compose_project {
-            Some(p) => groups.entry(p.as_str()).or_default().push(c),
+        match group_of(inputs.fleet, c) {
+            Some(p) => groups.entry(p).or_default().push(c),
             None => rest.push(c),
         }
     }
     // Missing rows pass the filter as the container they would be, whatever the stopped switch.
-    let mut missing: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut missing: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for m in inputs.missing {
         if let Some(p) = &m.container.compose_project
             && inputs.filter.matches(&m.container)
+            && let Some(key) = project_group(inputs.fleet, p)
         {
-            groups.entry(p.as_str()).or_default();
+            groups.entry(key.clone()).or_default();
             missing
-                .entry(p.as_str())
+                .entry(key)
                 .or_default()
                 .push(m.container.name.as_str());
         }
@@ -210,8 +247,8 @@ pub fn build(inputs: &RowInputs<'_>) -> Vec<Row> {
         }
     };
     for (project, members) in groups {
-        let wanted = missing.get(project).map_or(&[][..], Vec::as_slice);
-        push_group(Some(project.to_string()), members, wanted);
+        let wanted = missing.get(&project).map_or(&[][..], Vec::as_slice);
+        push_group(Some(project), members, wanted);
     }
     if !rest.is_empty() {
         push_group(None, rest, &[]);
@@ -224,7 +261,7 @@ pub fn members<'a>(inputs: &RowInputs<'a>, key: &GroupKey) -> Vec<&'a Container>
     let mut list: Vec<&Container> = inputs
         .fleet
         .containers()
-        .filter(|c| c.compose_project == *key && inputs.shows(c))
+        .filter(|c| group_of(inputs.fleet, c) == *key && inputs.shows(c))
         .collect();
     list.sort_by(|a, b| compare(a, b, inputs));
     list

@@ -297,7 +297,15 @@ impl AppState {
                 Base::Gpu => MainView::Gpu,
                 Base::Plan => MainView::Plan,
             },
-            disconnected: matches!(self.fleet.connection, Connection::Disconnected { .. }),
+            // The banner: the one host unreachable, or with several, any host not connected.
+            disconnected: if self.fleet.several_hosts() {
+                self.fleet
+                    .connections
+                    .values()
+                    .any(|c| !matches!(c, Connection::Connected { .. }))
+            } else {
+                matches!(self.fleet.connection, Connection::Disconnected { .. })
+            },
             show_log: self.show_log,
         }
     }
@@ -489,8 +497,10 @@ impl AppState {
     /// Every relative time on screen, as text: when it is unchanged by a tick, nothing is drawn.
     pub(super) fn clock_text(&self, now: DateTime<Utc>) -> String {
         let mut text = String::new();
-        if let Connection::Disconnected { since, .. } = &self.fleet.connection {
-            text.push_str(&crate::present::ago(*since, now));
+        for connection in self.fleet.connections.values() {
+            if let Connection::Disconnected { since, .. } = connection {
+                text.push_str(&crate::present::ago(*since, now));
+            }
         }
         for row in self.visible_rows() {
             if let Row::Container(id) = row

@@ -165,6 +165,8 @@ pub enum Column {
     Id,
     /// CPU over the last samples as a one-row sparkline (not shown by default).
     Trend,
+    /// The host's short name (shown first by itself whenever the console has several hosts).
+    Host,
 }
 
 impl Column {
@@ -195,6 +197,7 @@ impl Column {
             Self::Ports => "ports",
             Self::Id => "id",
             Self::Trend => "trend",
+            Self::Host => "host",
         }
     }
 
@@ -212,6 +215,7 @@ impl Column {
             "ports" | "port" => Self::Ports,
             "id" => Self::Id,
             "trend" => Self::Trend,
+            "host" => Self::Host,
             _ => return None,
         })
     }

@@ -95,7 +95,9 @@ impl Endpoint {
 
     /// Classifies a bollard error: transport failures are "unreachable", answers are "refused".
     pub fn error(&self, source: bollard::errors::Error) -> EngineError {
-        if is_transport_error(&source) {
+        if matches!(source, bollard::errors::Error::RequestTimeoutError) {
+            self.unreachable(self.no_answer())
+        } else if is_transport_error(&source) {
             self.unreachable(cause_of(&source))
         } else {
             EngineError::Daemon {
@@ -104,6 +106,13 @@ impl Endpoint {
                 source,
             }
         }
+    }
+
+    fn no_answer(&self) -> String {
+        format!(
+            "no answer within {}",
+            humantime::format_duration(self.timeout)
+        )
     }
 
     fn unreachable(&self, cause: String) -> EngineError {
@@ -156,10 +165,7 @@ impl Endpoint {
         let result = match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(self.error(e)),
-            Err(_) => Err(self.unreachable(format!(
-                "no answer within {}",
-                humantime::format_duration(self.timeout)
-            ))),
+            Err(_) => Err(self.unreachable(self.no_answer())),
         };
         self.record(&result);
         result

@@ -152,6 +152,8 @@ pub struct Fleet {
     pub connection: Connection,
     /// Each host's connection, by the host's short name.
     pub connections: BTreeMap<String, Connection>,
+    /// The first host named (the console's compose project is applied there).
+    pub primary: Option<String>,
     /// The hosts whose full list is still to come.
     listing_hosts: std::collections::BTreeSet<String>,
     /// Bumped on every change, so a consumer can tell whether to redraw.
@@ -166,6 +168,7 @@ impl Default for Fleet {
             containers: HashMap::new(),
             connection: Connection::Connecting,
             connections: BTreeMap::new(),
+            primary: None,
             listing_hosts: std::collections::BTreeSet::new(),
             generation: 0,
             listing: false,
@@ -182,6 +185,7 @@ impl Fleet {
     pub fn with_hosts<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Self {
         let mut fleet = Self::default();
         for host in hosts {
+            fleet.primary.get_or_insert_with(|| host.to_string());
             fleet
                 .connections
                 .insert(host.to_string(), Connection::Connecting);

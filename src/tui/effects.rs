@@ -5,6 +5,7 @@
 //! `update` again in turn, so that no effect is ever dropped. The carrier is a trait so that
 //! tests can watch what was carried out without a terminal or a daemon.
 
+use crate::engine::Fleet;
 use std::collections::VecDeque;
 
 use crate::app::{AppState, Effect, Msg, update};
@@ -17,7 +18,7 @@ pub const LOG_TARGET: &str = "fleetdeck";
 pub(crate) trait Carrier {
     /// Carries out one effect (never [`Effect::Quit`], which [`step`] reads itself); returns
     /// the messages it produced for `update`, in order.
-    async fn carry(&mut self, effect: Effect) -> Result<Vec<Msg>, CliError>;
+    async fn carry(&mut self, effect: Effect, fleet: &Fleet) -> Result<Vec<Msg>, CliError>;
 }
 
 /// Whether the loop goes on.
@@ -50,7 +51,7 @@ pub(crate) async fn step<C: Carrier>(
         for effect in update(state, msg) {
             match effect {
                 Effect::Quit => flow = Flow::Quit,
-                effect => queue.extend(carrier.carry(effect).await?),
+                effect => queue.extend(carrier.carry(effect, &state.fleet).await?),
             }
         }
     }
@@ -71,7 +72,7 @@ mod tests {
     }
 
     impl Carrier for Recorder {
-        async fn carry(&mut self, effect: Effect) -> Result<Vec<Msg>, CliError> {
+        async fn carry(&mut self, effect: Effect, _: &Fleet) -> Result<Vec<Msg>, CliError> {
             let back = match &effect {
                 Effect::Exec(target) => vec![
                     Msg::Resize {

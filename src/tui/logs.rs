@@ -22,7 +22,8 @@ pub struct LogStreams {
 
 impl LogStreams {
     /// Opens a following stream per target.
-    pub fn open(endpoint: &Endpoint, targets: &[Target], options: &LogsOptions) -> Self {
+    /// Streams of every target, each from its own host.
+    pub fn open(targets: &[(Endpoint, Target)], options: &LogsOptions) -> Self {
         let capacity = options.channel_batches.max(1) * targets.len().clamp(1, 4);
         let (tx, rx) = mpsc::channel(capacity);
         let request = LogRequest {
@@ -32,7 +33,7 @@ impl LogStreams {
         };
         let handles = targets
             .iter()
-            .map(|t| open(endpoint, t.id.clone(), request.clone(), options, tx.clone()))
+            .map(|(endpoint, t)| open(endpoint, t.id.clone(), request.clone(), options, tx.clone()))
             .collect();
         Self {
             _handles: handles,

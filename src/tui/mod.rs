@@ -26,6 +26,9 @@ pub mod log_feed;
 pub mod logs;
 pub mod terminal;
 
+use std::collections::BTreeMap;
+
+use crate::engine::Fleet;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -63,8 +66,16 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let config = &globals.config;
     // Everything that can fail for a reason the user must fix fails before the terminal changes.
     let keymap = Keymap::new(&config.keys).map_err(|e| CliError::Usage(e.to_string()))?;
-    let endpoint = globals.connect().await?;
-    let context = globals.action_context(endpoint.clone());
+    // Every host's client, made before the terminal changes (a bad URL or certificate file is
+    // the user's to fix); nothing is called yet: each host connects in its own watcher, so a
+    // slow or dead one delays nothing.
+    let mut endpoints: Vec<Endpoint> = Vec::new();
+    for endpoint in globals.endpoints()? {
+        endpoints.push(endpoint?);
+    }
+    let Some(endpoint) = endpoints.first().cloned() else {
+        return Err(CliError::Usage("no host to connect to".into()));
+    };
     let log_rx = log_feed::attach();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::from_config(&config.theme, no_color);
@@ -92,6 +103,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
         None => None,
     };
     let mut state = AppState::new(settings, keymap, config.ui.show_stopped, Utc::now());
+    state.fleet = Fleet::with_hosts(endpoints.iter().map(|e| e.name.as_str()));
     crate::app::compose::start(
         &mut state,
         globals.compose_files.clone(),
@@ -106,8 +118,22 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     })?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     let (fleet_tx, fleet_rx) = mpsc::channel(1024);
-    let fleet_watch = watch::spawn(endpoint.clone(), fleet_tx);
-    let stats = stats::spawn(endpoint.clone(), config.ui.max_stats_streams, stats_tx);
+    let fleet_watches: Vec<watch::Watch> = endpoints
+        .iter()
+        .map(|e| watch::spawn(e.clone(), fleet_tx.clone()))
+        .collect();
+    drop(fleet_tx);
+    let hosts: BTreeMap<String, HostIo> = endpoints
+        .iter()
+        .map(|e| {
+            let io = HostIo {
+                context: globals.action_context(e.clone()),
+                stats: stats::spawn(e.clone(), config.ui.max_stats_streams, stats_tx.clone()),
+            };
+            (e.name.clone(), io)
+        })
+        .collect();
+    drop(stats_tx);
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>(64);
     if state.compose.is_some() {
         // The compose files are read as the first thing the loop does.
@@ -134,13 +160,12 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
             events: Some(EventStream::new()),
             log_streams: None,
             redraw: false,
-            stats,
+            hosts,
+            primary: endpoint.name.clone(),
             sampler,
             unreadable: Vec::new(),
             gpu_feed,
             msg_tx,
-            context,
-            endpoint,
             parallelism: config.actions.parallelism,
             logs_options,
             exec_shell: config.actions.exec_shell.clone(),
@@ -160,7 +185,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let result = console.run(inbound).await;
     // The streams and the key reader end before the terminal is given back.
     drop(console);
-    drop(fleet_watch);
+    drop(fleet_watches);
     drop(guard);
     log::logger().flush();
     result
@@ -194,7 +219,10 @@ struct Io<'t> {
     log_streams: Option<logs::LogStreams>,
     /// Set when the terminal was handed back by a shell: the next frame is drawn at once.
     redraw: bool,
-    stats: StatsWatch,
+    /// Each host's action context and stats streams, by the host's short name.
+    hosts: BTreeMap<String, HostIo>,
+    /// The first host named: where the console's compose project is applied.
+    primary: String,
     /// The cgroup sampler, with a local daemon whose files are readable.
     sampler: Option<CgroupSampler>,
     /// The containers the sampler could not read, as last told to `update`.
@@ -202,8 +230,6 @@ struct Io<'t> {
     gpu_feed: gpu::GpuFeed,
     /// Where the tasks started here send their results.
     msg_tx: mpsc::Sender<Msg>,
-    context: ActionContext,
-    endpoint: Endpoint,
     parallelism: usize,
     logs_options: crate::engine::logs::LogsOptions,
     exec_shell: String,
@@ -211,6 +237,24 @@ struct Io<'t> {
     mouse: bool,
     /// Where the inspect pane's recorded history comes from.
     history: history::HistorySource,
+}
+
+/// One host's side of the effects.
+struct HostIo {
+    context: ActionContext,
+    stats: StatsWatch,
+}
+
+impl Io<'_> {
+    /// The host a container is on (the fleet says), and that host's side.
+    fn host_of(&self, fleet: &Fleet, id: &ContainerId) -> Result<&HostIo, String> {
+        let host = fleet
+            .get(id)
+            .map_or(self.primary.as_str(), |c| c.host.as_str());
+        self.hosts
+            .get(host)
+            .ok_or_else(|| format!("host '{host}' is not one of this console's"))
+    }
 }
 
 /// Why the loop ended.
@@ -369,11 +413,29 @@ impl Io<'_> {
 }
 
 impl Carrier for Io<'_> {
-    async fn carry(&mut self, effect: Effect) -> Result<Vec<Msg>, CliError> {
+    async fn carry(&mut self, effect: Effect, fleet: &Fleet) -> Result<Vec<Msg>, CliError> {
         match effect {
             // `step` reads it; nothing to do here.
             Effect::Quit => {}
-            Effect::WatchStats(ids) => self.stats.watch(ids),
+            Effect::WatchStats(ids) => {
+                // Each host streams its own containers' stats.
+                let mut by_host: BTreeMap<&str, Vec<ContainerId>> = self
+                    .hosts
+                    .keys()
+                    .map(|h| (h.as_str(), Vec::new()))
+                    .collect();
+                for id in ids {
+                    let host = fleet.get(&id).map_or(self.primary.as_str(), |c| &c.host);
+                    if let Some(list) = by_host.get_mut(host) {
+                        list.push(id);
+                    }
+                }
+                for (host, ids) in by_host {
+                    if let Some(io) = self.hosts.get(host) {
+                        io.stats.watch(ids);
+                    }
+                }
+            }
             Effect::SampleRunning(ids) => {
                 if let Some(sampler) = &self.sampler {
                     sampler.set_running(ids);
@@ -383,15 +445,21 @@ impl Carrier for Io<'_> {
             Effect::RunAction { action, targets } => {
                 let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
                 log::info!(target: LOG_TARGET, "{} {}", action.verb(), names.join(", "));
-                let context = self.context.clone();
+                // Each target goes to its own host.
+                let targets: Vec<(ActionContext, crate::actions::Target)> = targets
+                    .into_iter()
+                    .filter_map(|t| {
+                        let context = self.host_of(fleet, &t.id).ok()?.context.clone();
+                        Some((context, t))
+                    })
+                    .collect();
                 let tx = self.msg_tx.clone();
                 let parallelism = self.parallelism;
                 tokio::spawn(async move {
                     // As `execute_many`, with owned futures: its borrowing closure is not
                     // `Send` for every lifetime, which `tokio::spawn` needs.
                     let done: Vec<ActionDone> = futures_util::stream::iter(targets)
-                        .map(|target| {
-                            let context = context.clone();
+                        .map(|(context, target)| {
                             let action = action.clone();
                             async move {
                                 ActionDone::from_report(&context.execute(&action, &target).await)
@@ -404,12 +472,20 @@ impl Carrier for Io<'_> {
                 });
             }
             Effect::FetchDetail(id) => {
-                let endpoint = self.endpoint.clone();
+                let endpoint = match self.host_of(fleet, &id) {
+                    Ok(io) => io.context.endpoint.clone(),
+                    Err(e) => {
+                        return Ok(vec![Msg::Detail { id, result: Err(e) }]);
+                    }
+                };
                 let tx = self.msg_tx.clone();
                 tokio::spawn(async move {
                     let result = match endpoint.inspect(&id.0).await {
                         Ok(Some(inspect)) => ContainerDetail::from_inspect(&inspect, true)
-                            .map(Box::new)
+                            .map(|mut d| {
+                                d.container.host.clone_from(&endpoint.name);
+                                Box::new(d)
+                            })
                             .ok_or_else(|| "the daemon's answer had no id".to_string()),
                         Ok(None) => Err("no such container".to_string()),
                         Err(e) => Err(e.to_string()),
@@ -421,11 +497,14 @@ impl Carrier for Io<'_> {
             Effect::OpenLogs(targets) => {
                 // The old streams and what they sent go first.
                 drop(self.log_streams.take());
-                self.log_streams = Some(logs::LogStreams::open(
-                    &self.endpoint,
-                    &targets,
-                    &self.logs_options,
-                ));
+                let routed: Vec<(Endpoint, crate::actions::Target)> = targets
+                    .into_iter()
+                    .filter_map(|t| {
+                        let endpoint = self.host_of(fleet, &t.id).ok()?.context.endpoint.clone();
+                        Some((endpoint, t))
+                    })
+                    .collect();
+                self.log_streams = Some(logs::LogStreams::open(&routed, &self.logs_options));
             }
             Effect::CloseLogs => self.log_streams = None,
             Effect::LoadCompose {
@@ -433,7 +512,7 @@ impl Carrier for Io<'_> {
                 project_name,
             } => compose::load(files, project_name, self.msg_tx.clone()),
             Effect::ApplyPlan { project, plan } => compose::run(
-                self.context.clone(),
+                self.hosts[&self.primary].context.clone(),
                 project,
                 plan,
                 self.parallelism,
@@ -457,8 +536,18 @@ impl Carrier for Io<'_> {
             Effect::Exec(target) => {
                 // Our key reader stops before the shell gets the terminal.
                 self.events = None;
+                let context = match self.host_of(fleet, &target.id) {
+                    Ok(io) => io.context.clone(),
+                    Err(text) => {
+                        self.events = Some(EventStream::new());
+                        return Ok(vec![Msg::Notice {
+                            text,
+                            is_error: true,
+                        }]);
+                    }
+                };
                 let result = exec::suspended_exec(
-                    &self.context,
+                    &context,
                     &target,
                     exec::shell_command(&self.exec_shell),
                     &self.detach_keys,

@@ -25,8 +25,9 @@ use crate::sanitize::printable;
 use unicode_width::UnicodeWidthStr;
 
 /// Columns in the order they are dropped last-first when the terminal is narrow.
-const PRIORITY: [Column; 11] = [
+const PRIORITY: [Column; 12] = [
     Column::Name,
+    Column::Host,
     Column::State,
     Column::Status,
     // Where there is a GPU, its memory is what the operator came for.
@@ -54,6 +55,7 @@ fn bounds(column: Column) -> (usize, usize) {
         Column::Ports => (10, 40),
         Column::Id => (12, 12),
         Column::Trend => (6, 12),
+        Column::Host => (4, 16),
     }
 }
 
@@ -72,6 +74,7 @@ fn natural(column: Column) -> usize {
         Column::Ports => 20,
         Column::Id => 12,
         Column::Trend => 12,
+        Column::Host => 10,
     }
 }
 
@@ -88,6 +91,7 @@ fn title(column: Column) -> &'static str {
         Column::Ports => "PORTS",
         Column::Id => "ID",
         Column::Trend => "CPU TREND",
+        Column::Host => "HOST",
     }
 }
 
@@ -177,6 +181,7 @@ fn cell(
             theme.muted(),
         ),
         Column::Id => (c.id.short().to_string(), theme.muted()),
+        Column::Host => (printable(&c.host).into_owned(), theme.muted()),
         Column::Trend => (trend(state, c, width), theme.ok()),
     }
 }
@@ -199,9 +204,14 @@ fn widths(state: &AppState, width: usize) -> Vec<(Column, usize)> {
     let available = width.saturating_sub(2 + drift);
     // The GPU column only where there is a GPU.
     let gpu = state.gpu_report().is_some();
+    // The HOST column whenever there are several hosts (first, unless placed in the config).
+    let hosts = state.fleet.several_hosts();
     let mut chosen: Vec<Column> = PRIORITY
         .iter()
-        .filter(|c| configured.contains(c) && (gpu || **c != Column::Gpu))
+        .filter(|c| {
+            (configured.contains(c) || (hosts && **c == Column::Host))
+                && (gpu || **c != Column::Gpu)
+        })
         .copied()
         .collect();
     // What each column wants does not depend on what the rows hold: at a given width the
@@ -246,7 +256,12 @@ fn widths(state: &AppState, width: usize) -> Vec<(Column, usize)> {
             *w += spare;
         }
         // Show them in the configured order.
-        sized.sort_by_key(|(c, _)| configured.iter().position(|x| x == c));
+        sized.sort_by_key(|(c, _)| {
+            configured
+                .iter()
+                .position(|x| x == c)
+                .map_or(0, |at| at + 1)
+        });
         return sized;
     }
 }
@@ -383,9 +398,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
                 collapsed,
             } => {
                 let fold = if *collapsed { "▸" } else { "▾" };
-                let name = key
-                    .as_deref()
-                    .map_or_else(|| "(no project)".to_string(), |k| printable(k).into_owned());
+                let name = printable(&crate::app::rows::group_title(key)).into_owned();
                 let noun = if *count == 1 {
                     "container"
                 } else {
