@@ -13,7 +13,7 @@ pub const THRESHOLD: u32 = 3;
 /// The first cool-down before a probe.
 pub const COOL_DOWN: Duration = Duration::from_secs(5);
 /// The longest cool-down.
-pub const MAX_COOL_DOWN: Duration = Duration::from_secs(60);
+pub const MAX_COOL_DOWN: Duration = Duration::from_secs(15);
 
 /// Why a call was not let through.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -269,16 +269,16 @@ impl Endpoint {
     }
 }
 
-/// A transport error's cause, with the reasons under it ("connection refused", "No such file
-/// or directory"), without bollard's own prefixes repeated.
+/// A transport error's cause: the innermost reason under bollard's and hyper's wrappers
+/// ("Connection refused (os error 111)", "No such file or directory (os error 2)"), or the
+/// error's own text when it wraps nothing.
 pub fn cause_of(error: &bollard::errors::Error) -> String {
     let mut cause = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(inner) = source {
         let text = inner.to_string();
-        if !cause.contains(&text) {
-            cause.push_str(": ");
-            cause.push_str(&text);
+        if !text.is_empty() {
+            cause = text;
         }
         source = inner.source();
     }

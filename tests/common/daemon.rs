@@ -147,10 +147,20 @@ impl SecondDaemon {
 
     /// SIGKILL, then a start on the same data root: a real daemon restart.
     pub fn kill_and_restart(&mut self) {
+        self.kill();
+        self.restart();
+    }
+
+    /// SIGKILL: the daemon is gone (its socket stays, refusing connections).
+    pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Starts the daemon again on the same data root, after [`SecondDaemon::kill`].
+    pub fn restart(&mut self) {
         // Its containerd goes with it; the new daemon must not wait on the old one's pid file
         // (a pid that may be another process's by now) or sockets.
         let containerd = self.dir.join("exec").join("containerd");

@@ -1,0 +1,151 @@
+//! The console with several hosts, end to end: the real binary in tmux against the machine's
+//! daemon and a second `dockerd` started here. Both fleets in one list with a HOST column;
+//! the second daemon killed mid-session shows as unreachable while the first still answers
+//! keys; started again, its fleet comes back right: a container made and one removed while
+//! the console still had it as unreachable are there and gone, nothing doubled. And a host that
+//! accepts TCP and never answers does not hold back the other host's fleet.
+//!
+//! The tmux server (a unique socket) and session are this test's alone, killed on drop.
+//! Screens are polled with a generous bound; no elapsed time is ever asserted.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::Command;
+
+use common::daemon::SecondDaemon;
+use common::tmux::{Launch, Tmux};
+use common::{Fixture, IMAGE, RUN_LABEL, Spec};
+
+const LOCAL: &str = "local=unix:///var/run/docker.sock";
+
+fn docker_at(host: &str, args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .arg("-H")
+        .arg(host)
+        .args(args)
+        .output()
+        .expect("run docker");
+    assert!(
+        out.status.success(),
+        "docker -H {host} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn run_on(host: &str, run: &str, name: &str) {
+    docker_at(
+        host,
+        &[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--label",
+            &format!("{RUN_LABEL}={run}"),
+            "--name",
+            name,
+            IMAGE,
+            "sh",
+            "-c",
+            "trap 'exit 143' TERM; while true; do sleep 0.2; done",
+        ],
+    );
+}
+
+/// How many rows of the list show `name` as a whole word (not as a prefix of a longer name;
+/// not the title's filter).
+fn rows_of(screen: &str, name: &str) -> usize {
+    screen
+        .lines()
+        .filter(|l| l.starts_with('│') && l.split_whitespace().any(|w| w == name))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_host_is_shown_unreachable_and_comes_back_right() {
+    let Some(mut daemon) = SecondDaemon::start(IMAGE) else {
+        return;
+    };
+    // Short names: they must fit the name column whole.
+    let fx = Fixture::new("ch").await;
+    let here = fx.name("here");
+    let old = fx.name("old");
+    let new = fx.name("new");
+    fx.run("here", Spec::graceful()).await;
+    fx.run("also", Spec::graceful()).await;
+    run_on(&daemon.host, &fx.run, &old);
+    let d2 = format!("d2={}", daemon.host);
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let tmux = Tmux::start(180, 45);
+    tmux.launch_console(dir.path(), &["--host", LOCAL, "--host", &d2], Launch::Plain);
+    let screen = tmux.wait_for("both fleets, with a HOST column", |s| {
+        s.contains("HOST") && rows_of(s, &here) == 1 && rows_of(s, &old) == 1
+    });
+    let line = |s: &str, name: &str| {
+        s.lines()
+            .find(|l| l.split_whitespace().any(|w| w == name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line(&screen, &old).contains("d2"), "{screen}");
+    assert!(line(&screen, &here).contains("local"), "{screen}");
+    // Grouped by host: a header per host.
+    assert!(screen.contains("d2 · (no project)"), "{screen}");
+
+    // The second daemon dies: its host is shown unreachable, the attempts climbing.
+    daemon.kill();
+    tmux.wait_for("d2 unreachable, retried a few times", |s| {
+        s.contains("d2 unreachable since") && s.contains("attempt 4")
+    });
+    // The first host still answers a key: the filter narrows the list to its container.
+    tmux.filter(&here);
+    tmux.wait_for("the filter applied", |s| {
+        rows_of(s, &here) == 1 && rows_of(s, &old) == 0
+    });
+    tmux.keys(&["Escape"]);
+
+    // Back up; while the console still has it as unreachable (its next try is seconds away),
+    // one container is removed and one made.
+    daemon.restart();
+    docker_at(&daemon.host, &["rm", "-f", &old]);
+    run_on(&daemon.host, &fx.run, &new);
+    let screen = tmux.wait_for("d2 back, listed anew", |s| {
+        !s.contains("unreachable") && rows_of(s, &new) == 1
+    });
+    assert_eq!(rows_of(&screen, &old), 0, "removed while down:\n{screen}");
+    assert_eq!(rows_of(&screen, &here), 1, "nothing doubled:\n{screen}");
+    assert!(line(&screen, &new).contains("d2"), "{screen}");
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| !s.contains("q quit"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_never_answers_does_not_hold_back_the_others() {
+    let fx = Fixture::new("cn").await;
+    let here = fx.name("up");
+    fx.run("up", Spec::graceful()).await;
+    let hole = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = hole.local_addr().expect("its address").port();
+    let hole_host = format!("hole=tcp://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    // A minute's timeout: were the first frame waiting on that host, this screen would not
+    // come within the poll's bound.
+    let tmux = Tmux::start(160, 40);
+    tmux.launch_console(
+        dir.path(),
+        &["--timeout", "60s", "--host", LOCAL, "--host", &hole_host],
+        Launch::Plain,
+    );
+    let screen = tmux.wait_for("the local fleet, the other host connecting", |s| {
+        rows_of(s, &here) == 1 && s.contains("hole connecting")
+    });
+    assert!(screen.contains("1 of 2 hosts connected"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell again", |s| !s.contains("q quit"));
+    drop(hole);
+}
