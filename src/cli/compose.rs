@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::output::{json_line, quiet_pipe, table};
+use super::output::{json_line, quiet_pipe, table, with_host};
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::actions::{Action as Act, Target};
 use crate::reconcile::COMPOSE_PROJECT_LABEL;
@@ -122,15 +122,28 @@ fn summary(plan: &Plan) -> String {
 
 pub async fn plan(args: PlanArgs, globals: &Globals) -> Result<Exit, CliError> {
     let project = load(&args.project, globals)?;
-    let endpoint = globals.connect().await?;
+    let (args, project) = (&args, &project);
+    globals
+        .per_host(|endpoint| plan_on(args, globals, project, endpoint))
+        .await
+}
+
+async fn plan_on(
+    args: &PlanArgs,
+    _: &Globals,
+    project: &Project,
+    endpoint: crate::engine::Endpoint,
+) -> Result<Exit, CliError> {
     let options = PlanOptions {
         remove_orphans: args.remove_orphans,
         ..PlanOptions::default()
     };
-    let plan = plan_live(&endpoint, &project, &options).await?;
+    let plan = plan_live(&endpoint, project, &options).await?;
     let mut out = std::io::stdout().lock();
     let written = if args.output.json {
-        plan.steps.iter().try_for_each(|s| json_line(&mut out, s))
+        plan.steps
+            .iter()
+            .try_for_each(|s| json_line(&mut out, &with_host(&endpoint.name, s)))
     } else {
         let rows: Vec<Vec<String>> = plan
             .steps
@@ -174,12 +187,23 @@ fn outcome_line(o: &StepOutcome) -> String {
 
 pub async fn apply(args: ApplyArgs, globals: &Globals) -> Result<Exit, CliError> {
     let project = load(&args.project, globals)?;
-    let endpoint = globals.connect().await?;
+    let (args, project) = (&args, &project);
+    globals
+        .per_host(|endpoint| apply_on(args, globals, project, endpoint))
+        .await
+}
+
+async fn apply_on(
+    args: &ApplyArgs,
+    globals: &Globals,
+    project: &Project,
+    endpoint: crate::engine::Endpoint,
+) -> Result<Exit, CliError> {
     let options = PlanOptions {
         remove_orphans: args.remove_orphans,
         ..PlanOptions::default()
     };
-    let plan = plan_live(&endpoint, &project, &options).await?;
+    let plan = plan_live(&endpoint, project, &options).await?;
     let ctx = globals.action_context(endpoint);
     let opts = ApplyOptions {
         remove_orphans: args.remove_orphans,
@@ -189,6 +213,7 @@ pub async fn apply(args: ApplyArgs, globals: &Globals) -> Result<Exit, CliError>
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<StepOutcome>(64);
     let json = args.output.json;
+    let host = ctx.endpoint.name.clone();
     let printer = async move {
         let mut out = std::io::stdout();
         let mut result = Ok(());
@@ -197,7 +222,7 @@ pub async fn apply(args: ApplyArgs, globals: &Globals) -> Result<Exit, CliError>
                 continue;
             }
             let written = if json {
-                json_line(&mut out, &o)
+                json_line(&mut out, &with_host(&host, &o))
             } else {
                 writeln!(out, "{}", outcome_line(&o))
             };
@@ -205,8 +230,7 @@ pub async fn apply(args: ApplyArgs, globals: &Globals) -> Result<Exit, CliError>
         }
         result
     };
-    let (report, printed) =
-        tokio::join!(run_apply(&ctx, &project, &plan, &opts, Some(tx)), printer);
+    let (report, printed) = tokio::join!(run_apply(&ctx, project, &plan, &opts, Some(tx)), printer);
     printed?;
     if !globals.read_only
         && let Some(writer) = globals.store_writer()
@@ -249,7 +273,18 @@ pub async fn apply(args: ApplyArgs, globals: &Globals) -> Result<Exit, CliError>
 
 pub async fn down(args: DownArgs, globals: &Globals) -> Result<Exit, CliError> {
     let project = load(&args.project, globals)?;
-    let endpoint = globals.connect().await?;
+    let (args, project) = (&args, &project);
+    globals
+        .per_host(|endpoint| down_on(args, globals, project, endpoint))
+        .await
+}
+
+async fn down_on(
+    args: &DownArgs,
+    globals: &Globals,
+    project: &Project,
+    endpoint: crate::engine::Endpoint,
+) -> Result<Exit, CliError> {
     let label = HashMap::from([(
         "label".to_string(),
         vec![format!("{COMPOSE_PROJECT_LABEL}={}", project.name)],
@@ -351,6 +386,7 @@ pub async fn down(args: DownArgs, globals: &Globals) -> Result<Exit, CliError> {
     let written = lines.iter().try_for_each(|(ok, kind, name, error)| {
         if args.output.json {
             let value = serde_json::json!({
+                "host": ctx.endpoint.name,
                 "kind": kind, "name": name, "ok": ok,
                 "outcome": if *ok { "removed" } else { "failed" }, "error": error,
             });

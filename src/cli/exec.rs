@@ -15,9 +15,7 @@ use crate::actions::exec::{
     exec_interactive,
 };
 use crate::actions::{ActionError, Target};
-use crate::engine::Endpoint;
 use crate::engine::exit::signal_name;
-use crate::engine::resolve::resolve;
 use crate::session::tty::TerminalTty;
 
 /// Docker's exit code for "the container runtime could not run it"; fleetdeck uses it for its
@@ -64,16 +62,6 @@ pub fn parse_limit(text: &str) -> Result<usize, String> {
     usize::try_from(bytes).map_err(|_| format!("bad size '{text}': too large"))
 }
 
-/// Resolves one target among all containers.
-pub async fn resolve_target(endpoint: &Endpoint, query: &str) -> Result<Target, CliError> {
-    let fleet = endpoint.list(&Default::default()).await?;
-    let container = resolve(&fleet, query).map_err(|e| CliError::Usage(e.to_string()))?;
-    Ok(Target {
-        id: container.id.clone(),
-        name: container.name.clone(),
-    })
-}
-
 /// The exit status for an exec or run that failed before the command could give one.
 pub fn failure_exit(error: &ActionError) -> Exit {
     match error {
@@ -113,8 +101,13 @@ pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
             Err(e) => return Err(CliError::Usage(e)),
         }
     }
-    let endpoint = globals.connect().await?;
-    let target = resolve_target(&endpoint, &args.target).await?;
+    // The container's own host, among every host named.
+    let mut hosts = globals.connect_all().await?;
+    let (endpoint, found) = hosts.resolve_one(&args.target).await?;
+    let target = Target {
+        id: found.id,
+        name: found.name,
+    };
     let context = globals.action_context(endpoint);
     let request = ExecRequest {
         command: args.command.clone(),

@@ -29,8 +29,7 @@ pub struct GcArgs {
 }
 
 pub async fn run(args: GcArgs, globals: &Globals) -> Result<Exit, CliError> {
-    let endpoint = globals.connect().await?;
-    let ctx = globals.action_context(endpoint);
+    let mut hosts = globals.connect_all().await?;
     let opts = GcOptions {
         max_age: args.max_age.or(globals.config.keeper.gc_max_age),
         group: args.group,
@@ -38,28 +37,40 @@ pub async fn run(args: GcArgs, globals: &Globals) -> Result<Exit, CliError> {
         dry_run: args.dry_run || globals.read_only,
     };
     let store = globals.store_writer();
-    let items = collect(
-        &ctx,
-        store.as_ref(),
-        &crate::actions::run::this_host(),
-        &opts,
-    )
-    .await?;
+    // Each host's own owned containers, every host at once.
+    let this_host = crate::actions::run::this_host();
+    let (store_ref, opts_ref, this_host) = (store.as_ref(), &opts, this_host.as_str());
+    let per_host = hosts
+        .each(|endpoint| async move {
+            let ctx = globals.action_context(endpoint.clone());
+            let items = collect(&ctx, store_ref, this_host, opts_ref).await?;
+            Ok(items
+                .into_iter()
+                .map(|i| (endpoint.name.clone(), i))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    hosts.report_down()?;
+    let several = hosts.several();
+    let items: Vec<(String, GcItem)> = per_host.into_iter().flatten().collect();
     if let Some(store) = &store {
         let _ = store.flush();
     }
     let mut out = std::io::stdout().lock();
     let written = if args.output.json {
-        let lines: Vec<serde_json::Value> =
-            items.iter().map(|i| item_json(i, opts.dry_run)).collect();
+        let lines: Vec<serde_json::Value> = items
+            .iter()
+            .map(|(host, i)| item_json(host, i, opts.dry_run))
+            .collect();
         json_line(&mut out, &lines)
     } else if items.is_empty() {
         writeln!(out, "nothing owned by fleetdeck")
     } else {
         let rows: Vec<Vec<String>> = items
             .iter()
-            .map(|i| {
-                vec![
+            .map(|(host, i)| {
+                let mut row: Vec<String> = several.then(|| host.clone()).into_iter().collect();
+                row.extend([
                     word(i, opts.dry_run).to_string(),
                     i.name.clone(),
                     i.id.short().to_string(),
@@ -67,20 +78,24 @@ pub async fn run(args: GcArgs, globals: &Globals) -> Result<Exit, CliError> {
                         Some(e) => format!("{} (FAILED: {e})", i.reason),
                         None => i.reason.clone(),
                     },
-                ]
+                ]);
+                row
             })
             .collect();
-        table(&mut out, &["GC", "NAME", "ID", "WHY"], &rows)
+        let headers = ["HOST", "GC", "NAME", "ID", "WHY"];
+        table(&mut out, &headers[usize::from(!several)..], &rows)
     };
     quiet_pipe(written.and_then(|()| out.flush()))?;
-    let failed = items.iter().any(|i| i.error.is_some());
-    Ok(if globals.read_only && items.iter().any(|i| i.remove) {
-        Exit::ReadOnly
-    } else if failed {
-        Exit::SomeFailed
-    } else {
-        Exit::Success
-    })
+    let failed = items.iter().any(|(_, i)| i.error.is_some());
+    Ok(hosts.exit(
+        if globals.read_only && items.iter().any(|(_, i)| i.remove) {
+            Exit::ReadOnly
+        } else if failed {
+            Exit::SomeFailed
+        } else {
+            Exit::Success
+        },
+    ))
 }
 
 fn word(item: &GcItem, dry_run: bool) -> &'static str {
@@ -92,8 +107,9 @@ fn word(item: &GcItem, dry_run: bool) -> &'static str {
     }
 }
 
-fn item_json(item: &GcItem, dry_run: bool) -> serde_json::Value {
+fn item_json(host: &str, item: &GcItem, dry_run: bool) -> serde_json::Value {
     serde_json::json!({
+        "host": host,
         "id": item.id,
         "short_id": item.id.short(),
         "name": item.name,

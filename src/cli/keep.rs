@@ -46,21 +46,33 @@ pub async fn run(args: KeepArgs, globals: &Globals) -> Result<Exit, CliError> {
     }
     let config = &globals.config;
     let jobs = jobs::load(&config.jobs, &config.keeper).map_err(CliError::Usage)?;
-    let endpoint = globals.connect().await?;
+    // One keeper per host, all at once, each reconnecting on its own; the jobs run on the
+    // first host named. A host that cannot even be addressed is the user's to fix.
+    let mut endpoints = Vec::new();
+    for endpoint in globals.endpoints()? {
+        endpoints.push(endpoint?);
+    }
+    let several = endpoints.len() > 1;
     let store = globals.store_writer();
     let last_runs = super::jobs::last_runs(&jobs);
-    let setup = Setup {
-        ctx: globals.action_context(endpoint),
-        store,
-        projects,
-        config: config.keeper.clone(),
-        jobs,
-        last_runs,
-        log: DecisionLog {
-            json: args.output.json,
-        },
-        stop_timeout_s: config.actions.stop_timeout_s,
-    };
-    keep(setup, shutdown).await;
+    let shutdown = futures_util::FutureExt::shared(Box::pin(shutdown));
+    let mut jobs = Some(jobs);
+    let keepers = endpoints.into_iter().map(|endpoint| {
+        let setup = Setup {
+            log: DecisionLog {
+                json: args.output.json,
+                host: several.then(|| std::sync::Arc::from(endpoint.name.as_str())),
+            },
+            ctx: globals.action_context(endpoint),
+            store: store.clone(),
+            projects: projects.clone(),
+            config: config.keeper.clone(),
+            jobs: jobs.take().unwrap_or_default(),
+            last_runs: last_runs.clone(),
+            stop_timeout_s: config.actions.stop_timeout_s,
+        };
+        keep(setup, shutdown.clone())
+    });
+    futures_util::future::join_all(keepers).await;
     Ok(Exit::Success)
 }

@@ -58,6 +58,16 @@ pub fn quiet_pipe(result: io::Result<()>) -> io::Result<()> {
     }
 }
 
+/// `value` as JSON with a `host` field (the short name of the host it is about) added, when
+/// it is an object.
+pub fn with_host<T: serde::Serialize>(host: &str, value: &T) -> serde_json::Value {
+    let mut json = serde_json::to_value(value).unwrap_or_default();
+    if let Some(fields) = json.as_object_mut() {
+        fields.insert("host".into(), host.into());
+    }
+    json
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

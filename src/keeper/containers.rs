@@ -143,7 +143,7 @@ impl Keeper {
         let now = Instant::now();
         let tracker = self.trackers.entry(id.clone()).or_default();
         let decision = tracker.failed(&self.policy, now, reason);
-        let log = self.setup.log;
+        let log = self.setup.log.clone();
         match decision {
             Decision::Nothing => {}
             Decision::Restart { delay, attempt, .. } => log.log(
@@ -234,7 +234,7 @@ impl Keeper {
         result: Result<String, String>,
     ) {
         self.acting.remove(&id);
-        let log = self.setup.log;
+        let log = self.setup.log.clone();
         match result {
             Ok(outcome) => {
                 if let Some(t) = self.trackers.get_mut(&id) {

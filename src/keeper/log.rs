@@ -10,9 +10,11 @@ use serde_json::{Map, Value, json};
 use crate::sanitize::printable;
 
 /// Where decisions go.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DecisionLog {
     pub json: bool,
+    /// The host this keeper keeps, when there are several (a `host` field, a `[host]` prefix).
+    pub host: Option<std::sync::Arc<str>>,
 }
 
 impl DecisionLog {
@@ -23,6 +25,9 @@ impl DecisionLog {
         if self.json {
             let mut line = Map::new();
             line.insert("time".into(), time.into());
+            if let Some(host) = &self.host {
+                line.insert("host".into(), host.as_ref().into());
+            }
             line.insert("decision".into(), decision.into());
             line.insert("container".into(), subject.into());
             line.insert("id".into(), id.map_or(Value::Null, |i| i.into()));
@@ -40,10 +45,14 @@ impl DecisionLog {
             } else {
                 format!(" {}", printable(subject))
             };
+            let host = self
+                .host
+                .as_ref()
+                .map_or_else(String::new, |h| format!(" [{}]", printable(h)));
             let mut err = std::io::stderr().lock();
             let _ = writeln!(
                 err,
-                "{time} keep: {decision}{subject}: {}",
+                "{time} keep{host}: {decision}{subject}: {}",
                 printable(reason)
             );
         }

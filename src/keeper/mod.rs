@@ -154,7 +154,7 @@ impl Keeper {
     }
 
     async fn run(&mut self, shutdown: impl Future<Output = String>) {
-        let log = self.setup.log;
+        let log = self.setup.log.clone();
         log.log(
             "start",
             "",
@@ -246,7 +246,7 @@ impl Keeper {
     }
 
     fn finished(&mut self, done: Done) {
-        let log = self.setup.log;
+        let log = self.setup.log.clone();
         match done {
             Done::Restarted { id, name, result } => self.restarted(id, &name, result),
             Done::Reconciled(lines) => {
@@ -352,7 +352,7 @@ impl Keeper {
     }
 
     fn jobs_due(&mut self) {
-        let log = self.setup.log;
+        let log = self.setup.log.clone();
         for (index, due) in self.scheduler.due(&self.setup.jobs, Utc::now()) {
             let job = self.setup.jobs[index].clone();
             match due {
@@ -396,7 +396,7 @@ impl Keeper {
     }
 
     async fn shut_down(&mut self, signal: &str) {
-        let log = self.setup.log;
+        let log = self.setup.log.clone();
         log.note(
             "shutdown",
             "",

@@ -208,6 +208,38 @@ impl Globals {
         Ok(hosts)
     }
 
+    /// Runs `command` on each host in turn (a command that works on one host at a time: plan,
+    /// apply, down): with one host, just there; with several, on every host that answered,
+    /// each under a `host NAME:` line on stderr. The exit is the first failure's, else 3 when a
+    /// host could not be reached.
+    pub async fn per_host<F, Fut>(&self, command: F) -> Result<super::Exit, CliError>
+    where
+        F: Fn(Endpoint) -> Fut,
+        Fut: std::future::Future<Output = Result<super::Exit, CliError>>,
+    {
+        let specs = self.host_specs()?;
+        if specs.len() == 1 {
+            return command(self.connect().await?).await;
+        }
+        let hosts = self.connect_all().await?;
+        hosts.report_down()?;
+        let mut exit = super::Exit::Success;
+        for endpoint in &hosts.up {
+            eprintln!("fleetdeck: host {}:", endpoint.name);
+            let this = match command(endpoint.clone()).await {
+                Ok(this) => this,
+                Err(e) => {
+                    eprintln!("fleetdeck: {}", crate::sanitize::printable(&e.to_string()));
+                    e.exit()
+                }
+            };
+            if exit == super::Exit::Success {
+                exit = this;
+            }
+        }
+        Ok(hosts.exit(exit))
+    }
+
     /// Connects to the one host of a command that works on one host at a time; with several,
     /// a usage error asking for one.
     pub async fn connect(&self) -> Result<Endpoint, CliError> {
