@@ -274,7 +274,8 @@ pub async fn run(args: LogsArgs, globals: &Globals) -> Result<Exit, CliError> {
     for source in &sources {
         match &source.end {
             Some(LogEnd::Failed(message)) => {
-                eprintln!("fleetdeck: {}: {message}", source.name);
+                // The daemon's words: made safe for the terminal.
+                super::output::warn(format_args!("{}: {message}", source.name));
                 exit = Exit::SomeFailed;
             }
             Some(LogEnd::Removed) if !args.follow => {
