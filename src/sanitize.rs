@@ -73,6 +73,45 @@ fn terminal_safe(bytes: &[u8]) -> Vec<u8> {
     lines.join("\n").into_bytes()
 }
 
+/// Writes `value` as JSON, as `serde_json::to_writer` does, but with DEL and the C1 controls
+/// (U+007F..U+009F) written as `\u` escapes too. serde_json escapes only what JSON requires
+/// (below U+0020), so a C1 CSI (U+009B) in a container's label would otherwise reach a
+/// terminal that reads `--json` output as is; escaped, a script reads back the same value.
+pub fn write_json<W, T>(writer: W, value: &T) -> serde_json::Result<()>
+where
+    W: std::io::Write,
+    T: ?Sized + serde::Serialize,
+{
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        writer, C1Escaped,
+    ))
+}
+
+/// serde_json's compact output, with DEL and the C1 controls escaped in strings.
+struct C1Escaped;
+
+impl serde_json::ser::Formatter for C1Escaped {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // DEL is 0x7F; the C1 controls are 0xC2 0x80..0x9F. Most strings have neither.
+        if !fragment.bytes().any(|b| b == 0x7f || b == 0xc2) {
+            return writer.write_all(fragment.as_bytes());
+        }
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if matches!(c, '\u{7f}'..='\u{9f}') {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
 /// Removes whole escape sequences and every control character except tab, for text that is
 /// shown as it was written (log lines). Where [`printable`] shows a stray control character as
 /// a stand-in, this drops it; both drop the whole sequence an escape introduces, so `ESC[2J`
@@ -320,6 +359,34 @@ mod tests {
         let long = vec![b'x'; TerminalLines::MAX_LINE];
         assert_eq!(lines.push(&long).len(), TerminalLines::MAX_LINE);
         assert!(lines.finish().is_empty());
+    }
+
+    #[test]
+    fn json_escapes_c1_controls_and_reads_back_the_same() {
+        let value = serde_json::json!({
+            "label\u{9b}": "a\u{1b}[2J\u{9b}31m\u{9d}0;t\u{9c}\u{7f}é\u{85}✓\n",
+            "plain": "web-1",
+        });
+        let mut out = Vec::new();
+        write_json(&mut out, &value).expect("write to a vec");
+        let text = String::from_utf8(out).expect("utf8");
+        assert!(
+            !text.chars().any(char::is_control),
+            "no raw control character: {text:?}"
+        );
+        assert!(text.contains(r"\u009b31m"), "{text}");
+        assert!(text.contains(r"\u001b[2J"), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(back, value);
+        let plain = serde_json::to_string(&value).expect("json");
+        let expected: String = plain
+            .chars()
+            .map(|c| match c {
+                '\u{7f}'..='\u{9f}' => format!("\\u{:04x}", u32::from(c)),
+                c => c.to_string(),
+            })
+            .collect();
+        assert_eq!(text, expected, "otherwise as serde_json writes it");
     }
 
     #[test]

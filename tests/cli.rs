@@ -527,6 +527,18 @@ async fn text_output_refuses_hostile_container_data() {
         "the health log is shown: {text}"
     );
 
+    // JSON holds no raw control character either (serde_json escapes those below U+0020,
+    // fleetdeck the C1 ones too), and the value a script reads back is the container's own.
+    let json = cli.run(&["inspect", &name, "--json"]);
+    json.expect_code(0);
+    assert!(
+        !json.stdout_bytes.iter().any(|b| matches!(b, 0x1b | 0x07)),
+        "{}",
+        json.stdout
+    );
+    assert!(!json.stdout.contains('\u{9b}'), "{}", json.stdout);
+    assert_eq!(json.json()["labels"]["note"], HOSTILE);
+
     let ps = cli.run(&["ps", "-a", "--filter", &only_mine(&fx)]);
     ps.expect_code(0);
     assert_terminal_safe("ps", &ps.stdout_bytes);

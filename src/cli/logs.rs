@@ -114,7 +114,7 @@ impl Printer {
                 time: line.time,
                 text: &strip_escapes(&line.text),
             };
-            serde_json::to_writer(&mut self.out, &row).map_err(io::Error::other)?;
+            crate::sanitize::write_json(&mut self.out, &row).map_err(io::Error::other)?;
             return self.out.write_all(b"\n");
         }
         let out: &mut dyn Write = if line.stream == LogStream::Stderr {

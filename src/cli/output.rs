@@ -58,9 +58,9 @@ pub fn warn(text: impl std::fmt::Display) {
     eprintln!("{}", message(text));
 }
 
-/// Prints a JSON value on one line.
+/// Prints a JSON value on one line (C1 controls escaped too: [`crate::sanitize::write_json`]).
 pub fn json_line(out: &mut impl Write, value: &impl serde::Serialize) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
+    crate::sanitize::write_json(&mut *out, value).map_err(io::Error::other)?;
     writeln!(out)
 }
 
