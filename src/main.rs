@@ -23,7 +23,8 @@ fn main() -> std::process::ExitCode {
     let code = match real_main(args) {
         Ok(exit) => exit,
         Err(e) => {
-            eprintln!("fleetdeck: {e}");
+            // A daemon's error quotes what it likes: printed made safe for the terminal.
+            cli::output::warn(&e);
             e.exit()
         }
     };

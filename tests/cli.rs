@@ -472,3 +472,88 @@ async fn events_json_streams_a_start() {
     );
     drop(child);
 }
+
+/// What a container controls, full of escape sequences: a screen clear, a title change (BEL),
+/// an OSC 52 clipboard write, a C1 CSI, a newline.
+const HOSTILE: &str = "a\u{1b}[2J\u{1b}]0;pwned\u{7}b\u{1b}]52;c;ZXZpbA==\u{7}\u{9b}31mc\nline2";
+
+/// Fails if `bytes` (what fleetdeck wrote for a terminal) hold ESC, BEL or a C1 control, or
+/// the tail of a sequence whose introducer alone was dropped.
+fn assert_terminal_safe(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    for (i, c) in text.chars().enumerate() {
+        assert!(
+            !matches!(c, '\u{1b}' | '\u{7}' | '\u{80}'..='\u{9f}'),
+            "{what}: {c:?} at char {i}:\n{text}"
+        );
+    }
+    for residue in ["[2J", "]0;", "]52;", "pwned", "ZXZpbA", "31m"] {
+        assert!(!text.contains(residue), "{what}: {residue:?} left:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn text_output_refuses_hostile_container_data() {
+    let fx = Fixture::new("cli-hostile").await;
+    let cli = Sandbox::new();
+    let since = (chrono::Utc::now() - chrono::Duration::seconds(2)).to_rfc3339();
+    let mut spec = Spec::graceful().label("note", HOSTILE);
+    spec.env = vec![format!("MODE={HOSTILE}")];
+    // The health check prints the same sequences (busybox printf: octal escapes, and U+009B as
+    // its two UTF-8 bytes) and fails, so that its output is in the health log.
+    spec.health_cmd = Some(
+        r"printf 'a\033[2J\033]0;pwned\007b\033]52;c;ZXZpbA==\007\302\23331mc\nline2'; exit 1"
+            .into(),
+    );
+    let id = fx.run("evil", spec).await;
+    let name = fx.name("evil");
+    fx.wait_for(&id, "health-checked", |i| {
+        i.state
+            .as_ref()
+            .and_then(|s| s.health.as_ref())
+            .and_then(|h| h.log.as_ref())
+            .is_some_and(|log| log.iter().any(|l| l.output.is_some()))
+    })
+    .await;
+
+    let inspect = cli.run(&["inspect", &name]);
+    inspect.expect_code(0);
+    assert_terminal_safe("inspect", &inspect.stdout_bytes);
+    let text = inspect.text();
+    assert!(text.contains("label       note=abc\u{fffd}line2"), "{text}");
+    assert!(text.contains("env         MODE=abc\u{fffd}line2"), "{text}");
+    assert!(
+        text.contains("  check     "),
+        "the health log is shown: {text}"
+    );
+
+    // JSON holds no raw control character either (serde_json escapes those below U+0020,
+    // fleetdeck the C1 ones too), and the value a script reads back is the container's own.
+    let json = cli.run(&["inspect", &name, "--json"]);
+    json.expect_code(0);
+    assert!(
+        !json.stdout_bytes.iter().any(|b| matches!(b, 0x1b | 0x07)),
+        "{}",
+        json.stdout
+    );
+    assert!(!json.stdout.contains('\u{9b}'), "{}", json.stdout);
+    assert_eq!(json.json()["labels"]["note"], HOSTILE);
+
+    let ps = cli.run(&["ps", "-a", "--filter", &only_mine(&fx)]);
+    ps.expect_code(0);
+    assert_terminal_safe("ps", &ps.stdout_bytes);
+    assert!(ps.text().contains(&name), "{}", ps.stdout);
+
+    let until = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let events = cli.run(&["events", "--since", &since, "--until", &until]);
+    events.expect_code(0);
+    assert_terminal_safe("events", &events.stdout_bytes);
+    assert!(
+        events
+            .text()
+            .lines()
+            .any(|l| l.contains(&name) && l.ends_with("  start")),
+        "{}",
+        events.stdout
+    );
+}

@@ -133,10 +133,11 @@ impl Request {
     }
 }
 
-/// Asks on the terminal; anything but y/yes is no.
+/// Asks on the terminal; anything but y/yes is no. The question names containers (and
+/// networks, volumes): it is made safe for the terminal.
 pub(super) fn ask(question: &str) -> Result<bool, CliError> {
     let mut err = std::io::stderr().lock();
-    write!(err, "{question} [y/N] ")?;
+    write!(err, "{} [y/N] ", crate::sanitize::printable(question))?;
     err.flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -293,7 +294,7 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
     quiet_pipe(written.and_then(|()| out.flush()))?;
     for r in &reports {
         if let Some(e) = &r.audit_error {
-            eprintln!("fleetdeck: {} {}: {e}", action.verb(), r.target.name);
+            super::output::warn(format_args!("{} {}: {e}", action.verb(), r.target.name));
         }
     }
 

@@ -3,12 +3,18 @@
 //! output printed as it comes (or as JSON, each stream bounded), and the command's exit code
 //! becomes fleetdeck's. The terminal side of an interactive exec is
 //! [`crate::session::tty::TerminalTty`], shared with the console.
+//!
+//! What reaches the operator's terminal: an interactive exec is the operator's own session
+//! and passes through raw (a shell needs its escape sequences). Captured output is the
+//! container's say, not the operator's: written to a terminal it goes line by line with its
+//! escape sequences and control characters removed ([`TerminalLines`]); written to a pipe or a
+//! file it is data and goes byte for byte.
 
 use std::io::{IsTerminal, Write};
 
 use clap::Args;
 
-use super::output::{json_line, quiet_pipe};
+use super::output::{json_line, quiet_pipe, warn};
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::actions::exec::{
     DEFAULT_DETACH_KEYS, ExecRequest, InteractiveOutcome, StreamKind, exec_captured,
@@ -16,6 +22,7 @@ use crate::actions::exec::{
 };
 use crate::actions::{ActionError, Target};
 use crate::engine::exit::signal_name;
+use crate::sanitize::TerminalLines;
 use crate::session::tty::TerminalTty;
 
 /// Docker's exit code for "the container runtime could not run it"; fleetdeck uses it for its
@@ -54,6 +61,50 @@ pub struct ExecArgs {
     /// every Ctrl-P.
     #[arg(long, value_name = "KEYS", default_value = DEFAULT_DETACH_KEYS)]
     pub detach_keys: String,
+}
+
+/// One stream of a container command's output on its way to fleetdeck's stdout or stderr:
+/// made safe line by line when that is a terminal, byte for byte otherwise.
+pub struct Printed<W: Write> {
+    to: W,
+    lines: Option<TerminalLines>,
+}
+
+impl<W: Write> Printed<W> {
+    /// Output to `to`, which is a terminal or not.
+    pub fn new(to: W, terminal: bool) -> Self {
+        let lines = terminal.then(TerminalLines::default);
+        Self { to, lines }
+    }
+
+    /// Output to stdout or stderr, made safe where that is a terminal.
+    pub fn std(to: W) -> Self
+    where
+        W: IsTerminal,
+    {
+        let terminal = to.is_terminal();
+        Self::new(to, terminal)
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match &mut self.lines {
+            Some(lines) => {
+                let safe = lines.push(bytes);
+                self.to.write_all(&safe)?;
+            }
+            None => self.to.write_all(bytes)?,
+        }
+        self.to.flush()
+    }
+
+    /// Writes what a terminal's lines still hold back (the last line, with no line break).
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        if let Some(lines) = &mut self.lines {
+            let rest = lines.finish();
+            self.to.write_all(&rest)?;
+        }
+        self.to.flush()
+    }
 }
 
 /// Parses a byte size for an output limit.
@@ -122,24 +173,24 @@ pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
             exec_interactive(&context, &target, &request, &args.detach_keys, &mut tty).await;
         drop(tty);
         if let Some(e) = &report.audit_error {
-            eprintln!("fleetdeck: exec {}: {e}", target.name);
+            warn(format_args!("exec {}: {e}", target.name));
         }
         return Ok(match report.result {
             Ok(InteractiveOutcome::Exited { code }) => process_exit(code),
             Ok(InteractiveOutcome::Detached) => {
-                eprintln!(
-                    "fleetdeck: detached from {} ({}): it goes on in the container",
+                warn(format_args!(
+                    "detached from {} ({}): it goes on in the container",
                     target.name,
                     request.command.join(" ")
-                );
+                ));
                 Exit::Success
             }
             Ok(InteractiveOutcome::Interrupted { signal }) => {
-                eprintln!("fleetdeck: exec in {} ended by {signal}", target.name);
+                warn(format_args!("exec in {} ended by {signal}", target.name));
                 signal_exit(&signal)
             }
             Err(e) => {
-                eprintln!("fleetdeck: {e}");
+                warn(&e);
                 failure_exit(&e)
             }
         });
@@ -149,32 +200,33 @@ pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
         exec_captured(&context, &target, &request, args.max_output, None).await
     } else {
         // Printed as it comes, in full; only the capture kept for the report is bounded.
+        let mut stdout = Printed::std(std::io::stdout());
+        let mut stderr = Printed::std(std::io::stderr());
+        // Write errors (a reader gone away) are dropped: the command runs to its end, and its
+        // code is still what fleetdeck exits with.
         let mut print = |kind: StreamKind, bytes: &[u8]| {
             let _ = match kind {
-                StreamKind::Stdout => {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(bytes).and_then(|()| out.flush())
-                }
-                StreamKind::Stderr => {
-                    let mut err = std::io::stderr().lock();
-                    err.write_all(bytes).and_then(|()| err.flush())
-                }
+                StreamKind::Stdout => stdout.write(bytes),
+                StreamKind::Stderr => stderr.write(bytes),
             };
         };
-        exec_captured(&context, &target, &request, 0, Some(&mut print)).await
+        let report = exec_captured(&context, &target, &request, 0, Some(&mut print)).await;
+        let _ = stdout.finish();
+        let _ = stderr.finish();
+        report
     };
     if args.output.json {
         let mut out = std::io::stdout().lock();
         quiet_pipe(json_line(&mut out, &report.to_json()).and_then(|()| out.flush()))?;
     }
     if let Some(e) = &report.audit_error {
-        eprintln!("fleetdeck: exec {}: {e}", target.name);
+        warn(format_args!("exec {}: {e}", target.name));
     }
     Ok(match &report.result {
         Ok(capture) => process_exit(capture.exit_code),
         Err(e) => {
             if !args.output.json {
-                eprintln!("fleetdeck: {e}");
+                warn(e);
             }
             failure_exit(e)
         }
@@ -184,6 +236,29 @@ pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn captured_output_is_made_safe_only_for_a_terminal() {
+        let output: [&[u8]; 3] = [
+            b"ok \x1b]0;pwn",
+            b"ed\x07\x1b[2Jline\r\n\x1b]52;c;ZXZpbA==",
+            b"\x07end",
+        ];
+        let mut terminal = Printed::new(Vec::new(), true);
+        let mut pipe = Printed::new(Vec::new(), false);
+        for chunk in output {
+            terminal.write(chunk).expect("write to a vec");
+            pipe.write(chunk).expect("write to a vec");
+        }
+        terminal.finish().expect("write to a vec");
+        pipe.finish().expect("write to a vec");
+        assert_eq!(terminal.to, b"ok line\nend");
+        assert_eq!(
+            pipe.to,
+            output.concat(),
+            "a pipe gets the bytes as they came"
+        );
+    }
 
     #[test]
     fn exit_statuses() {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{SecondsFormat, Utc};
 use clap::Args;
 
-use super::output::{json_line, quiet_pipe, table};
+use super::output::{json_line, quiet_pipe, table, warn};
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::gpu::{self, GpuReport, GpuSample, Unavailable};
 use crate::present::bytes;
@@ -37,12 +37,12 @@ async fn known_containers(globals: &Globals) -> HashMap<String, String> {
         Ok(endpoint) => match endpoint.list(&HashMap::new()).await {
             Ok(list) => list.into_iter().map(|c| (c.id.0, c.name)).collect(),
             Err(e) => {
-                eprintln!("fleetdeck: processes not attributed to containers: {e}");
+                warn(format_args!("processes not attributed to containers: {e}"));
                 HashMap::new()
             }
         },
         Err(e) => {
-            eprintln!("fleetdeck: processes not attributed to containers: {e}");
+            warn(format_args!("processes not attributed to containers: {e}"));
             HashMap::new()
         }
     }

@@ -44,51 +44,55 @@ pub async fn run(args: InspectArgs, globals: &Globals) -> Result<Exit, CliError>
     Ok(Exit::Success)
 }
 
+/// Writes one `key  value` line, the value made safe for the terminal: everything in it came
+/// from the daemon (and most of it from the container's own configuration).
+fn field(out: &mut impl Write, key: &str, value: impl std::fmt::Display) -> std::io::Result<()> {
+    writeln!(out, "{key:<12}{}", printable(&value.to_string()))
+}
+
 fn write_human(out: &mut impl Write, d: &ContainerDetail) -> std::io::Result<()> {
     let c = &d.container;
-    let p = |s: &str| printable(s).into_owned();
     let time = |t: Option<chrono::DateTime<Utc>>| {
         t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
             .unwrap_or_else(|| "-".into())
     };
-    writeln!(out, "name        {}", p(&c.name))?;
-    writeln!(out, "host        {}", p(&c.host))?;
-    writeln!(out, "id          {}", c.id)?;
-    writeln!(out, "image       {}", p(&c.image))?;
-    writeln!(out, "state       {}", status_text(c, Utc::now()))?;
+    field(out, "name", &c.name)?;
+    field(out, "host", &c.host)?;
+    field(out, "id", &c.id)?;
+    field(out, "image", &c.image)?;
+    field(out, "state", status_text(c, Utc::now()))?;
     if let Some(exit) = &d.exit {
-        writeln!(out, "last exit   {exit}")?;
+        field(out, "last exit", exit)?;
     }
     if let Some(err) = &d.error {
-        writeln!(out, "error       {}", p(err))?;
+        field(out, "error", err)?;
     }
     if let Some(h) = c.health {
-        writeln!(out, "health      {}", h.as_str())?;
+        field(out, "health", h.as_str())?;
     }
     for check in d.health_log.iter().rev().take(3) {
-        writeln!(
+        field(
             out,
-            "  check     {} exit {} {}",
-            time(check.start),
-            check.exit_code.map_or("-".into(), |c| c.to_string()),
-            p(&check.output)
+            "  check",
+            format!(
+                "{} exit {} {}",
+                time(check.start),
+                check.exit_code.map_or("-".into(), |c| c.to_string()),
+                check.output
+            ),
         )?;
     }
-    writeln!(out, "created     {}", time(c.created))?;
-    writeln!(out, "started     {}", time(c.started_at))?;
-    writeln!(out, "finished    {}", time(c.finished_at))?;
-    writeln!(
+    field(out, "created", time(c.created))?;
+    field(out, "started", time(c.started_at))?;
+    field(out, "finished", time(c.finished_at))?;
+    field(
         out,
-        "restarts    {}",
-        c.restart_count.map_or("-".into(), |n| n.to_string())
+        "restarts",
+        c.restart_count.map_or("-".into(), |n| n.to_string()),
     )?;
-    writeln!(out, "entrypoint  {}", p(&d.entrypoint.join(" ")))?;
-    writeln!(out, "command     {}", p(&d.cmd.join(" ")))?;
-    writeln!(
-        out,
-        "restart     {}",
-        d.restart_policy.as_deref().unwrap_or("no")
-    )?;
+    field(out, "entrypoint", d.entrypoint.join(" "))?;
+    field(out, "command", d.cmd.join(" "))?;
+    field(out, "restart", d.restart_policy.as_deref().unwrap_or("no"))?;
     let limits = [
         d.limits
             .memory_bytes
@@ -99,36 +103,34 @@ fn write_human(out: &mut impl Write, d: &ContainerDetail) -> std::io::Result<()>
         d.limits.pids.map(|n| format!("pids {n}")),
     ];
     let limits: Vec<String> = limits.into_iter().flatten().collect();
-    writeln!(
+    field(
         out,
-        "limits      {}",
+        "limits",
         if limits.is_empty() {
             "none".into()
         } else {
             limits.join(", ")
-        }
+        },
     )?;
     for port in &c.ports {
-        writeln!(out, "port        {port}")?;
+        field(out, "port", port)?;
     }
     for m in &d.mounts {
         let ro = if m.read_only { " (ro)" } else { "" };
-        writeln!(
+        field(
             out,
-            "mount       {} {} -> {}{ro}",
-            m.kind,
-            p(&m.source),
-            p(&m.destination)
+            "mount",
+            format!("{} {} -> {}{ro}", m.kind, m.source, m.destination),
         )?;
     }
     for n in &d.networks {
-        writeln!(out, "network     {}", p(n))?;
+        field(out, "network", n)?;
     }
     for (k, v) in &c.labels {
-        writeln!(out, "label       {}={}", p(k), p(v))?;
+        field(out, "label", format!("{k}={v}"))?;
     }
     for e in &d.env {
-        writeln!(out, "env         {}={}", p(&e.key), p(&e.value))?;
+        field(out, "env", format!("{}={}", e.key, e.value))?;
     }
     Ok(())
 }

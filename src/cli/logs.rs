@@ -114,7 +114,7 @@ impl Printer {
                 time: line.time,
                 text: &strip_escapes(&line.text),
             };
-            serde_json::to_writer(&mut self.out, &row).map_err(io::Error::other)?;
+            crate::sanitize::write_json(&mut self.out, &row).map_err(io::Error::other)?;
             return self.out.write_all(b"\n");
         }
         let out: &mut dyn Write = if line.stream == LogStream::Stderr {
@@ -289,7 +289,8 @@ pub async fn run(args: LogsArgs, globals: &Globals) -> Result<Exit, CliError> {
     for source in &sources {
         match &source.end {
             Some(LogEnd::Failed(message)) => {
-                eprintln!("fleetdeck: {}: {message}", source.name);
+                // The daemon's words: made safe for the terminal.
+                super::output::warn(format_args!("{}: {message}", source.name));
                 exit = Exit::SomeFailed;
             }
             Some(LogEnd::Removed) if !args.follow => {

@@ -1,11 +1,13 @@
-//! Output helpers: a plain text table, JSON lines, and writes that end quietly when the reader
-//! goes away (`fleetdeck ps | head`).
+//! Output helpers: a plain text table, JSON lines, messages on stderr, and writes that end
+//! quietly when the reader goes away (`fleetdeck ps | head`). Text for people passes through
+//! [`crate::sanitize`] here: a table's cells, and a message (an error from a daemon, which may
+//! be remote and hostile, quotes what it likes).
 
 use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::sanitize::printable;
+use crate::sanitize::{printable, printable_lines};
 
 /// Writes `rows` under `header`, columns padded to their widest cell. Cells are sanitised.
 pub fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
@@ -44,9 +46,21 @@ pub fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io:
     Ok(())
 }
 
-/// Prints a JSON value on one line.
+/// A message for stderr, `fleetdeck: ` and the text, made safe for the terminal: escape
+/// sequences removed whole, other control characters shown as a stand-in, its own line
+/// breaks kept ([`printable_lines`]).
+pub fn message(text: impl std::fmt::Display) -> String {
+    format!("fleetdeck: {}", printable_lines(&text.to_string()))
+}
+
+/// Prints [`message`] on stderr.
+pub fn warn(text: impl std::fmt::Display) {
+    eprintln!("{}", message(text));
+}
+
+/// Prints a JSON value on one line (C1 controls escaped too: [`crate::sanitize::write_json`]).
 pub fn json_line(out: &mut impl Write, value: &impl serde::Serialize) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
+    crate::sanitize::write_json(&mut *out, value).map_err(io::Error::other)?;
     writeln!(out)
 }
 
@@ -85,6 +99,35 @@ mod tests {
         )
         .expect("write to a vec");
         let text = String::from_utf8(out).expect("utf8");
-        assert_eq!(text, "NAME   STATE\nweb-1  running\na\u{fffd}[2J  exited\n");
+        assert_eq!(text, "NAME   STATE\nweb-1  running\na      exited\n");
+    }
+
+    /// A daemon's error quoting escape sequences (a remote daemon says what it likes), as
+    /// `main` prints a `CliError`.
+    #[test]
+    fn a_daemon_error_is_printed_clean() {
+        let source = bollard::errors::Error::DockerResponseServerError {
+            status_code: 500,
+            message:
+                "no such image \u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}\u{9b}31mx\ny"
+                    .into(),
+        };
+        let error = super::super::CliError::Engine(crate::engine::EngineError::Daemon {
+            host: "far".into(),
+            endpoint: "tcp://far:2375".into(),
+            source,
+        });
+        let text = message(&error);
+        assert!(
+            text.starts_with("fleetdeck: host 'far' (tcp://far:2375) refused the request"),
+            "{text}"
+        );
+        assert!(text.ends_with("no such image x\ny"), "{text:?}");
+        for bad in ['\u{1b}', '\u{7}', '\u{9b}'] {
+            assert!(!text.contains(bad), "{bad:?} in {text:?}");
+        }
+        for residue in ["]0;", "[2J", "]52;", "31m"] {
+            assert!(!text.contains(residue), "{residue} in {text:?}");
+        }
     }
 }

@@ -1,16 +1,18 @@
 //! `fleetdeck run [OPTIONS] IMAGE [CMD...]`: a one-shot container with the full parameter set
 //! and safe defaults, a timeout, and captured output, removed on every path (Ctrl-C and SIGTERM
 //! included). Prints the result for people or as `--json`; the container's exit code becomes
-//! fleetdeck's (124 on timeout, 130/143 when interrupted, 125 when it could not run).
+//! fleetdeck's (124 on timeout, 130/143 when interrupted, 125 when it could not run). The
+//! captured output is printed as `exec` prints it: made safe for a terminal, byte for byte to
+//! a pipe or a file ([`super::exec::Printed`]).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::exec::{failure_exit, parse_limit, process_exit, signal_exit};
-use super::output::{json_line, quiet_pipe};
+use super::exec::{Printed, failure_exit, parse_limit, process_exit, signal_exit};
+use super::output::{json_line, quiet_pipe, warn};
 use super::parse;
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::actions::run::{
@@ -327,24 +329,25 @@ pub async fn run(args: RunArgs, globals: &Globals) -> Result<Exit, CliError> {
         super::record::finish(writer).await;
     }
 
+    let terminal = std::io::stdout().is_terminal();
     let mut out = std::io::stdout().lock();
     let written = if json {
         json_line(&mut out, &report.to_json())
     } else {
-        human(&mut out, &report)
+        human(&mut out, &report, terminal)
     };
     quiet_pipe(written.and_then(|()| out.flush()))?;
     if let Some(e) = &report.audit_error {
-        eprintln!("fleetdeck: run {}: {e}", spec.image);
+        warn(format_args!("run {}: {e}", spec.image));
     }
     Ok(match &report.result {
         Ok(o) => {
             if let Some(e) = &o.remove_error {
-                eprintln!(
-                    "fleetdeck: the container {} ({}) could not be removed: {e}",
+                warn(format_args!(
+                    "the container {} ({}) could not be removed: {e}",
                     o.name,
                     o.id.short()
-                );
+                ));
             }
             match &o.status {
                 RunStatus::Exited => o
@@ -359,15 +362,16 @@ pub async fn run(args: RunArgs, globals: &Globals) -> Result<Exit, CliError> {
         }
         Err(e) => {
             if !json {
-                eprintln!("fleetdeck: {e}");
+                warn(e);
             }
             failure_exit(e)
         }
     })
 }
 
-/// The report for people: a few lines about the run, then the output.
-fn human(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
+/// The report for people: a few lines about the run, then the output (made safe when `out` is
+/// a terminal).
+fn human(out: &mut impl Write, report: &RunReport, terminal: bool) -> std::io::Result<()> {
     let Ok(o) = &report.result else {
         return Ok(());
     };
@@ -377,7 +381,7 @@ fn human(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
         RunStatus::Interrupted(signal) => format!("interrupted by {signal}: container removed"),
     };
     writeln!(out, "container  {} ({})", o.id.short(), printable(&o.name))?;
-    writeln!(out, "id         {}", o.id.0)?;
+    writeln!(out, "id         {}", printable(&o.id.0))?;
     writeln!(out, "image      {}", printable(&report.image))?;
     writeln!(out, "status     {status}")?;
     match &o.exit {
@@ -403,7 +407,9 @@ fn human(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
         } else {
             writeln!(out, "--- {label}")?;
         }
-        out.write_all(&capture.bytes)?;
+        let mut printed = Printed::new(&mut *out, terminal);
+        printed.write(&capture.bytes)?;
+        printed.finish()?;
         if !capture.bytes.ends_with(b"\n") {
             writeln!(out)?;
         }

@@ -36,7 +36,7 @@ impl DecisionLog {
                 line.extend(more);
             }
             let mut out = std::io::stdout().lock();
-            let _ = serde_json::to_writer(&mut out, &Value::Object(line));
+            let _ = crate::sanitize::write_json(&mut out, &Value::Object(line));
             let _ = writeln!(out);
             let _ = out.flush();
         } else {

@@ -5,6 +5,8 @@
 //! the scroll range `update` keeps) is exact. Above the text, when the pane has the rows, CPU
 //! and memory over the last samples as two charts ([`super::charts`]).
 
+use std::borrow::Cow;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -22,20 +24,31 @@ use crate::sanitize::printable;
 
 const KEY_WIDTH: usize = 12;
 
+/// A value made safe for the terminal: what the pane shows is the daemon's words, most of them
+/// from the container's own configuration. (Fields that quote or join several values make
+/// each one safe before they do, so that a sequence cannot swallow what follows it.)
+fn safe(value: impl Into<String>) -> String {
+    let value = value.into();
+    match printable(&value) {
+        Cow::Borrowed(_) => value,
+        Cow::Owned(clean) => clean,
+    }
+}
+
 fn field(key: &str, value: impl Into<String>, style: Style) -> Line<'static> {
     Line::from(vec![
         Span::styled(
             format!("{key:<KEY_WIDTH$}"),
             Style::new().add_modifier(ratatui::style::Modifier::BOLD),
         ),
-        Span::styled(value.into(), style),
+        Span::styled(safe(value), style),
     ])
 }
 
 fn more(value: impl Into<String>, style: Style) -> Line<'static> {
     Line::from(vec![
         Span::raw(" ".repeat(KEY_WIDTH)),
-        Span::styled(value.into(), style),
+        Span::styled(safe(value), style),
     ])
 }
 
@@ -77,7 +90,10 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
         .unwrap_or_default();
     lines.push(Line::from(vec![
         Span::styled(printable(&name).into_owned(), theme.title()),
-        Span::styled(format!("  id {}", view.id.short()), theme.muted()),
+        Span::styled(
+            format!("  id {}", printable(view.id.short())),
+            theme.muted(),
+        ),
     ]));
     if let Some(c) = live {
         let (word, style) = theme.state(c);

@@ -4,6 +4,8 @@
 //! important first. With a compose file, a narrow drift column follows the name and the
 //! project's missing containers are listed in its group ([`super::compose`]).
 
+use std::borrow::Cow;
+
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -116,8 +118,9 @@ fn cell(
 ) -> (String, Style) {
     let stats = state.stats.get(&c.id);
     match column {
-        Column::Name => (printable(&c.name).into_owned(), Style::new()),
-        Column::Image => (printable(&c.image).into_owned(), Style::new()),
+        // Made safe with every other cell, in `write_cells`.
+        Column::Name => (c.name.clone(), Style::new()),
+        Column::Image => (c.image.clone(), Style::new()),
         Column::State => {
             let (word, style) = theme.state(c);
             // Health belongs to a running container: an exited one keeps its last health in
@@ -479,14 +482,17 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
 type Cell = (String, Style, usize, Option<String>);
 
 /// Writes a row's cells from `(x, y)` up to `right`, one space apart, each cut to its width.
+/// Every cell is made safe here, whatever its column: most of them are the daemon's words (a
+/// name, an image, a port's address, an id), and a cell reads no better for a sequence's tail.
 fn write_cells(buf: &mut Buffer, (mut x, y): (u16, u16), right: u16, row: Style, cells: Vec<Cell>) {
     for (text, style, w, short) in cells {
         if x >= right {
             break;
         }
         let w = w.min(usize::from(right - x));
+        let text = printable(&text);
         let text = match short {
-            Some(short) if text.width() > w => short,
+            Some(short) if text.width() > w => Cow::Owned(short),
             _ => text,
         };
         buf.set_stringn(x, y, fit(&text, w), w, row.patch(style));

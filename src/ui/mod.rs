@@ -24,6 +24,8 @@ mod charts_tests;
 #[cfg(test)]
 mod compose_tests;
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;
 
 use ratatui::Frame;

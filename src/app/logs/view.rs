@@ -241,7 +241,11 @@ impl LogsView {
                 let text = match &end {
                     LogEnd::Complete => None,
                     LogEnd::Removed => Some("logs ended: the container was removed".to_string()),
-                    LogEnd::Failed(why) => Some(format!("logs ended: {why}")),
+                    // The daemon's words, shown as a line of the pane: made safe like the
+                    // lines the engine hands over.
+                    LogEnd::Failed(why) => {
+                        Some(format!("logs ended: {}", crate::sanitize::printable(why)))
+                    }
                 };
                 if let Some(s) = self.sources.get_mut(i) {
                     s.caught_up = true;
