@@ -57,7 +57,7 @@ start_console() {
   local session=$1
   : > "$WORK/config.toml"
   tm new-session -d -s "$session" -x 200 -y 50 \
-    "exec $FD --config $WORK/config.toml --audit-file $WORK/audit.jsonl"
+    "exec $FD ${CONSOLE_FLAGS:-} --config $WORK/config.toml --audit-file $WORK/audit.jsonl"
   tm set -s escape-time 0
   tm display -p -t "$session" '#{pane_pid}'
 }
