@@ -25,7 +25,7 @@ Exit codes:
      failed or was skipped (each outcome says what was done and what was not)
   2  bad usage: unknown flag, unknown or ambiguous target, rm/kill/down without --yes and no
      terminal; a compose file that cannot be used (FILE:LINE: KEY: why; nothing is changed)
-  3  the Docker daemon could not be reached
+  3  a Docker daemon could not be reached (with several hosts, the others still answer)
   4  refused: --read-only forbids mutations (apply/down: there was something to change)
   5  gpu: no NVIDIA GPU can be read (the reason is printed)
   6  triage: the fleet has problems (they are listed)
