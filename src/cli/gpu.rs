@@ -31,16 +31,22 @@ pub struct GpuArgs {
     pub output: OutputArgs,
 }
 
-/// Container ids → names, for attribution. Without a daemon, processes stay unattributed.
+/// Container ids → names, for attribution: the containers of every host (the GPU's processes
+/// can only be this machine's, and container ids do not repeat across daemons). Without a
+/// daemon, processes stay unattributed.
 async fn known_containers(globals: &Globals) -> HashMap<String, String> {
-    match globals.connect().await {
-        Ok(endpoint) => match endpoint.list(&HashMap::new()).await {
-            Ok(list) => list.into_iter().map(|c| (c.id.0, c.name)).collect(),
-            Err(e) => {
+    let listed = match globals.connect_all().await {
+        Ok(mut hosts) => {
+            let listed = hosts.list().await;
+            for e in &hosts.down {
                 warn(format_args!("processes not attributed to containers: {e}"));
-                HashMap::new()
             }
-        },
+            listed.map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    match listed {
+        Ok(list) => list.into_iter().map(|c| (c.id.0, c.name)).collect(),
         Err(e) => {
             warn(format_args!("processes not attributed to containers: {e}"));
             HashMap::new()
