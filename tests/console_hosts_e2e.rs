@@ -11,48 +11,11 @@
 mod common;
 
 use std::net::TcpListener;
-use std::process::Command;
 
 use common::daemon::SecondDaemon;
+use common::hosts::{LOCAL, docker_at, run_on};
 use common::tmux::{Launch, Tmux};
-use common::{Fixture, IMAGE, RUN_LABEL, Spec};
-
-const LOCAL: &str = "local=unix:///var/run/docker.sock";
-
-fn docker_at(host: &str, args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .arg("-H")
-        .arg(host)
-        .args(args)
-        .output()
-        .expect("run docker");
-    assert!(
-        out.status.success(),
-        "docker -H {host} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn run_on(host: &str, run: &str, name: &str) {
-    docker_at(
-        host,
-        &[
-            "run",
-            "-d",
-            "--network",
-            "none",
-            "--label",
-            &format!("{RUN_LABEL}={run}"),
-            "--name",
-            name,
-            IMAGE,
-            "sh",
-            "-c",
-            "trap 'exit 143' TERM; while true; do sleep 0.2; done",
-        ],
-    );
-}
+use common::{Fixture, IMAGE, Spec};
 
 /// How many rows of the list show `name` as a whole word (not as a prefix of a longer name;
 /// not the title's filter).

@@ -7,51 +7,12 @@
 mod common;
 
 use std::net::TcpListener;
-use std::process::Command;
 
 use common::binary::Sandbox;
 use common::daemon::SecondDaemon;
-use common::{Fixture, IMAGE, RUN_LABEL, Spec};
+use common::hosts::{LOCAL, docker_at, run_on};
+use common::{Fixture, IMAGE, Spec};
 use serde_json::Value;
-
-const LOCAL: &str = "local=unix:///var/run/docker.sock";
-
-/// `docker -H HOST ARGS`, which must succeed; its trimmed stdout.
-fn docker_at(host: &str, args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .arg("-H")
-        .arg(host)
-        .args(args)
-        .output()
-        .expect("run docker");
-    assert!(
-        out.status.success(),
-        "docker -H {host} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// A container on the second daemon named `name`, labelled with `run`, up and waiting.
-fn run_on(daemon: &SecondDaemon, run: &str, name: &str) -> String {
-    docker_at(
-        &daemon.host,
-        &[
-            "run",
-            "-d",
-            "--network",
-            "none",
-            "--label",
-            &format!("{RUN_LABEL}={run}"),
-            "--name",
-            name,
-            IMAGE,
-            "sh",
-            "-c",
-            "trap 'exit 143' TERM; while true; do sleep 0.2; done",
-        ],
-    )
-}
 
 fn rows_named<'a>(rows: &'a [Value], name: &str) -> Vec<&'a Value> {
     rows.iter().filter(|r| r["name"] == name).collect()
@@ -68,8 +29,8 @@ async fn one_fleet_from_two_daemons_and_each_action_on_its_own_host() {
     let only_there = fx.name("there");
     fx.run("both", Spec::graceful()).await;
     fx.run("here", Spec::graceful()).await;
-    run_on(&daemon, &fx.run, &both);
-    run_on(&daemon, &fx.run, &only_there);
+    run_on(&daemon.host, &fx.run, &both);
+    run_on(&daemon.host, &fx.run, &only_there);
     let d2 = format!("d2={}", daemon.host);
     let sb = Sandbox::new();
 

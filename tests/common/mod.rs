@@ -12,6 +12,7 @@
 
 pub mod binary;
 pub mod daemon;
+pub mod hosts;
 pub mod keeper;
 pub mod tmux;
 
