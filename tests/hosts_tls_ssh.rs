@@ -13,18 +13,10 @@ use std::path::Path;
 use std::process::Command;
 
 use common::binary::{Ran, Sandbox};
-use common::daemon::SecondDaemon;
+use common::daemon::{SecondDaemon, is_root};
 use common::sshd::{Client, Sshd};
 use common::tls::{Certs, file, free_port};
 use common::{Fixture, IMAGE, RUN_LABEL, Spec};
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
 
 /// A second daemon with `flags`; `None` (having said why) only when not root.
 fn second_daemon(flags: &[String]) -> Option<SecondDaemon> {
@@ -86,6 +78,16 @@ fn docker_cli(config: &Path, args: &[&str]) {
     );
 }
 
+/// Fails unless the run exited 3 (no host answered) saying every one of `words`.
+fn fails(ran: &Ran, words: &[&str]) {
+    ran.expect_code(3);
+    assert!(
+        words.iter().all(|w| ran.stderr.contains(w)),
+        "the error says {words:?}: {}",
+        ran.stderr
+    );
+}
+
 /// A sandbox whose config names one `[[hosts]]` entry with `lines` in it.
 fn with_host(lines: &str) -> Sandbox {
     let cli = Sandbox::new();
@@ -106,14 +108,22 @@ async fn tls_hosts_check_the_daemon_and_show_the_client_certificate() {
     let url = format!("tcp://127.0.0.1:{port}");
     let filter = format!("label={}", fx.run_label());
     let (client, other) = (certs.client(), certs.other());
-    let entry = |tls: &str| format!("name = \"tls\"\nurl = \"{url}\"\n{tls}");
+    // `ps` with one [[hosts]] entry, its TLS lines `tls`.
+    let ps_tls = |tls: &str| {
+        with_host(&format!("name = \"tls\"\nurl = \"{url}\"\n{tls}")).run(&ps(&[], &filter))
+    };
+    // The CA of one set and the client certificate and key of another.
+    let files = |ca: &Path, client: &Path| {
+        format!(
+            "tls_ca = \"{}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            file(ca, "ca.pem"),
+            file(client, "cert.pem"),
+            file(client, "key.pem")
+        )
+    };
 
     // The files from a config entry's directory.
-    let cli = with_host(&entry(&format!(
-        "tls_cert_path = \"{}\"\n",
-        client.display()
-    )));
-    let ran = cli.run(&ps(&[], &filter));
+    let ran = ps_tls(&format!("tls_cert_path = \"{}\"\n", client.display()));
     assert_eq!(names(&ran), [name.as_str()], "{}", ran.stderr);
     assert!(!ran.stderr.contains("NOT verified"), "{}", ran.stderr);
 
@@ -125,31 +135,19 @@ async fn tls_hosts_check_the_daemon_and_show_the_client_certificate() {
     });
     assert_eq!(names(&ran), [name.as_str()], "{}", ran.stderr);
 
-    // A CA that did not sign the daemon's certificate.
-    let cli = with_host(&entry(&format!(
-        "tls_ca = \"{}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
-        file(&other, "ca.pem"),
-        file(&client, "cert.pem"),
-        file(&client, "key.pem")
-    )));
-    let ran = cli.run(&ps(&[], &filter));
-    ran.expect_code(3);
-    assert!(
-        ran.stderr.contains("'tls'")
-            && ran.stderr.contains("certificate was not trusted")
-            && ran.stderr.contains(&file(&other, "ca.pem")),
-        "the error names the host, the distrust and the CA: {}",
-        ran.stderr
+    // A CA that did not sign the daemon's certificate: the host, the distrust, the CA named.
+    let ran = ps_tls(&files(&other, &client));
+    fails(
+        &ran,
+        &[
+            "'tls'",
+            "certificate was not trusted",
+            &file(&other, "ca.pem"),
+        ],
     );
 
     // The same CA, no check: connects, and says so on every start.
-    let cli = with_host(&entry(&format!(
-        "tls_ca = \"{}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\ntls_verify = false\n",
-        file(&other, "ca.pem"),
-        file(&client, "cert.pem"),
-        file(&client, "key.pem")
-    )));
-    let ran = cli.run(&ps(&[], &filter));
+    let ran = ps_tls(&format!("{}tls_verify = false\n", files(&other, &client)));
     assert_eq!(names(&ran), [name.as_str()], "{}", ran.stderr);
     assert!(
         ran.stderr.contains("warning") && ran.stderr.contains("NOT verified"),
@@ -157,32 +155,20 @@ async fn tls_hosts_check_the_daemon_and_show_the_client_certificate() {
         ran.stderr
     );
 
-    // A client certificate the daemon's CA did not sign.
-    let cli = with_host(&entry(&format!(
-        "tls_ca = \"{}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
-        file(&client, "ca.pem"),
-        file(&other, "cert.pem"),
-        file(&other, "key.pem")
-    )));
-    let ran = cli.run(&ps(&[], &filter));
-    ran.expect_code(3);
-    assert!(
-        ran.stderr.contains("'tls'")
-            && ran.stderr.contains("refused the client certificate")
-            && ran.stderr.contains(&file(&other, "cert.pem")),
-        "the error names the host and the refused certificate: {}",
-        ran.stderr
+    // A client certificate the daemon's CA did not sign: the host and the certificate named.
+    let ran = ps_tls(&files(&client, &other));
+    fails(
+        &ran,
+        &[
+            "'tls'",
+            "refused the client certificate",
+            &file(&other, "cert.pem"),
+        ],
     );
 
-    // Files that are not there.
-    let cli = with_host(&entry("tls_cert_path = \"/nonexistent/fleetdeck-certs\"\n"));
-    let ran = cli.run(&ps(&[], &filter));
-    ran.expect_code(3);
-    assert!(
-        ran.stderr.contains("'tls'") && ran.stderr.contains("/nonexistent/fleetdeck-certs/ca.pem"),
-        "the error names the missing file: {}",
-        ran.stderr
-    );
+    // Files that are not there: the missing one named.
+    let ran = ps_tls("tls_cert_path = \"/nonexistent/fleetdeck-certs\"\n");
+    fails(&ran, &["'tls'", "/nonexistent/fleetdeck-certs/ca.pem"]);
 
     // A TLS context, written by the docker CLI (it copies the files into its store).
     let config = tempfile::tempdir().expect("temp dir");
@@ -233,56 +219,39 @@ async fn ssh_hosts_list_and_stop_through_dial_stdio() {
         host_known: false,
     });
     let cli = Sandbox::new();
+    // `ps` with `globals`, ssh set up as the PATH `path` says.
+    let ps_via = |cli: &Sandbox, globals: &[&str], path: &std::ffi::OsString| {
+        cli.run_with(&ps(globals, &filter), |cmd| {
+            cmd.env("PATH", path);
+        })
+    };
+    let lists_it = |ran: &Ran| {
+        assert_eq!(
+            names(ran),
+            [name.as_str()],
+            "{}\n{}",
+            ran.stderr,
+            sshd.log()
+        );
+    };
 
     // The key and the known host from the user's ssh configuration; the port from the URL.
-    let ran = cli.run_with(&ps(&["--host", &url], &filter), |cmd| {
-        cmd.env("PATH", &trusted);
-    });
-    assert_eq!(
-        names(&ran),
-        [name.as_str()],
-        "{}\n{}",
-        ran.stderr,
-        sshd.log()
-    );
+    lists_it(&ps_via(&cli, &["--host", &url], &trusted));
 
     // The key from the config entry's ssh_key.
     let keyed = with_host(&format!(
         "name = \"sshd\"\nurl = \"{url}\"\nssh_key = \"{}\"\n",
         sshd.client_key.display()
     ));
-    let ran = keyed.run_with(&ps(&[], &filter), |cmd| {
-        cmd.env("PATH", &keyless);
-    });
-    assert_eq!(
-        names(&ran),
-        [name.as_str()],
-        "{}\n{}",
-        ran.stderr,
-        sshd.log()
-    );
+    lists_it(&ps_via(&keyed, &[], &keyless));
 
     // No key: ssh's own words, and the host named.
-    let ran = cli.run_with(&ps(&["--host", &url], &filter), |cmd| {
-        cmd.env("PATH", &keyless);
-    });
-    ran.expect_code(3);
-    assert!(
-        ran.stderr.contains("'127.0.0.1'") && ran.stderr.contains("Permission denied"),
-        "{}",
-        ran.stderr
-    );
+    let ran = ps_via(&cli, &["--host", &url], &keyless);
+    fails(&ran, &["'127.0.0.1'", "Permission denied"]);
 
     // A host key that is not known: refused, never accepted on the way.
-    let ran = cli.run_with(&ps(&["--host", &url], &filter), |cmd| {
-        cmd.env("PATH", &stranger);
-    });
-    ran.expect_code(3);
-    assert!(
-        ran.stderr.contains("Host key verification failed"),
-        "{}",
-        ran.stderr
-    );
+    let ran = ps_via(&cli, &["--host", &url], &stranger);
+    fails(&ran, &["'127.0.0.1'", "Host key verification failed"]);
 
     // A mutation over ssh.
     let ran = cli.run_with(&["--host", &url, "stop", &name, "--json"], |cmd| {

@@ -24,7 +24,8 @@ pub struct SecondDaemon {
     child: Option<Child>,
 }
 
-fn is_root() -> bool {
+/// Whether this test runs as root.
+pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::daemon::is_root;
 use super::tls::free_port;
 
 const SSHD: &str = "/usr/sbin/sshd";
@@ -47,14 +48,6 @@ fn run(program: &str, args: &[&str]) {
         "{program} {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 impl Sshd {
