@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README): makes a clean machine ready, then runs every test.
-#   - tools the tests need: busybox-static (the test image), tmux (end-to-end console tests)
+#   - tools the tests need: busybox-static (the test image), tmux (end-to-end console tests),
+#     openssl and openssh-server (the TLS and ssh host tests)
 #   - a Docker daemon answering (starts Debian's dockerd when none does)
 #   - leftovers of earlier runs swept (only containers, networks and volumes labelled
 #     fleetdeck.test.run)
@@ -21,6 +22,10 @@ command -v python3 >/dev/null || need_pkgs+=(python3)
 # compose tests compare with docker-compose; the second-daemon test makes its bridge with ip
 command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
 command -v ip >/dev/null || need_pkgs+=(iproute2)
+# the TLS host test makes its certificates with openssl; the ssh host test runs its own sshd
+# (openssh-server brings the ssh client and ssh-keygen)
+command -v openssl >/dev/null || need_pkgs+=(openssl)
+[ -x /usr/sbin/sshd ] && command -v ssh >/dev/null || need_pkgs+=(openssh-server)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
   $SUDO apt-get update -qq

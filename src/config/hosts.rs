@@ -47,19 +47,33 @@ impl HostConfig {
         })?;
         let mut spec = HostSpec::from_url(&self.url, "config [[hosts]]")?;
         spec.name.clone_from(&self.name);
-        let from_dir = self.tls_cert_path.as_deref().map(TlsFiles::in_dir);
+        let from_dir = self
+            .tls_cert_path
+            .as_deref()
+            .map(|dir| TlsFiles::in_dir(&home(dir)));
         let any_file = self.tls_ca.is_some() || self.tls_cert.is_some() || self.tls_key.is_some();
         if from_dir.is_some() || any_file {
             let base = from_dir.unwrap_or_else(|| TlsFiles::in_dir(std::path::Path::new(".")));
+            let file =
+                |given: &Option<PathBuf>, default: PathBuf| given.as_deref().map_or(default, home);
             spec.tls = Some(TlsFiles {
-                ca: self.tls_ca.clone().unwrap_or(base.ca),
-                cert: self.tls_cert.clone().unwrap_or(base.cert),
-                key: self.tls_key.clone().unwrap_or(base.key),
+                ca: file(&self.tls_ca, base.ca),
+                cert: file(&self.tls_cert, base.cert),
+                key: file(&self.tls_key, base.key),
             });
         }
         spec.tls_verify = self.tls_verify;
-        spec.ssh_key.clone_from(&self.ssh_key);
+        spec.ssh_key = self.ssh_key.as_deref().map(home);
         Ok(spec)
+    }
+}
+
+/// A path with a leading `~/` read as the home directory (the config's example writes
+/// `ssh_key = "~/.ssh/id_ed25519"`).
+fn home(path: &std::path::Path) -> PathBuf {
+    match (path.strip_prefix("~"), dirs::home_dir()) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
     }
 }
 
@@ -77,5 +91,36 @@ impl Default for DaemonConfig {
         Self {
             timeout: crate::engine::host::DEFAULT_TIMEOUT,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(toml_text: &str) -> HostSpec {
+        toml::from_str::<HostConfig>(toml_text)
+            .expect("an entry")
+            .spec()
+            .expect("a host")
+    }
+
+    #[test]
+    fn files_and_keys_under_the_home_directory() {
+        let Some(home_dir) = dirs::home_dir() else {
+            return;
+        };
+        let spec = entry(
+            "name = \"edge\"\nurl = \"ssh://ops@edge:2222\"\nssh_key = \"~/.ssh/id_ed25519\"\n",
+        );
+        assert_eq!(spec.ssh_key, Some(home_dir.join(".ssh/id_ed25519")));
+        let spec = entry(
+            "name = \"tls\"\nurl = \"tcp://10.0.0.7:2376\"\ntls_cert_path = \"~/certs\"\n\
+             tls_ca = \"/etc/ca.pem\"\n",
+        );
+        assert!(spec.tls_verify && spec.is_tls());
+        let tls = spec.tls.expect("TLS files");
+        assert_eq!(tls.ca, PathBuf::from("/etc/ca.pem"));
+        assert_eq!(tls.cert, home_dir.join("certs/cert.pem"));
     }
 }

@@ -139,6 +139,18 @@ impl HostSpec {
     pub fn is_ssh(&self) -> bool {
         self.url.starts_with("ssh://")
     }
+
+    /// Whether this host is reached over TLS: an `https://` host, or a `tcp://` host with
+    /// certificate files or with `tls_verify = false` (`http://` is plain, always).
+    pub fn is_tls(&self) -> bool {
+        self.url.starts_with("https://")
+            || (self.url.starts_with("tcp://") && (self.tls.is_some() || !self.tls_verify))
+    }
+
+    /// Whether the daemon's TLS certificate goes unchecked (`tls_verify = false`, warned).
+    pub fn skips_verification(&self) -> bool {
+        self.is_tls() && !self.tls_verify
+    }
 }
 
 /// A host name: letters, digits, `.`, `_` and `-` (it is written after `@` in targets).

@@ -157,7 +157,7 @@ impl Globals {
         if specs.is_empty() {
             if let Some(spec) = context::from_env().map_err(usage)? {
                 specs.push(spec);
-            } else if let Some(name) = context::current_context() {
+            } else if let Some(name) = context::current_context().map_err(usage)? {
                 specs.push(context::from_context(&name).map_err(usage)?);
             } else {
                 specs.push(HostSpec::local());
@@ -165,7 +165,7 @@ impl Globals {
         }
         dedupe_names(&mut specs);
         for spec in &specs {
-            if spec.tls.is_some() && !spec.tls_verify {
+            if spec.skips_verification() {
                 eprintln!(
                     "fleetdeck: warning: host '{}' ({}): TLS certificate NOT verified (tls_verify = false)",
                     spec.name, spec.url

@@ -87,6 +87,13 @@ impl Sandbox {
         Ran::of(args, self.command(args))
     }
 
+    /// As [`Sandbox::run`], with the command set up further first (environment variables).
+    pub fn run_with(&self, args: &[&str], setup: impl FnOnce(&mut Command)) -> Ran {
+        let mut cmd = self.command(args);
+        setup(&mut cmd);
+        Ran::of(args, cmd)
+    }
+
     /// Runs, fails unless it exited 0, and gives its stdout, which must be UTF-8.
     pub fn ok(&self, args: &[&str]) -> String {
         self.run(args).expect_code(0).text().to_string()

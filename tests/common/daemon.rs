@@ -19,10 +19,13 @@ pub struct SecondDaemon {
     /// `unix:///.../docker.sock`, as `--host` takes it.
     pub host: String,
     pub bridge: String,
+    /// More `dockerd` flags (a TLS listener), kept for a restart.
+    extra: Vec<String>,
     child: Option<Child>,
 }
 
-fn is_root() -> bool {
+/// Whether this test runs as root.
+pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -54,6 +57,11 @@ impl SecondDaemon {
     /// Starts a second daemon with the test image `image` loaded from the machine's daemon; `None`
     /// (with the reason printed) when this machine cannot.
     pub fn start(image: &str) -> Option<Self> {
+        Self::start_with(image, &[])
+    }
+
+    /// As [`SecondDaemon::start`], with more `dockerd` flags (`--host tcp://...`, `--tlsverify`).
+    pub fn start_with(image: &str, extra: &[String]) -> Option<Self> {
         if !is_root() {
             eprintln!("SKIPPED: a second dockerd needs root (this test runs as root in CI)");
             return None;
@@ -91,6 +99,7 @@ impl SecondDaemon {
             dir,
             host,
             bridge,
+            extra: extra.to_vec(),
             child: None,
         };
         daemon.spawn(&dockerd);
@@ -121,6 +130,7 @@ impl SecondDaemon {
             .args(["--pidfile", &d("docker.pid")])
             .arg(format!("--bridge={}", self.bridge))
             .args(["--iptables=false", "--ip-forward=false", "--ip-masq=false"])
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)

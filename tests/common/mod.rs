@@ -3,7 +3,8 @@
 //! that labels what a test makes and removes it when the test ends, also when it fails) and
 //! fleetdeck's own handles on it (an endpoint, an action context, a target). Beside it:
 //! [`binary`], runs of the real binary in a sandbox, and [`tmux`], the terminal harness of the
-//! end-to-end tests.
+//! end-to-end tests; [`daemon`], a second daemon; [`tls`] and [`sshd`], the certificates and
+//! the sshd of the TLS and ssh host tests.
 //!
 //! Every test crate compiles this module for itself and uses only part of it, hence the
 //! `dead_code` allowance.
@@ -14,6 +15,8 @@ pub mod binary;
 pub mod daemon;
 pub mod hosts;
 pub mod keeper;
+pub mod sshd;
+pub mod tls;
 pub mod tmux;
 
 use std::collections::HashMap;
