@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Several hosts, two figures (release binary, tmux 200x50):
 #  1. the first frame that shows the local fleet, with the local host alone and with a second
-#     host that accepts TCP and never answers (--timeout 5s), RUNS times each;
+#     host that accepts TCP and never answers (--daemon-timeout 5s), RUNS times each;
 #  2. the console's idle CPU and RSS over N running containers on each of two daemons (this
 #     machine's and a second dockerd started here with its own socket, data root and bridge)
 #     for IDLE_S seconds.
@@ -64,7 +64,7 @@ LOCAL="--host local=unix:///var/run/docker.sock"
 alone=(); withdead=()
 for _ in $(seq "$RUNS"); do
   alone+=("$(first_frame "$LOCAL")")
-  withdead+=("$(first_frame --timeout 5s "$LOCAL" --host "hole=tcp://127.0.0.1:$HOLE")")
+  withdead+=("$(first_frame --daemon-timeout 5s "$LOCAL" --host "hole=tcp://127.0.0.1:$HOLE")")
 done
 echo "first frame, one host alone:              ${alone[*]} s"
 echo "first frame, plus a host that never answers (timeout 5s): ${withdead[*]} s"

@@ -43,7 +43,7 @@ fn real_main(args: Cli) -> Result<Exit, cli::CliError> {
         config,
         hosts: args.hosts,
         contexts: args.contexts,
-        timeout: args.timeout,
+        timeout: args.daemon_timeout,
         read_only: args.read_only,
         audit_file: args.audit_file,
         compose_files: args.compose.files,

@@ -101,7 +101,14 @@ async fn a_host_that_never_answers_does_not_hold_back_the_others() {
     let tmux = Tmux::start(160, 40);
     tmux.launch_console(
         dir.path(),
-        &["--timeout", "60s", "--host", LOCAL, "--host", &hole_host],
+        &[
+            "--daemon-timeout",
+            "60s",
+            "--host",
+            LOCAL,
+            "--host",
+            &hole_host,
+        ],
         Launch::Plain,
     );
     let screen = tmux.wait_for("the local fleet, the other host connecting", |s| {

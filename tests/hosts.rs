@@ -121,7 +121,7 @@ async fn a_host_that_never_answers_costs_the_timeout_and_the_other_still_answers
     let sb = Sandbox::new();
 
     let ran = sb.run(&[
-        "--timeout",
+        "--daemon-timeout",
         "2s",
         "--host",
         LOCAL,
@@ -140,7 +140,7 @@ async fn a_host_that_never_answers_costs_the_timeout_and_the_other_still_answers
     assert!(err.contains("no answer within 2s"), "the cause: {err}");
 
     // Alone, the dead host is exit 3 with the host and the cause.
-    let ran = sb.run(&["--timeout", "1s", "--host", &hole_host, "ps"]);
+    let ran = sb.run(&["--daemon-timeout", "1s", "--host", &hole_host, "ps"]);
     ran.expect_code(3);
     let err = &ran.stderr;
     assert!(

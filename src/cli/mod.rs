@@ -47,8 +47,13 @@ pub struct Cli {
     pub contexts: Vec<String>,
     /// How long any daemon call may take before its host counts as not answering (default:
     /// the config's [daemon] timeout, 5s).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::duration::parse)]
-    pub timeout: Option<std::time::Duration>,
+    #[arg(
+        long = "daemon-timeout",
+        global = true,
+        value_name = "DURATION",
+        value_parser = crate::duration::parse
+    )]
+    pub daemon_timeout: Option<std::time::Duration>,
     /// Refuse every mutation (start, stop, rm, ...).
     #[arg(long, global = true)]
     pub read_only: bool,

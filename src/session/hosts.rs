@@ -130,7 +130,7 @@ impl Hosts {
 }
 
 impl Globals {
-    /// How long any daemon call may take: `--timeout`, else `[daemon] timeout`.
+    /// How long any daemon call may take: `--daemon-timeout`, else `[daemon] timeout`.
     pub fn timeout(&self) -> Duration {
         self.timeout.unwrap_or(self.config.daemon.timeout)
     }
