@@ -58,6 +58,27 @@ async fn a_dead_host_is_shown_unreachable_and_comes_back_right() {
     // Grouped by host: a header per host.
     assert!(screen.contains("d2 · (no project)"), "{screen}");
 
+    // An action goes to the container's own host: `s` on the second daemon's container stops
+    // it there (the first daemon has no such container).
+    tmux.filter_to(&old);
+    tmux.keys(&["s"]);
+    let status = || {
+        docker_at(
+            &daemon.host,
+            &["inspect", "--format", "{{.State.Status}}", &old],
+        )
+    };
+    let mut polls = 0;
+    while status() != "exited" {
+        polls += 1;
+        assert!(polls < 300, "the stop never reached d2: {}", status());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    tmux.wait_for("the stop shown", |s| {
+        s.lines().any(|l| l.contains(&old) && l.contains("exited"))
+    });
+    tmux.keys(&["Escape"]);
+
     // The second daemon dies: its host is shown unreachable, the attempts climbing.
     daemon.kill();
     tmux.wait_for("d2 unreachable, retried a few times", |s| {
