@@ -60,6 +60,22 @@ fn bad_yaml() {
 }
 
 #[test]
+fn bad_yaml_at_the_end_names_a_line_of_the_file() {
+    // Found by fuzz/compose_parse: a file cut off inside a flow mapping, no final newline,
+    // was refused at line 3 of a two-line file.
+    let (line, _, message) = where_("services:\n  web: {image: x");
+    assert!(message.starts_with("bad YAML"), "{message}");
+    assert_eq!(line, 2);
+    let (line, _, _) = where_("services:\n  web: {image: x\n");
+    assert_eq!(line, 3, "the end is on the line after the final newline");
+    // Line breaks count as YAML counts them: a lone CR (and CRLF) is one.
+    let (line, _, _) = where_("services:\r  web: {image: x");
+    assert_eq!(line, 2);
+    let (line, _, _) = where_("services:\r\n  web:\r\n    image: {x: y");
+    assert_eq!(line, 3);
+}
+
+#[test]
 fn unset_required_variable() {
     let (line, key, message) = where_(
         "services:\n  web:\n    image: x\n    environment:\n      TOKEN: ${TOKEN:?set TOKEN first}\n",

@@ -288,6 +288,17 @@ fn merge_into(entries: &mut Vec<(Key, Node)>, merge: Node) -> Result<(), Compose
     }
 }
 
+/// The line the end of `text` is on, counting line breaks as YAML does (LF, CRLF, a lone CR).
+fn last_line(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let lone_cr = bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    bytes.iter().filter(|&&b| b == b'\n').count() + lone_cr + 1
+}
+
 /// Parses one file's text into its single document.
 pub(crate) fn parse(file: &Arc<Path>, text: &str) -> Result<Node, ComposeError> {
     let mut builder = Builder {
@@ -300,7 +311,9 @@ pub(crate) fn parse(file: &Arc<Path>, text: &str) -> Result<Node, ComposeError> 
         match item {
             Ok((event, span)) => builder.on_event(event, span)?,
             Err(e) => {
-                let line = e.marker().line();
+                // At the end of a text without a final line break the scanner forces one, so
+                // an error there is one line past the file's last: name the last line.
+                let line = e.marker().line().min(last_line(text));
                 return Err(builder.err(line, format!("bad YAML: {}", e.info())));
             }
         }
