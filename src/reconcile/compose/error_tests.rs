@@ -209,3 +209,23 @@ fn display_names_file_line_and_key() {
         "{text}"
     );
 }
+
+#[test]
+fn nested_aliases_that_multiply_are_refused() {
+    // Six levels of ten: a million values from a few hundred bytes (found by fuzzing).
+    let mut text = String::from("x-a: &a [v, v, v, v, v, v, v, v, v, v]\n");
+    for (prev, name) in ["a", "b", "c", "d", "e"]
+        .iter()
+        .zip(["b", "c", "d", "e", "f"])
+    {
+        let items = vec![format!("*{prev}"); 10].join(", ");
+        text.push_str(&format!("x-{name}: &{name} [{items}]\n"));
+    }
+    text.push_str("services:\n  web:\n    image: x\n");
+    let (line, _, message) = where_(&text);
+    assert!(message.contains("aliases copy more than"), "{message}");
+    assert!((4..=6).contains(&line), "line {line}");
+    // A few aliases, as compose files use them, are fine.
+    let fine = "x-env: &env {A: '1'}\nservices:\n  web:\n    image: x\n    environment: *env\n  db:\n    image: x\n    environment: *env\n";
+    assert!(load_one(fine).is_ok());
+}

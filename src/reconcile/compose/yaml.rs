@@ -80,10 +80,26 @@ enum Frame {
     },
 }
 
+/// The most values aliases may copy in one file: far more than any compose file's anchors,
+/// far less than a few nested aliases can multiply to (a 400-byte "alias bomb" is gigabytes).
+const MAX_ALIASED: usize = 100_000;
+
+/// How many values `node` holds, itself included.
+fn size(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Null | Value::Scalar(_) => 0,
+        Value::Seq(items) => items.iter().map(size).sum(),
+        Value::Map(entries) => entries.iter().map(|(_, v)| size(v)).sum(),
+    }
+}
+
 struct Builder {
     file: Arc<Path>,
     stack: Vec<Frame>,
-    anchors: Vec<(usize, Node)>,
+    /// Each anchor's id, its node and the node's size.
+    anchors: Vec<(usize, Node, usize)>,
+    /// Values copied by aliases so far.
+    aliased: usize,
     docs: Vec<Node>,
 }
 
@@ -115,7 +131,7 @@ impl Builder {
 
     fn remember(&mut self, anchor: usize, node: &Node) {
         if anchor > 0 {
-            self.anchors.push((anchor, node.clone()));
+            self.anchors.push((anchor, node.clone(), size(node)));
         }
     }
 
@@ -168,11 +184,20 @@ impl Builder {
                 if self.wants_key() {
                     return Err(self.err(line, "an alias cannot be a mapping key"));
                 }
-                let found = self.anchors.iter().rev().find(|(a, _)| *a == id);
-                let Some((_, node)) = found else {
+                let found = self.anchors.iter().rev().find(|(a, _, _)| *a == id);
+                let Some((_, node, size)) = found else {
                     return Err(self.err(line, "unknown alias"));
                 };
                 let node = node.clone();
+                self.aliased = self.aliased.saturating_add(*size);
+                if self.aliased > MAX_ALIASED {
+                    return Err(self.err(
+                        line,
+                        format!(
+                            "aliases copy more than {MAX_ALIASED} values (nested aliases multiply)"
+                        ),
+                    ));
+                }
                 self.push_value(node)?;
             }
             Event::Scalar(text, style, anchor, tag) => {
@@ -305,6 +330,7 @@ pub(crate) fn parse(file: &Arc<Path>, text: &str) -> Result<Node, ComposeError> 
         file: Arc::clone(file),
         stack: Vec::new(),
         anchors: Vec::new(),
+        aliased: 0,
         docs: Vec::new(),
     };
     for item in Parser::new_from_str(text) {
