@@ -117,22 +117,7 @@ fn hostile_detail() -> Box<ContainerDetail> {
 }
 
 fn inspecting(w: u16, h: u16) -> AppState {
-    let mut s = hostile_state(w, h);
-    select(&mut s, "evil-1");
-    key(&mut s, 'i');
-    let id = s
-        .inspect
-        .as_ref()
-        .map(|v| v.id.clone())
-        .expect("inspecting");
-    let _ = update(
-        &mut s,
-        Msg::Detail {
-            id,
-            result: Ok(hostile_detail()),
-        },
-    );
-    s
+    super::tests::inspect_with(hostile_state(w, h), "evil-1", hostile_detail())
 }
 
 /// No cell holds a control character (ESC, BEL, a C1 control, a newline), and the screen shows

@@ -111,8 +111,12 @@ fn detail() -> Box<ContainerDetail> {
 }
 
 pub(super) fn inspecting(w: u16, h: u16) -> AppState {
-    let mut s = state_at(w, h);
-    select(&mut s, "shop-db-1");
+    inspect_with(state_at(w, h), "shop-db-1", detail())
+}
+
+/// `s` with `name` selected, inspected, and `detail` come back from the daemon.
+pub(super) fn inspect_with(mut s: AppState, name: &str, detail: Box<ContainerDetail>) -> AppState {
+    select(&mut s, name);
     key(&mut s, 'i');
     let id = s
         .inspect
@@ -123,7 +127,7 @@ pub(super) fn inspecting(w: u16, h: u16) -> AppState {
         &mut s,
         Msg::Detail {
             id,
-            result: Ok(detail()),
+            result: Ok(detail),
         },
     );
     s
