@@ -24,6 +24,10 @@ use fleetdeck::engine::logs::{Demuxer, FrameDecoder, LogLine, LogStream};
 use fleetdeck::sanitize::{keep_sgr, strip_escapes};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "common/controls.rs"]
+mod controls;
+use controls::only_controls;
+
 const DEFAULT_MAX_LINE: usize = 16 * 1024;
 
 struct Setup<'a> {
@@ -158,29 +162,6 @@ fn lines_from_outputs(s: &Setup<'_>, frames: &[(LogStream, Vec<u8>)]) -> Vec<Log
     out
 }
 
-/// Whether every control character of `text` is tab, or (with `sgr`) the ESC of a complete
-/// `ESC [ params m` with params of digits, `;` and `:` only.
-fn clean_text(text: &str, sgr: bool) -> bool {
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' && sgr {
-            if chars.next() != Some('[') {
-                return false;
-            }
-            loop {
-                match chars.next() {
-                    Some('m') => break,
-                    Some(d) if d.is_ascii_digit() || d == ';' || d == ':' => {}
-                    _ => return false,
-                }
-            }
-        } else if c.is_control() && c != '\t' {
-            return false;
-        }
-    }
-    true
-}
-
 fn check_lines(s: &Setup<'_>, lines: &[LogLine], payload: usize) {
     let max = s.max_line.max(4);
     let mut chars = 0;
@@ -192,7 +173,10 @@ fn check_lines(s: &Setup<'_>, lines: &[LogLine], payload: usize) {
             n <= max,
             "a line of {n} characters passed the bound {max}: {line:?}"
         );
-        assert!(clean_text(&line.text, s.sgr), "unsafe text: {line:?}");
+        assert!(
+            only_controls(&line.text, &['\t'], s.sgr),
+            "unsafe text: {line:?}"
+        );
         let again = if s.sgr {
             keep_sgr(&line.text)
         } else {
