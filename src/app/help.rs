@@ -46,7 +46,17 @@ pub fn line_count(state: &AppState) -> usize {
     let confirm = state.keymap.commands(KeyMode::Confirm).count();
     // The notes end with the line saying where the stats come from.
     let compose = usize::from(state.compose.is_some());
-    (1 + view) + 1 + (1 + confirm) + 1 + (1 + TEXT_KEYS.len()) + 1 + NOTES.len() + compose + 1
+    let hosts = usize::from(state.fleet.several_hosts());
+    (1 + view)
+        + 1
+        + (1 + confirm)
+        + 1
+        + (1 + TEXT_KEYS.len())
+        + 1
+        + NOTES.len()
+        + compose
+        + hosts
+        + 1
 }
 
 /// (lines of content, lines that fit).

@@ -61,6 +61,26 @@ pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
     if state.compose.is_some() {
         lines.push(Line::styled(COMPOSE_NOTE, theme.muted()));
     }
+    if state.fleet.several_hosts() {
+        let hosts: Vec<String> = state
+            .fleet
+            .connections
+            .iter()
+            .map(|(host, c)| {
+                let word = match c {
+                    crate::engine::Connection::Connected { .. } => "connected",
+                    crate::engine::Connection::Connecting => "connecting",
+                    crate::engine::Connection::Disconnected { .. } => "unreachable",
+                };
+                format!("{host} ({word})")
+            })
+            .collect();
+        let note = format!(
+            "Hosts: {}. Each action, log, exec and inspect goes to the container's own host; targets are NAME@HOST.",
+            hosts.join(", ")
+        );
+        lines.push(Line::styled(printable(&note).into_owned(), theme.muted()));
+    }
     let source = state.settings.stats_source.describe();
     lines.push(Line::styled(printable(&source).into_owned(), theme.muted()));
     lines

@@ -197,6 +197,42 @@ fn help() {
 }
 
 #[test]
+fn several_hosts_in_the_list_the_banner_and_help() {
+    let mut s = state_at(160, 48);
+    // The fixture's fleet is on `local`; a second host that is still connecting.
+    s.fleet.primary = Some("local".into());
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Connection(
+            "edge-2".into(),
+            Connection::Connecting,
+        )),
+    );
+    let fleet: Vec<_> = s.fleet.sorted().into_iter().cloned().collect();
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            fleet,
+        )),
+    );
+    let screen = text(&s);
+    assert!(screen.contains("HOST"), "{screen}");
+    assert!(
+        screen.contains("local · shop"),
+        "host then project: {screen}"
+    );
+    assert!(screen.contains("edge-2 connecting"), "{screen}");
+    key(&mut s, '?');
+    key(&mut s, 'G');
+    let help = text(&s);
+    assert!(
+        help.contains("edge-2 (connecting), local (connected)"),
+        "{help}"
+    );
+}
+
+#[test]
 fn confirm() {
     for (w, h) in SIZES {
         let mut s = state_at(w, h);
