@@ -79,6 +79,34 @@ async fn a_dead_host_is_shown_unreachable_and_comes_back_right() {
     });
     tmux.keys(&["Escape"]);
 
+    // Logs come from the container's own host: a container on d2 only says its line there.
+    let talk = fx.name("talk");
+    docker_at(
+        &daemon.host,
+        &[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--label",
+            &format!("{}={}", common::RUN_LABEL, fx.run),
+            "--name",
+            &talk,
+            IMAGE,
+            "sh",
+            "-c",
+            "echo hello-from-d2; sleep 1000",
+        ],
+    );
+    tmux.filter_to(&talk);
+    tmux.keys(&["l"]);
+    tmux.wait_for("d2's log line in the logs pane", |s| {
+        s.contains("hello-from-d2")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the list again", |s| s.contains("HOST"));
+    tmux.keys(&["Escape"]);
+
     // The second daemon dies: its host is shown unreachable, the attempts climbing.
     daemon.kill();
     tmux.wait_for("d2 unreachable, retried a few times", |s| {
