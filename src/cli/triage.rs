@@ -80,10 +80,12 @@ pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> 
     hosts.report_down()?;
     let several = hosts.several();
     let checked: usize = per_host.iter().map(|(_, (_, n))| n).sum();
-    let problems: Vec<(String, Problem)> = per_host
+    let mut problems: Vec<(String, Problem)> = per_host
         .into_iter()
         .flat_map(|(host, (problems, _))| problems.into_iter().map(move |p| (host.clone(), p)))
         .collect();
+    // Every host's in one order, as one host's are.
+    problems.sort_by(|(_, a), (_, b)| crate::triage::order(a, b));
     let mut out = std::io::stdout().lock();
     let written = if args.output.json {
         let listed: Vec<serde_json::Value> = problems

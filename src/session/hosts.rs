@@ -188,8 +188,14 @@ impl Globals {
 
     /// Connects to every host at once, each within the timeout.
     pub async fn connect_all(&self) -> Result<Hosts, CliError> {
-        let pending = self.endpoints()?;
-        let results = join_all(pending.into_iter().map(|endpoint| async move {
+        self.connect_specs(&self.host_specs()?).await
+    }
+
+    /// Connects to every host of `specs` at once, each within the timeout.
+    async fn connect_specs(&self, specs: &[HostSpec]) -> Result<Hosts, CliError> {
+        let timeout = self.timeout();
+        let pending = specs.iter().map(|spec| Endpoint::new(spec, timeout));
+        let results = join_all(pending.map(|endpoint| async move {
             let endpoint = endpoint?;
             endpoint.negotiate().await?;
             Ok::<_, EngineError>(endpoint)
@@ -218,10 +224,10 @@ impl Globals {
         Fut: std::future::Future<Output = Result<super::Exit, CliError>>,
     {
         let specs = self.host_specs()?;
-        if specs.len() == 1 {
-            return command(self.connect().await?).await;
+        if let [spec] = specs.as_slice() {
+            return command(Endpoint::connect(spec, self.timeout()).await?).await;
         }
-        let hosts = self.connect_all().await?;
+        let hosts = self.connect_specs(&specs).await?;
         hosts.report_down()?;
         let mut exit = super::Exit::Success;
         for endpoint in &hosts.up {

@@ -492,6 +492,16 @@ const EXIT_RULES: &[fn(&Container, &Context<'_>) -> Option<Problem>] =
 const OTHER_RULES: &[fn(&Container, &Context<'_>) -> Option<Problem>] =
     &[unhealthy, stuck, memory_near_limit];
 
+/// The order problems are listed in: the most severe first, then the most recent, then by
+/// subject and kind.
+pub fn order(a: &Problem, b: &Problem) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| b.since.cmp(&a.since))
+        .then_with(|| a.subject.cmp(&b.subject))
+        .then_with(|| a.kind.title().cmp(b.kind.title()))
+}
+
 /// Runs every rule over the fleet; problems come worst first, then most recent first.
 pub fn evaluate<'a>(
     containers: impl IntoIterator<Item = &'a Container>,
@@ -507,13 +517,7 @@ pub fn evaluate<'a>(
     if let Some(report) = ctx.gpu {
         problems.extend(gpu_over_threshold(report));
     }
-    problems.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| b.since.cmp(&a.since))
-            .then_with(|| a.subject.cmp(&b.subject))
-            .then_with(|| a.kind.title().cmp(b.kind.title()))
-    });
+    problems.sort_by(order);
     problems
 }
 

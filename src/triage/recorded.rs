@@ -105,13 +105,7 @@ pub fn gave_up(notes: &[EventRow], names: &HashMap<String, String>) -> Vec<Probl
 /// most recent).
 pub fn add_sorted(problems: &mut Vec<Problem>, more: Vec<Problem>) {
     problems.extend(more);
-    problems.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| b.since.cmp(&a.since))
-            .then_with(|| a.subject.cmp(&b.subject))
-            .then_with(|| a.kind.title().cmp(b.kind.title()))
-    });
+    problems.sort_by(super::order);
 }
 
 /// The window's start for `window_s` seconds back from `now`.
