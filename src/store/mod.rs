@@ -22,6 +22,8 @@ pub mod schema;
 mod writer;
 
 #[cfg(test)]
+mod open_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};

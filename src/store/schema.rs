@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::StoreError;
 
@@ -66,27 +66,36 @@ pub fn version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
 
 /// Brings the file up to `target` (at most [`VERSION`]), one transaction per step. A file from
 /// a newer fleetdeck is refused, never downgraded.
+///
+/// Each step takes the write lock first (an IMMEDIATE transaction) and reads the version again
+/// under it: another process creating the same fresh file at the same moment either finished
+/// that step (then it is skipped here) or waits for this one, so neither runs a step twice.
 pub fn migrate(conn: &mut Connection, path: &Path, target: i64) -> Result<(), StoreError> {
     let sql = |e| StoreError::from_sqlite(path, e);
-    let found = version(conn, path)?;
-    if found > VERSION {
-        return Err(StoreError::TooNew {
-            path: path.to_path_buf(),
-            found,
-            known: VERSION,
-        });
-    }
-    for step in found..target.min(VERSION) {
-        let Some(migration) = usize::try_from(step).ok().and_then(|i| MIGRATIONS.get(i)) else {
-            break;
+    let target = target.min(VERSION);
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let found = version(&tx, path)?;
+        if found > VERSION {
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known: VERSION,
+            });
+        }
+        if found >= target {
+            return tx.commit().map_err(sql);
+        }
+        let Some(migration) = usize::try_from(found).ok().and_then(|i| MIGRATIONS.get(i)) else {
+            return tx.commit().map_err(sql);
         };
-        let tx = conn.transaction().map_err(sql)?;
         tx.execute_batch(migration).map_err(sql)?;
-        tx.pragma_update(None, "user_version", step + 1)
+        tx.pragma_update(None, "user_version", found + 1)
             .map_err(sql)?;
         tx.commit().map_err(sql)?;
     }
-    Ok(())
 }
 
 /// Opens `path` for writing: makes its folder, refuses a write-protected file (also for root,
