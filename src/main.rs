@@ -4,6 +4,7 @@
 use clap::Parser;
 use fleetdeck::cli::{self, Cli, Exit, Globals};
 use fleetdeck::config::{Config, DEFAULT_CONFIG};
+use fleetdeck::session::logging::{self, Verbosity};
 
 fn main() -> std::process::ExitCode {
     if let Err(e) = color_eyre::install() {
@@ -38,6 +39,12 @@ fn real_main(args: Cli) -> Result<Exit, cli::CliError> {
         Some(cli::Command::Man) => return cli::docs::man(),
         _ => {}
     }
+    let verbosity = Verbosity::from_env(args.verbose);
+    if args.command.is_some() {
+        // Every subcommand logs to stderr: warnings of the layers under it are never lost,
+        // and stdout keeps only what the command prints (`--json` stays clean).
+        logging::init_stderr(&verbosity);
+    }
     let config = Config::load(args.config.as_deref())?;
     let globals = Globals {
         config,
@@ -49,6 +56,7 @@ fn real_main(args: Cli) -> Result<Exit, cli::CliError> {
         compose_files: args.compose.files,
         project_name: args.compose.project_name,
         store_file: args.store,
+        verbosity,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -53,8 +53,8 @@ pub async fn run(args: GcArgs, globals: &Globals) -> Result<Exit, CliError> {
     hosts.report_down()?;
     let several = hosts.several();
     let items: Vec<(String, GcItem)> = per_host.into_iter().flatten().collect();
-    if let Some(store) = &store {
-        let _ = store.flush();
+    if let Some(store) = store {
+        super::record::finish(store).await;
     }
     let mut out = std::io::stdout().lock();
     let written = if args.output.json {

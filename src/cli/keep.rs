@@ -11,6 +11,7 @@ use super::{CliError, Exit, Globals, OutputArgs};
 use crate::keeper::log::DecisionLog;
 use crate::keeper::{Setup, jobs, keep};
 use crate::reconcile::compose::{self, LoadOptions};
+use crate::store::StoreWriter;
 
 #[derive(Debug, Args)]
 pub struct KeepArgs {
@@ -74,5 +75,9 @@ pub async fn run(args: KeepArgs, globals: &Globals) -> Result<Exit, CliError> {
         keep(setup, shutdown.clone())
     });
     futures_util::future::join_all(keepers).await;
+    // Each keeper flushed the store on its way out; what never reached it is said last.
+    if let Some(lost) = store.as_ref().and_then(StoreWriter::lost) {
+        log::warn!("{lost}");
+    }
     Ok(Exit::Success)
 }

@@ -66,6 +66,11 @@ pub struct Cli {
     /// History store (default: from the config, else $XDG_STATE_HOME/fleetdeck/fleet.db).
     #[arg(long, global = true, value_name = "FILE", env = "FLEETDECK_STORE")]
     pub store: Option<PathBuf>,
+    /// Log more on stderr (by default only warnings and errors): -v info, -vv debug, -vvv
+    /// trace; before the subcommand (`run -v` is a volume, as docker's). FLEETDECK_LOG takes
+    /// RUST_LOG-style directives (`warn,fleetdeck=debug`) over it.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(flatten)]
     pub compose: compose::FileArgs,
     /// Print the default configuration, with comments, and exit.

@@ -112,11 +112,20 @@ pub async fn apply(
 pub async fn finish(writer: StoreWriter) {
     let done = tokio::task::spawn_blocking(move || {
         let result = writer.flush();
+        let lost = writer.lost();
         drop(writer);
-        result
+        (result, lost)
     })
     .await;
-    if let Ok(Err(e)) = done {
-        eprintln!("fleetdeck: warning: history not fully recorded: {e}");
+    match done {
+        Ok((result, lost)) => {
+            if let Err(e) = result {
+                log::warn!("history not fully recorded: {e}");
+            }
+            if let Some(lost) = lost {
+                log::warn!("{lost}");
+            }
+        }
+        Err(e) => log::warn!("history not fully recorded: the store's flush ended: {e}"),
     }
 }

@@ -4,6 +4,7 @@
 //! end imports the other; both import this.
 
 pub mod hosts;
+pub mod logging;
 pub mod stats_source;
 pub mod tty;
 
@@ -110,6 +111,8 @@ pub struct Globals {
     pub project_name: Option<String>,
     /// `--store FILE` / `FLEETDECK_STORE`: the history store, over the config's `[store] path`.
     pub store_file: Option<PathBuf>,
+    /// `-v` (repeatable) and `FLEETDECK_LOG`: how much fleetdeck's own log keeps.
+    pub verbosity: logging::Verbosity,
 }
 
 impl Globals {
@@ -162,7 +165,9 @@ impl Globals {
         match StoreWriter::open(&self.store_path(), self.config.store.retention()) {
             Ok(writer) => Some(writer),
             Err(e) => {
-                eprintln!("fleetdeck: warning: not recording history: {e}");
+                // Through the log: stderr for a subcommand, the log pane in the console
+                // (never written under the console's screen).
+                log::warn!("not recording history: {e}");
                 None
             }
         }

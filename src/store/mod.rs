@@ -16,6 +16,7 @@
 //! Every failure is a [`StoreError`] naming the file and the cause (locked, read-only, corrupt,
 //! from a newer fleetdeck); callers carry on without history, never panic.
 
+mod health;
 mod read;
 mod rows;
 pub mod schema;
@@ -94,6 +95,8 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("the store {} cannot grow: the disk (or its quota) is full", path.display())]
+    Full { path: PathBuf },
     #[error("the store {}: its writer has stopped ({reason})", path.display())]
     WriterGone { path: PathBuf, reason: String },
 }
@@ -106,6 +109,7 @@ impl StoreError {
             | Self::CreateDir { path, .. }
             | Self::Locked { path }
             | Self::ReadOnly { path }
+            | Self::Full { path }
             | Self::Corrupt { path, .. }
             | Self::TooNew { path, .. }
             | Self::Open { path, .. }
@@ -122,6 +126,7 @@ impl StoreError {
         match source.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Self::Locked { path },
             Some(ErrorCode::ReadOnly) => Self::ReadOnly { path },
+            Some(ErrorCode::DiskFull) => Self::Full { path },
             Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Self::Corrupt {
                 path,
                 detail: source.to_string(),

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
+use super::health::Health;
 use super::rows::Known;
 use super::{Retention, StoreError, schema};
 use crate::engine::{Container, ContainerEvent};
@@ -126,6 +127,18 @@ impl StoreWriter {
         self.inner.dropped.load(Ordering::Relaxed)
     }
 
+    /// What was lost since open, for the end of a run: `None` when every record was written,
+    /// else a line naming the file and how many records it is missing.
+    pub fn lost(&self) -> Option<String> {
+        let dropped = self.dropped();
+        (dropped > 0).then(|| {
+            format!(
+                "{dropped} record(s) of history were not written to the store {}",
+                self.inner.path.display()
+            )
+        })
+    }
+
     fn send(&self, record: Record) {
         let sent = match &self.inner.tx {
             Some(tx) => match tx.try_send(Command::Record(record)) {
@@ -219,18 +232,42 @@ fn writer_loop(
     let mut next_prune = Instant::now() + PRUNE_EVERY;
     let mut failed: Option<StoreError> = None;
     let mut known = Known::default();
-    let mut write =
-        |conn: &mut Connection, batch: &mut Vec<Record>, failed: &mut Option<StoreError>| {
-            if batch.is_empty() {
-                return;
-            }
-            if let Err(e) = write_batch(conn, path, batch, &mut known) {
-                log::warn!("{e}");
-                dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+    let mut health = Health::new(path);
+    let mut write = |conn: &mut Connection,
+                     batch: &mut Vec<Record>,
+                     failed: &mut Option<StoreError>,
+                     health: &mut Health| {
+        if batch.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let said = match write_batch(conn, path, batch, &mut known) {
+            Ok(()) => health.wrote(now),
+            Err(e) => {
+                let lost = batch.len() as u64;
+                dropped.fetch_add(lost, Ordering::Relaxed);
+                let said = health.failed(&e, lost, now);
                 *failed = Some(e);
+                said
             }
-            batch.clear();
         };
+        if let Some(line) = said {
+            log::warn!("{line}");
+        }
+        if let Some(line) = health.dropped(dropped.load(Ordering::Relaxed), now) {
+            log::warn!("{line}");
+        }
+        batch.clear();
+    };
+    let prune_now = |conn: &mut Connection, health: &mut Health| {
+        let result = prune(conn, path, retention);
+        if let Err(e) = &result
+            && let Some(line) = health.failed(e, 0, Instant::now())
+        {
+            log::warn!("{line}");
+        }
+        result
+    };
     loop {
         let now = Instant::now();
         let wake = deadline.unwrap_or(next_prune).min(next_prune);
@@ -241,21 +278,21 @@ fn writer_loop(
                 }
                 batch.push(record);
                 if batch.len() >= BATCH_MAX {
-                    write(&mut conn, &mut batch, &mut failed);
+                    write(&mut conn, &mut batch, &mut failed, &mut health);
                     deadline = None;
                 }
             }
             Ok(Command::Flush(reply)) => {
-                write(&mut conn, &mut batch, &mut failed);
+                write(&mut conn, &mut batch, &mut failed, &mut health);
                 deadline = None;
                 let _ = reply.send(failed.take().map_or(Ok(()), Err));
             }
             Ok(Command::Prune(reply)) => {
-                write(&mut conn, &mut batch, &mut failed);
+                write(&mut conn, &mut batch, &mut failed, &mut health);
                 deadline = None;
                 let result = match failed.take() {
                     Some(e) => Err(e),
-                    None => prune(&mut conn, path, retention),
+                    None => prune_now(&mut conn, &mut health),
                 };
                 next_prune = Instant::now() + PRUNE_EVERY;
                 let _ = reply.send(result);
@@ -263,18 +300,16 @@ fn writer_loop(
             Err(RecvTimeoutError::Timeout) => {
                 let now = Instant::now();
                 if deadline.is_some_and(|d| d <= now) {
-                    write(&mut conn, &mut batch, &mut failed);
+                    write(&mut conn, &mut batch, &mut failed, &mut health);
                     deadline = None;
                 }
                 if next_prune <= now {
-                    if let Err(e) = prune(&mut conn, path, retention) {
-                        log::warn!("{e}");
-                    }
+                    let _ = prune_now(&mut conn, &mut health);
                     next_prune = now + PRUNE_EVERY;
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
-                write(&mut conn, &mut batch, &mut failed);
+                write(&mut conn, &mut batch, &mut failed, &mut health);
                 return;
             }
         }
