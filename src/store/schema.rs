@@ -133,9 +133,7 @@ pub fn open_write(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
     // Reading the version first: a file that is not SQLite fails here, named as corrupt.
     version(&conn, path)?;
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
-        .map_err(sql)?;
+    let mode = journal_mode_wal(&conn).map_err(sql)?;
     if !mode.eq_ignore_ascii_case("wal") {
         log::warn!("store {}: journal mode {mode}, not WAL", path.display());
     }
@@ -145,6 +143,25 @@ pub fn open_write(path: &Path) -> Result<Connection, StoreError> {
         .map_err(sql)?;
     migrate(&mut conn, path, VERSION)?;
     Ok(conn)
+}
+
+/// Turns WAL on. Switching a file's journal mode takes an exclusive lock, and SQLite answers
+/// "busy" at once (its busy handler is not asked) while another connection reads the file: a
+/// second process opening a fresh store at the same moment. Tried again for up to
+/// [`BUSY_TIMEOUT`].
+fn journal_mode_wal(conn: &Connection) -> Result<String, rusqlite::Error> {
+    let start = std::time::Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0)) {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && start.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Opens `path` read-only, checking that it is a fleetdeck store this version can read.
