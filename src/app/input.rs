@@ -20,6 +20,7 @@ pub(super) fn on_key(state: &mut AppState, key: KeyChord, effects: &mut Vec<Effe
         Some(Overlay::Filter { previous }) => return on_filter_key(state, key, &previous),
         Some(Overlay::Command) => return on_command_key(state, key, effects),
         Some(Overlay::LogInput(kind)) => return logs::on_input_key(state, key, kind),
+        Some(Overlay::ConsoleLog) => return super::feeds::on_log_key(state, key, effects),
         _ => {}
     }
     let Some(mode) = state.key_mode() else {
@@ -146,6 +147,7 @@ fn main_command(
             state.show_log = !state.show_log;
             state.clamp_selection();
         }
+        Cmd::LogLevels => super::feeds::open_log_keys(state),
         Cmd::Triage => triage::toggle(state),
         Cmd::Gpu => gpu::toggle(state),
         Cmd::Copy => super::copy::run(state, mode, effects),

@@ -177,6 +177,13 @@ pub const COMMANDS: &[CommandInfo] = {
             false,
             false,
         ),
+        info(
+            Cmd::LogLevels,
+            LI,
+            "fleetdeck's log: its keys (levels shown per target)",
+            false,
+            false,
+        ),
         info(Cmd::Help, LIHX, "help (this list)", false, true),
         info(
             Cmd::Back,

@@ -152,8 +152,8 @@ pub enum Msg {
     Logs(logs::LogsMsg),
     /// A GPU report, attributed off the loop, or why there is none.
     Gpu(Box<crate::gpu::GpuState>),
-    /// A line of the console's own log ([`super::feeds`]).
-    ConsoleLog(super::feeds::ConsoleLogLine),
+    /// More of the console's own log is in the log pane's buffer ([`super::feeds`]).
+    ConsoleLogged,
     /// The compose project: read, applied ([`super::compose`]).
     Compose(super::compose::ComposeMsg),
     /// A container's recorded history (newest last), or why there is none.
@@ -210,5 +210,7 @@ pub enum Effect {
         project: super::compose::SharedProject,
         plan: crate::reconcile::plan::Plan,
     },
+    /// A key for the log pane's widget (its target list and per-target levels).
+    ConsoleLogKey(super::feeds::ConsoleLogKey),
     Quit,
 }

@@ -128,7 +128,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             feeds::hand_gpu_names(state, &mut effects);
             gpu::on_state(state, *gpu_state);
         }
-        Msg::ConsoleLog(line) => feeds::on_console_log(state, line),
+        Msg::ConsoleLogged => feeds::on_console_logged(state),
         Msg::Compose(msg) => compose::on_msg(state, msg, &mut effects),
     }
     triage::after(state, triage_trigger);

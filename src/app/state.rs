@@ -121,6 +121,8 @@ pub enum Overlay {
     Command,
     /// Typing a search or a filter in the logs pane.
     LogInput(logs::LogInput),
+    /// fleetdeck's own log pane has the keys (its per-target level filter).
+    ConsoleLog,
 }
 
 /// The status line: the last outcome, in words.
@@ -240,7 +242,12 @@ impl AppState {
         match &self.overlay {
             Some(Overlay::Help) => Some(KeyMode::Help),
             Some(Overlay::Confirm) => Some(KeyMode::Confirm),
-            Some(Overlay::Filter { .. } | Overlay::Command | Overlay::LogInput(_)) => None,
+            Some(
+                Overlay::Filter { .. }
+                | Overlay::Command
+                | Overlay::LogInput(_)
+                | Overlay::ConsoleLog,
+            ) => None,
             None => Some(match self.base {
                 Base::List => KeyMode::List,
                 Base::Inspect => KeyMode::Inspect,

@@ -204,6 +204,7 @@ pub enum ConsoleCommand {
     SortNext,
     SortReverse,
     ToggleLog,
+    LogLevels,
     Reveal,
     Confirm,
     Cancel,
@@ -224,7 +225,7 @@ pub enum ConsoleCommand {
 
 impl ConsoleCommand {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Self; 41] = [
+    pub const ALL: [Self; 42] = [
         Self::Up,
         Self::Down,
         Self::Top,
@@ -249,6 +250,7 @@ impl ConsoleCommand {
         Self::SortReverse,
         Self::Reveal,
         Self::ToggleLog,
+        Self::LogLevels,
         Self::Help,
         Self::Back,
         Self::Quit,
@@ -297,6 +299,7 @@ impl ConsoleCommand {
             Self::SortNext => "sort_next",
             Self::SortReverse => "sort_reverse",
             Self::ToggleLog => "toggle_log",
+            Self::LogLevels => "log_levels",
             Self::Reveal => "reveal",
             Self::Confirm => "confirm",
             Self::Cancel => "cancel",
@@ -347,6 +350,7 @@ impl ConsoleCommand {
             Self::SortNext => vec![c('o')],
             Self::SortReverse => vec![c('O')],
             Self::ToggleLog => vec![c('L')],
+            Self::LogLevels => vec![c('T')],
             Self::Reveal => vec![c('v')],
             Self::Confirm => vec![c('y')],
             Self::Cancel => vec![c('n'), p(K::Esc)],

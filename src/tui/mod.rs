@@ -41,7 +41,6 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::actions::ActionContext;
-use crate::app::feeds::ConsoleLogLine;
 use crate::app::keymap::Keymap;
 use crate::app::logs::LogsMsg;
 use crate::app::{ActionDone, AppState, Effect, Msg, Settings};
@@ -76,7 +75,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let Some(endpoint) = endpoints.first().cloned() else {
         return Err(CliError::Usage("no host to connect to".into()));
     };
-    let log_rx = log_feed::attach();
+    let log_rx = log_feed::attach(&globals.verbosity, config.logs.buffer_lines);
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::from_config(&config.theme, no_color);
     // The containers' own colours reach the logs pane only when the console has colours.
@@ -151,9 +150,11 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
         config.gpu.threshold_pct,
         msg_tx.clone(),
     );
+    let view = ViewState::new(theme);
+    let log_pane = view.console_log.clone();
     let mut console = Console {
         state,
-        view: ViewState::new(theme),
+        view,
         clock: FrameClock::new(config.ui.max_fps, config.ui.background_fps),
         io: Io {
             term: &mut term,
@@ -172,6 +173,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
             detach_keys: config.actions.detach_keys.clone(),
             mouse: config.ui.mouse,
             history,
+            log_pane,
         },
     };
     let inbound = Inbound {
@@ -206,7 +208,8 @@ struct Inbound<'s> {
     fleet: mpsc::Receiver<FleetUpdate>,
     stats: mpsc::Receiver<StatsSample>,
     msgs: mpsc::Receiver<Msg>,
-    log: mpsc::Receiver<ConsoleLogLine>,
+    /// A nudge: records are waiting for the log pane's buffer.
+    log: mpsc::Receiver<()>,
     sigterm: &'s mut tokio::signal::unix::Signal,
     sighup: &'s mut tokio::signal::unix::Signal,
 }
@@ -237,6 +240,8 @@ struct Io<'t> {
     mouse: bool,
     /// Where the inspect pane's recorded history comes from.
     history: history::HistorySource,
+    /// The log pane's widget state, for its keys.
+    log_pane: std::sync::Arc<crate::ui::console_log::LogPaneState>,
 }
 
 /// One host's side of the effects.
@@ -365,7 +370,10 @@ impl Console<'_> {
                     }
                     (msgs, Change::Coalesced)
                 }
-                Some(line) = inbound.log.recv() => (vec![Msg::ConsoleLog(line)], Change::Background),
+                Some(()) = inbound.log.recv() => {
+                    log_feed::move_records();
+                    (vec![Msg::ConsoleLogged], Change::Background)
+                }
             };
             flow = self.step(msgs, change).await?;
         };
@@ -442,6 +450,7 @@ impl Carrier for Io<'_> {
                 }
             }
             Effect::GpuNames(names) => self.gpu_feed.hand(names),
+            Effect::ConsoleLogKey(key) => self.log_pane.key(key),
             Effect::RunAction { action, targets } => {
                 let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
                 log::info!(target: LOG_TARGET, "{} {}", action.verb(), names.join(", "));

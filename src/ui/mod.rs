@@ -37,11 +37,17 @@ use theme::Theme;
 /// Render-side state: the theme.
 pub struct ViewState {
     pub theme: Theme,
+    /// The console log pane's widget state; the loop keeps a handle to carry out the pane's
+    /// keys (`Effect::ConsoleLogKey`).
+    pub console_log: std::sync::Arc<console_log::LogPaneState>,
 }
 
 impl ViewState {
     pub fn new(theme: Theme) -> Self {
-        Self { theme }
+        Self {
+            theme,
+            console_log: std::sync::Arc::default(),
+        }
     }
 }
 
@@ -78,7 +84,7 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, view: &mut ViewState) {
         status::render_footer(frame, r, state, theme);
     }
     if let Some(r) = panes.log {
-        console_log::render(frame, r, state, theme);
+        console_log::render(frame, r, state, theme, &view.console_log);
     }
     match state.overlay {
         Some(Overlay::Help) => help::render(frame, area, state, theme),

@@ -73,6 +73,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
 
 /// Draws the footer: the most used keys of the current view.
 pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
+    if state.overlay == Some(Overlay::ConsoleLog) {
+        let spans = crate::app::feeds::LOG_KEYS.iter().flat_map(|(key, word)| {
+            [
+                Span::styled(*key, theme.key()),
+                Span::styled(format!(" {word}  "), theme.muted()),
+            ]
+        });
+        frame.render_widget(Paragraph::new(Line::from(spans.collect::<Vec<_>>())), area);
+        return;
+    }
     let Some(mode) = state.key_mode() else {
         let line = Line::from(vec![
             Span::styled("Enter", theme.key()),

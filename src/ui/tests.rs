@@ -345,7 +345,7 @@ fn no_size_panics() {
     ] {
         for mut s in [state_at(w, h), inspecting(w, h)] {
             let _ = draw(&s, Theme::default());
-            for c in ['?', 'L', 'j', 'G', 'd'] {
+            for c in ['?', 'L', 'j', 'G', 'd', 'T', 'k', 'h', 'l', 'f', ' '] {
                 key(&mut s, c);
                 let _ = draw(&s, Theme::default());
             }
