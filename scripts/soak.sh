@@ -111,6 +111,7 @@ start_d2() {
   dockerd --config-file "$D2/daemon.json" --host "$D2_HOST" --data-root "$D2/data" \
     --exec-root "$D2/exec" --pidfile "$D2/docker.pid" --bridge="$BRIDGE" \
     --iptables=false --ip-forward=false --ip-masq=false >> "$D2/dockerd.log" 2>&1 &
+  disown $!  # its SIGKILL is the soak's doing: no "Killed" job notice
   for _ in $(seq 300); do docker -H "$D2_HOST" info >/dev/null 2>&1 && return 0; sleep 0.2; done
   echo "the second dockerd did not answer"; tail -20 "$D2/dockerd.log"; exit 1
 }
