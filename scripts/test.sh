@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The one test command (README): makes a clean machine ready, then runs every test.
 #   - tools the tests need: busybox-static (the test image), tmux (end-to-end console tests),
-#     openssl and openssh-server (the TLS and ssh host tests)
+#     openssl and openssh-server (the TLS and ssh host tests), man-db (the man page test)
 #   - a Docker daemon answering (starts Debian's dockerd when none does)
 #   - leftovers of earlier runs swept (only containers, networks and volumes labelled
-#     fleetdeck.test.run)
+#     fleetdeck.test.run, and second daemons' bridges with that alias that no dockerd uses)
 #   - the layering check (scripts/check-layers.py), cargo fmt --check, clippy -D warnings, then every test (unit, pane snapshots, real daemon,
 #     tmux end to end, benches compiled and run once as tests)
+#   - the tests marked #[ignore = "needs ..."] (a second dockerd or an sshd: root and dockerd;
+#     the cgroup files of a local daemon) run too (--include-ignored) where this machine has
+#     what they need; where it does not, it says which tests it skipped and why, and with CI set
+#     (any value) a missing prerequisite fails the run instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +30,8 @@ command -v ip >/dev/null || need_pkgs+=(iproute2)
 # (openssh-server brings the ssh client and ssh-keygen)
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null || need_pkgs+=(openssh-server)
+# the man page test renders the page with man -l
+command -v man >/dev/null || need_pkgs+=(man-db)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
   $SUDO apt-get update -qq
@@ -56,6 +62,38 @@ for kind in network volume; do
     docker $kind rm $left >/dev/null || true
   fi
 done
+# Second daemons' bridges (tests/common/daemon.rs gives each the alias fleetdeck.test.run):
+# those that no running dockerd was started with.
+sweep_test_bridges() {
+  command -v ip >/dev/null || return 0
+  local name
+  for name in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+    [ "$(cat "/sys/class/net/$name/ifalias" 2>/dev/null)" = fleetdeck.test.run ] || continue
+    if pgrep -f -- "--bridge=$name( |\$)" >/dev/null 2>&1; then continue; fi
+    log "sweeping leftover test bridge $name"
+    $SUDO ip link del "$name" || true
+  done
+}
+sweep_test_bridges
+
+# The #[ignore = "needs ..."] tests: what this machine lacks for them (empty: it has it all).
+ignored_prereqs() {
+  [ "$(id -u)" = 0 ] || echo "root (a second dockerd, an sshd)"
+  command -v dockerd >/dev/null || [ -x /usr/sbin/dockerd ] || echo "dockerd (docker.io)"
+  [ -x /usr/sbin/sshd ] || echo "sshd (openssh-server)"
+  case "${DOCKER_HOST:-unix://}" in
+    unix://*) ;;
+    *) echo "a daemon on this machine (DOCKER_HOST=$DOCKER_HOST is not unix://)" ;;
+  esac
+  [ -d /sys/fs/cgroup ] || echo "/sys/fs/cgroup"
+}
+# Each ignored test: FILE: NAME (its reason).
+list_ignored() {
+  find src tests -name '*.rs' -print0 | xargs -0 awk '
+    /^[ \t]*#\[ignore = "/ { r = $0; sub(/.*#\[ignore = "/, "", r); sub(/".*/, "", r); want = 1; next }
+    want && /fn [A-Za-z0-9_]+/ { n = $0; sub(/.*fn /, "", n); sub(/[^A-Za-z0-9_].*/, "", n);
+      printf "   %s: %s (%s)\n", FILENAME, n, r; want = 0 }'
+}
 
 log "layering check (docs/architecture.md)"
 python3 scripts/check-layers.py
@@ -63,5 +101,18 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
-log "cargo test"
-cargo test --all-targets --no-fail-fast
+include_ignored=()
+missing=$(ignored_prereqs)
+if [ -z "$missing" ]; then
+  include_ignored=(-- --include-ignored)
+  log "cargo test (with the tests marked #[ignore]: this machine has what they need)"
+else
+  log "skipping the tests marked #[ignore]: this machine lacks $(echo "$missing" | paste -sd, | sed 's/,/, /g')"
+  list_ignored >&2
+  if [ -n "${CI:-}" ]; then
+    log "CI is set: a missing prerequisite fails the run"
+    exit 1
+  fi
+  log "cargo test (without them)"
+fi
+cargo test --all-targets --no-fail-fast "${include_ignored[@]}"

@@ -5,8 +5,9 @@
 //! Under `--read-only`, `:apply` refuses and nothing is made.
 //!
 //! Every container is labelled with the test run (`fleetdeck.test.run`, through the service's
-//! `labels:`), each test has its own project name, and a guard removes the project's
-//! containers and its network when the test ends, also when it fails. Screens are polled with
+//! `labels:`, and the project's network through its `networks: default: labels:`), each test
+//! has its own project name, and a guard removes the project's containers and its network
+//! (by name and by the run label) when the test ends, also when it fails. Screens are polled with
 //! a generous bound; no elapsed time is asserted.
 
 mod common;
@@ -17,9 +18,12 @@ use std::process::Command;
 use common::tmux::{Launch, Tmux, shell_quote};
 use common::{Fixture, IMAGE, RUN_LABEL};
 
-/// Removes a compose project's containers and its default network on drop.
+/// Removes a compose project's containers and its default network on drop, and any network
+/// left with the test's run label.
 struct ProjectGuard {
     name: String,
+    /// `fleetdeck.test.run=RUN`.
+    run_label: String,
 }
 
 impl Drop for ProjectGuard {
@@ -44,15 +48,32 @@ impl Drop for ProjectGuard {
         let _ = Command::new("docker")
             .args(["network", "rm", &format!("{}_default", self.name)])
             .output();
+        let filter = format!("label={}", self.run_label);
+        if let Ok(out) = Command::new("docker")
+            .args(["network", "ls", "-q", "--filter", &filter])
+            .output()
+        {
+            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            if !ids.is_empty() {
+                let _ = Command::new("docker")
+                    .args(["network", "rm"])
+                    .args(&ids)
+                    .output();
+            }
+        }
     }
 }
 
-/// A one-service compose file in `dir`: `web`, on the test image, labelled with the run.
+/// A one-service compose file in `dir`: `web`, on the test image, it and the project's
+/// network labelled with the run.
 fn compose_file(dir: &Path, fx: &Fixture) -> PathBuf {
     let file = dir.join("compose.yaml");
     let text = format!(
-        "services:\n  web:\n    image: {IMAGE}\n    pull_policy: never\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 0.2; done\"]\n    labels:\n      {RUN_LABEL}: \"{}\"\n",
-        fx.run
+        "services:\n  web:\n    image: {IMAGE}\n    pull_policy: never\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 0.2; done\"]\n    labels:\n      {RUN_LABEL}: \"{run}\"\nnetworks:\n  default:\n    labels:\n      {RUN_LABEL}: \"{run}\"\n",
+        run = fx.run
     );
     std::fs::write(&file, text).expect("write the compose file");
     file
@@ -70,6 +91,7 @@ async fn apply_from_the_console_creates_the_missing_container() {
     let project = project_name('a');
     let _guard = ProjectGuard {
         name: project.clone(),
+        run_label: fx.run_label(),
     };
     let name = format!("{project}-web-1");
     let dir = tempfile::tempdir().expect("temp dir");
@@ -137,6 +159,17 @@ async fn apply_from_the_console_creates_the_missing_container() {
         Some("web")
     );
     assert_eq!(labels.get(RUN_LABEL), Some(&fx.run));
+    // Its network carries the run label too: a sweep of the label finds it.
+    let network = fx
+        .docker
+        .inspect_network(&format!("{project}_default"), None)
+        .await
+        .expect("the project's network");
+    assert_eq!(
+        network.labels.unwrap_or_default().get(RUN_LABEL),
+        Some(&fx.run),
+        "the project's network is labelled with the run"
+    );
     tmux.keys(&["q"]);
 }
 
@@ -146,6 +179,7 @@ async fn read_only_console_refuses_to_apply() {
     let project = project_name('r');
     let _guard = ProjectGuard {
         name: project.clone(),
+        run_label: fx.run_label(),
     };
     let name = format!("{project}-web-1");
     let dir = tempfile::tempdir().expect("temp dir");

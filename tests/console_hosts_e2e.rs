@@ -27,10 +27,9 @@ fn rows_of(screen: &str, name: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root and dockerd (a second daemon)"]
 async fn a_dead_host_is_shown_unreachable_and_comes_back_right() {
-    let Some(mut daemon) = SecondDaemon::start(IMAGE) else {
-        return;
-    };
+    let mut daemon = SecondDaemon::start(IMAGE);
     // Short names: they must fit the name column whole.
     let fx = Fixture::new("ch").await;
     let here = fx.name("here");
@@ -160,10 +159,12 @@ async fn a_host_that_never_answers_does_not_hold_back_the_others() {
         ],
         Launch::Plain,
     );
-    let screen = tmux.wait_for("the local fleet, the other host connecting", |s| {
-        rows_of(s, &here) == 1 && s.contains("hole connecting")
+    // The status line may show another message first: waited for, not read once.
+    tmux.wait_for("the local fleet, the other host connecting", |s| {
+        rows_of(s, &here) == 1
+            && s.contains("hole connecting")
+            && s.contains("1 of 2 hosts connected")
     });
-    assert!(screen.contains("1 of 2 hosts connected"), "{screen}");
     tmux.keys(&["q"]);
     tmux.wait_for("the shell again", |s| !s.contains("q quit"));
     drop(hole);

@@ -149,33 +149,39 @@ async fn gc_removes_what_a_killed_run_left_and_nothing_else() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gc_leaves_a_protected_container_until_its_time() {
     let gc = Gc::new("gc-protected").await;
-    let (run, id) = gc.run("protected", &["--protect-for", "3s"]).await;
-    kill_hard(run);
+    // Protected for an hour: no machine is slow enough for GC to come after its time.
+    let (run_long, long) = gc.run("long", &["--protect-for", "1h"]).await;
+    // Protected for two seconds: its time passes during the test.
+    let (run_short, short) = gc.run("short", &["--protect-for", "2s"]).await;
+    kill_hard(run_long);
+    kill_hard(run_short);
     let first = gc.gc(&[]);
-    // Either still protected, or (on a slow machine) already past its time and removed.
-    let kept = first[&id]["action"] == "keep";
-    if kept {
-        assert!(
-            first[&id]["reason"]
-                .as_str()
-                .is_some_and(|r| r.contains("protected until")),
-            "{first:?}"
-        );
-        assert!(gc.exists(&id).await);
-    }
-    // Once its time has passed, the next GC removes it.
+    assert_eq!(first[&long]["action"], "keep", "{first:?}");
+    assert!(
+        first[&long]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("protected until")),
+        "{first:?}"
+    );
+    assert!(gc.exists(&long).await, "the protected container is there");
+    // Once its time has passed, a GC removes the short one (the first already, on a machine
+    // slow enough), and still keeps the long one.
+    let mut listed = first;
     for _ in 0..100 {
-        if !gc.exists(&id).await {
+        assert_eq!(listed[&long]["action"], "keep", "{listed:?}");
+        if listed.get(&short).is_some_and(|i| i["removed"] == true) {
+            assert!(!gc.exists(&short).await);
+            assert!(gc.exists(&long).await);
             return;
         }
-        let again = gc.gc(&[]);
-        if again.get(&id).is_some_and(|i| i["removed"] == true) {
-            assert!(!gc.exists(&id).await);
-            return;
-        }
+        assert!(
+            gc.exists(&short).await,
+            "removed by something other than this GC: {listed:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
+        listed = gc.gc(&[]);
     }
-    panic!("the protected container was never removed after its time");
+    panic!("the container protected for 2 s was never removed after its time");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

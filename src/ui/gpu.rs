@@ -209,7 +209,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// Every line of the pane, at this inner width.
-fn lines(state: &AppState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+pub fn lines(state: &AppState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     match &state.gpu {
         GpuState::Unknown => vec![Line::styled("  sampling the GPUs …", theme.muted())],
         GpuState::Unavailable { reason } => {

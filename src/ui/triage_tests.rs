@@ -214,10 +214,20 @@ fn no_color_in_triage_and_gpu() {
     }
 }
 
-/// The GPU pane's line count (what `update` scrolls by) is the lines drawn at any width: render
-/// asserts it on every frame, here over widths where the reason wraps differently.
+/// The GPU pane's line count (what `update` scrolls by) is the lines drawn at any width (render
+/// also checks it on every frame, in debug builds only), over widths where the reason wraps
+/// differently, NVML unavailable and with the fixture's GPUs.
 #[test]
 fn gpu_line_count_is_the_lines_drawn_at_any_width() {
+    let theme = Theme::plain();
+    let same_at = |s: &AppState, width: usize| {
+        assert_eq!(
+            crate::app::gpu::line_count(s, width),
+            crate::ui::gpu::lines(s, width, &theme).len(),
+            "width {width}: {:?}",
+            s.gpu
+        );
+    };
     for w in [20, 31, 47, 64, 80, 123] {
         let mut s = state_at(w, 24);
         let _ = update(
@@ -230,8 +240,14 @@ fn gpu_line_count_is_the_lines_drawn_at_any_width() {
         );
         key(&mut s, '6');
         let _ = text(&s);
+        for width in 0..=usize::from(w) {
+            same_at(&s, width);
+        }
         let report = fleet_gpu_report(&s);
         with_gpu(&mut s, report);
         let _ = text(&s);
+        for width in 0..=usize::from(w) {
+            same_at(&s, width);
+        }
     }
 }

@@ -4,8 +4,9 @@
 //! with SIGKILL and started again on the same data root (a real daemon restart: the in-memory
 //! event log is gone). Drop removes its containers, stops it, deletes the bridge and the dirs.
 //!
-//! [`SecondDaemon::start`] gives `None`, having printed why, where it cannot run: not root, or
-//! no `dockerd` installed.
+//! The tests that start one are `#[ignore = "needs root and dockerd"]` (`scripts/test.sh` runs
+//! them with `--include-ignored` where it can); run anyway without root or without `dockerd`,
+//! [`SecondDaemon::start`] fails the test saying which is missing, never passes it unchecked.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -13,6 +14,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// The alias every second daemon's bridge carries: `scripts/test.sh` deletes the bridges with
+/// it that no running dockerd uses (the label sweep's counterpart for links).
+pub const BRIDGE_ALIAS: &str = "fleetdeck.test.run";
 
 pub struct SecondDaemon {
     pub dir: PathBuf,
@@ -54,22 +59,21 @@ fn sh(script: &str) -> std::process::Output {
 }
 
 impl SecondDaemon {
-    /// Starts a second daemon with the test image `image` loaded from the machine's daemon; `None`
-    /// (with the reason printed) when this machine cannot.
-    pub fn start(image: &str) -> Option<Self> {
+    /// Starts a second daemon with the test image `image` loaded from the machine's daemon;
+    /// panics, saying what is missing, where this machine cannot (not root, no `dockerd`).
+    pub fn start(image: &str) -> Self {
         Self::start_with(image, &[])
     }
 
     /// As [`SecondDaemon::start`], with more `dockerd` flags (`--host tcp://...`, `--tlsverify`).
-    pub fn start_with(image: &str, extra: &[String]) -> Option<Self> {
-        if !is_root() {
-            eprintln!("SKIPPED: a second dockerd needs root (this test runs as root in CI)");
-            return None;
-        }
-        let Some(dockerd) = find_dockerd() else {
-            eprintln!("SKIPPED: dockerd is not installed (apt-get install docker.io)");
-            return None;
-        };
+    pub fn start_with(image: &str, extra: &[String]) -> Self {
+        assert!(
+            is_root(),
+            "a second dockerd needs root: run this ignored test as root (scripts/test.sh does)"
+        );
+        let dockerd = find_dockerd().unwrap_or_else(|| {
+            panic!("a second dockerd needs dockerd installed: apt-get install docker.io (scripts/test.sh does)")
+        });
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let tag = (std::process::id() % 100_000) * 10 + n;
         let dir = PathBuf::from(format!("/tmp/fdd{tag}"));
@@ -81,8 +85,10 @@ impl SecondDaemon {
         for attempt in 0..20u32 {
             let name = format!("fdtest{}", (tag + attempt * 7919) % 1_000_000_000);
             let octet = 10 + (tag + attempt * 37) % 240;
+            // The alias labels it as the test's, for the sweep in scripts/test.sh (a bridge
+            // left by a test killed before its drop ran).
             let made = sh(&format!(
-                "ip link add {name} type bridge && ip addr add 10.231.{octet}.1/24 dev {name} && ip link set {name} up"
+                "ip link add {name} type bridge && ip link set {name} alias {BRIDGE_ALIAS} && ip addr add 10.231.{octet}.1/24 dev {name} && ip link set {name} up"
             ));
             if made.status.success() {
                 bridge = name;
@@ -112,7 +118,7 @@ impl SecondDaemon {
             "loading {image} into the second daemon: {}",
             String::from_utf8_lossy(&loaded.stderr)
         );
-        Some(daemon)
+        daemon
     }
 
     fn spawn(&mut self, dockerd: &Path) {

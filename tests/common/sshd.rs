@@ -5,8 +5,9 @@
 //! `-F CONFIG` (with `-F`, ssh reads no `~/.ssh/config` and does not create `~/.ssh`), the
 //! config naming a known-hosts file in the temp dir.
 //!
-//! [`Sshd::start`] gives `None`, having printed why, when not root (sshd must run as root to
-//! log a user in). A missing sshd fails loudly: `scripts/test.sh` installs openssh-server.
+//! sshd must run as root to log a user in: the test that starts one is `#[ignore = "needs
+//! root ..."]`, and [`Sshd::start`] run without root fails it, saying so. A missing sshd fails
+//! it too: `scripts/test.sh` installs openssh-server.
 
 use std::ffi::OsString;
 use std::net::TcpStream;
@@ -52,11 +53,11 @@ fn run(program: &str, args: &[&str]) {
 
 impl Sshd {
     /// Starts the sshd and waits until it accepts connections.
-    pub fn start() -> Option<Self> {
-        if !is_root() {
-            eprintln!("SKIPPED: the test's sshd must run as root (this test runs as root in CI)");
-            return None;
-        }
+    pub fn start() -> Self {
+        assert!(
+            is_root(),
+            "the test's sshd must run as root: run this ignored test as root (scripts/test.sh does)"
+        );
         assert!(
             Path::new(SSHD).is_file(),
             "{SSHD} is missing: apt-get install openssh-server (scripts/test.sh does)"
@@ -112,7 +113,7 @@ impl Sshd {
             child,
         };
         sshd.wait_ready();
-        Some(sshd)
+        sshd
     }
 
     fn wait_ready(&mut self) {

@@ -199,10 +199,20 @@ impl Sampler {
             }
         }
         self.tracked = kept;
+        self.forget_unreadable_left();
         for id in new {
             self.sample(&id);
         }
         self.send_pending()
+    }
+
+    /// The unreadable ones of the last reading that left the running set count no more: with
+    /// none left running there is no next reading to correct the count.
+    fn forget_unreadable_left(&self) {
+        if let Ok(mut shared) = self.unreadable_ids.lock() {
+            shared.retain(|id| self.tracked.contains_key(id));
+            self.unreadable.store(shared.len(), Ordering::Relaxed);
+        }
     }
 
     fn sample_all(&mut self) -> Result<(), Closed> {

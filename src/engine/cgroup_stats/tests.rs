@@ -340,9 +340,25 @@ fn the_sampler_reads_running_containers_and_only_those() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(sampler.unreadable(), 1);
+    // Nothing runs: the count drops (the sampler took the empty set), and nothing is read even
+    // once the cgroup is readable again (a sampler still reading it would send its samples).
     sampler.set_running(Vec::new());
+    for _ in 0..500 {
+        if sampler.unreadable() == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        sampler.unreadable(),
+        0,
+        "a stopped container counts no more"
+    );
+    assert!(sampler.unreadable_ids().is_empty());
+    v2_root(dir.path(), &format!("docker/{ID}"), V2_MAX);
     while rx.try_recv().is_ok() {}
-    std::thread::sleep(Duration::from_millis(100));
+    // Ten intervals of the sampler's.
+    std::thread::sleep(Duration::from_millis(200));
     assert!(rx.try_recv().is_err(), "nothing runs: nothing is read");
 
     // Dropping the sampler ends the thread: the channel closes.
