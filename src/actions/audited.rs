@@ -59,13 +59,15 @@ impl ActionContext {
                 target: target.to_string(),
                 source,
             }),
-            Ok(()) => {
+            Ok(permit) => {
+                // Held across the call: dropped mid-call (the caller cancelled), it gives the
+                // host's probe back instead of leaving the host refused for good.
                 let result = work.await;
                 match &result {
                     Err(ActionError::Engine { source, .. }) => {
-                        self.endpoint.record::<()>(&Err(source.shallow_clone()))
+                        permit.record::<()>(&Err(source.shallow_clone()))
                     }
-                    _ => self.endpoint.record::<()>(&Ok(())),
+                    _ => permit.record::<()>(&Ok(())),
                 }
                 result
             }
