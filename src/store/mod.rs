@@ -68,6 +68,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot create the store {}: {source}", path.display())]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the store {} is locked by another process (still locked after {}s)", path.display(), schema::BUSY_TIMEOUT.as_secs())]
     Locked { path: PathBuf },
     #[error("the store {} is read-only: fleetdeck cannot write its history there", path.display())]
@@ -102,6 +108,7 @@ impl StoreError {
         match self {
             Self::Missing { path }
             | Self::CreateDir { path, .. }
+            | Self::Create { path, .. }
             | Self::Locked { path }
             | Self::ReadOnly { path }
             | Self::Corrupt { path, .. }
