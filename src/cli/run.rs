@@ -323,7 +323,14 @@ pub async fn run(args: RunArgs, globals: &Globals) -> Result<Exit, CliError> {
             eprintln!("fleetdeck: warning: {warning}");
         }
     }
-    let report = act::run_container(&context, &spec, &options, interrupt).await;
+    // The container is recorded as soon as it exists: its history outlives this process
+    // (killed before the run ends, its container is left for `gc`, and `history NAME` finds it).
+    let recorded = |container: &crate::engine::Container| {
+        if let Some(writer) = &store {
+            super::record::created(writer, &context.endpoint.address, container, began);
+        }
+    };
+    let report = act::run_container_noting(&context, &spec, &options, interrupt, recorded).await;
     if let Some(writer) = store {
         super::record::run(&writer, &context.endpoint.address, &spec, &report, began);
         super::record::finish(writer).await;

@@ -43,6 +43,9 @@ pub const GROUP_LABEL: &str = "fleetdeck.group";
 /// The note a keeper writes when it gives up on a container (read back by triage).
 pub const NOTE_GIVE_UP: &str = "keeper.give_up";
 
+/// The note GC writes when it removed a container (its row is then marked removed).
+pub const NOTE_GC_REMOVE: &str = "gc.remove";
+
 /// How long the store is kept: events older than `max_age` go, and the oldest beyond
 /// `max_rows`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
