@@ -26,6 +26,7 @@ RANKS = {
     "geometry": 0,
     "duration": 0,
     "gpu": 0,
+    "private_file": 0,
     # the daemon, the fleet model and pure readings of it
     "engine": 1,
     # below the action layer: the audit record, people-facing formatting

@@ -8,7 +8,6 @@
 //! writer's acknowledgement, so a caller that has its answer knows its line is on disk (or why
 //! not), and dropping the log waits for any line still queued.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -193,14 +192,10 @@ impl Drop for AuditLog {
     }
 }
 
-/// Creates the file's folder if needed and appends `line` to the file.
+/// Appends `line` to the file: created private (`0600`, its folder `0700`) if missing; an
+/// existing file others can read is warned about once.
 fn write_line(path: &Path, line: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = crate::private_file::open_append(path, "audit log")?;
     file.write_all(line)
 }
 

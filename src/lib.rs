@@ -15,6 +15,7 @@ pub mod geometry;
 pub mod gpu;
 pub mod keeper;
 pub mod present;
+pub mod private_file;
 pub mod reconcile;
 pub mod sanitize;
 pub mod session;

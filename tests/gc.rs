@@ -210,3 +210,48 @@ async fn stop_and_rm_act_on_a_whole_group() {
         .expect_code(0);
     assert!(!gc.exists(&a).await && !gc.exists(&b).await);
 }
+
+/// `history NAME --json`: the recorded events of the container named NAME.
+fn history(sandbox: &Sandbox, name: &str) -> Vec<Value> {
+    let ran = sandbox.run(&["history", name, "--json"]);
+    ran.expect_code(0);
+    ran.json_lines()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_finds_by_name_a_container_gc_removed() {
+    let gc = Gc::new("gc-history").await;
+    let name = gc.fixture.name("gone");
+    let (run, id) = gc.run("gone", &[]).await;
+    // `run` records its container as soon as it made it (the writer writes within ~200 ms):
+    // wait for that, bounded, before the owner is killed.
+    let mut recorded = false;
+    for _ in 0..50 {
+        let ran = gc.sandbox.run(&["history", &name, "--json"]);
+        if ran.code == Some(0) && ran.json_lines().iter().any(|e| e["action"] == "create") {
+            recorded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        recorded,
+        "`run` recorded nothing of its container while it ran"
+    );
+    kill_hard(run);
+
+    let removed = gc.gc(&[]);
+    assert_eq!(removed[&id]["removed"], true, "{removed:?}");
+    assert!(!gc.exists(&id).await);
+
+    let events = history(&gc.sandbox, &name);
+    let removal = events
+        .iter()
+        .find(|e| e["action"] == "gc.remove")
+        .unwrap_or_else(|| panic!("no gc.remove in the history of {name}: {events:?}"));
+    assert_eq!(removal["container_id"], id.as_str());
+    assert_eq!(removal["name"], name.as_str(), "{removal}");
+    let short = &id[..12];
+    let by_id = history(&gc.sandbox, short);
+    assert_eq!(by_id, events, "the id prefix finds the same history");
+}

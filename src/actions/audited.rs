@@ -59,13 +59,15 @@ impl ActionContext {
                 target: target.to_string(),
                 source,
             }),
-            Ok(()) => {
+            Ok(permit) => {
+                // Held across the call: dropped mid-call (the caller cancelled), it gives the
+                // host's probe back instead of leaving the host refused for good.
                 let result = work.await;
                 match &result {
                     Err(ActionError::Engine { source, .. }) => {
-                        self.endpoint.record::<()>(&Err(source.shallow_clone()))
+                        permit.record::<()>(&Err(source.shallow_clone()))
                     }
-                    _ => self.endpoint.record::<()>(&Ok(())),
+                    _ => permit.record::<()>(&Ok(())),
                 }
                 result
             }
@@ -98,4 +100,49 @@ pub(crate) fn env_names(env: &[String]) -> Vec<&str> {
     env.iter()
         .map(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::engine::breaker::{COOL_DOWN, THRESHOLD};
+    use crate::engine::{Endpoint, HostSpec};
+
+    #[tokio::test]
+    async fn a_mutation_cancelled_while_it_is_the_probe_leaves_the_host_usable() {
+        let spec = HostSpec::from_url("tcp://127.0.0.1:9", "test").expect("a host");
+        let endpoint = Endpoint::new(&spec, Duration::from_millis(20)).expect("an endpoint");
+        let ctx = ActionContext {
+            endpoint,
+            audit: None,
+            read_only: false,
+        };
+        for _ in 0..THRESHOLD {
+            let hangs = std::future::pending::<Result<(), bollard::errors::Error>>();
+            assert!(ctx.endpoint.guarded(hangs).await.is_err());
+        }
+        assert!(ctx.endpoint.is_failing_fast());
+        tokio::time::sleep(COOL_DOWN).await;
+
+        // The mutation is the probe, and is cancelled mid-call (polled once, then dropped).
+        let facts = |_: &Result<(), ActionError>| AuditFacts {
+            target_id: String::new(),
+            target_name: "web-1".into(),
+            parameters: serde_json::Value::Null,
+            result: Ok(("stopped", None)),
+        };
+        let work = std::future::pending::<Result<(), ActionError>>();
+        assert!(
+            ctx.audited("stop", "web-1", work, facts)
+                .now_or_never()
+                .is_none()
+        );
+
+        let answer = ctx.endpoint.guarded(async { Ok(7) }).await;
+        assert_eq!(answer.ok(), Some(7), "the host is usable again");
+    }
 }

@@ -233,7 +233,7 @@ async fn apply_on(
     let (report, printed) = tokio::join!(run_apply(&ctx, project, &plan, &opts, Some(tx)), printer);
     printed?;
     if !globals.read_only
-        && let Some(writer) = globals.store_writer()
+        && let Some(writer) = globals.store_writer_off_thread().await
     {
         super::record::apply(&writer, &ctx.endpoint, &project.name, &report.outcomes).await;
         super::record::finish(writer).await;

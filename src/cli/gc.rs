@@ -36,7 +36,7 @@ pub async fn run(args: GcArgs, globals: &Globals) -> Result<Exit, CliError> {
         // Read-only: say what would go, change nothing.
         dry_run: args.dry_run || globals.read_only,
     };
-    let store = globals.store_writer();
+    let store = globals.store_writer_off_thread().await;
     // Each host's own owned containers, every host at once.
     let this_host = crate::actions::run::this_host();
     let (store_ref, opts_ref, this_host) = (store.as_ref(), &opts, this_host.as_str());

@@ -54,7 +54,8 @@ pub async fn run(args: KeepArgs, globals: &Globals) -> Result<Exit, CliError> {
         endpoints.push(endpoint?);
     }
     let several = endpoints.len() > 1;
-    let store = globals.store_writer();
+    // Opened off the async threads (migrations, retention).
+    let store = globals.store_writer_off_thread().await;
     let last_runs = super::jobs::last_runs(&jobs);
     let shutdown = futures_util::FutureExt::shared(Box::pin(shutdown));
     let mut jobs = Some(jobs);

@@ -36,7 +36,17 @@ fn event(container: &Container, action: EventAction, time: DateTime<Utc>) -> Con
     }
 }
 
-/// Records a finished run: started at `began`, the report says how it ended.
+/// Records the container a run just made (its row and a `create` event at `began`), before
+/// it starts.
+pub fn created(writer: &StoreWriter, host: &str, container: &Container, began: DateTime<Utc>) {
+    let mut container = container.clone();
+    container.created.get_or_insert(began);
+    writer.record_container(host, &container);
+    writer.record_event(host, &event(&container, EventAction::Create, began));
+}
+
+/// Records a finished run: started at `began`, the report says how it ended (its `create` was
+/// recorded when the container was made, [`created`]).
 pub fn run(
     writer: &StoreWriter,
     host: &str,
@@ -64,7 +74,6 @@ pub fn run(
     container.started_at = Some(began);
     container.finished_at = Some(ended);
     writer.record_container(host, &container);
-    writer.record_event(host, &event(&container, EventAction::Create, began));
     writer.record_event(host, &event(&container, EventAction::Start, began));
     if outcome.oom_killed {
         writer.record_event(host, &event(&container, EventAction::Oom, ended));

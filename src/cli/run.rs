@@ -314,16 +314,25 @@ pub async fn run(args: RunArgs, globals: &Globals) -> Result<Exit, CliError> {
     let interrupt = crate::session::interrupt()?;
     let endpoint = globals.connect().await?;
     let context = globals.action_context(endpoint);
-    let store = (!globals.read_only)
-        .then(|| globals.store_writer())
-        .flatten();
+    let store = if globals.read_only {
+        None
+    } else {
+        globals.store_writer_off_thread().await
+    };
     let began = chrono::Utc::now();
     if !globals.read_only {
         for warning in spec.warnings() {
             eprintln!("fleetdeck: warning: {warning}");
         }
     }
-    let report = act::run_container(&context, &spec, &options, interrupt).await;
+    // The container is recorded as soon as it exists: its history outlives this process
+    // (killed before the run ends, its container is left for `gc`, and `history NAME` finds it).
+    let recorded = |container: &crate::engine::Container| {
+        if let Some(writer) = &store {
+            super::record::created(writer, &context.endpoint.address, container, began);
+        }
+    };
+    let report = act::run_container_noting(&context, &spec, &options, interrupt, recorded).await;
     if let Some(writer) = store {
         super::record::run(&writer, &context.endpoint.address, &spec, &report, began);
         super::record::finish(writer).await;

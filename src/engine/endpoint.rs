@@ -14,7 +14,7 @@ use bollard::query_parameters::{
 };
 use futures_util::{Stream, StreamExt, stream};
 
-use super::breaker::{Breaker, Open};
+use super::breaker::{Breaker, Open, Permit};
 use super::fleet::ContainerEvent;
 use super::host::HostSpec;
 use super::{
@@ -123,11 +123,14 @@ impl Endpoint {
         }
     }
 
-    /// Whether the host's breaker lets a call through now; `Err` names the host, the failures
-    /// in a row, the last cause and when the next probe goes.
-    pub fn admit(&self) -> Result<(), EngineError> {
+    /// Whether the host's breaker lets a call through now: a [`CallPermit`] to hand the call's
+    /// outcome to ([`CallPermit::record`]); `Err` names the host, the failures in a row, the
+    /// last cause and when the next probe goes. A permit dropped without an outcome (the call
+    /// cancelled) gives its probe back: a cancelled call never blocks the host for good.
+    pub fn admit(&self) -> Result<CallPermit, EngineError> {
         self.breaker
             .check(Instant::now())
+            .map(CallPermit)
             .map_err(|open| self.open_error(&open))
     }
 
@@ -140,34 +143,24 @@ impl Endpoint {
         ))
     }
 
-    /// Records the outcome of a call made outside [`Endpoint::guarded`] (the action layer's):
-    /// a transport failure counts against the host, anything else closes its breaker.
-    pub fn record<T>(&self, result: &Result<T, EngineError>) {
-        match result {
-            Err(EngineError::Unreachable { cause, .. }) => {
-                self.breaker.failure(cause, Instant::now())
-            }
-            _ => self.breaker.success(),
-        }
-    }
-
     /// Whether the host's breaker is open (calls fail fast).
     pub fn is_failing_fast(&self) -> bool {
         self.breaker.is_open()
     }
 
-    /// Runs one daemon call through the breaker and within the timeout.
+    /// Runs one daemon call through the breaker and within the timeout. Dropped mid-call, the
+    /// call counts for nothing (and a probe is given back).
     pub async fn guarded<T>(
         &self,
         call: impl Future<Output = Result<T, bollard::errors::Error>>,
     ) -> Result<T, EngineError> {
-        self.admit()?;
+        let permit = self.admit()?;
         let result = match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(self.error(e)),
             Err(_) => Err(self.unreachable(self.no_answer())),
         };
-        self.record(&result);
+        permit.record(&result);
         result
     }
 
@@ -269,6 +262,22 @@ impl Endpoint {
     }
 }
 
+/// A call let through a host's breaker ([`Endpoint::admit`]), until its outcome is recorded.
+#[derive(Debug)]
+#[must_use = "record the call's outcome; a permit dropped unrecorded counts for nothing"]
+pub struct CallPermit(Permit);
+
+impl CallPermit {
+    /// Records the call's outcome: a transport failure counts against the host, anything else
+    /// closes its breaker.
+    pub fn record<T>(self, result: &Result<T, EngineError>) {
+        match result {
+            Err(EngineError::Unreachable { cause, .. }) => self.0.failure(cause, Instant::now()),
+            _ => self.0.success(),
+        }
+    }
+}
+
 /// A transport error's cause: the innermost reason under bollard's and hyper's wrappers
 /// ("Connection refused (os error 111)", "No such file or directory (os error 2)"), or the
 /// error's own text when it wraps nothing.
@@ -283,4 +292,42 @@ pub fn cause_of(error: &bollard::errors::Error) -> String {
         source = inner.source();
     }
     cause
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::super::breaker::{COOL_DOWN, THRESHOLD};
+    use super::*;
+
+    /// A call that never answers (a daemon that hangs, a log stream that never ends).
+    fn hangs() -> impl Future<Output = Result<(), bollard::errors::Error>> {
+        std::future::pending()
+    }
+
+    #[tokio::test]
+    async fn a_probe_dropped_mid_call_leaves_the_host_usable() {
+        let spec =
+            HostSpec::from_url("tcp://127.0.0.1:9", "test").expect("a unix socket URL is a host");
+        let endpoint =
+            Endpoint::new(&spec, Duration::from_millis(20)).expect("a client for a tcp address");
+        for _ in 0..THRESHOLD {
+            let result = endpoint.guarded(hangs()).await;
+            assert!(matches!(result, Err(EngineError::Unreachable { .. })));
+        }
+        assert!(
+            endpoint.is_failing_fast(),
+            "open after {THRESHOLD} timeouts"
+        );
+        tokio::time::sleep(COOL_DOWN).await;
+
+        // The probe goes out and is cancelled mid-call (polled once, then dropped).
+        assert!(endpoint.guarded(hangs()).now_or_never().is_none());
+
+        // The next call is the probe now: it runs, and its answer closes the breaker.
+        let answer = endpoint.guarded(async { Ok(7) }).await;
+        assert_eq!(answer.ok(), Some(7), "the host is usable again");
+        assert!(!endpoint.is_failing_fast());
+    }
 }

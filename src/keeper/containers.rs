@@ -5,14 +5,28 @@
 
 use std::time::Instant;
 
+use futures_util::{StreamExt, stream};
 use serde_json::json;
 
 use super::restart::{Decision, Observed, Phase, Tracker, Verdict, verdict};
+use super::supervise::Task;
 use super::{Done, Keeper};
 use crate::actions::{Action, Target};
 use crate::engine::{Container, ContainerEvent, ContainerId, EventAction, Health, RunState};
 use crate::reconcile::compose::{Healthcheck, ServiceSpec};
 use crate::reconcile::plan::is_ours;
+
+/// How many inspects a verification has out at once.
+const VERIFY_CONCURRENCY: usize = 16;
+
+/// One container being verified, as inspected: `container` is `None` when the daemon did not
+/// answer, `Some(None)` when the container is gone.
+#[derive(Debug)]
+pub(super) struct Inspected {
+    id: ContainerId,
+    since: Instant,
+    container: Option<Option<Container>>,
+}
 
 impl Keeper {
     /// The service spec of `c` when it belongs to a kept project.
@@ -212,7 +226,11 @@ impl Keeper {
                 json!({ "name": c.name, "reason": reason, "action": action.verb() }),
             );
             let ctx = self.setup.ctx.clone();
-            self.tasks.spawn(async move {
+            let task = Task::Restart {
+                id: id.clone(),
+                name: target.name.clone(),
+            };
+            self.tasks.spawn(task, async move {
                 let report = ctx.execute(&action, &target).await;
                 Done::Restarted {
                     id,
@@ -258,8 +276,12 @@ impl Keeper {
         }
     }
 
-    /// Looks at every container being verified (one inspect each).
-    pub(super) async fn verify(&mut self) {
+    /// Sends out the inspects of every container being verified: concurrently, in a task of
+    /// their own (a host slow to answer never stalls the keeper's loop), one round at a time.
+    pub(super) fn verify(&mut self) {
+        if self.verifying {
+            return;
+        }
         let verifying: Vec<(ContainerId, Instant)> = self
             .trackers
             .iter()
@@ -269,53 +291,95 @@ impl Keeper {
                 _ => None,
             })
             .collect();
-        for (id, since) in verifying {
-            let inspected = match self.setup.ctx.endpoint.inspect(&id.0).await {
-                Ok(i) => i.and_then(|i| crate::engine::from_inspect(&i)),
-                // The daemon did not answer: look again at the next tick.
-                Err(_) => continue,
-            };
-            let spec_check = self
-                .fleet
-                .get(&id)
-                .and_then(|c| self.service_of(c))
-                .map(|s| matches!(s.healthcheck, Some(Healthcheck::Check { .. })));
-            let (observed, name, has_check) = match &inspected {
-                None => (Observed::Gone, String::new(), spec_check.unwrap_or(false)),
-                Some(c) => {
-                    let observed = match c.state {
-                        RunState::Running | RunState::Paused => {
-                            Observed::Running { health: c.health }
+        if verifying.is_empty() {
+            return;
+        }
+        self.verifying = true;
+        let endpoint = self.setup.ctx.endpoint.clone();
+        self.tasks.spawn(Task::Verify, async move {
+            let inspected = stream::iter(verifying)
+                .map(|(id, since)| {
+                    let endpoint = endpoint.clone();
+                    async move {
+                        let container = match endpoint.inspect(&id.0).await {
+                            Ok(i) => Some(i.and_then(|i| crate::engine::from_inspect(&i))),
+                            Err(_) => None,
+                        };
+                        Inspected {
+                            id,
+                            since,
+                            container,
                         }
-                        _ => Observed::Exited { code: c.exit_code },
-                    };
-                    (
-                        observed,
-                        c.name.clone(),
-                        spec_check.unwrap_or(false) || c.health.is_some(),
-                    )
-                }
-            };
-            match verdict(&self.policy, since, Instant::now(), has_check, &observed) {
-                Verdict::Pending => {}
-                Verdict::Fixed(why) => {
-                    if let Some(t) = self.trackers.get_mut(&id) {
-                        t.fixed();
                     }
-                    self.setup
-                        .log
-                        .log("verified", &name, Some(&id.0), &why, json!({}));
+                })
+                .buffer_unordered(VERIFY_CONCURRENCY)
+                .collect()
+                .await;
+            Done::Inspected(inspected)
+        });
+    }
+
+    /// The verification's inspects are back: a verdict on each container still being verified
+    /// since the same time.
+    pub(super) fn inspected(&mut self, inspected: Vec<Inspected>) {
+        self.verifying = false;
+        for Inspected {
+            id,
+            since,
+            container,
+        } in inspected
+        {
+            let still = !self.acting.contains(&id)
+                && self.trackers.get(&id).is_some_and(
+                    |t| matches!(t.phase(), Phase::Verifying { since: s, .. } if *s == since),
+                );
+            // The daemon did not answer: looked at again at the next tick.
+            if let (true, Some(inspected)) = (still, container) {
+                self.judge(&id, since, inspected.as_ref());
+            }
+        }
+    }
+
+    /// The verdict on one container being verified since `since`, as inspected.
+    fn judge(&mut self, id: &ContainerId, since: Instant, inspected: Option<&Container>) {
+        let spec_check = self
+            .fleet
+            .get(id)
+            .and_then(|c| self.service_of(c))
+            .map(|s| matches!(s.healthcheck, Some(Healthcheck::Check { .. })));
+        let (observed, name, has_check) = match inspected {
+            None => (Observed::Gone, String::new(), spec_check.unwrap_or(false)),
+            Some(c) => {
+                let observed = match c.state {
+                    RunState::Running | RunState::Paused => Observed::Running { health: c.health },
+                    _ => Observed::Exited { code: c.exit_code },
+                };
+                (
+                    observed,
+                    c.name.clone(),
+                    spec_check.unwrap_or(false) || c.health.is_some(),
+                )
+            }
+        };
+        match verdict(&self.policy, since, Instant::now(), has_check, &observed) {
+            Verdict::Pending => {}
+            Verdict::Fixed(why) => {
+                if let Some(t) = self.trackers.get_mut(id) {
+                    t.fixed();
                 }
-                Verdict::Failed(why) => {
-                    if let Some(t) = self.trackers.get_mut(&id) {
-                        t.fixed();
-                    }
-                    if matches!(observed, Observed::Gone) {
-                        self.trackers.remove(&id);
-                        continue;
-                    }
-                    self.failure(&id, &name, &why);
+                self.setup
+                    .log
+                    .log("verified", &name, Some(&id.0), &why, json!({}));
+            }
+            Verdict::Failed(why) => {
+                if let Some(t) = self.trackers.get_mut(id) {
+                    t.fixed();
                 }
+                if matches!(observed, Observed::Gone) {
+                    self.trackers.remove(id);
+                    return;
+                }
+                self.failure(id, &name, &why);
             }
         }
     }

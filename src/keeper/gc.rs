@@ -25,7 +25,7 @@ use crate::actions::run::{
 };
 use crate::actions::{Action, ActionContext, Target};
 use crate::engine::{Container, ContainerId, EngineError};
-use crate::store::StoreWriter;
+use crate::store::{NOTE_GC_REMOVE, StoreWriter};
 
 /// What one GC run considers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -190,6 +190,7 @@ pub async fn collect(
         force: true,
         volumes: true,
     };
+    let by_id: HashMap<&ContainerId, &Container> = containers.iter().map(|c| (&c.id, c)).collect();
     for item in items.iter_mut().filter(|i| i.remove) {
         let target = Target {
             id: item.id.clone(),
@@ -200,10 +201,15 @@ pub async fn collect(
             Ok(_) => {
                 item.removed = true;
                 if let Some(store) = store {
+                    // Its row (name, image, owner, labels) first: `history NAME` finds what
+                    // GC removed, also a container nothing else recorded.
+                    if let Some(container) = by_id.get(&item.id) {
+                        store.record_container(&ctx.endpoint.address, container);
+                    }
                     store.record_note(
                         &ctx.endpoint.address,
                         &item.id.0,
-                        "gc.remove",
+                        NOTE_GC_REMOVE,
                         serde_json::json!({ "name": item.name, "reason": item.reason }),
                     );
                 }

@@ -66,6 +66,22 @@ impl Schedule {
         }
     }
 
+    /// The first run strictly after `now` on the beat of a run due at `at` (`@every` keeps its
+    /// phase): worked out at once, not beat by beat, so that waking from a long suspend costs
+    /// nothing (a day at `@every 1s` is 86,400 beats).
+    pub fn next_on_beat(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Every(d) => {
+                let step = i128::try_from(d.as_nanos()).ok().filter(|s| *s > 0)?;
+                let behind = i128::from((now - at).num_nanoseconds().unwrap_or(i64::MAX).max(0));
+                let beats = behind / step + 1;
+                let ahead = i64::try_from(beats.checked_mul(step)?).ok()?;
+                at.checked_add_signed(chrono::Duration::nanoseconds(ahead))
+            }
+            Self::Cron(_) => self.next_after(now.max(at)),
+        }
+    }
+
     /// The last run due at or before `t` (`@every` has none: any time is one of its runs).
     pub fn last_due(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
@@ -179,16 +195,8 @@ impl Scheduler {
             if !*running {
                 *running = true;
             }
-            let schedule = &jobs[i].schedule;
-            // The next run after now, on the job's own beat (`@every` keeps its phase).
-            let mut n = schedule.next_after(at);
-            while let Some(t) = n {
-                if t > now {
-                    break;
-                }
-                n = schedule.next_after(t);
-            }
-            *next = n;
+            // One run however many were missed (as cron tools do), then the next after now.
+            *next = jobs[i].schedule.next_on_beat(at, now);
         }
         out
     }
@@ -317,5 +325,33 @@ mod tests {
         };
         let mut s = Scheduler::new(&jobs[..1], &[Some(recent)], start);
         assert_eq!(s.due(&jobs[..1], start), vec![]);
+    }
+
+    #[test]
+    fn a_long_suspend_gives_one_catch_up_and_the_next_run_on_the_beat() {
+        // A year asleep at `@every 1ms`: 31.5 billion missed beats, one run.
+        let jobs = vec![job("@every 1ms", false)];
+        let start = t("2024-05-01T12:00:00Z");
+        let mut s = Scheduler::new(&jobs, &[None], start);
+        let woke = t("2025-05-01T12:00:00.0005Z");
+        assert_eq!(s.due(&jobs, woke), vec![(0, Due::Run)]);
+        assert_eq!(
+            s.next(0),
+            Some(t("2025-05-01T12:00:00.001Z")),
+            "on the beat"
+        );
+        assert_eq!(s.due(&jobs, woke), vec![], "no second catch-up");
+        s.finished(0);
+
+        // A cron job asleep for a day: one run, then its next occurrence after waking.
+        let jobs = vec![job("*/5 * * * *", false)];
+        let mut s = Scheduler::new(&jobs, &[None], start);
+        let woke = t("2024-05-02T12:07:00Z");
+        assert_eq!(s.due(&jobs, woke), vec![(0, Due::Run)]);
+        let next = s.next(0).expect("a next run");
+        assert!(
+            next > woke && next - woke <= chrono::Duration::minutes(5),
+            "{next}"
+        );
     }
 }

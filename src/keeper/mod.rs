@@ -14,6 +14,7 @@ pub mod gc;
 pub mod jobs;
 pub mod log;
 pub mod restart;
+mod supervise;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -22,7 +23,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinSet;
 
 use crate::actions::ActionContext;
 use crate::actions::run::{RunReport, RunStatus, process_start, this_host};
@@ -34,6 +34,7 @@ use crate::store::StoreWriter;
 use jobs::{Due, Job, LastRun, Scheduler};
 use log::DecisionLog;
 use restart::{Policy, Tracker};
+use supervise::{Task, Tasks};
 
 /// How often the keeper looks at its timers (restarts due, verifications, jobs due).
 const TICK: Duration = Duration::from_millis(250);
@@ -55,6 +56,7 @@ pub struct Setup {
 }
 
 /// What a background task of the keeper reports when it ends.
+#[derive(Debug)]
 enum Done {
     /// A restart (or start of a crashed container) by the keeper.
     Restarted {
@@ -68,6 +70,8 @@ enum Done {
         index: usize,
         report: Box<RunReport>,
     },
+    /// The containers being verified, as inspected (`None`: the daemon did not answer).
+    Inspected(Vec<containers::Inspected>),
 }
 
 /// The keeper's state between events.
@@ -92,54 +96,63 @@ struct Keeper {
     held: HashMap<ContainerId, String>,
     /// Containers the keeper is acting on right now.
     acting: HashSet<ContainerId>,
-    tasks: JoinSet<Done>,
+    tasks: Tasks,
     scheduler: Scheduler,
     jobs_running: usize,
     reconciling: bool,
     collecting: bool,
+    /// A verification (inspects of the containers being verified) is out.
+    verifying: bool,
     stop_jobs: watch::Sender<bool>,
 }
 
 /// Runs the keeper until `shutdown` resolves (to the signal's name), then stops and removes
 /// the job containers it started and flushes the store.
 pub async fn keep(setup: Setup, shutdown: impl Future<Output = String>) {
-    let host = this_host();
-    let instance = format!(
-        "{host}:{}:{}",
-        std::process::id(),
-        process_start("self").unwrap_or(0)
-    );
-    let c = &setup.config;
-    let policy = Policy {
-        budget: c.restart_budget,
-        backoff: c.backoff,
-        backoff_max: c.backoff_max,
-        window: c.window,
-        settle: c.settle,
-        verify_timeout: c.verify_timeout,
-    };
-    let scheduler = Scheduler::new(&setup.jobs, &setup.last_runs, Utc::now());
-    let (stop_jobs, _) = watch::channel(false);
-    let mut keeper = Keeper {
-        policy,
-        host,
-        instance,
-        fleet: Fleet::new(),
-        started_at: Utc::now(),
-        trackers: HashMap::new(),
-        gave_up_at: HashMap::new(),
-        signalled: HashSet::new(),
-        held: HashMap::new(),
-        acting: HashSet::new(),
-        tasks: JoinSet::new(),
-        scheduler,
-        jobs_running: 0,
-        reconciling: false,
-        collecting: false,
-        stop_jobs,
-        setup,
-    };
+    let mut keeper = Keeper::new(setup);
     keeper.run(shutdown).await;
+}
+
+impl Keeper {
+    fn new(setup: Setup) -> Self {
+        let host = this_host();
+        let instance = format!(
+            "{host}:{}:{}",
+            std::process::id(),
+            process_start("self").unwrap_or(0)
+        );
+        let c = &setup.config;
+        let policy = Policy {
+            budget: c.restart_budget,
+            backoff: c.backoff,
+            backoff_max: c.backoff_max,
+            window: c.window,
+            settle: c.settle,
+            verify_timeout: c.verify_timeout,
+        };
+        let scheduler = Scheduler::new(&setup.jobs, &setup.last_runs, Utc::now());
+        let (stop_jobs, _) = watch::channel(false);
+        Keeper {
+            policy,
+            host,
+            instance,
+            fleet: Fleet::new(),
+            started_at: Utc::now(),
+            trackers: HashMap::new(),
+            gave_up_at: HashMap::new(),
+            signalled: HashSet::new(),
+            held: HashMap::new(),
+            acting: HashSet::new(),
+            tasks: Tasks::default(),
+            scheduler,
+            jobs_running: 0,
+            reconciling: false,
+            collecting: false,
+            verifying: false,
+            stop_jobs,
+            setup,
+        }
+    }
 }
 
 impl Keeper {
@@ -189,14 +202,12 @@ impl Keeper {
             tokio::select! {
                 signal = &mut shutdown => break signal,
                 Some(update) = updates.recv() => self.update(update),
-                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => {
-                    if let Ok(done) = done {
-                        self.finished(done);
-                    }
+                Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                    self.joined(joined);
                 }
                 _ = tick.tick() => {
                     self.restarts_due();
-                    self.verify().await;
+                    self.verify();
                     self.jobs_due();
                 }
                 _ = reconcile.tick() => self.reconcile(),
@@ -249,6 +260,7 @@ impl Keeper {
         let log = self.setup.log.clone();
         match done {
             Done::Restarted { id, name, result } => self.restarted(id, &name, result),
+            Done::Inspected(inspected) => self.inspected(inspected),
             Done::Reconciled(lines) => {
                 self.reconciling = false;
                 for l in lines {
@@ -327,7 +339,7 @@ impl Keeper {
         let ctx = self.setup.ctx.clone();
         let projects = self.setup.projects.clone();
         let auto_apply = self.setup.config.auto_apply;
-        self.tasks.spawn(async move {
+        self.tasks.spawn(Task::Reconcile, async move {
             Done::Reconciled(drift::pass(&ctx, &projects, &hold, auto_apply).await)
         });
     }
@@ -345,7 +357,7 @@ impl Keeper {
             group: None,
             dry_run: false,
         };
-        self.tasks.spawn(async move {
+        self.tasks.spawn(Task::Gc, async move {
             let result = gc::collect(&ctx, store.as_ref(), &host, &opts).await;
             Done::Gc(result.map_err(|e| e.to_string()))
         });
@@ -379,7 +391,7 @@ impl Keeper {
                     let ctx = self.setup.ctx.clone();
                     let instance = self.instance.clone();
                     let mut stop = self.stop_jobs.subscribe();
-                    self.tasks.spawn(async move {
+                    self.tasks.spawn(Task::Job { index }, async move {
                         let interrupt = async move {
                             let _ = stop.wait_for(|s| *s).await;
                             "SIGTERM".to_string()
@@ -407,16 +419,21 @@ impl Keeper {
         while self.jobs_running > 0 {
             let left = deadline.saturating_duration_since(Instant::now());
             match tokio::time::timeout(left, self.tasks.join_next()).await {
-                Ok(Some(Ok(done))) => self.finished(done),
-                Ok(Some(Err(_))) => {}
+                Ok(Some(joined)) => self.joined(joined),
                 Ok(None) | Err(_) => break,
             }
         }
         self.tasks.abort_all();
-        if let Some(store) = &self.setup.store
-            && let Err(e) = store.flush()
-        {
-            log.note("store_failed", "", &format!("flushing the store: {e}"));
+        if let Some(store) = self.setup.store.clone() {
+            // Flushing waits for the writer thread: off the async threads.
+            let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
+            let failed = match flushed {
+                Ok(result) => result.err().map(|e| e.to_string()),
+                Err(e) => Some(format!("the flush {e}")),
+            };
+            if let Some(e) = failed {
+                log.note("store_failed", "", &format!("flushing the store: {e}"));
+            }
         }
         log.note("stopped", "", "the keeper stopped");
     }

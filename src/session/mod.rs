@@ -173,6 +173,28 @@ impl Globals {
         }
     }
 
+    /// [`Globals::store_writer`], opened off the async threads: opening migrates the schema
+    /// and applies the retention (a DELETE over up to `max_rows` events), which must not hold
+    /// a runtime worker meanwhile (the keeper's watchers and timers run there).
+    pub async fn store_writer_off_thread(&self) -> Option<StoreWriter> {
+        if !self.config.store.enabled {
+            return None;
+        }
+        let (path, retention) = (self.store_path(), self.config.store.retention());
+        let opened = tokio::task::spawn_blocking(move || StoreWriter::open(&path, retention)).await;
+        match opened {
+            Ok(Ok(writer)) => Some(writer),
+            Ok(Err(e)) => {
+                log::warn!("not recording history: {e}");
+                None
+            }
+            Err(e) => {
+                log::warn!("not recording history: opening the store {e}");
+                None
+            }
+        }
+    }
+
     /// The history store, read-only: `Ok(None)` when it is disabled or not made yet.
     pub fn store_reader(&self) -> Result<Option<Store>, StoreError> {
         if !self.config.store.enabled {

@@ -46,6 +46,9 @@ pub const GROUP_LABEL: &str = "fleetdeck.group";
 /// The note a keeper writes when it gives up on a container (read back by triage).
 pub const NOTE_GIVE_UP: &str = "keeper.give_up";
 
+/// The note GC writes when it removed a container (its row is then marked removed).
+pub const NOTE_GC_REMOVE: &str = "gc.remove";
+
 /// How long the store is kept: events older than `max_age` go, and the oldest beyond
 /// `max_rows`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +70,12 @@ pub enum StoreError {
     Missing { path: PathBuf },
     #[error("cannot create the store's folder for {}: {source}", path.display())]
     CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create the store {}: {source}", path.display())]
+    Create {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -107,6 +116,7 @@ impl StoreError {
         match self {
             Self::Missing { path }
             | Self::CreateDir { path, .. }
+            | Self::Create { path, .. }
             | Self::Locked { path }
             | Self::ReadOnly { path }
             | Self::Full { path }

@@ -8,7 +8,9 @@ use chrono::Utc;
 use rusqlite::{Transaction, params};
 
 use super::writer::{Record, nanos};
-use super::{GROUP_LABEL, KIND_LABEL, OWNER_HOST_LABEL, OWNER_ID_LABEL, OWNER_PID_LABEL};
+use super::{
+    GROUP_LABEL, KIND_LABEL, NOTE_GC_REMOVE, OWNER_HOST_LABEL, OWNER_ID_LABEL, OWNER_PID_LABEL,
+};
 use crate::engine::{Container, ContainerEvent, ContainerId, EventAction};
 
 /// Event attributes kept in the event row; the rest are labels, kept once per container.
@@ -78,8 +80,16 @@ impl Known {
     }
 }
 
-const ENSURE_CONTAINER: &str =
-    "INSERT OR IGNORE INTO containers (id, short_id, host) VALUES (?1, ?2, ?3)";
+/// A note's container: its row made if missing, and its name (a note's `name`) filled in when
+/// not known, so that a container only a note was written about (one `gc` removed) is found by
+/// name after it is gone.
+const ENSURE_CONTAINER: &str = "INSERT INTO containers (id, short_id, host, name) \
+     VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET name = coalesce(name, ?4)";
+
+/// A note that says fleetdeck removed the container (`gc.remove`): its row marks it removed,
+/// as the daemon's `destroy` event would (no watcher may have been there to see that one).
+const NOTE_REMOVED: &str = "UPDATE containers SET status = 'removed', \
+     removed_at = coalesce(removed_at, ?2) WHERE id = ?1";
 
 const PROTECT: &str = "INSERT INTO containers (id, short_id, host, gc_protected_until) \
      VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET gc_protected_until = ?4";
@@ -150,10 +160,15 @@ pub(super) fn write(
             let exit_code = attributes
                 .get("exit_code")
                 .and_then(serde_json::Value::as_i64);
+            let name = attributes
+                .get("name")
+                .and_then(serde_json::Value::as_str)
+                .map(|n| n.strip_prefix('/').unwrap_or(n));
             tx.prepare_cached(ENSURE_CONTAINER)?.execute(params![
                 container_id,
                 short(container_id),
-                host
+                host,
+                name
             ])?;
             tx.prepare_cached(INSERT_EVENT)?.execute(params![
                 nanos(*time),
@@ -163,6 +178,10 @@ pub(super) fn write(
                 exit_code,
                 attributes.to_string()
             ])?;
+            if action == NOTE_GC_REMOVE {
+                tx.prepare_cached(NOTE_REMOVED)?
+                    .execute(params![container_id, nanos(*time)])?;
+            }
             Ok(())
         }
         Record::Protect {

@@ -101,12 +101,12 @@ pub fn migrate(conn: &mut Connection, path: &Path, target: i64) -> Result<(), St
 /// Opens `path` for writing: makes its folder, refuses a write-protected file (also for root,
 /// who could write it anyway), turns on WAL and brings the schema up to date.
 pub fn open_write(path: &Path) -> Result<Connection, StoreError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    }
+    // Private, as shells keep their history: the file 0600 (SQLite gives its journal files
+    // the same mode), its folder 0700; an existing file others can read is warned about once.
+    crate::private_file::create_parent(path).map_err(|source| StoreError::CreateDir {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if let Ok(meta) = std::fs::metadata(path)
         && meta.permissions().readonly()
     {
@@ -114,6 +114,10 @@ pub fn open_write(path: &Path) -> Result<Connection, StoreError> {
             path: path.to_path_buf(),
         });
     }
+    crate::private_file::ensure(path, "store").map_err(|source| StoreError::Create {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;

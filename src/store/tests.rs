@@ -297,6 +297,37 @@ fn containers_resolve_by_name_id_and_prefix_after_removal() {
 }
 
 #[test]
+fn a_container_only_a_note_named_is_found_by_name_and_a_gc_removal_marks_it_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = file(&dir);
+    let writer = StoreWriter::open(&path, retention()).expect("open");
+    let id = format!("def{}", "1".repeat(61));
+    writer.record_note(
+        "h",
+        &id,
+        NOTE_GC_REMOVE,
+        serde_json::json!({ "name": "orphan-1", "reason": "its owner process 7 on box is gone" }),
+    );
+    // A later note without a name, or with another, does not undo the one known.
+    writer.record_note("h", &id, "keeper.restart", serde_json::json!({}));
+    writer.flush().expect("flush");
+    let store = Store::open_read(&path).expect("read");
+    let found = store.resolve("orphan-1", None).expect("resolve");
+    assert_eq!(found.len(), 1, "found by the name in the note");
+    assert_eq!(found[0].id, id);
+    assert_eq!(found[0].status.as_deref(), Some("removed"));
+    assert!(found[0].removed_at.is_some());
+    let history = store
+        .history(&HistoryQuery {
+            target: Some("orphan-1".into()),
+            ..HistoryQuery::default()
+        })
+        .expect("history");
+    let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, [NOTE_GC_REMOVE, "keeper.restart"]);
+}
+
+#[test]
 fn retention_by_rows_keeps_the_newest() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = file(&dir);

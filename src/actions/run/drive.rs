@@ -20,7 +20,7 @@ use super::{
 use crate::actions::ActionError;
 use crate::actions::exec::Capture;
 use crate::engine::exit::{ExitContext, read_exit};
-use crate::engine::{ContainerId, Endpoint, daemon_message, status_code};
+use crate::engine::{Container, ContainerId, Endpoint, daemon_message, from_inspect, status_code};
 
 async fn ensure_image(
     endpoint: &Endpoint,
@@ -85,11 +85,14 @@ async fn ensure_image(
     }
 }
 
+/// Runs `spec`; `on_created` is told of the container as soon as it exists (before it starts),
+/// so that a caller can record it even if this process is killed before the run ends.
 pub(super) async fn run_inner(
     endpoint: &Endpoint,
     spec: &RunSpec,
     options: &RunOptions,
     interrupt: impl Future<Output = String>,
+    on_created: impl FnOnce(&Container),
 ) -> Result<RunOutcome, ActionError> {
     let mut interrupt = std::pin::pin!(interrupt);
     let interrupted = |signal: String| ActionError::Refused {
@@ -133,13 +136,13 @@ pub(super) async fn run_inner(
             },
         })?;
     let id = ContainerId(created.id);
-    let name = match endpoint.inspect(&id.0).await {
-        Ok(Some(i)) => i
-            .name
-            .map(|n| crate::engine::model::clean_name(&n))
-            .unwrap_or_default(),
-        _ => String::new(),
+    let container = match endpoint.inspect(&id.0).await {
+        Ok(Some(i)) => from_inspect(&i),
+        _ => None,
     };
+    let container = container.unwrap_or_else(|| Container::new(id.clone(), String::new()));
+    let name = container.name.clone();
+    on_created(&container);
 
     let memory_limited = spec.memory.is_some();
     let driven = drive(endpoint, &id, options, memory_limited, &mut interrupt).await;

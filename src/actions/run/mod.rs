@@ -16,8 +16,8 @@ use serde::Serialize;
 
 use super::exec::Capture;
 use super::{ActionContext, ActionError, AuditFacts};
-use crate::engine::ContainerId;
 use crate::engine::exit::ExitReading;
+use crate::engine::{Container, ContainerId};
 
 pub use spec::{
     DeviceSpec, GROUP_LABEL, GpuSpec, HealthSpec, KIND_LABEL, LogSpec, OWNER_HOST_LABEL,
@@ -152,7 +152,20 @@ pub async fn run_container(
     options: &RunOptions,
     interrupt: impl Future<Output = String>,
 ) -> RunReport {
-    let work = drive::run_inner(&ctx.endpoint, spec, options, interrupt);
+    run_container_noting(ctx, spec, options, interrupt, |_| {}).await
+}
+
+/// [`run_container`], telling `created` of the container as soon as it exists (before it
+/// starts): `fleetdeck run` records it then, so that its history survives this process being
+/// killed before the run ends.
+pub async fn run_container_noting(
+    ctx: &ActionContext,
+    spec: &RunSpec,
+    options: &RunOptions,
+    interrupt: impl Future<Output = String>,
+    created: impl FnOnce(&Container),
+) -> RunReport {
+    let work = drive::run_inner(&ctx.endpoint, spec, options, interrupt, created);
     let done = ctx
         .audited(VERB, &spec.image, work, |result| {
             let (target_id, target_name) = match result {
