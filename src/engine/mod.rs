@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod host;
 pub mod logs;
 pub mod model;
+mod replay;
 pub mod resolve;
 pub mod resources;
 pub mod stats;

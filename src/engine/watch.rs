@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::fleet::{Connection, ContainerEvent, EventAction, FleetUpdate};
+use super::replay::Replay;
 use super::{Container, ContainerId, Endpoint, RunState, from_inspect};
 
 /// How many inspects the watcher runs at once.
@@ -33,7 +34,8 @@ const FILL_PAUSE: Duration = Duration::from_millis(250);
 /// First retry delay after the stream breaks; doubled up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
-/// Events are replayed from this long before the list call, so none falls between the two.
+/// The first subscription replays events from this long before the list call, so none falls
+/// between the two (later ones replay from the last event delivered: [`Replay`]).
 const REPLAY_MARGIN_S: i64 = 2;
 
 /// Counters of the daemon calls the watcher made: proof that idle means idle.
@@ -94,8 +96,9 @@ async fn run(endpoint: Endpoint, tx: mpsc::Sender<FleetUpdate>, stats: Arc<Watch
     let mut backoff = FIRST_BACKOFF;
     let mut since = None;
     let mut first = true;
+    let mut replay = Replay::default();
     loop {
-        let end = session(&endpoint, &tx, &stats, first).await;
+        let end = session(&endpoint, &tx, &stats, first, &mut replay).await;
         first = false;
         match end {
             End::ReceiverGone => return,
@@ -131,13 +134,14 @@ async fn session(
     tx: &mpsc::Sender<FleetUpdate>,
     stats: &WatchStats,
     first: bool,
+    replay: &mut Replay,
 ) -> End {
     let broken = |error: String, connected| End::Broken { error, connected };
     // The daemon's API version first (and the first sign of whether it answers at all).
     if let Err(e) = endpoint.negotiate().await {
         return broken(e.to_string(), false);
     }
-    let replay_from = (Utc::now().timestamp() - REPLAY_MARGIN_S).to_string();
+    let replay_from = replay.since(Utc::now(), REPLAY_MARGIN_S);
     if first {
         // The running containers first: what the console shows first, long before the full
         // list of a big fleet is in. A failure here is left to the full list to report.
@@ -238,6 +242,9 @@ async fn session(
                 };
                 stats.events_received.fetch_add(1, Ordering::Relaxed);
                 let Some(mut event) = ContainerEvent::from_message(&message) else { continue };
+                if !replay.fresh(message.time_nano, &event.id.0, message.action.as_deref().unwrap_or("")) {
+                    continue;
+                }
                 event.host.clone_from(&endpoint.name);
                 let refresh = matches!(
                     event.action,
