@@ -14,6 +14,7 @@
 //! - Profiles: a service with `profiles:` is active only when one of them is given (or `*`);
 //!   no profiles given means those of `COMPOSE_PROFILES`.
 
+pub mod build;
 pub mod error;
 pub mod fields;
 pub mod interp;
@@ -21,6 +22,7 @@ mod keys;
 pub mod merge;
 pub mod model;
 mod mounts;
+pub mod secrets;
 pub mod service;
 mod yaml;
 
@@ -35,8 +37,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use build::BuildSpec;
 pub use error::ComposeError;
 pub use model::*;
+pub use secrets::{FileRef, FileSource, Secret};
 
 use fields::{Res, boolean, entries, join, opt_string, str_map};
 use mounts::MountCtx;
@@ -289,8 +293,12 @@ fn build(
     entries(
         root,
         "",
-        &["name", "version", "services", "networks", "volumes"],
+        &[
+            "name", "version", "services", "networks", "volumes", "secrets", "configs",
+        ],
     )?;
+    let secrets = secrets::objects(root, secrets::FileKind::Secret, &working_dir, env)?;
+    let configs = secrets::objects(root, secrets::FileKind::Config, &working_dir, env)?;
     let name = project_name(root, opts, &working_dir)?;
 
     let common = ["name", "driver", "driver_opts", "external", "labels"];
@@ -334,6 +342,8 @@ fn build(
             volumes: &volume_keys,
         },
         networks: &network_keys,
+        secrets: &secrets.keys().cloned().collect(),
+        configs: &configs.keys().cloned().collect(),
     };
 
     let mut profiles: BTreeSet<String> = opts.profiles.iter().cloned().collect();
@@ -367,7 +377,11 @@ fn build(
         if key.name.starts_with("x-") {
             continue;
         }
-        let (spec, deps) = service::service(&key.name, node, &ctx)?;
+        let (mut spec, deps) = service::service(&key.name, node, &ctx)?;
+        if spec.image.is_empty() {
+            // Built and not named: compose v2's name for it.
+            spec.image = format!("{name}-{}", spec.name);
+        }
         service_lines.insert(key.name.clone(), (Arc::clone(&node.file), key.line));
         if active(&spec) {
             all_deps.push((spec.name.clone(), deps));
@@ -452,5 +466,7 @@ fn build(
         disabled_services,
         networks,
         volumes,
+        secrets,
+        configs,
     })
 }
