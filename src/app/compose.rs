@@ -261,6 +261,7 @@ fn plan_summary(state: &AppState) -> String {
 /// The past tense of a mutating step, as the status line counts them.
 fn done_word(action: &Action) -> &'static str {
     match action {
+        Action::Build => "built",
         Action::Create => "created",
         Action::Recreate { .. } => "recreated",
         Action::Start => "started",
@@ -381,6 +382,8 @@ fn plan_again(state: &mut AppState) -> bool {
                 compose.drift.insert(holder.clone(), Drift::Conflict);
                 continue;
             }
+            // An image, not a container: its containers' steps say what it changes.
+            Action::Build => continue,
             Action::Unchanged => Drift::InSync,
             Action::Recreate { changed } => Drift::Drifted(changed.clone()),
             Action::Start => Drift::Stopped,

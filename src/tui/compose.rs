@@ -72,6 +72,7 @@ pub fn run(
             wait_timeout: WAIT_TIMEOUT,
             parallelism: parallelism.max(1),
             pull_timeout: PULL_TIMEOUT,
+            pull: false,
         };
         let report = apply::apply(&context, &project.0, &plan, &options, Some(progress_tx)).await;
         // Every step's message goes before the report's.

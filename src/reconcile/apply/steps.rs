@@ -1,5 +1,5 @@
-//! One step carried out through the action layer, and the service's image made present by its
-//! pull policy. Every error says what was being done ("creating shop-web-2: ...").
+//! One step carried out through the action layer. Every error says what was being done
+//! ("creating shop-web-2: ...").
 
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use crate::actions::compose::Mutation;
 use crate::actions::{Action as Act, DEFAULT_STOP_TIMEOUT, Target};
 use crate::engine::ContainerId;
 use crate::reconcile::body::create_request;
-use crate::reconcile::compose::{PullPolicy, ServiceSpec};
+use crate::reconcile::compose::ServiceSpec;
 use crate::reconcile::plan::{Action, Step};
 
 /// The outcome of a step that changes nothing.
@@ -27,40 +27,6 @@ pub(super) fn passive(step: &Step) -> StepOutcome {
         Action::Orphan => StepOutcome::new(step, true, "orphan", None),
         _ => StepOutcome::new(step, true, "unchanged", None),
     }
-}
-
-/// Makes the service's image present per its pull policy; gives its id when known.
-pub(super) async fn ensure_image(
-    run: &Run<'_>,
-    spec: &ServiceSpec,
-) -> Result<Option<String>, String> {
-    let endpoint = &run.ctx.endpoint;
-    let image = &spec.image;
-    let present = endpoint
-        .image_id(image)
-        .await
-        .map_err(|e| format!("inspecting image {image}: {e}"))?;
-    let pull = match (spec.pull_policy, &present) {
-        (PullPolicy::Never, None) => {
-            return Err(format!(
-                "image {image} is not on the daemon and the pull policy of {} is never",
-                spec.name
-            ));
-        }
-        (PullPolicy::Always, _) | (PullPolicy::Missing, None) => true,
-        _ => false,
-    };
-    if !pull {
-        return Ok(present);
-    }
-    let done = run.ctx.pull_image(image, run.opts.pull_timeout).await;
-    if let Err(e) = done.result {
-        return Err(format!("pulling {image}: {}", e.reason()));
-    }
-    endpoint
-        .image_id(image)
-        .await
-        .map_err(|e| format!("inspecting image {image}: {e}"))
 }
 
 fn stop_timeout(spec: Option<&ServiceSpec>) -> u64 {
@@ -117,7 +83,8 @@ pub(super) async fn run_step(
             "creating {}: its service is not in the files",
             step.name
         )),
-        (Action::Unchanged | Action::Orphan | Action::Conflict { .. }, _) => {
+        // A build is carried out before the service's other steps (see `Run::service`).
+        (Action::Build | Action::Unchanged | Action::Orphan | Action::Conflict { .. }, _) => {
             return passive(step);
         }
     };
@@ -209,4 +176,19 @@ async fn recreate(
     )?;
     act(run, &Act::Start, &target(&new, &step.name), "starting").await?;
     Ok((new, "recreated"))
+}
+
+/// Restarts an unchanged container of `spec` because a dependency with `restart: true` was
+/// recreated (compose's `depends_on.restart`).
+pub(super) async fn restart(run: &Run<'_>, spec: &ServiceSpec, step: &Step) -> StepOutcome {
+    let Some(id) = &step.container else {
+        return passive(step);
+    };
+    let action = Act::Restart {
+        timeout_s: stop_timeout(Some(spec)),
+    };
+    match act(run, &action, &target(id, &step.name), "restarting").await {
+        Ok(()) => StepOutcome::new(step, true, "restarted", None),
+        Err(e) => StepOutcome::failed(step, e),
+    }
 }
