@@ -50,3 +50,53 @@ fn copy(r: &FileRef, value: &str) -> FileCopy {
         mode: r.mode.unwrap_or(DEFAULT_MODE),
     }
 }
+
+/// Carries the old container's anonymous volumes over to its replacement, as compose does on
+/// a recreate: each volume mount of `old` whose volume is none of the project's named ones
+/// (a service's `- /data` or an image's `VOLUME`) is mounted again at the same path, unless
+/// the new container mounts something else there; the new container's own anonymous volume
+/// at that path is replaced by it.
+pub fn carry_anonymous_volumes(
+    project: &Project,
+    old: &bollard::models::ContainerInspectResponse,
+    new: &mut crate::actions::compose::ContainerCreate,
+) {
+    let named: Vec<&str> = project.volumes.values().map(|v| v.name.as_str()).collect();
+    let Some(host) = new.body.host_config.as_mut() else {
+        return;
+    };
+    let bind_targets: Vec<String> = host
+        .binds
+        .iter()
+        .flatten()
+        .filter_map(|b| b.split(':').nth(1).map(str::to_string))
+        .collect();
+    let mounts = host.mounts.get_or_insert_with(Vec::new);
+    for m in old.mounts.iter().flatten() {
+        let (Some(name), Some(target)) = (&m.name, &m.destination) else {
+            continue;
+        };
+        if m.typ.as_deref() != Some("volume") || named.contains(&name.as_str()) {
+            continue;
+        }
+        let taken = bind_targets.contains(target)
+            || mounts.iter().any(|n| {
+                n.target.as_ref() == Some(target)
+                    && !(n.typ == Some(MountType::VOLUME) && n.source.is_none())
+            });
+        if taken {
+            continue;
+        }
+        mounts.retain(|n| n.target.as_ref() != Some(target));
+        mounts.push(DockerMount {
+            typ: Some(MountType::VOLUME),
+            source: Some(name.clone()),
+            target: Some(target.clone()),
+            read_only: Some(!m.rw.unwrap_or(true)),
+            ..DockerMount::default()
+        });
+    }
+    if mounts.is_empty() {
+        host.mounts = None;
+    }
+}

@@ -9,6 +9,7 @@ use crate::actions::{Action as Act, DEFAULT_STOP_TIMEOUT, Target};
 use crate::engine::ContainerId;
 use crate::reconcile::body::create_request;
 use crate::reconcile::compose::ServiceSpec;
+use crate::reconcile::files::carry_anonymous_volumes;
 use crate::reconcile::plan::{Action, Step};
 
 /// The outcome of a step that changes nothing.
@@ -157,7 +158,12 @@ async fn recreate(
         return Err(format!("recreating {}: no container", step.name));
     };
     let temp = format!("{}_{}", old.short(), step.name);
-    let request = create_request(run.project, spec, number(step), &temp, image_id);
+    let mut request = create_request(run.project, spec, number(step), &temp, image_id);
+    match run.ctx.endpoint.inspect(&old.0).await {
+        Ok(Some(inspect)) => carry_anonymous_volumes(run.project, &inspect, &mut request),
+        Ok(None) => {}
+        Err(e) => return Err(format!("recreating {}: inspecting it: {e}", step.name)),
+    }
     let new = check(run.ctx.create_container(&request).await, "creating", &temp)?;
     let new_target = target(&new, &temp);
     let old_target = target(old, &step.name);

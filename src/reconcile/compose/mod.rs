@@ -27,6 +27,8 @@ pub mod service;
 mod yaml;
 
 #[cfg(test)]
+mod build_tests;
+#[cfg(test)]
 mod error_tests;
 #[cfg(test)]
 mod interp_tests;
