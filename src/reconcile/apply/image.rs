@@ -1,7 +1,9 @@
 //! A service's image made present before its containers are made: built (a `build` step of
 //! the plan, or a service with `build:` whose image is missing), else pulled per its pull
 //! policy (`apply --pull` pulls every image that has no `build:`). The daemon's build output
-//! and each pull's status go to the apply's progress as they come, a line at a time.
+//! and each pull's status go to the apply's progress as they come, a line at a time. A pull
+//! that fails while the daemon has the image already is said (a progress line) and the image
+//! there used, so that a tag moved locally still takes effect where no registry answers.
 
 use tokio::sync::mpsc;
 
@@ -104,8 +106,14 @@ pub(super) async fn ensure(run: &Run<'_>, spec: &ServiceSpec) -> Result<Option<S
     let done = run.ctx.pull_image(image, run.opts.pull_timeout).await;
     if let Err(e) = done.result {
         let why = format!("pulling {image}: {}", e.reason());
-        note(run, &spec.name, "pull", why.clone()).await;
-        return Err(why);
+        if present.is_none() {
+            note(run, &spec.name, "pull", why.clone()).await;
+            return Err(why);
+        }
+        // The image is on the daemon (no registry reached, say): said, and used as it is.
+        let line = format!("{why}; using the image the daemon has");
+        note(run, &spec.name, "pull", line).await;
+        return Ok(present);
     }
     note(run, &spec.name, "pull", format!("pulled {image}")).await;
     endpoint
