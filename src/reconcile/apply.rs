@@ -67,6 +67,18 @@ pub struct Progress {
     pub line: String,
 }
 
+impl Progress {
+    /// `building web: Step 2/3 : RUN make` (or `pulling ...`).
+    pub fn describe(&self) -> String {
+        let word = if self.kind == "pull" {
+            "pulling"
+        } else {
+            "building"
+        };
+        format!("{word} {}: {}", self.service, self.line)
+    }
+}
+
 /// What became of one step (or of a network or volume made for the project: those have the
 /// service `(network)` / `(volume)`, the daemon's name, and a `create` action).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
