@@ -102,7 +102,7 @@ impl ActionContext {
         });
         let done = self
             .audited(VERB, tag, work, |r| AuditFacts {
-                target_id: r.as_ref().map(String::clone).unwrap_or_default(),
+                target_id: r.as_ref().ok().cloned().unwrap_or_default(),
                 target_name: tag.to_string(),
                 parameters,
                 result: match r {
