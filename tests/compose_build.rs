@@ -225,12 +225,25 @@ async fn a_build_with_args_a_target_and_dockerignore_runs_and_then_plans_unchang
     let again = p.run(&["plan", "--json"]).expect_code(0).json_lines();
     assert!(all_unchanged(&again), "{again:?}");
 
-    // --build rebuilds (the daemon's cache makes the same image) and the plan says so.
+    // --build rebuilds and the plan says so; the daemon's cache makes the same image, so the
+    // container is kept, as compose keeps it.
     let forced = p
         .run(&["plan", "--json", "--build"])
         .expect_code(0)
         .json_lines();
     assert_eq!(forced[0]["action"], "build", "{forced:?}");
+    let before = p.exec("web", "hostname");
+    let lines = p
+        .run(&["apply", "--json", "--build"])
+        .expect_code(0)
+        .json_lines();
+    let got = words(&lines, "outcome");
+    assert!(got.contains(&(image.clone(), "built".into())), "{lines:?}");
+    assert!(
+        got.contains(&(p.container("web"), "unchanged".into())),
+        "{lines:?}"
+    );
+    assert_eq!(p.exec("web", "hostname"), before, "the same container");
 }
 
 #[tokio::test]

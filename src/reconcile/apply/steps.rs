@@ -7,6 +7,7 @@ use super::{Run, StepOutcome};
 use crate::actions::compose::Mutation;
 use crate::actions::{Action as Act, DEFAULT_STOP_TIMEOUT, Target};
 use crate::engine::ContainerId;
+use crate::reconcile::COMPOSE_IMAGE_LABEL;
 use crate::reconcile::body::create_request;
 use crate::reconcile::compose::ServiceSpec;
 use crate::reconcile::files::carry_anonymous_volumes;
@@ -65,6 +66,9 @@ pub(super) async fn run_step(
     step: &Step,
     image_id: Option<&str>,
 ) -> StepOutcome {
+    if let Some(outcome) = image_unchanged(run, step, image_id).await {
+        return outcome;
+    }
     let result = match (&step.action, spec) {
         (Action::Create, Some(spec)) => create(run, spec, step, image_id).await,
         (Action::Recreate { .. }, Some(spec)) => recreate(run, spec, step, image_id).await,
@@ -197,4 +201,39 @@ pub(super) async fn restart(run: &Run<'_>, spec: &ServiceSpec, step: &Step) -> S
         Ok(()) => StepOutcome::new(step, true, "restarted", None),
         Err(e) => StepOutcome::failed(step, e),
     }
+}
+
+/// A recreate planned only for a new image (`--build`, `pull_policy: build`, `--pull`) whose
+/// image turned out the same (the build cache made the same image): the container is kept,
+/// as compose keeps it; started when it is not running. `None`: recreate as planned.
+async fn image_unchanged(
+    run: &Run<'_>,
+    step: &Step,
+    image_id: Option<&str>,
+) -> Option<StepOutcome> {
+    let Action::Recreate { changed } = &step.action else {
+        return None;
+    };
+    let (Some(new), Some(id)) = (image_id, &step.container) else {
+        return None;
+    };
+    if changed.len() != 1 || changed[0] != "image" {
+        return None;
+    }
+    let inspect = run.ctx.endpoint.inspect(&id.0).await.ok()??;
+    let config = inspect.config.as_ref()?;
+    let old = config.labels.as_ref()?.get(COMPOSE_IMAGE_LABEL)?;
+    if old != new {
+        return None;
+    }
+    let running = inspect.state.as_ref().and_then(|s| s.running) == Some(true);
+    if running {
+        return Some(StepOutcome::new(step, true, "unchanged", None));
+    }
+    Some(
+        match act(run, &Act::Start, &target(id, &step.name), "starting").await {
+            Ok(()) => StepOutcome::new(step, true, "started", None),
+            Err(e) => StepOutcome::failed(step, e),
+        },
+    )
 }
