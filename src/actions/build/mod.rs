@@ -192,6 +192,8 @@ impl ActionContext {
                         failure = Some(detail.message.unwrap_or_else(|| "unknown error".into()));
                     }
                 }
+                // The failing step's own words, without bollard's prefix.
+                Err(bollard::errors::Error::DockerStreamError { error }) => failure = Some(error),
                 Err(e) => failure = Some(daemon_message(&e)),
             }
         }
