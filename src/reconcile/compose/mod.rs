@@ -8,8 +8,9 @@
 //! - The project name: `-p`, else `COMPOSE_PROJECT_NAME`, else the file's `name:` (each must
 //!   already be a valid name), else the directory's name normalised as compose v2 does
 //!   (lowercased, characters outside `[a-z0-9_-]` dropped, leading `_`/`-` dropped).
-//! - Top-level keys `name`, `version` (ignored), `services`, `networks`, `volumes`; service keys
-//!   as [`service::SERVICE_KEYS`]; `x-` extension keys anywhere are accepted and ignored.
+//! - Top-level keys `name`, `version` (ignored), `services`, `networks`, `volumes`, `secrets`,
+//!   `configs` (see [`secrets`]); service keys as [`service::SERVICE_KEYS`]; `x-` extension
+//!   keys anywhere are accepted and ignored.
 //!   Anything else is an error naming the file, the line and the key, and refuses the whole set.
 //! - Profiles: a service with `profiles:` is active only when one of them is given (or `*`);
 //!   no profiles given means those of `COMPOSE_PROFILES`.

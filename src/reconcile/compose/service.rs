@@ -19,7 +19,7 @@ use super::mounts::{MountCtx, ports, volume};
 use super::secrets::{FileKind, refs};
 use super::yaml::{Node, Value};
 
-/// The service keys fleetdeck supports (plus `build`, accepted only beside `image`).
+/// The service keys fleetdeck supports.
 pub const SERVICE_KEYS: &[&str] = &[
     "image",
     "build",
