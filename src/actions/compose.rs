@@ -1,6 +1,7 @@
 //! The mutations a compose project needs beyond start, stop and remove: create a network, a
 //! volume, a container (from a create body the reconcile layer builds), rename a container,
-//! pull an image, and remove a network or a volume. Each goes through the one audited wrapper
+//! pull an image, and remove a network or a volume; a create also writes the secrets and
+//! configs given by value into the container (never into its audit line). Each goes through the one audited wrapper
 //! (refused under `--read-only`, one audit line), and each error says what was being done.
 //! The inputs are Docker's own create bodies: what a compose service means is reconcile's
 //! business, carrying it out is this layer's.
@@ -39,13 +40,15 @@ impl<T> From<super::audited::Audited<T>> for Mutation<T> {
 }
 
 /// A container to create: its name, Docker's create body (attached to at most one network),
-/// and the further networks it joins before it is started.
+/// the further networks it joins and the files written into it before it is started.
 #[derive(Debug, Clone, Default)]
 pub struct ContainerCreate {
     pub name: String,
     pub body: ContainerCreateBody,
     /// Network name → endpoint (aliases), connected after the create.
     pub more_networks: Vec<(String, EndpointSettings)>,
+    /// Secrets and configs given by value, copied in after the create (the archive API).
+    pub files: Vec<super::files::FileCopy>,
 }
 
 fn refused(verb: &'static str, target: &str, e: &bollard::errors::Error) -> ActionError {
@@ -214,12 +217,25 @@ impl ActionContext {
                     });
                 }
             }
+            if let Err(reason) = super::files::copy_in(endpoint, &created.id, &create.files).await {
+                let options = RemoveContainerOptionsBuilder::default().force(true).build();
+                let _ = endpoint
+                    .client()
+                    .remove_container(&created.id, Some(options))
+                    .await;
+                return Err(ActionError::Refused {
+                    verb: VERB,
+                    target: name.to_string(),
+                    reason,
+                });
+            }
             Ok(ContainerId(created.id))
         };
         let parameters = serde_json::json!({
             "image": create.body.image,
             "labels": create.body.labels.as_ref().map(|l| l.len()),
             "networks": create.more_networks.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            "files": create.files.iter().map(|f| &f.path).collect::<Vec<_>>(),
         });
         let done = self
             .audited(VERB, name, work, |r| {

@@ -1,14 +1,14 @@
-//! The action layer: the one place that mutates containers. The console, the CLI (and later
-//! reconcile and GC) all call [`execute`]; none of them talks to bollard for a mutation.
+//! The action layer: the one place that mutates containers (and builds images). The console,
+//! the CLI, reconcile and GC all call it; none of them talks to bollard for a mutation.
 //!
-//! Every action inspects first, so that it can be idempotent where Docker is not (start on a
-//! running container succeeds and says "already running"), and inspects after a stop, so that
-//! the exit code can be read for people. Every action, from any caller, goes through one
-//! audited wrapper (`ActionContext::audited`, in `audited`), which also builds its audit line.
-
+//! Every action inspects first, to be idempotent where Docker is not (start on a running
+//! container says "already running"), and after a stop, to read the exit code. All go through
+//! one audited wrapper (`ActionContext::audited`), which builds the audit line.
 mod audited;
+pub mod build;
 pub mod compose;
 pub mod exec;
+pub mod files;
 pub mod run;
 
 use std::fmt;

@@ -21,7 +21,7 @@ use super::{AppState, Base, Effect, Overlay};
 use crate::config::keys::ConsoleCommand;
 use crate::engine::{Container, ContainerId, RunState};
 use crate::geometry::{pane_inner, plan_page};
-use crate::reconcile::apply::{ApplyReport, StepOutcome};
+use crate::reconcile::apply::{ApplyReport, Progress, StepOutcome};
 use crate::reconcile::compose::Project;
 use crate::reconcile::plan::{self, Action, Plan, PlanOptions, RemoveReason};
 use crate::reconcile::{COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL};
@@ -56,10 +56,13 @@ pub enum Drift {
 }
 
 impl Drift {
-    /// The list's mark: `✓`, `≠ env,image`, `▸ stopped`, `− extra`, `orphan`, `conflict`.
+    /// The mark: `✓`, `≠ env,health`, `≠ image changed`, `▸ stopped`, `− extra`, `orphan`…
     pub fn mark(&self) -> String {
         match self {
             Self::InSync => "✓".into(),
+            Self::Drifted(fields) if fields.len() == 1 && fields[0] == "image" => {
+                "≠ image changed".into()
+            }
             Self::Drifted(fields) => {
                 let short: Vec<&str> = fields.iter().map(|f| short_field(f)).collect();
                 format!("≠ {}", short.join(","))
@@ -101,6 +104,10 @@ pub enum ComposeMsg {
     Loaded(Result<SharedProject, String>),
     /// One step of a running apply is done.
     Step(Box<StepOutcome>),
+    /// A line of a build's or pull's output during an apply (the status line shows it).
+    Progress(Box<Progress>),
+    /// Image → the id it names now (read after each load): the "image changed" mark.
+    Images(BTreeMap<String, String>),
     /// The apply is over.
     Applied(Box<ApplyReport>),
 }
@@ -135,6 +142,8 @@ pub struct ComposeState {
     pub summary: Option<(String, bool)>,
     /// The plan pane's first step on screen.
     pub scroll: usize,
+    /// Image reference → the id it names on the daemon, as last read.
+    pub image_ids: BTreeMap<String, String>,
 }
 
 impl ComposeState {
@@ -229,6 +238,11 @@ pub(super) fn on_msg(state: &mut AppState, msg: ComposeMsg, effects: &mut Vec<Ef
             let name = compose.project_name().unwrap_or_default().to_string();
             state.set_status(format!("applying {name}: {done} of {total} steps …"), false);
         }
+        ComposeMsg::Images(ids) => {
+            compose.image_ids = ids;
+            replan(state);
+        }
+        ComposeMsg::Progress(p) => state.set_status(p.describe(), false),
         ComposeMsg::Applied(report) => {
             compose.applying = false;
             compose.outcomes = report.outcomes.clone();
@@ -261,6 +275,7 @@ fn plan_summary(state: &AppState) -> String {
 /// The past tense of a mutating step, as the status line counts them.
 fn done_word(action: &Action) -> &'static str {
     match action {
+        Action::Build => "built",
         Action::Create => "created",
         Action::Recreate { .. } => "recreated",
         Action::Start => "started",
@@ -348,7 +363,11 @@ fn plan_again(state: &mut AppState) -> bool {
         .filter(|c| relevant(project, c))
         .cloned()
         .collect();
-    let plan = plan::plan(project, &actual, &PlanOptions::default());
+    let options = PlanOptions {
+        image_ids: compose.image_ids.clone(),
+        ..PlanOptions::default()
+    };
+    let plan = plan::plan(project, &actual, &options);
     compose.drift.clear();
     compose.missing.clear();
     for step in &plan.steps {
@@ -381,6 +400,8 @@ fn plan_again(state: &mut AppState) -> bool {
                 compose.drift.insert(holder.clone(), Drift::Conflict);
                 continue;
             }
+            // An image, not a container: its containers' steps say what it changes.
+            Action::Build => continue,
             Action::Unchanged => Drift::InSync,
             Action::Recreate { changed } => Drift::Drifted(changed.clone()),
             Action::Start => Drift::Stopped,

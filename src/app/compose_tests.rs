@@ -13,7 +13,7 @@ use super::rows::Row;
 use super::{AppState, Base, Effect, Msg, Overlay, update};
 use crate::config::keys::{KeyChord, KeyName};
 use crate::engine::{ContainerId, FleetUpdate, RunState};
-use crate::reconcile::apply::{ApplyReport, StepOutcome};
+use crate::reconcile::apply::{ApplyReport, Progress, StepOutcome};
 use crate::reconcile::plan::{Action, Step};
 
 fn command(s: &mut AppState, line: &str) -> Vec<Effect> {
@@ -365,6 +365,16 @@ fn outcomes_come_back_to_the_status_line() {
         Msg::Compose(ComposeMsg::Step(Box::new(first.clone()))),
     );
     assert_eq!(status(&s), ("applying shop: 1 of 6 steps …".into(), false));
+    let line = Progress {
+        service: "web".into(),
+        kind: "build",
+        line: "Step 2/3 : RUN make".into(),
+    };
+    let _ = update(&mut s, Msg::Compose(ComposeMsg::Progress(Box::new(line))));
+    assert_eq!(
+        status(&s),
+        ("building web: Step 2/3 : RUN make".into(), false)
+    );
     let report = ApplyReport {
         project: "shop".into(),
         outcomes: vec![
@@ -459,4 +469,42 @@ fn the_plan_pane_scrolls_within_its_steps() {
         steps(&s).first().map(|st| &st.action),
         Some(Action::Unchanged | Action::Create)
     ));
+}
+
+#[test]
+fn an_image_id_that_differs_from_the_container_s_marks_image_changed() {
+    let mut s = compose_state_at(80, 24);
+    let Some(plan) = s.compose.as_ref().and_then(|c| c.plan.clone()) else {
+        panic!("a plan");
+    };
+    let Some(kept) = plan
+        .steps
+        .iter()
+        .find(|st| st.action == Action::Unchanged)
+        .cloned()
+    else {
+        panic!("an unchanged step: {plan:?}");
+    };
+    let project = s
+        .compose
+        .as_ref()
+        .and_then(|c| c.project.clone())
+        .expect("project");
+    let image = project
+        .0
+        .service(&kept.service)
+        .expect("service")
+        .image
+        .clone();
+    let ids = [(image, "sha256:another".to_string())]
+        .into_iter()
+        .collect();
+    let _ = update(&mut s, Msg::Compose(ComposeMsg::Images(ids)));
+    let id = kept.container.expect("a container");
+    let mark = s
+        .compose
+        .as_ref()
+        .and_then(|c| c.drift_of(&id))
+        .map(Drift::mark);
+    assert_eq!(mark.as_deref(), Some("≠ image changed"));
 }

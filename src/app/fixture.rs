@@ -261,6 +261,8 @@ pub(crate) fn shop_project() -> crate::reconcile::compose::Project {
         disabled_services: Vec::new(),
         networks: BTreeMap::new(),
         volumes: BTreeMap::new(),
+        secrets: BTreeMap::new(),
+        configs: BTreeMap::new(),
     }
 }
 

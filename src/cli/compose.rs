@@ -16,7 +16,7 @@ use super::output::{json_line, quiet_pipe, table, with_host};
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::actions::{Action as Act, Target};
 use crate::reconcile::COMPOSE_PROJECT_LABEL;
-use crate::reconcile::apply::{ApplyOptions, StepOutcome, apply as run_apply, plan_live};
+use crate::reconcile::apply::{ApplyOptions, Progress, StepOutcome, apply_with, plan_live};
 use crate::reconcile::compose::Project;
 use crate::reconcile::plan::{Action, Plan, PlanOptions, Step};
 use crate::sanitize::printable;
@@ -44,6 +44,18 @@ pub struct ProjectArgs {
     pub profiles: Vec<String>,
 }
 
+/// `--build` and `--pull` of `plan` and `apply`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ImageArgs {
+    /// Build every service that has `build:`, even when its image is present.
+    #[arg(long)]
+    pub build: bool,
+    /// Compare each service's image id with its containers' (and, on apply, pull every image
+    /// that is not built): a tag that names another image now recreates.
+    #[arg(long)]
+    pub pull: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
@@ -51,6 +63,8 @@ pub struct PlanArgs {
     /// Also remove this project's containers whose service is gone from the files.
     #[arg(long)]
     pub remove_orphans: bool,
+    #[command(flatten)]
+    pub images: ImageArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -62,6 +76,8 @@ pub struct ApplyArgs {
     /// Also remove this project's containers whose service is gone from the files.
     #[arg(long)]
     pub remove_orphans: bool,
+    #[command(flatten)]
+    pub images: ImageArgs,
     /// How long to wait for a dependency's condition (healthy, started, completed).
     #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = super::parse::parse_duration)]
     pub wait_timeout: Duration,
@@ -136,6 +152,8 @@ async fn plan_on(
 ) -> Result<Exit, CliError> {
     let options = PlanOptions {
         remove_orphans: args.remove_orphans,
+        build: args.images.build,
+        pull: args.images.pull,
         ..PlanOptions::default()
     };
     let plan = plan_live(&endpoint, project, &options).await?;
@@ -185,6 +203,35 @@ fn outcome_line(o: &StepOutcome) -> String {
     printable(&line).into_owned()
 }
 
+/// Build and pull output as it comes: with `--json` an event a line on stdout
+/// (`{"event":"progress","service":..,"kind":"build","line":..}`), else `SERVICE KIND | LINE`
+/// on stderr, a line per line of the daemon's output, each naming its service.
+async fn print_progress(
+    mut rx: tokio::sync::mpsc::Receiver<Progress>,
+    json: bool,
+    host: String,
+) -> std::io::Result<()> {
+    let mut result = Ok(());
+    while let Some(p) = rx.recv().await {
+        if result.is_err() {
+            continue;
+        }
+        let written = if json {
+            let value = serde_json::json!({
+                "event": "progress", "host": host, "service": p.service,
+                "kind": p.kind, "line": p.line,
+            });
+            let mut out = std::io::stdout();
+            json_line(&mut out, &value).and_then(|()| out.flush())
+        } else {
+            let line = format!("{} {} | {}", p.service, p.kind, p.line);
+            writeln!(std::io::stderr(), "{}", printable(&line))
+        };
+        result = quiet_pipe(written);
+    }
+    result
+}
+
 pub async fn apply(args: ApplyArgs, globals: &Globals) -> Result<Exit, CliError> {
     let project = load(&args.project, globals)?;
     let (args, project) = (&args, &project);
@@ -201,6 +248,8 @@ async fn apply_on(
 ) -> Result<Exit, CliError> {
     let options = PlanOptions {
         remove_orphans: args.remove_orphans,
+        build: args.images.build,
+        pull: args.images.pull,
         ..PlanOptions::default()
     };
     let plan = plan_live(&endpoint, project, &options).await?;
@@ -210,10 +259,13 @@ async fn apply_on(
         wait_timeout: args.wait_timeout,
         parallelism: args.parallel.unwrap_or(globals.config.actions.parallelism),
         pull_timeout: args.pull_timeout,
+        pull: args.images.pull,
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<StepOutcome>(64);
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Progress>(64);
     let json = args.output.json;
     let host = ctx.endpoint.name.clone();
+    let progress_host = host.clone();
     let printer = async move {
         let mut out = std::io::stdout();
         let mut result = Ok(());
@@ -230,8 +282,11 @@ async fn apply_on(
         }
         result
     };
-    let (report, printed) = tokio::join!(run_apply(&ctx, project, &plan, &opts, Some(tx)), printer);
+    let work = apply_with(&ctx, project, &plan, &opts, Some(tx), Some(events_tx));
+    let progress = print_progress(events_rx, json, progress_host);
+    let (report, printed, progressed) = tokio::join!(work, printer, progress);
     printed?;
+    progressed?;
     if !globals.read_only
         && let Some(writer) = globals.store_writer_off_thread().await
     {

@@ -9,11 +9,14 @@
 //!
 //! [`plan_live`] is the plan against the daemon as it is: one list call.
 
+mod image;
 mod resources;
 mod steps;
 mod wait;
 
-use std::collections::{BTreeMap, HashMap};
+pub use image::build_request;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -21,7 +24,7 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use tokio::sync::{Semaphore, mpsc};
 
-use super::compose::{Project, ServiceSpec};
+use super::compose::{Project, PullPolicy, ServiceSpec};
 use super::order::levels;
 use super::plan::{Action, Plan, PlanOptions, Step, plan};
 use crate::actions::ActionContext;
@@ -39,6 +42,8 @@ pub struct ApplyOptions {
     pub parallelism: usize,
     /// How long one image pull may take.
     pub pull_timeout: Duration,
+    /// `--pull`: pull every image that has no `build:`, present or not.
+    pub pull: bool,
 }
 
 impl Default for ApplyOptions {
@@ -48,7 +53,29 @@ impl Default for ApplyOptions {
             wait_timeout: Duration::from_secs(120),
             parallelism: 8,
             pull_timeout: Duration::from_secs(300),
+            pull: false,
         }
+    }
+}
+
+/// A line of a build's or a pull's output, as it comes (not part of the report).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    pub service: String,
+    /// `build` or `pull`.
+    pub kind: &'static str,
+    pub line: String,
+}
+
+impl Progress {
+    /// `building web: Step 2/3 : RUN make` (or `pulling ...`).
+    pub fn describe(&self) -> String {
+        let word = if self.kind == "pull" {
+            "pulling"
+        } else {
+            "building"
+        };
+        format!("{word} {}: {}", self.service, self.line)
     }
 }
 
@@ -117,14 +144,35 @@ impl ApplyReport {
 }
 
 /// The plan of `project` against the daemon as it is now: one list call (every container, for
-/// the names another container may hold); the list carries the labels the planner reads.
+/// the names another container may hold); the list carries the labels the planner reads. The
+/// image ids are resolved (one inspect each) of the services that build, of those whose pull
+/// policy is `always`, and of every service with `--pull`, so that a tag that names another
+/// image now shows as the `image` change; a missing image of a service that builds is built.
 pub async fn plan_live(
     endpoint: &Endpoint,
     project: &Project,
     opts: &PlanOptions,
 ) -> Result<Plan, EngineError> {
     let actual = endpoint.list(&HashMap::new()).await?;
-    Ok(plan(project, &actual, opts))
+    let mut opts = opts.clone();
+    for spec in &project.services {
+        let resolve = spec.build.is_some() || opts.pull || spec.pull_policy == PullPolicy::Always;
+        if !resolve
+            || opts.image_ids.contains_key(&spec.image)
+            || opts.missing_images.contains(&spec.image)
+        {
+            continue;
+        }
+        match endpoint.image_id(&spec.image).await? {
+            Some(id) => {
+                opts.image_ids.insert(spec.image.clone(), id);
+            }
+            None => {
+                opts.missing_images.insert(spec.image.clone());
+            }
+        }
+    }
+    Ok(plan(project, &actual, &opts))
 }
 
 /// One apply in progress: what is done so far, shared by the steps running at once.
@@ -133,11 +181,14 @@ struct Run<'a> {
     project: &'a Project,
     opts: &'a ApplyOptions,
     progress: Option<mpsc::Sender<StepOutcome>>,
+    events: Option<mpsc::Sender<Progress>>,
     permits: Semaphore,
     /// (plan index, outcome); resources get indices before the plan's.
     done: Mutex<Vec<(usize, StepOutcome)>>,
     /// Service → why it failed (its dependents are skipped).
     failed: Mutex<BTreeMap<String, String>>,
+    /// Services with a container recreated (`depends_on: {restart: true}` restarts dependents).
+    updated: Mutex<BTreeSet<String>>,
 }
 
 impl Run<'_> {
@@ -162,10 +213,50 @@ impl Run<'_> {
         self.failed.lock().ok()?.get(service).cloned()
     }
 
+    /// Whether a dependency of `spec` with `restart: true` was recreated by this apply.
+    fn restart_due(&self, spec: &ServiceSpec) -> bool {
+        let Ok(updated) = self.updated.lock() else {
+            return false;
+        };
+        spec.depends_on
+            .iter()
+            .any(|(name, d)| d.restart && updated.contains(name))
+    }
+
+    /// The image first: built (a `build` step, recorded as its own outcome) or made present;
+    /// gives its id, or why the service's containers cannot be made.
+    async fn image(
+        &self,
+        spec: &ServiceSpec,
+        steps: &[(usize, &Step)],
+    ) -> Result<Option<String>, String> {
+        if let Some((i, step)) = steps
+            .iter()
+            .find(|(_, s)| matches!(s.action, Action::Build))
+        {
+            let built = image::build(self, spec).await;
+            let outcome = match &built {
+                Ok(_) => StepOutcome::new(step, true, "built", None),
+                Err(e) => StepOutcome::failed(step, e.clone()),
+            };
+            self.record(*i, outcome).await;
+            return built.map(Some);
+        }
+        let makes = steps
+            .iter()
+            .any(|(_, s)| matches!(s.action, Action::Create | Action::Recreate { .. }));
+        if makes {
+            image::ensure(self, spec).await
+        } else {
+            Ok(None)
+        }
+    }
+
     /// One service's steps: skipped when a dependency failed, else after its dependencies'
     /// conditions hold and its image is there.
     async fn service(&self, spec: &ServiceSpec, steps: Vec<(usize, &Step)>, blocked: Option<&str>) {
-        let work = steps.iter().any(|(_, s)| s.action.mutates());
+        let restart = self.restart_due(spec);
+        let work = restart || steps.iter().any(|(_, s)| s.action.mutates());
         let dep_failure = spec.depends_on.keys().find_map(|d| {
             self.failure_of(d)
                 .map(|why| format!("dependency {d} failed: {why}"))
@@ -180,17 +271,22 @@ impl Run<'_> {
             }
         }
         let mut image_id = None;
-        if why_not.is_none()
-            && steps
-                .iter()
-                .any(|(_, s)| matches!(s.action, Action::Create | Action::Recreate { .. }))
-        {
-            match steps::ensure_image(self, spec).await {
+        if why_not.is_none() {
+            match self.image(spec, &steps).await {
                 Ok(id) => image_id = id,
                 Err(e) => why_not = Some(e),
             }
+        } else if let Some((i, step)) = steps
+            .iter()
+            .find(|(_, s)| matches!(s.action, Action::Build))
+        {
+            let why = why_not.clone().unwrap_or_default();
+            self.record(*i, StepOutcome::skipped(step, why)).await;
         }
-        let outcomes = join_all(steps.iter().map(|(i, step)| {
+        let rest = steps
+            .iter()
+            .filter(|(_, s)| !matches!(s.action, Action::Build));
+        let outcomes = join_all(rest.map(|(i, step)| {
             let why_not = why_not.clone();
             let image_id = image_id.clone();
             async move {
@@ -198,12 +294,21 @@ impl Run<'_> {
                     Some(why) if step.action.mutates() => StepOutcome::skipped(step, why),
                     _ => {
                         let _permit = self.permits.acquire().await.ok();
-                        steps::run_step(self, Some(spec), step, image_id.as_deref()).await
+                        if restart && matches!(step.action, Action::Unchanged) {
+                            steps::restart(self, spec, step).await
+                        } else {
+                            steps::run_step(self, Some(spec), step, image_id.as_deref()).await
+                        }
                     }
                 };
                 if !outcome.ok && outcome.outcome != "conflict" {
                     let why = outcome.error.clone().unwrap_or_default();
                     self.mark_failed(&spec.name, &why);
+                }
+                if outcome.outcome == "recreated"
+                    && let Ok(mut updated) = self.updated.lock()
+                {
+                    updated.insert(spec.name.clone());
                 }
                 self.record(*i, outcome).await;
             }
@@ -224,14 +329,28 @@ pub async fn apply(
     opts: &ApplyOptions,
     progress: Option<mpsc::Sender<StepOutcome>>,
 ) -> ApplyReport {
+    apply_with(ctx, project, plan, opts, progress, None).await
+}
+
+/// [`apply`], with each line of a build's or pull's output sent to `events` as it comes.
+pub async fn apply_with(
+    ctx: &ActionContext,
+    project: &Project,
+    plan: &Plan,
+    opts: &ApplyOptions,
+    progress: Option<mpsc::Sender<StepOutcome>>,
+    events: Option<mpsc::Sender<Progress>>,
+) -> ApplyReport {
     let run = Run {
         ctx,
         project,
         opts,
         progress,
+        events,
         permits: Semaphore::new(opts.parallelism.max(1)),
         done: Mutex::new(Vec::new()),
         failed: Mutex::new(BTreeMap::new()),
+        updated: Mutex::new(BTreeSet::new()),
     };
     let base = 1_000;
     if ctx.read_only && !plan.is_noop() {

@@ -206,11 +206,13 @@ pub fn create_request(
     }
 
     let mut binds = Vec::new();
-    let mounts: Vec<DockerMount> = spec
+    let mut mounts: Vec<DockerMount> = spec
         .volumes
         .iter()
         .filter_map(|m| mount(project, m, &mut binds))
         .collect();
+    let (secret_mounts, files) = super::files::secret_files(project, spec);
+    mounts.extend(secret_mounts);
     let tmpfs: HashMap<String, String> = spec
         .tmpfs
         .iter()
@@ -311,5 +313,6 @@ pub fn create_request(
         name: name.to_string(),
         body,
         more_networks: networks,
+        files,
     }
 }

@@ -39,6 +39,8 @@ fn project(spec: ServiceSpec) -> Project {
                 ..VolumeSpec::default()
             },
         )]),
+        secrets: BTreeMap::new(),
+        configs: BTreeMap::new(),
     }
 }
 

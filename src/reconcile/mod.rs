@@ -9,6 +9,7 @@
 pub mod apply;
 pub mod body;
 pub mod compose;
+pub mod files;
 pub mod hash;
 pub mod order;
 pub mod plan;

@@ -19,11 +19,11 @@
 //! is an orphan: reported, and removed only with `remove_orphans`. Containers of services left
 //! out by profiles are not planned at all.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::compose::{Project, ServiceSpec};
+use super::compose::{Project, PullPolicy, ServiceSpec};
 use super::hash::{changed_fields_from_label, config_hash, field_hashes_label};
 use super::order::levels;
 use super::{
@@ -41,6 +41,24 @@ pub struct PlanOptions {
     /// Image reference → the image id it resolves to now, where known (after a pull). A kept
     /// container whose `com.docker.compose.image` label differs is recreated (`image`).
     pub image_ids: BTreeMap<String, String>,
+    /// Images known to be missing from the daemon: a service with `build:` whose image is
+    /// missing is built (a `build` step), and its kept containers recreated.
+    pub missing_images: BTreeSet<String>,
+    /// `--build`: build every service that has `build:`, present or not.
+    pub build: bool,
+    /// `--pull`: compare every service's image id with its containers' (`plan_live` resolves
+    /// them; nothing is pulled by a plan).
+    pub pull: bool,
+}
+
+impl PlanOptions {
+    /// Whether `spec`'s image is built by this plan.
+    pub fn builds(&self, spec: &ServiceSpec) -> bool {
+        spec.build.is_some()
+            && (self.build
+                || spec.pull_policy == PullPolicy::Build
+                || self.missing_images.contains(&spec.image))
+    }
 }
 
 /// Why a container is removed.
@@ -57,6 +75,8 @@ pub enum RemoveReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum Action {
+    /// Build the service's image (its step names the image, not a container).
+    Build,
     Create,
     /// The config differs: the fields that changed (`config` when the container does not say).
     Recreate {
@@ -81,6 +101,7 @@ impl Action {
     /// The word `fleetdeck plan` prints.
     pub fn word(&self) -> &'static str {
         match self {
+            Self::Build => "build",
             Self::Create => "create",
             Self::Recreate { .. } => "recreate",
             Self::Start => "start",
@@ -95,7 +116,7 @@ impl Action {
     pub fn mutates(&self) -> bool {
         matches!(
             self,
-            Self::Create | Self::Recreate { .. } | Self::Start | Self::Remove { .. }
+            Self::Build | Self::Create | Self::Recreate { .. } | Self::Start | Self::Remove { .. }
         )
     }
 }
@@ -223,10 +244,12 @@ fn kept_action(spec: &ServiceSpec, hash: &str, c: &Container, opts: &PlanOptions
             .filter(|f| !f.is_empty())
             .unwrap_or_else(|| vec!["config".to_string()]);
     }
-    if let Some(id) = opts.image_ids.get(&spec.image)
-        && c.labels.get(COMPOSE_IMAGE_LABEL) != Some(id)
-        && !changed.iter().any(|f| f == "image")
-    {
+    let new_image = opts.builds(spec)
+        || opts
+            .image_ids
+            .get(&spec.image)
+            .is_some_and(|id| c.labels.get(COMPOSE_IMAGE_LABEL) != Some(id));
+    if new_image && !changed.iter().any(|f| f == "image") {
         changed.push("image".to_string());
     }
     if matches!(c.state, RunState::Dead | RunState::Removing) {
@@ -340,6 +363,15 @@ pub fn plan(project: &Project, actual: &[Container], opts: &PlanOptions) -> Plan
             });
         }
         service_steps.sort_by_key(|s| (s.number.unwrap_or(u32::MAX), s.name.clone()));
+        if opts.builds(spec) {
+            steps.push(Step {
+                service: spec.name.clone(),
+                name: spec.image.clone(),
+                number: None,
+                container: None,
+                action: Action::Build,
+            });
+        }
         steps.extend(service_steps);
     }
     orphans.sort_by(|a, b| clean(&a.name).cmp(clean(&b.name)));

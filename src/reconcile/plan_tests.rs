@@ -20,6 +20,8 @@ pub(super) fn project(name: &str, services: Vec<ServiceSpec>) -> Project {
         disabled_services: Vec::new(),
         networks: BTreeMap::new(),
         volumes: BTreeMap::new(),
+        secrets: BTreeMap::new(),
+        configs: BTreeMap::new(),
     }
 }
 
@@ -392,4 +394,71 @@ fn the_plan_serialises_with_its_word() {
     let json = serde_json::to_value(&plan).expect("json");
     assert_eq!(json["steps"][0]["action"], "create");
     assert_eq!(json["steps"][0]["name"], "shop-web-1");
+}
+
+fn built(name: &str) -> ServiceSpec {
+    let mut s = ServiceSpec::new(name, &format!("shop-{name}"));
+    s.build = Some(super::compose::BuildSpec::new(PathBuf::from("/srv/app")));
+    s
+}
+
+#[test]
+fn a_missing_built_image_is_a_build_step_before_its_containers() {
+    let p = project("shop", vec![built("web")]);
+    let opts = PlanOptions {
+        missing_images: ["shop-web".to_string()].into(),
+        ..PlanOptions::default()
+    };
+    let first = plan(&p, &[], &opts);
+    assert_eq!(
+        words(&first),
+        vec![
+            ("shop-web".into(), "build"),
+            ("shop-web-1".into(), "create")
+        ]
+    );
+    assert!(first.steps[0].container.is_none() && first.steps[0].number.is_none());
+    // Present: no build, and nothing to do once made with that image.
+    let present = PlanOptions {
+        image_ids: BTreeMap::from([("shop-web".into(), "sha256:a".into())]),
+        ..PlanOptions::default()
+    };
+    let mut model = Vec::new();
+    run(&p, &mut model, &present);
+    assert!(plan(&p, &model, &present).is_noop());
+}
+
+#[test]
+fn build_flag_and_pull_policy_build_rebuild_and_recreate() {
+    let mut web = built("web");
+    let present = PlanOptions {
+        image_ids: BTreeMap::from([("shop-web".into(), "sha256:a".into())]),
+        ..PlanOptions::default()
+    };
+    let p = project("shop", vec![web.clone()]);
+    let mut model = Vec::new();
+    run(&p, &mut model, &present);
+    let forced = PlanOptions {
+        build: true,
+        ..present.clone()
+    };
+    let plan1 = plan(&p, &model, &forced);
+    assert_eq!(plan1.steps[0].action, Action::Build);
+    assert_eq!(
+        plan1.steps[1].action,
+        Action::Recreate {
+            changed: vec!["image".into()]
+        }
+    );
+    web.pull_policy = super::compose::PullPolicy::Build;
+    let p = project("shop", vec![web]);
+    assert_eq!(plan(&p, &model, &present).steps[0].action, Action::Build);
+    // A service without build: is never built.
+    let q = project("shop", vec![svc("web", 1)]);
+    assert!(
+        !plan(&q, &[], &forced)
+            .steps
+            .iter()
+            .any(|s| s.action == Action::Build)
+    );
 }

@@ -519,7 +519,12 @@ impl Carrier for Io<'_> {
             Effect::LoadCompose {
                 files,
                 project_name,
-            } => compose::load(files, project_name, self.msg_tx.clone()),
+            } => compose::load(
+                files,
+                project_name,
+                self.hosts[&self.primary].context.endpoint.clone(),
+                self.msg_tx.clone(),
+            ),
             Effect::ApplyPlan { project, plan } => compose::run(
                 self.hosts[&self.primary].context.clone(),
                 project,

@@ -52,7 +52,7 @@ pub fn missing_cell(m: &MissingRow, column: Column, theme: &Theme) -> (String, S
 
 fn action_style(action: &Action, theme: &Theme) -> Style {
     match action {
-        Action::Create | Action::Start => theme.ok(),
+        Action::Build | Action::Create | Action::Start => theme.ok(),
         Action::Recreate { .. } | Action::Orphan => theme.warn(),
         Action::Remove { .. } | Action::Conflict { .. } => theme.error(),
         Action::Unchanged => theme.muted(),
@@ -78,6 +78,7 @@ fn changes(state: &AppState, step: &Step) -> String {
                 .map_or_else(|| holder.short().to_string(), |c| c.name.clone());
             format!("held by {name}")
         }
+        Action::Build => "image".into(),
         Action::Create | Action::Unchanged => String::new(),
     }
 }

@@ -1,5 +1,5 @@
-//! One step carried out through the action layer, and the service's image made present by its
-//! pull policy. Every error says what was being done ("creating shop-web-2: ...").
+//! One step carried out through the action layer. Every error says what was being done
+//! ("creating shop-web-2: ...").
 
 use std::time::Duration;
 
@@ -7,8 +7,10 @@ use super::{Run, StepOutcome};
 use crate::actions::compose::Mutation;
 use crate::actions::{Action as Act, DEFAULT_STOP_TIMEOUT, Target};
 use crate::engine::ContainerId;
+use crate::reconcile::COMPOSE_IMAGE_LABEL;
 use crate::reconcile::body::create_request;
-use crate::reconcile::compose::{PullPolicy, ServiceSpec};
+use crate::reconcile::compose::ServiceSpec;
+use crate::reconcile::files::carry_anonymous_volumes;
 use crate::reconcile::plan::{Action, Step};
 
 /// The outcome of a step that changes nothing.
@@ -27,40 +29,6 @@ pub(super) fn passive(step: &Step) -> StepOutcome {
         Action::Orphan => StepOutcome::new(step, true, "orphan", None),
         _ => StepOutcome::new(step, true, "unchanged", None),
     }
-}
-
-/// Makes the service's image present per its pull policy; gives its id when known.
-pub(super) async fn ensure_image(
-    run: &Run<'_>,
-    spec: &ServiceSpec,
-) -> Result<Option<String>, String> {
-    let endpoint = &run.ctx.endpoint;
-    let image = &spec.image;
-    let present = endpoint
-        .image_id(image)
-        .await
-        .map_err(|e| format!("inspecting image {image}: {e}"))?;
-    let pull = match (spec.pull_policy, &present) {
-        (PullPolicy::Never, None) => {
-            return Err(format!(
-                "image {image} is not on the daemon and the pull policy of {} is never",
-                spec.name
-            ));
-        }
-        (PullPolicy::Always, _) | (PullPolicy::Missing, None) => true,
-        _ => false,
-    };
-    if !pull {
-        return Ok(present);
-    }
-    let done = run.ctx.pull_image(image, run.opts.pull_timeout).await;
-    if let Err(e) = done.result {
-        return Err(format!("pulling {image}: {}", e.reason()));
-    }
-    endpoint
-        .image_id(image)
-        .await
-        .map_err(|e| format!("inspecting image {image}: {e}"))
 }
 
 fn stop_timeout(spec: Option<&ServiceSpec>) -> u64 {
@@ -98,6 +66,9 @@ pub(super) async fn run_step(
     step: &Step,
     image_id: Option<&str>,
 ) -> StepOutcome {
+    if let Some(outcome) = image_unchanged(run, step, image_id).await {
+        return outcome;
+    }
     let result = match (&step.action, spec) {
         (Action::Create, Some(spec)) => create(run, spec, step, image_id).await,
         (Action::Recreate { .. }, Some(spec)) => recreate(run, spec, step, image_id).await,
@@ -117,7 +88,8 @@ pub(super) async fn run_step(
             "creating {}: its service is not in the files",
             step.name
         )),
-        (Action::Unchanged | Action::Orphan | Action::Conflict { .. }, _) => {
+        // A build is carried out before the service's other steps (see `Run::service`).
+        (Action::Build | Action::Unchanged | Action::Orphan | Action::Conflict { .. }, _) => {
             return passive(step);
         }
     };
@@ -190,7 +162,12 @@ async fn recreate(
         return Err(format!("recreating {}: no container", step.name));
     };
     let temp = format!("{}_{}", old.short(), step.name);
-    let request = create_request(run.project, spec, number(step), &temp, image_id);
+    let mut request = create_request(run.project, spec, number(step), &temp, image_id);
+    match run.ctx.endpoint.inspect(&old.0).await {
+        Ok(Some(inspect)) => carry_anonymous_volumes(run.project, &inspect, &mut request),
+        Ok(None) => {}
+        Err(e) => return Err(format!("recreating {}: inspecting it: {e}", step.name)),
+    }
     let new = check(run.ctx.create_container(&request).await, "creating", &temp)?;
     let new_target = target(&new, &temp);
     let old_target = target(old, &step.name);
@@ -209,4 +186,54 @@ async fn recreate(
     )?;
     act(run, &Act::Start, &target(&new, &step.name), "starting").await?;
     Ok((new, "recreated"))
+}
+
+/// Restarts an unchanged container of `spec` because a dependency with `restart: true` was
+/// recreated (compose's `depends_on.restart`).
+pub(super) async fn restart(run: &Run<'_>, spec: &ServiceSpec, step: &Step) -> StepOutcome {
+    let Some(id) = &step.container else {
+        return passive(step);
+    };
+    let action = Act::Restart {
+        timeout_s: stop_timeout(Some(spec)),
+    };
+    match act(run, &action, &target(id, &step.name), "restarting").await {
+        Ok(()) => StepOutcome::new(step, true, "restarted", None),
+        Err(e) => StepOutcome::failed(step, e),
+    }
+}
+
+/// A recreate planned only for a new image (`--build`, `pull_policy: build`, `--pull`) whose
+/// image turned out the same (the build cache made the same image): the container is kept,
+/// as compose keeps it; started when it is not running. `None`: recreate as planned.
+async fn image_unchanged(
+    run: &Run<'_>,
+    step: &Step,
+    image_id: Option<&str>,
+) -> Option<StepOutcome> {
+    let Action::Recreate { changed } = &step.action else {
+        return None;
+    };
+    let (Some(new), Some(id)) = (image_id, &step.container) else {
+        return None;
+    };
+    if changed.len() != 1 || changed[0] != "image" {
+        return None;
+    }
+    let inspect = run.ctx.endpoint.inspect(&id.0).await.ok()??;
+    let config = inspect.config.as_ref()?;
+    let old = config.labels.as_ref()?.get(COMPOSE_IMAGE_LABEL)?;
+    if old != new {
+        return None;
+    }
+    let running = inspect.state.as_ref().and_then(|s| s.running) == Some(true);
+    if running {
+        return Some(StepOutcome::new(step, true, "unchanged", None));
+    }
+    Some(
+        match act(run, &Act::Start, &target(id, &step.name), "starting").await {
+            Ok(()) => StepOutcome::new(step, true, "started", None),
+            Err(e) => StepOutcome::failed(step, e),
+        },
+    )
 }

@@ -21,8 +21,8 @@ fn unknown_service_key() {
 
 #[test]
 fn unknown_top_level_and_nested_keys() {
-    let (line, key, _) = where_("services:\n  web: {image: x}\nsecrets:\n  s: {file: ./s}\n");
-    assert_eq!((line, key.as_str()), (3, "secrets"));
+    let (line, key, _) = where_("services:\n  web: {image: x}\nsecretz:\n  s: {file: ./s}\n");
+    assert_eq!((line, key.as_str()), (3, "secretz"));
     let (line, key, _) =
         where_("services:\n  web:\n    image: x\n    deploy:\n      placement: {}\n");
     assert_eq!((line, key.as_str()), (5, "services.web.deploy.placement"));
@@ -36,10 +36,18 @@ fn unknown_top_level_and_nested_keys() {
 }
 
 #[test]
-fn build_without_image() {
-    let (line, key, message) = where_("services:\n  web:\n    build: .\n");
-    assert_eq!((line, key.as_str()), (3, "services.web.build"));
-    assert!(message.contains("without 'image'"), "{message}");
+fn build_keys_are_checked() {
+    let (line, key, message) =
+        where_("services:\n  web:\n    build:\n      context: .\n      dockerfil: X\n");
+    assert_eq!((line, key.as_str()), (5, "services.web.build.dockerfil"));
+    assert!(message.contains("unsupported key"), "{message}");
+    let (line, key, message) = where_("services:\n  web:\n    image: x\n    secrets: [nope]\n");
+    assert_eq!((line, key.as_str()), (4, "services.web.secrets[0]"));
+    assert!(message.contains("not declared"), "{message}");
+    let (line, key, message) =
+        where_("services:\n  web: {image: x}\nsecrets:\n  s:\n    external: true\n");
+    assert_eq!((line, key.as_str()), (5, "secrets.s.external"));
+    assert!(message.contains("Swarm"), "{message}");
 }
 
 #[test]
@@ -110,7 +118,7 @@ fn bad_values_name_their_key() {
             "services.web.stop_grace_period",
         ),
         ("    read_only: maybe\n", "services.web.read_only"),
-        ("    pull_policy: build\n", "services.web.pull_policy"),
+        ("    pull_policy: sometimes\n", "services.web.pull_policy"),
         ("    depends_on: [ghost]\n", "services.web.depends_on.ghost"),
         (
             "    depends_on: {x: {condition: soon}}\n",

@@ -254,9 +254,10 @@ pub(crate) fn pull_policy(node: &Node, path: &str) -> Res<PullPolicy> {
         "missing" | "if_not_present" => Ok(PullPolicy::Missing),
         "always" => Ok(PullPolicy::Always),
         "never" => Ok(PullPolicy::Never),
+        "build" => Ok(PullPolicy::Build),
         other => Err(node.error(
             path,
-            format!("unsupported pull_policy '{other}': missing, always or never"),
+            format!("unsupported pull_policy '{other}': missing, always, never or build"),
         )),
     }
 }

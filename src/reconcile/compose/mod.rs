@@ -8,12 +8,14 @@
 //! - The project name: `-p`, else `COMPOSE_PROJECT_NAME`, else the file's `name:` (each must
 //!   already be a valid name), else the directory's name normalised as compose v2 does
 //!   (lowercased, characters outside `[a-z0-9_-]` dropped, leading `_`/`-` dropped).
-//! - Top-level keys `name`, `version` (ignored), `services`, `networks`, `volumes`; service keys
-//!   as [`service::SERVICE_KEYS`]; `x-` extension keys anywhere are accepted and ignored.
+//! - Top-level keys `name`, `version` (ignored), `services`, `networks`, `volumes`, `secrets`,
+//!   `configs` (see [`secrets`]); service keys as [`service::SERVICE_KEYS`]; `x-` extension
+//!   keys anywhere are accepted and ignored.
 //!   Anything else is an error naming the file, the line and the key, and refuses the whole set.
 //! - Profiles: a service with `profiles:` is active only when one of them is given (or `*`);
 //!   no profiles given means those of `COMPOSE_PROFILES`.
 
+pub mod build;
 pub mod error;
 pub mod fields;
 pub mod interp;
@@ -21,9 +23,12 @@ mod keys;
 pub mod merge;
 pub mod model;
 mod mounts;
+pub mod secrets;
 pub mod service;
 mod yaml;
 
+#[cfg(test)]
+mod build_tests;
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]
@@ -35,8 +40,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use build::BuildSpec;
 pub use error::ComposeError;
 pub use model::*;
+pub use secrets::{FileRef, FileSource, Secret};
 
 use fields::{Res, boolean, entries, join, opt_string, str_map};
 use mounts::MountCtx;
@@ -289,8 +296,12 @@ fn build(
     entries(
         root,
         "",
-        &["name", "version", "services", "networks", "volumes"],
+        &[
+            "name", "version", "services", "networks", "volumes", "secrets", "configs",
+        ],
     )?;
+    let secrets = secrets::objects(root, secrets::FileKind::Secret, &working_dir, env)?;
+    let configs = secrets::objects(root, secrets::FileKind::Config, &working_dir, env)?;
     let name = project_name(root, opts, &working_dir)?;
 
     let common = ["name", "driver", "driver_opts", "external", "labels"];
@@ -334,6 +345,8 @@ fn build(
             volumes: &volume_keys,
         },
         networks: &network_keys,
+        secrets: &secrets.keys().cloned().collect(),
+        configs: &configs.keys().cloned().collect(),
     };
 
     let mut profiles: BTreeSet<String> = opts.profiles.iter().cloned().collect();
@@ -367,7 +380,11 @@ fn build(
         if key.name.starts_with("x-") {
             continue;
         }
-        let (spec, deps) = service::service(&key.name, node, &ctx)?;
+        let (mut spec, deps) = service::service(&key.name, node, &ctx)?;
+        if spec.image.is_empty() {
+            // Built and not named: compose v2's name for it.
+            spec.image = format!("{name}-{}", spec.name);
+        }
         service_lines.insert(key.name.clone(), (Arc::clone(&node.file), key.line));
         if active(&spec) {
             all_deps.push((spec.name.clone(), deps));
@@ -452,5 +469,7 @@ fn build(
         disabled_services,
         networks,
         volumes,
+        secrets,
+        configs,
     })
 }

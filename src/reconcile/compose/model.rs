@@ -26,6 +26,12 @@ pub struct Project {
     pub networks: BTreeMap<String, NetworkSpec>,
     /// Declared named volumes by their key.
     pub volumes: BTreeMap<String, VolumeSpec>,
+    /// Top-level `secrets` by their key (values masked when serialised).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, super::secrets::FileSource>,
+    /// Top-level `configs` by their key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub configs: BTreeMap<String, super::secrets::FileSource>,
 }
 
 impl Project {
@@ -64,9 +70,9 @@ pub struct VolumeSpec {
 pub struct ServiceSpec {
     pub name: String,
     pub image: String,
-    /// `build:` given alongside `image:`; never used (fleetdeck does not build), left out of
-    /// the hash. The build context when one is named.
-    pub build: Option<String>,
+    /// `build:`; left out of the hash (a new image shows as the `image` change). Without
+    /// `image:` the image is named `PROJECT-SERVICE`, as compose v2 names it.
+    pub build: Option<super::build::BuildSpec>,
     /// `None`: the image's own. A string command is split as a shell would (quotes, `\`).
     pub command: Option<Vec<String>>,
     pub entrypoint: Option<Vec<String>>,
@@ -108,6 +114,12 @@ pub struct ServiceSpec {
     pub logging: Option<Logging>,
     pub profiles: Vec<String>,
     pub pull_policy: PullPolicy,
+    /// `secrets:` (left out of the serialised form, and so of the hash, when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<super::secrets::FileRef>,
+    /// `configs:`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub configs: Vec<super::secrets::FileRef>,
 }
 
 impl ServiceSpec {
@@ -150,6 +162,8 @@ impl ServiceSpec {
             logging: None,
             profiles: Vec::new(),
             pull_policy: PullPolicy::Missing,
+            secrets: Vec::new(),
+            configs: Vec::new(),
         }
     }
 }
@@ -265,4 +279,6 @@ pub enum PullPolicy {
     Missing,
     Always,
     Never,
+    /// Build the image, every time (`pull_policy: build`).
+    Build,
 }

@@ -16,9 +16,10 @@ use super::keys::{
 };
 use super::model::{Limits, NetworkAttachment, ServiceSpec};
 use super::mounts::{MountCtx, ports, volume};
+use super::secrets::{FileKind, refs};
 use super::yaml::{Node, Value};
 
-/// The service keys fleetdeck supports (plus `build`, accepted only beside `image`).
+/// The service keys fleetdeck supports.
 pub const SERVICE_KEYS: &[&str] = &[
     "image",
     "build",
@@ -57,12 +58,16 @@ pub const SERVICE_KEYS: &[&str] = &[
     "logging",
     "profiles",
     "pull_policy",
+    "secrets",
+    "configs",
 ];
 
 /// What a service is read against.
 pub(crate) struct ServiceCtx<'a> {
     pub mounts: MountCtx<'a>,
     pub networks: &'a BTreeSet<String>,
+    pub secrets: &'a BTreeSet<String>,
+    pub configs: &'a BTreeSet<String>,
 }
 
 /// Where one `depends_on` entry was written, and whether it is `required` (default true).
@@ -97,7 +102,12 @@ pub(crate) fn service(
                 spec.image = string(value, &p)?;
                 has_image = !spec.image.is_empty();
             }
-            "build" => spec.build = Some(build_context(value, &p)?),
+            "build" => {
+                let (dir, env) = (ctx.mounts.working_dir, ctx.mounts.env);
+                spec.build = Some(super::build::build(value, &p, dir, env)?);
+            }
+            "secrets" => spec.secrets = refs(value, &p, FileKind::Secret, ctx.secrets)?,
+            "configs" => spec.configs = refs(value, &p, FileKind::Config, ctx.configs)?,
             "command" => spec.command = command(value, &p)?,
             "entrypoint" => spec.entrypoint = command(value, &p)?,
             "environment" => environment = kv_map(value, &p)?,
@@ -148,24 +158,8 @@ pub(crate) fn service(
             _ => spec.pull_policy = pull_policy(value, &p)?,
         }
     }
-    if !has_image {
-        let why = if spec.build.is_some() {
-            "'build' without 'image': fleetdeck does not build images; name the image to run"
-        } else {
-            "a service needs 'image'"
-        };
-        let at = node.get("build").unwrap_or(node);
-        return Err(at.error(
-            &join(
-                &path,
-                if spec.build.is_some() {
-                    "build"
-                } else {
-                    "image"
-                },
-            ),
-            why,
-        ));
+    if !has_image && spec.build.is_none() {
+        return Err(node.error(&join(&path, "image"), "a service needs 'image' or 'build'"));
     }
     // `scale` and `deploy.replicas` must agree when both are given.
     spec.replicas = match (scale, replicas) {
@@ -250,19 +244,6 @@ fn agree<T: PartialEq + Copy + std::fmt::Debug>(
             ))
         }
         (a, b) => Ok(a.or(b)),
-    }
-}
-
-fn build_context(node: &Node, path: &str) -> Res<String> {
-    match &node.value {
-        Value::Scalar(s) => Ok(s.clone()),
-        // Never built: only the context is kept, whatever else the mapping says.
-        Value::Map(_) => Ok(node
-            .get("context")
-            .map(|c| string(c, &join(path, "context")))
-            .transpose()?
-            .unwrap_or_else(|| ".".into())),
-        _ => Err(node.error(path, "expected a string or a mapping")),
     }
 }
 

@@ -706,7 +706,9 @@ fn build_beside_image_is_accepted_and_kept_apart() {
     let web = one(
         "services:\n  web:\n    image: me/web\n    build: {context: ./web, dockerfile: Dockerfile}\n",
     );
-    assert_eq!(web.build.as_deref(), Some("./web"));
+    let build = web.build.expect("a build");
+    assert!(build.context.ends_with("app/web"), "{build:?}");
+    assert_eq!(build.dockerfile, "Dockerfile");
     assert_eq!(web.image, "me/web");
 }
 
