@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::{CgroupLayout, ContainerCgroup, RawSample, cpu_percent};
+use super::{CgroupLayout, ContainerCgroup, OpenCounters, RawSample, cpu_percent};
 use crate::engine::ContainerId;
 use crate::engine::stats::StatsSample;
 
@@ -98,6 +98,7 @@ pub fn spawn_sampler(
                 unreadable_ids: ids,
                 host_memory: host_memory(),
                 pending: Vec::new(),
+                open_budget: MAX_OPEN,
             }
             .run(&rx, interval);
         })?;
@@ -108,10 +109,13 @@ pub fn spawn_sampler(
     })
 }
 
-/// What is kept per running container.
 /// One full read (with `memory.stat` and the limit) in this many ticks.
 const FULL_EVERY: u32 = 5;
+/// Containers whose counter files are kept open (two descriptors each); the others' are
+/// opened for each reading. Bounds the descriptors the sampler holds, whatever the fleet.
+const MAX_OPEN: usize = 256;
 
+/// What is kept per running container.
 #[derive(Debug, Default)]
 struct Tracked {
     /// Its cgroup, once found.
@@ -120,6 +124,8 @@ struct Tracked {
     previous: Option<RawSample>,
     /// Counter-only reads since the last full one.
     counter_reads: u32,
+    /// Its counter files, kept open (for at most [`MAX_OPEN`] containers).
+    open: Option<OpenCounters>,
 }
 
 struct Sampler {
@@ -133,6 +139,8 @@ struct Sampler {
     /// A tick's samples, sent together once every container was read: the loop takes them in
     /// one wake-up.
     pending: Vec<StatsSample>,
+    /// How many more containers may have their counter files kept open.
+    open_budget: usize,
 }
 
 /// Why the thread stops.
@@ -199,6 +207,7 @@ impl Sampler {
             }
         }
         self.tracked = kept;
+        self.count_open();
         self.forget_unreadable_left();
         for id in new {
             self.sample(&id);
@@ -215,7 +224,14 @@ impl Sampler {
         }
     }
 
+    /// The open budget, from what the tracked containers hold now.
+    fn count_open(&mut self) {
+        let open = self.tracked.values().filter(|t| t.open.is_some()).count();
+        self.open_budget = MAX_OPEN.saturating_sub(open);
+    }
+
     fn sample_all(&mut self) -> Result<(), Closed> {
+        self.count_open();
         let ids: Vec<ContainerId> = self.tracked.keys().cloned().collect();
         let mut unreadable = Vec::new();
         for id in ids {
@@ -254,13 +270,25 @@ impl Sampler {
         if tracked.cgroup.is_none() {
             tracked.cgroup = self.layout.locate(&id.0);
         }
+        if tracked.open.is_none()
+            && self.open_budget > 0
+            && let Some(cgroup) = &tracked.cgroup
+            && let Ok(Some(open)) = cgroup.open_counters()
+        {
+            tracked.open = Some(open);
+            self.open_budget -= 1;
+        }
         let reading = match &tracked.cgroup {
             // Every FULL_EVERY-th tick a full read (memory.stat, the limit); between them the
-            // two counters only, the page cache and limit carried over.
+            // two counters only (from the open files where they are), the page cache and
+            // limit carried over.
             Some(cgroup) => match tracked.previous.as_ref() {
                 Some(previous) if tracked.counter_reads + 1 < FULL_EVERY => {
                     tracked.counter_reads += 1;
-                    cgroup.read_counters(previous)
+                    match &tracked.open {
+                        Some(open) => open.read_counters(previous),
+                        None => cgroup.read_counters(previous),
+                    }
                 }
                 _ => {
                     tracked.counter_reads = 0;
@@ -273,11 +301,13 @@ impl Sampler {
             Ok(Some(raw)) => raw,
             Ok(None) => {
                 // Gone (stopped, or restarting into a new cgroup): look it up again next time.
+                self.open_budget += usize::from(tracked.open.is_some());
                 *tracked = Tracked::default();
                 return false;
             }
             Err(e) => {
                 log::debug!("cgroup stats of {}: {e}", id.0);
+                self.open_budget += usize::from(tracked.open.is_some());
                 *tracked = Tracked::default();
                 return false;
             }

@@ -409,3 +409,47 @@ fn counter_reads_carry_the_page_cache_and_limit_over() {
     assert_eq!(fast.memory_used, 2_945_600 - 1_605_632);
     assert_eq!(fast.memory_limit, full.memory_limit);
 }
+
+#[test]
+fn open_counter_files_read_the_new_values_each_time_and_none_once_gone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    v1_root(dir.path(), &format!("docker/{ID}"), V1_LIMIT);
+    let layout = CgroupRoot::detect(dir.path()).expect("v1 layout");
+    let cgroup = layout.locate(ID).expect("the container's cgroup");
+    let full = cgroup.read().expect("readable").expect("there");
+    let open = cgroup.open_counters().expect("readable").expect("there");
+    let first = open.read_counters(&full).expect("readable").expect("there");
+    assert_eq!(first.cpu_usage_ns, full.cpu_usage_ns);
+    assert_eq!(first.memory_used, full.memory_used);
+    // The files change in place, as a cgroup's do: the open files read the new values.
+    let cpu = dir.path().join("cpuacct").join(format!("docker/{ID}"));
+    let memory = dir.path().join("memory").join(format!("docker/{ID}"));
+    std::fs::write(cpu.join("cpuacct.usage"), "2965816404\n").expect("cpu");
+    std::fs::write(memory.join("memory.usage_in_bytes"), "2945600\n").expect("usage");
+    let next = open.read_counters(&full).expect("readable").expect("there");
+    assert_eq!(next.cpu_usage_ns, 2_965_816_404);
+    assert_eq!(
+        next.memory_used,
+        2_945_600 - 1_605_632,
+        "page cache carried over"
+    );
+    assert_eq!(next.memory_limit, full.memory_limit);
+    // The same as the path reads give.
+    assert_eq!(
+        cgroup
+            .read_counters(&full)
+            .expect("readable")
+            .expect("there")
+            .cpu_usage_ns,
+        next.cpu_usage_ns
+    );
+    std::fs::write(cpu.join("cpuacct.usage"), "not a number\n").expect("cpu");
+    assert!(open.read_counters(&full).is_err(), "malformed is an error");
+    std::fs::remove_dir_all(&cpu).expect("gone");
+    assert!(
+        cgroup
+            .open_counters()
+            .expect("gone is not an error")
+            .is_none()
+    );
+}
