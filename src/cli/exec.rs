@@ -15,6 +15,7 @@ use std::io::{IsTerminal, Write};
 use clap::Args;
 
 use super::output::{json_line, quiet_pipe, warn};
+use super::parse::FlagError;
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::actions::exec::{
     DEFAULT_DETACH_KEYS, ExecRequest, InteractiveOutcome, StreamKind, exec_captured,
@@ -108,9 +109,9 @@ impl<W: Write> Printed<W> {
 }
 
 /// Parses a byte size for an output limit.
-pub fn parse_limit(text: &str) -> Result<usize, String> {
+pub fn parse_limit(text: &str) -> Result<usize, FlagError> {
     let bytes = super::parse::parse_bytes(text)?;
-    usize::try_from(bytes).map_err(|_| format!("bad size '{text}': too large"))
+    usize::try_from(bytes).map_err(|_| FlagError::SizeTooLarge { text: text.into() })
 }
 
 /// The exit status for an exec or run that failed before the command could give one.
@@ -149,7 +150,7 @@ pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
         match super::parse::parse_env(e) {
             Ok(Some(v)) => env.push(v),
             Ok(None) => {}
-            Err(e) => return Err(CliError::Usage(e)),
+            Err(e) => return Err(CliError::Usage(e.to_string())),
         }
     }
     // The container's own host, among every host named.

@@ -10,6 +10,7 @@ use chrono::{SecondsFormat, Utc};
 use clap::Args;
 
 use super::output::{json_line, quiet_pipe, table, warn};
+use super::parse::FlagError;
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::gpu::{self, GpuReport, GpuSample, Unavailable};
 use crate::present::bytes;
@@ -228,20 +229,15 @@ pub fn write_report(out: &mut impl Write, report: &GpuReport) -> std::io::Result
 
 /// `--interval`: a positive number of seconds (`0.5`, as this flag always took) or a duration in
 /// the one grammar (`500ms`).
-fn parse_interval(text: &str) -> Result<Duration, String> {
+fn parse_interval(text: &str) -> Result<Duration, FlagError> {
+    let positive = || FlagError::Interval { text: text.into() };
     let interval = match text.trim().parse::<f64>() {
         Ok(secs) if secs.is_finite() && secs > 0.0 => Duration::from_secs_f64(secs),
-        Ok(_) => {
-            return Err(format!(
-                "bad --interval '{text}': expected a positive duration"
-            ));
-        }
+        Ok(_) => return Err(positive()),
         Err(_) => crate::duration::parse(text)?,
     };
     if interval.is_zero() {
-        return Err(format!(
-            "bad --interval '{text}': expected a positive duration"
-        ));
+        return Err(positive());
     }
     Ok(interval)
 }

@@ -18,7 +18,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::output::quiet_pipe;
-use super::parse::parse_since;
+use super::parse::since;
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::engine::ContainerId;
 use crate::engine::logs::{
@@ -199,14 +199,14 @@ pub async fn run(args: LogsArgs, globals: &Globals) -> Result<Exit, CliError> {
         .as_deref()
         .map(Tail::parse)
         .transpose()
-        .map_err(CliError::Usage)?
+        .map_err(|e| CliError::Usage(e.to_string()))?
         .unwrap_or(options.tail);
     let since = args
         .since
         .as_deref()
-        .map(|s| parse_since(s, Utc::now()))
+        .map(|s| since(s, Utc::now()))
         .transpose()
-        .map_err(CliError::Usage)?;
+        .map_err(|e| CliError::Usage(e.to_string()))?;
 
     let mut hosts = globals.connect_all().await?;
     let fleet = hosts.list().await?;

@@ -13,7 +13,7 @@ use clap::{Args, ValueEnum};
 
 use super::exec::{Printed, failure_exit, parse_limit, process_exit, signal_exit};
 use super::output::{json_line, quiet_pipe, warn};
-use super::parse;
+use super::parse::{self, FlagError};
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::actions::run::{
     self as act, HealthSpec, LogSpec, PullPolicy, RunOptions, RunReport, RunSpec, RunStatus,
@@ -35,17 +35,22 @@ pub enum PullArg {
     Never,
 }
 
-fn duration(text: &str) -> Result<Duration, String> {
+/// A refused flag, as the usage error it is.
+fn usage(e: FlagError) -> CliError {
+    CliError::Usage(e.to_string())
+}
+
+fn duration(text: &str) -> Result<Duration, FlagError> {
     parse::parse_duration(text)
 }
 
-fn bytes_i64(text: &str) -> Result<i64, String> {
+fn bytes_i64(text: &str) -> Result<i64, FlagError> {
     let b = parse::parse_bytes(text)?;
-    i64::try_from(b).map_err(|_| format!("bad size '{text}': too large"))
+    i64::try_from(b).map_err(|_| FlagError::SizeTooLarge { text: text.into() })
 }
 
 /// A swap limit: a size, or -1 for unlimited swap.
-fn swap(text: &str) -> Result<i64, String> {
+fn swap(text: &str) -> Result<i64, FlagError> {
     if text.trim() == "-1" {
         Ok(-1)
     } else {
@@ -53,12 +58,10 @@ fn swap(text: &str) -> Result<i64, String> {
     }
 }
 
-fn cpus(text: &str) -> Result<f64, String> {
+fn cpus(text: &str) -> Result<f64, FlagError> {
     match text.parse::<f64>() {
         Ok(c) if c > 0.0 && c.is_finite() => Ok(c),
-        _ => Err(format!(
-            "bad --cpus '{text}': expected a positive number, like 0.5"
-        )),
+        _ => Err(FlagError::Cpus { text: text.into() }),
     }
 }
 
@@ -221,10 +224,10 @@ impl RunArgs {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 CliError::Usage(format!("cannot read the env file {}: {e}", path.display()))
             })?;
-            env.extend(parse::parse_env_file(path, &text).map_err(CliError::Usage)?);
+            env.extend(parse::parse_env_file(path, &text).map_err(usage)?);
         }
         for e in &self.env {
-            if let Some(v) = parse::parse_env(e).map_err(CliError::Usage)? {
+            if let Some(v) = parse::parse_env(e).map_err(usage)? {
                 env.push(v);
             }
         }
