@@ -21,7 +21,7 @@ use crate::actions::exec::{
     DEFAULT_DETACH_KEYS, ExecRequest, InteractiveOutcome, StreamKind, exec_captured,
     exec_interactive,
 };
-use crate::actions::{ActionError, Target};
+use crate::actions::{ActionContext, ActionError, Target};
 use crate::engine::exit::signal_name;
 use crate::sanitize::TerminalLines;
 use crate::session::tty::TerminalTty;
@@ -167,56 +167,60 @@ pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
         working_dir: args.workdir.clone(),
         env,
     };
-
     if interactive {
-        let mut tty = TerminalTty::new();
-        let report =
-            exec_interactive(&context, &target, &request, &args.detach_keys, &mut tty).await;
-        drop(tty);
-        if let Some(e) = &report.audit_error {
-            warn(format_args!("exec {}: {e}", target.name));
-        }
-        return Ok(match report.result {
-            Ok(InteractiveOutcome::Exited { code }) => process_exit(code),
-            Ok(InteractiveOutcome::Detached) => {
-                warn(format_args!(
-                    "detached from {} ({}): it goes on in the container",
-                    target.name,
-                    request.command.join(" ")
-                ));
-                Exit::Success
-            }
-            Ok(InteractiveOutcome::Interrupted { signal }) => {
-                warn(format_args!("exec in {} ended by {signal}", target.name));
-                signal_exit(&signal)
-            }
-            Err(e) => {
-                warn(&e);
-                failure_exit(&e)
-            }
-        });
+        return Ok(run_interactive(&context, &target, &request, &args.detach_keys).await);
     }
+    run_captured(&context, &target, &request, &args).await
+}
 
-    let report = if args.output.json {
-        exec_captured(&context, &target, &request, args.max_output, None).await
+/// On the operator's terminal: the exit status is the command's, or says how it ended.
+async fn run_interactive(
+    context: &ActionContext,
+    target: &Target,
+    request: &ExecRequest,
+    detach_keys: &str,
+) -> Exit {
+    let mut tty = TerminalTty::new();
+    let report = exec_interactive(context, target, request, detach_keys, &mut tty).await;
+    drop(tty);
+    if let Some(e) = &report.audit_error {
+        warn(format_args!("exec {}: {e}", target.name));
+    }
+    match report.result {
+        Ok(InteractiveOutcome::Exited { code }) => process_exit(code),
+        Ok(InteractiveOutcome::Detached) => {
+            warn(format_args!(
+                "detached from {} ({}): it goes on in the container",
+                target.name,
+                request.command.join(" ")
+            ));
+            Exit::Success
+        }
+        Ok(InteractiveOutcome::Interrupted { signal }) => {
+            warn(format_args!("exec in {} ended by {signal}", target.name));
+            signal_exit(&signal)
+        }
+        Err(e) => {
+            warn(&e);
+            failure_exit(&e)
+        }
+    }
+}
+
+/// Without a terminal: the output printed as it comes (or one JSON report at the end).
+async fn run_captured(
+    context: &ActionContext,
+    target: &Target,
+    request: &ExecRequest,
+    args: &ExecArgs,
+) -> Result<Exit, CliError> {
+    let json = args.output.json;
+    let report = if json {
+        exec_captured(context, target, request, args.max_output, None).await
     } else {
-        // Printed as it comes, in full; only the capture kept for the report is bounded.
-        let mut stdout = Printed::std(std::io::stdout());
-        let mut stderr = Printed::std(std::io::stderr());
-        // Write errors (a reader gone away) are dropped: the command runs to its end, and its
-        // code is still what fleetdeck exits with.
-        let mut print = |kind: StreamKind, bytes: &[u8]| {
-            let _ = match kind {
-                StreamKind::Stdout => stdout.write(bytes),
-                StreamKind::Stderr => stderr.write(bytes),
-            };
-        };
-        let report = exec_captured(&context, &target, &request, 0, Some(&mut print)).await;
-        let _ = stdout.finish();
-        let _ = stderr.finish();
-        report
+        exec_printed(context, target, request).await
     };
-    if args.output.json {
+    if json {
         let mut out = std::io::stdout().lock();
         quiet_pipe(json_line(&mut out, &report.to_json()).and_then(|()| out.flush()))?;
     }
@@ -226,12 +230,34 @@ pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
     Ok(match &report.result {
         Ok(capture) => process_exit(capture.exit_code),
         Err(e) => {
-            if !args.output.json {
+            if !json {
                 warn(e);
             }
             failure_exit(e)
         }
     })
+}
+
+/// Printed as it comes, in full; only the capture kept for the report is bounded.
+async fn exec_printed(
+    context: &ActionContext,
+    target: &Target,
+    request: &ExecRequest,
+) -> crate::actions::exec::ExecReport {
+    let mut stdout = Printed::std(std::io::stdout());
+    let mut stderr = Printed::std(std::io::stderr());
+    // Write errors (a reader gone away) are dropped: the command runs to its end, and its
+    // code is still what fleetdeck exits with.
+    let mut print = |kind: StreamKind, bytes: &[u8]| {
+        let _ = match kind {
+            StreamKind::Stdout => stdout.write(bytes),
+            StreamKind::Stderr => stderr.write(bytes),
+        };
+    };
+    let report = exec_captured(context, target, request, 0, Some(&mut print)).await;
+    let _ = stdout.finish();
+    let _ = stderr.finish();
+    report
 }
 
 #[cfg(test)]
