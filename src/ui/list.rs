@@ -395,24 +395,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
             buf.set_style(Rect::new(body.x, at.y, body.width, 1), at.style);
         }
         match row {
-            Row::Group {
-                key,
-                count,
-                up,
-                collapsed,
-            } => {
-                let fold = if *collapsed { "▸" } else { "▾" };
-                let name = printable(&crate::app::rows::group_title(key)).into_owned();
-                let noun = if *count == 1 {
-                    "container"
-                } else {
-                    "containers"
-                };
-                let line = Line::from(vec![
-                    Span::styled(format!("{fold} {name}"), theme.title()),
-                    Span::styled(format!("  {count} {noun}, {up} up"), theme.muted()),
-                ])
-                .patch_style(at.style);
+            Row::Group { .. } => {
+                let line = group_line(row, theme).patch_style(at.style);
                 buf.set_line(body.x, at.y, &line, body.width);
             }
             Row::Container(id) => {
@@ -427,6 +411,30 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
             }
         }
     }
+}
+
+/// A project's header row: folded or not, its name, how many containers and how many up.
+fn group_line(row: &Row, theme: &Theme) -> Line<'static> {
+    let Row::Group {
+        key,
+        count,
+        up,
+        collapsed,
+    } = row
+    else {
+        return Line::default();
+    };
+    let fold = if *collapsed { "▸" } else { "▾" };
+    let name = printable(&crate::app::rows::group_title(key)).into_owned();
+    let noun = if *count == 1 {
+        "container"
+    } else {
+        "containers"
+    };
+    Line::from(vec![
+        Span::styled(format!("{fold} {name}"), theme.title()),
+        Span::styled(format!("  {count} {noun}, {up} up"), theme.muted()),
+    ])
 }
 
 /// The column titles, the sort column's with its direction.
