@@ -240,8 +240,8 @@ async fn drive(
         return Err(DriveError::Start(daemon_message(&e)));
     }
     let status = match wait_or_stop(endpoint, id, options, interrupt).await {
-        Ok(status) => status,
-        Err(signal) => {
+        Waited::Ended(status) => status,
+        Waited::Interrupted(signal) => {
             abort.abort();
             return Ok(interrupted_outcome(signal));
         }
@@ -303,17 +303,25 @@ async fn attach(
     }))
 }
 
+/// How waiting for the container ended.
+enum Waited {
+    /// It stopped (exited, or was stopped past its timeout).
+    Ended(RunStatus),
+    /// The run was interrupted by this signal first.
+    Interrupted(String),
+}
+
 /// Waits for the container to stop; past the timeout SIGTERM, the grace period, then
-/// SIGKILL. `Err` with the signal's name when the run is interrupted meanwhile.
+/// SIGKILL; unless the run is interrupted meanwhile.
 async fn wait_or_stop(
     endpoint: &Endpoint,
     id: &ContainerId,
     options: &RunOptions,
     interrupt: &mut std::pin::Pin<&mut impl Future<Output = String>>,
-) -> Result<RunStatus, String> {
+) -> Waited {
     let wait_limit = options.timeout + options.grace + Duration::from_secs(60);
     tokio::select! {
-        () = wait_stopped(endpoint, id, wait_limit) => Ok(RunStatus::Exited),
+        () = wait_stopped(endpoint, id, wait_limit) => Waited::Ended(RunStatus::Exited),
         () = tokio::time::sleep(options.timeout) => {
             kill(endpoint, id, "SIGTERM").await;
             tokio::select! {
@@ -327,11 +335,11 @@ async fn wait_or_stop(
                     )
                     .await;
                 }
-                signal = &mut *interrupt => return Err(signal),
+                signal = &mut *interrupt => return Waited::Interrupted(signal),
             }
-            Ok(RunStatus::TimedOut)
+            Waited::Ended(RunStatus::TimedOut)
         }
-        signal = &mut *interrupt => Err(signal),
+        signal = &mut *interrupt => Waited::Interrupted(signal),
     }
 }
 
