@@ -13,19 +13,46 @@ use serde::de::{self, Deserializer, Visitor};
 /// What every duration error says is expected.
 pub const EXPECTED: &str = "expected a duration like 500ms, 2s, 1m30s or 1h";
 
+/// Why a text is not a duration (in the unit asked for). Each names the text.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DurationError {
+    #[error("bad duration '{text}': empty ({EXPECTED})")]
+    Empty { text: String },
+    #[error("bad duration '{text}': no unit ({EXPECTED})")]
+    NoUnit { text: String },
+    #[error("bad duration '{text}': {why} ({EXPECTED})")]
+    Grammar {
+        text: String,
+        why: humantime::DurationError,
+    },
+    #[error("bad duration '{text}': not a whole number of {unit}")]
+    NotWhole { text: String, unit: &'static str },
+    #[error("bad duration '{text}': too long")]
+    TooLong { text: String },
+}
+
+/// For callers that still carry errors as text.
+impl From<DurationError> for String {
+    fn from(e: DurationError) -> Self {
+        e.to_string()
+    }
+}
+
 /// Parses a duration in the grammar. The error names the bad value and what was expected.
-pub fn parse(text: &str) -> Result<Duration, String> {
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
     let t = text.trim();
-    let bad = |why: &dyn fmt::Display| format!("bad duration '{text}': {why} ({EXPECTED})");
     if t.is_empty() {
-        return Err(bad(&"empty"));
+        return Err(DurationError::Empty { text: text.into() });
     }
     // humantime reads a lone "0" as zero; here a unit is always given (a bare number's unit
     // depends on where it is written, and only the caller knows that).
     if t.chars().all(|c| c.is_ascii_digit()) {
-        return Err(bad(&"no unit"));
+        return Err(DurationError::NoUnit { text: text.into() });
     }
-    humantime::parse_duration(&with_whole_fractions(t)).map_err(|e| bad(&e))
+    humantime::parse_duration(&with_whole_fractions(t)).map_err(|why| DurationError::Grammar {
+        text: text.into(),
+        why,
+    })
 }
 
 /// `.5s` and `1.s`, which fleetdeck's earlier parser took, as humantime takes them: `0.5s`,
@@ -47,24 +74,30 @@ fn with_whole_fractions(text: &str) -> String {
 
 /// `duration` in whole units of `unit` (`1` for seconds, `1_000` for milliseconds, as units a
 /// second holds), or why not.
-fn whole(duration: Duration, per_second: u128, unit: &str, text: &str) -> Result<u64, String> {
+fn whole(
+    duration: Duration,
+    per_second: u128,
+    unit: &'static str,
+    text: &str,
+) -> Result<u64, DurationError> {
     let nanos_per_unit = 1_000_000_000 / per_second;
     let nanos = duration.as_nanos();
     if nanos % nanos_per_unit != 0 {
-        return Err(format!(
-            "bad duration '{text}': not a whole number of {unit}"
-        ));
+        return Err(DurationError::NotWhole {
+            text: text.into(),
+            unit,
+        });
     }
-    u64::try_from(nanos / nanos_per_unit).map_err(|_| format!("bad duration '{text}': too long"))
+    u64::try_from(nanos / nanos_per_unit).map_err(|_| DurationError::TooLong { text: text.into() })
 }
 
 /// A duration in whole seconds.
-pub fn whole_seconds(text: &str) -> Result<u64, String> {
+pub fn whole_seconds(text: &str) -> Result<u64, DurationError> {
     whole(parse(text)?, 1, "seconds", text)
 }
 
 /// A duration in whole milliseconds.
-pub fn whole_millis(text: &str) -> Result<u64, String> {
+pub fn whole_millis(text: &str) -> Result<u64, DurationError> {
     whole(parse(text)?, 1_000, "milliseconds", text)
 }
 
@@ -209,7 +242,7 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?} is not a duration");
         }
-        let err = parse("2x").expect_err("unknown unit");
+        let err = parse("2x").expect_err("unknown unit").to_string();
         assert!(err.contains("'2x'") && err.contains("500ms"), "{err}");
     }
 
@@ -217,7 +250,7 @@ mod tests {
     fn whole_units() {
         assert_eq!(whole_seconds("1m"), Ok(60));
         assert_eq!(whole_millis("1.5s"), Ok(1500));
-        let err = whole_seconds("1500ms").expect_err("not whole");
+        let err = whole_seconds("1500ms").expect_err("not whole").to_string();
         assert!(err.contains("whole number of seconds"), "{err}");
     }
 

@@ -6,6 +6,7 @@
 //! one audited wrapper (`ActionContext::audited`), which builds the audit line.
 mod audited;
 pub mod build;
+mod calls;
 pub mod compose;
 pub mod exec;
 pub mod files;
@@ -13,29 +14,21 @@ pub mod run;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bollard::models::ContainerInspectResponse;
-use bollard::query_parameters::{
-    KillContainerOptionsBuilder, RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
-    StartContainerOptions, StopContainerOptionsBuilder,
-};
 use futures_util::{StreamExt, stream};
 use serde::Serialize;
 
 pub(crate) use audited::AuditFacts;
 
 use crate::audit::AuditLog;
-use crate::engine::exit::{ExitContext, ExitReading, read_exit};
-use crate::engine::{ContainerId, Endpoint, EngineError, RunState, daemon_message, status_code};
+use crate::engine::exit::ExitReading;
+use crate::engine::{ContainerId, Endpoint, EngineError};
 
 /// The stop timeout when none is configured, in seconds (Docker's own default).
 pub const DEFAULT_STOP_TIMEOUT: u64 = 10;
 /// How many targets an action runs on at once.
 pub const DEFAULT_PARALLELISM: usize = 32;
-/// Added to a stop's grace period for the HTTP request's own timeout, so that the client never
-/// cuts off a stop that the daemon is still carrying out.
-const REQUEST_MARGIN: Duration = Duration::from_secs(30);
 
 /// What a user intends, the same from a key, the command line or a script.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -286,7 +279,7 @@ impl ActionContext {
             .audited(
                 action.verb(),
                 &target.name,
-                run(&self.endpoint, action, target),
+                calls::run(&self.endpoint, action, target),
                 |result| AuditFacts {
                     target_id: target.id.0.clone(),
                     target_name: target.name.clone(),
@@ -342,206 +335,10 @@ pub async fn group_targets(endpoint: &Endpoint, group: &str) -> Result<Vec<Targe
     Ok(targets)
 }
 
-/// A container's state as the action layer needs it.
-struct Observed {
-    state: RunState,
-    exit: Option<ExitReading>,
-}
-
-fn observe(inspect: &ContainerInspectResponse, context: ExitContext) -> Observed {
-    let state = inspect.state.as_ref();
-    let run_state = state
-        .and_then(|s| s.status)
-        .map(|s| RunState::parse(s.as_ref()))
-        .unwrap_or(RunState::Unknown);
-    let oom_killed = state.and_then(|s| s.oom_killed).unwrap_or(false);
-    let has_run = state
-        .and_then(|s| s.finished_at.as_deref())
-        .and_then(crate::engine::model::parse_docker_time)
-        .is_some();
-    let exit = state
-        .and_then(|s| s.exit_code)
-        .filter(|_| has_run || run_state == RunState::Exited)
-        .map(|code| {
-            read_exit(
-                code,
-                ExitContext {
-                    oom_killed,
-                    ..context
-                },
-            )
-        });
-    Observed {
-        state: run_state,
-        exit,
-    }
-}
-
-async fn run(
-    endpoint: &Endpoint,
-    action: &Action,
-    target: &Target,
-) -> Result<Outcome, ActionError> {
-    let verb = action.verb();
-    let id = target.id.0.as_str();
-    let engine_err = |source: EngineError| ActionError::Engine {
-        verb,
-        target: target.name.clone(),
-        source,
-    };
-    let daemon_err = |e: bollard::errors::Error| match status_code(&e) {
-        Some(404) => ActionError::NoSuchContainer {
-            verb,
-            target: target.name.clone(),
-        },
-        Some(409 | 400 | 500) => ActionError::Refused {
-            verb,
-            target: target.name.clone(),
-            reason: daemon_message(&e),
-        },
-        _ => engine_err(endpoint.error(e)),
-    };
-    let Some(before) = endpoint.inspect(id).await.map_err(engine_err)? else {
-        return match action {
-            Action::Remove { .. } => Ok(Outcome::AlreadyGone),
-            _ => Err(ActionError::NoSuchContainer {
-                verb,
-                target: target.name.clone(),
-            }),
-        };
-    };
-    let before = observe(&before, ExitContext::default());
-    let docker = endpoint.client();
-    let not_running = || ActionError::Refused {
-        verb,
-        target: target.name.clone(),
-        reason: format!("it is not running (state: {})", before.state),
-    };
-    match action {
-        Action::Start => {
-            if before.state == RunState::Running || before.state == RunState::Restarting {
-                return Ok(Outcome::AlreadyRunning);
-            }
-            if before.state == RunState::Paused {
-                return Err(ActionError::Refused {
-                    verb,
-                    target: target.name.clone(),
-                    reason: "it is paused (unpause it instead)".into(),
-                });
-            }
-            match docker
-                .start_container(id, None::<StartContainerOptions>)
-                .await
-            {
-                Ok(()) => Ok(Outcome::Started),
-                Err(e) if status_code(&e) == Some(304) => Ok(Outcome::AlreadyRunning),
-                Err(e) => Err(daemon_err(e)),
-            }
-        }
-        Action::Stop { timeout_s } => {
-            if !before.state.is_up() {
-                return Ok(Outcome::AlreadyStopped { exit: before.exit });
-            }
-            let started = Instant::now();
-            let client = docker
-                .clone()
-                .with_timeout(Duration::from_secs(*timeout_s) + REQUEST_MARGIN);
-            let options = StopContainerOptionsBuilder::default()
-                .t(i32::try_from(*timeout_s).unwrap_or(i32::MAX))
-                .build();
-            match client.stop_container(id, Some(options)).await {
-                Ok(()) => {}
-                Err(e) if status_code(&e) == Some(304) => {}
-                Err(e) => return Err(daemon_err(e)),
-            }
-            let ran_out = started.elapsed() >= Duration::from_secs(*timeout_s);
-            let after = endpoint.inspect(id).await.map_err(engine_err)?;
-            let context = ExitContext {
-                oom_killed: false,
-                stop_timed_out: ran_out.then_some(*timeout_s),
-            };
-            Ok(Outcome::Stopped {
-                exit: after.and_then(|a| observe(&a, context).exit),
-            })
-        }
-        Action::Restart { timeout_s } => {
-            let client = docker
-                .clone()
-                .with_timeout(Duration::from_secs(*timeout_s) + REQUEST_MARGIN);
-            let options = RestartContainerOptionsBuilder::default()
-                .t(i32::try_from(*timeout_s).unwrap_or(i32::MAX))
-                .build();
-            client
-                .restart_container(id, Some(options))
-                .await
-                .map_err(daemon_err)?;
-            Ok(Outcome::Restarted)
-        }
-        Action::Kill { signal } => {
-            if !before.state.is_up() {
-                return Err(not_running());
-            }
-            let options = KillContainerOptionsBuilder::default()
-                .signal(signal)
-                .build();
-            docker
-                .kill_container(id, Some(options))
-                .await
-                .map_err(daemon_err)?;
-            // Whether the process is gone after a signal is the signal's business; read the
-            // exit if it already happened.
-            let after = endpoint.inspect(id).await.map_err(engine_err)?;
-            let exit = after
-                .map(|a| observe(&a, ExitContext::default()))
-                .filter(|o| !o.state.is_up())
-                .and_then(|o| o.exit);
-            Ok(Outcome::Killed {
-                signal: signal.clone(),
-                exit,
-            })
-        }
-        Action::Pause => match before.state {
-            RunState::Paused => Ok(Outcome::AlreadyPaused),
-            RunState::Running => {
-                docker.pause_container(id).await.map_err(daemon_err)?;
-                Ok(Outcome::Paused)
-            }
-            _ => Err(not_running()),
-        },
-        Action::Unpause => match before.state {
-            RunState::Paused => {
-                docker.unpause_container(id).await.map_err(daemon_err)?;
-                Ok(Outcome::Unpaused)
-            }
-            _ => Ok(Outcome::NotPaused),
-        },
-        Action::Remove { force, volumes } => {
-            if before.state.is_up() && !force {
-                return Err(ActionError::Refused {
-                    verb,
-                    target: target.name.clone(),
-                    reason: format!(
-                        "it is {} (stop it first, or remove with --force)",
-                        before.state
-                    ),
-                });
-            }
-            let options = RemoveContainerOptionsBuilder::default()
-                .force(*force)
-                .v(*volumes)
-                .build();
-            match docker.remove_container(id, Some(options)).await {
-                Ok(()) => Ok(Outcome::Removed),
-                Err(e) if status_code(&e) == Some(404) => Ok(Outcome::AlreadyGone),
-                Err(e) => Err(daemon_err(e)),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::exit::{ExitContext, read_exit};
 
     #[test]
     fn destructive_actions_are_kill_and_remove() {

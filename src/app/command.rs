@@ -40,88 +40,103 @@ pub enum CommandLine {
     },
 }
 
+/// Why a command line was refused, in words for the status line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("sort: name a column (name, image, state, status, restarts, cpu, mem, ports)")]
+    SortNoColumn,
+    #[error("sort: unknown column '{0}'")]
+    SortColumn(String),
+    #[error("sort: '{0}' is not asc or desc")]
+    SortOrder(String),
+    #[error("kill: -s needs a signal")]
+    KillNoSignal,
+    #[error("unknown command ':{0}' (try :stop NAME, :sort mem, :filter TEXT, :q; ? for help)")]
+    Unknown(String),
+}
+
+type Parsed = Result<Option<CommandLine>, CommandError>;
+
 /// Parses a command line; `Ok(None)` for an empty one, `Err` with a message for people.
-pub fn parse(line: &str, settings: &Settings) -> Result<Option<CommandLine>, String> {
+pub fn parse(line: &str, settings: &Settings) -> Parsed {
     let line = line.trim().trim_start_matches(':').trim();
     let mut words = line.split_whitespace();
     let Some(verb) = words.next() else {
         return Ok(None);
     };
     let rest: Vec<String> = words.map(str::to_string).collect();
-    let action =
-        |action: Action, names: Vec<String>| Ok(Some(CommandLine::Action { action, names }));
-    match verb {
-        "q" | "q!" | "quit" | "exit" => Ok(Some(CommandLine::Quit)),
-        "h" | "help" => Ok(Some(CommandLine::Help)),
-        "sort" => {
-            let column = rest.first().ok_or_else(|| {
-                "sort: name a column (name, image, state, status, restarts, cpu, mem, ports)"
-                    .to_string()
-            })?;
-            let column =
-                Column::parse(column).ok_or_else(|| format!("sort: unknown column '{column}'"))?;
-            let descending = match rest.get(1).map(String::as_str) {
-                None => None,
-                Some("asc" | "up") => Some(false),
-                Some("desc" | "down") => Some(true),
-                Some(other) => return Err(format!("sort: '{other}' is not asc or desc")),
-            };
-            Ok(Some(CommandLine::Sort { column, descending }))
+    let plain = match verb {
+        "q" | "q!" | "quit" | "exit" => CommandLine::Quit,
+        "h" | "help" => CommandLine::Help,
+        "sort" => return sort(&rest),
+        "filter" | "f" => CommandLine::Filter(rest.join(" ")),
+        "stopped" | "all" => CommandLine::ToggleStopped,
+        "triage" | "problems" => CommandLine::Triage,
+        "gpu" | "gpus" => CommandLine::Gpu,
+        "plan" => CommandLine::Plan,
+        "apply" => CommandLine::Apply,
+        other => return action(other, rest, settings),
+    };
+    Ok(Some(plain))
+}
+
+/// `:sort COLUMN [asc|desc]`.
+fn sort(rest: &[String]) -> Parsed {
+    let column = rest.first().ok_or(CommandError::SortNoColumn)?;
+    let column =
+        Column::parse(column).ok_or_else(|| CommandError::SortColumn(column.to_string()))?;
+    let descending = match rest.get(1).map(String::as_str) {
+        None => None,
+        Some("asc" | "up") => Some(false),
+        Some("desc" | "down") => Some(true),
+        Some(other) => return Err(CommandError::SortOrder(other.to_string())),
+    };
+    Ok(Some(CommandLine::Sort { column, descending }))
+}
+
+/// An action by name (`:stop web-1`), or an unknown command.
+fn action(verb: &str, rest: Vec<String>, settings: &Settings) -> Parsed {
+    let timeout_s = settings.stop_timeout_s;
+    let (action, names) = match verb {
+        "start" => (Action::Start, rest),
+        "stop" => (Action::Stop { timeout_s }, rest),
+        "restart" => (Action::Restart { timeout_s }, rest),
+        "pause" => (Action::Pause, rest),
+        "unpause" => (Action::Unpause, rest),
+        "kill" => kill(rest, settings)?,
+        "rm" | "remove" => remove(rest),
+        other => return Err(CommandError::Unknown(other.to_string())),
+    };
+    Ok(Some(CommandLine::Action { action, names }))
+}
+
+/// `:kill [-s SIGNAL] NAME...`.
+fn kill(rest: Vec<String>, settings: &Settings) -> Result<(Action, Vec<String>), CommandError> {
+    let mut signal = settings.kill_signal.clone();
+    let mut names = Vec::new();
+    let mut words = rest.into_iter();
+    while let Some(word) = words.next() {
+        if word == "-s" || word == "--signal" {
+            signal = words.next().ok_or(CommandError::KillNoSignal)?;
+        } else {
+            names.push(word);
         }
-        "filter" | "f" => Ok(Some(CommandLine::Filter(rest.join(" ")))),
-        "stopped" | "all" => Ok(Some(CommandLine::ToggleStopped)),
-        "triage" | "problems" => Ok(Some(CommandLine::Triage)),
-        "gpu" | "gpus" => Ok(Some(CommandLine::Gpu)),
-        "plan" => Ok(Some(CommandLine::Plan)),
-        "apply" => Ok(Some(CommandLine::Apply)),
-        "start" => action(Action::Start, rest),
-        "stop" => action(
-            Action::Stop {
-                timeout_s: settings.stop_timeout_s,
-            },
-            rest,
-        ),
-        "restart" => action(
-            Action::Restart {
-                timeout_s: settings.stop_timeout_s,
-            },
-            rest,
-        ),
-        "pause" => action(Action::Pause, rest),
-        "unpause" => action(Action::Unpause, rest),
-        "kill" => {
-            let mut signal = settings.kill_signal.clone();
-            let mut names = Vec::new();
-            let mut words = rest.into_iter();
-            while let Some(word) = words.next() {
-                if word == "-s" || word == "--signal" {
-                    signal = words
-                        .next()
-                        .ok_or_else(|| "kill: -s needs a signal".to_string())?;
-                } else {
-                    names.push(word);
-                }
-            }
-            action(Action::Kill { signal }, names)
-        }
-        "rm" | "remove" => {
-            let force = rest.iter().any(|w| w == "-f" || w == "--force");
-            let names = rest
-                .into_iter()
-                .filter(|w| w != "-f" && w != "--force")
-                .collect();
-            action(
-                Action::Remove {
-                    force,
-                    volumes: false,
-                },
-                names,
-            )
-        }
-        other => Err(format!(
-            "unknown command ':{other}' (try :stop NAME, :sort mem, :filter TEXT, :q; ? for help)"
-        )),
     }
+    Ok((Action::Kill { signal }, names))
+}
+
+/// `:rm [-f] NAME...`.
+fn remove(rest: Vec<String>) -> (Action, Vec<String>) {
+    let force = rest.iter().any(|w| w == "-f" || w == "--force");
+    let names = rest
+        .into_iter()
+        .filter(|w| w != "-f" && w != "--force")
+        .collect();
+    let action = Action::Remove {
+        force,
+        volumes: false,
+    };
+    (action, names)
 }
 
 /// Runs a `:` command line.
@@ -131,7 +146,7 @@ pub fn run_command_line(state: &mut AppState, line: &str, effects: &mut Vec<Effe
         Ok(Some(parsed)) => parsed,
         Ok(None) => return,
         Err(e) => {
-            state.set_status(e, true);
+            state.set_status(e.to_string(), true);
             return;
         }
     };

@@ -7,7 +7,8 @@
 
 use super::keymap::KeyMode;
 use super::{AppState, Effect, InspectView};
-use crate::engine::detail::MASK;
+use crate::engine::Container;
+use crate::engine::detail::{ContainerDetail, MASK};
 use std::borrow::Cow;
 
 use crate::sanitize::{printable, strip_escapes};
@@ -70,10 +71,30 @@ pub(super) fn offer(state: &mut AppState, text: String, what: String, effects: &
 /// The inspect section that line `line` of the pane belongs to: its name and its plain text.
 /// Walks the pane's lines in the order [`super::inspect::line_count`] counts them (and
 /// `ui::inspect` draws them).
+/// The sections of the pane, in order: each a label, its height in lines, and its text.
+type Sections = Vec<(String, usize, String)>;
+
 pub fn section_at(state: &AppState, view: &InspectView, line: usize) -> Option<(String, String)> {
-    let mut sections: Vec<(String, usize, String)> = Vec::new();
+    let mut sections: Sections = Vec::new();
     let live = state.fleet.get(&view.id);
-    // The name and the state, its times and the last signal: the container itself.
+    sections.push(("id".into(), header_height(live), view.id.0.clone()));
+    if let Some(error) = &view.error {
+        sections.push(("error".into(), 1, error.clone()));
+    }
+    let Some(detail) = view.detail.as_ref() else {
+        return pick(sections, line);
+    };
+    if let Some(error) = &detail.error {
+        sections.push(("error".into(), 1, error.clone()));
+    }
+    sections.push(health(live, detail));
+    plain_fields(&mut sections, detail);
+    list_fields(&mut sections, live, detail, view);
+    pick(sections, line)
+}
+
+/// The name and the state, its times and the last signal: the container itself.
+fn header_height(live: Option<&Container>) -> usize {
     let mut header = 1;
     if let Some(c) = live {
         header += 1;
@@ -85,16 +106,11 @@ pub fn section_at(state: &AppState, view: &InspectView, line: usize) -> Option<(
         header += usize::from(time || c.created.is_some());
         header += usize::from(c.last_signal.is_some());
     }
-    sections.push(("id".into(), header, view.id.0.clone()));
-    if let Some(error) = &view.error {
-        sections.push(("error".into(), 1, error.clone()));
-    }
-    let Some(detail) = view.detail.as_ref() else {
-        return pick(sections, line);
-    };
-    if let Some(error) = &detail.error {
-        sections.push(("error".into(), 1, error.clone()));
-    }
+    header
+}
+
+/// The health verdict and the first line of each of its last five checks.
+fn health(live: Option<&Container>, detail: &ContainerDetail) -> (String, usize, String) {
     let health = live.and_then(|c| c.health).or(detail.container.health);
     let checks: Vec<String> = if health.is_some() {
         detail
@@ -114,7 +130,11 @@ pub fn section_at(state: &AppState, view: &InspectView, line: usize) -> Option<(
             .join("\n"),
         None => "no health check".into(),
     };
-    sections.push(("health".into(), 1 + checks.len(), health_text));
+    ("health".into(), 1 + checks.len(), health_text)
+}
+
+/// Image, command, entrypoint, workdir, user, restart policy and resources: a line each.
+fn plain_fields(sections: &mut Sections, detail: &ContainerDetail) {
     sections.push(("image".into(), 1, detail.container.image.clone()));
     sections.push(("command".into(), 1, detail.cmd.join(" ")));
     sections.push(("entrypoint".into(), 1, detail.entrypoint.join(" ")));
@@ -140,12 +160,21 @@ pub fn section_at(state: &AppState, view: &InspectView, line: usize) -> Option<(
     .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
     .collect();
     sections.push(("resources".into(), 1, resources.join("\n")));
+}
+
+/// Ports, mounts, networks, labels, env (secrets masked unless revealed) and history.
+fn list_fields(
+    sections: &mut Sections,
+    live: Option<&Container>,
+    detail: &ContainerDetail,
+    view: &InspectView,
+) {
     let ports: Vec<String> = live
         .map_or(&detail.container.ports, |c| &c.ports)
         .iter()
         .map(ToString::to_string)
         .collect();
-    list(&mut sections, "ports", ports);
+    list(sections, "ports", ports);
     let mounts = detail
         .mounts
         .iter()
@@ -154,14 +183,14 @@ pub fn section_at(state: &AppState, view: &InspectView, line: usize) -> Option<(
             format!("{} {} -> {}{ro}", m.kind, m.source, m.destination)
         })
         .collect();
-    list(&mut sections, "mounts", mounts);
-    list(&mut sections, "networks", detail.networks.clone());
+    list(sections, "mounts", mounts);
+    list(sections, "networks", detail.networks.clone());
     let labels = detail
         .labels()
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    list(&mut sections, "labels", labels);
+    list(sections, "labels", labels);
     let env = detail
         .env
         .iter()
@@ -174,13 +203,12 @@ pub fn section_at(state: &AppState, view: &InspectView, line: usize) -> Option<(
             format!("{}={value}", v.key)
         })
         .collect();
-    list(&mut sections, "env", env);
+    list(sections, "env", env);
     list(
-        &mut sections,
+        sections,
         "history",
         crate::app::inspect::history_lines(view),
     );
-    pick(sections, line)
 }
 
 /// A list field: one line per value, or one saying "none".

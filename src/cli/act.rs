@@ -12,6 +12,7 @@ use crate::actions::{Action, ActionReport, Outcome, Target};
 use crate::config::Config;
 use crate::engine::ContainerId;
 use crate::engine::resolve::{ResolveError, resolve};
+use crate::session::hosts::Hosts;
 
 #[derive(Debug, Args)]
 pub struct TargetArgs {
@@ -147,6 +148,9 @@ pub(super) fn ask(question: &str) -> Result<bool, CliError> {
     ))
 }
 
+/// Each target with the name of the host it is on.
+type OnHost = Vec<(String, Target)>;
+
 pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> {
     let Request {
         action,
@@ -162,13 +166,51 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
         .collect();
     hosts.report_down()?;
 
-    // Resolve every target before acting on any: a typo stops the whole command.
-    // Each target with the host it is on.
-    let mut targets: Vec<(String, Target)> = Vec::new();
+    let (mut targets, gone) = resolve_targets(&fleet, &common.targets, &action)?;
+    if let Some(group) = &common.group {
+        add_group(&mut hosts, group, common.targets.is_empty(), &mut targets).await?;
+    }
+    let several = hosts.several();
+    if action.is_destructive() && !yes && !globals.read_only && !targets.is_empty() {
+        let names = shown_names(&targets, several);
+        if !confirmed(&action, &names)? {
+            eprintln!("nothing done");
+            return Ok(Exit::Usage);
+        }
+    }
+    let parallel = common
+        .parallel
+        .unwrap_or(globals.config.actions.parallelism);
+    let mut reports = execute(&hosts, globals, &action, &targets, parallel).await;
+    reports.extend(gone.into_iter().map(|target| ActionReport {
+        host: String::new(),
+        target,
+        action: action.clone(),
+        result: Ok(Outcome::AlreadyGone),
+        duration: std::time::Duration::ZERO,
+        audit_error: None,
+    }));
+    write_reports(&reports, common.output.json, several)?;
+    for r in &reports {
+        if let Some(e) = &r.audit_error {
+            super::output::warn(format_args!("{} {}: {e}", action.verb(), r.target.name));
+        }
+    }
+    Ok(hosts.exit(exit_of(&reports, globals.read_only)))
+}
+
+/// Resolves every target before acting on any: a typo stops the whole command. Removing what
+/// does not exist is already done: those come back apart (`gone`).
+fn resolve_targets(
+    fleet: &[crate::engine::Container],
+    queries: &[String],
+    action: &Action,
+) -> Result<(OnHost, Vec<Target>), CliError> {
+    let mut targets: OnHost = Vec::new();
     let mut gone: Vec<Target> = Vec::new();
     let mut errors: Vec<String> = Vec::new();
-    for query in &common.targets {
-        match resolve(&fleet, query) {
+    for query in queries {
+        match resolve(fleet, query) {
             Ok(c) => {
                 if !targets.iter().any(|(h, t)| t.id == c.id && *h == c.host) {
                     let target = Target {
@@ -178,7 +220,6 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
                     targets.push((c.host.clone(), target));
                 }
             }
-            // Removing what does not exist is already done.
             Err(ResolveError::Unknown { query, .. }) if matches!(action, Action::Remove { .. }) => {
                 gone.push(Target {
                     id: ContainerId(String::new()),
@@ -191,63 +232,79 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
     if !errors.is_empty() {
         return Err(CliError::Usage(errors.join("\n")));
     }
-    if let Some(group) = &common.group {
-        let per_host = hosts
-            .each(|endpoint| async move {
-                let members = crate::actions::group_targets(&endpoint, group).await?;
-                Ok((endpoint.name.clone(), members))
-            })
-            .await?;
-        let mut none = true;
-        for (host, members) in per_host {
-            for t in members {
-                none = false;
-                if !targets.iter().any(|(h, k)| k.id == t.id && *h == host) {
-                    targets.push((host.clone(), t));
-                }
+    Ok((targets, gone))
+}
+
+/// Adds the members of `--group` on every host (once each); says so when the group has none
+/// and no target was named either.
+async fn add_group(
+    hosts: &mut Hosts,
+    group: &str,
+    none_named: bool,
+    targets: &mut OnHost,
+) -> Result<(), CliError> {
+    let per_host = hosts
+        .each(|endpoint| async move {
+            let members = crate::actions::group_targets(&endpoint, group).await?;
+            Ok((endpoint.name.clone(), members))
+        })
+        .await?;
+    let mut none = true;
+    for (host, members) in per_host {
+        for t in members {
+            none = false;
+            if !targets.iter().any(|(h, k)| k.id == t.id && *h == host) {
+                targets.push((host.clone(), t));
             }
         }
-        if none && common.targets.is_empty() {
-            eprintln!("fleetdeck: no containers in group {group}");
-        }
     }
-    let several = hosts.several();
+    if none && none_named {
+        eprintln!("fleetdeck: no containers in group {group}");
+    }
+    Ok(())
+}
 
-    if action.is_destructive() && !yes && !globals.read_only && !targets.is_empty() {
-        let names: Vec<String> = targets
-            .iter()
-            .map(|(h, t)| {
-                if several {
-                    format!("{}@{h}", t.name)
-                } else {
-                    t.name.clone()
-                }
-            })
-            .collect();
-        let question = format!(
-            "{} {} container{}: {}?",
+/// The targets' names as the question shows them (`name@host` with several hosts).
+fn shown_names(targets: &OnHost, several: bool) -> Vec<String> {
+    targets
+        .iter()
+        .map(|(h, t)| {
+            if several {
+                format!("{}@{h}", t.name)
+            } else {
+                t.name.clone()
+            }
+        })
+        .collect()
+}
+
+/// Asks before a destructive action; without a terminal to ask on, refuses.
+fn confirmed(action: &Action, names: &[String]) -> Result<bool, CliError> {
+    let question = format!(
+        "{} {} container{}: {}?",
+        action.verb(),
+        names.len(),
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    );
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "refusing to {} without --yes: stdin is not a terminal to ask on ({})",
             action.verb(),
-            names.len(),
-            if names.len() == 1 { "" } else { "s" },
             names.join(", ")
-        );
-        if !std::io::stdin().is_terminal() {
-            return Err(CliError::Usage(format!(
-                "refusing to {} without --yes: stdin is not a terminal to ask on ({})",
-                action.verb(),
-                names.join(", ")
-            )));
-        }
-        if !ask(&question)? {
-            eprintln!("nothing done");
-            return Ok(Exit::Usage);
-        }
+        )));
     }
+    ask(&question)
+}
 
-    let parallel = common
-        .parallel
-        .unwrap_or(globals.config.actions.parallelism);
-    // Each host's targets go to that host, every host at once.
+/// Runs the action: each host's targets go to that host, every host at once.
+async fn execute(
+    hosts: &Hosts,
+    globals: &Globals,
+    action: &Action,
+    targets: &OnHost,
+    parallel: usize,
+) -> Vec<ActionReport> {
     let per_host = hosts.up.iter().map(|endpoint| {
         let mine: Vec<Target> = targets
             .iter()
@@ -255,25 +312,19 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
             .map(|(_, t)| t.clone())
             .collect();
         let context = globals.action_context(endpoint.clone());
-        let action = &action;
         async move { context.execute_many(action, &mine, parallel).await }
     });
-    let mut reports: Vec<ActionReport> = futures_util::future::join_all(per_host)
+    futures_util::future::join_all(per_host)
         .await
         .into_iter()
         .flatten()
-        .collect();
-    reports.extend(gone.into_iter().map(|target| ActionReport {
-        host: String::new(),
-        target,
-        action: action.clone(),
-        result: Ok(Outcome::AlreadyGone),
-        duration: std::time::Duration::ZERO,
-        audit_error: None,
-    }));
+        .collect()
+}
 
+/// One line per report (`ok  ` or `FAIL`, the host with several), or one JSON array.
+fn write_reports(reports: &[ActionReport], json: bool, several: bool) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    let written = if common.output.json {
+    let written = if json {
         let json: Vec<serde_json::Value> = reports.iter().map(ActionReport::to_json).collect();
         json_line(&mut out, &json)
     } else {
@@ -291,15 +342,13 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
             )
         })
     };
-    quiet_pipe(written.and_then(|()| out.flush()))?;
-    for r in &reports {
-        if let Some(e) = &r.audit_error {
-            super::output::warn(format_args!("{} {}: {e}", action.verb(), r.target.name));
-        }
-    }
+    Ok(quiet_pipe(written.and_then(|()| out.flush()))?)
+}
 
+/// The exit status: read-only refused, a host unreachable, something failed, or success.
+fn exit_of(reports: &[ActionReport], read_only: bool) -> Exit {
     let failed: Vec<&ActionReport> = reports.iter().filter(|r| r.result.is_err()).collect();
-    Ok(hosts.exit(if globals.read_only && !reports.is_empty() {
+    if read_only && !reports.is_empty() {
         Exit::ReadOnly
     } else if failed
         .iter()
@@ -310,5 +359,5 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
         Exit::SomeFailed
     } else {
         Exit::Success
-    }))
+    }
 }

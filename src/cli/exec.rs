@@ -15,12 +15,13 @@ use std::io::{IsTerminal, Write};
 use clap::Args;
 
 use super::output::{json_line, quiet_pipe, warn};
+use super::parse::FlagError;
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::actions::exec::{
     DEFAULT_DETACH_KEYS, ExecRequest, InteractiveOutcome, StreamKind, exec_captured,
     exec_interactive,
 };
-use crate::actions::{ActionError, Target};
+use crate::actions::{ActionContext, ActionError, Target};
 use crate::engine::exit::signal_name;
 use crate::sanitize::TerminalLines;
 use crate::session::tty::TerminalTty;
@@ -108,9 +109,9 @@ impl<W: Write> Printed<W> {
 }
 
 /// Parses a byte size for an output limit.
-pub fn parse_limit(text: &str) -> Result<usize, String> {
+pub fn parse_limit(text: &str) -> Result<usize, FlagError> {
     let bytes = super::parse::parse_bytes(text)?;
-    usize::try_from(bytes).map_err(|_| format!("bad size '{text}': too large"))
+    usize::try_from(bytes).map_err(|_| FlagError::SizeTooLarge { text: text.into() })
 }
 
 /// The exit status for an exec or run that failed before the command could give one.
@@ -149,7 +150,7 @@ pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
         match super::parse::parse_env(e) {
             Ok(Some(v)) => env.push(v),
             Ok(None) => {}
-            Err(e) => return Err(CliError::Usage(e)),
+            Err(e) => return Err(CliError::Usage(e.to_string())),
         }
     }
     // The container's own host, among every host named.
@@ -166,56 +167,60 @@ pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
         working_dir: args.workdir.clone(),
         env,
     };
-
     if interactive {
-        let mut tty = TerminalTty::new();
-        let report =
-            exec_interactive(&context, &target, &request, &args.detach_keys, &mut tty).await;
-        drop(tty);
-        if let Some(e) = &report.audit_error {
-            warn(format_args!("exec {}: {e}", target.name));
-        }
-        return Ok(match report.result {
-            Ok(InteractiveOutcome::Exited { code }) => process_exit(code),
-            Ok(InteractiveOutcome::Detached) => {
-                warn(format_args!(
-                    "detached from {} ({}): it goes on in the container",
-                    target.name,
-                    request.command.join(" ")
-                ));
-                Exit::Success
-            }
-            Ok(InteractiveOutcome::Interrupted { signal }) => {
-                warn(format_args!("exec in {} ended by {signal}", target.name));
-                signal_exit(&signal)
-            }
-            Err(e) => {
-                warn(&e);
-                failure_exit(&e)
-            }
-        });
+        return Ok(run_interactive(&context, &target, &request, &args.detach_keys).await);
     }
+    run_captured(&context, &target, &request, &args).await
+}
 
-    let report = if args.output.json {
-        exec_captured(&context, &target, &request, args.max_output, None).await
+/// On the operator's terminal: the exit status is the command's, or says how it ended.
+async fn run_interactive(
+    context: &ActionContext,
+    target: &Target,
+    request: &ExecRequest,
+    detach_keys: &str,
+) -> Exit {
+    let mut tty = TerminalTty::new();
+    let report = exec_interactive(context, target, request, detach_keys, &mut tty).await;
+    drop(tty);
+    if let Some(e) = &report.audit_error {
+        warn(format_args!("exec {}: {e}", target.name));
+    }
+    match report.result {
+        Ok(InteractiveOutcome::Exited { code }) => process_exit(code),
+        Ok(InteractiveOutcome::Detached) => {
+            warn(format_args!(
+                "detached from {} ({}): it goes on in the container",
+                target.name,
+                request.command.join(" ")
+            ));
+            Exit::Success
+        }
+        Ok(InteractiveOutcome::Interrupted { signal }) => {
+            warn(format_args!("exec in {} ended by {signal}", target.name));
+            signal_exit(&signal)
+        }
+        Err(e) => {
+            warn(&e);
+            failure_exit(&e)
+        }
+    }
+}
+
+/// Without a terminal: the output printed as it comes (or one JSON report at the end).
+async fn run_captured(
+    context: &ActionContext,
+    target: &Target,
+    request: &ExecRequest,
+    args: &ExecArgs,
+) -> Result<Exit, CliError> {
+    let json = args.output.json;
+    let report = if json {
+        exec_captured(context, target, request, args.max_output, None).await
     } else {
-        // Printed as it comes, in full; only the capture kept for the report is bounded.
-        let mut stdout = Printed::std(std::io::stdout());
-        let mut stderr = Printed::std(std::io::stderr());
-        // Write errors (a reader gone away) are dropped: the command runs to its end, and its
-        // code is still what fleetdeck exits with.
-        let mut print = |kind: StreamKind, bytes: &[u8]| {
-            let _ = match kind {
-                StreamKind::Stdout => stdout.write(bytes),
-                StreamKind::Stderr => stderr.write(bytes),
-            };
-        };
-        let report = exec_captured(&context, &target, &request, 0, Some(&mut print)).await;
-        let _ = stdout.finish();
-        let _ = stderr.finish();
-        report
+        exec_printed(context, target, request).await
     };
-    if args.output.json {
+    if json {
         let mut out = std::io::stdout().lock();
         quiet_pipe(json_line(&mut out, &report.to_json()).and_then(|()| out.flush()))?;
     }
@@ -225,12 +230,34 @@ pub async fn run(args: ExecArgs, globals: &Globals) -> Result<Exit, CliError> {
     Ok(match &report.result {
         Ok(capture) => process_exit(capture.exit_code),
         Err(e) => {
-            if !args.output.json {
+            if !json {
                 warn(e);
             }
             failure_exit(e)
         }
     })
+}
+
+/// Printed as it comes, in full; only the capture kept for the report is bounded.
+async fn exec_printed(
+    context: &ActionContext,
+    target: &Target,
+    request: &ExecRequest,
+) -> crate::actions::exec::ExecReport {
+    let mut stdout = Printed::std(std::io::stdout());
+    let mut stderr = Printed::std(std::io::stderr());
+    // Write errors (a reader gone away) are dropped: the command runs to its end, and its
+    // code is still what fleetdeck exits with.
+    let mut print = |kind: StreamKind, bytes: &[u8]| {
+        let _ = match kind {
+            StreamKind::Stdout => stdout.write(bytes),
+            StreamKind::Stderr => stderr.write(bytes),
+        };
+    };
+    let report = exec_captured(context, target, request, 0, Some(&mut print)).await;
+    let _ = stdout.finish();
+    let _ = stderr.finish();
+    report
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use chrono::{SecondsFormat, Utc};
 use clap::Args;
 
 use super::output::{json_line, quiet_pipe, table, warn};
+use super::parse::FlagError;
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::gpu::{self, GpuReport, GpuSample, Unavailable};
 use crate::present::bytes;
@@ -142,39 +143,7 @@ pub fn watch_line(report: &GpuReport) -> String {
 
 /// The human report: GPUs, then containers, then processes.
 pub fn write_report(out: &mut impl Write, report: &GpuReport) -> std::io::Result<()> {
-    let gpus: Vec<Vec<String>> = report
-        .gpus
-        .iter()
-        .map(|g| {
-            vec![
-                g.info.index.to_string(),
-                g.info.name.clone(),
-                format!(
-                    "{} / {} ({:.0}%){}",
-                    bytes(g.info.memory_used_bytes),
-                    bytes(g.info.memory_total_bytes),
-                    g.memory_used_pct,
-                    if g.over_threshold {
-                        " over threshold"
-                    } else {
-                        ""
-                    }
-                ),
-                g.info
-                    .utilization_pct
-                    .map(|u| format!("{u}%"))
-                    .unwrap_or_else(|| "-".into()),
-                g.info
-                    .temperature_c
-                    .map(|t| format!("{t}°C"))
-                    .unwrap_or_else(|| "-".into()),
-                g.info
-                    .power_mw
-                    .map(|p| format!("{:.0} W", f64::from(p) / 1000.0))
-                    .unwrap_or_else(|| "-".into()),
-            ]
-        })
-        .collect();
+    let gpus: Vec<Vec<String>> = report.gpus.iter().map(gpu_row).collect();
     table(
         out,
         &["GPU", "NAME", "MEMORY", "UTIL", "TEMP", "POWER"],
@@ -199,26 +168,7 @@ pub fn write_report(out: &mut impl Write, report: &GpuReport) -> std::io::Result
         &containers,
     )?;
     writeln!(out)?;
-    let processes: Vec<Vec<String>> = report
-        .processes
-        .iter()
-        .map(|p| {
-            vec![
-                p.host_pid.to_string(),
-                p.container_pid
-                    .map(|n| n.to_string())
-                    .unwrap_or_else(|| "-".into()),
-                p.gpu_index.to_string(),
-                p.memory_used_bytes.map(bytes).unwrap_or_else(|| "?".into()),
-                match (&p.container, p.alive) {
-                    (_, false) => "(process gone)".into(),
-                    (Some(c), true) => c.name.clone(),
-                    (None, true) => "(host)".into(),
-                },
-                p.command.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
+    let processes: Vec<Vec<String>> = report.processes.iter().map(process_row).collect();
     table(
         out,
         &["PID", "CTR PID", "GPU", "MEMORY", "CONTAINER", "COMMAND"],
@@ -226,22 +176,66 @@ pub fn write_report(out: &mut impl Write, report: &GpuReport) -> std::io::Result
     )
 }
 
+/// A GPU's row: index, name, memory (and whether over the threshold), use, heat, power.
+fn gpu_row(g: &gpu::GpuView) -> Vec<String> {
+    vec![
+        g.info.index.to_string(),
+        g.info.name.clone(),
+        format!(
+            "{} / {} ({:.0}%){}",
+            bytes(g.info.memory_used_bytes),
+            bytes(g.info.memory_total_bytes),
+            g.memory_used_pct,
+            if g.over_threshold {
+                " over threshold"
+            } else {
+                ""
+            }
+        ),
+        g.info
+            .utilization_pct
+            .map(|u| format!("{u}%"))
+            .unwrap_or_else(|| "-".into()),
+        g.info
+            .temperature_c
+            .map(|t| format!("{t}°C"))
+            .unwrap_or_else(|| "-".into()),
+        g.info
+            .power_mw
+            .map(|p| format!("{:.0} W", f64::from(p) / 1000.0))
+            .unwrap_or_else(|| "-".into()),
+    ]
+}
+
+/// A GPU process's row: its pids, GPU, memory, container (or the host, or gone), command.
+fn process_row(p: &gpu::ProcessView) -> Vec<String> {
+    vec![
+        p.host_pid.to_string(),
+        p.container_pid
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "-".into()),
+        p.gpu_index.to_string(),
+        p.memory_used_bytes.map(bytes).unwrap_or_else(|| "?".into()),
+        match (&p.container, p.alive) {
+            (_, false) => "(process gone)".into(),
+            (Some(c), true) => c.name.clone(),
+            (None, true) => "(host)".into(),
+        },
+        p.command.clone().unwrap_or_default(),
+    ]
+}
+
 /// `--interval`: a positive number of seconds (`0.5`, as this flag always took) or a duration in
 /// the one grammar (`500ms`).
-fn parse_interval(text: &str) -> Result<Duration, String> {
+fn parse_interval(text: &str) -> Result<Duration, FlagError> {
+    let positive = || FlagError::Interval { text: text.into() };
     let interval = match text.trim().parse::<f64>() {
         Ok(secs) if secs.is_finite() && secs > 0.0 => Duration::from_secs_f64(secs),
-        Ok(_) => {
-            return Err(format!(
-                "bad --interval '{text}': expected a positive duration"
-            ));
-        }
+        Ok(_) => return Err(positive()),
         Err(_) => crate::duration::parse(text)?,
     };
     if interval.is_zero() {
-        return Err(format!(
-            "bad --interval '{text}': expected a positive duration"
-        ));
+        return Err(positive());
     }
     Ok(interval)
 }

@@ -52,10 +52,6 @@ fn field(out: &mut impl Write, key: &str, value: impl std::fmt::Display) -> std:
 
 fn write_human(out: &mut impl Write, d: &ContainerDetail) -> std::io::Result<()> {
     let c = &d.container;
-    let time = |t: Option<chrono::DateTime<Utc>>| {
-        t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-            .unwrap_or_else(|| "-".into())
-    };
     field(out, "name", &c.name)?;
     field(out, "host", &c.host)?;
     field(out, "id", &c.id)?;
@@ -67,7 +63,31 @@ fn write_human(out: &mut impl Write, d: &ContainerDetail) -> std::io::Result<()>
     if let Some(err) = &d.error {
         field(out, "error", err)?;
     }
-    if let Some(h) = c.health {
+    write_health(out, d)?;
+    field(out, "created", time(c.created))?;
+    field(out, "started", time(c.started_at))?;
+    field(out, "finished", time(c.finished_at))?;
+    field(
+        out,
+        "restarts",
+        c.restart_count.map_or("-".into(), |n| n.to_string()),
+    )?;
+    field(out, "entrypoint", d.entrypoint.join(" "))?;
+    field(out, "command", d.cmd.join(" "))?;
+    field(out, "restart", d.restart_policy.as_deref().unwrap_or("no"))?;
+    field(out, "limits", limits_text(d))?;
+    write_lists(out, d)
+}
+
+/// A time as RFC 3339 in whole seconds, or `-`.
+fn time(t: Option<chrono::DateTime<Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The health verdict and the last three checks, newest first.
+fn write_health(out: &mut impl Write, d: &ContainerDetail) -> std::io::Result<()> {
+    if let Some(h) = d.container.health {
         field(out, "health", h.as_str())?;
     }
     for check in d.health_log.iter().rev().take(3) {
@@ -82,17 +102,11 @@ fn write_human(out: &mut impl Write, d: &ContainerDetail) -> std::io::Result<()>
             ),
         )?;
     }
-    field(out, "created", time(c.created))?;
-    field(out, "started", time(c.started_at))?;
-    field(out, "finished", time(c.finished_at))?;
-    field(
-        out,
-        "restarts",
-        c.restart_count.map_or("-".into(), |n| n.to_string()),
-    )?;
-    field(out, "entrypoint", d.entrypoint.join(" "))?;
-    field(out, "command", d.cmd.join(" "))?;
-    field(out, "restart", d.restart_policy.as_deref().unwrap_or("no"))?;
+    Ok(())
+}
+
+/// Memory, CPUs and pids limits, or `none`.
+fn limits_text(d: &ContainerDetail) -> String {
     let limits = [
         d.limits
             .memory_bytes
@@ -103,15 +117,16 @@ fn write_human(out: &mut impl Write, d: &ContainerDetail) -> std::io::Result<()>
         d.limits.pids.map(|n| format!("pids {n}")),
     ];
     let limits: Vec<String> = limits.into_iter().flatten().collect();
-    field(
-        out,
-        "limits",
-        if limits.is_empty() {
-            "none".into()
-        } else {
-            limits.join(", ")
-        },
-    )?;
+    if limits.is_empty() {
+        "none".into()
+    } else {
+        limits.join(", ")
+    }
+}
+
+/// Ports, mounts, networks, labels and env: a line each.
+fn write_lists(out: &mut impl Write, d: &ContainerDetail) -> std::io::Result<()> {
+    let c = &d.container;
     for port in &c.ports {
         field(out, "port", port)?;
     }

@@ -18,7 +18,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::output::quiet_pipe;
-use super::parse::parse_since;
+use super::parse::since;
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::engine::ContainerId;
 use crate::engine::logs::{
@@ -27,6 +27,7 @@ use crate::engine::logs::{
 };
 use crate::engine::resolve::resolve;
 use crate::sanitize::{printable, strip_escapes};
+use crate::session::hosts::Hosts;
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
@@ -178,6 +179,9 @@ impl Source {
     }
 }
 
+/// Each target with its host's endpoint; the merged stream names `NAME@HOST` with several.
+type Targets = Vec<(ContainerId, String, crate::engine::Endpoint)>;
+
 pub async fn run(args: LogsArgs, globals: &Globals) -> Result<Exit, CliError> {
     let grep = args
         .grep
@@ -194,72 +198,15 @@ pub async fn run(args: LogsArgs, globals: &Globals) -> Result<Exit, CliError> {
         keep_sgr: color,
         ..LogsOptions::default()
     };
-    let tail = args
-        .tail
-        .as_deref()
-        .map(Tail::parse)
-        .transpose()
-        .map_err(CliError::Usage)?
-        .unwrap_or(options.tail);
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| parse_since(s, Utc::now()))
-        .transpose()
-        .map_err(CliError::Usage)?;
+    let request = request(&args, &options)?;
 
     let mut hosts = globals.connect_all().await?;
     let fleet = hosts.list().await?;
     hosts.report_down()?;
-    let several = hosts.several();
-    // Each target with its host's endpoint; the merged stream names `NAME@HOST` with several.
-    let mut targets: Vec<(ContainerId, String, crate::engine::Endpoint)> = Vec::new();
-    let mut errors = Vec::new();
-    for query in &args.targets {
-        match resolve(&fleet, query) {
-            Ok(c)
-                if !targets
-                    .iter()
-                    .any(|(id, _, e)| *id == c.id && e.name == c.host) =>
-            {
-                let Some(endpoint) = hosts.get(&c.host) else {
-                    continue;
-                };
-                let name = if several {
-                    format!("{}@{}", c.name, c.host)
-                } else {
-                    c.name.clone()
-                };
-                targets.push((c.id.clone(), name, endpoint.clone()));
-            }
-            Ok(_) => {}
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(CliError::Usage(errors.join("\n")));
-    }
-
-    let request = LogRequest {
-        follow: args.follow,
-        tail,
-        since,
-    };
+    let targets = resolve_targets(&hosts, &fleet, &args.targets)?;
     let mut sources: Vec<Source> = targets
         .into_iter()
-        .map(|(id, name, endpoint)| {
-            let (tx, rx) = mpsc::channel(options.channel_batches.max(1));
-            let handle = open(&endpoint, id.clone(), request.clone(), &options, tx);
-            Source {
-                name: printable(&name).into_owned(),
-                id,
-                rx: Some(rx),
-                queue: VecDeque::new(),
-                caught_up: false,
-                end: None,
-                _handle: handle,
-            }
-        })
+        .map(|(id, name, endpoint)| source(id, &name, &endpoint, &request, &options))
         .collect();
     let name_width = (sources.len() > 1)
         .then(|| sources.iter().map(|s| s.name.chars().count()).max())
@@ -284,22 +231,106 @@ pub async fn run(args: LogsArgs, globals: &Globals) -> Result<Exit, CliError> {
         return Ok(Exit::Success);
     }
     quiet_pipe(written)?;
+    Ok(hosts.exit(ends(&sources, args.follow)))
+}
 
+/// What to fetch: `--follow`, `--tail` (or the default) and `--since`.
+fn request(args: &LogsArgs, options: &LogsOptions) -> Result<LogRequest, CliError> {
+    let tail = args
+        .tail
+        .as_deref()
+        .map(Tail::parse)
+        .transpose()
+        .map_err(|e| CliError::Usage(e.to_string()))?
+        .unwrap_or(options.tail);
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| since(s, Utc::now()))
+        .transpose()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(LogRequest {
+        follow: args.follow,
+        tail,
+        since,
+    })
+}
+
+/// Every target on its host, once each; every name that resolves to nothing, said together.
+fn resolve_targets(
+    hosts: &Hosts,
+    fleet: &[crate::engine::Container],
+    queries: &[String],
+) -> Result<Targets, CliError> {
+    let several = hosts.several();
+    let mut targets: Targets = Vec::new();
+    let mut errors = Vec::new();
+    for query in queries {
+        match resolve(fleet, query) {
+            Ok(c)
+                if !targets
+                    .iter()
+                    .any(|(id, _, e)| *id == c.id && e.name == c.host) =>
+            {
+                let Some(endpoint) = hosts.get(&c.host) else {
+                    continue;
+                };
+                let name = if several {
+                    format!("{}@{}", c.name, c.host)
+                } else {
+                    c.name.clone()
+                };
+                targets.push((c.id.clone(), name, endpoint.clone()));
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(CliError::Usage(errors.join("\n")));
+    }
+    Ok(targets)
+}
+
+/// One target's log stream, opened.
+fn source(
+    id: ContainerId,
+    name: &str,
+    endpoint: &crate::engine::Endpoint,
+    request: &LogRequest,
+    options: &LogsOptions,
+) -> Source {
+    let (tx, rx) = mpsc::channel(options.channel_batches.max(1));
+    let handle = open(endpoint, id.clone(), request.clone(), options, tx);
+    Source {
+        name: printable(name).into_owned(),
+        id,
+        rx: Some(rx),
+        queue: VecDeque::new(),
+        caught_up: false,
+        end: None,
+        _handle: handle,
+    }
+}
+
+/// How the streams ended: a failed one is warned about (and fails the command), a removed
+/// container said when not following.
+fn ends(sources: &[Source], follow: bool) -> Exit {
     let mut exit = Exit::Success;
-    for source in &sources {
+    for source in sources {
         match &source.end {
             Some(LogEnd::Failed(message)) => {
                 // The daemon's words: made safe for the terminal.
                 super::output::warn(format_args!("{}: {message}", source.name));
                 exit = Exit::SomeFailed;
             }
-            Some(LogEnd::Removed) if !args.follow => {
+            Some(LogEnd::Removed) if !follow => {
                 eprintln!("fleetdeck: {}: the container was removed", source.name);
             }
             _ => {}
         }
     }
-    Ok(hosts.exit(exit))
+    exit
 }
 
 /// The tails merged by time, then (following) live lines as they come.

@@ -8,11 +8,61 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::actions::run::{DeviceSpec, GpuSpec, PortSpec, RestartSpec, Ulimit};
-use crate::duration;
+use crate::duration::{self, DurationError};
+
+/// Why a flag's value was refused. Each names the bad value and says what was expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FlagError {
+    #[error("bad size '{text}': unknown unit '{unit}' (use b, k, m, g or t)")]
+    SizeUnit { text: String, unit: String },
+    #[error("bad size '{text}': expected a number and a unit, like 16m")]
+    SizeNumber { text: String },
+    #[error("bad size '{text}': out of range")]
+    SizeRange { text: String },
+    #[error("bad size '{text}': too large")]
+    SizeTooLarge { text: String },
+    #[error(transparent)]
+    Duration(#[from] DurationError),
+    #[error(
+        "bad --since '{text}': expected a duration back (10m, 2h, 1h30m, 45s, 1d) or an RFC \
+         3339 time (2024-05-01T12:00:00Z)"
+    )]
+    Since { text: String },
+    #[error("bad '{text}': expected KEY=value")]
+    KeyValue { text: String },
+    #[error("bad port '{text}': {why} (expected [ip:]host:container[/tcp|udp|sctp])")]
+    Port { text: String, why: &'static str },
+    #[error("bad ulimit '{text}': expected name=soft[:hard], like nofile=1024:2048")]
+    Ulimit { text: String },
+    #[error("bad device '{text}': expected /dev/host[:/dev/container[:rwm]]")]
+    Device { text: String },
+    #[error("bad --gpus '{text}': device= names no device")]
+    GpusNoDevice { text: String },
+    #[error("bad --gpus '{text}': expected all, a number of GPUs, or device=0,1")]
+    Gpus { text: String },
+    #[error("bad restart policy '{text}': expected no, always, unless-stopped or on-failure[:N]")]
+    Restart { text: String },
+    #[error("bad tmpfs '{text}': expected /path[:options]")]
+    Tmpfs { text: String },
+    #[error("bad host entry '{text}': expected name:ip")]
+    ExtraHost { text: String },
+    #[error("bad variable '{text}': empty name")]
+    EnvName { text: String },
+    #[error("{}, line {line}: {error}", path.display())]
+    EnvFile {
+        path: std::path::PathBuf,
+        line: usize,
+        error: Box<FlagError>,
+    },
+    #[error("bad --cpus '{text}': expected a positive number, like 0.5")]
+    Cpus { text: String },
+    #[error("bad --interval '{text}': expected a positive duration")]
+    Interval { text: String },
+}
 
 /// A byte size: `512`, `64k`, `16m`, `1g`, `2t` (binary units; `b`, `kb`, `kib`, ... accepted,
 /// case-insensitive).
-pub fn parse_bytes(text: &str) -> Result<u64, String> {
+pub fn parse_bytes(text: &str) -> Result<u64, FlagError> {
     let t = text.trim().to_ascii_lowercase();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -25,68 +75,71 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         "g" | "gb" | "gib" => 30,
         "t" | "tb" | "tib" => 40,
         other => {
-            return Err(format!(
-                "bad size '{text}': unknown unit '{other}' (use b, k, m, g or t)"
-            ));
+            return Err(FlagError::SizeUnit {
+                text: text.into(),
+                unit: other.into(),
+            });
         }
     };
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("bad size '{text}': expected a number and a unit, like 16m"))?;
+        .map_err(|_| FlagError::SizeNumber { text: text.into() })?;
     let bytes = value * (1u64 << shift) as f64;
     if !bytes.is_finite() || bytes < 0.0 || bytes > i64::MAX as f64 {
-        return Err(format!("bad size '{text}': out of range"));
+        return Err(FlagError::SizeRange { text: text.into() });
     }
     Ok(bytes.round() as u64)
 }
 
 /// A duration flag's value: the one duration grammar ([`crate::duration`]: `500ms`,
 /// `2s`, `1m30s`, `1.5h`), or a bare number of seconds, as these flags always took.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, FlagError> {
     match text.trim().parse::<u64>() {
         Ok(secs) => Ok(Duration::from_secs(secs)),
-        Err(_) => duration::parse(text),
+        Err(_) => Ok(duration::parse(text)?),
     }
 }
 
 /// A duration flag kept in whole seconds (`stop -t`): a bare number of seconds, or the grammar.
-pub fn parse_seconds(text: &str) -> Result<u64, String> {
+pub fn parse_seconds(text: &str) -> Result<u64, FlagError> {
     match text.trim().parse::<u64>() {
         Ok(secs) => Ok(secs),
-        Err(_) => duration::whole_seconds(text),
+        Err(_) => Ok(duration::whole_seconds(text)?),
     }
+}
+
+/// [`since`], its error in words: the form `cli/history.rs` and `cli/events.rs` take (events
+/// renames the flag in it).
+pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    since(text, now).map_err(|e| e.to_string())
 }
 
 /// `logs --since`: a duration back from `now` in the one grammar (`30s`, `10m`, `2h`, `1d`,
 /// `1h30m`; a unit is needed) or an RFC 3339 time (`2024-05-01T12:00:00Z`).
-pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+pub fn since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, FlagError> {
     let t = text.trim();
     if let Ok(time) = DateTime::parse_from_rfc3339(t) {
         return Ok(time.with_timezone(&Utc));
     }
-    let bad = || {
-        format!(
-            "bad --since '{text}': expected a duration back (10m, 2h, 1h30m, 45s, 1d) or an RFC \
-             3339 time (2024-05-01T12:00:00Z)"
-        )
-    };
+    let bad = || FlagError::Since { text: text.into() };
     let back = duration::parse(t).map_err(|_| bad())?;
     let back = chrono::Duration::from_std(back).map_err(|_| bad())?;
     now.checked_sub_signed(back).ok_or_else(bad)
 }
 
 /// `KEY=value` (for labels and log options).
-pub fn parse_key_value(text: &str) -> Result<(String, String), String> {
+pub fn parse_key_value(text: &str) -> Result<(String, String), FlagError> {
     match text.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("bad '{text}': expected KEY=value")),
+        _ => Err(FlagError::KeyValue { text: text.into() }),
     }
 }
 
 /// A published port: `[ip:]host:container[/proto]` or `container[/proto]`.
-pub fn parse_port(text: &str) -> Result<PortSpec, String> {
-    let bad = |why: &str| {
-        format!("bad port '{text}': {why} (expected [ip:]host:container[/tcp|udp|sctp])")
+pub fn parse_port(text: &str) -> Result<PortSpec, FlagError> {
+    let bad = |why: &'static str| FlagError::Port {
+        text: text.into(),
+        why,
     };
     let (ports, protocol) = match text.rsplit_once('/') {
         Some((p, proto)) => (p, proto.to_ascii_lowercase()),
@@ -122,8 +175,8 @@ pub fn parse_port(text: &str) -> Result<PortSpec, String> {
 }
 
 /// `name=soft[:hard]`.
-pub fn parse_ulimit(text: &str) -> Result<Ulimit, String> {
-    let bad = || format!("bad ulimit '{text}': expected name=soft[:hard], like nofile=1024:2048");
+pub fn parse_ulimit(text: &str) -> Result<Ulimit, FlagError> {
+    let bad = || FlagError::Ulimit { text: text.into() };
     let (name, values) = text.split_once('=').ok_or_else(bad)?;
     let (soft, hard) = values.split_once(':').unwrap_or((values, values));
     let soft: i64 = soft.parse().map_err(|_| bad())?;
@@ -139,9 +192,9 @@ pub fn parse_ulimit(text: &str) -> Result<Ulimit, String> {
 }
 
 /// `host[:container[:permissions]]`; permissions are some of `rwm` (default `rwm`).
-pub fn parse_device(text: &str) -> Result<DeviceSpec, String> {
+pub fn parse_device(text: &str) -> Result<DeviceSpec, FlagError> {
     let parts: Vec<&str> = text.split(':').collect();
-    let bad = || format!("bad device '{text}': expected /dev/host[:/dev/container[:rwm]]");
+    let bad = || FlagError::Device { text: text.into() };
     let (host, container, permissions) = match parts.as_slice() {
         [h] => (*h, *h, "rwm"),
         [h, c] if c.starts_with('/') => (*h, *c, "rwm"),
@@ -164,7 +217,7 @@ pub fn parse_device(text: &str) -> Result<DeviceSpec, String> {
 }
 
 /// `all`, a count, or `device=0,1` (ids or UUIDs).
-pub fn parse_gpus(text: &str) -> Result<GpuSpec, String> {
+pub fn parse_gpus(text: &str) -> Result<GpuSpec, FlagError> {
     let t = text.trim().trim_matches('"');
     if t == "all" {
         return Ok(GpuSpec::All);
@@ -177,25 +230,19 @@ pub fn parse_gpus(text: &str) -> Result<GpuSpec, String> {
             .map(str::to_string)
             .collect();
         if ids.is_empty() {
-            return Err(format!("bad --gpus '{text}': device= names no device"));
+            return Err(FlagError::GpusNoDevice { text: text.into() });
         }
         return Ok(GpuSpec::Devices(ids));
     }
     match t.parse::<i64>() {
         Ok(n) if n > 0 => Ok(GpuSpec::Count(n)),
-        _ => Err(format!(
-            "bad --gpus '{text}': expected all, a number of GPUs, or device=0,1"
-        )),
+        _ => Err(FlagError::Gpus { text: text.into() }),
     }
 }
 
 /// `no`, `always`, `unless-stopped`, `on-failure[:N]`.
-pub fn parse_restart(text: &str) -> Result<RestartSpec, String> {
-    let bad = || {
-        format!(
-            "bad restart policy '{text}': expected no, always, unless-stopped or on-failure[:N]"
-        )
-    };
+pub fn parse_restart(text: &str) -> Result<RestartSpec, FlagError> {
+    let bad = || FlagError::Restart { text: text.into() };
     let (name, count) = match text.split_once(':') {
         Some((n, c)) => (n, Some(c.parse::<i64>().map_err(|_| bad())?)),
         None => (text, None),
@@ -214,36 +261,38 @@ pub fn parse_restart(text: &str) -> Result<RestartSpec, String> {
 }
 
 /// `/path[:options]` (options as `mount -o` takes them: `size=64m,mode=1777`).
-pub fn parse_tmpfs(text: &str) -> Result<(String, String), String> {
+pub fn parse_tmpfs(text: &str) -> Result<(String, String), FlagError> {
     let (path, opts) = text.split_once(':').unwrap_or((text, ""));
     if !path.starts_with('/') {
-        return Err(format!("bad tmpfs '{text}': expected /path[:options]"));
+        return Err(FlagError::Tmpfs { text: text.into() });
     }
     Ok((path.to_string(), opts.to_string()))
 }
 
 /// `name:ip` (also `name=ip`).
-pub fn parse_extra_host(text: &str) -> Result<String, String> {
+pub fn parse_extra_host(text: &str) -> Result<String, FlagError> {
     match text.split_once(['=', ':']) {
         Some((name, ip)) if !name.is_empty() && !ip.is_empty() => Ok(format!("{name}:{ip}")),
-        _ => Err(format!("bad host entry '{text}': expected name:ip")),
+        _ => Err(FlagError::ExtraHost { text: text.into() }),
     }
 }
 
 /// `KEY=value`, or `KEY` alone, which takes the value from fleetdeck's own environment (and is
 /// left out when that has none).
-pub fn parse_env(text: &str) -> Result<Option<String>, String> {
+pub fn parse_env(text: &str) -> Result<Option<String>, FlagError> {
     match text.split_once('=') {
-        Some(("", _)) => Err(format!("bad variable '{text}': empty name")),
+        Some(("", _)) => Err(FlagError::EnvName { text: text.into() }),
         Some(_) => Ok(Some(text.to_string())),
-        None if text.is_empty() => Err("bad variable '': empty name".into()),
+        None if text.is_empty() => Err(FlagError::EnvName {
+            text: String::new(),
+        }),
         None => Ok(std::env::var(text).ok().map(|v| format!("{text}={v}"))),
     }
 }
 
 /// An env file's variables: one `KEY=value` (or `KEY`) a line; blank lines and `#` comments
 /// skipped. Errors name the file and line.
-pub fn parse_env_file(path: &std::path::Path, text: &str) -> Result<Vec<String>, String> {
+pub fn parse_env_file(path: &std::path::Path, text: &str) -> Result<Vec<String>, FlagError> {
     let mut vars = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim_start();
@@ -253,7 +302,13 @@ pub fn parse_env_file(path: &std::path::Path, text: &str) -> Result<Vec<String>,
         match parse_env(line) {
             Ok(Some(v)) => vars.push(v),
             Ok(None) => {}
-            Err(e) => return Err(format!("{}, line {}: {e}", path.display(), n + 1)),
+            Err(e) => {
+                return Err(FlagError::EnvFile {
+                    path: path.to_path_buf(),
+                    line: n + 1,
+                    error: Box::new(e),
+                });
+            }
         }
     }
     Ok(vars)

@@ -44,7 +44,7 @@ fn durations_parse() {
     assert!(parse_duration("").is_err());
     assert!(parse_duration("2x").is_err());
     assert!(parse_duration("s").is_err());
-    let err = parse_duration("2x").expect_err("unknown unit");
+    let err = parse_duration("2x").expect_err("unknown unit").to_string();
     assert!(err.contains("'2x'"), "names the value: {err}");
     assert_eq!(parse_seconds("10"), Ok(10));
     assert_eq!(parse_seconds("2m"), Ok(120));
@@ -57,7 +57,7 @@ fn since_parses_durations_and_times() {
     let now = DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z")
         .expect("time")
         .with_timezone(&Utc);
-    let at = |s: &str| parse_since(s, now).map(|t| t.to_rfc3339());
+    let at = |s: &str| since(s, now).map(|t| t.to_rfc3339());
     assert_eq!(at("10m"), Ok("2024-05-01T11:50:00+00:00".into()));
     assert_eq!(at("2h"), Ok("2024-05-01T10:00:00+00:00".into()));
     assert_eq!(at("1h30m"), Ok("2024-05-01T10:30:00+00:00".into()));
@@ -76,9 +76,12 @@ fn since_parses_durations_and_times() {
         "yesterday",
         "99999999999999999999s",
     ] {
-        assert!(parse_since(bad, now).is_err(), "{bad:?} is not a since");
+        assert!(since(bad, now).is_err(), "{bad:?} is not a since");
     }
-    let err = parse_since("yesterday", now).expect_err("not a since");
+    let err = since("yesterday", now)
+        .expect_err("not a since")
+        .to_string();
+    assert_eq!(parse_since("yesterday", now), Err(err.clone()));
     assert!(
         err.contains("--since") && err.contains("'yesterday'"),
         "{err}"
@@ -168,6 +171,8 @@ fn env_files_skip_comments_and_name_bad_lines() {
     let path = std::path::Path::new("vars.env");
     let vars = parse_env_file(path, "# comment\n\nA=1\n  B=two words\n").expect("parses");
     assert_eq!(vars, vec!["A=1".to_string(), "B=two words".to_string()]);
-    let err = parse_env_file(path, "A=1\n=oops\n").expect_err("empty name");
+    let err = parse_env_file(path, "A=1\n=oops\n")
+        .expect_err("empty name")
+        .to_string();
     assert!(err.contains("vars.env, line 2"), "{err}");
 }

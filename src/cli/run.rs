@@ -13,7 +13,7 @@ use clap::{Args, ValueEnum};
 
 use super::exec::{Printed, failure_exit, parse_limit, process_exit, signal_exit};
 use super::output::{json_line, quiet_pipe, warn};
-use super::parse;
+use super::parse::{self, FlagError};
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::actions::run::{
     self as act, HealthSpec, LogSpec, PullPolicy, RunOptions, RunReport, RunSpec, RunStatus,
@@ -35,17 +35,22 @@ pub enum PullArg {
     Never,
 }
 
-fn duration(text: &str) -> Result<Duration, String> {
+/// A refused flag, as the usage error it is.
+fn usage(e: FlagError) -> CliError {
+    CliError::Usage(e.to_string())
+}
+
+fn duration(text: &str) -> Result<Duration, FlagError> {
     parse::parse_duration(text)
 }
 
-fn bytes_i64(text: &str) -> Result<i64, String> {
+fn bytes_i64(text: &str) -> Result<i64, FlagError> {
     let b = parse::parse_bytes(text)?;
-    i64::try_from(b).map_err(|_| format!("bad size '{text}': too large"))
+    i64::try_from(b).map_err(|_| FlagError::SizeTooLarge { text: text.into() })
 }
 
 /// A swap limit: a size, or -1 for unlimited swap.
-fn swap(text: &str) -> Result<i64, String> {
+fn swap(text: &str) -> Result<i64, FlagError> {
     if text.trim() == "-1" {
         Ok(-1)
     } else {
@@ -53,12 +58,10 @@ fn swap(text: &str) -> Result<i64, String> {
     }
 }
 
-fn cpus(text: &str) -> Result<f64, String> {
+fn cpus(text: &str) -> Result<f64, FlagError> {
     match text.parse::<f64>() {
         Ok(c) if c > 0.0 && c.is_finite() => Ok(c),
-        _ => Err(format!(
-            "bad --cpus '{text}': expected a positive number, like 0.5"
-        )),
+        _ => Err(FlagError::Cpus { text: text.into() }),
     }
 }
 
@@ -215,19 +218,12 @@ pub struct RunArgs {
 impl RunArgs {
     /// The spec and options; reading env files is the only thing that can fail here.
     fn into_request(self) -> Result<(RunSpec, RunOptions), CliError> {
+        let env = self.env_vars()?;
+        let labels = self.labels()?;
+        let healthcheck = self.healthcheck();
+        let log = self.log_spec();
+        let options = self.options();
         let mut spec = RunSpec::new(self.image);
-        let mut env = Vec::new();
-        for path in &self.env_file {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                CliError::Usage(format!("cannot read the env file {}: {e}", path.display()))
-            })?;
-            env.extend(parse::parse_env_file(path, &text).map_err(CliError::Usage)?);
-        }
-        for e in &self.env {
-            if let Some(v) = parse::parse_env(e).map_err(CliError::Usage)? {
-                env.push(v);
-            }
-        }
         spec.name = self.name;
         spec.command = self.command;
         spec.entrypoint = self.entrypoint.map(|e| {
@@ -246,20 +242,7 @@ impl RunArgs {
         spec.memory_swap = self.memory_swap;
         spec.user = self.user;
         spec.working_dir = self.workdir;
-        spec.labels = self.label.into_iter().collect();
-        if let Some(group) = self.group {
-            spec.labels.insert(act::GROUP_LABEL.into(), group);
-        }
-        if let Some(d) = self.protect_for {
-            let until = chrono::Duration::from_std(d)
-                .ok()
-                .and_then(|d| chrono::Utc::now().checked_add_signed(d))
-                .ok_or_else(|| CliError::Usage("--protect-for: too long".into()))?;
-            spec.labels.insert(
-                act::PROTECTED_UNTIL_LABEL.into(),
-                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            );
-        }
+        spec.labels = labels;
         spec.hostname = self.hostname;
         spec.dns = self.dns;
         spec.extra_hosts = self.add_host;
@@ -275,25 +258,75 @@ impl RunArgs {
         spec.devices = self.device;
         spec.gpus = self.gpus;
         spec.restart = self.restart;
-        spec.healthcheck = if self.no_healthcheck {
-            Some(HealthSpec::Disabled)
-        } else {
-            self.health_cmd.map(|command| HealthSpec::Command {
-                command,
-                interval: self.health_interval,
-                timeout: self.health_timeout,
-                retries: self.health_retries,
-                start_period: self.health_start_period,
-            })
-        };
-        spec.log = match (self.log_driver, self.log_opt.is_empty()) {
+        spec.healthcheck = healthcheck;
+        spec.log = log;
+        Ok((spec, options))
+    }
+
+    /// The env files' variables, then `-e`'s; reading a file is the only thing that can fail.
+    fn env_vars(&self) -> Result<Vec<String>, CliError> {
+        let mut env = Vec::new();
+        for path in &self.env_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CliError::Usage(format!("cannot read the env file {}: {e}", path.display()))
+            })?;
+            env.extend(parse::parse_env_file(path, &text).map_err(usage)?);
+        }
+        for e in &self.env {
+            if let Some(v) = parse::parse_env(e).map_err(usage)? {
+                env.push(v);
+            }
+        }
+        Ok(env)
+    }
+
+    /// `--label`s, the group's and the protection's.
+    fn labels(&self) -> Result<std::collections::BTreeMap<String, String>, CliError> {
+        let mut labels: std::collections::BTreeMap<String, String> =
+            self.label.iter().cloned().collect();
+        if let Some(group) = &self.group {
+            labels.insert(act::GROUP_LABEL.into(), group.clone());
+        }
+        if let Some(d) = self.protect_for {
+            let until = chrono::Duration::from_std(d)
+                .ok()
+                .and_then(|d| chrono::Utc::now().checked_add_signed(d))
+                .ok_or_else(|| CliError::Usage("--protect-for: too long".into()))?;
+            labels.insert(
+                act::PROTECTED_UNTIL_LABEL.into(),
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            );
+        }
+        Ok(labels)
+    }
+
+    /// `--no-healthcheck`, or `--health-cmd` with its timings.
+    fn healthcheck(&self) -> Option<HealthSpec> {
+        if self.no_healthcheck {
+            return Some(HealthSpec::Disabled);
+        }
+        self.health_cmd.clone().map(|command| HealthSpec::Command {
+            command,
+            interval: self.health_interval,
+            timeout: self.health_timeout,
+            retries: self.health_retries,
+            start_period: self.health_start_period,
+        })
+    }
+
+    /// `--log-driver` and `--log-opt` (options alone: the json-file driver's).
+    fn log_spec(&self) -> Option<LogSpec> {
+        match (&self.log_driver, self.log_opt.is_empty()) {
             (None, true) => None,
             (driver, _) => Some(LogSpec {
-                driver: driver.unwrap_or_else(|| "json-file".into()),
-                options: self.log_opt.into_iter().collect(),
+                driver: driver.clone().unwrap_or_else(|| "json-file".into()),
+                options: self.log_opt.iter().cloned().collect(),
             }),
-        };
-        let options = RunOptions {
+        }
+    }
+
+    fn options(&self) -> RunOptions {
+        RunOptions {
             pull: match self.pull {
                 PullArg::Always => PullPolicy::Always,
                 PullArg::IfNotPresent => PullPolicy::IfNotPresent,
@@ -303,8 +336,7 @@ impl RunArgs {
             grace: self.grace,
             output_limit: self.max_output,
             owner: None,
-        };
-        Ok((spec, options))
+        }
     }
 }
 

@@ -85,6 +85,94 @@ pub struct ContainerDetail {
     pub env: Vec<EnvVar>,
 }
 
+/// The health checks the daemon kept, oldest first.
+fn health_log(inspect: &ContainerInspectResponse) -> Vec<HealthCheck> {
+    inspect
+        .state
+        .as_ref()
+        .and_then(|s| s.health.as_ref())
+        .and_then(|h| h.log.as_ref())
+        .map(|log| {
+            log.iter()
+                .map(|r| HealthCheck {
+                    start: r
+                        .start
+                        .as_ref()
+                        .and_then(|t| parse_docker_time(&t.to_string())),
+                    exit_code: r.exit_code,
+                    output: r.output.clone().unwrap_or_default().trim().to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The environment; values of secret-looking keys masked unless `reveal`.
+fn env(inspect: &ContainerInspectResponse, reveal: bool) -> Vec<EnvVar> {
+    inspect
+        .config
+        .as_ref()
+        .and_then(|c| c.env.as_ref())
+        .map(|vars| {
+            vars.iter()
+                .map(|pair| {
+                    let (key, value) = pair.split_once('=').unwrap_or((pair.as_str(), ""));
+                    let secret = looks_secret(key);
+                    EnvVar {
+                        key: key.to_string(),
+                        value: if secret && !reveal {
+                            MASK.to_string()
+                        } else {
+                            value.to_string()
+                        },
+                        secret,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn mounts(inspect: &ContainerInspectResponse) -> Vec<Mount> {
+    inspect
+        .mounts
+        .iter()
+        .flatten()
+        .map(|m| Mount {
+            kind: m.typ.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+            source: m
+                .source
+                .clone()
+                .or_else(|| m.name.clone())
+                .unwrap_or_default(),
+            destination: m.destination.clone().unwrap_or_default(),
+            read_only: !m.rw.unwrap_or(true),
+        })
+        .collect()
+}
+
+/// The networks joined, sorted by name.
+fn networks(inspect: &ContainerInspectResponse) -> Vec<String> {
+    let mut networks: Vec<String> = inspect
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.as_ref())
+        .map(|n| n.keys().cloned().collect())
+        .unwrap_or_default();
+    networks.sort();
+    networks
+}
+
+/// The restart policy as `docker run` takes it (`on-failure:3`); none when unset.
+fn restart_policy(inspect: &ContainerInspectResponse) -> Option<String> {
+    let p = inspect.host_config.as_ref()?.restart_policy.as_ref()?;
+    let name = p.name.map(|n| n.to_string()).filter(|n| !n.is_empty())?;
+    Some(match p.maximum_retry_count {
+        Some(n) if n > 0 => format!("{name}:{n}"),
+        _ => name,
+    })
+}
+
 fn non_empty(s: Option<&String>) -> Option<String> {
     s.filter(|s| !s.is_empty()).cloned()
 }
@@ -105,93 +193,28 @@ impl ContainerDetail {
                 },
             )
         });
-        let health_log = state
-            .and_then(|s| s.health.as_ref())
-            .and_then(|h| h.log.as_ref())
-            .map(|log| {
-                log.iter()
-                    .map(|r| HealthCheck {
-                        start: r
-                            .start
-                            .as_ref()
-                            .and_then(|t| parse_docker_time(&t.to_string())),
-                        exit_code: r.exit_code,
-                        output: r.output.clone().unwrap_or_default().trim().to_string(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let env = config
-            .and_then(|c| c.env.as_ref())
-            .map(|vars| {
-                vars.iter()
-                    .map(|pair| {
-                        let (key, value) = pair.split_once('=').unwrap_or((pair.as_str(), ""));
-                        let secret = looks_secret(key);
-                        EnvVar {
-                            key: key.to_string(),
-                            value: if secret && !reveal {
-                                MASK.to_string()
-                            } else {
-                                value.to_string()
-                            },
-                            secret,
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mounts = inspect
-            .mounts
-            .iter()
-            .flatten()
-            .map(|m| Mount {
-                kind: m.typ.as_ref().map(|t| t.to_string()).unwrap_or_default(),
-                source: m
-                    .source
-                    .clone()
-                    .or_else(|| m.name.clone())
-                    .unwrap_or_default(),
-                destination: m.destination.clone().unwrap_or_default(),
-                read_only: !m.rw.unwrap_or(true),
-            })
-            .collect();
-        let mut networks: Vec<String> = inspect
-            .network_settings
-            .as_ref()
-            .and_then(|n| n.networks.as_ref())
-            .map(|n| n.keys().cloned().collect())
-            .unwrap_or_default();
-        networks.sort();
-        let restart_policy = host.and_then(|h| h.restart_policy.as_ref()).and_then(|p| {
-            let name = p.name.map(|n| n.to_string()).filter(|n| !n.is_empty())?;
-            Some(match p.maximum_retry_count {
-                Some(n) if n > 0 => format!("{name}:{n}"),
-                _ => name,
-            })
-        });
         let positive = |v: Option<i64>| v.filter(|n| *n > 0);
         Some(Self {
             exit,
             error: non_empty(state.and_then(|s| s.error.as_ref())),
             pid: state.and_then(|s| s.pid).filter(|p| *p > 0),
-            health_log,
+            health_log: health_log(inspect),
             entrypoint: config
                 .and_then(|c| c.entrypoint.clone())
                 .unwrap_or_default(),
             cmd: config.and_then(|c| c.cmd.clone()).unwrap_or_default(),
             working_dir: non_empty(config.and_then(|c| c.working_dir.as_ref())),
             user: non_empty(config.and_then(|c| c.user.as_ref())),
-            restart_policy,
+            restart_policy: restart_policy(inspect),
             limits: Limits {
                 memory_bytes: positive(host.and_then(|h| h.memory)),
                 memory_swap_bytes: positive(host.and_then(|h| h.memory_swap)),
                 nano_cpus: positive(host.and_then(|h| h.nano_cpus)),
                 pids: positive(host.and_then(|h| h.pids_limit)),
             },
-            mounts,
-            networks,
-            env,
+            mounts: mounts(inspect),
+            networks: networks(inspect),
+            env: env(inspect, reveal),
             container,
         })
     }

@@ -187,41 +187,7 @@ pub fn from_inspect(inspect: &ContainerInspectResponse) -> Option<Container> {
     command.extend(inspect.args.iter().flatten().cloned());
     container.command = command.join(" ");
     if let Some(state) = &inspect.state {
-        container.state = state
-            .status
-            .map(|s| RunState::parse(s.as_ref()))
-            .unwrap_or(RunState::Unknown);
-        container.health = state
-            .health
-            .as_ref()
-            .and_then(|h| h.status)
-            .and_then(|s| Health::parse(s.as_ref()));
-        container.oom_killed = state.oom_killed.unwrap_or(false);
-        container.last_health_output = state
-            .health
-            .as_ref()
-            .and_then(|h| h.log.as_ref())
-            .and_then(|log| log.last())
-            .and_then(|r| r.output.as_deref())
-            .map(|o| o.trim().to_string())
-            .filter(|o| !o.is_empty());
-        container.started_at = state
-            .started_at
-            .as_deref()
-            .and_then(model::parse_docker_time);
-        container.finished_at = state
-            .finished_at
-            .as_deref()
-            .and_then(model::parse_docker_time);
-        // Docker reports exit code 0 for a container that never ran, and resets it to 0 when a
-        // container starts again: it is the last exit only while the container is down (or
-        // between two runs of a restart policy).
-        if matches!(
-            container.state,
-            RunState::Exited | RunState::Dead | RunState::Restarting
-        ) {
-            container.exit_code = state.exit_code;
-        }
+        apply_state(&mut container, state);
     }
     container.memory_limit = inspect
         .host_config
@@ -235,6 +201,52 @@ pub fn from_inspect(inspect: &ContainerInspectResponse) -> Option<Container> {
         .as_ref()
         .and_then(|t| model::parse_docker_time(&t.to_string()));
     container.set_labels(labels_of(config.and_then(|c| c.labels.as_ref())));
+    container.ports = ports_of(inspect);
+    Some(container)
+}
+
+/// What an inspect's state says: the run state, health, OOM kill, times, and the exit code
+/// while it is the last exit.
+fn apply_state(container: &mut Container, state: &bollard::models::ContainerState) {
+    container.state = state
+        .status
+        .map(|s| RunState::parse(s.as_ref()))
+        .unwrap_or(RunState::Unknown);
+    container.health = state
+        .health
+        .as_ref()
+        .and_then(|h| h.status)
+        .and_then(|s| Health::parse(s.as_ref()));
+    container.oom_killed = state.oom_killed.unwrap_or(false);
+    container.last_health_output = state
+        .health
+        .as_ref()
+        .and_then(|h| h.log.as_ref())
+        .and_then(|log| log.last())
+        .and_then(|r| r.output.as_deref())
+        .map(|o| o.trim().to_string())
+        .filter(|o| !o.is_empty());
+    container.started_at = state
+        .started_at
+        .as_deref()
+        .and_then(model::parse_docker_time);
+    container.finished_at = state
+        .finished_at
+        .as_deref()
+        .and_then(model::parse_docker_time);
+    // Docker reports exit code 0 for a container that never ran, and resets it to 0 when a
+    // container starts again: it is the last exit only while the container is down (or
+    // between two runs of a restart policy).
+    if matches!(
+        container.state,
+        RunState::Exited | RunState::Dead | RunState::Restarting
+    ) {
+        container.exit_code = state.exit_code;
+    }
+}
+
+/// The published ports (each binding, or the port alone when unbound), sorted.
+fn ports_of(inspect: &ContainerInspectResponse) -> Vec<Port> {
     let mut ports = Vec::new();
     if let Some(map) = inspect
         .network_settings
@@ -266,8 +278,7 @@ pub fn from_inspect(inspect: &ContainerInspectResponse) -> Option<Container> {
         }
     }
     ports.sort();
-    container.ports = ports;
-    Some(container)
+    ports
 }
 
 #[cfg(test)]

@@ -136,103 +136,22 @@ async fn session(
     first: bool,
     replay: &mut Replay,
 ) -> End {
-    let broken = |error: String, connected| End::Broken { error, connected };
-    // The daemon's API version first (and the first sign of whether it answers at all).
-    if let Err(e) = endpoint.negotiate().await {
-        return broken(e.to_string(), false);
-    }
     let replay_from = replay.since(Utc::now(), REPLAY_MARGIN_S);
-    if first {
-        // The running containers first: what the console shows first, long before the full
-        // list of a big fleet is in. A failure here is left to the full list to report.
-        let running = HashMap::from([("status".to_string(), vec!["running".to_string()])]);
-        if let Ok(list) = endpoint.list(&running).await
-            && tx
-                .send(FleetUpdate::Running(endpoint.name.clone(), list))
-                .await
-                .is_err()
-        {
-            return End::ReceiverGone;
-        }
-    }
-    let mut list = match endpoint.list(&HashMap::new()).await {
-        Ok(list) => list,
-        Err(e) => return broken(e.to_string(), false),
+    let fill = match connect(endpoint, tx, stats, first).await {
+        Ok(fill) => fill,
+        Err(end) => return end,
     };
-    stats.list_calls.fetch_add(1, Ordering::Relaxed);
-    stats.connects.fetch_add(1, Ordering::Relaxed);
-    let mut fill = fill_order(&mut list);
-    if tx
-        .send(FleetUpdate::Snapshot(endpoint.name.clone(), list))
-        .await
-        .is_err()
-    {
-        return End::ReceiverGone;
-    }
-    let connected = FleetUpdate::Connection(
-        endpoint.name.clone(),
-        Connection::Connected { since: Utc::now() },
-    );
-    if tx.send(connected).await.is_err() {
-        return End::ReceiverGone;
-    }
-
     let filters = HashMap::from([("type", vec!["container"])]);
     let options = EventsOptionsBuilder::default()
         .since(&replay_from)
         .filters(&filters)
         .build();
     let mut events = endpoint.docker.events(Some(options));
-    // Inspects after events (at once), and the paced fill (its members in `filling`; an entry
-    // no longer there was destroyed or taken over by an event's inspect).
-    let mut dirty: Vec<ContainerId> = Vec::new();
-    let mut queued: HashSet<ContainerId> = HashSet::new();
-    let mut filling: HashSet<ContainerId> = fill.iter().cloned().collect();
-    let mut fill_budget = FILL_FIRST;
+    let mut refresh = Refresh::new(fill);
     let mut pace = tokio::time::interval(FILL_PAUSE);
     pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut in_flight: HashSet<ContainerId> = HashSet::new();
-    let mut inspects: JoinSet<(ContainerId, Option<Container>)> = JoinSet::new();
     loop {
-        // Start inspects: those events asked for first, then the fill within its budget.
-        let mut i = 0;
-        while inspects.len() < REFRESH_CONCURRENCY {
-            let id = if i < dirty.len() {
-                if in_flight.contains(&dirty[i]) {
-                    i += 1;
-                    continue;
-                }
-                let id = dirty.swap_remove(i);
-                queued.remove(&id);
-                id
-            } else if fill_budget > 0 {
-                let Some(id) = fill.pop_front() else { break };
-                if !filling.remove(&id) || in_flight.contains(&id) {
-                    continue;
-                }
-                fill_budget -= 1;
-                id
-            } else {
-                break;
-            };
-            in_flight.insert(id.clone());
-            stats.inspect_calls.fetch_add(1, Ordering::Relaxed);
-            let endpoint = endpoint.clone();
-            inspects.spawn(async move {
-                let fresh = endpoint
-                    .inspect(&id.0)
-                    .await
-                    .ok()
-                    .flatten()
-                    .and_then(|i| from_inspect(&i))
-                    .map(|c| endpoint.stamp(c));
-                (id, fresh)
-            });
-        }
-        if fill.is_empty() && filling.capacity() > 0 {
-            // The fill is done: what it kept goes.
-            filling = HashSet::new();
-        }
+        refresh.start_inspects(endpoint, stats);
         tokio::select! {
             item = events.next() => {
                 let message = match item {
@@ -246,39 +165,160 @@ async fn session(
                     continue;
                 }
                 event.host.clone_from(&endpoint.name);
-                let refresh = matches!(
-                    event.action,
-                    EventAction::Create
-                        | EventAction::Start
-                        | EventAction::Die(_)
-                        | EventAction::Oom
-                        | EventAction::HealthStatus(_)
-                );
-                if refresh && queued.insert(event.id.clone()) {
-                    dirty.push(event.id.clone());
-                }
-                if refresh || event.action == EventAction::Destroy {
-                    filling.remove(&event.id);
-                }
-                if event.action == EventAction::Destroy && queued.remove(&event.id) {
-                    dirty.retain(|id| *id != event.id);
-                }
+                refresh.on_event(&event);
                 if tx.send(FleetUpdate::Event(event)).await.is_err() {
                     return End::ReceiverGone;
                 }
             }
-            _ = pace.tick(), if !fill.is_empty() && fill_budget < FILL_BATCH => {
-                fill_budget = FILL_BATCH;
+            _ = pace.tick(), if !refresh.fill.is_empty() && refresh.fill_budget < FILL_BATCH => {
+                refresh.fill_budget = FILL_BATCH;
             }
-            Some(joined) = inspects.join_next(), if !inspects.is_empty() => {
+            Some(joined) = refresh.inspects.join_next(), if !refresh.inspects.is_empty() => {
                 let Ok((id, fresh)) = joined else { continue };
-                in_flight.remove(&id);
+                refresh.in_flight.remove(&id);
                 if let Some(fresh) = fresh
                     && tx.send(FleetUpdate::Refreshed(Box::new(fresh))).await.is_err()
                 {
                     return End::ReceiverGone;
                 }
             }
+        }
+    }
+}
+
+fn broken(error: String, connected: bool) -> End {
+    End::Broken { error, connected }
+}
+
+/// The start of a session: the API version, the running containers first (on the first
+/// session), the full list as a snapshot, then "connected". The detail fill's order comes back.
+async fn connect(
+    endpoint: &Endpoint,
+    tx: &mpsc::Sender<FleetUpdate>,
+    stats: &WatchStats,
+    first: bool,
+) -> Result<VecDeque<ContainerId>, End> {
+    // The daemon's API version first (and the first sign of whether it answers at all).
+    if let Err(e) = endpoint.negotiate().await {
+        return Err(broken(e.to_string(), false));
+    }
+    let send = |update| async move { tx.send(update).await.map_err(|_| End::ReceiverGone) };
+    if first {
+        // The running containers first: what the console shows first, long before the full
+        // list of a big fleet is in. A failure here is left to the full list to report.
+        let running = HashMap::from([("status".to_string(), vec!["running".to_string()])]);
+        if let Ok(list) = endpoint.list(&running).await {
+            send(FleetUpdate::Running(endpoint.name.clone(), list)).await?;
+        }
+    }
+    let mut list = endpoint
+        .list(&HashMap::new())
+        .await
+        .map_err(|e| broken(e.to_string(), false))?;
+    stats.list_calls.fetch_add(1, Ordering::Relaxed);
+    stats.connects.fetch_add(1, Ordering::Relaxed);
+    let fill = fill_order(&mut list);
+    send(FleetUpdate::Snapshot(endpoint.name.clone(), list)).await?;
+    let since = Utc::now();
+    send(FleetUpdate::Connection(
+        endpoint.name.clone(),
+        Connection::Connected { since },
+    ))
+    .await?;
+    Ok(fill)
+}
+
+/// The inspects of a session: those events asked for (at once), and the paced fill (its
+/// members in `filling`; an entry no longer there was destroyed or taken over by an event's
+/// inspect).
+struct Refresh {
+    dirty: Vec<ContainerId>,
+    queued: HashSet<ContainerId>,
+    fill: VecDeque<ContainerId>,
+    filling: HashSet<ContainerId>,
+    fill_budget: usize,
+    in_flight: HashSet<ContainerId>,
+    inspects: JoinSet<(ContainerId, Option<Container>)>,
+}
+
+impl Refresh {
+    fn new(fill: VecDeque<ContainerId>) -> Self {
+        Self {
+            dirty: Vec::new(),
+            queued: HashSet::new(),
+            filling: fill.iter().cloned().collect(),
+            fill,
+            fill_budget: FILL_FIRST,
+            in_flight: HashSet::new(),
+            inspects: JoinSet::new(),
+        }
+    }
+
+    /// Starts inspects: those events asked for first, then the fill within its budget.
+    fn start_inspects(&mut self, endpoint: &Endpoint, stats: &WatchStats) {
+        while self.inspects.len() < REFRESH_CONCURRENCY {
+            let Some(id) = self.next_id() else { break };
+            self.in_flight.insert(id.clone());
+            stats.inspect_calls.fetch_add(1, Ordering::Relaxed);
+            let endpoint = endpoint.clone();
+            self.inspects.spawn(async move {
+                let fresh = endpoint
+                    .inspect(&id.0)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|i| from_inspect(&i))
+                    .map(|c| endpoint.stamp(c));
+                (id, fresh)
+            });
+        }
+        if self.fill.is_empty() && self.filling.capacity() > 0 {
+            // The fill is done: what it kept goes.
+            self.filling = HashSet::new();
+        }
+    }
+
+    /// The next container to inspect, none in flight already: an event's, else the fill's.
+    fn next_id(&mut self) -> Option<ContainerId> {
+        if let Some(i) = self
+            .dirty
+            .iter()
+            .position(|id| !self.in_flight.contains(id))
+        {
+            let id = self.dirty.swap_remove(i);
+            self.queued.remove(&id);
+            return Some(id);
+        }
+        while self.fill_budget > 0 {
+            let id = self.fill.pop_front()?;
+            if !self.filling.remove(&id) || self.in_flight.contains(&id) {
+                continue;
+            }
+            self.fill_budget -= 1;
+            return Some(id);
+        }
+        None
+    }
+
+    /// An event that changes what an inspect says queues one; a destroyed container leaves
+    /// the queue and the fill.
+    fn on_event(&mut self, event: &ContainerEvent) {
+        let refresh = matches!(
+            event.action,
+            EventAction::Create
+                | EventAction::Start
+                | EventAction::Die(_)
+                | EventAction::Oom
+                | EventAction::HealthStatus(_)
+        );
+        if refresh && self.queued.insert(event.id.clone()) {
+            self.dirty.push(event.id.clone());
+        }
+        if refresh || event.action == EventAction::Destroy {
+            self.filling.remove(&event.id);
+        }
+        if event.action == EventAction::Destroy && self.queued.remove(&event.id) {
+            self.dirty.retain(|id| *id != event.id);
         }
     }
 }

@@ -3,6 +3,7 @@
 //! answered with `Msg::History`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
@@ -18,31 +19,34 @@ const SHOWN_ACTIONS: &[&str] = &["die", "oom", "start", "restart", "destroy"];
 
 /// Where history comes from: the store's file, or why there is none.
 #[derive(Debug, Clone)]
-pub struct HistorySource(Result<PathBuf, String>);
+pub struct HistorySource(Result<PathBuf, NoHistory>);
+
+/// Why the console has no history to show.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum NoHistory {
+    #[error("the store is off in the config")]
+    Off,
+    #[error("no store at {} yet: run, apply and `fleetdeck keep` write it", path.display())]
+    Missing { path: PathBuf },
+    /// There, but it cannot be read (locked, corrupt).
+    #[error(transparent)]
+    Unreadable(Arc<StoreError>),
+}
 
 impl HistorySource {
     /// Decides once at start; a store that is there but cannot be read (locked, corrupt) is
     /// also said in the status line, once (the returned notice).
     pub fn open(globals: &Globals) -> (Self, Option<String>) {
         if !globals.config.store.enabled {
-            return (Self(Err("the store is off in the config".into())), None);
+            return (Self(Err(NoHistory::Off)), None);
         }
         let path = globals.store_path();
         match Store::open_read(&path) {
             Ok(_) => (Self(Ok(path)), None),
-            Err(StoreError::Missing { .. }) => (
-                Self(Err(format!(
-                    "no store at {} yet: run, apply and `fleetdeck keep` write it",
-                    path.display()
-                ))),
-                None,
-            ),
+            Err(StoreError::Missing { .. }) => (Self(Err(NoHistory::Missing { path })), None),
             Err(e) => {
-                let text = e.to_string();
-                (
-                    Self(Err(text.clone())),
-                    Some(format!("running without history: {text}")),
-                )
+                let notice = format!("running without history: {e}");
+                (Self(Err(NoHistory::Unreadable(Arc::new(e)))), Some(notice))
             }
         }
     }
@@ -54,7 +58,7 @@ impl HistorySource {
             Err(why) => {
                 let _ = tx.try_send(Msg::History {
                     id,
-                    result: Err(why.clone()),
+                    result: Err(why.to_string()),
                 });
                 return;
             }

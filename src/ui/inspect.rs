@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -16,7 +17,8 @@ use ratatui::widgets::{Block, Paragraph};
 use super::theme::Theme;
 use crate::app::inspect::line_count;
 use crate::app::{AppState, InspectView};
-use crate::engine::detail::MASK;
+use crate::engine::Container;
+use crate::engine::detail::{ContainerDetail, Limits, MASK};
 use crate::engine::exit::{ExitContext, read_exit};
 use crate::geometry::{inspect_split, pane_inner, scroll_position};
 use crate::present::{ago, bytes};
@@ -84,54 +86,9 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
     let now = state.now;
     let mut lines = Vec::new();
     let live = state.fleet.get(&view.id);
-    let name = live
-        .map(|c| c.name.clone())
-        .or_else(|| view.detail.as_ref().map(|d| d.container.name.clone()))
-        .unwrap_or_default();
-    lines.push(Line::from(vec![
-        Span::styled(printable(&name).into_owned(), theme.title()),
-        Span::styled(
-            format!("  id {}", printable(view.id.short())),
-            theme.muted(),
-        ),
-    ]));
+    title(&mut lines, view, live, theme);
     if let Some(c) = live {
-        let (word, style) = theme.state(c);
-        let mut state_text = word.to_string();
-        if let Some(code) = c.exit_code.filter(|_| !c.state.is_up()) {
-            let reading = read_exit(
-                code,
-                ExitContext {
-                    oom_killed: c.oom_killed,
-                    stop_timed_out: None,
-                },
-            );
-            state_text.push_str(&format!(" · {}", reading.text));
-        }
-        lines.push(field("State", state_text, style));
-        let mut times = Vec::new();
-        if c.state.is_up() {
-            if let Some(t) = c.started_at {
-                times.push(format!(
-                    "up since {} ago",
-                    crate::present::short_duration((now - t).num_seconds())
-                ));
-            }
-        } else if let Some(t) = c.finished_at {
-            times.push(format!("finished {}", ago(t, now)));
-        }
-        if let Some(t) = c.created {
-            times.push(format!("created {}", ago(t, now)));
-        }
-        if !times.is_empty() {
-            lines.push(more(times.join(" · "), theme.muted()));
-        }
-        if let Some(signal) = &c.last_signal {
-            lines.push(more(
-                format!("last signal sent: {}", printable(signal)),
-                theme.muted(),
-            ));
-        }
+        live_state(&mut lines, c, now, theme);
     }
     if let Some(error) = &view.error {
         lines.push(field(
@@ -153,29 +110,110 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
             theme.error(),
         ));
     }
-    match live.and_then(|c| c.health).or(detail.container.health) {
-        Some(h) => {
-            let (word, style) = theme.health(h);
-            lines.push(field("Health", word, style));
-            for check in detail.health_log.iter().rev().take(5) {
-                let when = check.start.map_or_else(|| "?".into(), |t| ago(t, now));
-                let code = check
-                    .exit_code
-                    .map_or_else(|| "?".into(), |c| c.to_string());
-                let output = check.output.lines().next().unwrap_or("");
-                let style = if check.exit_code == Some(0) {
-                    theme.muted()
-                } else {
-                    theme.error()
-                };
-                lines.push(more(
-                    format!("{when:>8}  exit {code}  {}", printable(output)),
-                    style,
-                ));
-            }
-        }
-        None => lines.push(field("Health", "no health check", theme.muted())),
+    health(&mut lines, live, detail, now, theme);
+    command(&mut lines, detail);
+    restart(&mut lines, live, detail);
+    resources(&mut lines, &detail.limits, theme);
+    lists(&mut lines, live, detail, theme);
+    env(&mut lines, state, view, detail, theme);
+    history(&mut lines, view, theme);
+    lines
+}
+
+/// The name (live, or as inspected) and the short id.
+fn title(
+    lines: &mut Vec<Line<'static>>,
+    view: &InspectView,
+    live: Option<&Container>,
+    theme: &Theme,
+) {
+    let name = live
+        .map(|c| c.name.clone())
+        .or_else(|| view.detail.as_ref().map(|d| d.container.name.clone()))
+        .unwrap_or_default();
+    lines.push(Line::from(vec![
+        Span::styled(printable(&name).into_owned(), theme.title()),
+        Span::styled(
+            format!("  id {}", printable(view.id.short())),
+            theme.muted(),
+        ),
+    ]));
+}
+
+/// The live state (with the exit read when down), its times, and the last signal sent.
+fn live_state(lines: &mut Vec<Line<'static>>, c: &Container, now: DateTime<Utc>, theme: &Theme) {
+    let (word, style) = theme.state(c);
+    let mut state_text = word.to_string();
+    if let Some(code) = c.exit_code.filter(|_| !c.state.is_up()) {
+        let reading = read_exit(
+            code,
+            ExitContext {
+                oom_killed: c.oom_killed,
+                stop_timed_out: None,
+            },
+        );
+        state_text.push_str(&format!(" · {}", reading.text));
     }
+    lines.push(field("State", state_text, style));
+    let mut times = Vec::new();
+    if c.state.is_up() {
+        if let Some(t) = c.started_at {
+            times.push(format!(
+                "up since {} ago",
+                crate::present::short_duration((now - t).num_seconds())
+            ));
+        }
+    } else if let Some(t) = c.finished_at {
+        times.push(format!("finished {}", ago(t, now)));
+    }
+    if let Some(t) = c.created {
+        times.push(format!("created {}", ago(t, now)));
+    }
+    if !times.is_empty() {
+        lines.push(more(times.join(" · "), theme.muted()));
+    }
+    if let Some(signal) = &c.last_signal {
+        lines.push(more(
+            format!("last signal sent: {}", printable(signal)),
+            theme.muted(),
+        ));
+    }
+}
+
+/// The health verdict and its last five checks, newest first.
+fn health(
+    lines: &mut Vec<Line<'static>>,
+    live: Option<&Container>,
+    detail: &ContainerDetail,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) {
+    let Some(h) = live.and_then(|c| c.health).or(detail.container.health) else {
+        lines.push(field("Health", "no health check", theme.muted()));
+        return;
+    };
+    let (word, style) = theme.health(h);
+    lines.push(field("Health", word, style));
+    for check in detail.health_log.iter().rev().take(5) {
+        let when = check.start.map_or_else(|| "?".into(), |t| ago(t, now));
+        let code = check
+            .exit_code
+            .map_or_else(|| "?".into(), |c| c.to_string());
+        let output = check.output.lines().next().unwrap_or("");
+        let style = if check.exit_code == Some(0) {
+            theme.muted()
+        } else {
+            theme.error()
+        };
+        lines.push(more(
+            format!("{when:>8}  exit {code}  {}", printable(output)),
+            style,
+        ));
+    }
+}
+
+/// The image, command, entrypoint, working directory and user.
+fn command(lines: &mut Vec<Line<'static>>, detail: &ContainerDetail) {
     lines.push(field(
         "Image",
         printable(&detail.container.image).into_owned(),
@@ -205,6 +243,10 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
     if let Some(user) = &detail.user {
         lines.push(field("User", printable(user).into_owned(), Style::new()));
     }
+}
+
+/// The restart policy and how many restarts (live when known).
+fn restart(lines: &mut Vec<Line<'static>>, live: Option<&Container>, detail: &ContainerDetail) {
     let restarts = live
         .and_then(|c| c.restart_count)
         .or(detail.container.restart_count)
@@ -218,7 +260,10 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
         ),
         Style::new(),
     ));
-    let limits = &detail.limits;
+}
+
+/// The resource limits set, or "no limits".
+fn resources(lines: &mut Vec<Line<'static>>, limits: &Limits, theme: &Theme) {
     let mut resources = Vec::new();
     let positive = |v: Option<i64>| v.and_then(|n| u64::try_from(n).ok());
     if let Some(m) = positive(limits.memory_bytes) {
@@ -238,17 +283,26 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
     } else {
         field("Resources", resources.join(" · "), Style::new())
     });
+}
+
+/// Ports (live when known), mounts, networks and labels, one a line.
+fn lists(
+    lines: &mut Vec<Line<'static>>,
+    live: Option<&Container>,
+    detail: &ContainerDetail,
+    theme: &Theme,
+) {
     let ports = live
         .map(|c| c.ports.clone())
         .unwrap_or_else(|| detail.container.ports.clone());
     list_field(
-        &mut lines,
+        lines,
         "Ports",
         ports.iter().map(ToString::to_string).collect(),
         theme,
     );
     list_field(
-        &mut lines,
+        lines,
         "Mounts",
         detail
             .mounts
@@ -266,7 +320,7 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
         theme,
     );
     list_field(
-        &mut lines,
+        lines,
         "Networks",
         detail
             .networks
@@ -276,7 +330,7 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
         theme,
     );
     list_field(
-        &mut lines,
+        lines,
         "Labels",
         detail
             .labels()
@@ -285,6 +339,16 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
             .collect(),
         theme,
     );
+}
+
+/// The environment, secrets masked unless revealed (with the key that reveals them).
+fn env(
+    lines: &mut Vec<Line<'static>>,
+    state: &AppState,
+    view: &InspectView,
+    detail: &ContainerDetail,
+    theme: &Theme,
+) {
     if detail.env.is_empty() {
         lines.push(field("Env", "none", theme.muted()));
     }
@@ -307,6 +371,10 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
         line.extend(spans);
         lines.push(Line::from(line));
     }
+}
+
+/// What the history store recorded of the container.
+fn history(lines: &mut Vec<Line<'static>>, view: &InspectView, theme: &Theme) {
     let history = crate::app::inspect::history_lines(view);
     let style = if matches!(view.history, crate::app::inspect::InspectHistory::Loaded(ref r) if !r.is_empty())
     {
@@ -322,7 +390,6 @@ pub fn lines(state: &AppState, view: &InspectView, theme: &Theme) -> Vec<Line<'s
             more(text, style)
         });
     }
-    lines
 }
 
 /// Draws the inspect pane.

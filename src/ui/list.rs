@@ -322,6 +322,22 @@ fn empty_text(state: &AppState) -> String {
 }
 
 /// Draws the list pane.
+/// The list's columns this frame, and where the drift column goes (after the name, or first
+/// when the name is not shown; `drift` false: not shown at all).
+struct Layout {
+    columns: Vec<(Column, usize)>,
+    drift: bool,
+    drift_after: Option<Column>,
+}
+
+/// Where one row is drawn, and how.
+struct RowAt {
+    body: Rect,
+    y: u16,
+    selected: bool,
+    style: Style,
+}
+
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
     let geometry = list_geometry(area);
     if geometry.bordered {
@@ -331,37 +347,19 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
     let width = usize::from(geometry.inner.width);
     let visible_rows = state.visible_rows();
     let columns = widths(state, width);
-    let drift = state.shows_drift();
     // The drift column follows the name (or leads, when the name is not shown).
-    let drift_after = if columns.iter().any(|(c, _)| *c == Column::Name) {
-        Some(Column::Name)
-    } else {
-        None
+    let drift_after = columns
+        .iter()
+        .any(|(c, _)| *c == Column::Name)
+        .then_some(Column::Name);
+    let layout = Layout {
+        columns,
+        drift: state.shows_drift(),
+        drift_after,
     };
     if let Some(header) = geometry.header {
-        let mut spans = vec![Span::raw("  ")];
-        if drift && drift_after.is_none() {
-            spans.push(Span::raw(format!("{} ", pad("DRIFT", DRIFT_WIDTH))));
-        }
-        for (i, (column, w)) in columns.iter().enumerate() {
-            if i > 0 {
-                spans.push(Span::raw(" "));
-            }
-            if drift && i > 0 && Some(columns[i - 1].0) == drift_after {
-                spans.push(Span::raw(format!("{} ", pad("DRIFT", DRIFT_WIDTH))));
-            }
-            let mut text = title(*column).to_string();
-            if *column == state.sort.column {
-                text.push_str(if state.sort.descending {
-                    " ↓"
-                } else {
-                    " ↑"
-                });
-            }
-            spans.push(Span::raw(pad(&fit(&text, *w), *w)));
-        }
         frame.render_widget(
-            Paragraph::new(Line::from(spans)).style(theme.header()),
+            Paragraph::new(header_line(state, &layout)).style(theme.header()),
             header,
         );
     }
@@ -379,103 +377,164 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
     // Cells are written straight into the buffer at their column: no padding to lay out, so
     // the cost is the text on screen, not the width of the terminal.
     let buf = frame.buffer_mut();
-    let right = body.x + body.width;
     for (i, row) in visible_rows.iter().enumerate() {
         let Ok(dy) = u16::try_from(i) else { break };
-        let y = body.y + dy;
         let selected = state.offset + i == state.selected;
-        let row_style = if selected {
-            theme.selected()
-        } else {
-            Style::new()
+        let at = RowAt {
+            body,
+            y: body.y + dy,
+            selected,
+            style: if selected {
+                theme.selected()
+            } else {
+                Style::new()
+            },
         };
         if selected {
             // The reverse bar spans the row: readable without colour.
-            buf.set_style(Rect::new(body.x, y, body.width, 1), row_style);
+            buf.set_style(Rect::new(body.x, at.y, body.width, 1), at.style);
         }
         match row {
-            Row::Group {
-                key,
-                count,
-                up,
-                collapsed,
-            } => {
-                let fold = if *collapsed { "▸" } else { "▾" };
-                let name = printable(&crate::app::rows::group_title(key)).into_owned();
-                let noun = if *count == 1 {
-                    "container"
-                } else {
-                    "containers"
-                };
-                let line = Line::from(vec![
-                    Span::styled(format!("{fold} {name}"), theme.title()),
-                    Span::styled(format!("  {count} {noun}, {up} up"), theme.muted()),
-                ])
-                .patch_style(row_style);
-                buf.set_line(body.x, y, &line, body.width);
+            Row::Group { .. } => {
+                let line = group_line(row, theme).patch_style(at.style);
+                buf.set_line(body.x, at.y, &line, body.width);
             }
             Row::Container(id) => {
-                let Some(c) = state.fleet.get(id) else {
-                    continue;
-                };
-                let marked = state.marks.contains(id);
-                let (lead, lead_style) = if marked {
-                    ("✓", theme.marked())
-                } else if selected {
-                    ("›", Style::new())
-                } else {
-                    (" ", Style::new())
-                };
-                buf.set_stringn(body.x, y, lead, 1, row_style.patch(lead_style));
-                let mut cells = Vec::with_capacity(columns.len() + 1);
-                let drift_cell = drift.then(|| drift_cell(state, theme, id));
-                if drift_after.is_none()
-                    && let Some((text, style)) = &drift_cell
-                {
-                    cells.push((text.clone(), *style, DRIFT_WIDTH, None));
+                if let Some(c) = state.fleet.get(id) {
+                    container_row(buf, &at, state, c, &layout, theme);
                 }
-                for (column, w) in &columns {
-                    let (text, style) = cell(state, theme, c, (*column, *w));
-                    // Memory without its limit, when the two do not fit.
-                    let short = (*column == Column::Memory)
-                        .then(|| state.stats.get(&c.id).map(|s| bytes(s.memory_used)))
-                        .flatten();
-                    let style = if marked && *column == Column::Name {
-                        theme.marked()
-                    } else {
-                        style
-                    };
-                    cells.push((text, style, *w, short));
-                    if Some(*column) == drift_after
-                        && let Some((text, style)) = &drift_cell
-                    {
-                        cells.push((text.clone(), *style, DRIFT_WIDTH, None));
-                    }
-                }
-                write_cells(buf, (body.x + 2, y), right, row_style, cells);
             }
             Row::Missing(name) => {
-                let Some(m) = state.compose.as_ref().and_then(|c| c.missing_row(name)) else {
-                    continue;
-                };
-                let lead = if selected { "›" } else { " " };
-                buf.set_stringn(body.x, y, lead, 1, row_style);
-                let mut cells = Vec::with_capacity(columns.len() + 1);
-                let drift_cell = ("missing".to_string(), theme.warn(), DRIFT_WIDTH, None);
-                if drift_after.is_none() {
-                    cells.push(drift_cell.clone());
+                if let Some(m) = state.compose.as_ref().and_then(|c| c.missing_row(name)) {
+                    missing_row(buf, &at, m, &layout, theme);
                 }
-                for (column, w) in &columns {
-                    let (text, style) = missing_cell(m, *column, theme);
-                    cells.push((text, style, *w, None));
-                    if Some(*column) == drift_after {
-                        cells.push(drift_cell.clone());
-                    }
-                }
-                write_cells(buf, (body.x + 2, y), right, row_style, cells);
             }
         }
     }
+}
+
+/// A project's header row: folded or not, its name, how many containers and how many up.
+fn group_line(row: &Row, theme: &Theme) -> Line<'static> {
+    let Row::Group {
+        key,
+        count,
+        up,
+        collapsed,
+    } = row
+    else {
+        return Line::default();
+    };
+    let fold = if *collapsed { "▸" } else { "▾" };
+    let name = printable(&crate::app::rows::group_title(key)).into_owned();
+    let noun = if *count == 1 {
+        "container"
+    } else {
+        "containers"
+    };
+    Line::from(vec![
+        Span::styled(format!("{fold} {name}"), theme.title()),
+        Span::styled(format!("  {count} {noun}, {up} up"), theme.muted()),
+    ])
+}
+
+/// The column titles, the sort column's with its direction.
+fn header_line(state: &AppState, layout: &Layout) -> Line<'static> {
+    let columns = &layout.columns;
+    let mut spans = vec![Span::raw("  ")];
+    if layout.drift && layout.drift_after.is_none() {
+        spans.push(Span::raw(format!("{} ", pad("DRIFT", DRIFT_WIDTH))));
+    }
+    for (i, (column, w)) in columns.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" "));
+        }
+        if layout.drift && i > 0 && Some(columns[i - 1].0) == layout.drift_after {
+            spans.push(Span::raw(format!("{} ", pad("DRIFT", DRIFT_WIDTH))));
+        }
+        let mut text = title(*column).to_string();
+        if *column == state.sort.column {
+            text.push_str(if state.sort.descending {
+                " ↓"
+            } else {
+                " ↑"
+            });
+        }
+        spans.push(Span::raw(pad(&fit(&text, *w), *w)));
+    }
+    Line::from(spans)
+}
+
+/// A container's row: its mark (or the selection's lead), then its cells.
+fn container_row(
+    buf: &mut Buffer,
+    at: &RowAt,
+    state: &AppState,
+    c: &Container,
+    layout: &Layout,
+    theme: &Theme,
+) {
+    let marked = state.marks.contains(&c.id);
+    let (lead, lead_style) = if marked {
+        ("✓", theme.marked())
+    } else if at.selected {
+        ("›", Style::new())
+    } else {
+        (" ", Style::new())
+    };
+    buf.set_stringn(at.body.x, at.y, lead, 1, at.style.patch(lead_style));
+    let mut cells = Vec::with_capacity(layout.columns.len() + 1);
+    let drift_cell = layout.drift.then(|| drift_cell(state, theme, &c.id));
+    if layout.drift_after.is_none()
+        && let Some((text, style)) = &drift_cell
+    {
+        cells.push((text.clone(), *style, DRIFT_WIDTH, None));
+    }
+    for (column, w) in &layout.columns {
+        let (text, style) = cell(state, theme, c, (*column, *w));
+        // Memory without its limit, when the two do not fit.
+        let short = (*column == Column::Memory)
+            .then(|| state.stats.get(&c.id).map(|s| bytes(s.memory_used)))
+            .flatten();
+        let style = if marked && *column == Column::Name {
+            theme.marked()
+        } else {
+            style
+        };
+        cells.push((text, style, *w, short));
+        if Some(*column) == layout.drift_after
+            && let Some((text, style)) = &drift_cell
+        {
+            cells.push((text.clone(), *style, DRIFT_WIDTH, None));
+        }
+    }
+    let right = at.body.x + at.body.width;
+    write_cells(buf, (at.body.x + 2, at.y), right, at.style, cells);
+}
+
+/// A container the compose file wants and the daemon does not have.
+fn missing_row(
+    buf: &mut Buffer,
+    at: &RowAt,
+    m: &crate::app::compose::MissingRow,
+    layout: &Layout,
+    theme: &Theme,
+) {
+    let lead = if at.selected { "›" } else { " " };
+    buf.set_stringn(at.body.x, at.y, lead, 1, at.style);
+    let mut cells = Vec::with_capacity(layout.columns.len() + 1);
+    let drift_cell = ("missing".to_string(), theme.warn(), DRIFT_WIDTH, None);
+    if layout.drift_after.is_none() {
+        cells.push(drift_cell.clone());
+    }
+    for (column, w) in &layout.columns {
+        let (text, style) = missing_cell(m, *column, theme);
+        cells.push((text, style, *w, None));
+        if Some(*column) == layout.drift_after {
+            cells.push(drift_cell.clone());
+        }
+    }
+    let right = at.body.x + at.body.width;
+    write_cells(buf, (at.body.x + 2, at.y), right, at.style, cells);
 }
 
 /// One cell: its text, style, width, and a shorter text for when the width is cut.

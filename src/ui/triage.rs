@@ -101,6 +101,18 @@ fn title_line(state: &AppState, theme: &Theme) -> Line<'static> {
 }
 
 /// Draws the triage view.
+const SEV_W: usize = 10;
+const KIND_W: usize = 17;
+const NEXT_W: usize = 14;
+
+/// The widths a frame's rows share: the pane's, the name column's (fitted to the names on
+/// screen), and whether the reason fits on the problem's line.
+struct Columns {
+    width: usize,
+    name_w: usize,
+    one_line: bool,
+}
+
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
     let geometry = list_geometry(area);
     if geometry.bordered {
@@ -108,8 +120,6 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
     }
     let view = &state.triage;
     let inner = geometry.inner;
-    let width = usize::from(inner.width);
-    let one_line = lines_per_problem(inner) == 1;
     let visible = &view.problems[view.offset.min(view.problems.len())..];
     let name_w = visible
         .iter()
@@ -119,45 +129,20 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
         .max()
         .unwrap_or(9)
         .min(28);
-    let sev_w = 10;
-    let kind_w = 17;
-    let next_w = 14;
+    let columns = Columns {
+        width: usize::from(inner.width),
+        name_w,
+        one_line: lines_per_problem(inner) == 1,
+    };
     if let Some(header) = geometry.header.filter(|_| !view.problems.is_empty()) {
-        let mut text = format!(
-            "  {} {} {} ",
-            pad("SEVERITY", sev_w),
-            pad("CONTAINER", name_w),
-            pad("PROBLEM", kind_w)
-        );
-        if one_line {
-            let why_w = width.saturating_sub(text.width() + next_w + 1);
-            text.push_str(&pad("WHY", why_w));
-            text.push(' ');
-        }
-        text.push_str("NEXT");
         frame.render_widget(
-            Paragraph::new(Line::raw(fit(&text, width))).style(theme.header()),
+            Paragraph::new(Line::raw(header_text(&columns))).style(theme.header()),
             header,
         );
     }
     let body = geometry.body;
     if view.problems.is_empty() {
-        let lines = vec![
-            Line::styled(
-                format!("  ✓ no problems in {} containers", state.fleet.len()),
-                theme.ok(),
-            ),
-            Line::raw(""),
-            Line::styled(
-                fit(
-                    "  Checked: OOM kills, crash loops, health checks, non-zero exits, stuck \
-                     states, memory near the limit, GPU memory over the threshold.",
-                    width,
-                ),
-                theme.muted(),
-            ),
-        ];
-        frame.render_widget(Paragraph::new(lines), body);
+        no_problems(frame, body, state, columns.width, theme);
         return;
     }
     let per = lines_per_problem(inner);
@@ -169,49 +154,108 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
         if usize::from(dy) + per > usize::from(body.height) {
             break;
         }
-        let y = body.y + dy;
         let selected = view.offset + i == view.selected;
-        let row_style = if selected {
-            theme.selected()
-        } else {
-            Style::new()
-        };
-        if selected {
-            let height = u16::try_from(per).unwrap_or(1);
-            buf.set_style(Rect::new(body.x, y, body.width, height), row_style);
-        }
-        let lead = if selected { "›" } else { " " };
-        let why = printable(&p.reason);
-        let mut spans = vec![
-            Span::raw(format!("{lead} ")),
-            Span::styled(
-                pad(severity_text(p.severity), sev_w),
-                severity_style(theme, p.severity),
+        let row = Rect::new(
+            body.x,
+            body.y + dy,
+            body.width,
+            u16::try_from(per).unwrap_or(1),
+        );
+        problem_row(buf, row, state, p, selected, &columns, theme);
+    }
+}
+
+/// The column titles, fitted to the pane.
+fn header_text(columns: &Columns) -> String {
+    let mut text = format!(
+        "  {} {} {} ",
+        pad("SEVERITY", SEV_W),
+        pad("CONTAINER", columns.name_w),
+        pad("PROBLEM", KIND_W)
+    );
+    if columns.one_line {
+        let why_w = columns.width.saturating_sub(text.width() + NEXT_W + 1);
+        text.push_str(&pad("WHY", why_w));
+        text.push(' ');
+    }
+    text.push_str("NEXT");
+    fit(&text, columns.width)
+}
+
+/// No problems: how many containers were checked, and for what.
+fn no_problems(frame: &mut Frame<'_>, body: Rect, state: &AppState, width: usize, theme: &Theme) {
+    let lines = vec![
+        Line::styled(
+            format!("  ✓ no problems in {} containers", state.fleet.len()),
+            theme.ok(),
+        ),
+        Line::raw(""),
+        Line::styled(
+            fit(
+                "  Checked: OOM kills, crash loops, health checks, non-zero exits, stuck \
+                 states, memory near the limit, GPU memory over the threshold.",
+                width,
             ),
-            Span::raw(" "),
-            Span::raw(pad(&fit(&printable(&p.subject), name_w), name_w)),
-            Span::raw(" "),
-            Span::raw(pad(p.kind.title(), kind_w)),
-            Span::raw(" "),
-        ];
-        let used: usize = spans.iter().map(Span::width).sum();
-        if one_line {
-            let why_w = width.saturating_sub(used + next_w + 1);
-            spans.push(Span::styled(pad(&fit(&why, why_w), why_w), theme.muted()));
-            spans.push(Span::raw(" "));
-        }
-        spans.push(Span::styled(next_text(state, p), theme.key()));
-        let line = Line::from(spans).patch_style(row_style);
-        buf.set_line(body.x, y, &line, body.width);
-        if !one_line {
-            let indent = 4;
-            let why_line = Line::from(vec![
-                Span::raw(" ".repeat(indent)),
-                Span::styled(fit(&why, width.saturating_sub(indent)), theme.muted()),
-            ])
-            .patch_style(row_style);
-            buf.set_line(body.x, y + 1, &why_line, body.width);
-        }
+            theme.muted(),
+        ),
+    ];
+    frame.render_widget(Paragraph::new(lines), body);
+}
+
+/// One problem in `row`: severity, container, kind, (the reason,) the next step; the reason
+/// on a line of its own when it does not fit.
+fn problem_row(
+    buf: &mut ratatui::buffer::Buffer,
+    row: Rect,
+    state: &AppState,
+    p: &Problem,
+    selected: bool,
+    columns: &Columns,
+    theme: &Theme,
+) {
+    let row_style = if selected {
+        theme.selected()
+    } else {
+        Style::new()
+    };
+    if selected {
+        buf.set_style(row, row_style);
+    }
+    let lead = if selected { "›" } else { " " };
+    let why = printable(&p.reason);
+    let name_w = columns.name_w;
+    let mut spans = vec![
+        Span::raw(format!("{lead} ")),
+        Span::styled(
+            pad(severity_text(p.severity), SEV_W),
+            severity_style(theme, p.severity),
+        ),
+        Span::raw(" "),
+        Span::raw(pad(&fit(&printable(&p.subject), name_w), name_w)),
+        Span::raw(" "),
+        Span::raw(pad(p.kind.title(), KIND_W)),
+        Span::raw(" "),
+    ];
+    let used: usize = spans.iter().map(Span::width).sum();
+    if columns.one_line {
+        let why_w = columns.width.saturating_sub(used + NEXT_W + 1);
+        spans.push(Span::styled(pad(&fit(&why, why_w), why_w), theme.muted()));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::styled(next_text(state, p), theme.key()));
+    let line = Line::from(spans).patch_style(row_style);
+    buf.set_line(row.x, row.y, &line, row.width);
+    if !columns.one_line {
+        let indent = 4;
+        let why_line = Line::from(vec![
+            Span::raw(" ".repeat(indent)),
+            Span::styled(
+                fit(&why, columns.width.saturating_sub(indent)),
+                theme.muted(),
+            ),
+        ])
+        .patch_style(row_style);
+        buf.set_line(row.x, row.y + 1, &why_line, row.width);
     }
 }
 

@@ -155,7 +155,7 @@ pub(super) async fn run_inner(
             name.clone()
         },
         reason: match &remove_error {
-            None => reason,
+            None => reason.to_string(),
             Some(e) => format!("{reason}; and removing the container failed: {e}"),
         },
     })?;
@@ -208,6 +208,20 @@ async fn kill(endpoint: &Endpoint, id: &ContainerId, signal: &str) {
     let _ = endpoint.client().kill_container(&id.0, Some(options)).await;
 }
 
+/// Why a created container could not be driven to its end (the caller names the container).
+#[derive(Debug, thiserror::Error)]
+enum DriveError {
+    #[error("cannot attach to its output: {0}")]
+    Attach(String),
+    #[error("the daemon refused to start it: {0}")]
+    Start(String),
+    #[error("cannot read how it ended: {0}")]
+    ReadEnd(crate::engine::EngineError),
+}
+
+/// The task that collects the container's output, stdout and stderr, each up to `limit`.
+type Collector = tokio::task::JoinHandle<(Capture, Capture)>;
+
 /// Attaches, starts, waits; on timeout SIGTERM, grace, SIGKILL. Errors are reasons (the caller
 /// names the container).
 async fn drive(
@@ -216,7 +230,54 @@ async fn drive(
     options: &RunOptions,
     memory_limited: bool,
     interrupt: &mut std::pin::Pin<&mut impl Future<Output = String>>,
-) -> Result<RunOutcome, String> {
+) -> Result<RunOutcome, DriveError> {
+    let limit = options.output_limit;
+    let collector = attach(endpoint, id, limit).await?;
+    let abort = collector.abort_handle();
+    if let Err(e) = endpoint
+        .client()
+        .start_container(&id.0, None::<StartContainerOptions>)
+        .await
+    {
+        abort.abort();
+        return Err(DriveError::Start(daemon_message(&e)));
+    }
+    let status = match wait_or_stop(endpoint, id, options, interrupt).await {
+        Waited::Ended(status) => status,
+        Waited::Interrupted(signal) => {
+            abort.abort();
+            return Ok(interrupted_outcome(signal));
+        }
+    };
+    // The attach stream ends with the container; the bound only guards a stuck stream.
+    let (stdout, stderr) = match tokio::time::timeout(Duration::from_secs(10), collector).await {
+        Ok(Ok(captured)) => captured,
+        _ => {
+            abort.abort();
+            (Capture::new(limit), Capture::new(limit))
+        }
+    };
+    let (exit, oom_killed) = read_end(endpoint, id, memory_limited).await?;
+    Ok(RunOutcome {
+        id: id.clone(),
+        name: String::new(),
+        status,
+        exit,
+        oom_killed,
+        stdout,
+        stderr,
+        removed: false,
+        remove_error: None,
+    })
+}
+
+/// Attaches to the container's output (before it starts, so that nothing is missed) and
+/// collects it in a task.
+async fn attach(
+    endpoint: &Endpoint,
+    id: &ContainerId,
+    limit: usize,
+) -> Result<Collector, DriveError> {
     let attach = AttachContainerOptionsBuilder::default()
         .stream(true)
         .logs(true)
@@ -227,10 +288,9 @@ async fn drive(
         .client()
         .attach_container(&id.0, Some(attach))
         .await
-        .map_err(|e| format!("cannot attach to its output: {}", daemon_message(&e)))?;
-    let limit = options.output_limit;
+        .map_err(|e| DriveError::Attach(daemon_message(&e)))?;
     let mut output = attached.output;
-    let collector = tokio::spawn(async move {
+    Ok(tokio::spawn(async move {
         let mut stdout = Capture::new(limit);
         let mut stderr = Capture::new(limit);
         while let Some(Ok(chunk)) = output.next().await {
@@ -243,24 +303,28 @@ async fn drive(
             }
         }
         (stdout, stderr)
-    });
-    let abort = collector.abort_handle();
+    }))
+}
 
-    if let Err(e) = endpoint
-        .client()
-        .start_container(&id.0, None::<StartContainerOptions>)
-        .await
-    {
-        abort.abort();
-        return Err(format!(
-            "the daemon refused to start it: {}",
-            daemon_message(&e)
-        ));
-    }
+/// How waiting for the container ended.
+enum Waited {
+    /// It stopped (exited, or was stopped past its timeout).
+    Ended(RunStatus),
+    /// The run was interrupted by this signal first.
+    Interrupted(String),
+}
 
+/// Waits for the container to stop; past the timeout SIGTERM, the grace period, then
+/// SIGKILL; unless the run is interrupted meanwhile.
+async fn wait_or_stop(
+    endpoint: &Endpoint,
+    id: &ContainerId,
+    options: &RunOptions,
+    interrupt: &mut std::pin::Pin<&mut impl Future<Output = String>>,
+) -> Waited {
     let wait_limit = options.timeout + options.grace + Duration::from_secs(60);
-    let status = tokio::select! {
-        () = wait_stopped(endpoint, id, wait_limit) => RunStatus::Exited,
+    tokio::select! {
+        () = wait_stopped(endpoint, id, wait_limit) => Waited::Ended(RunStatus::Exited),
         () = tokio::time::sleep(options.timeout) => {
             kill(endpoint, id, "SIGTERM").await;
             tokio::select! {
@@ -274,50 +338,30 @@ async fn drive(
                     )
                     .await;
                 }
-                signal = &mut *interrupt => {
-                    abort.abort();
-                    return Ok(interrupted_outcome(signal));
-                }
+                signal = &mut *interrupt => return Waited::Interrupted(signal),
             }
-            RunStatus::TimedOut
+            Waited::Ended(RunStatus::TimedOut)
         }
-        signal = &mut *interrupt => {
-            abort.abort();
-            return Ok(interrupted_outcome(signal));
-        }
-    };
+        signal = &mut *interrupt => Waited::Interrupted(signal),
+    }
+}
 
-    // The attach stream ends with the container; the bound only guards a stuck stream.
-    let (stdout, stderr) = match tokio::time::timeout(Duration::from_secs(10), collector).await {
-        Ok(Ok(captured)) => captured,
-        _ => {
-            abort.abort();
-            (Capture::new(limit), Capture::new(limit))
-        }
-    };
-    let inspect = endpoint
-        .inspect(&id.0)
-        .await
-        .map_err(|e| format!("cannot read how it ended: {e}"))?;
+/// How the container ended: its exit read, and whether the OOM killer ended it.
+async fn read_end(
+    endpoint: &Endpoint,
+    id: &ContainerId,
+    memory_limited: bool,
+) -> Result<(Option<crate::engine::exit::ExitReading>, bool), DriveError> {
+    let inspect = endpoint.inspect(&id.0).await.map_err(DriveError::ReadEnd)?;
     let mut state = inspect.and_then(|i| i.state);
     let mut oom_killed = state.as_ref().and_then(|s| s.oom_killed).unwrap_or(false);
     // The daemon records an OOM kill from an event that can come a moment after the exit
     // (with an init process, the OOM killer takes the child and init exits 137): give it
     // that moment before reading 137 as a plain SIGKILL.
     if !oom_killed && memory_limited && state.as_ref().and_then(|s| s.exit_code) == Some(137) {
-        for _ in 0..5 {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let again = endpoint
-                .inspect(&id.0)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|i| i.state);
-            if again.as_ref().and_then(|s| s.oom_killed) == Some(true) {
-                oom_killed = true;
-                state = again;
-                break;
-            }
+        if let Some(again) = oom_recorded(endpoint, id).await {
+            oom_killed = true;
+            state = Some(again);
         }
     }
     let exit = state.and_then(|s| s.exit_code).map(|code| {
@@ -329,17 +373,28 @@ async fn drive(
             },
         )
     });
-    Ok(RunOutcome {
-        id: id.clone(),
-        name: String::new(),
-        status,
-        exit,
-        oom_killed,
-        stdout,
-        stderr,
-        removed: false,
-        remove_error: None,
-    })
+    Ok((exit, oom_killed))
+}
+
+/// The container's state once the daemon has recorded an OOM kill, asked five times over half
+/// a second; `None` when it never does.
+async fn oom_recorded(
+    endpoint: &Endpoint,
+    id: &ContainerId,
+) -> Option<bollard::models::ContainerState> {
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let again = endpoint
+            .inspect(&id.0)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|i| i.state);
+        if again.as_ref().and_then(|s| s.oom_killed) == Some(true) {
+            return again;
+        }
+    }
+    None
 }
 
 fn interrupted_outcome(signal: String) -> RunOutcome {

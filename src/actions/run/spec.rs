@@ -215,6 +215,29 @@ impl RunSpec {
 
     /// The Docker create body, labelled with `owner`. Pure: no daemon involved.
     pub fn create_body(&self, owner: &Owner) -> ContainerCreateBody {
+        let (exposed, bindings) = self.port_bindings();
+        ContainerCreateBody {
+            image: Some(self.image.clone()),
+            cmd: non_empty(self.command.clone()),
+            entrypoint: self.entrypoint.clone(),
+            env: non_empty(self.env.clone()),
+            user: self.user.clone(),
+            working_dir: self.working_dir.clone(),
+            hostname: self.hostname.clone(),
+            labels: Some(self.labels_with(owner)),
+            exposed_ports: non_empty(exposed),
+            healthcheck: self.healthcheck.as_ref().map(health_config),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            tty: Some(false),
+            open_stdin: Some(false),
+            host_config: Some(self.host_config(bindings)),
+            ..ContainerCreateBody::default()
+        }
+    }
+
+    /// The user's labels, and fleetdeck's: the owner (process or keeper) and the kind.
+    fn labels_with(&self, owner: &Owner) -> HashMap<String, String> {
         let mut labels: HashMap<String, String> = self
             .labels
             .iter()
@@ -238,9 +261,13 @@ impl RunSpec {
         labels
             .entry(KIND_LABEL.into())
             .or_insert_with(|| "run".into());
+        labels
+    }
 
+    /// The exposed ports (`80/tcp`, each once) and their bindings on the host.
+    fn port_bindings(&self) -> (Vec<String>, PortBindings) {
         let mut exposed = Vec::new();
-        let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+        let mut bindings: PortBindings = HashMap::new();
         for p in &self.ports {
             let key = format!("{}/{}", p.container_port, p.protocol);
             if !exposed.contains(&key) {
@@ -255,37 +282,18 @@ impl RunSpec {
                     host_port: p.host_port.map(|n| n.to_string()),
                 });
         }
+        (exposed, bindings)
+    }
 
-        let healthcheck = self.healthcheck.as_ref().map(|h| match h {
-            HealthSpec::Disabled => HealthConfig {
-                test: Some(vec!["NONE".into()]),
-                ..HealthConfig::default()
-            },
-            HealthSpec::Command {
-                command,
-                interval,
-                timeout,
-                retries,
-                start_period,
-            } => HealthConfig {
-                test: Some(vec!["CMD-SHELL".into(), command.clone()]),
-                interval: interval.as_ref().copied().map(nanos),
-                timeout: timeout.as_ref().copied().map(nanos),
-                retries: *retries,
-                start_period: start_period.as_ref().copied().map(nanos),
-                start_interval: None,
-            },
-        });
-
-        let security_opt = vec!["no-new-privileges".to_string()];
+    /// The host config: resources, mounts, network, hardening, devices, restart, logging.
+    fn host_config(&self, bindings: PortBindings) -> HostConfig {
         // Dropping capabilities means nothing to a privileged container: it has them all.
         let cap_drop = (!self.privileged).then(|| {
             self.cap_drop
                 .clone()
                 .unwrap_or_else(|| vec!["ALL".to_string()])
         });
-
-        let host_config = HostConfig {
+        HostConfig {
             binds: non_empty(self.volumes.clone()),
             port_bindings: (!bindings.is_empty()).then_some(bindings),
             network_mode: self.network.clone(),
@@ -296,16 +304,7 @@ impl RunSpec {
             extra_hosts: non_empty(self.extra_hosts.clone()),
             init: Some(self.init),
             pids_limit: self.pids_limit,
-            ulimits: non_empty(
-                self.ulimits
-                    .iter()
-                    .map(|u| ResourcesUlimits {
-                        name: Some(u.name.clone()),
-                        soft: Some(u.soft),
-                        hard: Some(u.hard),
-                    })
-                    .collect(),
-            ),
+            ulimits: non_empty(self.ulimits.iter().map(resources_ulimit).collect()),
             tmpfs: (!self.tmpfs.is_empty()).then(|| {
                 self.tmpfs
                     .iter()
@@ -317,17 +316,8 @@ impl RunSpec {
             cap_add: non_empty(self.cap_add.clone()),
             cap_drop,
             privileged: Some(self.privileged),
-            security_opt: Some(security_opt),
-            devices: non_empty(
-                self.devices
-                    .iter()
-                    .map(|d| DeviceMapping {
-                        path_on_host: Some(d.host.clone()),
-                        path_in_container: Some(d.container.clone()),
-                        cgroup_permissions: Some(d.permissions.clone()),
-                    })
-                    .collect(),
-            ),
+            security_opt: Some(vec!["no-new-privileges".to_string()]),
+            devices: non_empty(self.devices.iter().map(device_mapping).collect()),
             device_requests: self.gpus.as_ref().map(|g| vec![device_request(g)]),
             restart_policy: self.restart.as_ref().map(restart_policy),
             log_config: self.log.as_ref().map(|l| HostConfigLogConfig {
@@ -343,25 +333,6 @@ impl RunSpec {
             // final inspect and conflict with a restart policy.
             auto_remove: Some(false),
             ..HostConfig::default()
-        };
-
-        ContainerCreateBody {
-            image: Some(self.image.clone()),
-            cmd: non_empty(self.command.clone()),
-            entrypoint: self.entrypoint.clone(),
-            env: non_empty(self.env.clone()),
-            user: self.user.clone(),
-            working_dir: self.working_dir.clone(),
-            hostname: self.hostname.clone(),
-            labels: Some(labels),
-            exposed_ports: non_empty(exposed),
-            healthcheck,
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            tty: Some(false),
-            open_stdin: Some(false),
-            host_config: Some(host_config),
-            ..ContainerCreateBody::default()
         }
     }
 
@@ -395,6 +366,49 @@ fn nanos(d: Duration) -> i64 {
 
 fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
     (!v.is_empty()).then_some(v)
+}
+
+/// A container port's bindings on the host, by `PORT/PROTO`.
+type PortBindings = HashMap<String, Option<Vec<PortBinding>>>;
+
+/// Docker's health check for a spec's (`NONE` turns the image's off).
+fn health_config(spec: &HealthSpec) -> HealthConfig {
+    match spec {
+        HealthSpec::Disabled => HealthConfig {
+            test: Some(vec!["NONE".into()]),
+            ..HealthConfig::default()
+        },
+        HealthSpec::Command {
+            command,
+            interval,
+            timeout,
+            retries,
+            start_period,
+        } => HealthConfig {
+            test: Some(vec!["CMD-SHELL".into(), command.clone()]),
+            interval: interval.as_ref().copied().map(nanos),
+            timeout: timeout.as_ref().copied().map(nanos),
+            retries: *retries,
+            start_period: start_period.as_ref().copied().map(nanos),
+            start_interval: None,
+        },
+    }
+}
+
+fn resources_ulimit(u: &Ulimit) -> ResourcesUlimits {
+    ResourcesUlimits {
+        name: Some(u.name.clone()),
+        soft: Some(u.soft),
+        hard: Some(u.hard),
+    }
+}
+
+fn device_mapping(d: &DeviceSpec) -> DeviceMapping {
+    DeviceMapping {
+        path_on_host: Some(d.host.clone()),
+        path_in_container: Some(d.container.clone()),
+        cgroup_permissions: Some(d.permissions.clone()),
+    }
 }
 
 /// The device request of `--gpus`, as the docker CLI builds it.

@@ -56,8 +56,24 @@ pub struct Pattern {
     pub regex: Regex,
 }
 
+/// A search or filter that is not a regular expression: the text, and the last line of the
+/// regex crate's explanation (the line that says what is wrong).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad regular expression '{text}': {why}")]
+pub struct PatternError {
+    pub text: String,
+    pub why: String,
+}
+
+/// The status line takes text.
+impl From<PatternError> for String {
+    fn from(e: PatternError) -> Self {
+        e.to_string()
+    }
+}
+
 impl Pattern {
-    pub fn new(text: &str) -> Result<Self, String> {
+    pub fn new(text: &str) -> Result<Self, PatternError> {
         let insensitive = !text.chars().any(char::is_uppercase);
         RegexBuilder::new(text)
             .case_insensitive(insensitive)
@@ -69,8 +85,10 @@ impl Pattern {
             })
             .map_err(|e| {
                 let why = e.to_string();
-                let last = why.lines().last().unwrap_or("invalid").trim().to_string();
-                format!("bad regular expression '{text}': {last}")
+                PatternError {
+                    text: text.to_string(),
+                    why: why.lines().last().unwrap_or("invalid").trim().to_string(),
+                }
             })
     }
 }

@@ -68,16 +68,23 @@ pub enum Tail {
     Last(u64),
 }
 
+/// A `--tail` that is neither `all` nor a count of lines.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad tail '{text}': expected a number of lines or 'all'")]
+pub struct TailError {
+    pub text: String,
+}
+
 impl Tail {
     /// Parses `all` or a count of lines.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, TailError> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("all") {
             return Ok(Self::All);
         }
-        text.parse::<u64>()
-            .map(Self::Last)
-            .map_err(|_| format!("bad tail '{text}': expected a number of lines or 'all'"))
+        text.parse::<u64>().map(Self::Last).map_err(|_| TailError {
+            text: text.to_string(),
+        })
     }
 
     /// The daemon's query value.

@@ -13,8 +13,11 @@
 //!   hands `user@host:PORT` to ssh as the host name), starts a control master per connection
 //!   and accepts unknown host keys (`StrictHostKeyChecking=accept-new`) into `~/.ssh`.
 
+mod error;
 mod ssh;
 mod tls;
+
+pub(crate) use error::TransportError;
 
 use bollard::{API_DEFAULT_VERSION, BollardRequest, Docker};
 use hyper_util::client::legacy::Client;
@@ -23,13 +26,21 @@ use hyper_util::rt::TokioExecutor;
 
 use super::host::HostSpec;
 
-/// The client for `spec`; the error names what is wrong (the scheme, a certificate file).
+/// The client for `spec`, as [`connect`] makes it, its error in words: the form
+/// `EngineError::Unreachable` keeps (its `cause`).
 pub(crate) fn client(spec: &HostSpec, timeout: std::time::Duration) -> Result<Docker, String> {
+    connect(spec, timeout).map_err(|e| e.to_string())
+}
+
+/// The client for `spec`; the error names what is wrong (the scheme, a certificate file).
+pub(crate) fn connect(
+    spec: &HostSpec,
+    timeout: std::time::Duration,
+) -> Result<Docker, TransportError> {
     let secs = timeout.as_secs().max(1);
     let url = spec.url.as_str();
     if let Some(path) = url.strip_prefix("unix://") {
-        return Docker::connect_with_unix(path, secs, API_DEFAULT_VERSION)
-            .map_err(|e| e.to_string());
+        return Ok(Docker::connect_with_unix(path, secs, API_DEFAULT_VERSION)?);
     }
     if spec.is_ssh() {
         return ssh::client(spec, secs);
@@ -38,12 +49,11 @@ pub(crate) fn client(spec: &HostSpec, timeout: std::time::Duration) -> Result<Do
         return tls::client(spec, secs);
     }
     if url.starts_with("tcp://") || url.starts_with("http://") {
-        return Docker::connect_with_http(url, secs, API_DEFAULT_VERSION)
-            .map_err(|e| e.to_string());
+        return Ok(Docker::connect_with_http(url, secs, API_DEFAULT_VERSION)?);
     }
-    Err(format!(
-        "this build cannot reach '{url}' (unix://, tcp://, https:// and ssh:// only)"
-    ))
+    Err(TransportError::Unsupported {
+        url: url.to_string(),
+    })
 }
 
 /// A hyper client over `connector`, pooling its connections.
@@ -66,7 +76,7 @@ fn custom<C>(
     address: &str,
     secs: u64,
     explain: impl Fn(&hyper_util::client::legacy::Error) -> Option<String> + Send + Sync + 'static,
-) -> Result<Docker, String>
+) -> Result<Docker, TransportError>
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
@@ -90,5 +100,5 @@ where
         secs,
         API_DEFAULT_VERSION,
     )
-    .map_err(|e| e.to_string())
+    .map_err(TransportError::from)
 }

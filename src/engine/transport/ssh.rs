@@ -25,6 +25,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout};
 use tokio::sync::{Semaphore, oneshot, watch};
 
+use super::TransportError;
+use super::error::SshUrlError;
 use crate::engine::host::HostSpec;
 
 /// How many requests may wait for their answer at once (each may be starting an ssh session).
@@ -43,26 +45,25 @@ pub(super) struct Destination {
 }
 
 impl Destination {
-    pub fn parse(url: &str) -> Result<Self, String> {
+    pub fn parse(url: &str) -> Result<Self, SshUrlError> {
+        let at = || url.to_string();
         let rest = url
             .strip_prefix("ssh://")
-            .ok_or_else(|| format!("'{url}' is not an ssh:// URL"))?;
+            .ok_or_else(|| SshUrlError::NotSsh { url: at() })?;
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.contains(['/', '?', '#']) {
-            return Err(format!(
-                "'{url}': an ssh:// host takes no path (ssh://[USER@]HOST[:PORT])"
-            ));
+            return Err(SshUrlError::Path { url: at() });
         }
         let (user, host_port) = match authority.rsplit_once('@') {
             Some((user, rest)) if !user.is_empty() => (Some(user.to_string()), rest),
-            Some(_) => return Err(format!("'{url}': empty user name")),
+            Some(_) => return Err(SshUrlError::EmptyUser { url: at() }),
             None => (None, authority),
         };
         let (host, port) = match host_port.strip_prefix('[') {
             Some(v6) => {
                 let (host, after) = v6
                     .split_once(']')
-                    .ok_or_else(|| format!("'{url}': unclosed '['"))?;
+                    .ok_or_else(|| SshUrlError::Unclosed { url: at() })?;
                 (host, after.strip_prefix(':'))
             }
             None => match host_port.split_once(':') {
@@ -71,12 +72,14 @@ impl Destination {
             },
         };
         if host.is_empty() || host.starts_with('-') {
-            return Err(format!("'{url}': no host name"));
+            return Err(SshUrlError::NoHost { url: at() });
         }
         let port = port
             .map(|p| {
-                p.parse::<u16>()
-                    .map_err(|_| format!("'{url}': bad port '{p}'"))
+                p.parse::<u16>().map_err(|_| SshUrlError::Port {
+                    url: at(),
+                    port: p.to_string(),
+                })
             })
             .transpose()?;
         Ok(Self {
@@ -118,12 +121,15 @@ pub(super) fn arguments(spec: &HostSpec, to: &Destination, secs: u64) -> Vec<OsS
 }
 
 /// The client for an ssh host.
-pub(super) fn client(spec: &HostSpec, secs: u64) -> Result<Docker, String> {
+pub(super) fn client(spec: &HostSpec, secs: u64) -> Result<Docker, TransportError> {
     let to = Destination::parse(&spec.url)?;
     if let Some(key) = &spec.ssh_key
         && let Err(e) = std::fs::metadata(key)
     {
-        return Err(format!("cannot read the ssh key {}: {e}", key.display()));
+        return Err(TransportError::SshKey {
+            path: key.clone(),
+            source: e,
+        });
     }
     let (failed, _) = watch::channel(Failure::default());
     let connector = DialStdio {
@@ -157,7 +163,7 @@ pub(super) fn client(spec: &HostSpec, secs: u64) -> Result<Docker, String> {
         secs,
         API_DEFAULT_VERSION,
     )
-    .map_err(|e| e.to_string())
+    .map_err(TransportError::from)
 }
 
 /// What the latest ssh that failed wrote, once one after the `seen`th has.

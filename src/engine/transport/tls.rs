@@ -15,10 +15,11 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{AlertDescription, ClientConfig, DigitallySignedStruct, RootCertStore};
 
+use super::TransportError;
 use crate::engine::host::{HostSpec, TlsFiles};
 
 /// The client for a TLS host.
-pub(super) fn client(spec: &HostSpec, secs: u64) -> Result<Docker, String> {
+pub(super) fn client(spec: &HostSpec, secs: u64) -> Result<Docker, TransportError> {
     let config = config(spec)?;
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(config)
@@ -42,22 +43,22 @@ fn address(url: &str) -> String {
 }
 
 /// The rustls configuration of a TLS host: whom to trust, and what to present.
-pub(super) fn config(spec: &HostSpec) -> Result<ClientConfig, String> {
+pub(super) fn config(spec: &HostSpec) -> Result<ClientConfig, TransportError> {
     let provider = Arc::new(ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS cannot be set up: {e}"))?;
+        .map_err(TransportError::TlsSetup)?;
     let files = spec.tls.as_ref();
     let builder = if spec.tls_verify {
-        let ca = files.map(|f| f.ca.as_path()).ok_or_else(|| {
-            "checking the daemon's TLS certificate needs the host's CA file (tls_ca or \
-             tls_cert_path; tls_verify = false turns the check off)"
-                .to_string()
-        })?;
+        let ca = files
+            .map(|f| f.ca.as_path())
+            .ok_or(TransportError::NoCaFile)?;
         let mut roots = RootCertStore::empty();
         let (added, _) = roots.add_parsable_certificates(certificates(ca, "CA certificate")?);
         if added == 0 {
-            return Err(format!("no usable CA certificate in {}", ca.display()));
+            return Err(TransportError::NoUsableCa {
+                path: ca.to_path_buf(),
+            });
         }
         builder.with_root_certificates(roots)
     } else {
@@ -67,14 +68,14 @@ pub(super) fn config(spec: &HostSpec) -> Result<ClientConfig, String> {
     };
     match files.map(identity).transpose()?.flatten() {
         Some((chain, key)) => {
-            let files = files.ok_or("no TLS files")?;
-            builder.with_client_auth_cert(chain, key).map_err(|e| {
-                format!(
-                    "the client certificate {} and key {} cannot be used: {e}",
-                    files.cert.display(),
-                    files.key.display()
-                )
-            })
+            let files = files.ok_or(TransportError::NoTlsFiles)?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|source| TransportError::ClientAuth {
+                    cert: files.cert.clone(),
+                    key: files.key.clone(),
+                    source,
+                })
         }
         None => Ok(builder.with_no_client_auth()),
     }
@@ -86,7 +87,7 @@ pub(super) fn config(spec: &HostSpec) -> Result<ClientConfig, String> {
 #[allow(clippy::type_complexity)]
 fn identity(
     files: &TlsFiles,
-) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, String> {
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, TransportError> {
     match (files.cert.exists(), files.key.exists()) {
         (false, false) => return Ok(None),
         (true, false) => return Err(missing(&files.key, "client key")),
@@ -96,30 +97,50 @@ fn identity(
     let chain = certificates(&files.cert, "client certificate")?;
     let pem = read(&files.key, "client key")?;
     let key = PrivateKeyDer::from_pem_slice(&pem).map_err(|e| match e {
-        rustls::pki_types::pem::Error::NoItemsFound => {
-            format!("no private key in {}", files.key.display())
-        }
-        e => format!("cannot read the client key {}: {e}", files.key.display()),
+        rustls::pki_types::pem::Error::NoItemsFound => TransportError::NoKey {
+            path: files.key.clone(),
+        },
+        source => TransportError::Pem {
+            what: "client key",
+            path: files.key.clone(),
+            source,
+        },
     })?;
     Ok(Some((chain, key)))
 }
 
-fn missing(path: &Path, what: &str) -> String {
-    format!("the {what} {} does not exist", path.display())
+fn missing(path: &Path, what: &'static str) -> TransportError {
+    TransportError::Missing {
+        what,
+        path: path.to_path_buf(),
+    }
 }
 
-fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))
+fn read(path: &Path, what: &'static str) -> Result<Vec<u8>, TransportError> {
+    std::fs::read(path).map_err(|source| TransportError::Read {
+        what,
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Every certificate in a PEM file; none is an error.
-fn certificates(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+fn certificates(
+    path: &Path,
+    what: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, TransportError> {
     let pem = read(path, what)?;
     let chain = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))?;
+        .map_err(|source| TransportError::Pem {
+            what,
+            path: path.to_path_buf(),
+            source,
+        })?;
     if chain.is_empty() {
-        return Err(format!("no certificate in {}", path.display()));
+        return Err(TransportError::NoCertificate {
+            path: path.to_path_buf(),
+        });
     }
     Ok(chain)
 }
@@ -245,21 +266,27 @@ mod tests {
     #[test]
     fn a_missing_file_is_named() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let err = config(&spec("tcp://127.0.0.1:1", dir.path(), true)).expect_err("no ca");
+        let err = config(&spec("tcp://127.0.0.1:1", dir.path(), true))
+            .expect_err("no ca")
+            .to_string();
         assert!(
             err.contains("CA certificate") && err.contains("ca.pem"),
             "{err}"
         );
 
         std::fs::write(dir.path().join("ca.pem"), "not a certificate\n").expect("write");
-        let err = config(&spec("tcp://127.0.0.1:1", dir.path(), true)).expect_err("bad ca");
+        let err = config(&spec("tcp://127.0.0.1:1", dir.path(), true))
+            .expect_err("bad ca")
+            .to_string();
         assert!(
             err.contains("no certificate in") && err.contains("ca.pem"),
             "{err}"
         );
 
         std::fs::write(dir.path().join("key.pem"), "").expect("write");
-        let err = config(&spec("tcp://127.0.0.1:1", dir.path(), false)).expect_err("no cert");
+        let err = config(&spec("tcp://127.0.0.1:1", dir.path(), false))
+            .expect_err("no cert")
+            .to_string();
         assert!(
             err.contains("client certificate") && err.contains("cert.pem"),
             "{err}"
@@ -270,7 +297,7 @@ mod tests {
     fn verification_needs_a_ca() {
         let mut bare = HostSpec::from_url("https://10.0.0.7:2376", "test").expect("url");
         assert!(bare.is_tls());
-        let err = config(&bare).expect_err("no ca");
+        let err = config(&bare).expect_err("no ca").to_string();
         assert!(err.contains("CA file"), "{err}");
         bare.tls_verify = false;
         assert!(config(&bare).is_ok(), "no check, no client certificate");
