@@ -149,6 +149,6 @@ mod tests {
         c.state = RunState::Exited;
         c.exit_code = Some(0);
         c.finished_at = Some(now - chrono::Duration::seconds(33));
-        assert_eq!(status_text_on_screen(&c, now), "exited (0) clean · 30s ago");
+        assert_eq!(status_text_on_screen(&c, now), "exited (0) ok · 30s ago");
     }
 }
