@@ -17,18 +17,40 @@ pub fn short_duration(seconds: i64) -> String {
     }
 }
 
+/// As [`short_duration`], for a screen that redraws what changes: exact below 10 s, then in
+/// steps of 10 s below a minute (10s, 20s, …). A fresh deploy's uptimes then change on screen
+/// 15 times in their first minute rather than 60, which is most of what the console writes
+/// to the terminal while they are young.
+pub fn short_duration_on_screen(seconds: i64) -> String {
+    let s = seconds.max(0);
+    if (10..60).contains(&s) {
+        format!("{}s", s - s % 10)
+    } else {
+        short_duration(s)
+    }
+}
+
 /// How long ago `time` was, relative to `now`.
 pub fn ago(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{} ago", short_duration((now - time).num_seconds()))
 }
 
-/// The status column: uptime when up, the exit read briefly when exited.
+/// The status column: uptime when up, the exit read briefly when exited (`ps`: exact ages).
 pub fn status_text(c: &Container, now: DateTime<Utc>) -> String {
+    status_with(c, now, short_duration)
+}
+
+/// The status column as the console's list shows it: ages in [`short_duration_on_screen`].
+pub fn status_text_on_screen(c: &Container, now: DateTime<Utc>) -> String {
+    status_with(c, now, short_duration_on_screen)
+}
+
+fn status_with(c: &Container, now: DateTime<Utc>, age: fn(i64) -> String) -> String {
     match c.state {
         RunState::Running | RunState::Paused | RunState::Restarting => {
             let up = c
                 .started_at
-                .map(|t| format!("up {}", short_duration((now - t).num_seconds())))
+                .map(|t| format!("up {}", age((now - t).num_seconds())))
                 .unwrap_or_else(|| "up".into());
             match c.state {
                 RunState::Paused => format!("{up} (paused)"),
@@ -39,7 +61,7 @@ pub fn status_text(c: &Container, now: DateTime<Utc>) -> String {
         RunState::Exited | RunState::Dead => {
             let when = c
                 .finished_at
-                .map(|t| format!(" · {}", ago(t, now)))
+                .map(|t| format!(" · {} ago", age((now - t).num_seconds())))
                 .unwrap_or_default();
             match c.exit_code {
                 Some(code) => {
@@ -107,5 +129,26 @@ mod tests {
         c.state = RunState::Running;
         c.started_at = Some(now - chrono::Duration::seconds(50));
         assert_eq!(status_text(&c, now), "up 50s");
+    }
+
+    #[test]
+    fn the_console_shows_young_ages_in_steps_of_ten_seconds() {
+        assert_eq!(short_duration_on_screen(0), "0s");
+        assert_eq!(short_duration_on_screen(9), "9s");
+        assert_eq!(short_duration_on_screen(10), "10s");
+        assert_eq!(short_duration_on_screen(47), "40s");
+        assert_eq!(short_duration_on_screen(59), "50s");
+        assert_eq!(short_duration_on_screen(61), "1m");
+        assert_eq!(short_duration_on_screen(-3), "0s");
+        let now = Utc::now();
+        let mut c = Container::new(ContainerId("a".into()), "w".into());
+        c.state = RunState::Running;
+        c.started_at = Some(now - chrono::Duration::seconds(47));
+        assert_eq!(status_text_on_screen(&c, now), "up 40s");
+        assert_eq!(status_text(&c, now), "up 47s", "ps keeps the exact age");
+        c.state = RunState::Exited;
+        c.exit_code = Some(0);
+        c.finished_at = Some(now - chrono::Duration::seconds(33));
+        assert_eq!(status_text_on_screen(&c, now), "exited (0) ok · 30s ago");
     }
 }

@@ -513,7 +513,7 @@ impl AppState {
             if let Row::Container(id) = row
                 && let Some(c) = self.fleet.get(id)
             {
-                text.push_str(&crate::present::status_text(c, now));
+                text.push_str(&crate::present::status_text_on_screen(c, now));
                 text.push('|');
             }
         }

@@ -290,7 +290,8 @@ pub struct LogsConfig {
     pub max_bytes: usize,
     /// A longer line is cut into pieces of this many bytes.
     pub max_line_bytes: usize,
-    /// Milliseconds a live batch waits for more lines (fewer wake-ups under a flood); a number,
+    /// Milliseconds a live batch waits for more lines while they come faster than this (fewer
+    /// wake-ups under a flood; a line after a quiet spell goes at once); a number,
     /// or a duration string ("50ms").
     #[serde(deserialize_with = "duration::millis")]
     pub batch_delay_ms: u64,

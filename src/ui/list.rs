@@ -22,7 +22,7 @@ use crate::app::rows::Row;
 use crate::config::Column;
 use crate::engine::{Connection, Container};
 use crate::geometry::list_geometry;
-use crate::present::{bytes, status_text};
+use crate::present::{bytes, status_text_on_screen};
 use crate::sanitize::printable;
 use unicode_width::UnicodeWidthStr;
 
@@ -142,7 +142,7 @@ fn cell(
                 None => (word.to_string(), style),
             }
         }
-        Column::Status => (status_text(c, state.now), Style::new()),
+        Column::Status => (status_text_on_screen(c, state.now), Style::new()),
         Column::Restarts => (
             c.restart_count
                 .map_or_else(|| "-".into(), |n| n.to_string()),

@@ -7,6 +7,7 @@
 
 pub mod demux;
 pub mod merge;
+mod pace;
 pub mod ring;
 pub mod stream;
 
@@ -119,8 +120,8 @@ pub struct LogsOptions {
     pub max_line_bytes: usize,
     /// Lines sent in one batch at most.
     pub batch_lines: usize,
-    /// How long a live batch waits for more lines before it goes (the latency a flood's
-    /// batching costs; zero sends what is ready at once).
+    /// How long a live batch waits for more lines before it goes, while lines come faster than
+    /// this (a flood); a line after a quiet spell goes at once. Zero never waits.
     pub batch_delay: std::time::Duration,
     /// Batches waiting in a stream's channel at most: a slow reader slows the stream down.
     pub channel_batches: usize,

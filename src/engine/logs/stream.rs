@@ -17,6 +17,7 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::pace::Pace;
 use super::{Demuxer, LogLine, LogsOptions, Tail};
 use crate::engine::model::parse_docker_time;
 use crate::engine::{ContainerId, Endpoint, daemon_message, is_transport_error, status_code};
@@ -295,19 +296,21 @@ impl Follower {
         let resume_after = self.last_time;
         let mut skip_same = self.at_last_time;
         let batch_lines = self.options.batch_lines.max(1);
-        let batch_delay = if follow {
+        let mut pace = Pace::new(if follow {
             self.options.batch_delay
         } else {
             Duration::ZERO
-        };
+        });
         let mut batch: Vec<LogLine> = Vec::new();
         loop {
             let mut item = tokio::select! {
                 item = stream.next() => item,
                 () = self.tx.closed() => return Pumped::Closed,
             };
-            // Take what is ready, and what comes within the batch delay, up to a batch: a
-            // flood goes out in a few large batches rather than one wake-up per line.
+            // Take what is ready, and — while lines come faster than the batch delay — what
+            // comes within it, up to a batch: a flood goes out in a few large batches rather
+            // than one wake-up per line, and a quiet stream's line goes out at once.
+            let batch_delay = pace.wait(tokio::time::Instant::now());
             let deadline = tokio::time::Instant::now() + batch_delay;
             let done = loop {
                 match item {
@@ -354,8 +357,11 @@ impl Follower {
                     }
                 }
             }
-            if !batch.is_empty() && !self.send(LogEvent::Lines(std::mem::take(&mut batch))).await {
-                return Pumped::Closed;
+            if !batch.is_empty() {
+                if !self.send(LogEvent::Lines(std::mem::take(&mut batch))).await {
+                    return Pumped::Closed;
+                }
+                pace.sent(tokio::time::Instant::now());
             }
             if let Some(done) = done {
                 return done;
