@@ -261,6 +261,7 @@ pub(crate) fn shop_project() -> crate::reconcile::compose::Project {
         disabled_services: Vec::new(),
         networks: BTreeMap::new(),
         volumes: BTreeMap::new(),
+        ..Project::default()
     }
 }
 

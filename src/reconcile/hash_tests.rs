@@ -58,7 +58,10 @@ fn scale_depends_on_build_pull_policy_and_profiles_do_not_change_the_hash() {
             restart: true,
         },
     );
-    s.build = Some("./web".into());
+    s.build = Some(crate::reconcile::compose::Build {
+        context: "/srv/web".into(),
+        ..Default::default()
+    });
     s.pull_policy = PullPolicy::Always;
     s.profiles = vec!["dev".into()];
     assert_eq!(config_hash(&s), base);

@@ -11,35 +11,43 @@ fn where_(text: &str) -> (usize, String, String) {
 
 #[test]
 fn unknown_service_key() {
-    let (line, key, message) = where_("services:\n  web:\n    image: x\n    privileged: true\n");
-    assert_eq!((line, key.as_str()), (4, "services.web.privileged"));
-    assert!(
-        message.contains("unsupported key 'privileged'"),
-        "{message}"
-    );
+    let (line, key, message) = where_("services:\n  web:\n    image: x\n    privilegd: true\n");
+    assert_eq!((line, key.as_str()), (4, "services.web.privilegd"));
+    assert!(message.contains("unsupported key 'privilegd'"), "{message}");
 }
 
 #[test]
 fn unknown_top_level_and_nested_keys() {
-    let (line, key, _) = where_("services:\n  web: {image: x}\nsecrets:\n  s: {file: ./s}\n");
-    assert_eq!((line, key.as_str()), (3, "secrets"));
+    let (line, key, _) = where_("services:\n  web: {image: x}\nsecretz:\n  s: {file: ./s}\n");
+    assert_eq!((line, key.as_str()), (3, "secretz"));
     let (line, key, _) =
-        where_("services:\n  web:\n    image: x\n    deploy:\n      placement: {}\n");
-    assert_eq!((line, key.as_str()), (5, "services.web.deploy.placement"));
+        where_("services:\n  web:\n    image: x\n    deploy:\n      placment: {}\n");
+    assert_eq!((line, key.as_str()), (5, "services.web.deploy.placment"));
     let (line, key, _) = where_(
-        "services:\n  web:\n    image: x\n    deploy:\n      resources:\n        reservations: {}\n",
+        "services:\n  web:\n    image: x\n    deploy:\n      resources:\n        reservationz: {}\n",
     );
     assert_eq!(
         (line, key.as_str()),
-        (6, "services.web.deploy.resources.reservations")
+        (6, "services.web.deploy.resources.reservationz")
     );
+    let (line, key, _) =
+        where_("services:\n  web: {image: x}\nsecrets:\n  s: {file: ./s, contnet: x}\n");
+    assert_eq!((line, key.as_str()), (4, "secrets.s.contnet"));
 }
 
 #[test]
-fn build_without_image() {
-    let (line, key, message) = where_("services:\n  web:\n    build: .\n");
-    assert_eq!((line, key.as_str()), (3, "services.web.build"));
-    assert!(message.contains("without 'image'"), "{message}");
+fn undeclared_secret_and_config_and_sourceless_ones() {
+    let (line, key, message) = where_("services:\n  web:\n    image: x\n    secrets: [s]\n");
+    assert_eq!((line, key.as_str()), (4, "services.web.secrets"));
+    assert!(message.contains("secret 's' is not declared"), "{message}");
+    let (line, key, message) =
+        where_("services:\n  web:\n    image: x\n    configs: [c]\nconfigs:\n  d: {content: x}\n");
+    assert_eq!((line, key.as_str()), (4, "services.web.configs"));
+    assert!(message.contains("config 'c' is not declared"), "{message}");
+    let (line, key, message) =
+        where_("services:\n  web: {image: x}\nsecrets:\n  s: {labels: {a: b}}\n");
+    assert_eq!((line, key.as_str()), (4, "secrets.s"));
+    assert!(message.contains("exactly one of"), "{message}");
 }
 
 #[test]

@@ -20,7 +20,9 @@ pub mod interp;
 mod keys;
 pub mod merge;
 pub mod model;
+mod model_ext;
 mod mounts;
+mod objects;
 pub mod service;
 mod yaml;
 
@@ -28,6 +30,8 @@ mod yaml;
 mod error_tests;
 #[cfg(test)]
 mod interp_tests;
+#[cfg(test)]
+mod objects_tests;
 #[cfg(test)]
 mod tests;
 
@@ -289,13 +293,19 @@ fn build(
     entries(
         root,
         "",
-        &["name", "version", "services", "networks", "volumes"],
+        &[
+            "name", "version", "services", "networks", "volumes", "secrets", "configs",
+        ],
     )?;
     let name = project_name(root, opts, &working_dir)?;
 
     let common = ["name", "driver", "driver_opts", "external", "labels"];
     let mut networks = BTreeMap::new();
-    let net_keys = [&common[..], &["internal", "attachable", "enable_ipv6"]].concat();
+    let net_keys = [
+        &common[..],
+        &["internal", "attachable", "enable_ipv6", "ipam"],
+    ]
+    .concat();
     for (key, f) in resources(root, "networks", &net_keys)? {
         let p = join("networks", &key);
         let (daemon_name, external) = resource_name(&name, &key, &f, &p)?;
@@ -308,6 +318,10 @@ fn build(
             internal: bool_field(&f, "internal", &p)?,
             attachable: bool_field(&f, "attachable", &p)?,
             enable_ipv6: bool_field(&f, "enable_ipv6", &p)?,
+            ipam: f
+                .get("ipam")
+                .map(|n| objects::ipam(n, &join(&p, "ipam")))
+                .transpose()?,
         };
         networks.insert(key, spec);
     }
@@ -327,13 +341,21 @@ fn build(
 
     let volume_keys: BTreeSet<String> = volumes.keys().cloned().collect();
     let network_keys: BTreeSet<String> = networks.keys().cloned().collect();
+    let mounts = MountCtx {
+        working_dir: &working_dir,
+        env,
+        volumes: &volume_keys,
+    };
+    let secrets = objects::file_objects(root, objects::Kind::Secret, &name, &mounts)?;
+    let configs = objects::file_objects(root, objects::Kind::Config, &name, &mounts)?;
+    let secret_keys: BTreeSet<String> = secrets.keys().cloned().collect();
+    let config_keys: BTreeSet<String> = configs.keys().cloned().collect();
     let ctx = ServiceCtx {
-        mounts: MountCtx {
-            working_dir: &working_dir,
-            env,
-            volumes: &volume_keys,
-        },
+        project: &name,
+        mounts,
         networks: &network_keys,
+        secrets: &secret_keys,
+        configs: &config_keys,
     };
 
     let mut profiles: BTreeSet<String> = opts.profiles.iter().cloned().collect();
@@ -452,5 +474,8 @@ fn build(
         disabled_services,
         networks,
         volumes,
+        secrets,
+        configs,
+        warnings: Vec::new(),
     })
 }

@@ -129,7 +129,7 @@ fn long_port(node: &Node, path: &str) -> Res<Vec<PortSpec>> {
 
 /// Makes a bind source absolute (`~` from HOME, relative against the project directory) and
 /// removes `.` and `..` components.
-fn absolute(source: &str, ctx: &MountCtx<'_>) -> String {
+pub(crate) fn absolute(source: &str, ctx: &MountCtx<'_>) -> String {
     let path = if let Some(rest) = source.strip_prefix('~') {
         let home = ctx.env.get("HOME").cloned().unwrap_or_default();
         PathBuf::from(format!("{home}{rest}"))

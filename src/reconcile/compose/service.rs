@@ -16,6 +16,7 @@ use super::keys::{
 };
 use super::model::{Limits, NetworkAttachment, ServiceSpec};
 use super::mounts::{MountCtx, ports, volume};
+use super::objects::{self, Kind, check_refs, file_refs};
 use super::yaml::{Node, Value};
 
 /// The service keys fleetdeck supports (plus `build`, accepted only beside `image`).
@@ -57,12 +58,17 @@ pub const SERVICE_KEYS: &[&str] = &[
     "logging",
     "profiles",
     "pull_policy",
+    "secrets",
+    "configs",
 ];
 
 /// What a service is read against.
 pub(crate) struct ServiceCtx<'a> {
+    pub project: &'a str,
     pub mounts: MountCtx<'a>,
     pub networks: &'a BTreeSet<String>,
+    pub secrets: &'a BTreeSet<String>,
+    pub configs: &'a BTreeSet<String>,
 }
 
 /// Where one `depends_on` entry was written, and whether it is `required` (default true).
@@ -97,7 +103,15 @@ pub(crate) fn service(
                 spec.image = string(value, &p)?;
                 has_image = !spec.image.is_empty();
             }
-            "build" => spec.build = Some(build_context(value, &p)?),
+            "build" => spec.build = Some(objects::build(value, &p, &ctx.mounts)?),
+            "secrets" => {
+                spec.secrets = file_refs(value, &p, Kind::Secret)?;
+                check_refs(&spec.secrets, ctx.secrets, value, &p, Kind::Secret)?;
+            }
+            "configs" => {
+                spec.configs = file_refs(value, &p, Kind::Config)?;
+                check_refs(&spec.configs, ctx.configs, value, &p, Kind::Config)?;
+            }
             "command" => spec.command = command(value, &p)?,
             "entrypoint" => spec.entrypoint = command(value, &p)?,
             "environment" => environment = kv_map(value, &p)?,
@@ -149,23 +163,12 @@ pub(crate) fn service(
         }
     }
     if !has_image {
-        let why = if spec.build.is_some() {
-            "'build' without 'image': fleetdeck does not build images; name the image to run"
-        } else {
-            "a service needs 'image'"
-        };
-        let at = node.get("build").unwrap_or(node);
-        return Err(at.error(
-            &join(
-                &path,
-                if spec.build.is_some() {
-                    "build"
-                } else {
-                    "image"
-                },
-            ),
-            why,
-        ));
+        if spec.build.is_none() {
+            let at = node.get("image").unwrap_or(node);
+            return Err(at.error(&join(&path, "image"), "a service needs 'image' or 'build'"));
+        }
+        // compose v2's name for a built image.
+        spec.image = format!("{}-{name}", ctx.project);
     }
     // `scale` and `deploy.replicas` must agree when both are given.
     spec.replicas = match (scale, replicas) {
@@ -250,19 +253,6 @@ fn agree<T: PartialEq + Copy + std::fmt::Debug>(
             ))
         }
         (a, b) => Ok(a.or(b)),
-    }
-}
-
-fn build_context(node: &Node, path: &str) -> Res<String> {
-    match &node.value {
-        Value::Scalar(s) => Ok(s.clone()),
-        // Never built: only the context is kept, whatever else the mapping says.
-        Value::Map(_) => Ok(node
-            .get("context")
-            .map(|c| string(c, &join(path, "context")))
-            .transpose()?
-            .unwrap_or_else(|| ".".into())),
-        _ => Err(node.error(path, "expected a string or a mapping")),
     }
 }
 

@@ -425,7 +425,8 @@ services:
         Limits {
             nano_cpus: Some(500_000_000),
             memory: Some(512 << 20),
-            pids: Some(100)
+            pids: Some(100),
+            ..Limits::default()
         }
     );
     let b = &p.services[1];
@@ -706,7 +707,9 @@ fn build_beside_image_is_accepted_and_kept_apart() {
     let web = one(
         "services:\n  web:\n    image: me/web\n    build: {context: ./web, dockerfile: Dockerfile}\n",
     );
-    assert_eq!(web.build.as_deref(), Some("./web"));
+    let build = web.build.expect("build kept");
+    assert!(build.context.ends_with("/app/web"), "{}", build.context);
+    assert_eq!(build.dockerfile.as_deref(), Some("Dockerfile"));
     assert_eq!(web.image, "me/web");
 }
 
