@@ -76,6 +76,8 @@ fn a_service_maps_to_the_create_body_compose_would_send() {
         nocopy: false,
         tmpfs_size: None,
         tmpfs_mode: None,
+        subpath: None,
+        recursive: None,
     }];
     spec.networks.insert(
         "back".into(),

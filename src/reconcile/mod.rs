@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod body;
+mod body_more;
 pub mod compose;
 pub mod hash;
 pub mod order;

@@ -210,10 +210,10 @@ fn unreadable_files_and_bad_env_files() {
 #[test]
 fn display_names_file_line_and_key() {
     let err =
-        load_one("services:\n  web:\n    image: x\n    privileged: true\n").expect_err("refused");
+        load_one("services:\n  web:\n    image: x\n    privilegd: true\n").expect_err("refused");
     let text = err.to_string();
     assert!(
-        text.contains("compose.yaml:4: services.web.privileged: unsupported key"),
+        text.contains("compose.yaml:4: services.web.privilegd: unsupported key"),
         "{text}"
     );
 }

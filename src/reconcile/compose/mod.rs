@@ -16,6 +16,7 @@
 
 pub mod error;
 pub mod fields;
+mod files;
 pub mod interp;
 mod keys;
 pub mod merge;
@@ -24,6 +25,11 @@ mod model_ext;
 mod mounts;
 mod objects;
 pub mod service;
+mod service_more;
+mod spec_check;
+#[rustfmt::skip]
+mod spec_keys;
+mod warn;
 mod yaml;
 
 #[cfg(test)]
@@ -32,6 +38,8 @@ mod error_tests;
 mod interp_tests;
 #[cfg(test)]
 mod objects_tests;
+#[cfg(test)]
+mod spec_tests;
 #[cfg(test)]
 mod tests;
 
@@ -128,24 +136,25 @@ pub fn load(opts: &LoadOptions) -> Result<Project, ComposeError> {
 
     let mut merged: Option<Node> = None;
     for file in &files {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| ComposeError::at(file, 0, "", format!("cannot read: {e}")))?;
-        let arc: Arc<Path> = Arc::from(file.as_path());
-        let mut doc = yaml::parse(&arc, &text)?;
-        interpolate_tree(&mut doc, "", &env)?;
+        let doc = files::load_file(file, &env, &opts.env, 0)?;
         match &mut merged {
             None => merged = Some(doc),
             Some(base) => merge::merge_files(base, doc)?,
         }
     }
-    let Some(root) = merged else {
+    let Some(mut root) = merged else {
         return Err(ComposeError::at(first, 0, "", "no compose file given"));
     };
+    merge::strip_tags(&mut root);
     build(&root, opts, &env, working_dir, files)
 }
 
 /// Interpolates every scalar value under `node`.
-fn interpolate_tree(node: &mut Node, path: &str, env: &BTreeMap<String, String>) -> Res<()> {
+pub(crate) fn interpolate_tree(
+    node: &mut Node,
+    path: &str,
+    env: &BTreeMap<String, String>,
+) -> Res<()> {
     match &mut node.value {
         Value::Scalar(text) => {
             let done = interp::interpolate(text, env)
@@ -245,14 +254,14 @@ fn resource_name(
     fields: &BTreeMap<String, Node>,
     path: &str,
 ) -> Res<(String, bool)> {
+    let mut explicit = None;
     let external = match fields.get("external") {
-        Some(n) => boolean(n, &join(path, "external"))?,
+        Some(n) => objects::external(n, &join(path, "external"), &mut explicit)?,
         None => false,
     };
-    let explicit = match fields.get("name") {
-        Some(n) => opt_string(n, &join(path, "name"))?,
-        None => None,
-    };
+    if let Some(n) = fields.get("name") {
+        explicit = opt_string(n, &join(path, "name"))?;
+    }
     let name = match (explicit, external) {
         (Some(n), _) => n,
         (None, true) => key.to_string(),
@@ -294,7 +303,8 @@ fn build(
         root,
         "",
         &[
-            "name", "version", "services", "networks", "volumes", "secrets", "configs",
+            "name", "version", "services", "networks", "volumes", "secrets", "configs", "include",
+            "models",
         ],
     )?;
     let name = project_name(root, opts, &working_dir)?;
@@ -303,7 +313,13 @@ fn build(
     let mut networks = BTreeMap::new();
     let net_keys = [
         &common[..],
-        &["internal", "attachable", "enable_ipv6", "ipam"],
+        &[
+            "internal",
+            "attachable",
+            "enable_ipv6",
+            "enable_ipv4",
+            "ipam",
+        ],
     ]
     .concat();
     for (key, f) in resources(root, "networks", &net_keys)? {
@@ -318,6 +334,10 @@ fn build(
             internal: bool_field(&f, "internal", &p)?,
             attachable: bool_field(&f, "attachable", &p)?,
             enable_ipv6: bool_field(&f, "enable_ipv6", &p)?,
+            enable_ipv4: f
+                .get("enable_ipv4")
+                .map(|n| boolean(n, &join(&p, "enable_ipv4")))
+                .transpose()?,
             ipam: f
                 .get("ipam")
                 .map(|n| objects::ipam(n, &join(&p, "ipam")))
@@ -350,7 +370,9 @@ fn build(
     let configs = objects::file_objects(root, objects::Kind::Config, &name, &mounts)?;
     let secret_keys: BTreeSet<String> = secrets.keys().cloned().collect();
     let config_keys: BTreeSet<String> = configs.keys().cloned().collect();
+    let warn = warn::Warn::default();
     let ctx = ServiceCtx {
+        warn: &warn,
         project: &name,
         mounts,
         networks: &network_keys,
@@ -385,8 +407,22 @@ fn build(
     let mut disabled_services = Vec::new();
     let mut all_deps = Vec::new();
     let mut service_lines = BTreeMap::new();
+    if root.get("models").is_some() {
+        warn.ignored("models", "top level", "fleetdeck runs no AI models");
+    }
     for (key, node) in items {
         if key.name.starts_with("x-") {
+            continue;
+        }
+        if node.get("provider").is_some() {
+            // A provider service is set up by a plugin, not as a container.
+            let owner = format!("service {}", key.name);
+            warn.ignored(
+                "provider",
+                &owner,
+                "fleetdeck runs no provider plugins; the service is left out",
+            );
+            disabled_services.push(key.name.clone());
             continue;
         }
         let (spec, deps) = service::service(&key.name, node, &ctx)?;
@@ -476,6 +512,6 @@ fn build(
         volumes,
         secrets,
         configs,
-        warnings: Vec::new(),
+        warnings: warn.lines(),
     })
 }

@@ -59,6 +59,9 @@ pub struct NetworkSpec {
     pub internal: bool,
     pub attachable: bool,
     pub enable_ipv6: bool,
+    /// `None`: the daemon's default (on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_ipv4: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipam: Option<Ipam>,
 }
@@ -231,6 +234,12 @@ pub enum MountKind {
     Bind,
     Volume,
     Tmpfs,
+    /// A path of an image (`source`: the image).
+    Image,
+    /// A Windows named pipe.
+    Npipe,
+    /// A Swarm cluster volume.
+    Cluster,
 }
 
 /// One entry of `volumes:`.
@@ -251,6 +260,12 @@ pub struct Mount {
     pub nocopy: bool,
     pub tmpfs_size: Option<u64>,
     pub tmpfs_mode: Option<u32>,
+    /// Volume or image: the path inside it to mount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subpath: Option<String>,
+    /// Bind: `enabled`, `disabled`, `writable` or `readonly` (sub-mounts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recursive: Option<String>,
 }
 
 /// A health check; `disable: true` or `test: ["NONE"]` gives `Disabled`.
@@ -312,6 +327,19 @@ pub struct NetworkAttachment {
     pub aliases: Vec<String>,
     pub ipv4_address: Option<String>,
     pub ipv6_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link_local_ips: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    /// The order networks are joined in: highest first (compose's `priority`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub priority: i64,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub gw_priority: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -136,9 +136,8 @@ pub struct DeviceMapping {
 pub struct DeviceRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
-    /// `-1`: all. `None` with no `device_ids`: all as well (compose's default for `gpus`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
+    /// `-1`: all (the default); the number of `device_ids` when those are given.
+    pub count: i64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub device_ids: Vec<String>,
     pub capabilities: Vec<String>,
