@@ -47,7 +47,7 @@ pub(super) async fn ensure_image(
                 spec.name
             ));
         }
-        (PullPolicy::Always, _) | (PullPolicy::Missing, None) => true,
+        (PullPolicy::Always, _) | (PullPolicy::Missing | PullPolicy::Refresh(_), None) => true,
         _ => false,
     };
     if !pull {

@@ -267,13 +267,29 @@ pub(crate) fn logging(node: &Node, path: &str) -> Res<Logging> {
 }
 
 pub(crate) fn pull_policy(node: &Node, path: &str) -> Res<PullPolicy> {
-    match string(node, path)?.as_str() {
+    let text = string(node, path)?;
+    let every = |d: &str| {
+        super::fields::parse_duration(d)
+            .map(|d| PullPolicy::Refresh(d.as_secs()))
+            .map_err(|m| node.error(path, m))
+    };
+    match text.as_str() {
         "missing" | "if_not_present" => Ok(PullPolicy::Missing),
         "always" => Ok(PullPolicy::Always),
         "never" => Ok(PullPolicy::Never),
-        other => Err(node.error(
-            path,
-            format!("unsupported pull_policy '{other}': missing, always or never"),
-        )),
+        "build" => Ok(PullPolicy::Build),
+        "daily" => Ok(PullPolicy::Refresh(86_400)),
+        "weekly" => Ok(PullPolicy::Refresh(7 * 86_400)),
+        // `refresh` takes the service's `pull_refresh_after`; without it, daily.
+        "refresh" => Ok(PullPolicy::Refresh(86_400)),
+        other => match other.strip_prefix("every_") {
+            Some(d) => every(d),
+            None => Err(node.error(
+                path,
+                format!(
+                    "unsupported pull_policy '{other}': missing, always, never, build, daily, weekly or every_<duration>"
+                ),
+            )),
+        },
     }
 }

@@ -14,6 +14,7 @@
 //! - Profiles: a service with `profiles:` is active only when one of them is given (or `*`);
 //!   no profiles given means those of `COMPOSE_PROFILES`.
 
+pub mod config_view;
 pub mod error;
 pub mod fields;
 mod files;
@@ -31,7 +32,10 @@ mod spec_check;
 mod spec_keys;
 mod warn;
 mod yaml;
+pub mod yaml_out;
 
+#[cfg(test)]
+mod config_view_tests;
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]
