@@ -135,6 +135,8 @@ pub struct ComposeState {
     pub summary: Option<(String, bool)>,
     /// The plan pane's first step on screen.
     pub scroll: usize,
+    /// The project was read before the container list came: its plan summary waits for it.
+    pub summary_waits: bool,
 }
 
 impl ComposeState {
@@ -210,8 +212,7 @@ pub(super) fn on_msg(state: &mut AppState, msg: ComposeMsg, effects: &mut Vec<Ef
                     compose.project = Some(project);
                     compose.error = None;
                     replan(state);
-                    let text = plan_summary(state);
-                    state.set_status(text, false);
+                    say_plan_when_listed(state);
                 }
                 Err(e) => {
                     compose.error = Some(e.clone());
@@ -236,6 +237,26 @@ pub(super) fn on_msg(state: &mut AppState, msg: ComposeMsg, effects: &mut Vec<Ef
             compose.summary = Some((text.clone(), failed));
             state.set_status(text, failed);
         }
+    }
+}
+
+/// The plan summary on the status line once the container list is in; until then, that it
+/// waits (a plan from part of the list would count what exists as to create).
+fn say_plan_when_listed(state: &mut AppState) {
+    let listed = state.fleet.is_listed();
+    let Some(compose) = state.compose.as_deref_mut() else {
+        return;
+    };
+    compose.summary_waits = !listed;
+    if listed {
+        let text = plan_summary(state);
+        state.set_status(text, false);
+    } else {
+        let name = compose.project_name().unwrap_or_default().to_string();
+        state.set_status(
+            format!("plan {name}: waiting for the container list …"),
+            false,
+        );
     }
 }
 
@@ -424,6 +445,9 @@ pub(super) fn on_fleet(state: &mut AppState, touched: Option<&ContainerId>) -> b
     if replanned {
         clamp_scroll(state);
     }
+    if state.compose.as_deref().is_some_and(|c| c.summary_waits) && state.fleet.is_listed() {
+        say_plan_when_listed(state);
+    }
     replanned
 }
 
@@ -464,6 +488,10 @@ pub(super) fn apply_command(state: &mut AppState) {
             .clone()
             .unwrap_or_else(|| "the compose files are still being read".into());
         state.set_status(format!("apply: {why}"), true);
+        return;
+    }
+    if !state.fleet.is_listed() {
+        state.set_status("apply: waiting for the container list", true);
         return;
     }
     let applying = compose.applying;
