@@ -565,3 +565,75 @@ async fn networks_volumes_and_limits_match_docker_compose() {
     assert_eq!(subnet(&p.a), format!("10.{n}.0.0/24"));
     assert_eq!(subnet(&p.b), format!("10.{n}.1.0/24"));
 }
+
+#[tokio::test]
+async fn external_networks_and_volumes_match_docker_compose() {
+    let fixture = Fixture::new("parity-external-res").await;
+    let (net, vol) = (fixture.name("net"), fixture.name("vol"));
+    let _gone = Removed(vec![("volume", vol.clone()), ("network", net.clone())]);
+    let label = fixture.run_label();
+    for args in [
+        vec!["network", "create", "--label", label.as_str(), net.as_str()],
+        vec!["volume", "create", "--label", label.as_str(), vol.as_str()],
+    ] {
+        let out = Command::new("docker").args(&args).output().expect("docker");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let p = check(
+        "external",
+        &["app"],
+        &[
+            ("FD_NET", net.clone(), net.clone()),
+            ("FD_VOL", vol.clone(), vol.clone()),
+        ],
+        &[],
+    )
+    .await;
+    let app = p.inspect(&format!("{}-app-1", p.a));
+    assert!(
+        app.pointer(&format!("/NetworkSettings/Networks/{net}"))
+            .is_some(),
+        "{}",
+        app["NetworkSettings"]
+    );
+    assert!(mounts(&app).to_string().contains(&vol), "{}", mounts(&app));
+    // Neither project made its own network or volume.
+    let out = Command::new("docker")
+        .args([
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("name={}_outside", p.a),
+        ])
+        .output()
+        .expect("docker network ls");
+    assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
+    // `down` leaves what is external (as docker compose does).
+    p.fleetdeck(&["down", "--volumes", "--yes"]).expect_code(0);
+    for (kind, name) in [("network", &net), ("volume", &vol)] {
+        let out = Command::new("docker")
+            .args([kind, "inspect", name.as_str()])
+            .output()
+            .expect("docker inspect");
+        assert!(out.status.success(), "{kind} {name} is still there");
+    }
+    drop(fixture);
+}
+
+/// Removes the resources named when dropped (also when the test fails).
+struct Removed(Vec<(&'static str, String)>);
+
+impl Drop for Removed {
+    fn drop(&mut self) {
+        for (kind, name) in &self.0 {
+            let _ = Command::new("docker")
+                .args([*kind, "rm", name.as_str()])
+                .output();
+        }
+    }
+}

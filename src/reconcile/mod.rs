@@ -15,6 +15,8 @@ pub mod order;
 pub mod plan;
 
 #[cfg(test)]
+mod body_more_tests;
+#[cfg(test)]
 mod body_tests;
 #[cfg(test)]
 mod hash_tests;
