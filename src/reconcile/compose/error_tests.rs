@@ -118,7 +118,7 @@ fn bad_values_name_their_key() {
             "services.web.stop_grace_period",
         ),
         ("    read_only: maybe\n", "services.web.read_only"),
-        ("    pull_policy: build\n", "services.web.pull_policy"),
+        ("    pull_policy: sometimes\n", "services.web.pull_policy"),
         ("    depends_on: [ghost]\n", "services.web.depends_on.ghost"),
         (
             "    depends_on: {x: {condition: soon}}\n",
