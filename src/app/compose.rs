@@ -357,6 +357,8 @@ pub(super) fn replan(state: &mut AppState) {
 
 /// Plans the project against the fleet again; whether there was a project to plan.
 fn plan_again(state: &mut AppState) -> bool {
+    // Before the whole list is in, a container not seen yet may exist: no missing row for it.
+    let listed = state.fleet.is_listed();
     let Some(compose) = state.compose.as_deref_mut() else {
         return false;
     };
@@ -374,6 +376,7 @@ fn plan_again(state: &mut AppState) -> bool {
     compose.missing.clear();
     for step in &plan.steps {
         let drift = match &step.action {
+            Action::Create if !listed => continue,
             Action::Create => {
                 let image = project
                     .service(&step.service)

@@ -507,6 +507,10 @@ fn the_first_plan_summary_waits_for_the_container_list() {
         )),
     );
     assert_eq!(status(&s), waiting);
+    assert!(
+        s.compose.as_ref().is_some_and(|c| c.missing.is_empty()),
+        "no missing row before the list is in"
+    );
     // The full list: the summary counts what exists (not "create" for it).
     let _ = update(
         &mut s,
@@ -522,6 +526,7 @@ fn the_first_plan_summary_waits_for_the_container_list() {
             false
         )
     );
+    assert_eq!(s.compose.as_ref().map(|c| c.missing.len()), Some(1));
     // Said once: a later change of the fleet leaves the status line alone.
     s.status = None;
     let _ = update(
