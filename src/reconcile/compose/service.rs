@@ -14,7 +14,7 @@ use super::interp::parse_env_file;
 use super::keys::{
     depends_on, extra_hosts, healthcheck, logging, networks, pull_policy, sorted, ulimits,
 };
-use super::model::{Limits, NetworkAttachment, ServiceSpec};
+use super::model::{Limits, NetworkAttachment, PullPolicy, ServiceSpec};
 use super::mounts::{MountCtx, ports, volume};
 use super::objects::{self, Kind, check_refs, file_refs};
 use super::service_more;
@@ -146,7 +146,7 @@ pub(crate) fn service(
     let mut spec = ServiceSpec::new(name, "");
     spec.networks.clear();
     let mut deps = Vec::new();
-    let mut env_files: Vec<(String, bool, &Node)> = Vec::new();
+    let mut env_files: Vec<EnvFile<'_>> = Vec::new();
     let mut environment = BTreeMap::new();
     let mut scale: Option<(u32, &Node)> = None;
     let mut deployed = service_more::Deploy::default();
@@ -242,6 +242,12 @@ pub(crate) fn service(
         spec.image = format!("{}-{name}", ctx.project);
     }
     // `scale` and `deploy.replicas` must agree when both are given.
+    if let (PullPolicy::Refresh(_), Some(after)) =
+        (spec.pull_policy, node.get("pull_refresh_after"))
+    {
+        let after = duration(after, &join(&path, "pull_refresh_after"))?;
+        spec.pull_policy = PullPolicy::Refresh(after.as_secs());
+    }
     if let Some(restart) = deployed.restart.take() {
         spec.restart = Some(restart);
     }
@@ -281,14 +287,9 @@ pub(crate) fn service(
         ));
     }
     // env_file first, then environment over it.
-    for (file, required, at) in env_files {
-        spec.environment.extend(read_env_file(
-            &file,
-            required,
-            at,
-            &join(&path, "env_file"),
-            ctx,
-        )?);
+    for file in env_files {
+        spec.environment
+            .extend(read_env_file(&file, &join(&path, "env_file"), ctx)?);
     }
     for (k, v) in environment {
         match v.or_else(|| ctx.mounts.env.get(&k).cloned()) {
@@ -354,7 +355,7 @@ fn restart(node: &Node, path: &str) -> Res<String> {
     }
 }
 
-fn env_file_list<'a>(node: &'a Node, path: &str) -> Res<Vec<(String, bool, &'a Node)>> {
+fn env_file_list<'a>(node: &'a Node, path: &str) -> Res<Vec<EnvFile<'a>>> {
     let items: Vec<&Node> = match &node.value {
         Value::Seq(items) => items.iter().collect(),
         _ => vec![node],
@@ -364,7 +365,7 @@ fn env_file_list<'a>(node: &'a Node, path: &str) -> Res<Vec<(String, bool, &'a N
         let p = format!("{path}[{i}]");
         match &item.value {
             Value::Map(_) => {
-                let (mut file, mut required) = (None, true);
+                let (mut file, mut required, mut raw) = (None, true, false);
                 for (k, v) in entries(item, &p, &["path", "required", "format"])? {
                     let q = join(&p, &k.name);
                     match k.name.as_str() {
@@ -372,6 +373,7 @@ fn env_file_list<'a>(node: &'a Node, path: &str) -> Res<Vec<(String, bool, &'a N
                         "required" => required = boolean(v, &q)?,
                         _ => {
                             let format = string(v, &q)?;
+                            raw = format == "raw";
                             if format != "raw" && format != "env" {
                                 return Err(v.error(
                                     &q,
@@ -382,29 +384,55 @@ fn env_file_list<'a>(node: &'a Node, path: &str) -> Res<Vec<(String, bool, &'a N
                     }
                 }
                 let file = file.ok_or_else(|| item.error(&p, "an env_file entry needs 'path'"))?;
-                out.push((file, required, item));
+                out.push(EnvFile {
+                    file,
+                    required,
+                    raw,
+                    at: item,
+                });
             }
-            _ => out.push((string(item, &p)?, true, item)),
+            _ => out.push(EnvFile {
+                file: string(item, &p)?,
+                required: true,
+                raw: false,
+                at: item,
+            }),
         }
     }
     Ok(out)
 }
 
-fn read_env_file(
-    file: &str,
+/// One `env_file` entry.
+struct EnvFile<'a> {
+    file: String,
     required: bool,
-    at: &Node,
-    key: &str,
-    ctx: &ServiceCtx<'_>,
-) -> Res<Vec<(String, String)>> {
-    let full = ctx.mounts.working_dir.join(file);
+    /// `format: raw`: `KEY=VALUE` lines taken as written (no quotes, no interpolation).
+    raw: bool,
+    at: &'a Node,
+}
+
+fn read_env_file(f: &EnvFile<'_>, key: &str, ctx: &ServiceCtx<'_>) -> Res<Vec<(String, String)>> {
+    let full = ctx.mounts.working_dir.join(&f.file);
     let text = match std::fs::read_to_string(&full) {
         Ok(text) => text,
-        Err(_) if !required => return Ok(Vec::new()),
+        Err(_) if !f.required => return Ok(Vec::new()),
         Err(e) => {
-            return Err(at.error(key, format!("cannot read env_file {}: {e}", full.display())));
+            return Err(f
+                .at
+                .error(key, format!("cannot read env_file {}: {e}", full.display())));
         }
     };
+    if f.raw {
+        return Ok(text
+            .lines()
+            .map(|l| l.trim_end_matches('\r'))
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .map(|l| match l.split_once('=') {
+                Some((k, v)) => (k.trim().to_string(), v.to_string()),
+                None => (l.trim().to_string(), String::new()),
+            })
+            .collect());
+    }
     parse_env_file(&text, ctx.mounts.env)
         .map_err(|e| ComposeError::at(&full, e.line, &e.key, e.message))
 }

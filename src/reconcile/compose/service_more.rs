@@ -94,8 +94,9 @@ pub(crate) fn runtime_key(
             &owner,
             "fleetdeck does not mount the Docker socket on its own",
         ),
+        // Read with `pull_policy` (it only means something with `refresh`).
         "pull_refresh_after" => {
-            string(value, p)?;
+            duration(value, p)?;
         }
         _ => return Ok(false),
     }

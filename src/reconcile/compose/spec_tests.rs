@@ -323,3 +323,27 @@ fn an_extends_cycle_and_an_include_conflict_are_refused() {
     assert_eq!(err.key, "services.web");
     assert!(err.message.contains("included"), "{err}");
 }
+
+#[test]
+fn a_raw_env_file_is_taken_as_written_and_refresh_takes_its_interval() {
+    let fx = tests::Fixture::new(
+        "app",
+        &[
+            (
+                "compose.yaml",
+                "services:\n  web:\n    image: x\n    env_file: [{path: raw.env, format: raw}]\n    pull_policy: refresh\n    pull_refresh_after: 2h\n",
+            ),
+            ("raw.env", "# comment\nA=\"quoted $HOME\"\nB=x=y\n"),
+        ],
+    );
+    let p = fx
+        .load(&["compose.yaml"], &[("HOME", "/home/me")])
+        .expect("loads");
+    let web = &p.services[0];
+    assert_eq!(
+        web.environment.get("A").map(String::as_str),
+        Some("\"quoted $HOME\"")
+    );
+    assert_eq!(web.environment.get("B").map(String::as_str), Some("x=y"));
+    assert_eq!(web.pull_policy, PullPolicy::Refresh(7200));
+}
