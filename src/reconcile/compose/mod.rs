@@ -45,7 +45,7 @@ mod objects_tests;
 #[cfg(test)]
 mod spec_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

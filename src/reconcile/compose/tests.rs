@@ -41,7 +41,7 @@ impl Fixture {
 }
 
 /// Loads one file `compose.yaml` in a directory `app`.
-pub(super) fn load_one(text: &str) -> Result<Project, ComposeError> {
+pub(crate) fn load_one(text: &str) -> Result<Project, ComposeError> {
     Fixture::new("app", &[("compose.yaml", text)]).load(&["compose.yaml"], &[("HOME", "/home/me")])
 }
 
