@@ -9,10 +9,10 @@
 //!   already be a valid name), else the directory's name normalised as compose v2 does
 //!   (lowercased, characters outside `[a-z0-9_-]` dropped, leading `_`/`-` dropped).
 //! - Every key of the Compose Specification: each file's keys are checked first against the
-//!   key tree generated from its JSON schema ([`spec_keys`], `scripts/gen-compose-keys.py`);
+//!   key tree generated from its JSON schema (`spec_keys.rs`, from `scripts/gen-compose-keys.py`);
 //!   `x-` extension keys anywhere are accepted and ignored. Anything else is an error naming
 //!   the file, the line and the key, and refuses the whole set. `include` and `extends` are
-//!   resolved per file ([`files`]), `!reset` / `!override` applied in the merge. Keys that
+//!   resolved per file (`files.rs`), `!reset` / `!override` applied in the merge. Keys that
 //!   only Swarm (or a feature fleetdeck lacks) uses are accepted and said once each in
 //!   [`Project::warnings`].
 //! - Profiles: a service with `profiles:` is active only when one of them is given (or `*`);
