@@ -358,6 +358,13 @@ async fn secrets_and_configs_reach_the_container_and_no_output() {
     let again = p.run_env(&["plan", "--json"], &env);
     again.expect_code(0);
     assert!(all_unchanged(&again.json_lines()), "{}", again.text());
+    let config = p.run_env(&["config"], &env);
+    config.expect_code(0);
+    assert!(
+        config.text().contains("environment: FD_TEST_API_KEY"),
+        "{}",
+        config.text()
+    );
     masked_everywhere(
         &p,
         &[file_value, env_value, content_value],
@@ -370,7 +377,48 @@ async fn secrets_and_configs_reach_the_container_and_no_output() {
                 String::from_utf8_lossy(&docker_inspect.stdout).into_owned(),
             ),
             ("plan after apply", again.text().to_string()),
+            ("config", config.text().to_string()),
         ],
+    );
+}
+
+#[tokio::test]
+async fn an_external_secret_loads_and_refuses_only_the_container_that_uses_it() {
+    let p = Project::new("compose-extsecret").await;
+    p.put(
+        "compose.yaml",
+        &format!(
+            "services:\n  uses:\n    image: {IMAGE}\n    command: {LOOP}\n    network_mode: none\n    labels:\n      {0}\n    secrets: [swarm_only]\n  plain:\n    image: {IMAGE}\n    command: {LOOP}\n    network_mode: none\n    labels:\n      {0}\n\
+             secrets:\n  swarm_only:\n    external: true\n",
+            p.label()
+        ),
+    );
+    let plan = p.run(&["plan", "--json"]);
+    plan.expect_code(0);
+    assert!(
+        plan.stderr.contains("external (secrets.swarm_only)"),
+        "the warning: {}",
+        plan.stderr
+    );
+    let ran = p.run(&["apply", "--json"]);
+    let lines = ran.expect_code(1).json_lines();
+    let failed = lines
+        .iter()
+        .find(|l| l["outcome"] == "failed")
+        .unwrap_or_else(|| panic!("a failed step: {lines:?}"));
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("secret 'swarm_only'") && error.contains("Swarm"),
+        "{error}"
+    );
+    let names = p.names();
+    assert!(
+        !names.iter().any(|n| n.contains("uses")),
+        "no container for the service using it: {names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.contains("plain")),
+        "the other service is made: {names:?}"
     );
 }
 

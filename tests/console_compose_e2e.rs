@@ -105,6 +105,10 @@ async fn apply_from_the_console_creates_the_missing_container() {
         Launch::Plain,
     );
     tmux.wait_for_console();
+    // The plan summary comes once the whole container list is in (before it, :apply waits).
+    tmux.wait_for("the plan summary", |s| {
+        s.contains(&format!("plan {project}: 1 create"))
+    });
     tmux.filter(&project);
     tmux.wait_for("the missing row of the project", |s| {
         s.lines()

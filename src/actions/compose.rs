@@ -44,6 +44,8 @@ impl<T> From<super::audited::Audited<T>> for Mutation<T> {
 #[derive(Debug, Clone, Default)]
 pub struct ContainerCreate {
     pub name: String,
+    /// `platform` (`linux/amd64`): the create request's query parameter.
+    pub platform: Option<String>,
     pub body: ContainerCreateBody,
     /// Network name → endpoint (aliases), connected after the create.
     pub more_networks: Vec<(String, EndpointSettings)>,
@@ -193,7 +195,11 @@ impl ActionContext {
         let name = create.name.as_str();
         let endpoint = &self.endpoint;
         let work = async {
-            let options = CreateContainerOptionsBuilder::default().name(name).build();
+            let mut options = CreateContainerOptionsBuilder::default().name(name);
+            if let Some(platform) = &create.platform {
+                options = options.platform(platform);
+            }
+            let options = options.build();
             let created = endpoint
                 .client()
                 .create_container(Some(options), create.body.clone())

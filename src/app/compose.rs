@@ -17,6 +17,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use super::compose_status::apply_summary;
+use super::compose_status::{plan_summary, say_plan_when_listed};
 use super::{AppState, Base, Effect, Overlay};
 use crate::config::keys::ConsoleCommand;
 use crate::engine::{Container, ContainerId, RunState};
@@ -144,6 +146,8 @@ pub struct ComposeState {
     pub scroll: usize,
     /// Image reference → the id it names on the daemon, as last read.
     pub image_ids: BTreeMap<String, String>,
+    /// The project was read before the container list came: its plan summary waits for it.
+    pub summary_waits: bool,
 }
 
 impl ComposeState {
@@ -219,8 +223,7 @@ pub(super) fn on_msg(state: &mut AppState, msg: ComposeMsg, effects: &mut Vec<Ef
                     compose.project = Some(project);
                     compose.error = None;
                     replan(state);
-                    let text = plan_summary(state);
-                    state.set_status(text, false);
+                    say_plan_when_listed(state);
                 }
                 Err(e) => {
                     compose.error = Some(e.clone());
@@ -253,78 +256,6 @@ pub(super) fn on_msg(state: &mut AppState, msg: ComposeMsg, effects: &mut Vec<Ef
     }
 }
 
-/// "plan shop: 1 create, 2 unchanged" (or what is wrong).
-fn plan_summary(state: &AppState) -> String {
-    let Some(compose) = &state.compose else {
-        return String::new();
-    };
-    let Some(plan) = &compose.plan else {
-        return "plan: no project read".into();
-    };
-    let counts: Vec<String> = plan
-        .counts()
-        .iter()
-        .map(|(word, n)| format!("{n} {word}"))
-        .collect();
-    if counts.is_empty() {
-        return format!("plan {}: no services", plan.project);
-    }
-    format!("plan {}: {}", plan.project, counts.join(", "))
-}
-
-/// The past tense of a mutating step, as the status line counts them.
-fn done_word(action: &Action) -> &'static str {
-    match action {
-        Action::Build => "built",
-        Action::Create => "created",
-        Action::Recreate { .. } => "recreated",
-        Action::Start => "started",
-        Action::Remove { .. } => "removed",
-        Action::Unchanged | Action::Orphan | Action::Conflict { .. } => "unchanged",
-    }
-}
-
-/// "apply: 3 created, 1 recreated, 0 failed (+1 network/volume)", and whether any step
-/// failed. Networks and volumes made for the project are counted apart from the containers.
-pub fn apply_summary(report: &ApplyReport) -> (String, bool) {
-    let mut counts: BTreeMap<usize, (&'static str, usize)> = BTreeMap::new();
-    let order = ["created", "recreated", "started", "removed"];
-    let mut failed = Vec::new();
-    let mut resources = 0;
-    for o in report.outcomes.iter().filter(|o| o.step.action.mutates()) {
-        if o.ok && o.is_resource() {
-            resources += 1;
-        } else if o.ok {
-            let word = done_word(&o.step.action);
-            let rank = order.iter().position(|w| *w == word).unwrap_or(order.len());
-            counts.entry(rank).or_insert((word, 0)).1 += 1;
-        } else {
-            failed.push(o);
-        }
-    }
-    let mut parts: Vec<String> = counts
-        .values()
-        .map(|(word, n)| format!("{n} {word}"))
-        .collect();
-    if parts.is_empty() && failed.is_empty() {
-        return ("apply: nothing to change".into(), false);
-    }
-    if parts.is_empty() && resources > 0 {
-        parts.push("0 created".into());
-    }
-    parts.push(format!("{} failed", failed.len()));
-    let mut text = format!("apply: {}", parts.join(", "));
-    if resources > 0 {
-        let s = if resources == 1 { "" } else { "s" };
-        text.push_str(&format!(" (+{resources} network/volume{s})"));
-    }
-    if let Some(first) = failed.first() {
-        let why = first.error.as_deref().unwrap_or(first.outcome.as_str());
-        text.push_str(&format!(" ({}: {why})", first.step.name));
-    }
-    (text, !failed.is_empty())
-}
-
 /// Whether `c` can matter to the plan of `project`: its project label, or a name the project's
 /// services could use.
 fn relevant(project: &Project, c: &Container) -> bool {
@@ -351,6 +282,8 @@ pub(super) fn replan(state: &mut AppState) {
 
 /// Plans the project against the fleet again; whether there was a project to plan.
 fn plan_again(state: &mut AppState) -> bool {
+    // Before the whole list is in, a container not seen yet may exist: no missing row for it.
+    let listed = state.fleet.is_listed();
     let Some(compose) = state.compose.as_deref_mut() else {
         return false;
     };
@@ -372,6 +305,7 @@ fn plan_again(state: &mut AppState) -> bool {
     compose.missing.clear();
     for step in &plan.steps {
         let drift = match &step.action {
+            Action::Create if !listed => continue,
             Action::Create => {
                 let image = project
                     .service(&step.service)
@@ -445,6 +379,9 @@ pub(super) fn on_fleet(state: &mut AppState, touched: Option<&ContainerId>) -> b
     if replanned {
         clamp_scroll(state);
     }
+    if state.compose.as_deref().is_some_and(|c| c.summary_waits) && state.fleet.is_listed() {
+        say_plan_when_listed(state);
+    }
     replanned
 }
 
@@ -485,6 +422,10 @@ pub(super) fn apply_command(state: &mut AppState) {
             .clone()
             .unwrap_or_else(|| "the compose files are still being read".into());
         state.set_status(format!("apply: {why}"), true);
+        return;
+    }
+    if !state.fleet.is_listed() {
+        state.set_status("apply: waiting for the container list", true);
         return;
     }
     let applying = compose.applying;

@@ -508,3 +508,93 @@ fn an_image_id_that_differs_from_the_container_s_marks_image_changed() {
         .map(Drift::mark);
     assert_eq!(mark.as_deref(), Some("≠ image changed"));
 }
+
+/// A console started with `-f`, the files read before any container list came.
+fn read_before_the_list() -> AppState {
+    let mut s = AppState::new(
+        super::Settings::default(),
+        super::keymap::Keymap::default(),
+        true,
+        super::fixture::now(),
+    );
+    let _ = update(
+        &mut s,
+        Msg::Resize {
+            width: 100,
+            height: 30,
+        },
+    );
+    super::compose::start(&mut s, vec!["/srv/shop/compose.yaml".into()], None);
+    let _ = update(
+        &mut s,
+        Msg::Compose(ComposeMsg::Loaded(Ok(SharedProject(Arc::new(
+            shop_project(),
+        ))))),
+    );
+    s
+}
+
+#[test]
+fn the_first_plan_summary_waits_for_the_container_list() {
+    let mut s = read_before_the_list();
+    let waiting = (
+        "plan shop: waiting for the container list …".to_string(),
+        false,
+    );
+    assert_eq!(status(&s), waiting);
+    // The running containers come first: stopped ones may still exist, so it still waits.
+    let running: Vec<_> = compose_fleet()
+        .into_iter()
+        .filter(|c| c.state == RunState::Running)
+        .collect();
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Running(
+            crate::engine::LOCAL_HOST.to_string(),
+            running,
+        )),
+    );
+    assert_eq!(status(&s), waiting);
+    assert!(
+        s.compose.as_ref().is_some_and(|c| c.missing.is_empty()),
+        "no missing row before the list is in"
+    );
+    // The full list: the summary counts what exists (not "create" for it).
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            compose_fleet(),
+        )),
+    );
+    assert_eq!(
+        status(&s),
+        (
+            "plan shop: 1 conflict, 1 create, 1 orphan, 1 recreate, 1 start, 1 unchanged".into(),
+            false
+        )
+    );
+    assert_eq!(s.compose.as_ref().map(|c| c.missing.len()), Some(1));
+    // Said once: a later change of the fleet leaves the status line alone.
+    s.status = None;
+    let _ = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            compose_fleet(),
+        )),
+    );
+    assert_eq!(s.status, None);
+}
+
+#[test]
+fn apply_before_the_container_list_is_refused() {
+    let mut s = read_before_the_list();
+    let effects = command(&mut s, "apply");
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(s.overlay, None);
+    assert_eq!(
+        status(&s),
+        ("apply: waiting for the container list".into(), true)
+    );
+}

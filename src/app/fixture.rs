@@ -261,8 +261,7 @@ pub(crate) fn shop_project() -> crate::reconcile::compose::Project {
         disabled_services: Vec::new(),
         networks: BTreeMap::new(),
         volumes: BTreeMap::new(),
-        secrets: BTreeMap::new(),
-        configs: BTreeMap::new(),
+        ..Project::default()
     }
 }
 

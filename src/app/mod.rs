@@ -15,6 +15,7 @@
 
 pub mod command;
 pub mod compose;
+mod compose_status;
 pub mod confirm;
 pub mod copy;
 pub mod feeds;

@@ -106,11 +106,20 @@ pub struct DownArgs {
 }
 
 fn load(args: &ProjectArgs, globals: &Globals) -> Result<Project, CliError> {
-    globals.compose_project(
+    let project = globals.compose_project(
         &args.file.files,
         args.file.project_name.as_deref(),
         &args.profiles,
-    )
+    )?;
+    warn_ignored(&project);
+    Ok(project)
+}
+
+/// What the files say that fleetdeck accepts and does not act on, once per kind, on stderr.
+pub(crate) fn warn_ignored(project: &Project) {
+    for line in &project.warnings {
+        eprintln!("fleetdeck: warning: {}", printable(line));
+    }
 }
 
 /// What changed, for the plan's fourth column.

@@ -34,6 +34,7 @@ pub async fn run(args: KeepArgs, globals: &Globals) -> Result<Exit, CliError> {
     for file in files {
         let project = compose::load(&LoadOptions::new(vec![file]))
             .map_err(|e| CliError::Usage(e.to_string()))?;
+        super::compose::warn_ignored(&project);
         if projects
             .iter()
             .any(|p: &compose::Project| p.name == project.name)

@@ -3,6 +3,7 @@
 
 pub mod act;
 pub mod compose;
+pub mod compose_config;
 pub mod docs;
 pub mod events;
 pub mod exec;
@@ -126,6 +127,9 @@ pub enum Command {
     /// Make the daemon match the compose files (networks, volumes, then services in
     /// depends_on order); every step audited, each outcome reported.
     Apply(compose::ApplyArgs),
+    /// Print the compose project as fleetdeck reads it (files merged, interpolated, extends
+    /// and include resolved, defaults filled), YAML or --json, like `docker compose config`.
+    Config(compose_config::ConfigArgs),
     /// Stop and remove the compose project's containers and networks (volumes with
     /// --volumes). Asks first, or needs --yes.
     Down(compose::DownArgs),
@@ -164,6 +168,7 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Plan(args) => compose::plan(args, &globals).await,
         Command::Apply(args) => compose::apply(args, &globals).await,
         Command::Down(args) => compose::down(args, &globals).await,
+        Command::Config(args) => compose_config::run(&args, &globals),
         Command::Keep(args) => keep::run(args, &globals).await,
         Command::Gc(args) => gc::run(args, &globals).await,
         Command::Jobs(args) => jobs::run(args, &globals).await,

@@ -160,6 +160,8 @@ pub struct Fleet {
     pub generation: u64,
     /// Whether only part of the fleet is in (the running containers), the full list to come.
     pub listing: bool,
+    /// Whether a full list ([`FleetUpdate::Snapshot`]) has come in.
+    snapshot_seen: bool,
 }
 
 impl Default for Fleet {
@@ -172,6 +174,7 @@ impl Default for Fleet {
             listing_hosts: std::collections::BTreeSet::new(),
             generation: 0,
             listing: false,
+            snapshot_seen: false,
         }
     }
 }
@@ -255,6 +258,12 @@ impl Fleet {
         all
     }
 
+    /// Whether the full list is in: a snapshot came and no host's full list is still to come.
+    /// Before that, what the fleet lacks may yet exist (a plan from it would create it again).
+    pub fn is_listed(&self) -> bool {
+        self.snapshot_seen && !self.listing
+    }
+
     /// Applies one update. Returns whether anything changed.
     pub fn apply(&mut self, update: FleetUpdate) -> bool {
         let changed = match update {
@@ -271,6 +280,7 @@ impl Fleet {
                     .or_insert(Connection::Connecting);
                 self.listing_hosts.remove(&host);
                 self.listing = !self.listing_hosts.is_empty();
+                self.snapshot_seen = true;
                 true
             }
             FleetUpdate::Running(host, list) => {

@@ -11,12 +11,12 @@ use std::time::Duration;
 use bollard::models::{
     ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HealthConfig, HostConfig,
     HostConfigLogConfig, Mount as DockerMount, MountBindOptions, MountBindOptionsPropagationEnum,
-    MountTmpfsOptions, MountType, MountVolumeOptions, NetworkingConfig, PortBinding,
-    ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
+    MountImageOptions, MountTmpfsOptions, MountType, MountVolumeOptions, NetworkingConfig,
+    PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
 };
 
 use super::compose::{Healthcheck, Mount, MountKind, Project, ServiceSpec};
-use super::plan::{container_labels, container_name};
+use super::plan::container_labels;
 use crate::actions::compose::ContainerCreate;
 
 fn nanos(d: Duration) -> i64 {
@@ -81,7 +81,7 @@ fn propagation(p: &str) -> MountBindOptionsPropagationEnum {
 /// mount is a `Mounts` entry.
 fn mount(project: &Project, m: &Mount, binds: &mut Vec<String>) -> Option<DockerMount> {
     match m.kind {
-        MountKind::Bind if m.create_host_path => {
+        MountKind::Bind if m.create_host_path && m.recursive.is_none() => {
             let mut opts: Vec<String> = Vec::new();
             opts.push(if m.read_only { "ro" } else { "rw" }.into());
             opts.extend(m.selinux.clone());
@@ -99,9 +99,15 @@ fn mount(project: &Project, m: &Mount, binds: &mut Vec<String>) -> Option<Docker
             source: m.source.clone(),
             target: Some(m.target.clone()),
             read_only: Some(m.read_only),
-            bind_options: m.propagation.as_deref().map(|p| MountBindOptions {
-                propagation: Some(propagation(p)),
-                ..MountBindOptions::default()
+            bind_options: (m.propagation.is_some() || m.recursive.is_some()).then(|| {
+                let recursive = m.recursive.as_deref();
+                MountBindOptions {
+                    propagation: m.propagation.as_deref().map(propagation),
+                    create_mountpoint: m.create_host_path.then_some(true),
+                    non_recursive: (recursive == Some("disabled")).then_some(true),
+                    read_only_non_recursive: (recursive == Some("writable")).then_some(true),
+                    read_only_force_recursive: (recursive == Some("readonly")).then_some(true),
+                }
             }),
             ..DockerMount::default()
         }),
@@ -115,10 +121,32 @@ fn mount(project: &Project, m: &Mount, binds: &mut Vec<String>) -> Option<Docker
             }),
             target: Some(m.target.clone()),
             read_only: Some(m.read_only),
-            volume_options: m.nocopy.then(|| MountVolumeOptions {
-                no_copy: Some(true),
+            volume_options: (m.nocopy || m.subpath.is_some()).then(|| MountVolumeOptions {
+                no_copy: m.nocopy.then_some(true),
+                subpath: m.subpath.clone(),
                 ..MountVolumeOptions::default()
             }),
+            ..DockerMount::default()
+        }),
+        MountKind::Image => Some(DockerMount {
+            typ: Some(MountType::IMAGE),
+            source: m.source.clone(),
+            target: Some(m.target.clone()),
+            read_only: Some(m.read_only),
+            image_options: m.subpath.as_ref().map(|s| MountImageOptions {
+                subpath: Some(s.clone()),
+            }),
+            ..DockerMount::default()
+        }),
+        MountKind::Npipe | MountKind::Cluster => Some(DockerMount {
+            typ: Some(if m.kind == MountKind::Npipe {
+                MountType::NPIPE
+            } else {
+                MountType::CLUSTER
+            }),
+            source: m.source.clone(),
+            target: Some(m.target.clone()),
+            read_only: Some(m.read_only),
             ..DockerMount::default()
         }),
         MountKind::Tmpfs => Some(DockerMount {
@@ -146,8 +174,11 @@ pub fn network_name(project: &Project, key: &str) -> String {
 /// The networks of `spec`, in the order they are joined, with their endpoints: the service
 /// name and the attachment's aliases, the fixed addresses.
 fn endpoints(project: &Project, spec: &ServiceSpec) -> Vec<(String, EndpointSettings)> {
-    spec.networks
-        .iter()
+    let mut ordered: Vec<_> = spec.networks.iter().collect();
+    // Highest priority first, then by name (compose's `NetworksByPriority`).
+    ordered.sort_by(|a, b| b.1.priority.cmp(&a.1.priority).then(a.0.cmp(b.0)));
+    ordered
+        .into_iter()
         .map(|(key, attachment)| {
             let mut aliases = vec![spec.name.clone()];
             aliases.extend(
@@ -157,15 +188,26 @@ fn endpoints(project: &Project, spec: &ServiceSpec) -> Vec<(String, EndpointSett
                     .filter(|a| **a != spec.name)
                     .cloned(),
             );
-            let ipam = (attachment.ipv4_address.is_some() || attachment.ipv6_address.is_some())
-                .then(|| EndpointIpamConfig {
-                    ipv4_address: attachment.ipv4_address.clone(),
-                    ipv6_address: attachment.ipv6_address.clone(),
-                    ..EndpointIpamConfig::default()
-                });
+            let a = attachment;
+            let ipam = (a.ipv4_address.is_some()
+                || a.ipv6_address.is_some()
+                || !a.link_local_ips.is_empty())
+            .then(|| EndpointIpamConfig {
+                ipv4_address: a.ipv4_address.clone(),
+                ipv6_address: a.ipv6_address.clone(),
+                link_local_ips: (!a.link_local_ips.is_empty()).then(|| a.link_local_ips.clone()),
+            });
             let settings = EndpointSettings {
                 aliases: Some(aliases),
                 ipam_config: ipam,
+                mac_address: a.mac_address.clone(),
+                driver_opts: (!a.driver_opts.is_empty()).then(|| {
+                    a.driver_opts
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }),
+                gw_priority: (a.gw_priority != 0).then_some(a.gw_priority),
                 ..EndpointSettings::default()
             };
             (network_name(project, key), settings)
@@ -227,17 +269,20 @@ pub fn create_request(
     } else {
         endpoints(project, spec)
     };
-    let first = (!networks.is_empty()).then(|| networks.remove(0));
+    let mut first = (!networks.is_empty()).then(|| networks.remove(0));
+    // Links and the service-wide MAC address go on the first network's endpoint, as compose
+    // does with an API of 1.44 or later.
+    let links = super::body_more::links(project, spec, number);
+    if let Some((_, settings)) = &mut first {
+        if !links.is_empty() {
+            settings.links = Some(links);
+        }
+        if settings.mac_address.is_none() {
+            settings.mac_address = spec.mac_address.clone();
+        }
+    }
     let network_mode = match (&spec.network_mode, &first) {
-        (Some(mode), _) => Some(match mode.strip_prefix("service:") {
-            Some(service) => format!("container:{}", {
-                project.service(service).map_or_else(
-                    || service.to_string(),
-                    |s| container_name(&project.name, s, 1),
-                )
-            }),
-            None => mode.clone(),
-        }),
+        (Some(mode), _) => Some(super::body_more::shared_mode(project, mode)),
         (None, Some((net, _))) => Some(net.clone()),
         (None, None) => None,
     };
@@ -288,7 +333,8 @@ pub fn create_request(
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    let body = ContainerCreateBody {
+    let mut host_config = host_config;
+    let mut body = ContainerCreateBody {
         image: Some(spec.image.clone()),
         cmd: spec.command.clone(),
         entrypoint: spec.entrypoint.clone(),
@@ -303,14 +349,17 @@ pub fn create_request(
         stop_timeout: spec
             .stop_grace_period
             .and_then(|d| i64::try_from(d.as_secs()).ok()),
-        host_config: Some(host_config),
+        host_config: None,
         networking_config: first.map(|(net, settings)| NetworkingConfig {
             endpoints_config: Some(HashMap::from([(net, settings)])),
         }),
         ..ContainerCreateBody::default()
     };
+    super::body_more::runtime(project, spec, number, &mut host_config, &mut body);
+    body.host_config = Some(host_config);
     ContainerCreate {
         name: name.to_string(),
+        platform: spec.platform.clone(),
         body,
         more_networks: networks,
         files,

@@ -39,8 +39,7 @@ fn project(spec: ServiceSpec) -> Project {
                 ..VolumeSpec::default()
             },
         )]),
-        secrets: BTreeMap::new(),
-        configs: BTreeMap::new(),
+        ..Project::default()
     }
 }
 
@@ -56,6 +55,7 @@ fn a_service_maps_to_the_create_body_compose_would_send() {
         nano_cpus: Some(500_000_000),
         memory: Some(1 << 20),
         pids: Some(64),
+        ..Limits::default()
     };
     spec.healthcheck = Some(Healthcheck::Check {
         test: Some(vec!["CMD-SHELL".into(), "exit 0".into()]),
@@ -76,6 +76,8 @@ fn a_service_maps_to_the_create_body_compose_would_send() {
         nocopy: false,
         tmpfs_size: None,
         tmpfs_mode: None,
+        subpath: None,
+        recursive: None,
     }];
     spec.networks.insert(
         "back".into(),

@@ -33,11 +33,31 @@ pub fn secret_files(project: &Project, spec: &ServiceSpec) -> (Vec<DockerMount>,
                 read_only: Some(true),
                 ..DockerMount::default()
             }),
-            Some(FileSource::Value(value)) => files.push(copy(r, value.expose())),
+            Some(source) => {
+                // A source without a value (external, unset) is refused before the create:
+                // see `unavailable`.
+                if let Some(value) = source.value() {
+                    files.push(copy(r, value.expose()));
+                }
+            }
             None => {}
         }
     }
     (mounts, files)
+}
+
+/// Why `spec`'s container cannot be created without Swarm, if it cannot: a secret or config
+/// it uses is external, or its `environment:` variable was not set (both load with a warning).
+pub fn unavailable(project: &Project, spec: &ServiceSpec) -> Option<String> {
+    let secrets = spec.secrets.iter().map(|r| ("secret", r, &project.secrets));
+    let configs = spec.configs.iter().map(|r| ("config", r, &project.configs));
+    secrets.chain(configs).find_map(|(what, r, all)| {
+        let why = all.get(&r.source)?.unavailable()?;
+        Some(format!(
+            "service {} uses {what} '{}', which it cannot be given: {why}",
+            spec.name, r.source
+        ))
+    })
 }
 
 fn copy(r: &FileRef, value: &str) -> FileCopy {

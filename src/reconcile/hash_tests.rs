@@ -131,3 +131,38 @@ fn map_order_does_not_matter() {
     b.labels.insert("x".into(), "1".into());
     assert_eq!(config_hash(&a), config_hash(&b));
 }
+
+/// A service with a mount of each kind, a network alias, a health check and limits: its hash
+/// is the one fleetdeck wrote before the keys of issue #20 were added (the label of a
+/// container `apply` made with 5ea4295 from this file, in /tmp/fdpin). New keys, empty, stay
+/// out of the hash, so containers made earlier are not recreated.
+#[test]
+fn keys_added_later_leave_the_hash_of_a_service_without_them_alone() {
+    let p = super::compose::tests::load_one(
+        r#"
+services:
+  web:
+    image: fleetdeck-test-busybox:latest
+    environment: {A: "1"}
+    ports: ["18080:80"]
+    volumes: [data:/data, ./here:/here:ro, {type: tmpfs, target: /t, tmpfs: {size: 1m}}]
+    networks: {back: {aliases: [api]}}
+    healthcheck: {test: ["CMD", "true"], interval: 5s}
+    deploy: {resources: {limits: {cpus: "0.5", memory: 64m}}}
+    ulimits: {nofile: 1024}
+    restart: unless-stopped
+networks:
+  back: {}
+volumes:
+  data: {}
+"#,
+    )
+    .expect("loads");
+    let mut spec = p.services[0].clone();
+    // The bind's path depends on where the test runs: the one the earlier version saw.
+    spec.volumes[1].source = Some("/tmp/fdpin/here".into());
+    assert_eq!(
+        config_hash(&spec),
+        "7410feef1a6b42fe52fed77a8b0c83827f0d3d958c876ebac006012d9bc53499"
+    );
+}

@@ -8,12 +8,15 @@
 
 pub mod apply;
 pub mod body;
+mod body_more;
 pub mod compose;
 pub mod files;
 pub mod hash;
 pub mod order;
 pub mod plan;
 
+#[cfg(test)]
+mod body_more_tests;
 #[cfg(test)]
 mod body_tests;
 #[cfg(test)]

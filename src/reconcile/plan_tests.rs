@@ -20,8 +20,7 @@ pub(super) fn project(name: &str, services: Vec<ServiceSpec>) -> Project {
         disabled_services: Vec::new(),
         networks: BTreeMap::new(),
         volumes: BTreeMap::new(),
-        secrets: BTreeMap::new(),
-        configs: BTreeMap::new(),
+        ..Project::default()
     }
 }
 

@@ -44,6 +44,9 @@ pub fn load(
         let result = match read {
             Ok(Ok(project)) => {
                 log::info!(target: LOG_TARGET, "compose: read project {}", project.name);
+                for line in &project.warnings {
+                    log::warn!(target: LOG_TARGET, "compose: {line}");
+                }
                 Ok(SharedProject(Arc::new(project)))
             }
             Ok(Err(e)) => Err(e.to_string()),

@@ -96,7 +96,7 @@ pub(super) async fn ensure(run: &Run<'_>, spec: &ServiceSpec) -> Result<Option<S
                 spec.name
             ));
         }
-        (PullPolicy::Always, _) | (PullPolicy::Missing, None) => true,
+        (PullPolicy::Always, _) | (PullPolicy::Missing | PullPolicy::Refresh(_), None) => true,
         _ => run.opts.pull,
     };
     if !pull {

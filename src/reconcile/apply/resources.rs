@@ -85,6 +85,8 @@ pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), String> {
                 internal: Some(spec.internal),
                 attachable: Some(spec.attachable),
                 enable_ipv6: spec.enable_ipv6.then_some(true),
+                enable_ipv4: spec.enable_ipv4,
+                ipam: spec.ipam.as_ref().map(ipam),
                 options: (!spec.driver_opts.is_empty()).then(|| {
                     spec.driver_opts
                         .iter()
@@ -180,5 +182,27 @@ async fn record_made<T>(
     match (done.result.is_err(), failure) {
         (true, Some(why)) => Err(why),
         _ => Ok(()),
+    }
+}
+
+/// A network's `ipam:` as Docker's create request takes it.
+fn ipam(i: &crate::reconcile::compose::Ipam) -> bollard::models::Ipam {
+    let map = |m: &std::collections::BTreeMap<String, String>| {
+        (!m.is_empty()).then(|| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    };
+    bollard::models::Ipam {
+        driver: i.driver.clone(),
+        config: (!i.config.is_empty()).then(|| {
+            i.config
+                .iter()
+                .map(|p| bollard::models::IpamConfig {
+                    subnet: p.subnet.clone(),
+                    ip_range: p.ip_range.clone(),
+                    gateway: p.gateway.clone(),
+                    auxiliary_addresses: map(&p.aux_addresses),
+                })
+                .collect()
+        }),
+        options: map(&i.options),
     }
 }

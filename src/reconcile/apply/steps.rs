@@ -10,7 +10,7 @@ use crate::engine::ContainerId;
 use crate::reconcile::COMPOSE_IMAGE_LABEL;
 use crate::reconcile::body::create_request;
 use crate::reconcile::compose::ServiceSpec;
-use crate::reconcile::files::carry_anonymous_volumes;
+use crate::reconcile::files::{carry_anonymous_volumes, unavailable};
 use crate::reconcile::plan::{Action, Step};
 
 /// The outcome of a step that changes nothing.
@@ -120,6 +120,9 @@ async fn create(
     step: &Step,
     image_id: Option<&str>,
 ) -> Result<(ContainerId, &'static str), String> {
+    if let Some(why) = unavailable(run.project, spec) {
+        return Err(format!("creating {}: {why}", step.name));
+    }
     let request = create_request(run.project, spec, number(step), &step.name, image_id);
     let id = check(
         run.ctx.create_container(&request).await,
@@ -161,6 +164,9 @@ async fn recreate(
     let Some(old) = &step.container else {
         return Err(format!("recreating {}: no container", step.name));
     };
+    if let Some(why) = unavailable(run.project, spec) {
+        return Err(format!("recreating {}: {why}", step.name));
+    }
     let temp = format!("{}_{}", old.short(), step.name);
     let mut request = create_request(run.project, spec, number(step), &temp, image_id);
     match run.ctx.endpoint.inspect(&old.0).await {

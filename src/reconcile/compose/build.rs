@@ -94,6 +94,14 @@ const BUILDKIT_ONLY: &[&str] = &[
     "sbom",
 ];
 
+/// Whether a build context is remote (a git or http URL).
+fn is_remote(context: &str) -> bool {
+    context.contains("://")
+        || context.starts_with("git@")
+        || context.starts_with("github.com/")
+        || context.ends_with(".git")
+}
+
 /// Reads `build:` against the project directory and the interpolation environment.
 pub(crate) fn build(
     node: &Node,
@@ -102,6 +110,10 @@ pub(crate) fn build(
     env: &BTreeMap<String, String>,
 ) -> Res<BuildSpec> {
     let absolute = |text: &str| -> PathBuf {
+        if is_remote(text) {
+            // A git or http context, kept as written (the classic build of one fails clearly).
+            return PathBuf::from(text);
+        }
         let p = Path::new(text);
         let joined = if p.is_absolute() {
             p.to_path_buf()

@@ -73,7 +73,10 @@ fn secrets_and_configs_get_compose_targets_and_masked_values() {
         Some(&FileSource::File(fx.dir.join("token.txt")))
     );
     match p.secrets.get("api") {
-        Some(FileSource::Value(v)) => assert_eq!(v.expose(), "k-123"),
+        Some(FileSource::Environment {
+            var,
+            value: Some(v),
+        }) => assert_eq!((var.as_str(), v.expose()), ("API_KEY", "k-123")),
         other => panic!("{other:?}"),
     }
     match p.configs.get("inline") {
@@ -82,7 +85,9 @@ fn secrets_and_configs_get_compose_targets_and_masked_values() {
     }
     let json = serde_json::to_string(&p).expect("serialises");
     let debug = format!("{p:?}");
-    for shown in [json, debug] {
+    // `fleetdeck config` shows the variable's name and a masked content, never a value.
+    let config = super::config_view::config_view(&p).to_string();
+    for shown in [json, debug, config] {
         assert!(
             !shown.contains("k-123") && !shown.contains("hello you"),
             "{shown}"
@@ -93,9 +98,22 @@ fn secrets_and_configs_get_compose_targets_and_masked_values() {
 
 #[test]
 fn an_environment_secret_needs_its_variable() {
-    let err =
-        load_one("services:\n  web: {image: x}\nsecrets:\n  s:\n    environment: NOPE_UNSET\n")
-            .expect_err("refused");
-    assert_eq!((err.line, err.key.as_str()), (5, "secrets.s.environment"));
-    assert!(err.message.contains("NOPE_UNSET"), "{err}");
+    // Accepted at load with a warning naming the variable; refused for a container using it.
+    let text = "services:\n  web: {image: x, secrets: [s]}\n  other: {image: x}\nsecrets:\n  s:\n    environment: NOPE_UNSET\n";
+    let p = load_one(text).expect("loads");
+    assert!(
+        p.warnings.iter().any(|w| w.contains("NOPE_UNSET")),
+        "{:?}",
+        p.warnings
+    );
+    let why = |name: &str| {
+        let spec = p.service(name).expect("a service");
+        crate::reconcile::files::unavailable(&p, spec)
+    };
+    let refused = why("web").expect("web is refused");
+    assert!(
+        refused.contains("secret 's'") && refused.contains("NOPE_UNSET"),
+        "{refused}"
+    );
+    assert_eq!(why("other"), None);
 }

@@ -11,12 +11,9 @@ fn where_(text: &str) -> (usize, String, String) {
 
 #[test]
 fn unknown_service_key() {
-    let (line, key, message) = where_("services:\n  web:\n    image: x\n    privileged: true\n");
-    assert_eq!((line, key.as_str()), (4, "services.web.privileged"));
-    assert!(
-        message.contains("unsupported key 'privileged'"),
-        "{message}"
-    );
+    let (line, key, message) = where_("services:\n  web:\n    image: x\n    privilegd: true\n");
+    assert_eq!((line, key.as_str()), (4, "services.web.privilegd"));
+    assert!(message.contains("unsupported key 'privilegd'"), "{message}");
 }
 
 #[test]
@@ -24,15 +21,18 @@ fn unknown_top_level_and_nested_keys() {
     let (line, key, _) = where_("services:\n  web: {image: x}\nsecretz:\n  s: {file: ./s}\n");
     assert_eq!((line, key.as_str()), (3, "secretz"));
     let (line, key, _) =
-        where_("services:\n  web:\n    image: x\n    deploy:\n      placement: {}\n");
-    assert_eq!((line, key.as_str()), (5, "services.web.deploy.placement"));
+        where_("services:\n  web:\n    image: x\n    deploy:\n      placment: {}\n");
+    assert_eq!((line, key.as_str()), (5, "services.web.deploy.placment"));
     let (line, key, _) = where_(
-        "services:\n  web:\n    image: x\n    deploy:\n      resources:\n        reservations: {}\n",
+        "services:\n  web:\n    image: x\n    deploy:\n      resources:\n        reservationz: {}\n",
     );
     assert_eq!(
         (line, key.as_str()),
-        (6, "services.web.deploy.resources.reservations")
+        (6, "services.web.deploy.resources.reservationz")
     );
+    let (line, key, _) =
+        where_("services:\n  web: {image: x}\nsecrets:\n  s: {file: ./s, contnet: x}\n");
+    assert_eq!((line, key.as_str()), (4, "secrets.s.contnet"));
 }
 
 #[test]
@@ -44,10 +44,23 @@ fn build_keys_are_checked() {
     let (line, key, message) = where_("services:\n  web:\n    image: x\n    secrets: [nope]\n");
     assert_eq!((line, key.as_str()), (4, "services.web.secrets[0]"));
     assert!(message.contains("not declared"), "{message}");
+    // An external secret loads (with a warning); a container using it is refused on create.
+    assert!(load_one("services:\n  web: {image: x}\nsecrets:\n  s:\n    external: true\n").is_ok());
+}
+
+#[test]
+fn undeclared_secret_and_config_and_sourceless_ones() {
+    let (line, key, message) = where_("services:\n  web:\n    image: x\n    secrets: [s]\n");
+    assert_eq!((line, key.as_str()), (4, "services.web.secrets[0]"));
+    assert!(message.contains("secret 's' is not declared"), "{message}");
     let (line, key, message) =
-        where_("services:\n  web: {image: x}\nsecrets:\n  s:\n    external: true\n");
-    assert_eq!((line, key.as_str()), (5, "secrets.s.external"));
-    assert!(message.contains("Swarm"), "{message}");
+        where_("services:\n  web:\n    image: x\n    configs: [c]\nconfigs:\n  d: {content: x}\n");
+    assert_eq!((line, key.as_str()), (4, "services.web.configs[0]"));
+    assert!(message.contains("config 'c' is not declared"), "{message}");
+    let (line, key, message) =
+        where_("services:\n  web: {image: x}\nsecrets:\n  s: {labels: {a: b}}\n");
+    assert_eq!((line, key.as_str()), (4, "secrets.s"));
+    assert!(message.contains("needs one of"), "{message}");
 }
 
 #[test]
@@ -210,10 +223,10 @@ fn unreadable_files_and_bad_env_files() {
 #[test]
 fn display_names_file_line_and_key() {
     let err =
-        load_one("services:\n  web:\n    image: x\n    privileged: true\n").expect_err("refused");
+        load_one("services:\n  web:\n    image: x\n    privilegd: true\n").expect_err("refused");
     let text = err.to_string();
     assert!(
-        text.contains("compose.yaml:4: services.web.privileged: unsupported key"),
+        text.contains("compose.yaml:4: services.web.privilegd: unsupported key"),
         "{text}"
     );
 }

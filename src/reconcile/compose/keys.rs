@@ -98,13 +98,30 @@ pub(crate) fn networks(
                 let p = join(path, &key.name);
                 let mut attachment = NetworkAttachment::default();
                 if !matches!(value.value, Value::Null) {
-                    let allowed = ["aliases", "ipv4_address", "ipv6_address"];
+                    let allowed = [
+                        "aliases",
+                        "ipv4_address",
+                        "ipv6_address",
+                        "link_local_ips",
+                        "mac_address",
+                        "driver_opts",
+                        "priority",
+                        "gw_priority",
+                        "interface_name",
+                    ];
                     for (k, v) in entries(value, &p, &allowed)? {
                         let q = join(&p, &k.name);
+                        let a = &mut attachment;
                         match k.name.as_str() {
-                            "aliases" => attachment.aliases = strings(v, &q, false)?,
-                            "ipv4_address" => attachment.ipv4_address = opt_string(v, &q)?,
-                            _ => attachment.ipv6_address = opt_string(v, &q)?,
+                            "aliases" => a.aliases = strings(v, &q, false)?,
+                            "ipv4_address" => a.ipv4_address = opt_string(v, &q)?,
+                            "ipv6_address" => a.ipv6_address = opt_string(v, &q)?,
+                            "link_local_ips" => a.link_local_ips = strings(v, &q, false)?,
+                            "mac_address" => a.mac_address = opt_string(v, &q)?,
+                            "driver_opts" => a.driver_opts = str_map(v, &q)?,
+                            "priority" => a.priority = integer(v, &q)?,
+                            "gw_priority" => a.gw_priority = integer(v, &q)?,
+                            _ => a.interface_name = opt_string(v, &q)?,
                         }
                     }
                 }
@@ -250,14 +267,29 @@ pub(crate) fn logging(node: &Node, path: &str) -> Res<Logging> {
 }
 
 pub(crate) fn pull_policy(node: &Node, path: &str) -> Res<PullPolicy> {
-    match string(node, path)?.as_str() {
+    let text = string(node, path)?;
+    let every = |d: &str| {
+        super::fields::parse_duration(d)
+            .map(|d| PullPolicy::Refresh(d.as_secs()))
+            .map_err(|m| node.error(path, m))
+    };
+    match text.as_str() {
         "missing" | "if_not_present" => Ok(PullPolicy::Missing),
         "always" => Ok(PullPolicy::Always),
         "never" => Ok(PullPolicy::Never),
         "build" => Ok(PullPolicy::Build),
-        other => Err(node.error(
-            path,
-            format!("unsupported pull_policy '{other}': missing, always, never or build"),
-        )),
+        "daily" => Ok(PullPolicy::Refresh(86_400)),
+        "weekly" => Ok(PullPolicy::Refresh(7 * 86_400)),
+        // `refresh` takes the service's `pull_refresh_after`; without it, daily.
+        "refresh" => Ok(PullPolicy::Refresh(86_400)),
+        other => match other.strip_prefix("every_") {
+            Some(d) => every(d),
+            None => Err(node.error(
+                path,
+                format!(
+                    "unsupported pull_policy '{other}': missing, always, never, build, daily, weekly or every_<duration>"
+                ),
+            )),
+        },
     }
 }

@@ -12,7 +12,48 @@
 //! - `command`, `entrypoint`, `healthcheck.test`: replaced whole.
 
 use super::ComposeError;
-use super::yaml::{Key, Node, Value};
+use super::yaml::{Key, Node, Tag, Value};
+
+/// Applies a tagged value of a later file to the entries of an earlier one: `!reset` removes
+/// the key, `!override` replaces its value whole. `false` when `value` has no compose tag.
+fn tagged(entries: &mut Vec<(Key, Node)>, key: &Key, value: &Node) -> bool {
+    match value.tag {
+        Tag::None => false,
+        Tag::Reset => {
+            entries.retain(|(k, _)| k.name != key.name);
+            true
+        }
+        Tag::Override => {
+            let mut value = value.clone();
+            value.tag = Tag::None;
+            match entries.iter_mut().find(|(k, _)| k.name == key.name) {
+                Some((_, slot)) => *slot = value,
+                None => entries.push((key.clone(), value)),
+            }
+            true
+        }
+    }
+}
+
+/// Removes what is tagged `!reset` and forgets `!override` tags, once every merge is done.
+pub(crate) fn strip_tags(node: &mut Node) {
+    node.tag = Tag::None;
+    match &mut node.value {
+        Value::Map(entries) => {
+            entries.retain(|(_, v)| v.tag != Tag::Reset);
+            for (_, v) in entries {
+                strip_tags(v);
+            }
+        }
+        Value::Seq(items) => {
+            items.retain(|v| v.tag != Tag::Reset);
+            for v in items {
+                strip_tags(v);
+            }
+        }
+        _ => {}
+    }
+}
 
 /// Whether two nodes hold the same value, wherever they came from.
 pub(crate) fn same(a: &Node, b: &Node) -> bool {
@@ -40,6 +81,9 @@ pub(crate) fn merge_files(base: &mut Node, over: Node) -> Result<(), ComposeErro
         return Ok(());
     };
     for (key, value) in over_entries {
+        if tagged(base_entries, &key, &value) {
+            continue;
+        }
         let slot = base_entries.iter_mut().find(|(k, _)| k.name == key.name);
         match (key.name.as_str(), slot) {
             ("services", Some((_, existing))) => merge_named(existing, value, merge_service)?,
@@ -68,6 +112,9 @@ fn merge_named(
     match (&mut base.value, over.value) {
         (Value::Map(base_entries), Value::Map(over_entries)) => {
             for (key, value) in over_entries {
+                if tagged(base_entries, &key, &value) {
+                    continue;
+                }
                 match base_entries.iter_mut().find(|(k, _)| k.name == key.name) {
                     Some((_, existing)) => each(existing, value)?,
                     None => base_entries.push((key, value)),
@@ -81,8 +128,8 @@ fn merge_named(
     Ok(())
 }
 
-/// Merges one service's definition over another's.
-fn merge_service(base: &mut Node, over: Node) -> Result<(), ComposeError> {
+/// Merges one service's definition over another's (later files, `extends`).
+pub(crate) fn merge_service(base: &mut Node, over: Node) -> Result<(), ComposeError> {
     let Value::Map(base_entries) = &mut base.value else {
         *base = over;
         return Ok(());
@@ -92,6 +139,9 @@ fn merge_service(base: &mut Node, over: Node) -> Result<(), ComposeError> {
         return Ok(());
     };
     for (key, value) in over_entries {
+        if tagged(base_entries, &key, &value) {
+            continue;
+        }
         let Some((_, existing)) = base_entries.iter_mut().find(|(k, _)| k.name == key.name) else {
             base_entries.push((key, value));
             continue;
@@ -123,6 +173,9 @@ fn deep(base: &mut Node, over: Node, key: &str) {
     match (&mut base.value, over.value) {
         (Value::Map(base_entries), Value::Map(over_entries)) => {
             for (k, v) in over_entries {
+                if tagged(base_entries, &k, &v) {
+                    continue;
+                }
                 match base_entries.iter_mut().find(|(e, _)| e.name == k.name) {
                     Some((_, existing)) => deep(existing, v, &k.name),
                     None => base_entries.push((k, v)),

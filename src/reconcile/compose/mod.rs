@@ -8,33 +8,52 @@
 //! - The project name: `-p`, else `COMPOSE_PROJECT_NAME`, else the file's `name:` (each must
 //!   already be a valid name), else the directory's name normalised as compose v2 does
 //!   (lowercased, characters outside `[a-z0-9_-]` dropped, leading `_`/`-` dropped).
-//! - Top-level keys `name`, `version` (ignored), `services`, `networks`, `volumes`, `secrets`,
-//!   `configs` (see [`secrets`]); service keys as [`service::SERVICE_KEYS`]; `x-` extension
-//!   keys anywhere are accepted and ignored.
-//!   Anything else is an error naming the file, the line and the key, and refuses the whole set.
+//! - Every key of the Compose Specification: each file's keys are checked first against the
+//!   key tree generated from its JSON schema (`spec_keys.rs`, from `scripts/gen-compose-keys.py`);
+//!   `x-` extension keys anywhere are accepted and ignored. Anything else is an error naming
+//!   the file, the line and the key, and refuses the whole set. `include` and `extends` are
+//!   resolved per file (`files.rs`), `!reset` / `!override` applied in the merge. Keys that
+//!   only Swarm (or a feature fleetdeck lacks) uses are accepted and said once each in
+//!   [`Project::warnings`]. Top-level `secrets` / `configs` as [`secrets`] reads them.
 //! - Profiles: a service with `profiles:` is active only when one of them is given (or `*`);
 //!   no profiles given means those of `COMPOSE_PROFILES`.
 
 pub mod build;
+pub mod config_view;
 pub mod error;
 pub mod fields;
+mod files;
 pub mod interp;
 mod keys;
 pub mod merge;
 pub mod model;
+mod model_ext;
 mod mounts;
+mod objects;
 pub mod secrets;
 pub mod service;
+mod service_more;
+mod spec_check;
+#[rustfmt::skip]
+mod spec_keys;
+mod warn;
 mod yaml;
+pub mod yaml_out;
 
 #[cfg(test)]
 mod build_tests;
+#[cfg(test)]
+mod config_view_tests;
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]
 mod interp_tests;
 #[cfg(test)]
-mod tests;
+mod objects_tests;
+#[cfg(test)]
+mod spec_tests;
+#[cfg(test)]
+pub(crate) mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -131,24 +150,25 @@ pub fn load(opts: &LoadOptions) -> Result<Project, ComposeError> {
 
     let mut merged: Option<Node> = None;
     for file in &files {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| ComposeError::at(file, 0, "", format!("cannot read: {e}")))?;
-        let arc: Arc<Path> = Arc::from(file.as_path());
-        let mut doc = yaml::parse(&arc, &text)?;
-        interpolate_tree(&mut doc, "", &env)?;
+        let doc = files::load_file(file, &env, &opts.env, 0)?;
         match &mut merged {
             None => merged = Some(doc),
             Some(base) => merge::merge_files(base, doc)?,
         }
     }
-    let Some(root) = merged else {
+    let Some(mut root) = merged else {
         return Err(ComposeError::at(first, 0, "", "no compose file given"));
     };
+    merge::strip_tags(&mut root);
     build(&root, opts, &env, working_dir, files)
 }
 
 /// Interpolates every scalar value under `node`.
-fn interpolate_tree(node: &mut Node, path: &str, env: &BTreeMap<String, String>) -> Res<()> {
+pub(crate) fn interpolate_tree(
+    node: &mut Node,
+    path: &str,
+    env: &BTreeMap<String, String>,
+) -> Res<()> {
     match &mut node.value {
         Value::Scalar(text) => {
             let done = interp::interpolate(text, env)
@@ -248,14 +268,14 @@ fn resource_name(
     fields: &BTreeMap<String, Node>,
     path: &str,
 ) -> Res<(String, bool)> {
+    let mut explicit = None;
     let external = match fields.get("external") {
-        Some(n) => boolean(n, &join(path, "external"))?,
+        Some(n) => objects::external(n, &join(path, "external"), &mut explicit)?,
         None => false,
     };
-    let explicit = match fields.get("name") {
-        Some(n) => opt_string(n, &join(path, "name"))?,
-        None => None,
-    };
+    if let Some(n) = fields.get("name") {
+        explicit = opt_string(n, &join(path, "name"))?;
+    }
     let name = match (explicit, external) {
         (Some(n), _) => n,
         (None, true) => key.to_string(),
@@ -297,16 +317,25 @@ fn build(
         root,
         "",
         &[
-            "name", "version", "services", "networks", "volumes", "secrets", "configs",
+            "name", "version", "services", "networks", "volumes", "secrets", "configs", "include",
+            "models",
         ],
     )?;
-    let secrets = secrets::objects(root, secrets::FileKind::Secret, &working_dir, env)?;
-    let configs = secrets::objects(root, secrets::FileKind::Config, &working_dir, env)?;
     let name = project_name(root, opts, &working_dir)?;
 
     let common = ["name", "driver", "driver_opts", "external", "labels"];
     let mut networks = BTreeMap::new();
-    let net_keys = [&common[..], &["internal", "attachable", "enable_ipv6"]].concat();
+    let net_keys = [
+        &common[..],
+        &[
+            "internal",
+            "attachable",
+            "enable_ipv6",
+            "enable_ipv4",
+            "ipam",
+        ],
+    ]
+    .concat();
     for (key, f) in resources(root, "networks", &net_keys)? {
         let p = join("networks", &key);
         let (daemon_name, external) = resource_name(&name, &key, &f, &p)?;
@@ -319,6 +348,14 @@ fn build(
             internal: bool_field(&f, "internal", &p)?,
             attachable: bool_field(&f, "attachable", &p)?,
             enable_ipv6: bool_field(&f, "enable_ipv6", &p)?,
+            enable_ipv4: f
+                .get("enable_ipv4")
+                .map(|n| boolean(n, &join(&p, "enable_ipv4")))
+                .transpose()?,
+            ipam: f
+                .get("ipam")
+                .map(|n| objects::ipam(n, &join(&p, "ipam")))
+                .transpose()?,
         };
         networks.insert(key, spec);
     }
@@ -338,15 +375,23 @@ fn build(
 
     let volume_keys: BTreeSet<String> = volumes.keys().cloned().collect();
     let network_keys: BTreeSet<String> = networks.keys().cloned().collect();
+    let mounts = MountCtx {
+        working_dir: &working_dir,
+        env,
+        volumes: &volume_keys,
+    };
+    let warn = warn::Warn::default();
+    let secrets = secrets::objects(root, secrets::FileKind::Secret, &working_dir, env, &warn)?;
+    let configs = secrets::objects(root, secrets::FileKind::Config, &working_dir, env, &warn)?;
+    let secret_keys: BTreeSet<String> = secrets.keys().cloned().collect();
+    let config_keys: BTreeSet<String> = configs.keys().cloned().collect();
     let ctx = ServiceCtx {
-        mounts: MountCtx {
-            working_dir: &working_dir,
-            env,
-            volumes: &volume_keys,
-        },
+        warn: &warn,
+        project: &name,
+        mounts,
         networks: &network_keys,
-        secrets: &secrets.keys().cloned().collect(),
-        configs: &configs.keys().cloned().collect(),
+        secrets: &secret_keys,
+        configs: &config_keys,
     };
 
     let mut profiles: BTreeSet<String> = opts.profiles.iter().cloned().collect();
@@ -376,15 +421,25 @@ fn build(
     let mut disabled_services = Vec::new();
     let mut all_deps = Vec::new();
     let mut service_lines = BTreeMap::new();
+    if root.get("models").is_some() {
+        warn.ignored("models", "top level", "fleetdeck runs no AI models");
+    }
     for (key, node) in items {
         if key.name.starts_with("x-") {
             continue;
         }
-        let (mut spec, deps) = service::service(&key.name, node, &ctx)?;
-        if spec.image.is_empty() {
-            // Built and not named: compose v2's name for it.
-            spec.image = format!("{name}-{}", spec.name);
+        if node.get("provider").is_some() {
+            // A provider service is set up by a plugin, not as a container.
+            let owner = format!("service {}", key.name);
+            warn.ignored(
+                "provider",
+                &owner,
+                "fleetdeck runs no provider plugins; the service is left out",
+            );
+            disabled_services.push(key.name.clone());
+            continue;
         }
+        let (spec, deps) = service::service(&key.name, node, &ctx)?;
         service_lines.insert(key.name.clone(), (Arc::clone(&node.file), key.line));
         if active(&spec) {
             all_deps.push((spec.name.clone(), deps));
@@ -471,5 +526,6 @@ fn build(
         volumes,
         secrets,
         configs,
+        warnings: warn.lines(),
     })
 }

@@ -8,8 +8,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::model_ext::is_default;
+pub use super::model_ext::*;
+
 /// A compose project, ready to plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Project {
     /// The normalised project name (`[a-z0-9][a-z0-9_-]*`).
     pub name: String,
@@ -26,12 +29,16 @@ pub struct Project {
     pub networks: BTreeMap<String, NetworkSpec>,
     /// Declared named volumes by their key.
     pub volumes: BTreeMap<String, VolumeSpec>,
-    /// Top-level `secrets` by their key (values masked when serialised).
+    /// Top-level `secrets` by their key.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, super::secrets::FileSource>,
     /// Top-level `configs` by their key.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, super::secrets::FileSource>,
+    /// What the file set says that fleetdeck accepts and does not act on (Swarm-only keys,
+    /// `develop`, ...), one line each, to be shown once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Project {
@@ -52,6 +59,11 @@ pub struct NetworkSpec {
     pub internal: bool,
     pub attachable: bool,
     pub enable_ipv6: bool,
+    /// `None`: the daemon's default (on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_ipv4: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipam: Option<Ipam>,
 }
 
 /// A top-level named volume.
@@ -66,9 +78,10 @@ pub struct VolumeSpec {
 }
 
 /// One service, normalised. Field names are the compose keys (the hash's changed-field names).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceSpec {
     pub name: String,
+    /// The image to run; with `build:` and no `image:`, `PROJECT-SERVICE` (compose v2).
     pub image: String,
     /// `build:`; left out of the hash (a new image shows as the `image` change). Without
     /// `image:` the image is named `PROJECT-SERVICE`, as compose v2 names it.
@@ -81,12 +94,14 @@ pub struct ServiceSpec {
     pub environment: BTreeMap<String, String>,
     pub ports: Vec<PortSpec>,
     pub volumes: Vec<Mount>,
+    /// `labels`, over the `label_file` contents.
     pub labels: BTreeMap<String, String>,
     pub restart: Option<String>,
     pub healthcheck: Option<Healthcheck>,
     /// `deploy.replicas` / `scale`; 1 by default.
     pub replicas: u32,
-    /// `deploy.resources.limits`, `mem_limit`, `cpus`.
+    /// `deploy.resources.limits` and `.reservations.memory`, `mem_limit`, `cpus`, `cpu_*`,
+    /// `mem_*`, `memswap_limit`, `pids_limit`, `oom_kill_disable`.
     pub limits: Limits,
     pub user: Option<String>,
     pub working_dir: Option<String>,
@@ -114,10 +129,77 @@ pub struct ServiceSpec {
     pub logging: Option<Logging>,
     pub profiles: Vec<String>,
     pub pull_policy: PullPolicy,
-    /// `secrets:` (left out of the serialised form, and so of the hash, when empty).
+    // Keys added later: each is left out of the JSON (and so of the hash) when empty.
+    /// `expose`: `PORT/PROTO`, a range expanded, sorted, without duplicates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expose: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub stdin_open: bool,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub tty: bool,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub privileged: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceMapping>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_cgroup_rules: Vec<String>,
+    /// `gpus` and `deploy.resources.reservations.devices`, in that order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_requests: Vec<DeviceRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uts: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userns_mode: Option<String>,
+    /// `cgroup`: the cgroup namespace, `host` or `private`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_parent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_score_adj: Option<i64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage_opt: BTreeMap<String, String>,
+    /// `SERVICE[:ro|rw]` or `container:NAME[:ro|rw]`, as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes_from: Vec<String>,
+    /// `SERVICE[:ALIAS]`, as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    /// `CONTAINER[:ALIAS]`, as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_links: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domainname: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_opt: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_search: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blkio_config: Option<BlkioConfig>,
+    /// `secrets:` references, targets filled in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<super::secrets::FileRef>,
-    /// `configs:`.
+    /// `configs:` references, targets filled in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub configs: Vec<super::secrets::FileRef>,
 }
@@ -129,41 +211,9 @@ impl ServiceSpec {
         Self {
             name: name.to_string(),
             image: image.to_string(),
-            build: None,
-            command: None,
-            entrypoint: None,
-            environment: BTreeMap::new(),
-            ports: Vec::new(),
-            volumes: Vec::new(),
-            labels: BTreeMap::new(),
-            restart: None,
-            healthcheck: None,
             replicas: 1,
-            limits: Limits::default(),
-            user: None,
-            working_dir: None,
-            hostname: None,
             networks: BTreeMap::from([("default".to_string(), NetworkAttachment::default())]),
-            network_mode: None,
-            depends_on: BTreeMap::new(),
-            container_name: None,
-            init: None,
-            read_only: false,
-            cap_add: Vec::new(),
-            cap_drop: Vec::new(),
-            security_opt: Vec::new(),
-            tmpfs: Vec::new(),
-            ulimits: BTreeMap::new(),
-            shm_size: None,
-            stop_signal: None,
-            stop_grace_period: None,
-            extra_hosts: Vec::new(),
-            dns: Vec::new(),
-            logging: None,
-            profiles: Vec::new(),
-            pull_policy: PullPolicy::Missing,
-            secrets: Vec::new(),
-            configs: Vec::new(),
+            ..Self::default()
         }
     }
 }
@@ -185,6 +235,12 @@ pub enum MountKind {
     Bind,
     Volume,
     Tmpfs,
+    /// A path of an image (`source`: the image).
+    Image,
+    /// A Windows named pipe.
+    Npipe,
+    /// A Swarm cluster volume.
+    Cluster,
 }
 
 /// One entry of `volumes:`.
@@ -205,6 +261,12 @@ pub struct Mount {
     pub nocopy: bool,
     pub tmpfs_size: Option<u64>,
     pub tmpfs_mode: Option<u32>,
+    /// Volume or image: the path inside it to mount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subpath: Option<String>,
+    /// Bind: `enabled`, `disabled`, `writable` or `readonly` (sub-mounts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recursive: Option<String>,
 }
 
 /// A health check; `disable: true` or `test: ["NONE"]` gives `Disabled`.
@@ -232,6 +294,32 @@ pub struct Limits {
     /// Bytes.
     pub memory: Option<u64>,
     pub pids: Option<i64>,
+    /// `deploy.resources.reservations.memory` / `mem_reservation`, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_reservation: Option<u64>,
+    /// `memswap_limit`, bytes (`-1`: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memswap_limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_swappiness: Option<i64>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub oom_kill_disable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_shares: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_period: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_quota: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_period: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_rt_runtime: Option<i64>,
+    /// Windows only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_count: Option<i64>,
+    /// Windows only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_percent: Option<i64>,
 }
 
 /// A service's place on one network.
@@ -240,6 +328,19 @@ pub struct NetworkAttachment {
     pub aliases: Vec<String>,
     pub ipv4_address: Option<String>,
     pub ipv6_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link_local_ips: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    /// The order networks are joined in: highest first (compose's `priority`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub priority: i64,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub gw_priority: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,7 +371,7 @@ pub struct Logging {
     pub options: BTreeMap<String, String>,
 }
 
-/// When the image is pulled.
+/// When the image is pulled (or built).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PullPolicy {
@@ -279,6 +380,9 @@ pub enum PullPolicy {
     Missing,
     Always,
     Never,
-    /// Build the image, every time (`pull_policy: build`).
+    /// `build`: build the image, never pull it.
     Build,
+    /// `daily`, `weekly`, `every_<duration>`: pull when the image is older than this many
+    /// seconds (fleetdeck checks it as `missing`).
+    Refresh(u64),
 }

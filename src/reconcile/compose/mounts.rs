@@ -107,7 +107,15 @@ fn long_port(node: &Node, path: &str) -> Res<Vec<PortSpec>> {
     for (key, value) in entries(
         node,
         path,
-        &["target", "published", "host_ip", "protocol", "mode"],
+        &[
+            "target",
+            "published",
+            "host_ip",
+            "protocol",
+            "mode",
+            "name",
+            "app_protocol",
+        ],
     )? {
         let p = join(path, &key.name);
         match key.name.as_str() {
@@ -115,6 +123,10 @@ fn long_port(node: &Node, path: &str) -> Res<Vec<PortSpec>> {
             "published" => published = opt_string(value, &p)?.unwrap_or_default(),
             "host_ip" => ip = opt_string(value, &p)?,
             "protocol" => protocol = string(value, &p)?,
+            // Names for people and tools: nothing Docker's create takes.
+            "name" | "app_protocol" => {
+                string(value, &p)?;
+            }
             _ => {
                 let mode = string(value, &p)?;
                 if mode != "host" && mode != "ingress" {
@@ -129,7 +141,7 @@ fn long_port(node: &Node, path: &str) -> Res<Vec<PortSpec>> {
 
 /// Makes a bind source absolute (`~` from HOME, relative against the project directory) and
 /// removes `.` and `..` components.
-fn absolute(source: &str, ctx: &MountCtx<'_>) -> String {
+pub(crate) fn absolute(source: &str, ctx: &MountCtx<'_>) -> String {
     let path = if let Some(rest) = source.strip_prefix('~') {
         let home = ctx.env.get("HOME").cloned().unwrap_or_default();
         PathBuf::from(format!("{home}{rest}"))
@@ -165,6 +177,8 @@ fn bare(kind: MountKind, source: Option<String>, target: String) -> Mount {
         nocopy: false,
         tmpfs_size: None,
         tmpfs_mode: None,
+        subpath: None,
+        recursive: None,
     }
 }
 
@@ -222,6 +236,7 @@ fn long_volume(node: &Node, path: &str, ctx: &MountCtx<'_>) -> Res<Mount> {
         "bind",
         "volume",
         "tmpfs",
+        "image",
         "consistency",
     ];
     let fields = entries(node, path, &allowed)?;
@@ -232,10 +247,15 @@ fn long_volume(node: &Node, path: &str, ctx: &MountCtx<'_>) -> Res<Mount> {
         "bind" => MountKind::Bind,
         "volume" => MountKind::Volume,
         "tmpfs" => MountKind::Tmpfs,
+        "image" => MountKind::Image,
+        "npipe" => MountKind::Npipe,
+        "cluster" => MountKind::Cluster,
         other => {
             return Err(kind_node.error(
                 &join(path, "type"),
-                format!("unsupported volume type '{other}' (bind, volume or tmpfs)"),
+                format!(
+                    "unsupported volume type '{other}' (bind, volume, tmpfs, image, npipe or cluster)"
+                ),
             ));
         }
     };
@@ -262,23 +282,40 @@ fn long_volume(node: &Node, path: &str, ctx: &MountCtx<'_>) -> Res<Mount> {
                     (MountKind::Tmpfs, Some(_)) => {
                         return Err(value.error(&p, "a tmpfs mount takes no source"));
                     }
+                    (_, Some(s)) => Some(s),
                     (_, None) => None,
                 };
             }
             "read_only" => mount.read_only = boolean(value, &p)?,
             "bind" => {
-                for (k, v) in entries(value, &p, &["propagation", "create_host_path", "selinux"])? {
+                let allowed = ["propagation", "create_host_path", "selinux", "recursive"];
+                for (k, v) in entries(value, &p, &allowed)? {
                     let q = join(&p, &k.name);
                     match k.name.as_str() {
                         "propagation" => mount.propagation = Some(string(v, &q)?),
                         "create_host_path" => mount.create_host_path = boolean(v, &q)?,
+                        "recursive" => mount.recursive = Some(string(v, &q)?),
                         _ => mount.selinux = Some(string(v, &q)?),
                     }
                 }
             }
             "volume" => {
-                for (k, v) in entries(value, &p, &["nocopy"])? {
-                    mount.nocopy = boolean(v, &join(&p, &k.name))?;
+                for (k, v) in entries(value, &p, &["nocopy", "subpath", "labels"])? {
+                    let q = join(&p, &k.name);
+                    match k.name.as_str() {
+                        "nocopy" => mount.nocopy = boolean(v, &q)?,
+                        "subpath" => mount.subpath = opt_string(v, &q)?,
+                        // Labels of a volume this mount would create: compose sets them
+                        // only on Swarm's; the top-level volume's labels apply.
+                        _ => {
+                            super::fields::str_map(v, &q)?;
+                        }
+                    }
+                }
+            }
+            "image" => {
+                for (k, v) in entries(value, &p, &["subpath"])? {
+                    mount.subpath = opt_string(v, &join(&p, &k.name))?;
                 }
             }
             "tmpfs" => {
@@ -297,8 +334,10 @@ fn long_volume(node: &Node, path: &str, ctx: &MountCtx<'_>) -> Res<Mount> {
             _ => {}
         }
     }
-    if kind == MountKind::Bind && mount.source.is_none() {
-        return Err(node.error(path, "a bind mount needs 'source'"));
+    if matches!(kind, MountKind::Bind | MountKind::Image | MountKind::Npipe)
+        && mount.source.is_none()
+    {
+        return Err(node.error(path, "this mount needs 'source'"));
     }
     Ok(mount)
 }

@@ -2,9 +2,11 @@
 //! Docker Compose v2 does: a `file:` source is bind-mounted read-only, an `environment:` or
 //! `content:` source is written into the container before it starts. A secret's target is
 //! `/run/secrets/NAME` (a relative `target` is under `/run/secrets`), a config's `/NAME` (a
-//! relative `target` is under `/`). `external: true` names an object only Swarm keeps, so it is
-//! refused; `driver`, `driver_opts`, `template_driver` and `labels` are Swarm's and accepted
-//! without effect.
+//! relative `target` is under `/`). `external: true` names an object only Swarm keeps, and an
+//! `environment:` variable may be unset: both load (said once in the project's warnings) and are
+//! refused only when a container that uses one is created ([`FileSource::unavailable`]);
+//! `driver`, `driver_opts`, `template_driver` and `labels` are Swarm's and accepted without
+//! effect.
 //!
 //! A value read from the environment or written in the file is a [`Secret`]: its `Debug` and
 //! its serialised form are masked, so neither a log line, a plan, `--json` output nor the
@@ -16,7 +18,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::fields::{Res, boolean, entries, join, string, unsigned};
+use super::fields::{Res, entries, join, string, unsigned};
+use super::warn::Warn;
 use super::yaml::{Node, Value};
 
 /// What every masked value shows.
@@ -56,8 +59,35 @@ impl Serialize for Secret {
 pub enum FileSource {
     /// An absolute host path, bind-mounted read-only.
     File(PathBuf),
-    /// `environment:` (the variable's value when the files were read) or `content:`.
+    /// `environment: VAR`: the variable's value when the files were read (`None`: unset).
+    Environment { var: String, value: Option<Secret> },
+    /// `content:`.
     Value(Secret),
+    /// `external: true`: kept by Swarm under this name.
+    External(String),
+}
+
+impl FileSource {
+    /// Why a container cannot be given this without Swarm, if it cannot.
+    pub fn unavailable(&self) -> Option<String> {
+        match self {
+            Self::External(name) => Some(format!(
+                "it is external ('{name}'): external secrets and configs live in Swarm; without Swarm give it file, environment or content"
+            )),
+            Self::Environment { var, value: None } => {
+                Some(format!("its environment variable '{var}' is not set"))
+            }
+            _ => None,
+        }
+    }
+
+    /// The value written into the container, for a source given by value.
+    pub fn value(&self) -> Option<&Secret> {
+        match self {
+            Self::Value(v) | Self::Environment { value: Some(v), .. } => Some(v),
+            _ => None,
+        }
+    }
 }
 
 /// A service's use of a secret or config.
@@ -118,6 +148,7 @@ pub(crate) fn objects(
     kind: FileKind,
     working_dir: &Path,
     env: &BTreeMap<String, String>,
+    warn: &Warn,
 ) -> Res<BTreeMap<String, FileSource>> {
     let key = kind.key();
     let mut out = BTreeMap::new();
@@ -135,32 +166,41 @@ pub(crate) fn objects(
         }
         let p = join(key, &name.name);
         let mut source = None;
+        let (mut external, mut swarm_name) = (false, None);
         for (k, v) in entries(value, &p, OBJECT_KEYS)? {
             let q = join(&p, &k.name);
             match k.name.as_str() {
                 "file" => source = Some(FileSource::File(working_dir.join(string(v, &q)?))),
                 "environment" => {
                     let var = string(v, &q)?;
-                    let found = env.get(&var).ok_or_else(|| {
-                        v.error(&q, format!("environment variable '{var}' is not set"))
-                    })?;
-                    source = Some(FileSource::Value(Secret::new(found.clone())));
+                    let value = env.get(&var).map(|found| Secret::new(found.clone()));
+                    if value.is_none() {
+                        warn.note(
+                            "environment",
+                            &p,
+                            &format!("'{var}' is not set: a container that uses it is refused"),
+                        );
+                    }
+                    source = Some(FileSource::Environment { var, value });
                 }
                 "content" => source = Some(FileSource::Value(Secret::new(string(v, &q)?))),
-                "external" if boolean(v, &q)? => {
-                    return Err(v.error(
-                        &q,
-                        "an external secret or config lives in Swarm; without Swarm give file, environment or content",
-                    ));
-                }
+                "external" => external = super::objects::external(v, &q, &mut swarm_name)?,
+                "name" => swarm_name = Some(string(v, &q)?),
                 _ => {}
             }
         }
-        let source = source.ok_or_else(|| {
-            value.error(
+        if external && source.is_none() {
+            warn.note(
+                "external",
                 &p,
-                "needs one of file, environment or content (without Swarm)",
-            )
+                "only Swarm keeps external secrets and configs: a container that uses one is refused",
+            );
+            source = Some(FileSource::External(
+                swarm_name.unwrap_or_else(|| name.name.clone()),
+            ));
+        }
+        let source = source.ok_or_else(|| {
+            value.error(&p, "needs one of file, environment, content or external")
         })?;
         out.insert(name.name.clone(), source);
     }

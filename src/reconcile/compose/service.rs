@@ -14,60 +14,117 @@ use super::interp::parse_env_file;
 use super::keys::{
     depends_on, extra_hosts, healthcheck, logging, networks, pull_policy, sorted, ulimits,
 };
-use super::model::{Limits, NetworkAttachment, ServiceSpec};
+use super::model::{Limits, NetworkAttachment, PullPolicy, ServiceSpec};
 use super::mounts::{MountCtx, ports, volume};
 use super::secrets::{FileKind, refs};
+use super::service_more;
+use super::warn::Warn;
 use super::yaml::{Node, Value};
 
-/// The service keys fleetdeck supports.
+/// The service keys: every one of the Compose Specification.
 pub const SERVICE_KEYS: &[&str] = &[
-    "image",
+    "annotations",
+    "attach",
+    "blkio_config",
     "build",
-    "command",
-    "entrypoint",
-    "environment",
-    "env_file",
-    "ports",
-    "volumes",
-    "labels",
-    "restart",
-    "healthcheck",
-    "deploy",
-    "scale",
-    "mem_limit",
-    "cpus",
-    "user",
-    "working_dir",
-    "hostname",
-    "networks",
-    "network_mode",
-    "depends_on",
-    "container_name",
-    "init",
-    "read_only",
     "cap_add",
     "cap_drop",
-    "security_opt",
-    "tmpfs",
-    "ulimits",
-    "shm_size",
-    "stop_signal",
-    "stop_grace_period",
-    "extra_hosts",
-    "dns",
-    "logging",
-    "profiles",
-    "pull_policy",
-    "secrets",
+    "cgroup",
+    "cgroup_parent",
+    "command",
     "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "label_file",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "pull_refresh_after",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "use_api_socket",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes",
+    "volumes_from",
+    "working_dir",
 ];
 
 /// What a service is read against.
 pub(crate) struct ServiceCtx<'a> {
+    pub project: &'a str,
     pub mounts: MountCtx<'a>,
     pub networks: &'a BTreeSet<String>,
     pub secrets: &'a BTreeSet<String>,
     pub configs: &'a BTreeSet<String>,
+    pub warn: &'a Warn,
 }
 
 /// Where one `depends_on` entry was written, and whether it is `required` (default true).
@@ -89,10 +146,11 @@ pub(crate) fn service(
     let mut spec = ServiceSpec::new(name, "");
     spec.networks.clear();
     let mut deps = Vec::new();
-    let mut env_files: Vec<(String, bool, &Node)> = Vec::new();
+    let mut env_files: Vec<EnvFile<'_>> = Vec::new();
     let mut environment = BTreeMap::new();
     let mut scale: Option<(u32, &Node)> = None;
-    let mut replicas: Option<u32> = None;
+    let mut deployed = service_more::Deploy::default();
+    let mut label_file = Vec::new();
     let mut legacy = Limits::default();
     let mut has_image = false;
     for (key, value) in &fields {
@@ -104,7 +162,16 @@ pub(crate) fn service(
             }
             "build" => {
                 let (dir, env) = (ctx.mounts.working_dir, ctx.mounts.env);
-                spec.build = Some(super::build::build(value, &p, dir, env)?);
+                let build = super::build::build(value, &p, dir, env)?;
+                let owner = format!("service {name}");
+                for key in &build.ignored {
+                    ctx.warn.ignored(
+                        &format!("build.{key}"),
+                        &owner,
+                        "only BuildKit uses it; fleetdeck builds with the daemon's classic builder",
+                    );
+                }
+                spec.build = Some(build);
             }
             "secrets" => spec.secrets = refs(value, &p, FileKind::Secret, ctx.secrets)?,
             "configs" => spec.configs = refs(value, &p, FileKind::Config, ctx.configs)?,
@@ -130,10 +197,14 @@ pub(crate) fn service(
             "labels" => spec.labels = str_map(value, &p)?,
             "restart" => spec.restart = Some(restart(value, &p)?),
             "healthcheck" => spec.healthcheck = Some(healthcheck(value, &p)?),
-            "deploy" => replicas = deploy(value, &p, &mut spec.limits)?,
+            "deploy" => deployed = service_more::deploy(value, &p, &mut spec, ctx)?,
             "scale" => scale = Some((count(value, &p)?, *value)),
             "mem_limit" => legacy.memory = Some(size(value, &p)?),
             "cpus" => legacy.nano_cpus = Some(nano_cpus(value, &p)?),
+            "pids_limit" => legacy.pids = Some(integer(value, &p)?),
+            "label_file" => label_file = service_more::label_files(value, &p, ctx)?,
+            // Read before: `extends` by the merge, `provider` by the project.
+            "extends" | "provider" => {}
             "user" => spec.user = opt_string(value, &p)?,
             "working_dir" => spec.working_dir = opt_string(value, &p)?,
             "hostname" => spec.hostname = opt_string(value, &p)?,
@@ -155,14 +226,41 @@ pub(crate) fn service(
             "dns" => spec.dns = strings(value, &p, true)?,
             "logging" => spec.logging = Some(logging(value, &p)?),
             "profiles" => spec.profiles = strings(value, &p, false)?,
-            _ => spec.pull_policy = pull_policy(value, &p)?,
+            "pull_policy" => spec.pull_policy = pull_policy(value, &p)?,
+            other => {
+                if !service_more::runtime_key(&mut spec, other, value, &p, ctx)? {
+                    return Err(ComposeError::at(
+                        &key.file,
+                        key.line,
+                        &p,
+                        format!("unsupported key '{other}'"),
+                    ));
+                }
+            }
         }
     }
-    if !has_image && spec.build.is_none() {
-        return Err(node.error(&join(&path, "image"), "a service needs 'image' or 'build'"));
+    if !has_image {
+        if spec.build.is_none() {
+            let at = node.get("image").unwrap_or(node);
+            return Err(at.error(&join(&path, "image"), "a service needs 'image' or 'build'"));
+        }
+        // compose v2's name for a built image.
+        spec.image = format!("{}-{name}", ctx.project);
     }
     // `scale` and `deploy.replicas` must agree when both are given.
-    spec.replicas = match (scale, replicas) {
+    if let (PullPolicy::Refresh(_), Some(after)) =
+        (spec.pull_policy, node.get("pull_refresh_after"))
+    {
+        let after = duration(after, &join(&path, "pull_refresh_after"))?;
+        spec.pull_policy = PullPolicy::Refresh(after.as_secs());
+    }
+    if let Some(restart) = deployed.restart.take() {
+        spec.restart = Some(restart);
+    }
+    let labels = std::mem::take(&mut spec.labels);
+    spec.labels = label_file.into_iter().collect();
+    spec.labels.extend(labels);
+    spec.replicas = match (scale, deployed.replicas) {
         (Some((s, n)), Some(r)) if s != r => {
             return Err(n.error(
                 &join(&path, "scale"),
@@ -175,6 +273,7 @@ pub(crate) fn service(
     };
     spec.limits.memory = agree(spec.limits.memory, legacy.memory, node, &path, "mem_limit")?;
     spec.limits.nano_cpus = agree(spec.limits.nano_cpus, legacy.nano_cpus, node, &path, "cpus")?;
+    spec.limits.pids = agree(spec.limits.pids, legacy.pids, node, &path, "pids_limit")?;
     if spec.network_mode.is_some() && !spec.networks.is_empty() {
         let at = node.get("network_mode").unwrap_or(node);
         return Err(at.error(
@@ -194,14 +293,9 @@ pub(crate) fn service(
         ));
     }
     // env_file first, then environment over it.
-    for (file, required, at) in env_files {
-        spec.environment.extend(read_env_file(
-            &file,
-            required,
-            at,
-            &join(&path, "env_file"),
-            ctx,
-        )?);
+    for file in env_files {
+        spec.environment
+            .extend(read_env_file(&file, &join(&path, "env_file"), ctx)?);
     }
     for (k, v) in environment {
         match v.or_else(|| ctx.mounts.env.get(&k).cloned()) {
@@ -267,31 +361,7 @@ fn restart(node: &Node, path: &str) -> Res<String> {
     }
 }
 
-/// `deploy`: `replicas` and `resources.limits` (`cpus`, `memory`, `pids`), nothing else.
-fn deploy(node: &Node, path: &str, limits: &mut Limits) -> Res<Option<u32>> {
-    let mut replicas = None;
-    for (key, value) in entries(node, path, &["replicas", "resources"])? {
-        let p = join(path, &key.name);
-        if key.name == "replicas" {
-            replicas = Some(count(value, &p)?);
-            continue;
-        }
-        for (k, v) in entries(value, &p, &["limits"])? {
-            let q = join(&p, &k.name);
-            for (l, w) in entries(v, &q, &["cpus", "memory", "pids"])? {
-                let r = join(&q, &l.name);
-                match l.name.as_str() {
-                    "cpus" => limits.nano_cpus = Some(nano_cpus(w, &r)?),
-                    "memory" => limits.memory = Some(size(w, &r)?),
-                    _ => limits.pids = Some(integer(w, &r)?),
-                }
-            }
-        }
-    }
-    Ok(replicas)
-}
-
-fn env_file_list<'a>(node: &'a Node, path: &str) -> Res<Vec<(String, bool, &'a Node)>> {
+fn env_file_list<'a>(node: &'a Node, path: &str) -> Res<Vec<EnvFile<'a>>> {
     let items: Vec<&Node> = match &node.value {
         Value::Seq(items) => items.iter().collect(),
         _ => vec![node],
@@ -301,39 +371,74 @@ fn env_file_list<'a>(node: &'a Node, path: &str) -> Res<Vec<(String, bool, &'a N
         let p = format!("{path}[{i}]");
         match &item.value {
             Value::Map(_) => {
-                let (mut file, mut required) = (None, true);
-                for (k, v) in entries(item, &p, &["path", "required"])? {
+                let (mut file, mut required, mut raw) = (None, true, false);
+                for (k, v) in entries(item, &p, &["path", "required", "format"])? {
                     let q = join(&p, &k.name);
-                    if k.name == "path" {
-                        file = Some(string(v, &q)?)
-                    } else {
-                        required = boolean(v, &q)?
+                    match k.name.as_str() {
+                        "path" => file = Some(string(v, &q)?),
+                        "required" => required = boolean(v, &q)?,
+                        _ => {
+                            let format = string(v, &q)?;
+                            raw = format == "raw";
+                            if format != "raw" && format != "env" {
+                                return Err(v.error(
+                                    &q,
+                                    format!("unsupported env_file format '{format}' (env or raw)"),
+                                ));
+                            }
+                        }
                     }
                 }
                 let file = file.ok_or_else(|| item.error(&p, "an env_file entry needs 'path'"))?;
-                out.push((file, required, item));
+                out.push(EnvFile {
+                    file,
+                    required,
+                    raw,
+                    at: item,
+                });
             }
-            _ => out.push((string(item, &p)?, true, item)),
+            _ => out.push(EnvFile {
+                file: string(item, &p)?,
+                required: true,
+                raw: false,
+                at: item,
+            }),
         }
     }
     Ok(out)
 }
 
-fn read_env_file(
-    file: &str,
+/// One `env_file` entry.
+struct EnvFile<'a> {
+    file: String,
     required: bool,
-    at: &Node,
-    key: &str,
-    ctx: &ServiceCtx<'_>,
-) -> Res<Vec<(String, String)>> {
-    let full = ctx.mounts.working_dir.join(file);
+    /// `format: raw`: `KEY=VALUE` lines taken as written (no quotes, no interpolation).
+    raw: bool,
+    at: &'a Node,
+}
+
+fn read_env_file(f: &EnvFile<'_>, key: &str, ctx: &ServiceCtx<'_>) -> Res<Vec<(String, String)>> {
+    let full = ctx.mounts.working_dir.join(&f.file);
     let text = match std::fs::read_to_string(&full) {
         Ok(text) => text,
-        Err(_) if !required => return Ok(Vec::new()),
+        Err(_) if !f.required => return Ok(Vec::new()),
         Err(e) => {
-            return Err(at.error(key, format!("cannot read env_file {}: {e}", full.display())));
+            return Err(f
+                .at
+                .error(key, format!("cannot read env_file {}: {e}", full.display())));
         }
     };
+    if f.raw {
+        return Ok(text
+            .lines()
+            .map(|l| l.trim_end_matches('\r'))
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .map(|l| match l.split_once('=') {
+                Some((k, v)) => (k.trim().to_string(), v.to_string()),
+                None => (l.trim().to_string(), String::new()),
+            })
+            .collect());
+    }
     parse_env_file(&text, ctx.mounts.env)
         .map_err(|e| ComposeError::at(&full, e.line, &e.key, e.message))
 }

@@ -41,7 +41,7 @@ impl Fixture {
 }
 
 /// Loads one file `compose.yaml` in a directory `app`.
-pub(super) fn load_one(text: &str) -> Result<Project, ComposeError> {
+pub(crate) fn load_one(text: &str) -> Result<Project, ComposeError> {
     Fixture::new("app", &[("compose.yaml", text)]).load(&["compose.yaml"], &[("HOME", "/home/me")])
 }
 
@@ -425,7 +425,8 @@ services:
         Limits {
             nano_cpus: Some(500_000_000),
             memory: Some(512 << 20),
-            pids: Some(100)
+            pids: Some(100),
+            ..Limits::default()
         }
     );
     let b = &p.services[1];

@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag as YamlTag};
 
 use super::ComposeError;
 
@@ -23,6 +23,31 @@ pub(crate) struct Node {
     /// 1-based line of the value's first character.
     pub line: usize,
     pub value: Value,
+    /// compose's merge tags on this value.
+    pub tag: Tag,
+}
+
+/// compose's YAML tags: `!reset` (drop the value, also an inherited one) and `!override`
+/// (replace the inherited value instead of merging with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Tag {
+    #[default]
+    None,
+    Reset,
+    Override,
+}
+
+/// The compose tag a YAML tag is; core-schema tags (`!!str`) are no compose tag.
+fn compose_tag(tag: Option<&YamlTag>) -> Result<Tag, String> {
+    match tag {
+        None => Ok(Tag::None),
+        Some(t) if t.is_yaml_core_schema() => Ok(Tag::None),
+        Some(t) if t.handle == "!" && t.suffix == "reset" => Ok(Tag::Reset),
+        Some(t) if t.handle == "!" && t.suffix == "override" => Ok(Tag::Override),
+        Some(t) => Err(format!(
+            "unsupported tag '{t}': compose takes !reset and !override"
+        )),
+    }
 }
 
 /// A mapping key with its line.
@@ -48,6 +73,7 @@ impl Node {
             file: Arc::clone(file),
             line,
             value,
+            tag: Tag::None,
         }
     }
 
@@ -69,11 +95,13 @@ enum Frame {
     Seq {
         line: usize,
         anchor: usize,
+        tag: Tag,
         items: Vec<Node>,
     },
     Map {
         line: usize,
         anchor: usize,
+        tag: Tag,
         entries: Vec<(Key, Node)>,
         pending: Option<Key>,
         merges: Vec<Node>,
@@ -201,15 +229,8 @@ impl Builder {
                 self.push_value(node)?;
             }
             Event::Scalar(text, style, anchor, tag) => {
-                if let Some(tag) = &tag
-                    && !tag.is_yaml_core_schema()
-                {
-                    return Err(self.err(
-                        line,
-                        format!("unsupported tag '{}{}'", tag.handle, tag.suffix),
-                    ));
-                }
-                let plain = style == ScalarStyle::Plain && tag.is_none();
+                let ctag = compose_tag(tag.as_deref()).map_err(|m| self.err(line, m))?;
+                let plain = style == ScalarStyle::Plain && (tag.is_none() || ctag != Tag::None);
                 if self.wants_key() {
                     if let Some(Frame::Map { pending, .. }) = self.stack.last_mut() {
                         *pending = Some(Key {
@@ -225,19 +246,13 @@ impl Builder {
                 } else {
                     Value::Scalar(text.into_owned())
                 };
-                let node = Node::new(&self.file, line, value);
+                let mut node = Node::new(&self.file, line, value);
+                node.tag = ctag;
                 self.remember(anchor, &node);
                 self.push_value(node)?;
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                if let Some(tag) = &tag
-                    && !tag.is_yaml_core_schema()
-                {
-                    return Err(self.err(
-                        line,
-                        format!("unsupported tag '{}{}'", tag.handle, tag.suffix),
-                    ));
-                }
+                let tag = compose_tag(tag.as_deref()).map_err(|m| self.err(line, m))?;
                 if self.wants_key() {
                     return Err(self.err(line, "a mapping key must be a plain scalar"));
                 }
@@ -245,12 +260,14 @@ impl Builder {
                     Frame::Seq {
                         line,
                         anchor,
+                        tag,
                         items: Vec::new(),
                     }
                 } else {
                     Frame::Map {
                         line,
                         anchor,
+                        tag,
                         entries: Vec::new(),
                         pending: None,
                         merges: Vec::new(),
@@ -261,15 +278,17 @@ impl Builder {
                 let Some(frame) = self.stack.pop() else {
                     return Err(self.err(line, "unbalanced collection"));
                 };
-                let (line, anchor, value) = match frame {
+                let (line, anchor, tag, value) = match frame {
                     Frame::Seq {
                         line,
                         anchor,
+                        tag,
                         items,
-                    } => (line, anchor, Value::Seq(items)),
+                    } => (line, anchor, tag, Value::Seq(items)),
                     Frame::Map {
                         line,
                         anchor,
+                        tag,
                         mut entries,
                         merges,
                         ..
@@ -277,10 +296,11 @@ impl Builder {
                         for merge in merges {
                             merge_into(&mut entries, merge)?;
                         }
-                        (line, anchor, Value::Map(entries))
+                        (line, anchor, tag, Value::Map(entries))
                     }
                 };
-                let node = Node::new(&self.file, line, value);
+                let mut node = Node::new(&self.file, line, value);
+                node.tag = tag;
                 self.remember(anchor, &node);
                 self.push_value(node)?;
             }
