@@ -29,7 +29,7 @@ docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f >/dev/null
 [ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
 docker image inspect "$IMAGE" >/dev/null || { echo "build the test image first: cargo test --test actions"; exit 1; }
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
-FD=./target/release/fleetdeck
+FD=${FD:-./target/release/fleetdeck}
 CONFIG=$WORK/config.toml
 : >"$CONFIG"
 
