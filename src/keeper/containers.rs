@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::restart::{Decision, Observed, Phase, Tracker, Verdict, verdict};
 use super::supervise::Task;
-use super::{Done, Keeper};
+use super::{Done, Keeper, RestartFailed};
 use crate::actions::{Action, Target};
 use crate::engine::{Container, ContainerEvent, ContainerId, EventAction, Health, RunState};
 use crate::reconcile::compose::{Healthcheck, ServiceSpec};
@@ -263,7 +263,7 @@ impl Keeper {
                     result: report
                         .result
                         .map(|o| o.describe())
-                        .map_err(|e| e.to_string()),
+                        .map_err(RestartFailed::from),
                 }
             });
         }
@@ -274,7 +274,7 @@ impl Keeper {
         &mut self,
         id: ContainerId,
         name: &str,
-        result: Result<String, String>,
+        result: Result<String, RestartFailed>,
     ) {
         self.acting.remove(&id);
         let log = self.setup.log.clone();
