@@ -72,11 +72,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let log_rx = log_feed::attach(&globals.verbosity, config.logs.buffer_lines);
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::from_config(&config.theme, no_color);
-    // The containers' own colours reach the logs pane only when the console has colours.
-    let logs_options = crate::engine::logs::LogsOptions {
-        keep_sgr: theme.color,
-        ..config.logs.options()
-    };
+    let logs_options = logs_options(config, &theme);
     let mut settings = Settings::from_config(config, globals.read_only, endpoint.address.clone());
     // Room for a second of samples of a big fleet from the cgroup sampler.
     let (stats_tx, stats_rx) = mpsc::channel(4096);
@@ -84,11 +80,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let state = initial_state(settings, keymap, &endpoints, &globals);
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
-    let guard = terminal::TerminalGuard::enter(config.ui.mouse).map_err(|e| {
-        CliError::Usage(format!(
-            "the console needs a terminal (use a subcommand in scripts): {e}"
-        ))
-    })?;
+    let guard = enter_terminal(config.ui.mouse)?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     let (fleet_rx, fleet_watches) = watch_fleet(&endpoints);
     let hosts = host_ios(&globals, &endpoints, &stats_tx);
@@ -141,6 +133,24 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     drop(guard);
     log::logger().flush();
     result
+}
+
+/// The terminal in the console's modes (raw, the alternate screen, the mouse if asked).
+fn enter_terminal(mouse: bool) -> Result<terminal::TerminalGuard, CliError> {
+    terminal::TerminalGuard::enter(mouse).map_err(|e| {
+        CliError::Usage(format!(
+            "the console needs a terminal (use a subcommand in scripts): {e}"
+        ))
+    })
+}
+
+/// The logs pane's options: the containers' own colours reach it only when the console has
+/// colours.
+fn logs_options(config: &crate::config::Config, theme: &Theme) -> crate::engine::logs::LogsOptions {
+    crate::engine::logs::LogsOptions {
+        keep_sgr: theme.color,
+        ..config.logs.options()
+    }
 }
 
 /// Every host's client, made before the terminal changes (a bad URL or certificate file is
