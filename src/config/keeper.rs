@@ -128,20 +128,32 @@ fn default_grace() -> Duration {
     Duration::from_secs(10)
 }
 
+/// Why a job's `run` keys cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobRunError {
+    /// The size's own words.
+    #[error("{0}")]
+    Memory(String),
+    #[error("memory '{0}' too large")]
+    MemoryTooLarge(String),
+    #[error("bad pull policy '{0}': expected if-not-present, always or never")]
+    Pull(String),
+}
+
+/// `memory` in bytes.
+fn memory_bytes(m: &str) -> Result<i64, JobRunError> {
+    let bytes = crate::reconcile::compose::fields::parse_size(m).map_err(JobRunError::Memory)?;
+    i64::try_from(bytes).map_err(|_| JobRunError::MemoryTooLarge(m.to_string()))
+}
+
 impl JobRun {
     /// The run spec and options (safe defaults of the action layer), or why the keys cannot be
     /// used.
-    pub fn request(&self, output_limit: usize) -> Result<(RunSpec, RunOptions), String> {
+    pub fn request(&self, output_limit: usize) -> Result<(RunSpec, RunOptions), JobRunError> {
         let mut spec = RunSpec::new(self.image.clone());
         spec.command = self.command.clone();
         spec.env = self.env.clone();
-        spec.memory =
-            match &self.memory {
-                None => None,
-                Some(m) => Some(crate::reconcile::compose::fields::parse_size(m).and_then(
-                    |b| i64::try_from(b).map_err(|_| format!("memory '{m}' too large")),
-                )?),
-            };
+        spec.memory = self.memory.as_deref().map(memory_bytes).transpose()?;
         spec.cpus = self.cpus;
         spec.pids_limit = self.pids_limit;
         spec.network = self.network.clone();
@@ -153,11 +165,7 @@ impl JobRun {
             None | Some("if-not-present") | Some("missing") => PullPolicy::IfNotPresent,
             Some("always") => PullPolicy::Always,
             Some("never") => PullPolicy::Never,
-            Some(other) => {
-                return Err(format!(
-                    "bad pull policy '{other}': expected if-not-present, always or never"
-                ));
-            }
+            Some(other) => return Err(JobRunError::Pull(other.to_string())),
         };
         let options = RunOptions {
             pull,
@@ -193,6 +201,13 @@ mod tests {
         assert!(spec.init, "the safe defaults stay");
         let mut bad = job.run.clone();
         bad.pull = Some("sometimes".into());
-        assert!(bad.request(1).is_err());
+        assert_eq!(
+            bad.request(1).err(),
+            Some(JobRunError::Pull("sometimes".into()))
+        );
+        assert_eq!(
+            JobRunError::Pull("sometimes".into()).to_string(),
+            "bad pull policy 'sometimes': expected if-not-present, always or never"
+        );
     }
 }

@@ -5,12 +5,13 @@
 
 use std::time::Instant;
 
+use bollard::models::RestartPolicyNameEnum;
 use futures_util::{StreamExt, stream};
 use serde_json::json;
 
 use super::restart::{Decision, Observed, Phase, Tracker, Verdict, verdict};
 use super::supervise::Task;
-use super::{Done, Keeper};
+use super::{Done, Keeper, RestartFailed};
 use crate::actions::{Action, Target};
 use crate::engine::{Container, ContainerEvent, ContainerId, EventAction, Health, RunState};
 use crate::reconcile::compose::{Healthcheck, ServiceSpec};
@@ -18,6 +19,18 @@ use crate::reconcile::plan::is_ours;
 
 /// How many inspects a verification has out at once.
 const VERIFY_CONCURRENCY: usize = 16;
+
+/// Whether the daemon restarts, after a crash, a container of compose's `restart:` policy
+/// (`name[:max-retries]`): `always`, `unless-stopped` and `on-failure` do; `no` does not.
+fn daemon_restarts(policy: &str) -> bool {
+    let name = policy.split_once(':').map_or(policy, |(name, _)| name);
+    matches!(
+        name.parse::<RestartPolicyNameEnum>(),
+        Ok(RestartPolicyNameEnum::ALWAYS
+            | RestartPolicyNameEnum::UNLESS_STOPPED
+            | RestartPolicyNameEnum::ON_FAILURE)
+    )
+}
 
 /// One container being verified, as inspected: `container` is `None` when the daemon did not
 /// answer, `Some(None)` when the container is gone.
@@ -53,36 +66,8 @@ impl Keeper {
     pub(super) fn event(&mut self, event: &ContainerEvent) {
         let id = &event.id;
         match &event.action {
-            EventAction::Destroy => {
-                self.trackers.remove(id);
-                self.held.remove(id);
-                self.signalled.remove(id);
-                self.gave_up_at.remove(id);
-                return;
-            }
-            EventAction::Start => {
-                self.signalled.remove(id);
-                self.held.remove(id);
-                let after_give_up = match (self.gave_up_at.get(id), event.time) {
-                    (Some(gave_up), Some(t)) => t > *gave_up,
-                    _ => false,
-                };
-                if after_give_up && !self.acting.contains(id) {
-                    self.gave_up_at.remove(id);
-                    if let Some(t) = self.trackers.get_mut(id) {
-                        t.reset();
-                    }
-                    let name = event.name.clone().unwrap_or_default();
-                    self.setup.log.log(
-                        "reset",
-                        &name,
-                        Some(&id.0),
-                        "started by someone after the keeper gave up: a fresh restart budget",
-                        json!({}),
-                    );
-                }
-                return;
-            }
+            EventAction::Destroy => return self.forget(id),
+            EventAction::Start => return self.started(event),
             _ => {}
         }
         if self.busy(id) || event.time.is_some_and(|t| t < self.started_at) {
@@ -95,37 +80,7 @@ impl Keeper {
             EventAction::Kill(_) => {
                 self.signalled.insert(id.clone());
             }
-            EventAction::Die(code) => {
-                let why_not = if self.signalled.contains(id) {
-                    Some("stopped by someone (a signal came before it died)".to_string())
-                } else if *code == Some(0) {
-                    Some("exited 0: it finished".to_string())
-                } else {
-                    None
-                };
-                if let Some(why) = why_not {
-                    self.setup
-                        .log
-                        .log("left_stopped", &c.name, Some(&id.0), &why, json!({}));
-                    self.held.insert(id.clone(), why);
-                    return;
-                }
-                if let Some(policy) = spec.restart.as_deref().filter(|r| *r != "no") {
-                    self.setup.log.log(
-                        "left_to_docker",
-                        &c.name,
-                        Some(&id.0),
-                        &format!("restart policy {policy}: the daemon restarts it"),
-                        json!({}),
-                    );
-                    return;
-                }
-                let reason = match code {
-                    Some(code) => format!("crashed: exited {code}"),
-                    None => "crashed".to_string(),
-                };
-                self.failure(id, &c.name, &reason);
-            }
+            EventAction::Die(code) => self.died(&c, &spec, *code),
             EventAction::HealthStatus(Some(Health::Unhealthy)) => {
                 let reason = match &c.last_health_output {
                     Some(out) => format!("unhealthy: {out}"),
@@ -135,6 +90,76 @@ impl Keeper {
             }
             _ => {}
         }
+    }
+
+    /// The container is gone: nothing of it is kept.
+    fn forget(&mut self, id: &ContainerId) {
+        self.trackers.remove(id);
+        self.held.remove(id);
+        self.signalled.remove(id);
+        self.gave_up_at.remove(id);
+    }
+
+    /// The container started: a start by someone after the keeper gave up gives it a fresh
+    /// restart budget.
+    fn started(&mut self, event: &ContainerEvent) {
+        let id = &event.id;
+        self.signalled.remove(id);
+        self.held.remove(id);
+        let after_give_up = match (self.gave_up_at.get(id), event.time) {
+            (Some(gave_up), Some(t)) => t > *gave_up,
+            _ => false,
+        };
+        if !after_give_up || self.acting.contains(id) {
+            return;
+        }
+        self.gave_up_at.remove(id);
+        if let Some(t) = self.trackers.get_mut(id) {
+            t.reset();
+        }
+        let name = event.name.clone().unwrap_or_default();
+        self.setup.log.log(
+            "reset",
+            &name,
+            Some(&id.0),
+            "started by someone after the keeper gave up: a fresh restart budget",
+            json!({}),
+        );
+    }
+
+    /// A kept container died with `code`: a crash, unless a signal led to it, it finished,
+    /// or its restart policy has the daemon restart it.
+    fn died(&mut self, c: &Container, spec: &ServiceSpec, code: Option<i64>) {
+        let id = &c.id;
+        let why_not = if self.signalled.contains(id) {
+            Some("stopped by someone (a signal came before it died)".to_string())
+        } else if code == Some(0) {
+            Some("exited 0: it finished".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = why_not {
+            self.setup
+                .log
+                .log("left_stopped", &c.name, Some(&id.0), &why, json!({}));
+            self.held.insert(id.clone(), why);
+            return;
+        }
+        if let Some(policy) = spec.restart.as_deref().filter(|r| daemon_restarts(r)) {
+            self.setup.log.log(
+                "left_to_docker",
+                &c.name,
+                Some(&id.0),
+                &format!("restart policy {policy}: the daemon restarts it"),
+                json!({}),
+            );
+            return;
+        }
+        let reason = match code {
+            Some(code) => format!("crashed: exited {code}"),
+            None => "crashed".to_string(),
+        };
+        self.failure(id, &c.name, &reason);
     }
 
     /// After a (re)connect: the kept containers that are unhealthy now are failures (their
@@ -238,7 +263,7 @@ impl Keeper {
                     result: report
                         .result
                         .map(|o| o.describe())
-                        .map_err(|e| e.to_string()),
+                        .map_err(RestartFailed::from),
                 }
             });
         }
@@ -249,7 +274,7 @@ impl Keeper {
         &mut self,
         id: ContainerId,
         name: &str,
-        result: Result<String, String>,
+        result: Result<String, RestartFailed>,
     ) {
         self.acting.remove(&id);
         let log = self.setup.log.clone();
@@ -382,5 +407,18 @@ impl Keeper {
                 self.failure(id, &name, &why);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::daemon_restarts;
+
+    #[test]
+    fn only_the_no_policy_leaves_a_crash_to_the_keeper() {
+        for policy in ["always", "unless-stopped", "on-failure", "on-failure:3"] {
+            assert!(daemon_restarts(policy), "{policy}");
+        }
+        assert!(!daemon_restarts("no"));
     }
 }

@@ -19,10 +19,46 @@ use serde::Serialize;
 
 use crate::actions::ActionContext;
 use crate::actions::run::{KIND_LABEL, Owner, RunOptions, RunReport, RunSpec, run_container};
-use crate::config::keeper::{JobConfig, KeeperConfig};
+use crate::config::keeper::{JobConfig, JobRunError, KeeperConfig};
 
 /// The label naming the job a container runs.
 pub const JOB_LABEL: &str = "fleetdeck.job";
+
+/// Why a schedule cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    #[error(transparent)]
+    Duration(#[from] crate::duration::DurationError),
+    #[error("bad schedule '{0}': @every needs a positive duration")]
+    ZeroEvery(String),
+    #[error(
+        "bad schedule '{0}': expected five cron fields (minute hour day month weekday), an \
+         alias like @hourly, or @every 30s"
+    )]
+    Fields(String),
+    #[error("bad schedule '{text}': {why}")]
+    Cron {
+        text: String,
+        why: croner::errors::CronError,
+    },
+}
+
+/// Why a `[jobs.NAME]` section cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("[jobs.{name}]: {problem}")]
+pub struct JobError {
+    pub name: String,
+    pub problem: JobProblem,
+}
+
+/// What is wrong in a `[jobs.NAME]` section.
+#[derive(Debug, thiserror::Error)]
+pub enum JobProblem {
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error(transparent)]
+    Run(#[from] JobRunError),
+}
 
 /// When a job runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,26 +69,24 @@ pub enum Schedule {
 
 impl Schedule {
     /// `@every D`, an alias, or five cron fields.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, ScheduleError> {
         let t = text.trim();
         if let Some(every) = t.strip_prefix("@every") {
             let d = crate::duration::parse(every)?;
             if d.is_zero() {
-                return Err(format!(
-                    "bad schedule '{text}': @every needs a positive duration"
-                ));
+                return Err(ScheduleError::ZeroEvery(text.to_string()));
             }
             return Ok(Self::Every(d));
         }
         if !t.starts_with('@') && t.split_whitespace().count() != 5 {
-            return Err(format!(
-                "bad schedule '{text}': expected five cron fields (minute hour day month \
-                 weekday), an alias like @hourly, or @every 30s"
-            ));
+            return Err(ScheduleError::Fields(text.to_string()));
         }
         croner::Cron::from_str(t)
             .map(|c| Self::Cron(Box::new(c)))
-            .map_err(|e| format!("bad schedule '{text}': {e}"))
+            .map_err(|why| ScheduleError::Cron {
+                text: text.to_string(),
+                why,
+            })
     }
 
     /// The first run strictly after `t`.
@@ -105,13 +139,28 @@ pub struct Job {
     pub options: RunOptions,
 }
 
-/// Reads every `[jobs.NAME]`; an unusable one is an error naming it.
+/// Reads every `[jobs.NAME]`; an unusable one is an error naming it, in words (for the
+/// front ends that still take their usage errors as text: `cli/jobs.rs`, `cli/keep.rs`).
 pub fn load(jobs: &BTreeMap<String, JobConfig>, keeper: &KeeperConfig) -> Result<Vec<Job>, String> {
+    load_jobs(jobs, keeper).map_err(|e| e.to_string())
+}
+
+/// Reads every `[jobs.NAME]`; an unusable one is an error naming it.
+pub fn load_jobs(
+    jobs: &BTreeMap<String, JobConfig>,
+    keeper: &KeeperConfig,
+) -> Result<Vec<Job>, JobError> {
     jobs.iter()
         .map(|(name, c)| {
-            let bad = |e: String| format!("[jobs.{name}]: {e}");
-            let schedule = Schedule::parse(&c.schedule).map_err(bad)?;
-            let (mut spec, options) = c.run.request(keeper.job_output_limit).map_err(bad)?;
+            let bad = |problem: JobProblem| JobError {
+                name: name.clone(),
+                problem,
+            };
+            let schedule = Schedule::parse(&c.schedule).map_err(|e| bad(e.into()))?;
+            let (mut spec, options) = c
+                .run
+                .request(keeper.job_output_limit)
+                .map_err(|e| bad(e.into()))?;
             spec.labels.insert(JOB_LABEL.into(), name.clone());
             spec.labels.insert(KIND_LABEL.into(), "job".into());
             Ok(Job {
@@ -260,10 +309,10 @@ mod tests {
 
     #[test]
     fn schedules_parse() {
-        assert_eq!(
+        assert!(matches!(
             Schedule::parse("@every 30s"),
-            Ok(Schedule::Every(Duration::from_secs(30)))
-        );
+            Ok(Schedule::Every(d)) if d == Duration::from_secs(30)
+        ));
         assert!(Schedule::parse("*/5 * * * *").is_ok());
         assert!(Schedule::parse("@hourly").is_ok());
         for bad in [
@@ -276,6 +325,18 @@ mod tests {
         ] {
             assert!(Schedule::parse(bad).is_err(), "{bad}");
         }
+        let words = |text: &str| Schedule::parse(text).err().map(|e| e.to_string());
+        assert_eq!(
+            words("@every 0s").as_deref(),
+            Some("bad schedule '@every 0s': @every needs a positive duration")
+        );
+        assert_eq!(
+            words("* * * *").as_deref(),
+            Some(
+                "bad schedule '* * * *': expected five cron fields (minute hour day month \
+                 weekday), an alias like @hourly, or @every 30s"
+            )
+        );
         let every = Schedule::parse("@every 2s").expect("every");
         let start = t("2024-05-01T12:00:00Z");
         assert_eq!(every.next_after(start), Some(t("2024-05-01T12:00:02Z")));

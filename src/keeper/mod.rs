@@ -27,7 +27,7 @@ use tokio::sync::{mpsc, watch};
 use crate::actions::ActionContext;
 use crate::actions::run::{RunReport, RunStatus, process_start, this_host};
 use crate::config::keeper::KeeperConfig;
-use crate::engine::{ContainerId, Fleet, FleetUpdate};
+use crate::engine::{ContainerId, EngineError, Fleet, FleetUpdate};
 use crate::reconcile::compose::Project;
 use crate::store::StoreWriter;
 
@@ -55,6 +55,17 @@ pub struct Setup {
     pub stop_timeout_s: u64,
 }
 
+/// Why a restart the keeper made failed.
+#[derive(Debug, thiserror::Error)]
+enum RestartFailed {
+    /// The action layer's words.
+    #[error(transparent)]
+    Action(#[from] crate::actions::ActionError),
+    /// Its task ended without a result (`panicked: ...`, `was cancelled`).
+    #[error("its task {0}")]
+    Task(String),
+}
+
 /// What a background task of the keeper reports when it ends.
 #[derive(Debug)]
 enum Done {
@@ -62,10 +73,10 @@ enum Done {
     Restarted {
         id: ContainerId,
         name: String,
-        result: Result<String, String>,
+        result: Result<String, RestartFailed>,
     },
     Reconciled(Vec<drift::Line>),
-    Gc(Result<Vec<gc::GcItem>, String>),
+    Gc(Result<Vec<gc::GcItem>, EngineError>),
     Job {
         index: usize,
         report: Box<RunReport>,
@@ -276,7 +287,7 @@ impl Keeper {
             Done::Gc(result) => {
                 self.collecting = false;
                 match result {
-                    Err(e) => log.note("gc_failed", "", &e),
+                    Err(e) => log.note("gc_failed", "", &e.to_string()),
                     Ok(items) => {
                         for item in items.iter().filter(|i| i.remove) {
                             let (decision, reason) = match &item.error {
@@ -359,7 +370,7 @@ impl Keeper {
         };
         self.tasks.spawn(Task::Gc, async move {
             let result = gc::collect(&ctx, store.as_ref(), &host, &opts).await;
-            Done::Gc(result.map_err(|e| e.to_string()))
+            Done::Gc(result)
         });
     }
 

@@ -10,7 +10,7 @@ use std::future::Future;
 use serde_json::json;
 use tokio::task::{JoinError, JoinSet};
 
-use super::{Done, Keeper};
+use super::{Done, Keeper, RestartFailed};
 use crate::engine::ContainerId;
 
 /// What a background task of the keeper is doing.
@@ -155,7 +155,7 @@ impl Keeper {
         );
         match task {
             Task::Restart { id, name } => {
-                self.restarted(id, &name, Err(format!("its task {reason}")))
+                self.restarted(id, &name, Err(RestartFailed::Task(reason.to_string())))
             }
             Task::Reconcile => self.reconciling = false,
             Task::Gc => self.collecting = false,

@@ -212,6 +212,37 @@ fn write_event(
         EventAction::Die(code) => code,
         _ => None,
     };
+    insert_event(tx, host, event, time, exit_code)?;
+    let state = EventState::of(event, time);
+    let renamed = matches!(event.action, EventAction::Rename(_));
+    if known.contains(id) && !renamed {
+        if state.status.is_some() || state.oom.is_some() {
+            tx.prepare_cached(UPDATE_STATE)?.execute(params![
+                id,
+                state.status,
+                exit_code,
+                state.oom,
+                state.created,
+                state.started,
+                state.finished,
+                state.removed
+            ])?;
+        }
+        return Ok(());
+    }
+    upsert_from_event(tx, host, event, &state, exit_code)?;
+    known.insert(id);
+    Ok(())
+}
+
+/// The event's own row, with the attributes the store keeps.
+fn insert_event(
+    tx: &Transaction<'_>,
+    host: &str,
+    event: &ContainerEvent,
+    time: i64,
+    exit_code: Option<i64>,
+) -> rusqlite::Result<()> {
     let kept: BTreeMap<&str, &str> = event
         .attributes
         .iter()
@@ -224,49 +255,69 @@ fn write_event(
     tx.prepare_cached(INSERT_EVENT)?.execute(params![
         time,
         host,
-        id,
+        event.id.0.as_str(),
         action_word(&event.action),
         exit_code,
         attributes
     ])?;
+    Ok(())
+}
 
-    let mut status: Option<&str> = None;
-    let (mut oom, mut created, mut started, mut finished, mut removed) =
-        (None, None, None, None, None);
-    let mut name = event.name.clone();
-    match &event.action {
-        EventAction::Create => {
-            status = Some("created");
-            created = Some(time);
+/// What an event says of its container's state (each `None` where it says nothing).
+#[derive(Default)]
+struct EventState {
+    status: Option<&'static str>,
+    oom: Option<i64>,
+    created: Option<i64>,
+    started: Option<i64>,
+    finished: Option<i64>,
+    removed: Option<i64>,
+    name: Option<String>,
+}
+
+impl EventState {
+    fn of(event: &ContainerEvent, time: i64) -> Self {
+        let mut state = Self {
+            name: event.name.clone(),
+            ..Self::default()
+        };
+        match &event.action {
+            EventAction::Create => {
+                state.status = Some("created");
+                state.created = Some(time);
+            }
+            EventAction::Start => {
+                state.status = Some("running");
+                state.started = Some(time);
+                state.oom = Some(0);
+            }
+            EventAction::Restart | EventAction::Unpause => state.status = Some("running"),
+            EventAction::Die(_) => {
+                state.status = Some("exited");
+                state.finished = Some(time);
+            }
+            EventAction::Oom => state.oom = Some(1),
+            EventAction::Pause => state.status = Some("paused"),
+            EventAction::Destroy => {
+                state.status = Some("removed");
+                state.removed = Some(time);
+            }
+            EventAction::Rename(new) => state.name = Some(new.clone()),
+            _ => {}
         }
-        EventAction::Start => {
-            status = Some("running");
-            started = Some(time);
-            oom = Some(0);
-        }
-        EventAction::Restart | EventAction::Unpause => status = Some("running"),
-        EventAction::Die(_) => {
-            status = Some("exited");
-            finished = Some(time);
-        }
-        EventAction::Oom => oom = Some(1),
-        EventAction::Pause => status = Some("paused"),
-        EventAction::Destroy => {
-            status = Some("removed");
-            removed = Some(time);
-        }
-        EventAction::Rename(new) => name = Some(new.clone()),
-        _ => {}
+        state
     }
-    let renamed = matches!(event.action, EventAction::Rename(_));
-    if known.contains(id) && !renamed {
-        if status.is_some() || oom.is_some() {
-            tx.prepare_cached(UPDATE_STATE)?.execute(params![
-                id, status, exit_code, oom, created, started, finished, removed
-            ])?;
-        }
-        return Ok(());
-    }
+}
+
+/// The container's row, made or brought up to date from what the event says.
+fn upsert_from_event(
+    tx: &Transaction<'_>,
+    host: &str,
+    event: &ContainerEvent,
+    state: &EventState,
+    exit_code: Option<i64>,
+) -> rusqlite::Result<()> {
+    let id = event.id.0.as_str();
     let labels = event.labels();
     let (kind, owner_id, owner_host, owner_pid, group) = owner(&labels);
     let labels = (!labels.is_empty())
@@ -276,23 +327,22 @@ fn write_event(
         id,
         short(id),
         host,
-        name,
+        state.name,
         event.image,
         kind,
         owner_id,
         owner_host,
         owner_pid,
         group,
-        status,
+        state.status,
         exit_code,
-        oom,
-        created,
-        started,
-        finished,
-        removed,
+        state.oom,
+        state.created,
+        state.started,
+        state.finished,
+        state.removed,
         labels
     ])?;
-    known.insert(id);
     Ok(())
 }
 

@@ -221,98 +221,137 @@ impl StoreWriter {
 }
 
 fn writer_loop(
-    mut conn: Connection,
+    conn: Connection,
     path: &Path,
     retention: Retention,
     rx: &mpsc::Receiver<Command>,
     dropped: &AtomicU64,
 ) {
-    let mut batch: Vec<Record> = Vec::with_capacity(BATCH_MAX);
-    let mut deadline: Option<Instant> = None;
-    let mut next_prune = Instant::now() + PRUNE_EVERY;
-    let mut failed: Option<StoreError> = None;
-    let mut known = Known::default();
-    let mut health = Health::new(path);
-    let mut write = |conn: &mut Connection,
-                     batch: &mut Vec<Record>,
-                     failed: &mut Option<StoreError>,
-                     health: &mut Health| {
-        if batch.is_empty() {
+    let mut thread = WriterThread {
+        conn,
+        path,
+        retention,
+        dropped,
+        batch: Vec::with_capacity(BATCH_MAX),
+        deadline: None,
+        next_prune: Instant::now() + PRUNE_EVERY,
+        failed: None,
+        known: Known::default(),
+        health: Health::new(path),
+    };
+    loop {
+        let wake = thread
+            .deadline
+            .unwrap_or(thread.next_prune)
+            .min(thread.next_prune);
+        match rx.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+            Ok(command) => thread.command(command),
+            Err(RecvTimeoutError::Timeout) => thread.timed_out(),
+            Err(RecvTimeoutError::Disconnected) => {
+                thread.write();
+                return;
+            }
+        }
+    }
+}
+
+/// The writer thread's connection and what it holds between commands.
+struct WriterThread<'a> {
+    conn: Connection,
+    path: &'a Path,
+    retention: Retention,
+    /// The count of records lost, shared with the senders.
+    dropped: &'a AtomicU64,
+    /// The records waiting for the next write.
+    batch: Vec<Record>,
+    /// When the batch is written even if not full.
+    deadline: Option<Instant>,
+    next_prune: Instant,
+    /// The error of the last failed write since the previous flush.
+    failed: Option<StoreError>,
+    known: Known,
+    health: Health,
+}
+
+impl WriterThread<'_> {
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Record(record) => {
+                if self.batch.is_empty() {
+                    self.deadline = Some(Instant::now() + BATCH_WAIT);
+                }
+                self.batch.push(record);
+                if self.batch.len() >= BATCH_MAX {
+                    self.write();
+                }
+            }
+            Command::Flush(reply) => {
+                self.write();
+                let _ = reply.send(self.failed.take().map_or(Ok(()), Err));
+            }
+            Command::Prune(reply) => {
+                self.write();
+                let result = match self.failed.take() {
+                    Some(e) => Err(e),
+                    None => self.prune(),
+                };
+                self.next_prune = Instant::now() + PRUNE_EVERY;
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    /// Writes the batch if its time came, prunes if the retention's did.
+    fn timed_out(&mut self) {
+        let now = Instant::now();
+        if self.deadline.is_some_and(|d| d <= now) {
+            self.write();
+        }
+        if self.next_prune <= now {
+            let _ = self.prune();
+            self.next_prune = now + PRUNE_EVERY;
+        }
+    }
+
+    /// Writes the batch (if any) in one transaction; a failure counts its records as
+    /// dropped and is kept for the next flush. What the health says is logged.
+    fn write(&mut self) {
+        self.deadline = None;
+        if self.batch.is_empty() {
             return;
         }
         let now = Instant::now();
-        let said = match write_batch(conn, path, batch, &mut known) {
-            Ok(()) => health.wrote(now),
+        let said = match write_batch(&mut self.conn, self.path, &self.batch, &mut self.known) {
+            Ok(()) => self.health.wrote(now),
             Err(e) => {
-                let lost = batch.len() as u64;
-                dropped.fetch_add(lost, Ordering::Relaxed);
-                let said = health.failed(&e, lost, now);
-                *failed = Some(e);
+                let lost = self.batch.len() as u64;
+                self.dropped.fetch_add(lost, Ordering::Relaxed);
+                let said = self.health.failed(&e, lost, now);
+                self.failed = Some(e);
                 said
             }
         };
         if let Some(line) = said {
             log::warn!("{line}");
         }
-        if let Some(line) = health.dropped(dropped.load(Ordering::Relaxed), now) {
+        if let Some(line) = self
+            .health
+            .dropped(self.dropped.load(Ordering::Relaxed), now)
+        {
             log::warn!("{line}");
         }
-        batch.clear();
-    };
-    let prune_now = |conn: &mut Connection, health: &mut Health| {
-        let result = prune(conn, path, retention);
+        self.batch.clear();
+    }
+
+    /// Applies the retention now; a failure is logged as the health says, and given.
+    fn prune(&mut self) -> Result<(), StoreError> {
+        let result = prune(&mut self.conn, self.path, self.retention);
         if let Err(e) = &result
-            && let Some(line) = health.failed(e, 0, Instant::now())
+            && let Some(line) = self.health.failed(e, 0, Instant::now())
         {
             log::warn!("{line}");
         }
         result
-    };
-    loop {
-        let now = Instant::now();
-        let wake = deadline.unwrap_or(next_prune).min(next_prune);
-        match rx.recv_timeout(wake.saturating_duration_since(now)) {
-            Ok(Command::Record(record)) => {
-                if batch.is_empty() {
-                    deadline = Some(Instant::now() + BATCH_WAIT);
-                }
-                batch.push(record);
-                if batch.len() >= BATCH_MAX {
-                    write(&mut conn, &mut batch, &mut failed, &mut health);
-                    deadline = None;
-                }
-            }
-            Ok(Command::Flush(reply)) => {
-                write(&mut conn, &mut batch, &mut failed, &mut health);
-                deadline = None;
-                let _ = reply.send(failed.take().map_or(Ok(()), Err));
-            }
-            Ok(Command::Prune(reply)) => {
-                write(&mut conn, &mut batch, &mut failed, &mut health);
-                deadline = None;
-                let result = match failed.take() {
-                    Some(e) => Err(e),
-                    None => prune_now(&mut conn, &mut health),
-                };
-                next_prune = Instant::now() + PRUNE_EVERY;
-                let _ = reply.send(result);
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                let now = Instant::now();
-                if deadline.is_some_and(|d| d <= now) {
-                    write(&mut conn, &mut batch, &mut failed, &mut health);
-                    deadline = None;
-                }
-                if next_prune <= now {
-                    let _ = prune_now(&mut conn, &mut health);
-                    next_prune = now + PRUNE_EVERY;
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                write(&mut conn, &mut batch, &mut failed, &mut health);
-                return;
-            }
-        }
     }
 }
 

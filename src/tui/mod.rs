@@ -14,6 +14,7 @@
 //! order). With a local daemon CPU and memory come from the cgroup files, read for every
 //! running container by a sampler thread; else from stats API streams for the rows on screen.
 
+mod carry;
 pub mod clipboard;
 pub mod compose;
 pub mod effects;
@@ -43,16 +44,15 @@ use tokio::time::Instant;
 use crate::actions::ActionContext;
 use crate::app::keymap::Keymap;
 use crate::app::logs::LogsMsg;
-use crate::app::{ActionDone, AppState, Effect, Msg, Settings};
+use crate::app::{AppState, Msg, Settings};
 use crate::engine::ContainerId;
 use crate::engine::cgroup_stats::{CgroupSampler, spawn_sampler};
-use crate::engine::detail::ContainerDetail;
 use crate::engine::stats::{StatsSample, StatsWatch};
 use crate::engine::{Endpoint, FleetUpdate, stats, watch};
 use crate::session::{CliError, Exit, Globals};
 use crate::ui::theme::Theme;
 use crate::ui::{ViewState, render};
-use effects::{Carrier, Flow, LOG_TARGET, step};
+use effects::{Flow, LOG_TARGET, step};
 use frame_clock::{Change, FrameClock};
 
 /// How often the cgroup sampler reads every running container.
@@ -65,86 +65,28 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     let config = &globals.config;
     // Everything that can fail for a reason the user must fix fails before the terminal changes.
     let keymap = Keymap::new(&config.keys).map_err(|e| CliError::Usage(e.to_string()))?;
-    // Every host's client, made before the terminal changes (a bad URL or certificate file is
-    // the user's to fix); nothing is called yet: each host connects in its own watcher, so a
-    // slow or dead one delays nothing.
-    let mut endpoints: Vec<Endpoint> = Vec::new();
-    for endpoint in globals.endpoints()? {
-        endpoints.push(endpoint?);
-    }
+    let endpoints = all_endpoints(&globals)?;
     let Some(endpoint) = endpoints.first().cloned() else {
         return Err(CliError::Usage("no host to connect to".into()));
     };
     let log_rx = log_feed::attach(&globals.verbosity, config.logs.buffer_lines);
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::from_config(&config.theme, no_color);
-    // The containers' own colours reach the logs pane only when the console has colours.
-    let logs_options = crate::engine::logs::LogsOptions {
-        keep_sgr: theme.color,
-        ..config.logs.options()
-    };
+    let logs_options = logs_options(config, &theme);
     let mut settings = Settings::from_config(config, globals.read_only, endpoint.address.clone());
     // Room for a second of samples of a big fleet from the cgroup sampler.
     let (stats_tx, stats_rx) = mpsc::channel(4096);
-    let choice = crate::session::stats_source::choose(config.ui.stats_source, &endpoint.address);
-    settings.stats_source = choice.source;
-    let sampler = match choice.layout {
-        Some(layout) => match spawn_sampler(layout, CGROUP_INTERVAL, stats_tx.clone()) {
-            Ok(sampler) => Some(sampler),
-            Err(e) => {
-                // The thread could not start: every running row on screen gets a stream.
-                settings.stats_source = crate::app::StatsSource::Api {
-                    why: format!("the cgroup sampler did not start: {e}"),
-                };
-                None
-            }
-        },
-        None => None,
-    };
-    let mut state = AppState::new(settings, keymap, config.ui.show_stopped, Utc::now());
-    state.fleet = Fleet::with_hosts(endpoints.iter().map(|e| e.name.as_str()));
-    crate::app::compose::start(
-        &mut state,
-        globals.compose_files.clone(),
-        globals.project_name.clone(),
-    );
+    let sampler = start_sampler(&mut settings, config, &endpoint, &stats_tx);
+    let state = initial_state(settings, keymap, &endpoints, &globals);
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
-    let guard = terminal::TerminalGuard::enter(config.ui.mouse).map_err(|e| {
-        CliError::Usage(format!(
-            "the console needs a terminal (use a subcommand in scripts): {e}"
-        ))
-    })?;
+    let guard = enter_terminal(config.ui.mouse)?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
-    let (fleet_tx, fleet_rx) = mpsc::channel(1024);
-    let fleet_watches: Vec<watch::Watch> = endpoints
-        .iter()
-        .map(|e| watch::spawn(e.clone(), fleet_tx.clone()))
-        .collect();
-    drop(fleet_tx);
-    let hosts: BTreeMap<String, HostIo> = endpoints
-        .iter()
-        .map(|e| {
-            let io = HostIo {
-                context: globals.action_context(e.clone()),
-                stats: stats::spawn(e.clone(), config.ui.max_stats_streams, stats_tx.clone()),
-            };
-            (e.name.clone(), io)
-        })
-        .collect();
+    let (fleet_rx, fleet_watches) = watch_fleet(&endpoints);
+    let hosts = host_ios(&globals, &endpoints, &stats_tx);
     drop(stats_tx);
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>(64);
-    if state.compose.is_some() {
-        // The compose files are read as the first thing the loop does.
-        let _ = msg_tx.try_send(Msg::Compose(crate::app::compose::ComposeMsg::Reload));
-    }
-    let (history, history_notice) = history::HistorySource::open(&globals);
-    if let Some(text) = history_notice {
-        let _ = msg_tx.try_send(Msg::Notice {
-            text,
-            is_error: true,
-        });
-    }
+    let history = first_messages(&state, &globals, &msg_tx);
     let gpu_feed = gpu::spawn(
         config.gpu.interval(),
         config.gpu.threshold_pct,
@@ -191,6 +133,124 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     drop(guard);
     log::logger().flush();
     result
+}
+
+/// The terminal in the console's modes (raw, the alternate screen, the mouse if asked).
+fn enter_terminal(mouse: bool) -> Result<terminal::TerminalGuard, CliError> {
+    terminal::TerminalGuard::enter(mouse).map_err(|e| {
+        CliError::Usage(format!(
+            "the console needs a terminal (use a subcommand in scripts): {e}"
+        ))
+    })
+}
+
+/// The logs pane's options: the containers' own colours reach it only when the console has
+/// colours.
+fn logs_options(config: &crate::config::Config, theme: &Theme) -> crate::engine::logs::LogsOptions {
+    crate::engine::logs::LogsOptions {
+        keep_sgr: theme.color,
+        ..config.logs.options()
+    }
+}
+
+/// Every host's client, made before the terminal changes (a bad URL or certificate file is
+/// the user's to fix); nothing is called yet: each host connects in its own watcher, so a
+/// slow or dead one delays nothing.
+fn all_endpoints(globals: &Globals) -> Result<Vec<Endpoint>, CliError> {
+    let mut endpoints: Vec<Endpoint> = Vec::new();
+    for endpoint in globals.endpoints()? {
+        endpoints.push(endpoint?);
+    }
+    Ok(endpoints)
+}
+
+/// The cgroup sampler, where the daemon is local and its files readable; the settings say
+/// where the stats come from.
+fn start_sampler(
+    settings: &mut Settings,
+    config: &crate::config::Config,
+    endpoint: &Endpoint,
+    stats_tx: &mpsc::Sender<StatsSample>,
+) -> Option<CgroupSampler> {
+    let choice = crate::session::stats_source::choose(config.ui.stats_source, &endpoint.address);
+    settings.stats_source = choice.source;
+    match spawn_sampler(choice.layout?, CGROUP_INTERVAL, stats_tx.clone()) {
+        Ok(sampler) => Some(sampler),
+        Err(e) => {
+            // The thread could not start: every running row on screen gets a stream.
+            settings.stats_source = crate::app::StatsSource::Api {
+                why: format!("the cgroup sampler did not start: {e}"),
+            };
+            None
+        }
+    }
+}
+
+/// The state the console starts from: every host named, the compose project (if any).
+fn initial_state(
+    settings: Settings,
+    keymap: Keymap,
+    endpoints: &[Endpoint],
+    globals: &Globals,
+) -> AppState {
+    let mut state = AppState::new(settings, keymap, globals.config.ui.show_stopped, Utc::now());
+    state.fleet = Fleet::with_hosts(endpoints.iter().map(|e| e.name.as_str()));
+    crate::app::compose::start(
+        &mut state,
+        globals.compose_files.clone(),
+        globals.project_name.clone(),
+    );
+    state
+}
+
+/// One watcher per host, all sending on one channel.
+fn watch_fleet(endpoints: &[Endpoint]) -> (mpsc::Receiver<FleetUpdate>, Vec<watch::Watch>) {
+    let (fleet_tx, fleet_rx) = mpsc::channel(1024);
+    let fleet_watches: Vec<watch::Watch> = endpoints
+        .iter()
+        .map(|e| watch::spawn(e.clone(), fleet_tx.clone()))
+        .collect();
+    (fleet_rx, fleet_watches)
+}
+
+/// Each host's action context and stats streams, by the host's short name.
+fn host_ios(
+    globals: &Globals,
+    endpoints: &[Endpoint],
+    stats_tx: &mpsc::Sender<StatsSample>,
+) -> BTreeMap<String, HostIo> {
+    let max_streams = globals.config.ui.max_stats_streams;
+    endpoints
+        .iter()
+        .map(|e| {
+            let io = HostIo {
+                context: globals.action_context(e.clone()),
+                stats: stats::spawn(e.clone(), max_streams, stats_tx.clone()),
+            };
+            (e.name.clone(), io)
+        })
+        .collect()
+}
+
+/// Queues what the loop does first (read the compose files, say why there is no history)
+/// and opens the inspect pane's history.
+fn first_messages(
+    state: &AppState,
+    globals: &Globals,
+    msg_tx: &mpsc::Sender<Msg>,
+) -> history::HistorySource {
+    if state.compose.is_some() {
+        // The compose files are read as the first thing the loop does.
+        let _ = msg_tx.try_send(Msg::Compose(crate::app::compose::ComposeMsg::Reload));
+    }
+    let (history, history_notice) = history::HistorySource::open(globals);
+    if let Some(text) = history_notice {
+        let _ = msg_tx.try_send(Msg::Notice {
+            text,
+            is_error: true,
+        });
+    }
+    history
 }
 
 /// The console: the state, what render keeps, and what carries out the effects.
@@ -250,22 +310,38 @@ struct HostIo {
     stats: StatsWatch,
 }
 
-impl Io<'_> {
-    /// The host a container is on (the fleet says), and that host's side.
-    fn host_of(&self, fleet: &Fleet, id: &ContainerId) -> Result<&HostIo, String> {
-        let host = fleet
-            .get(id)
-            .map_or(self.primary.as_str(), |c| c.host.as_str());
-        self.hosts
-            .get(host)
-            .ok_or_else(|| format!("host '{host}' is not one of this console's"))
-    }
-}
-
 /// Why the loop ended.
 enum Stop {
     Quit,
     Signal(&'static str),
+}
+
+/// What one wait of the loop brought: messages to step, or the end.
+enum Turn {
+    Msgs(Vec<Msg>, Change),
+    Stop(Stop),
+}
+
+impl Turn {
+    /// One message, drawn as soon as its kind of change allows.
+    fn one(msg: Msg) -> Self {
+        let change = Change::of(&msg);
+        Turn::Msgs(vec![msg], change)
+    }
+}
+
+/// The cgroup sampler sends a second's samples of every running container at once: what is
+/// already waiting is taken in one step (one wake-up, one frame decision), not one loop turn
+/// per sample.
+fn stats_batch(first: StatsSample, stats: &mut mpsc::Receiver<StatsSample>) -> Vec<Msg> {
+    let mut msgs = vec![Msg::Stats(first)];
+    while msgs.len() < STATS_BATCH {
+        match stats.try_recv() {
+            Ok(sample) => msgs.push(Msg::Stats(sample)),
+            Err(_) => break,
+        }
+    }
+    msgs
 }
 
 /// The next terminal event; never, while no reader is open.
@@ -306,74 +382,9 @@ impl Console<'_> {
                 flow = self.draw().await?;
                 continue;
             }
-            let due = self
-                .clock
-                .due(std::time::Instant::now())
-                .map(Instant::from_std);
-            let (msgs, change): (Vec<Msg>, Change) = tokio::select! {
-                // The terminal first: a key waits for nothing else.
-                biased;
-                event = next_event(&mut self.io.events) => match event {
-                    Some(Ok(event)) => {
-                        let mut msgs: Vec<Msg> = input::message(&event).into_iter().collect();
-                        // Every input already waiting is handled before the frame.
-                        while let Some(Ok(event)) = waiting_event(&mut self.io.events).await {
-                            msgs.extend(input::message(&event));
-                        }
-                        (msgs, Change::Input)
-                    }
-                    Some(Err(e)) => return Err(CliError::Output(e)),
-                    // The terminal's input is gone: nothing more can be asked of us.
-                    None => break Stop::Signal("end of input"),
-                },
-                _ = inbound.sigterm.recv() => break Stop::Signal("SIGTERM"),
-                _ = inbound.sighup.recv() => break Stop::Signal("SIGHUP"),
-                () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
-                    (Vec::new(), Change::Coalesced)
-                }
-                Some(msg) = inbound.msgs.recv() => {
-                    let change = Change::of(&msg);
-                    (vec![msg], change)
-                }
-                Some(fleet) = inbound.fleet.recv() => {
-                    let msg = Msg::Fleet(fleet);
-                    let change = Change::of(&msg);
-                    (vec![msg], change)
-                }
-                Some(message) = logs::LogStreams::recv(&mut self.io.log_streams),
-                    if logs::LogStreams::live(&self.io.log_streams) =>
-                {
-                    let at = std::time::Instant::now();
-                    (vec![Msg::Logs(LogsMsg::Stream { message, at })], Change::Background)
-                }
-                _ = clock.tick() => {
-                    let mut msgs = Vec::with_capacity(3);
-                    if self.io.log_streams.is_some() {
-                        msgs.push(Msg::Logs(LogsMsg::Clock(std::time::Instant::now())));
-                    }
-                    msgs.push(Msg::Tick(Utc::now()));
-                    if let Some(ids) = self.io.unreadable_changed() {
-                        msgs.push(Msg::StatsUnreadable(ids));
-                    }
-                    (msgs, Change::Background)
-                }
-                Some(sample) = inbound.stats.recv() => {
-                    // The cgroup sampler sends a second's samples of every running container at
-                    // once: take what is already waiting in one step (one wake-up, one frame
-                    // decision), not one loop turn per sample.
-                    let mut msgs = vec![Msg::Stats(sample)];
-                    while msgs.len() < STATS_BATCH {
-                        match inbound.stats.try_recv() {
-                            Ok(sample) => msgs.push(Msg::Stats(sample)),
-                            Err(_) => break,
-                        }
-                    }
-                    (msgs, Change::Coalesced)
-                }
-                Some(()) = inbound.log.recv() => {
-                    log_feed::move_records();
-                    (vec![Msg::ConsoleLogged], Change::Background)
-                }
+            let (msgs, change) = match self.wait(&mut inbound, &mut clock).await? {
+                Turn::Msgs(msgs, change) => (msgs, change),
+                Turn::Stop(stop) => break stop,
             };
             flow = self.step(msgs, change).await?;
         };
@@ -382,6 +393,74 @@ impl Console<'_> {
         }
         // Actions still running are not waited for: what they did is in the audit log.
         Ok(Exit::Success)
+    }
+
+    /// Waits for the next thing to handle: the terminal first, then a signal, a frame that
+    /// is due, and what the tasks, watchers, streams and the clock send.
+    async fn wait(
+        &mut self,
+        inbound: &mut Inbound<'_>,
+        clock: &mut tokio::time::Interval,
+    ) -> Result<Turn, CliError> {
+        let due = self
+            .clock
+            .due(std::time::Instant::now())
+            .map(Instant::from_std);
+        let turn = tokio::select! {
+            // The terminal first: a key waits for nothing else.
+            biased;
+            event = next_event(&mut self.io.events) => match event {
+                Some(Ok(event)) => Turn::Msgs(self.input(&event).await, Change::Input),
+                Some(Err(e)) => return Err(CliError::Output(e)),
+                // The terminal's input is gone: nothing more can be asked of us.
+                None => Turn::Stop(Stop::Signal("end of input")),
+            },
+            _ = inbound.sigterm.recv() => Turn::Stop(Stop::Signal("SIGTERM")),
+            _ = inbound.sighup.recv() => Turn::Stop(Stop::Signal("SIGHUP")),
+            () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                Turn::Msgs(Vec::new(), Change::Coalesced)
+            }
+            Some(msg) = inbound.msgs.recv() => Turn::one(msg),
+            Some(fleet) = inbound.fleet.recv() => Turn::one(Msg::Fleet(fleet)),
+            Some(message) = logs::LogStreams::recv(&mut self.io.log_streams),
+                if logs::LogStreams::live(&self.io.log_streams) =>
+            {
+                let at = std::time::Instant::now();
+                Turn::Msgs(vec![Msg::Logs(LogsMsg::Stream { message, at })], Change::Background)
+            }
+            _ = clock.tick() => Turn::Msgs(self.tick(), Change::Background),
+            Some(sample) = inbound.stats.recv() => {
+                Turn::Msgs(stats_batch(sample, &mut inbound.stats), Change::Coalesced)
+            }
+            Some(()) = inbound.log.recv() => {
+                log_feed::move_records();
+                Turn::Msgs(vec![Msg::ConsoleLogged], Change::Background)
+            }
+        };
+        Ok(turn)
+    }
+
+    /// The messages of a terminal event and of every input already waiting, all handled
+    /// before the frame.
+    async fn input(&mut self, event: &Event) -> Vec<Msg> {
+        let mut msgs: Vec<Msg> = input::message(event).into_iter().collect();
+        while let Some(Ok(event)) = waiting_event(&mut self.io.events).await {
+            msgs.extend(input::message(&event));
+        }
+        msgs
+    }
+
+    /// The messages of the one-second clock.
+    fn tick(&mut self) -> Vec<Msg> {
+        let mut msgs = Vec::with_capacity(3);
+        if self.io.log_streams.is_some() {
+            msgs.push(Msg::Logs(LogsMsg::Clock(std::time::Instant::now())));
+        }
+        msgs.push(Msg::Tick(Utc::now()));
+        if let Some(ids) = self.io.unreadable_changed() {
+            msgs.push(Msg::StatsUnreadable(ids));
+        }
+        msgs
     }
 
     /// Runs `msgs` through `update` and their effects; notes a change to draw.
@@ -417,173 +496,5 @@ impl Io<'_> {
             self.unreadable.clone_from(&now);
             now
         })
-    }
-}
-
-impl Carrier for Io<'_> {
-    async fn carry(&mut self, effect: Effect, fleet: &Fleet) -> Result<Vec<Msg>, CliError> {
-        match effect {
-            // `step` reads it; nothing to do here.
-            Effect::Quit => {}
-            Effect::WatchStats(ids) => {
-                // Each host streams its own containers' stats.
-                let mut by_host: BTreeMap<&str, Vec<ContainerId>> = self
-                    .hosts
-                    .keys()
-                    .map(|h| (h.as_str(), Vec::new()))
-                    .collect();
-                for id in ids {
-                    let host = fleet.get(&id).map_or(self.primary.as_str(), |c| &c.host);
-                    if let Some(list) = by_host.get_mut(host) {
-                        list.push(id);
-                    }
-                }
-                for (host, ids) in by_host {
-                    if let Some(io) = self.hosts.get(host) {
-                        io.stats.watch(ids);
-                    }
-                }
-            }
-            Effect::SampleRunning(ids) => {
-                if let Some(sampler) = &self.sampler {
-                    sampler.set_running(ids);
-                }
-            }
-            Effect::GpuNames(names) => self.gpu_feed.hand(names),
-            Effect::ConsoleLogKey(key) => self.log_pane.key(key),
-            Effect::RunAction { action, targets } => {
-                let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
-                log::info!(target: LOG_TARGET, "{} {}", action.verb(), names.join(", "));
-                // Each target goes to its own host.
-                let targets: Vec<(ActionContext, crate::actions::Target)> = targets
-                    .into_iter()
-                    .filter_map(|t| {
-                        let context = self.host_of(fleet, &t.id).ok()?.context.clone();
-                        Some((context, t))
-                    })
-                    .collect();
-                let tx = self.msg_tx.clone();
-                let parallelism = self.parallelism;
-                tokio::spawn(async move {
-                    // As `execute_many`, with owned futures: its borrowing closure is not
-                    // `Send` for every lifetime, which `tokio::spawn` needs.
-                    let done: Vec<ActionDone> = futures_util::stream::iter(targets)
-                        .map(|(context, target)| {
-                            let action = action.clone();
-                            async move {
-                                ActionDone::from_report(&context.execute(&action, &target).await)
-                            }
-                        })
-                        .buffered(parallelism.max(1))
-                        .collect()
-                        .await;
-                    let _ = tx.send(Msg::ActionsDone(done)).await;
-                });
-            }
-            Effect::FetchDetail(id) => {
-                let endpoint = match self.host_of(fleet, &id) {
-                    Ok(io) => io.context.endpoint.clone(),
-                    Err(e) => {
-                        return Ok(vec![Msg::Detail { id, result: Err(e) }]);
-                    }
-                };
-                let tx = self.msg_tx.clone();
-                tokio::spawn(async move {
-                    let result = match endpoint.inspect(&id.0).await {
-                        Ok(Some(inspect)) => ContainerDetail::from_inspect(&inspect, true)
-                            .map(|mut d| {
-                                d.container.host.clone_from(&endpoint.name);
-                                Box::new(d)
-                            })
-                            .ok_or_else(|| "the daemon's answer had no id".to_string()),
-                        Ok(None) => Err("no such container".to_string()),
-                        Err(e) => Err(e.to_string()),
-                    };
-                    let _ = tx.send(Msg::Detail { id, result }).await;
-                });
-            }
-            Effect::LoadHistory(id) => self.history.load(id, self.msg_tx.clone()),
-            Effect::OpenLogs(targets) => {
-                // The old streams and what they sent go first.
-                drop(self.log_streams.take());
-                let routed: Vec<(Endpoint, crate::actions::Target)> = targets
-                    .into_iter()
-                    .filter_map(|t| {
-                        let endpoint = self.host_of(fleet, &t.id).ok()?.context.endpoint.clone();
-                        Some((endpoint, t))
-                    })
-                    .collect();
-                self.log_streams = Some(logs::LogStreams::open(&routed, &self.logs_options));
-            }
-            Effect::CloseLogs => self.log_streams = None,
-            Effect::LoadCompose {
-                files,
-                project_name,
-            } => compose::load(
-                files,
-                project_name,
-                self.hosts[&self.primary].context.endpoint.clone(),
-                self.msg_tx.clone(),
-            ),
-            Effect::ApplyPlan { project, plan } => compose::run(
-                self.hosts[&self.primary].context.clone(),
-                project,
-                plan,
-                self.parallelism,
-                self.msg_tx.clone(),
-            ),
-            Effect::Copy { text, what } => {
-                // Through the terminal's own writer, so that it lands between frames.
-                if let Err(e) = clipboard::copy(self.term.backend_mut(), &text) {
-                    return Ok(vec![Msg::Notice {
-                        text: format!("copy failed: {e}"),
-                        is_error: true,
-                    }]);
-                }
-                log::info!(target: LOG_TARGET, "copied {what} ({} bytes)", text.len());
-            }
-            Effect::SaveLogs {
-                file_name,
-                contents,
-                lines,
-            } => logs::save(file_name, contents, lines, self.msg_tx.clone()),
-            Effect::Exec(target) => {
-                // Our key reader stops before the shell gets the terminal.
-                self.events = None;
-                let context = match self.host_of(fleet, &target.id) {
-                    Ok(io) => io.context.clone(),
-                    Err(text) => {
-                        self.events = Some(EventStream::new());
-                        return Ok(vec![Msg::Notice {
-                            text,
-                            is_error: true,
-                        }]);
-                    }
-                };
-                let result = exec::suspended_exec(
-                    &context,
-                    &target,
-                    exec::shell_command(&self.exec_shell),
-                    &self.detach_keys,
-                    self.mouse,
-                )
-                .await;
-                self.events = Some(EventStream::new());
-                let (text, is_error) = result?;
-                self.term.clear()?;
-                let size = self.term.size()?;
-                self.redraw = true;
-                // The terminal may have changed size meanwhile: the rows now on screen get
-                // their stats streams from this resize's effects.
-                return Ok(vec![
-                    Msg::Resize {
-                        width: size.width,
-                        height: size.height,
-                    },
-                    Msg::Notice { text, is_error },
-                ]);
-            }
-        }
-        Ok(Vec::new())
     }
 }

@@ -15,7 +15,7 @@ pub mod dockerignore;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use bollard::query_parameters::BuildImageOptionsBuilder;
+use bollard::query_parameters::{BuildImageOptions, BuildImageOptionsBuilder};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
@@ -119,9 +119,8 @@ impl ActionContext {
         request: &BuildRequest,
         progress: Option<mpsc::Sender<String>>,
     ) -> Result<String, ActionError> {
-        const VERB: &str = "build";
         let refused = |reason: String| ActionError::Refused {
-            verb: VERB,
+            verb: "build",
             target: request.tag.clone(),
             reason,
         };
@@ -132,82 +131,31 @@ impl ActionContext {
             )));
         }
         let (spec, dockerfile) = request.context_spec();
-        let mut options = BuildImageOptionsBuilder::default()
-            .dockerfile(&dockerfile)
-            .t(&request.tag)
-            .rm(true)
-            .forcerm(true)
-            .nocache(request.no_cache);
-        if !request.args.is_empty() {
-            options = options.buildargs(&request.args.clone().into_iter().collect());
-        }
-        if !request.labels.is_empty() {
-            options = options.labels(&request.labels.clone().into_iter().collect());
-        }
-        if let Some(target) = &request.target {
-            options = options.target(target);
-        }
-        if let Some(network) = &request.network {
-            options = options.networkmode(network);
-        }
-        if let Some(size) = request.shm_size.and_then(|s| i32::try_from(s).ok()) {
-            options = options.shmsize(size);
-        }
-        if let Some(host) = &request.extra_host {
-            options = options.extrahosts(host);
-        }
-        if !request.cache_from.is_empty() {
-            options = options.cachefrom(&request.cache_from);
-        }
-        if request.pull {
-            options = options.pull("1");
-        }
         let (rx, walker) = context::stream(spec);
         let body = futures_util::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|piece| (piece, rx))
         });
         let client = self.endpoint.client();
-        let mut output =
-            client.build_image(options.build(), None, Some(bollard::body_try_stream(body)));
-        let mut step: Option<String> = None;
-        let mut image_id = None;
-        let mut failure = None;
+        let mut output = client.build_image(
+            request.options(&dockerfile),
+            None,
+            Some(bollard::body_try_stream(body)),
+        );
+        let mut read = BuildOutput::default();
         while let Some(item) = output.next().await {
-            match item {
-                Ok(info) => {
-                    if let Some(text) = &info.stream {
-                        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                            if let Some(s) = step_of(line) {
-                                step = Some(s);
-                            }
-                            if let Some(tx) = &progress {
-                                let _ = tx.send(line.trim_end().to_string()).await;
-                            }
-                        }
-                    }
-                    if let Some(id) = info.aux.as_ref().and_then(|a| a.id.clone()) {
-                        image_id = Some(id);
-                    }
-                    if let Some(detail) = info.error_detail {
-                        failure = Some(detail.message.unwrap_or_else(|| "unknown error".into()));
-                    }
-                }
-                // The failing step's own words, without bollard's prefix.
-                Err(bollard::errors::Error::DockerStreamError { error }) => failure = Some(error),
-                Err(e) => failure = Some(daemon_message(&e)),
-            }
+            read.take(item, progress.as_ref()).await;
         }
         // The walk's own error says more than the broken request it caused.
         if let Ok(Err(e)) = walker.await {
             return Err(refused(format!("reading the context: {e}")));
         }
-        if let Some(why) = failure {
-            return Err(refused(match step {
+        if let Some(why) = read.failure {
+            return Err(refused(match read.step {
                 Some(s) => format!("step {s} failed: {why}"),
                 None => why,
             }));
         }
-        match image_id {
+        match read.image_id {
             Some(id) => Ok(id),
             None => self
                 .endpoint
@@ -216,6 +164,90 @@ impl ActionContext {
                 .ok()
                 .flatten()
                 .ok_or_else(|| refused("the daemon did not name the image it built".into())),
+        }
+    }
+}
+
+impl BuildRequest {
+    /// The build API's query for this request, with `dockerfile` the name in the archive.
+    fn options(&self, dockerfile: &str) -> BuildImageOptions {
+        let mut options = BuildImageOptionsBuilder::default()
+            .dockerfile(dockerfile)
+            .t(&self.tag)
+            .rm(true)
+            .forcerm(true)
+            .nocache(self.no_cache);
+        if !self.args.is_empty() {
+            options = options.buildargs(&self.args.clone().into_iter().collect());
+        }
+        if !self.labels.is_empty() {
+            options = options.labels(&self.labels.clone().into_iter().collect());
+        }
+        if let Some(target) = &self.target {
+            options = options.target(target);
+        }
+        if let Some(network) = &self.network {
+            options = options.networkmode(network);
+        }
+        if let Some(size) = self.shm_size.and_then(|s| i32::try_from(s).ok()) {
+            options = options.shmsize(size);
+        }
+        if let Some(host) = &self.extra_host {
+            options = options.extrahosts(host);
+        }
+        if !self.cache_from.is_empty() {
+            options = options.cachefrom(&self.cache_from);
+        }
+        if self.pull {
+            options = options.pull("1");
+        }
+        options.build()
+    }
+}
+
+/// What the daemon's build output said so far: the step it is on, the image it built, why
+/// it failed.
+#[derive(Default)]
+struct BuildOutput {
+    step: Option<String>,
+    image_id: Option<String>,
+    failure: Option<String>,
+}
+
+impl BuildOutput {
+    /// Reads one item of the output, sending each line of it to `progress`.
+    async fn take(
+        &mut self,
+        item: Result<bollard::models::BuildInfo, bollard::errors::Error>,
+        progress: Option<&mpsc::Sender<String>>,
+    ) {
+        match item {
+            Ok(info) => {
+                if let Some(text) = &info.stream {
+                    self.lines(text, progress).await;
+                }
+                if let Some(id) = info.aux.as_ref().and_then(|a| a.id.clone()) {
+                    self.image_id = Some(id);
+                }
+                if let Some(detail) = info.error_detail {
+                    self.failure = Some(detail.message.unwrap_or_else(|| "unknown error".into()));
+                }
+            }
+            // The failing step's own words, without bollard's prefix.
+            Err(bollard::errors::Error::DockerStreamError { error }) => self.failure = Some(error),
+            Err(e) => self.failure = Some(daemon_message(&e)),
+        }
+    }
+
+    /// Notes the step each line names and sends the lines on.
+    async fn lines(&mut self, text: &str, progress: Option<&mpsc::Sender<String>>) {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            if let Some(s) = step_of(line) {
+                self.step = Some(s);
+            }
+            if let Some(tx) = progress {
+                let _ = tx.send(line.trim_end().to_string()).await;
+            }
         }
     }
 }

@@ -8,12 +8,14 @@
 //! when it stops showing them.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
+use bollard::container::LogOutput;
 use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum};
 use bollard::query_parameters::{EventsOptionsBuilder, LogsOptionsBuilder};
 use chrono::{DateTime, Utc};
-use futures_util::{FutureExt, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -132,6 +134,92 @@ enum Waited {
     Failed(String),
 }
 
+/// Where the next live request starts, and the failures in a row so far.
+struct Resume {
+    tail: Tail,
+    since: Option<DateTime<Utc>>,
+    failures: u32,
+}
+
+/// One request's output, read into batches of lines.
+struct Batcher {
+    demux: Demuxer,
+    /// The most lines in a batch.
+    lines: usize,
+    /// How long a batch waits for more lines: the batch delay while lines come faster than
+    /// it, nothing after a quiet spell (zero delay: only what is ready).
+    pace: Pace,
+}
+
+impl Batcher {
+    /// Takes `item` and what is ready, and — while lines come faster than the batch delay —
+    /// what comes within it, up to a batch: a flood goes out in a few large batches rather
+    /// than one wake-up per line, and a quiet stream's line goes out at once. `Some` when the
+    /// request ended (its last lines are in `batch`).
+    async fn gather<S>(
+        &mut self,
+        mut item: Option<Result<LogOutput, bollard::errors::Error>>,
+        stream: &mut S,
+        batch: &mut Vec<LogLine>,
+    ) -> Option<Pumped>
+    where
+        S: Stream<Item = Result<LogOutput, bollard::errors::Error>> + Unpin,
+    {
+        let delay = self.pace.wait(tokio::time::Instant::now());
+        let deadline = tokio::time::Instant::now() + delay;
+        let done = loop {
+            match item {
+                Some(Ok(output)) => self.demux.push_output(&output, batch),
+                Some(Err(e)) => break Some(Pumped::Failed(e)),
+                None => break Some(Pumped::Ended),
+            }
+            if batch.len() >= self.lines {
+                break None;
+            }
+            item = match stream.next().now_or_never() {
+                Some(next) => next,
+                None if delay.is_zero() => break None,
+                None => match tokio::time::timeout_at(deadline, stream.next()).await {
+                    Ok(next) => next,
+                    Err(_) => break None,
+                },
+            };
+        };
+        if done.is_some() {
+            self.demux.finish(batch);
+        }
+        done
+    }
+}
+
+/// Which lines of a request were sent before (or come before `since`).
+struct Skip {
+    /// Resuming: the time of the last line sent.
+    resume_after: Option<DateTime<Utc>>,
+    /// How many more lines at exactly `resume_after` were sent.
+    same: usize,
+    since: Option<DateTime<Utc>>,
+}
+
+impl Skip {
+    fn apply(&mut self, batch: &mut Vec<LogLine>) {
+        match (self.resume_after, self.since) {
+            // Resuming: skip what was sent, lines at exactly the last time included (two
+            // lines can share a timestamp where the clock is coarse).
+            (Some(after), _) => batch.retain(|l| match l.time {
+                Some(t) if t < after => false,
+                Some(t) if t == after && self.same > 0 => {
+                    self.same -= 1;
+                    false
+                }
+                _ => true,
+            }),
+            (None, Some(since)) => batch.retain(|l| l.time.is_none_or(|t| t >= since)),
+            (None, None) => {}
+        }
+    }
+}
+
 struct Follower {
     endpoint: Endpoint,
     container: ContainerId,
@@ -214,66 +302,91 @@ impl Follower {
         if !self.send(LogEvent::CaughtUp).await {
             return None;
         }
-        let mut tail = if backlog { Tail::All } else { Tail::Last(0) };
-        let mut since = request.since;
-        let mut failures = 0;
+        self.follow_live(backlog).await
+    }
+
+    /// Follows the container live, across its restarts and breaks of the connection.
+    async fn follow_live(&mut self, backlog: bool) -> Option<LogEnd> {
+        let mut at = Resume {
+            tail: if backlog { Tail::All } else { Tail::Last(0) },
+            since: self.request.since,
+            failures: 0,
+        };
         loop {
             if self.last_time.is_some() {
                 // Resume after the last line seen (lines at or before it are skipped).
-                tail = Tail::All;
-                since = self.last_time;
+                at.tail = Tail::All;
+                at.since = self.last_time;
             }
-            match self.pump(true, tail, since).await {
-                Pumped::Ended => failures = 0,
-                Pumped::Closed => return None,
-                Pumped::Failed(e) if is_transport_error(&e) => {
-                    failures += 1;
-                    if failures > MAX_FAILURES {
-                        return Some(self.failure(&e));
-                    }
-                    tokio::time::sleep(backoff(failures)).await;
-                }
-                // The daemon refuses (409) the logs of a container that is dead or marked for
-                // removal, which inspect hides while it still runs: that is an end.
-                Pumped::Failed(e) if status_code(&e) == Some(409) || self.is_going().await => {
-                    return Some(LogEnd::Removed);
-                }
-                Pumped::Failed(e) => return Some(self.failure(&e)),
+            let pumped = self.pump(true, at.tail, at.since).await;
+            if let ControlFlow::Break(end) = self.live_ended(pumped, &mut at.failures).await {
+                return end;
             }
-            match self.wait_for_start().await {
-                Waited::Restarted(at) => {
-                    if let Some(at) = at {
-                        if !self
-                            .send(LogEvent::Lines(vec![LogLine::restarted(at)]))
-                            .await
-                        {
-                            return None;
-                        }
-                    }
-                    if self.last_time.is_none() {
-                        // Nothing seen yet: the new run's lines are the ones after its start.
-                        tail = Tail::All;
-                        since = match (request.since, at) {
-                            (Some(s), Some(a)) => Some(s.max(a)),
-                            (s, a) => s.or(a),
-                        };
-                    }
-                }
-                Waited::Same => {
-                    failures += 1;
-                    if failures > MAX_FAILURES {
-                        return Some(LogEnd::Failed(format!(
-                            "logs of {}: the daemon keeps closing the stream",
-                            self.container.short()
-                        )));
-                    }
-                    tokio::time::sleep(backoff(failures)).await;
-                }
-                Waited::Removed => return Some(LogEnd::Removed),
-                Waited::Closed => return None,
-                Waited::Failed(message) => return Some(LogEnd::Failed(message)),
+            let waited = self.wait_for_start().await;
+            if let ControlFlow::Break(end) = self.waited(waited, &mut at).await {
+                return end;
             }
         }
+    }
+
+    /// How a live request ended: go on (after a pause, for a break of the connection), or
+    /// end the stream with what to say (`None`: the receiver went away).
+    async fn live_ended(&self, pumped: Pumped, failures: &mut u32) -> ControlFlow<Option<LogEnd>> {
+        match pumped {
+            Pumped::Ended => *failures = 0,
+            Pumped::Closed => return ControlFlow::Break(None),
+            Pumped::Failed(e) if is_transport_error(&e) => {
+                *failures += 1;
+                if *failures > MAX_FAILURES {
+                    return ControlFlow::Break(Some(self.failure(&e)));
+                }
+                tokio::time::sleep(backoff(*failures)).await;
+            }
+            // The daemon refuses (409) the logs of a container that is dead or marked for
+            // removal, which inspect hides while it still runs: that is an end.
+            Pumped::Failed(e) if status_code(&e) == Some(409) || self.is_going().await => {
+                return ControlFlow::Break(Some(LogEnd::Removed));
+            }
+            Pumped::Failed(e) => return ControlFlow::Break(Some(self.failure(&e))),
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// What waiting for the container to run again found: where the next request starts,
+    /// or the end of the stream.
+    async fn waited(&self, waited: Waited, at: &mut Resume) -> ControlFlow<Option<LogEnd>> {
+        match waited {
+            Waited::Restarted(started) => {
+                if let Some(t) = started {
+                    let marker = LogEvent::Lines(vec![LogLine::restarted(t)]);
+                    if !self.send(marker).await {
+                        return ControlFlow::Break(None);
+                    }
+                }
+                if self.last_time.is_none() {
+                    // Nothing seen yet: the new run's lines are the ones after its start.
+                    at.tail = Tail::All;
+                    at.since = match (self.request.since, started) {
+                        (Some(s), Some(a)) => Some(s.max(a)),
+                        (s, a) => s.or(a),
+                    };
+                }
+            }
+            Waited::Same => {
+                at.failures += 1;
+                if at.failures > MAX_FAILURES {
+                    return ControlFlow::Break(Some(LogEnd::Failed(format!(
+                        "logs of {}: the daemon keeps closing the stream",
+                        self.container.short()
+                    ))));
+                }
+                tokio::time::sleep(backoff(at.failures)).await;
+            }
+            Waited::Removed => return ControlFlow::Break(Some(LogEnd::Removed)),
+            Waited::Closed => return ControlFlow::Break(None),
+            Waited::Failed(message) => return ControlFlow::Break(Some(LogEnd::Failed(message))),
+        }
+        ControlFlow::Continue(())
     }
 
     /// One request to the logs endpoint, its lines sent in batches.
@@ -291,80 +404,52 @@ impl Follower {
             .since(since_secs)
             .build();
         let mut stream = self.endpoint.docker.logs(&self.container.0, Some(options));
-        let mut demux = Demuxer::new(self.tty, true, self.options.max_line_bytes)
-            .keep_sgr(self.options.keep_sgr);
-        let resume_after = self.last_time;
-        let mut skip_same = self.at_last_time;
-        let batch_lines = self.options.batch_lines.max(1);
-        let mut pace = Pace::new(if follow {
-            self.options.batch_delay
-        } else {
-            Duration::ZERO
-        });
+        let mut batcher = Batcher {
+            demux: Demuxer::new(self.tty, true, self.options.max_line_bytes)
+                .keep_sgr(self.options.keep_sgr),
+            lines: self.options.batch_lines.max(1),
+            pace: Pace::new(if follow {
+                self.options.batch_delay
+            } else {
+                Duration::ZERO
+            }),
+        };
+        let mut skip = Skip {
+            resume_after: self.last_time,
+            same: self.at_last_time,
+            since,
+        };
         let mut batch: Vec<LogLine> = Vec::new();
         loop {
-            let mut item = tokio::select! {
+            let item = tokio::select! {
                 item = stream.next() => item,
                 () = self.tx.closed() => return Pumped::Closed,
             };
-            // Take what is ready, and — while lines come faster than the batch delay — what
-            // comes within it, up to a batch: a flood goes out in a few large batches rather
-            // than one wake-up per line, and a quiet stream's line goes out at once.
-            let batch_delay = pace.wait(tokio::time::Instant::now());
-            let deadline = tokio::time::Instant::now() + batch_delay;
-            let done = loop {
-                match item {
-                    Some(Ok(output)) => demux.push_output(&output, &mut batch),
-                    Some(Err(e)) => break Some(Pumped::Failed(e)),
-                    None => break Some(Pumped::Ended),
-                }
-                if batch.len() >= batch_lines {
-                    break None;
-                }
-                item = match stream.next().now_or_never() {
-                    Some(next) => next,
-                    None if batch_delay.is_zero() => break None,
-                    None => match tokio::time::timeout_at(deadline, stream.next()).await {
-                        Ok(next) => next,
-                        Err(_) => break None,
-                    },
-                };
-            };
-            if done.is_some() {
-                demux.finish(&mut batch);
-            }
-            match (resume_after, since) {
-                // Resuming: skip what was sent, lines at exactly the last time included (two
-                // lines can share a timestamp where the clock is coarse).
-                (Some(after), _) => batch.retain(|l| match l.time {
-                    Some(t) if t < after => false,
-                    Some(t) if t == after && skip_same > 0 => {
-                        skip_same -= 1;
-                        false
-                    }
-                    _ => true,
-                }),
-                (None, Some(since)) => batch.retain(|l| l.time.is_none_or(|t| t >= since)),
-                (None, None) => {}
-            }
-            for t in batch.iter().filter_map(|l| l.time) {
-                match self.last_time {
-                    Some(last) if t == last => self.at_last_time += 1,
-                    Some(last) if t < last => {}
-                    _ => {
-                        self.last_time = Some(t);
-                        self.at_last_time = 1;
-                    }
-                }
-            }
+            let done = batcher.gather(item, &mut stream, &mut batch).await;
+            skip.apply(&mut batch);
+            self.note_times(&batch);
             if !batch.is_empty() {
                 if !self.send(LogEvent::Lines(std::mem::take(&mut batch))).await {
                     return Pumped::Closed;
                 }
-                pace.sent(tokio::time::Instant::now());
+                batcher.pace.sent(tokio::time::Instant::now());
             }
             if let Some(done) = done {
                 return done;
+            }
+        }
+    }
+
+    /// Notes the time of the last line sent, and how many lines had it.
+    fn note_times(&mut self, batch: &[LogLine]) {
+        for t in batch.iter().filter_map(|l| l.time) {
+            match self.last_time {
+                Some(last) if t == last => self.at_last_time += 1,
+                Some(last) if t < last => {}
+                _ => {
+                    self.last_time = Some(t);
+                    self.at_last_time = 1;
+                }
             }
         }
     }
