@@ -397,39 +397,7 @@ fn links(v: &Value) -> Value {
 
 impl Drop for Parity {
     fn drop(&mut self) {
-        let filter = format!("label={}", self.fixture.run_label());
-        let ids = |args: &[&str]| -> Vec<String> {
-            Command::new("docker")
-                .args(args)
-                .args(["--filter", &filter])
-                .output()
-                .map(|o| {
-                    String::from_utf8_lossy(&o.stdout)
-                        .split_whitespace()
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let containers = ids(&["ps", "-aq"]);
-        if !containers.is_empty() {
-            let _ = Command::new("docker")
-                .args(["rm", "-f", "-v"])
-                .args(&containers)
-                .output();
-        }
-        for (kind, list) in [
-            ("network", ["network", "ls", "-q"]),
-            ("volume", ["volume", "ls", "-q"]),
-        ] {
-            let found = ids(&list);
-            if !found.is_empty() {
-                let _ = Command::new("docker")
-                    .args([kind, "rm"])
-                    .args(&found)
-                    .output();
-            }
-        }
+        common::sweep(&self.fixture.run_label(), true);
     }
 }
 

@@ -321,21 +321,40 @@ impl Fixture {
 impl Drop for Fixture {
     fn drop(&mut self) {
         // Synchronous on purpose: runs even while a failed test unwinds.
-        let filter = format!("label={}", self.run_label());
-        if let Ok(out) = std::process::Command::new("docker")
-            .args(["ps", "-aq", "--filter", &filter])
+        sweep(&self.run_label(), false);
+    }
+}
+
+/// Removes what carries the run label `label`: its containers (with their anonymous volumes)
+/// and, with `networks_and_volumes`, its networks and volumes. Synchronous (the `docker` CLI),
+/// so a guard's `Drop` runs it even while a failed test unwinds; failures are ignored (what is
+/// left is swept by the test command).
+pub fn sweep(label: &str, networks_and_volumes: bool) {
+    let filter = format!("label={label}");
+    let ids = |args: &[&str]| -> Vec<String> {
+        std::process::Command::new("docker")
+            .args(args)
+            .args(["--filter", &filter])
             .output()
-        {
-            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .map(str::to_string)
-                .collect();
-            if !ids.is_empty() {
-                let _ = std::process::Command::new("docker")
-                    .args(["rm", "-f", "-v"])
-                    .args(&ids)
-                    .output();
-            }
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let remove = |what: &[&str], found: Vec<String>| {
+        if !found.is_empty() {
+            let _ = std::process::Command::new("docker")
+                .args(what)
+                .args(&found)
+                .output();
         }
+    };
+    remove(&["rm", "-f", "-v"], ids(&["ps", "-aq"]));
+    if networks_and_volumes {
+        remove(&["network", "rm"], ids(&["network", "ls", "-q"]));
+        remove(&["volume", "rm"], ids(&["volume", "ls", "-q"]));
     }
 }

@@ -476,8 +476,20 @@ impl Follower {
         ]);
         let mut failures = 0;
         loop {
-            // Subscribe first, then look: a start between the two is not missed.
-            let options = EventsOptionsBuilder::default().filters(&filters).build();
+            // Look, then follow the events from just before the look: a start or a destroy
+            // between the two is replayed, not missed (the subscription is only made when the
+            // stream is first polled, after the inspect; a destroy missed there left the
+            // stream waiting for good).
+            let look_at = Utc::now();
+            let since = format!(
+                "{}.{:09}",
+                look_at.timestamp(),
+                look_at.timestamp_subsec_nanos()
+            );
+            let options = EventsOptionsBuilder::default()
+                .since(&since)
+                .filters(&filters)
+                .build();
             let mut events = self.endpoint.docker.events(Some(options));
             match self.endpoint.inspect(&id).await {
                 Ok(None) => return Waited::Removed,
