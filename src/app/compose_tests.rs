@@ -57,7 +57,7 @@ fn outcome(step: &Step, ok: bool, word: &str, error: Option<&str>) -> StepOutcom
     StepOutcome {
         step: step.clone(),
         ok,
-        outcome: word.into(),
+        outcome: word.parse().expect("an outcome word"),
         error: error.map(str::to_string),
         container: step.container.clone(),
     }

@@ -100,7 +100,7 @@ pub async fn apply(
 ) {
     for o in outcomes {
         let Some(id) = &o.container else { continue };
-        if !matches!(o.outcome.as_str(), "created" | "recreated" | "started") {
+        if !o.outcome.made_it_run() {
             continue;
         }
         if let Ok(Some(inspect)) = endpoint.inspect(&id.0).await

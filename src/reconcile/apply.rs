@@ -86,13 +86,88 @@ pub struct StepOutcome {
     pub step: Step,
     /// Whether the step reached what the files want.
     pub ok: bool,
-    /// `created`, `recreated`, `started`, `removed`, `unchanged`, `conflict`, `orphan`,
-    /// `skipped` (not tried: a dependency failed, or read-only), `failed`.
-    pub outcome: String,
+    /// What the step came to (its word in `--json` and the tables).
+    pub outcome: Outcome,
     /// What went wrong, saying what was being done ("creating shop-web-2: ...").
     pub error: Option<String>,
     /// The container the step left (the new one after a create or recreate).
     pub container: Option<ContainerId>,
+}
+
+/// What a step came to: its word (`created`, …) in `--json`, the tables and the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Recreated,
+    Started,
+    Restarted,
+    Built,
+    Removed,
+    Unchanged,
+    Conflict,
+    Orphan,
+    /// Not tried: a dependency failed, or read-only.
+    Skipped,
+    Failed,
+}
+
+impl Outcome {
+    const ALL: [Self; 11] = [
+        Self::Created,
+        Self::Recreated,
+        Self::Started,
+        Self::Restarted,
+        Self::Built,
+        Self::Removed,
+        Self::Unchanged,
+        Self::Conflict,
+        Self::Orphan,
+        Self::Skipped,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Recreated => "recreated",
+            Self::Started => "started",
+            Self::Restarted => "restarted",
+            Self::Built => "built",
+            Self::Removed => "removed",
+            Self::Unchanged => "unchanged",
+            Self::Conflict => "conflict",
+            Self::Orphan => "orphan",
+            Self::Skipped => "skipped",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Whether the step made a container run (what the history records as an apply).
+    pub fn made_it_run(self) -> bool {
+        matches!(self, Self::Created | Self::Recreated | Self::Started)
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A word that names no outcome.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an outcome of a step")]
+pub struct UnknownOutcome(pub String);
+
+impl std::str::FromStr for Outcome {
+    type Err = UnknownOutcome;
+    fn from_str(word: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|o| o.as_str() == word)
+            .ok_or_else(|| UnknownOutcome(word.to_string()))
+    }
 }
 
 impl StepOutcome {
@@ -101,22 +176,22 @@ impl StepOutcome {
         self.step.service.starts_with('(')
     }
 
-    fn new(step: &Step, ok: bool, outcome: &str, error: Option<String>) -> Self {
+    fn new(step: &Step, ok: bool, outcome: Outcome, error: Option<String>) -> Self {
         Self {
             step: step.clone(),
             ok,
-            outcome: outcome.to_string(),
+            outcome,
             error,
             container: step.container.clone(),
         }
     }
 
     fn failed(step: &Step, error: String) -> Self {
-        Self::new(step, false, "failed", Some(error))
+        Self::new(step, false, Outcome::Failed, Some(error))
     }
 
     fn skipped(step: &Step, why: String) -> Self {
-        Self::new(step, false, "skipped", Some(why))
+        Self::new(step, false, Outcome::Skipped, Some(why))
     }
 }
 
@@ -137,7 +212,7 @@ impl ApplyReport {
     pub fn counts(&self) -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
         for o in &self.outcomes {
-            *out.entry(o.outcome.clone()).or_insert(0) += 1;
+            *out.entry(o.outcome.to_string()).or_insert(0) += 1;
         }
         out
     }
@@ -236,7 +311,7 @@ impl Run<'_> {
         {
             let built = image::build(self, spec).await;
             let outcome = match &built {
-                Ok(_) => StepOutcome::new(step, true, "built", None),
+                Ok(_) => StepOutcome::new(step, true, Outcome::Built, None),
                 Err(e) => StepOutcome::failed(step, e.clone()),
             };
             self.record(*i, outcome).await;
@@ -301,11 +376,11 @@ impl Run<'_> {
                         }
                     }
                 };
-                if !outcome.ok && outcome.outcome != "conflict" {
+                if !outcome.ok && outcome.outcome != Outcome::Conflict {
                     let why = outcome.error.clone().unwrap_or_default();
                     self.mark_failed(&spec.name, &why);
                 }
-                if outcome.outcome == "recreated"
+                if outcome.outcome == Outcome::Recreated
                     && let Ok(mut updated) = self.updated.lock()
                 {
                     updated.insert(spec.name.clone());
@@ -417,5 +492,33 @@ fn finish(project: &Project, run: Run<'_>) -> ApplyReport {
     ApplyReport {
         project: project.name.clone(),
         outcomes: done.into_iter().map(|(_, o)| o).collect(),
+    }
+}
+
+#[cfg(test)]
+mod outcome_tests {
+    use super::Outcome;
+
+    #[test]
+    fn an_outcome_is_its_word_in_json_and_text_and_reads_back() {
+        for outcome in Outcome::ALL {
+            let json = serde_json::to_string(&outcome).expect("json");
+            assert_eq!(json, format!("\"{}\"", outcome.as_str()));
+            assert_eq!(outcome.to_string(), outcome.as_str());
+            assert_eq!(outcome.as_str().parse::<Outcome>(), Ok(outcome));
+        }
+        assert_eq!(Outcome::Recreated.as_str(), "recreated");
+        assert!(
+            "create".parse::<Outcome>().is_err(),
+            "an action, not an outcome"
+        );
+        let ran: Vec<_> = Outcome::ALL
+            .into_iter()
+            .filter(|o| o.made_it_run())
+            .collect();
+        assert_eq!(
+            ran,
+            [Outcome::Created, Outcome::Recreated, Outcome::Started]
+        );
     }
 }

@@ -9,7 +9,7 @@ use crate::app::compose::{ComposeMsg, SharedProject};
 use crate::app::fixture::{ch, compose_state_at, press, select, shop_project, type_text};
 use crate::app::{AppState, Msg, update};
 use crate::config::keys::{KeyChord, KeyName};
-use crate::reconcile::apply::{ApplyReport, StepOutcome};
+use crate::reconcile::apply::{ApplyReport, Outcome, StepOutcome};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
@@ -52,10 +52,12 @@ fn applied(s: &mut AppState) {
                 step: step.clone(),
                 ok: !failed,
                 outcome: match step.action.word() {
-                    "create" => "created".into(),
-                    "start" => "started".into(),
-                    "recreate" => "failed".into(),
-                    other => other.into(),
+                    "create" => Outcome::Created,
+                    "start" => Outcome::Started,
+                    "recreate" => Outcome::Failed,
+                    "remove" => Outcome::Removed,
+                    "build" => Outcome::Built,
+                    other => other.parse().expect("an outcome word"),
                 },
                 error: failed.then(|| "no such image: postgres:16".into()),
                 container: step.container.clone(),

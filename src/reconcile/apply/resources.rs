@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
 
-use super::{Run, StepOutcome};
+use super::{Outcome, Run, StepOutcome};
 use crate::reconcile::COMPOSE_PROJECT_LABEL;
 use crate::reconcile::compose::MountKind;
 use crate::reconcile::plan::{Action, Plan, Step};
@@ -176,7 +176,7 @@ async fn record_made<T>(
     };
     let outcome = match &failure {
         Some(why) => StepOutcome::failed(&step, why.clone()),
-        None => StepOutcome::new(&step, true, "created", None),
+        None => StepOutcome::new(&step, true, Outcome::Created, None),
     };
     run.record(index, outcome).await;
     match (done.result.is_err(), failure) {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Run, StepOutcome};
+use super::{Outcome, Run, StepOutcome};
 use crate::actions::compose::Mutation;
 use crate::actions::{Action as Act, DEFAULT_STOP_TIMEOUT, Target};
 use crate::engine::ContainerId;
@@ -19,15 +19,15 @@ pub(super) fn passive(step: &Step) -> StepOutcome {
         Action::Conflict { holder } => StepOutcome::new(
             step,
             false,
-            "conflict",
+            Outcome::Conflict,
             Some(format!(
                 "the name {} is held by container {} that is not this project's: left untouched",
                 step.name,
                 holder.short()
             )),
         ),
-        Action::Orphan => StepOutcome::new(step, true, "orphan", None),
-        _ => StepOutcome::new(step, true, "unchanged", None),
+        Action::Orphan => StepOutcome::new(step, true, Outcome::Orphan, None),
+        _ => StepOutcome::new(step, true, Outcome::Unchanged, None),
     }
 }
 
@@ -75,13 +75,13 @@ pub(super) async fn run_step(
         (Action::Start, _) => match &step.container {
             Some(id) => act(run, &Act::Start, &target(id, &step.name), "starting")
                 .await
-                .map(|()| (id.clone(), "started")),
+                .map(|()| (id.clone(), Outcome::Started)),
             None => Err(format!("starting {}: no container", step.name)),
         },
         (Action::Remove { .. }, _) => match &step.container {
             Some(id) => remove(run, spec, &target(id, &step.name), true)
                 .await
-                .map(|()| (id.clone(), "removed")),
+                .map(|()| (id.clone(), Outcome::Removed)),
             None => Err(format!("removing {}: no container", step.name)),
         },
         (Action::Create | Action::Recreate { .. }, None) => Err(format!(
@@ -119,7 +119,7 @@ async fn create(
     spec: &ServiceSpec,
     step: &Step,
     image_id: Option<&str>,
-) -> Result<(ContainerId, &'static str), String> {
+) -> Result<(ContainerId, Outcome), String> {
     if let Some(why) = unavailable(run.project, spec) {
         return Err(format!("creating {}: {why}", step.name));
     }
@@ -130,7 +130,7 @@ async fn create(
         &step.name,
     )?;
     act(run, &Act::Start, &target(&id, &step.name), "starting").await?;
-    Ok((id, "created"))
+    Ok((id, Outcome::Created))
 }
 
 /// Stops and removes `t`; `volumes`: its anonymous volumes too (not on a recreate, whose new
@@ -160,7 +160,7 @@ async fn recreate(
     spec: &ServiceSpec,
     step: &Step,
     image_id: Option<&str>,
-) -> Result<(ContainerId, &'static str), String> {
+) -> Result<(ContainerId, Outcome), String> {
     let Some(old) = &step.container else {
         return Err(format!("recreating {}: no container", step.name));
     };
@@ -191,7 +191,7 @@ async fn recreate(
         &step.name,
     )?;
     act(run, &Act::Start, &target(&new, &step.name), "starting").await?;
-    Ok((new, "recreated"))
+    Ok((new, Outcome::Recreated))
 }
 
 /// Restarts an unchanged container of `spec` because a dependency with `restart: true` was
@@ -204,7 +204,7 @@ pub(super) async fn restart(run: &Run<'_>, spec: &ServiceSpec, step: &Step) -> S
         timeout_s: stop_timeout(Some(spec)),
     };
     match act(run, &action, &target(id, &step.name), "restarting").await {
-        Ok(()) => StepOutcome::new(step, true, "restarted", None),
+        Ok(()) => StepOutcome::new(step, true, Outcome::Restarted, None),
         Err(e) => StepOutcome::failed(step, e),
     }
 }
@@ -234,11 +234,11 @@ async fn image_unchanged(
     }
     let running = inspect.state.as_ref().and_then(|s| s.running) == Some(true);
     if running {
-        return Some(StepOutcome::new(step, true, "unchanged", None));
+        return Some(StepOutcome::new(step, true, Outcome::Unchanged, None));
     }
     Some(
         match act(run, &Act::Start, &target(id, &step.name), "starting").await {
-            Ok(()) => StepOutcome::new(step, true, "started", None),
+            Ok(()) => StepOutcome::new(step, true, Outcome::Started, None),
             Err(e) => StepOutcome::failed(step, e),
         },
     )
