@@ -205,25 +205,24 @@ impl ActionContext {
                 .create_container(Some(options), create.body.clone())
                 .await
                 .map_err(|e| failed(endpoint, VERB, name, e))?;
-            for (network, settings) in &create.more_networks {
-                let request = NetworkConnectRequest {
-                    container: created.id.clone(),
-                    endpoint_config: Some(settings.clone()),
-                };
-                if let Err(e) = endpoint.client().connect_network(network, request).await {
-                    let options = RemoveContainerOptionsBuilder::default().force(true).build();
-                    let _ = endpoint
+            // Its further networks and its files: a failure removes it again.
+            let finished = async {
+                for (network, settings) in &create.more_networks {
+                    let request = NetworkConnectRequest {
+                        container: created.id.clone(),
+                        endpoint_config: Some(settings.clone()),
+                    };
+                    endpoint
                         .client()
-                        .remove_container(&created.id, Some(options))
-                        .await;
-                    return Err(ActionError::Refused {
-                        verb: VERB,
-                        target: name.to_string(),
-                        reason: format!("connecting it to {network}: {}", daemon_message(&e)),
-                    });
+                        .connect_network(network, request)
+                        .await
+                        .map_err(|e| {
+                            format!("connecting it to {network}: {}", daemon_message(&e))
+                        })?;
                 }
-            }
-            if let Err(reason) = super::files::copy_in(endpoint, &created.id, &create.files).await {
+                super::files::copy_in(endpoint, &created.id, &create.files).await
+            };
+            if let Err(reason) = finished.await {
                 let options = RemoveContainerOptionsBuilder::default().force(true).build();
                 let _ = endpoint
                     .client()

@@ -6,7 +6,7 @@
 //! both sides is an error, as in compose).
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::ComposeError;
@@ -49,17 +49,7 @@ fn resolve(dir: &Path, rel: &str) -> String {
     if rel.starts_with('~') || rel.starts_with('/') {
         return rel.to_string();
     }
-    let mut out = PathBuf::new();
-    for part in dir.join(rel).components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out.to_string_lossy().into_owned()
+    super::mounts::lexical(&dir.join(rel))
 }
 
 fn is_remote(context: &str) -> bool {

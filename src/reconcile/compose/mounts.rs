@@ -148,6 +148,11 @@ pub(crate) fn absolute(source: &str, ctx: &MountCtx<'_>) -> String {
     } else {
         ctx.working_dir.join(source)
     };
+    lexical(&path)
+}
+
+/// `path` without `.` and `..` components, worked out on the text (no file system look-up).
+pub(crate) fn lexical(path: &Path) -> String {
     let mut out = PathBuf::new();
     for part in path.components() {
         match part {
