@@ -216,8 +216,9 @@ impl ActionContext {
                         .client()
                         .connect_network(network, request)
                         .await
-                        .map_err(|e| {
-                            format!("connecting it to {network}: {}", daemon_message(&e))
+                        .map_err(|e| super::files::FinishError::Connect {
+                            network: network.clone(),
+                            reason: daemon_message(&e),
                         })?;
                 }
                 super::files::copy_in(endpoint, &created.id, &create.files).await
@@ -231,7 +232,7 @@ impl ActionContext {
                 return Err(ActionError::Refused {
                     verb: VERB,
                     target: name.to_string(),
-                    reason,
+                    reason: reason.to_string(),
                 });
             }
             Ok(ContainerId(created.id))

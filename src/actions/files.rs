@@ -52,23 +52,51 @@ pub fn archive(files: &[FileCopy]) -> std::io::Result<Vec<u8>> {
     tar.into_inner()
 }
 
+/// Why a created container could not be finished (its further networks, its files); the
+/// create is undone and this is its reason. Names paths, never a file's content.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FinishError {
+    #[error("connecting it to {network}: {reason}")]
+    Connect { network: String, reason: String },
+    #[error("writing {paths}: {source}")]
+    Archive {
+        paths: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing {paths}: {reason}")]
+    Upload { paths: String, reason: String },
+}
+
 /// Writes `files` into container `id`; `Err` names the paths (never the content).
 pub(crate) async fn copy_in(
     endpoint: &Endpoint,
     id: &str,
     files: &[FileCopy],
-) -> Result<(), String> {
+) -> Result<(), FinishError> {
     if files.is_empty() {
         return Ok(());
     }
-    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    let body = archive(files).map_err(|e| format!("writing {}: {e}", paths.join(", ")))?;
+    let paths = || {
+        files
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let body = archive(files).map_err(|source| FinishError::Archive {
+        paths: paths(),
+        source,
+    })?;
     let options = UploadToContainerOptionsBuilder::default().path("/").build();
     endpoint
         .client()
         .upload_to_container(id, Some(options), bollard::body_full(body.into()))
         .await
-        .map_err(|e| format!("writing {}: {}", paths.join(", "), daemon_message(&e)))
+        .map_err(|e| FinishError::Upload {
+            paths: paths(),
+            reason: daemon_message(&e),
+        })
 }
 
 #[cfg(test)]

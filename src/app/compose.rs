@@ -103,7 +103,7 @@ pub enum ComposeMsg {
     /// Read the files (again): sent once at start.
     Reload,
     /// The files as read, or why they cannot be used.
-    Loaded(Result<SharedProject, String>),
+    Loaded(Result<SharedProject, super::messages::LoadError>),
     /// One step of a running apply is done.
     Step(Box<StepOutcome>),
     /// A line of a build's or pull's output during an apply (the status line shows it).
@@ -226,7 +226,7 @@ pub(super) fn on_msg(state: &mut AppState, msg: ComposeMsg, effects: &mut Vec<Ef
                     say_plan_when_listed(state);
                 }
                 Err(e) => {
-                    compose.error = Some(e.clone());
+                    compose.error = Some(e.to_string());
                     state.set_status(format!("compose: {e}"), true);
                 }
             }

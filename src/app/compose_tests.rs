@@ -108,7 +108,8 @@ fn the_files_are_read_at_start_and_a_bad_file_leaves_the_console_running() {
     }));
     assert!(s.compose.as_ref().is_some_and(|c| c.loading));
     let error = "a.yaml:3: services.web.bogus: unknown key".to_string();
-    let _ = update(&mut s, Msg::Compose(ComposeMsg::Loaded(Err(error.clone()))));
+    let failed = Err(crate::app::LoadError::Compose(error.clone()));
+    let _ = update(&mut s, Msg::Compose(ComposeMsg::Loaded(failed)));
     assert_eq!(status(&s), (format!("compose: {error}"), true));
     assert!(!s.shows_drift());
     assert!(s.rows.iter().all(|r| !matches!(r, Row::Missing(_))));

@@ -23,6 +23,28 @@ pub enum MouseMsg {
     ScrollDown { column: u16, row: u16 },
 }
 
+/// Why something the loop read for the console (an inspect, a history, the compose files) is
+/// not there. The sources' own errors are not `Clone`; their words are kept, under their kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("no such container")]
+    NoSuchContainer,
+    #[error("the daemon's answer had no id")]
+    NoId,
+    /// The daemon (or its host) failed the read.
+    #[error("{0}")]
+    Daemon(String),
+    /// The history store could not be read.
+    #[error("{0}")]
+    Store(String),
+    /// The compose files cannot be used (the loader's error, with file and line).
+    #[error("{0}")]
+    Compose(String),
+    /// The task doing the read failed (a panic, a cancelled runtime).
+    #[error("{what} failed: {why}")]
+    Task { what: &'static str, why: String },
+}
+
 /// One action's result, owned (the loop builds it from the action layer's report).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionDone {
@@ -132,7 +154,7 @@ pub enum Msg {
     ActionsDone(Vec<ActionDone>),
     Detail {
         id: ContainerId,
-        result: Result<Box<ContainerDetail>, String>,
+        result: Result<Box<ContainerDetail>, LoadError>,
     },
     Stats(StatsSample),
     /// The running containers whose cgroup files could not be read at the last sampling
@@ -159,7 +181,7 @@ pub enum Msg {
     /// A container's recorded history (newest last), or why there is none.
     History {
         id: ContainerId,
-        result: Result<Vec<crate::store::EventRow>, String>,
+        result: Result<Vec<crate::store::EventRow>, LoadError>,
     },
 }
 

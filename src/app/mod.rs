@@ -51,7 +51,7 @@ pub use command::run_command_line;
 pub use confirm::PendingAction;
 pub use input::run_command;
 pub use inspect::InspectView;
-pub use messages::{ActionDone, Effect, MouseMsg, Msg};
+pub use messages::{ActionDone, Effect, LoadError, MouseMsg, Msg};
 pub use state::{AppState, Base, Overlay, Settings, StatsSource, StatusLine};
 
 use input::scroll;
@@ -82,7 +82,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                         view.detail = Some(detail);
                         view.error = None;
                     }
-                    Err(e) => view.error = Some(e),
+                    Err(e) => view.error = Some(e.to_string()),
                 }
                 state.dirty = true;
             }
@@ -91,7 +91,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             if let Some(view) = state.inspect.as_mut().filter(|v| v.id == id) {
                 view.history = match result {
                     Ok(rows) => inspect::InspectHistory::Loaded(rows),
-                    Err(why) => inspect::InspectHistory::Unavailable(why),
+                    Err(why) => inspect::InspectHistory::Unavailable(why.to_string()),
                 };
                 state.dirty = true;
             }

@@ -9,7 +9,7 @@ use clap::Args;
 use futures_util::StreamExt;
 
 use super::output::json_line;
-use super::parse::parse_since;
+use super::parse::since;
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::engine::{ContainerEvent, EventAction};
 use crate::sanitize::printable;
@@ -30,9 +30,9 @@ pub struct EventsArgs {
 /// `--since` / `--until` as the daemon takes them: Unix seconds.
 fn seconds(flag: &str, when: Option<&str>) -> Result<Option<i64>, CliError> {
     when.map(|text| {
-        parse_since(text, Utc::now())
+        since(text, Utc::now())
             .map(|t| t.timestamp())
-            .map_err(|e| CliError::Usage(e.replace("--since", flag)))
+            .map_err(|e| CliError::Usage(e.to_string().replace("--since", flag)))
     })
     .transpose()
 }

@@ -7,7 +7,7 @@ use chrono::{Local, SecondsFormat, Utc};
 use clap::Args;
 
 use super::output::{json_line, quiet_pipe, table};
-use super::parse::parse_since;
+use super::parse::since;
 use super::{CliError, Exit, Globals, OutputArgs};
 use crate::store::{EventRow, HistoryQuery};
 
@@ -38,7 +38,7 @@ fn row(event: &EventRow) -> Vec<String> {
 }
 
 pub async fn run(args: HistoryArgs, globals: &Globals) -> Result<Exit, CliError> {
-    let since = parse_since(&args.since, Utc::now()).map_err(CliError::Usage)?;
+    let since = since(&args.since, Utc::now()).map_err(|e| CliError::Usage(e.to_string()))?;
     if !globals.config.store.enabled {
         eprintln!("fleetdeck: no history: the store is off ([store] enabled = false)");
         return Ok(Exit::Success);

@@ -24,7 +24,8 @@ pub fn last_runs(jobs: &[Job]) -> Vec<Option<LastRun>> {
 
 pub async fn run(args: JobsArgs, globals: &Globals) -> Result<Exit, CliError> {
     let config = &globals.config;
-    let jobs = jobs::load(&config.jobs, &config.keeper).map_err(CliError::Usage)?;
+    let jobs = jobs::load_jobs(&config.jobs, &config.keeper)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let last = last_runs(&jobs);
     let now = Utc::now();
     let time = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);

@@ -47,7 +47,8 @@ pub async fn run(args: KeepArgs, globals: &Globals) -> Result<Exit, CliError> {
         projects.push(project);
     }
     let config = &globals.config;
-    let jobs = jobs::load(&config.jobs, &config.keeper).map_err(CliError::Usage)?;
+    let jobs = jobs::load_jobs(&config.jobs, &config.keeper)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     // One keeper per host, all at once, each reconnecting on its own; the jobs run on the
     // first host named. A host that cannot even be addressed is the user's to fix.
     let mut endpoints = Vec::new();

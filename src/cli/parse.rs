@@ -108,12 +108,6 @@ pub fn parse_seconds(text: &str) -> Result<u64, FlagError> {
     }
 }
 
-/// [`since`], its error in words: the form `cli/history.rs` and `cli/events.rs` take (events
-/// renames the flag in it).
-pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    since(text, now).map_err(|e| e.to_string())
-}
-
 /// `logs --since`: a duration back from `now` in the one grammar (`30s`, `10m`, `2h`, `1d`,
 /// `1h30m`; a unit is needed) or an RFC 3339 time (`2024-05-01T12:00:00Z`).
 pub fn since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, FlagError> {

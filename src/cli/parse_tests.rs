@@ -81,7 +81,6 @@ fn since_parses_durations_and_times() {
     let err = since("yesterday", now)
         .expect_err("not a since")
         .to_string();
-    assert_eq!(parse_since("yesterday", now), Err(err.clone()));
     assert!(
         err.contains("--since") && err.contains("'yesterday'"),
         "{err}"

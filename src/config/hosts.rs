@@ -43,7 +43,7 @@ impl HostConfig {
     pub fn spec(&self) -> Result<HostSpec, HostError> {
         check_name(&self.name).map_err(|why| HostError::Bad {
             text: self.name.clone(),
-            why,
+            why: why.to_string(),
         })?;
         let mut spec = HostSpec::from_url(&self.url, "config [[hosts]]")?;
         spec.name.clone_from(&self.name);

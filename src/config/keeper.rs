@@ -131,9 +131,8 @@ fn default_grace() -> Duration {
 /// Why a job's `run` keys cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JobRunError {
-    /// The size's own words.
-    #[error("{0}")]
-    Memory(String),
+    #[error(transparent)]
+    Memory(#[from] crate::reconcile::compose::error::ValueError),
     #[error("memory '{0}' too large")]
     MemoryTooLarge(String),
     #[error("bad pull policy '{0}': expected if-not-present, always or never")]
@@ -142,7 +141,7 @@ pub enum JobRunError {
 
 /// `memory` in bytes.
 fn memory_bytes(m: &str) -> Result<i64, JobRunError> {
-    let bytes = crate::reconcile::compose::fields::parse_size(m).map_err(JobRunError::Memory)?;
+    let bytes = crate::reconcile::compose::fields::parse_size(m)?;
     i64::try_from(bytes).map_err(|_| JobRunError::MemoryTooLarge(m.to_string()))
 }
 

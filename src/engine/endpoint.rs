@@ -48,10 +48,10 @@ impl Endpoint {
     /// URL, unreadable certificates) is an error naming it.
     pub fn new(spec: &HostSpec, timeout: Duration) -> Result<Self, EngineError> {
         let docker =
-            super::transport::client(spec, timeout).map_err(|cause| EngineError::Unreachable {
+            super::transport::connect(spec, timeout).map_err(|e| EngineError::Unreachable {
                 host: spec.name.clone(),
                 endpoint: spec.url.clone(),
-                cause,
+                cause: e.to_string(),
             })?;
         let docker = docker.with_timeout(timeout);
         let mutations = docker.clone().with_timeout(MUTATION_TIMEOUT.max(timeout));

@@ -113,7 +113,7 @@ impl HostSpec {
             Some((name, url)) if !name.contains("://") => {
                 check_name(name).map_err(|why| HostError::Bad {
                     text: text.to_string(),
-                    why,
+                    why: why.to_string(),
                 })?;
                 let mut spec = Self::from_url(url, "--host")?;
                 spec.name = name.to_string();
@@ -153,19 +153,28 @@ impl HostSpec {
     }
 }
 
+/// Why a host name cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostNameError {
+    #[error("empty host name")]
+    Empty,
+    #[error("host name '{name}' holds '{bad}': use letters, digits, '.', '_' and '-'")]
+    Character { name: String, bad: String },
+}
+
 /// A host name: letters, digits, `.`, `_` and `-` (it is written after `@` in targets).
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), HostNameError> {
     if name.is_empty() {
-        return Err("empty host name".into());
+        return Err(HostNameError::Empty);
     }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
     {
-        return Err(format!(
-            "host name '{name}' holds '{}': use letters, digits, '.', '_' and '-'",
-            bad.escape_default()
-        ));
+        return Err(HostNameError::Character {
+            name: name.to_string(),
+            bad: bad.escape_default().to_string(),
+        });
     }
     Ok(())
 }

@@ -139,12 +139,6 @@ pub struct Job {
     pub options: RunOptions,
 }
 
-/// Reads every `[jobs.NAME]`; an unusable one is an error naming it, in words (for the
-/// front ends that still take their usage errors as text: `cli/jobs.rs`, `cli/keep.rs`).
-pub fn load(jobs: &BTreeMap<String, JobConfig>, keeper: &KeeperConfig) -> Result<Vec<Job>, String> {
-    load_jobs(jobs, keeper).map_err(|e| e.to_string())
-}
-
 /// Reads every `[jobs.NAME]`; an unusable one is an error naming it.
 pub fn load_jobs(
     jobs: &BTreeMap<String, JobConfig>,

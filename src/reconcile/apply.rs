@@ -9,11 +9,13 @@
 //!
 //! [`plan_live`] is the plan against the daemon as it is: one list call.
 
+mod error;
 mod image;
 mod resources;
 mod steps;
 mod wait;
 
+pub use error::StepError;
 pub use image::build_request;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -304,7 +306,7 @@ impl Run<'_> {
         &self,
         spec: &ServiceSpec,
         steps: &[(usize, &Step)],
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, StepError> {
         if let Some((i, step)) = steps
             .iter()
             .find(|(_, s)| matches!(s.action, Action::Build))
@@ -312,7 +314,7 @@ impl Run<'_> {
             let built = image::build(self, spec).await;
             let outcome = match &built {
                 Ok(_) => StepOutcome::new(step, true, Outcome::Built, None),
-                Err(e) => StepOutcome::failed(step, e.clone()),
+                Err(e) => StepOutcome::failed(step, e.to_string()),
             };
             self.record(*i, outcome).await;
             return built.map(Some);
@@ -340,7 +342,7 @@ impl Run<'_> {
         if work && why_not.is_none() {
             for (dep, d) in &spec.depends_on {
                 if let Err(e) = wait::wait_for(self, dep, d.condition).await {
-                    why_not = Some(e);
+                    why_not = Some(e.to_string());
                     break;
                 }
             }
@@ -349,7 +351,7 @@ impl Run<'_> {
         if why_not.is_none() {
             match self.image(spec, &steps).await {
                 Ok(id) => image_id = id,
-                Err(e) => why_not = Some(e),
+                Err(e) => why_not = Some(e.to_string()),
             }
         } else if let Some((i, step)) = steps
             .iter()
@@ -440,7 +442,10 @@ pub async fn apply_with(
         return finish(project, run);
     }
 
-    let blocked = resources::ensure(&run, plan).await.err();
+    let blocked = resources::ensure(&run, plan)
+        .await
+        .err()
+        .map(|e| e.to_string());
     let mut by_service: BTreeMap<&str, Vec<(usize, &Step)>> = BTreeMap::new();
     let mut rest: Vec<(usize, &Step)> = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {

@@ -8,7 +8,7 @@ use ratatui::crossterm::event::EventStream;
 use super::effects::{Carrier, LOG_TARGET};
 use super::{HostIo, Io, clipboard, compose, exec, logs};
 use crate::actions::{Action, ActionContext, Target};
-use crate::app::{ActionDone, Effect, Msg};
+use crate::app::{ActionDone, Effect, LoadError, Msg};
 use crate::engine::detail::ContainerDetail;
 use crate::engine::{ContainerId, Endpoint, Fleet};
 use crate::session::CliError;
@@ -86,7 +86,7 @@ impl Io<'_> {
         let endpoint = match self.host_of(fleet, &id) {
             Ok(io) => io.context.endpoint.clone(),
             Err(e) => {
-                let result = Err(e.to_string());
+                let result = Err(LoadError::Daemon(e.to_string()));
                 return vec![Msg::Detail { id, result }];
             }
         };
@@ -168,16 +168,16 @@ impl Io<'_> {
 async fn inspect_detail(
     endpoint: &Endpoint,
     id: &ContainerId,
-) -> Result<Box<ContainerDetail>, String> {
+) -> Result<Box<ContainerDetail>, LoadError> {
     match endpoint.inspect(&id.0).await {
         Ok(Some(inspect)) => ContainerDetail::from_inspect(&inspect, true)
             .map(|mut d| {
                 d.container.host.clone_from(&endpoint.name);
                 Box::new(d)
             })
-            .ok_or_else(|| "the daemon's answer had no id".to_string()),
-        Ok(None) => Err("no such container".to_string()),
-        Err(e) => Err(e.to_string()),
+            .ok_or(LoadError::NoId),
+        Ok(None) => Err(LoadError::NoSuchContainer),
+        Err(e) => Err(LoadError::Daemon(e.to_string())),
     }
 }
 

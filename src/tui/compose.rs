@@ -14,8 +14,8 @@ use tokio::sync::mpsc;
 
 use super::effects::LOG_TARGET;
 use crate::actions::ActionContext;
-use crate::app::Msg;
 use crate::app::compose::{ComposeMsg, SharedProject, apply_summary};
+use crate::app::{LoadError, Msg};
 use crate::engine::Endpoint;
 use crate::reconcile::apply::{self, ApplyOptions};
 use crate::reconcile::compose::{self, LoadOptions};
@@ -49,8 +49,11 @@ pub fn load(
                 }
                 Ok(SharedProject(Arc::new(project)))
             }
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(e) => Err(format!("reading the compose files failed: {e}")),
+            Ok(Err(e)) => Err(LoadError::Compose(e.to_string())),
+            Err(e) => Err(LoadError::Task {
+                what: "reading the compose files",
+                why: e.to_string(),
+            }),
         };
         if let Err(e) = &result {
             log::error!(target: LOG_TARGET, "compose: {e}");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::app::Msg;
+use crate::app::{LoadError, Msg};
 use crate::engine::ContainerId;
 use crate::session::Globals;
 use crate::store::{HistoryQuery, Store, StoreError};
@@ -58,7 +58,7 @@ impl HistorySource {
             Err(why) => {
                 let _ = tx.try_send(Msg::History {
                     id,
-                    result: Err(why.to_string()),
+                    result: Err(LoadError::Store(why.to_string())),
                 });
                 return;
             }
@@ -73,8 +73,11 @@ impl HistorySource {
                 })
             })
             .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()))
+            .map_err(|e| LoadError::Task {
+                what: "reading the history",
+                why: e.to_string(),
+            })
+            .and_then(|r| r.map_err(|e| LoadError::Store(e.to_string())))
             .map(|rows| {
                 let mut rows: Vec<_> = rows
                     .into_iter()

@@ -121,9 +121,9 @@ fn load_error_in_the_status_line() {
         crate::app::compose::start(&mut s, vec!["/srv/shop/compose.yaml".into()], None);
         let _ = update(
             &mut s,
-            Msg::Compose(ComposeMsg::Loaded(Err(
+            Msg::Compose(ComposeMsg::Loaded(Err(crate::app::LoadError::Compose(
                 "/srv/shop/compose.yaml:7: services.web.bogus: unknown key 'bogus'".into(),
-            ))),
+            )))),
         );
         snapshot("compose_load_error", &s);
     }

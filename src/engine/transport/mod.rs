@@ -26,12 +26,6 @@ use hyper_util::rt::TokioExecutor;
 
 use super::host::HostSpec;
 
-/// The client for `spec`, as [`connect`] makes it, its error in words: the form
-/// `EngineError::Unreachable` keeps (its `cause`).
-pub(crate) fn client(spec: &HostSpec, timeout: std::time::Duration) -> Result<Docker, String> {
-    connect(spec, timeout).map_err(|e| e.to_string())
-}
-
 /// The client for `spec`; the error names what is wrong (the scheme, a certificate file).
 pub(crate) fn connect(
     spec: &HostSpec,

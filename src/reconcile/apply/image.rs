@@ -7,7 +7,7 @@
 
 use tokio::sync::mpsc;
 
-use super::{Progress, Run};
+use super::{Progress, Run, StepError};
 use crate::actions::build::BuildRequest;
 use crate::reconcile::compose::{BuildSpec, PullPolicy, ServiceSpec};
 
@@ -45,9 +45,9 @@ async fn note(run: &Run<'_>, service: &str, kind: &'static str, line: String) {
 
 /// Builds `spec`'s image, its output sent as progress; gives the image id, or why not
 /// ("building IMAGE: step 2/3 RUN exit 3 failed: ...").
-pub(super) async fn build(run: &Run<'_>, spec: &ServiceSpec) -> Result<String, String> {
+pub(super) async fn build(run: &Run<'_>, spec: &ServiceSpec) -> Result<String, StepError> {
     let Some(build) = &spec.build else {
-        return Err(format!("building {}: the service has no build", spec.image));
+        return Err(StepError::NoBuild(spec.image.clone()));
     };
     if !build.ignored.is_empty() {
         let line = format!(
@@ -65,23 +65,28 @@ pub(super) async fn build(run: &Run<'_>, spec: &ServiceSpec) -> Result<String, S
     };
     let (done, ()) = tokio::join!(run.ctx.build_image(&request, Some(tx)), forward);
     match (done.result, done.audit_error) {
-        (Err(e), _) => Err(format!("building {}: {}", spec.image, e.reason())),
-        (Ok(_), Some(a)) => Err(format!(
-            "building {}: done, but the audit line failed: {a}",
-            spec.image
-        )),
+        (Err(e), _) => Err(StepError::Action {
+            doing: "building".into(),
+            name: spec.image.clone(),
+            reason: e.reason(),
+        }),
+        (Ok(_), Some(a)) => Err(StepError::Audit {
+            doing: "building".into(),
+            name: spec.image.clone(),
+            audit: a.to_string(),
+        }),
         (Ok(id), None) => Ok(id),
     }
 }
 
 /// Makes the service's image present per its pull policy; gives its id when known.
-pub(super) async fn ensure(run: &Run<'_>, spec: &ServiceSpec) -> Result<Option<String>, String> {
+pub(super) async fn ensure(run: &Run<'_>, spec: &ServiceSpec) -> Result<Option<String>, StepError> {
     let endpoint = &run.ctx.endpoint;
     let image = &spec.image;
     let present = endpoint
         .image_id(image)
         .await
-        .map_err(|e| format!("inspecting image {image}: {e}"))?;
+        .map_err(|e| StepError::daemon(format!("inspecting image {image}"), e))?;
     if spec.build.is_some() {
         // Built, never pulled: what is missing is built now.
         return match present {
@@ -91,10 +96,10 @@ pub(super) async fn ensure(run: &Run<'_>, spec: &ServiceSpec) -> Result<Option<S
     }
     let pull = match (spec.pull_policy, &present) {
         (PullPolicy::Never | PullPolicy::Build, None) => {
-            return Err(format!(
-                "image {image} is not on the daemon and the pull policy of {} is never",
-                spec.name
-            ));
+            return Err(StepError::NeverPulled {
+                image: image.clone(),
+                service: spec.name.clone(),
+            });
         }
         (PullPolicy::Always, _) | (PullPolicy::Missing | PullPolicy::Refresh(_), None) => true,
         _ => run.opts.pull,
@@ -105,9 +110,13 @@ pub(super) async fn ensure(run: &Run<'_>, spec: &ServiceSpec) -> Result<Option<S
     note(run, &spec.name, "pull", format!("pulling {image}")).await;
     let done = run.ctx.pull_image(image, run.opts.pull_timeout).await;
     if let Err(e) = done.result {
-        let why = format!("pulling {image}: {}", e.reason());
+        let why = StepError::Action {
+            doing: "pulling".into(),
+            name: image.clone(),
+            reason: e.reason(),
+        };
         if present.is_none() {
-            note(run, &spec.name, "pull", why.clone()).await;
+            note(run, &spec.name, "pull", why.to_string()).await;
             return Err(why);
         }
         // The image is on the daemon (no registry reached, say): said, and used as it is.
@@ -119,5 +128,5 @@ pub(super) async fn ensure(run: &Run<'_>, spec: &ServiceSpec) -> Result<Option<S
     endpoint
         .image_id(image)
         .await
-        .map_err(|e| format!("inspecting image {image}: {e}"))
+        .map_err(|e| StepError::daemon(format!("inspecting image {image}"), e))
 }

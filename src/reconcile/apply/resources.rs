@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
 
-use super::{Outcome, Run, StepOutcome};
+use super::{Outcome, Run, StepError, StepOutcome};
 use crate::reconcile::COMPOSE_PROJECT_LABEL;
 use crate::reconcile::compose::MountKind;
 use crate::reconcile::plan::{Action, Plan, Step};
@@ -41,7 +41,7 @@ fn labels(
 }
 
 /// Makes the missing networks and volumes; `Err` says why the services cannot be made.
-pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), String> {
+pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), StepError> {
     let makes = plan
         .steps
         .iter()
@@ -65,7 +65,7 @@ pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), String> {
         let present = endpoint
             .list_networks(&HashMap::new())
             .await
-            .map_err(|e| format!("listing networks: {e}"))?;
+            .map_err(|e| StepError::daemon("listing networks", e))?;
         for key in net_keys {
             let Some(spec) = project.networks.get(key) else {
                 continue;
@@ -74,10 +74,10 @@ pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), String> {
                 continue;
             }
             if spec.external {
-                return Err(format!(
-                    "network {} is external and does not exist",
-                    spec.name
-                ));
+                return Err(StepError::ExternalMissing {
+                    kind: "network",
+                    name: spec.name.clone(),
+                });
             }
             let request = NetworkCreateRequest {
                 name: spec.name.clone(),
@@ -120,7 +120,7 @@ pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), String> {
         let present = endpoint
             .list_volumes(&HashMap::new())
             .await
-            .map_err(|e| format!("listing volumes: {e}"))?;
+            .map_err(|e| StepError::daemon("listing volumes", e))?;
         for key in vol_keys {
             let Some(spec) = project.volumes.get(key) else {
                 continue;
@@ -129,10 +129,10 @@ pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), String> {
                 continue;
             }
             if spec.external {
-                return Err(format!(
-                    "volume {} is external and does not exist",
-                    spec.name
-                ));
+                return Err(StepError::ExternalMissing {
+                    kind: "volume",
+                    name: spec.name.clone(),
+                });
             }
             let request = VolumeCreateRequest {
                 name: Some(spec.name.clone()),
@@ -164,23 +164,31 @@ pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), String> {
 async fn record_made<T>(
     run: &Run<'_>,
     index: usize,
-    kind: &str,
+    kind: &'static str,
     name: &str,
     done: &crate::actions::compose::Mutation<T>,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let step = resource_step(kind, name);
     let failure = match (&done.result, &done.audit_error) {
-        (Err(e), _) => Some(format!("creating {kind} {name}: {}", e.reason())),
-        (Ok(_), Some(a)) => Some(format!("auditing {kind} {name}: {a}")),
+        (Err(e), _) => Some(StepError::Action {
+            doing: format!("creating {kind}"),
+            name: name.to_string(),
+            reason: e.reason(),
+        }),
+        (Ok(_), Some(a)) => Some(StepError::ResourceAudit {
+            kind,
+            name: name.to_string(),
+            audit: a.to_string(),
+        }),
         (Ok(_), None) => None,
     };
     let outcome = match &failure {
-        Some(why) => StepOutcome::failed(&step, why.clone()),
+        Some(why) => StepOutcome::failed(&step, why.to_string()),
         None => StepOutcome::new(&step, true, Outcome::Created, None),
     };
     run.record(index, outcome).await;
-    match (done.result.is_err(), failure) {
-        (true, Some(why)) => Err(why),
+    match failure {
+        Some(why) if done.result.is_err() => Err(why),
         _ => Ok(()),
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Outcome, Run, StepOutcome};
+use super::{Outcome, Run, StepError, StepOutcome};
 use crate::actions::compose::Mutation;
 use crate::actions::{Action as Act, DEFAULT_STOP_TIMEOUT, Target};
 use crate::engine::ContainerId;
@@ -37,17 +37,23 @@ fn stop_timeout(spec: Option<&ServiceSpec>) -> u64 {
 }
 
 /// A mutation's result as `doing NAME: reason`, with an audit failure counted as one.
-fn check<T>(done: Mutation<T>, doing: &str, name: &str) -> Result<T, String> {
+fn check<T>(done: Mutation<T>, doing: &str, name: &str) -> Result<T, StepError> {
     match (done.result, done.audit_error) {
-        (Err(e), _) => Err(format!("{doing} {name}: {}", e.reason())),
-        (Ok(_), Some(a)) => Err(format!(
-            "{doing} {name}: done, but the audit line failed: {a}"
-        )),
+        (Err(e), _) => Err(StepError::Action {
+            doing: doing.to_string(),
+            name: name.to_string(),
+            reason: e.reason(),
+        }),
+        (Ok(_), Some(a)) => Err(StepError::Audit {
+            doing: doing.to_string(),
+            name: name.to_string(),
+            audit: a.to_string(),
+        }),
         (Ok(v), None) => Ok(v),
     }
 }
 
-async fn act(run: &Run<'_>, action: &Act, target: &Target, doing: &str) -> Result<(), String> {
+async fn act(run: &Run<'_>, action: &Act, target: &Target, doing: &str) -> Result<(), StepError> {
     let report = run.ctx.execute(action, target).await;
     check(
         Mutation {
@@ -76,18 +82,23 @@ pub(super) async fn run_step(
             Some(id) => act(run, &Act::Start, &target(id, &step.name), "starting")
                 .await
                 .map(|()| (id.clone(), Outcome::Started)),
-            None => Err(format!("starting {}: no container", step.name)),
+            None => Err(StepError::NoContainer {
+                doing: "starting",
+                name: step.name.clone(),
+            }),
         },
         (Action::Remove { .. }, _) => match &step.container {
             Some(id) => remove(run, spec, &target(id, &step.name), true)
                 .await
                 .map(|()| (id.clone(), Outcome::Removed)),
-            None => Err(format!("removing {}: no container", step.name)),
+            None => Err(StepError::NoContainer {
+                doing: "removing",
+                name: step.name.clone(),
+            }),
         },
-        (Action::Create | Action::Recreate { .. }, None) => Err(format!(
-            "creating {}: its service is not in the files",
-            step.name
-        )),
+        (Action::Create | Action::Recreate { .. }, None) => {
+            Err(StepError::NotInFiles(step.name.clone()))
+        }
         // A build is carried out before the service's other steps (see `Run::service`).
         (Action::Build | Action::Unchanged | Action::Orphan | Action::Conflict { .. }, _) => {
             return passive(step);
@@ -99,7 +110,7 @@ pub(super) async fn run_step(
             outcome.container = Some(id);
             outcome
         }
-        Err(e) => StepOutcome::failed(step, e),
+        Err(e) => StepOutcome::failed(step, e.to_string()),
     }
 }
 
@@ -119,9 +130,13 @@ async fn create(
     spec: &ServiceSpec,
     step: &Step,
     image_id: Option<&str>,
-) -> Result<(ContainerId, Outcome), String> {
+) -> Result<(ContainerId, Outcome), StepError> {
     if let Some(why) = unavailable(run.project, spec) {
-        return Err(format!("creating {}: {why}", step.name));
+        return Err(StepError::Unavailable {
+            doing: "creating",
+            name: step.name.clone(),
+            why,
+        });
     }
     let request = create_request(run.project, spec, number(step), &step.name, image_id);
     let id = check(
@@ -140,7 +155,7 @@ async fn remove(
     spec: Option<&ServiceSpec>,
     t: &Target,
     volumes: bool,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let stop = Act::Stop {
         timeout_s: stop_timeout(spec),
     };
@@ -160,19 +175,29 @@ async fn recreate(
     spec: &ServiceSpec,
     step: &Step,
     image_id: Option<&str>,
-) -> Result<(ContainerId, Outcome), String> {
+) -> Result<(ContainerId, Outcome), StepError> {
     let Some(old) = &step.container else {
-        return Err(format!("recreating {}: no container", step.name));
+        return Err(StepError::NoContainer {
+            doing: "recreating",
+            name: step.name.clone(),
+        });
     };
     if let Some(why) = unavailable(run.project, spec) {
-        return Err(format!("recreating {}: {why}", step.name));
+        return Err(StepError::Unavailable {
+            doing: "recreating",
+            name: step.name.clone(),
+            why,
+        });
     }
     let temp = format!("{}_{}", old.short(), step.name);
     let mut request = create_request(run.project, spec, number(step), &temp, image_id);
     match run.ctx.endpoint.inspect(&old.0).await {
         Ok(Some(inspect)) => carry_anonymous_volumes(run.project, &inspect, &mut request),
         Ok(None) => {}
-        Err(e) => return Err(format!("recreating {}: inspecting it: {e}", step.name)),
+        Err(e) => {
+            let doing = format!("recreating {}: inspecting it", step.name);
+            return Err(StepError::daemon(doing, e));
+        }
     }
     let new = check(run.ctx.create_container(&request).await, "creating", &temp)?;
     let new_target = target(&new, &temp);
@@ -205,7 +230,7 @@ pub(super) async fn restart(run: &Run<'_>, spec: &ServiceSpec, step: &Step) -> S
     };
     match act(run, &action, &target(id, &step.name), "restarting").await {
         Ok(()) => StepOutcome::new(step, true, Outcome::Restarted, None),
-        Err(e) => StepOutcome::failed(step, e),
+        Err(e) => StepOutcome::failed(step, e.to_string()),
     }
 }
 
@@ -239,7 +264,7 @@ async fn image_unchanged(
     Some(
         match act(run, &Act::Start, &target(id, &step.name), "starting").await {
             Ok(()) => StepOutcome::new(step, true, Outcome::Started, None),
-            Err(e) => StepOutcome::failed(step, e),
+            Err(e) => StepOutcome::failed(step, e.to_string()),
         },
     )
 }

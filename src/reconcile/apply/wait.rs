@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use super::Run;
+use super::{Run, StepError};
 use crate::engine::{Container, Health, RunState};
 use crate::reconcile::compose::Condition;
 use crate::reconcile::plan::is_ours;
@@ -79,7 +79,7 @@ pub(super) async fn wait_for(
     run: &Run<'_>,
     dependency: &str,
     condition: Condition,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let project = &run.project.name;
     let filters = HashMap::from([(
         "label".to_string(),
@@ -96,22 +96,24 @@ pub(super) async fn wait_for(
             .endpoint
             .list(&filters)
             .await
-            .map_err(|e| format!("waiting for {dependency}: {e}"))?;
+            .map_err(|e| StepError::daemon(format!("waiting for {dependency}"), e))?;
         let ours: Vec<Container> = listed.into_iter().filter(|c| is_ours(project, c)).collect();
         match check(&ours, condition) {
             Seen::Met => return Ok(()),
             Seen::Failed(seen) => {
-                return Err(format!(
-                    "waiting for {dependency} to be {}: {seen}",
-                    word(condition)
-                ));
+                return Err(StepError::DependencyFailed {
+                    dependency: dependency.to_string(),
+                    condition: word(condition),
+                    seen,
+                });
             }
             Seen::Pending(seen) if started.elapsed() >= timeout => {
-                return Err(format!(
-                    "waited {} s for {dependency} to be {}: {seen}",
-                    timeout.as_secs(),
-                    word(condition)
-                ));
+                return Err(StepError::DependencyTimeout {
+                    secs: timeout.as_secs(),
+                    dependency: dependency.to_string(),
+                    condition: word(condition),
+                    seen,
+                });
             }
             Seen::Pending(_) => tokio::time::sleep(POLL).await,
         }

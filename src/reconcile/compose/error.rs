@@ -40,3 +40,30 @@ impl fmt::Display for ComposeError {
 }
 
 impl std::error::Error for ComposeError {}
+
+/// Why one value (a size, a duration, a port, a quoted string, a tag) cannot be read; placed at
+/// its file and line by the caller (`Node::error`), which takes its text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("bad size '{0}': expected bytes or a number with b, k, m, g, t or p")]
+    Size(String),
+    #[error("bad duration '{text}': {why}")]
+    Duration { text: String, why: String },
+    #[error("unterminated quote in '{0}'")]
+    UnterminatedQuote(String),
+    #[error("unterminated {0} quote")]
+    UnterminatedEnvQuote(&'static str),
+    #[error("{0}")]
+    Port(&'static str),
+    #[error("unsupported tag '{0}': compose takes !reset and !override")]
+    Tag(String),
+    /// A `${...}` in an env file's value.
+    #[error("{0}")]
+    Interpolation(String),
+}
+
+impl From<ValueError> for String {
+    fn from(e: ValueError) -> Self {
+        e.to_string()
+    }
+}

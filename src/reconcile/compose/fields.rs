@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::ComposeError;
+use super::error::ValueError;
 use super::yaml::{Key, Node, Value};
 
 pub(crate) type Res<T> = Result<T, ComposeError>;
@@ -140,9 +141,9 @@ pub(crate) fn str_map(node: &Node, path: &str) -> Res<BTreeMap<String, String>> 
 
 /// Parses a size the way Docker does: a number of bytes, or a number with a unit of `b`, `k`,
 /// `m`, `g`, `t`, `p` (any case, optional trailing `b` / `ib`), in powers of 1024.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, ValueError> {
     let t = text.trim().to_ascii_lowercase();
-    let bad = || format!("bad size '{text}': expected bytes or a number with b, k, m, g, t or p");
+    let bad = || ValueError::Size(text.to_string());
     let digits_end = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
@@ -178,12 +179,15 @@ pub(crate) fn size(node: &Node, path: &str) -> Res<u64> {
 
 /// Parses a Go-style duration (`1m30s`, `10s`, `500ms`, `1h`) with `humantime`; a bare number
 /// is seconds. Fractions (`1.5s`) are not accepted.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, ValueError> {
     let t = text.trim();
     if let Ok(secs) = t.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
-    humantime::parse_duration(t).map_err(|e| format!("bad duration '{text}': {e}"))
+    humantime::parse_duration(t).map_err(|e| ValueError::Duration {
+        text: text.to_string(),
+        why: e.to_string(),
+    })
 }
 
 pub(crate) fn duration(node: &Node, path: &str) -> Res<Duration> {
@@ -216,7 +220,7 @@ pub(crate) fn command(node: &Node, path: &str) -> Res<Option<Vec<String>>> {
 
 /// Splits a command line into words: whitespace separates, `'...'` is literal, `"..."` keeps
 /// spaces and takes `\"`, `\\`, `\$`, `` \` `` escapes, a bare `\` escapes the next character.
-pub fn shell_split(text: &str) -> Result<Vec<String>, String> {
+pub fn shell_split(text: &str) -> Result<Vec<String>, ValueError> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
@@ -235,7 +239,7 @@ pub fn shell_split(text: &str) -> Result<Vec<String>, String> {
                     match chars.next() {
                         Some('\'') => break,
                         Some(c) => word.push(c),
-                        None => return Err(format!("unterminated quote in '{text}'")),
+                        None => return Err(ValueError::UnterminatedQuote(text.to_string())),
                     }
                 }
             }
@@ -250,10 +254,10 @@ pub fn shell_split(text: &str) -> Result<Vec<String>, String> {
                                 word.push('\\');
                                 word.push(c);
                             }
-                            None => return Err(format!("unterminated quote in '{text}'")),
+                            None => return Err(ValueError::UnterminatedQuote(text.to_string())),
                         },
                         Some(c) => word.push(c),
-                        None => return Err(format!("unterminated quote in '{text}'")),
+                        None => return Err(ValueError::UnterminatedQuote(text.to_string())),
                     }
                 }
             }

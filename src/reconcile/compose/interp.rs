@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use super::error::ValueError;
+
 /// Why a string could not be interpolated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InterpError {
@@ -201,7 +203,7 @@ pub fn parse_env_file(
                 Some(v) => v.clone(),
                 None => continue,
             },
-            Some(v) => env_value(v, &scope).map_err(|m| err(&m))?,
+            Some(v) => env_value(v, &scope).map_err(|m| err(&m.to_string()))?,
         };
         scope.insert(key.to_string(), value.clone());
         out.retain(|(k, _)| k != key);
@@ -210,9 +212,11 @@ pub fn parse_env_file(
     Ok(out)
 }
 
-fn env_value(v: &str, scope: &BTreeMap<String, String>) -> Result<String, String> {
+fn env_value(v: &str, scope: &BTreeMap<String, String>) -> Result<String, ValueError> {
     if let Some(rest) = v.strip_prefix('\'') {
-        let end = rest.find('\'').ok_or("unterminated single quote")?;
+        let end = rest
+            .find('\'')
+            .ok_or(ValueError::UnterminatedEnvQuote("single"))?;
         return Ok(rest[..end].to_string());
     }
     if let Some(rest) = v.strip_prefix('"') {
@@ -220,7 +224,7 @@ fn env_value(v: &str, scope: &BTreeMap<String, String>) -> Result<String, String
         let mut chars = rest.chars();
         loop {
             match chars.next() {
-                None => return Err("unterminated double quote".into()),
+                None => return Err(ValueError::UnterminatedEnvQuote("double")),
                 Some('"') => break,
                 Some('\\') => match chars.next() {
                     Some('n') => out.push('\n'),
@@ -236,16 +240,16 @@ fn env_value(v: &str, scope: &BTreeMap<String, String>) -> Result<String, String
                             out.push(c);
                         }
                     }
-                    None => return Err("unterminated double quote".into()),
+                    None => return Err(ValueError::UnterminatedEnvQuote("double")),
                 },
                 Some(c) => out.push(c),
             }
         }
-        return interpolate(&out, scope).map_err(|e| e.to_string());
+        return interpolate(&out, scope).map_err(|e| ValueError::Interpolation(e.to_string()));
     }
     let unquoted = match v.find(" #") {
         Some(i) => &v[..i],
         None => v,
     };
-    interpolate(unquoted.trim(), scope).map_err(|e| e.to_string())
+    interpolate(unquoted.trim(), scope).map_err(|e| ValueError::Interpolation(e.to_string()))
 }

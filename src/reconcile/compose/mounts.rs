@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
+use super::error::ValueError;
 use super::fields::{Res, boolean, entries, join, opt_string, size, string, unsigned};
 use super::model::{Mount, MountKind, PortSpec};
 use super::yaml::{Node, Value};
@@ -63,7 +64,7 @@ pub(crate) fn ports(node: &Node, path: &str) -> Res<Vec<PortSpec>> {
         (Some(ip), [h, c]) => (Some(ip), *h, *c),
         _ => return Err(bad("expected [IP:][HOST:]CONTAINER[/PROTOCOL]")),
     };
-    expand(ip, host, container, &protocol).map_err(|m| bad(&m))
+    expand(ip, host, container, &protocol).map_err(|m| bad(&m.to_string()))
 }
 
 fn expand(
@@ -71,10 +72,10 @@ fn expand(
     host: &str,
     container: &str,
     protocol: &str,
-) -> Result<Vec<PortSpec>, String> {
-    let (c0, c1) = port_range(container).ok_or("bad container port")?;
+) -> Result<Vec<PortSpec>, ValueError> {
+    let (c0, c1) = port_range(container).ok_or(ValueError::Port("bad container port"))?;
     if c0 == 0 {
-        return Err("port 0".into());
+        return Err(ValueError::Port("port 0"));
     }
     let ip = ip.filter(|i| !i.is_empty());
     let spec = |target: u16, published: Option<String>| PortSpec {
@@ -86,12 +87,14 @@ fn expand(
     if host.is_empty() {
         return Ok((c0..=c1).map(|p| spec(p, None)).collect());
     }
-    let (h0, h1) = port_range(host).ok_or("bad host port")?;
+    let (h0, h1) = port_range(host).ok_or(ValueError::Port("bad host port"))?;
     if c0 == c1 {
         return Ok(vec![spec(c0, Some(host.to_string()))]);
     }
     if h1 - h0 != c1 - c0 {
-        return Err("host and container ranges differ in length".into());
+        return Err(ValueError::Port(
+            "host and container ranges differ in length",
+        ));
     }
     Ok((c0..=c1)
         .zip(h0..=h1)

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag as YamlTag};
 
 use super::ComposeError;
+use super::error::ValueError;
 
 /// One value of a compose file, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,15 +39,13 @@ pub(crate) enum Tag {
 }
 
 /// The compose tag a YAML tag is; core-schema tags (`!!str`) are no compose tag.
-fn compose_tag(tag: Option<&YamlTag>) -> Result<Tag, String> {
+fn compose_tag(tag: Option<&YamlTag>) -> Result<Tag, ValueError> {
     match tag {
         None => Ok(Tag::None),
         Some(t) if t.is_yaml_core_schema() => Ok(Tag::None),
         Some(t) if t.handle == "!" && t.suffix == "reset" => Ok(Tag::Reset),
         Some(t) if t.handle == "!" && t.suffix == "override" => Ok(Tag::Override),
-        Some(t) => Err(format!(
-            "unsupported tag '{t}': compose takes !reset and !override"
-        )),
+        Some(t) => Err(ValueError::Tag(t.to_string())),
     }
 }
 
