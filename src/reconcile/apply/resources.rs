@@ -49,114 +49,124 @@ pub(super) async fn ensure(run: &Run<'_>, plan: &Plan) -> Result<(), StepError> 
     if !makes {
         return Ok(());
     }
-    let project = run.project;
-    let endpoint = &run.ctx.endpoint;
-    let mut index = 0;
+    let index = ensure_networks(run, 0).await?;
+    ensure_volumes(run, index).await?;
+    Ok(())
+}
 
-    let mut net_keys: Vec<&str> = project
+/// The networks the services join that are not there yet, made; gives the next record index.
+async fn ensure_networks(run: &Run<'_>, mut index: usize) -> Result<usize, StepError> {
+    let project = run.project;
+    let mut keys: Vec<&str> = project
         .services
         .iter()
         .filter(|s| s.network_mode.is_none())
         .flat_map(|s| s.networks.keys().map(String::as_str))
         .collect();
-    net_keys.sort_unstable();
-    net_keys.dedup();
-    if !net_keys.is_empty() {
-        let present = endpoint
-            .list_networks(&HashMap::new())
-            .await
-            .map_err(|e| StepError::daemon("listing networks", e))?;
-        for key in net_keys {
-            let Some(spec) = project.networks.get(key) else {
-                continue;
-            };
-            if present.iter().any(|n| n.name == spec.name) {
-                continue;
-            }
-            if spec.external {
-                return Err(StepError::ExternalMissing {
-                    kind: "network",
-                    name: spec.name.clone(),
-                });
-            }
-            let request = NetworkCreateRequest {
-                name: spec.name.clone(),
-                driver: spec.driver.clone(),
-                internal: Some(spec.internal),
-                attachable: Some(spec.attachable),
-                enable_ipv6: spec.enable_ipv6.then_some(true),
-                enable_ipv4: spec.enable_ipv4,
-                ipam: spec.ipam.as_ref().map(ipam),
-                options: (!spec.driver_opts.is_empty()).then(|| {
-                    spec.driver_opts
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                }),
-                labels: Some(labels(
-                    &project.name,
-                    COMPOSE_NETWORK_LABEL,
-                    key,
-                    &spec.labels,
-                )),
-                ..NetworkCreateRequest::default()
-            };
-            let done = run.ctx.create_network(request).await;
-            record_made(run, index, "network", &spec.name, &done).await?;
-            index += 1;
-        }
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(index);
     }
+    let present = run
+        .ctx
+        .endpoint
+        .list_networks(&HashMap::new())
+        .await
+        .map_err(|e| StepError::daemon("listing networks", e))?;
+    for key in keys {
+        let Some(spec) = project.networks.get(key) else {
+            continue;
+        };
+        if present.iter().any(|n| n.name == spec.name) {
+            continue;
+        }
+        if spec.external {
+            return Err(StepError::ExternalMissing {
+                kind: "network",
+                name: spec.name.clone(),
+            });
+        }
+        let request = NetworkCreateRequest {
+            name: spec.name.clone(),
+            driver: spec.driver.clone(),
+            internal: Some(spec.internal),
+            attachable: Some(spec.attachable),
+            enable_ipv6: spec.enable_ipv6.then_some(true),
+            enable_ipv4: spec.enable_ipv4,
+            ipam: spec.ipam.as_ref().map(ipam),
+            options: options(&spec.driver_opts),
+            labels: Some(labels(
+                &project.name,
+                COMPOSE_NETWORK_LABEL,
+                key,
+                &spec.labels,
+            )),
+            ..NetworkCreateRequest::default()
+        };
+        let done = run.ctx.create_network(request).await;
+        record_made(run, index, "network", &spec.name, &done).await?;
+        index += 1;
+    }
+    Ok(index)
+}
 
-    let mut vol_keys: Vec<&str> = project
+/// The named volumes the services mount that are not there yet, made.
+async fn ensure_volumes(run: &Run<'_>, mut index: usize) -> Result<usize, StepError> {
+    let project = run.project;
+    let mut keys: Vec<&str> = project
         .services
         .iter()
         .flat_map(|s| s.volumes.iter())
         .filter(|m| m.kind == MountKind::Volume)
         .filter_map(|m| m.source.as_deref())
         .collect();
-    vol_keys.sort_unstable();
-    vol_keys.dedup();
-    if !vol_keys.is_empty() {
-        let present = endpoint
-            .list_volumes(&HashMap::new())
-            .await
-            .map_err(|e| StepError::daemon("listing volumes", e))?;
-        for key in vol_keys {
-            let Some(spec) = project.volumes.get(key) else {
-                continue;
-            };
-            if present.iter().any(|v| v.name == spec.name) {
-                continue;
-            }
-            if spec.external {
-                return Err(StepError::ExternalMissing {
-                    kind: "volume",
-                    name: spec.name.clone(),
-                });
-            }
-            let request = VolumeCreateRequest {
-                name: Some(spec.name.clone()),
-                driver: spec.driver.clone(),
-                driver_opts: (!spec.driver_opts.is_empty()).then(|| {
-                    spec.driver_opts
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                }),
-                labels: Some(labels(
-                    &project.name,
-                    COMPOSE_VOLUME_LABEL,
-                    key,
-                    &spec.labels,
-                )),
-                ..VolumeCreateRequest::default()
-            };
-            let done = run.ctx.create_volume(request).await;
-            record_made(run, index, "volume", &spec.name, &done).await?;
-            index += 1;
-        }
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(index);
     }
-    Ok(())
+    let present = run
+        .ctx
+        .endpoint
+        .list_volumes(&HashMap::new())
+        .await
+        .map_err(|e| StepError::daemon("listing volumes", e))?;
+    for key in keys {
+        let Some(spec) = project.volumes.get(key) else {
+            continue;
+        };
+        if present.iter().any(|v| v.name == spec.name) {
+            continue;
+        }
+        if spec.external {
+            return Err(StepError::ExternalMissing {
+                kind: "volume",
+                name: spec.name.clone(),
+            });
+        }
+        let request = VolumeCreateRequest {
+            name: Some(spec.name.clone()),
+            driver: spec.driver.clone(),
+            driver_opts: options(&spec.driver_opts),
+            labels: Some(labels(
+                &project.name,
+                COMPOSE_VOLUME_LABEL,
+                key,
+                &spec.labels,
+            )),
+            ..VolumeCreateRequest::default()
+        };
+        let done = run.ctx.create_volume(request).await;
+        record_made(run, index, "volume", &spec.name, &done).await?;
+        index += 1;
+    }
+    Ok(index)
+}
+
+/// A driver's options as the create requests take them; none when there are none.
+fn options(opts: &BTreeMap<String, String>) -> Option<HashMap<String, String>> {
+    (!opts.is_empty()).then(|| opts.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
 /// Records a network or volume made for the project. A failed create ends the apply (the

@@ -322,56 +322,8 @@ fn build(
         ],
     )?;
     let name = project_name(root, opts, &working_dir)?;
-
-    let common = ["name", "driver", "driver_opts", "external", "labels"];
-    let mut networks = BTreeMap::new();
-    let net_keys = [
-        &common[..],
-        &[
-            "internal",
-            "attachable",
-            "enable_ipv6",
-            "enable_ipv4",
-            "ipam",
-        ],
-    ]
-    .concat();
-    for (key, f) in resources(root, "networks", &net_keys)? {
-        let p = join("networks", &key);
-        let (daemon_name, external) = resource_name(&name, &key, &f, &p)?;
-        let spec = NetworkSpec {
-            name: daemon_name,
-            external,
-            driver: opt_field(&f, "driver", &p)?,
-            driver_opts: map_field(&f, "driver_opts", &p)?,
-            labels: map_field(&f, "labels", &p)?,
-            internal: bool_field(&f, "internal", &p)?,
-            attachable: bool_field(&f, "attachable", &p)?,
-            enable_ipv6: bool_field(&f, "enable_ipv6", &p)?,
-            enable_ipv4: f
-                .get("enable_ipv4")
-                .map(|n| boolean(n, &join(&p, "enable_ipv4")))
-                .transpose()?,
-            ipam: f
-                .get("ipam")
-                .map(|n| objects::ipam(n, &join(&p, "ipam")))
-                .transpose()?,
-        };
-        networks.insert(key, spec);
-    }
-    let mut volumes = BTreeMap::new();
-    for (key, f) in resources(root, "volumes", &common)? {
-        let p = join("volumes", &key);
-        let (daemon_name, external) = resource_name(&name, &key, &f, &p)?;
-        let spec = VolumeSpec {
-            name: daemon_name,
-            external,
-            driver: opt_field(&f, "driver", &p)?,
-            driver_opts: map_field(&f, "driver_opts", &p)?,
-            labels: map_field(&f, "labels", &p)?,
-        };
-        volumes.insert(key, spec);
-    }
+    let mut networks = networks(root, &name)?;
+    let volumes = volumes(root, &name)?;
 
     let volume_keys: BTreeSet<String> = volumes.keys().cloned().collect();
     let network_keys: BTreeSet<String> = networks.keys().cloned().collect();
@@ -393,7 +345,106 @@ fn build(
         secrets: &secret_keys,
         configs: &config_keys,
     };
+    let mut read = services(root, &ctx, &active_profiles(opts))?;
+    drop_missing_dependencies(&mut read)?;
+    let lines = &read.lines;
+    let at = |service: &str| {
+        lines
+            .get(service)
+            .cloned()
+            .unwrap_or_else(|| (Arc::clone(&root.file), root.line))
+    };
+    check_order_and_names(&read.services, at)?;
+    let services = read.services;
+    if services.iter().any(|s| s.networks.contains_key("default"))
+        && !networks.contains_key("default")
+    {
+        networks.insert(
+            "default".into(),
+            NetworkSpec {
+                name: format!("{name}_default"),
+                ..NetworkSpec::default()
+            },
+        );
+    }
+    let disabled_services = read.disabled;
+    Ok(Project {
+        name,
+        working_dir,
+        config_files,
+        services,
+        disabled_services,
+        networks,
+        volumes,
+        secrets,
+        configs,
+        warnings: warn.lines(),
+    })
+}
 
+/// The top-level `networks:`, as the daemon will name them.
+fn networks(root: &Node, project: &str) -> Res<BTreeMap<String, NetworkSpec>> {
+    let keys = [
+        &RESOURCE_KEYS[..],
+        &[
+            "internal",
+            "attachable",
+            "enable_ipv6",
+            "enable_ipv4",
+            "ipam",
+        ],
+    ]
+    .concat();
+    let mut networks = BTreeMap::new();
+    for (key, f) in resources(root, "networks", &keys)? {
+        let p = join("networks", &key);
+        let (daemon_name, external) = resource_name(project, &key, &f, &p)?;
+        let spec = NetworkSpec {
+            name: daemon_name,
+            external,
+            driver: opt_field(&f, "driver", &p)?,
+            driver_opts: map_field(&f, "driver_opts", &p)?,
+            labels: map_field(&f, "labels", &p)?,
+            internal: bool_field(&f, "internal", &p)?,
+            attachable: bool_field(&f, "attachable", &p)?,
+            enable_ipv6: bool_field(&f, "enable_ipv6", &p)?,
+            enable_ipv4: f
+                .get("enable_ipv4")
+                .map(|n| boolean(n, &join(&p, "enable_ipv4")))
+                .transpose()?,
+            ipam: f
+                .get("ipam")
+                .map(|n| objects::ipam(n, &join(&p, "ipam")))
+                .transpose()?,
+        };
+        networks.insert(key, spec);
+    }
+    Ok(networks)
+}
+
+/// The keys every top-level network and volume takes.
+const RESOURCE_KEYS: [&str; 5] = ["name", "driver", "driver_opts", "external", "labels"];
+
+/// The top-level `volumes:`, as the daemon will name them.
+fn volumes(root: &Node, project: &str) -> Res<BTreeMap<String, VolumeSpec>> {
+    let mut volumes = BTreeMap::new();
+    for (key, f) in resources(root, "volumes", &RESOURCE_KEYS)? {
+        let p = join("volumes", &key);
+        let (daemon_name, external) = resource_name(project, &key, &f, &p)?;
+        let spec = VolumeSpec {
+            name: daemon_name,
+            external,
+            driver: opt_field(&f, "driver", &p)?,
+            driver_opts: map_field(&f, "driver_opts", &p)?,
+            labels: map_field(&f, "labels", &p)?,
+        };
+        volumes.insert(key, spec);
+    }
+    Ok(volumes)
+}
+
+/// The profiles asked for: `--profile`, else `COMPOSE_PROFILES`.
+fn active_profiles(opts: &LoadOptions) -> BTreeSet<String> {
     let mut profiles: BTreeSet<String> = opts.profiles.iter().cloned().collect();
     if profiles.is_empty()
         && let Some(list) = opts.env.get("COMPOSE_PROFILES")
@@ -405,24 +456,43 @@ fn build(
                 .map(str::to_string),
         );
     }
+    profiles
+}
+
+/// The services as read: the active ones, those left out (inactive profiles, providers),
+/// each active one's dependencies and where each service is written.
+struct ServicesRead {
+    services: Vec<ServiceSpec>,
+    disabled: Vec<String>,
+    deps: Vec<(String, Vec<service::DepRef>)>,
+    lines: BTreeMap<String, (Arc<Path>, usize)>,
+}
+
+fn services(
+    root: &Node,
+    ctx: &ServiceCtx<'_>,
+    profiles: &BTreeSet<String>,
+) -> Result<ServicesRead, ComposeError> {
     let active = |spec: &ServiceSpec| {
         spec.profiles.is_empty()
             || profiles.contains("*")
             || spec.profiles.iter().any(|p| profiles.contains(p))
     };
-
     let services_node = root
         .get("services")
         .ok_or_else(|| root.error("services", "a compose file needs 'services'"))?;
     let Value::Map(items) = &services_node.value else {
         return Err(services_node.error("services", "expected a mapping of services"));
     };
-    let mut services = Vec::new();
-    let mut disabled_services = Vec::new();
-    let mut all_deps = Vec::new();
-    let mut service_lines = BTreeMap::new();
+    let mut read = ServicesRead {
+        services: Vec::new(),
+        disabled: Vec::new(),
+        deps: Vec::new(),
+        lines: BTreeMap::new(),
+    };
     if root.get("models").is_some() {
-        warn.ignored("models", "top level", "fleetdeck runs no AI models");
+        ctx.warn
+            .ignored("models", "top level", "fleetdeck runs no AI models");
     }
     for (key, node) in items {
         if key.name.starts_with("x-") {
@@ -431,31 +501,36 @@ fn build(
         if node.get("provider").is_some() {
             // A provider service is set up by a plugin, not as a container.
             let owner = format!("service {}", key.name);
-            warn.ignored(
+            ctx.warn.ignored(
                 "provider",
                 &owner,
                 "fleetdeck runs no provider plugins; the service is left out",
             );
-            disabled_services.push(key.name.clone());
+            read.disabled.push(key.name.clone());
             continue;
         }
-        let (spec, deps) = service::service(&key.name, node, &ctx)?;
-        service_lines.insert(key.name.clone(), (Arc::clone(&node.file), key.line));
+        let (spec, deps) = service::service(&key.name, node, ctx)?;
+        read.lines
+            .insert(key.name.clone(), (Arc::clone(&node.file), key.line));
         if active(&spec) {
-            all_deps.push((spec.name.clone(), deps));
-            services.push(spec);
+            read.deps.push((spec.name.clone(), deps));
+            read.services.push(spec);
         } else {
-            disabled_services.push(spec.name);
+            read.disabled.push(spec.name);
         }
     }
+    Ok(read)
+}
 
-    // Every dependency must be an active service, unless it says `required: false`.
-    for (owner, deps) in all_deps {
+/// Every dependency must be an active service, unless it says `required: false` (then it is
+/// dropped from its dependant).
+fn drop_missing_dependencies(read: &mut ServicesRead) -> Result<(), ComposeError> {
+    for (owner, deps) in std::mem::take(&mut read.deps) {
         for dep in deps {
-            if services.iter().any(|s| s.name == dep.name) {
+            if read.services.iter().any(|s| s.name == dep.name) {
                 continue;
             }
-            let why = if disabled_services.contains(&dep.name) {
+            let why = if read.disabled.contains(&dep.name) {
                 format!(
                     "service '{owner}' depends on '{}', whose profiles are not active",
                     dep.name
@@ -470,17 +545,22 @@ fn build(
                 let key = format!("services.{owner}.depends_on.{}", dep.name);
                 return Err(ComposeError::at(&dep.file, dep.line, &key, why));
             }
-            if let Some(spec) = services.iter_mut().find(|s| s.name == owner) {
+            if let Some(spec) = read.services.iter_mut().find(|s| s.name == owner) {
                 spec.depends_on.remove(&dep.name);
             }
         }
     }
-    if let Err(cycle) = super::order::levels(&services) {
+    Ok(())
+}
+
+/// No dependency cycle, no `container_name` twice; `at` says where a service is written.
+fn check_order_and_names(
+    services: &[ServiceSpec],
+    at: impl Fn(&str) -> (Arc<Path>, usize),
+) -> Result<(), ComposeError> {
+    if let Err(cycle) = super::order::levels(services) {
         let first = cycle.cycle.first().cloned().unwrap_or_default();
-        let (file, line) = service_lines
-            .get(&first)
-            .cloned()
-            .unwrap_or_else(|| (Arc::clone(&root.file), root.line));
+        let (file, line) = at(&first);
         return Err(ComposeError::at(
             &file,
             line,
@@ -489,14 +569,11 @@ fn build(
         ));
     }
     let mut names = BTreeSet::new();
-    for spec in &services {
+    for spec in services {
         if let Some(cn) = &spec.container_name
             && !names.insert(cn.clone())
         {
-            let (file, line) = service_lines
-                .get(&spec.name)
-                .cloned()
-                .unwrap_or_else(|| (Arc::clone(&root.file), root.line));
+            let (file, line) = at(&spec.name);
             return Err(ComposeError::at(
                 &file,
                 line,
@@ -505,27 +582,5 @@ fn build(
             ));
         }
     }
-    if services.iter().any(|s| s.networks.contains_key("default"))
-        && !networks.contains_key("default")
-    {
-        networks.insert(
-            "default".into(),
-            NetworkSpec {
-                name: format!("{name}_default"),
-                ..NetworkSpec::default()
-            },
-        );
-    }
-    Ok(Project {
-        name,
-        working_dir,
-        config_files,
-        services,
-        disabled_services,
-        networks,
-        volumes,
-        secrets,
-        configs,
-        warnings: warn.lines(),
-    })
+    Ok(())
 }

@@ -19,7 +19,7 @@ use super::mounts::{MountCtx, ports, volume};
 use super::secrets::{FileKind, refs};
 use super::service_more;
 use super::warn::Warn;
-use super::yaml::{Node, Value};
+use super::yaml::{Key, Node, Value};
 
 /// The service keys: every one of the Compose Specification.
 pub const SERVICE_KEYS: &[&str] = &[
@@ -142,45 +142,67 @@ pub(crate) fn service(
     ctx: &ServiceCtx<'_>,
 ) -> Res<(ServiceSpec, Vec<DepRef>)> {
     let path = format!("services.{name}");
-    let fields = entries(node, &path, SERVICE_KEYS)?;
-    let mut spec = ServiceSpec::new(name, "");
-    spec.networks.clear();
-    let mut deps = Vec::new();
-    let mut env_files: Vec<EnvFile<'_>> = Vec::new();
-    let mut environment = BTreeMap::new();
-    let mut scale: Option<(u32, &Node)> = None;
-    let mut deployed = service_more::Deploy::default();
-    let mut label_file = Vec::new();
-    let mut legacy = Limits::default();
-    let mut has_image = false;
-    for (key, value) in &fields {
+    let mut read = Reading::new(name);
+    for (key, value) in entries(node, &path, SERVICE_KEYS)? {
         let p = join(&path, &key.name);
+        if !read.key(key, value, &p, ctx)? {
+            return Err(ComposeError::at(
+                &key.file,
+                key.line,
+                &p,
+                format!("unsupported key '{}'", key.name),
+            ));
+        }
+    }
+    read.finish(name, node, &path, ctx)
+}
+
+/// A service while its keys are read: what is settled only once all are (the image, the
+/// replicas, limits given twice, the environment) waits here.
+struct Reading<'n> {
+    spec: ServiceSpec,
+    deps: Vec<DepRef>,
+    env_files: Vec<EnvFile<'n>>,
+    environment: BTreeMap<String, Option<String>>,
+    scale: Option<(u32, &'n Node)>,
+    deployed: service_more::Deploy,
+    label_file: Vec<(String, String)>,
+    legacy: Limits,
+    has_image: bool,
+}
+
+impl<'n> Reading<'n> {
+    fn new(name: &str) -> Self {
+        let mut spec = ServiceSpec::new(name, "");
+        spec.networks.clear();
+        Self {
+            spec,
+            deps: Vec::new(),
+            env_files: Vec::new(),
+            environment: BTreeMap::new(),
+            scale: None,
+            deployed: service_more::Deploy::default(),
+            label_file: Vec::new(),
+            legacy: Limits::default(),
+            has_image: false,
+        }
+    }
+
+    /// Reads one key; `false`: a key no part of fleetdeck takes.
+    fn key(&mut self, key: &Key, value: &'n Node, p: &str, ctx: &ServiceCtx<'_>) -> Res<bool> {
+        let spec = &mut self.spec;
         match key.name.as_str() {
             "image" => {
-                spec.image = string(value, &p)?;
-                has_image = !spec.image.is_empty();
+                spec.image = string(value, p)?;
+                self.has_image = !spec.image.is_empty();
             }
-            "build" => {
-                let (dir, env) = (ctx.mounts.working_dir, ctx.mounts.env);
-                let build = super::build::build(value, &p, dir, env)?;
-                let owner = format!("service {name}");
-                for key in &build.ignored {
-                    ctx.warn.ignored(
-                        &format!("build.{key}"),
-                        &owner,
-                        "only BuildKit uses it; fleetdeck builds with the daemon's classic builder",
-                    );
-                }
-                spec.build = Some(build);
-            }
-            "secrets" => spec.secrets = refs(value, &p, FileKind::Secret, ctx.secrets)?,
-            "configs" => spec.configs = refs(value, &p, FileKind::Config, ctx.configs)?,
-            "command" => spec.command = command(value, &p)?,
-            "entrypoint" => spec.entrypoint = command(value, &p)?,
-            "environment" => environment = kv_map(value, &p)?,
-            "env_file" => env_files = env_file_list(value, &p)?,
+            "build" => spec.build = Some(build(&spec.name, value, p, ctx)?),
+            "secrets" => spec.secrets = refs(value, p, FileKind::Secret, ctx.secrets)?,
+            "configs" => spec.configs = refs(value, p, FileKind::Config, ctx.configs)?,
+            "environment" => self.environment = kv_map(value, p)?,
+            "env_file" => self.env_files = env_file_list(value, p)?,
             "ports" => {
-                for (i, item) in seq(value, &p)?.iter().enumerate() {
+                for (i, item) in seq(value, p)?.iter().enumerate() {
                     for port in ports(item, &format!("{p}[{i}]"))? {
                         if !spec.ports.contains(&port) {
                             spec.ports.push(port);
@@ -189,95 +211,159 @@ pub(crate) fn service(
                 }
             }
             "volumes" => {
-                for (i, item) in seq(value, &p)?.iter().enumerate() {
+                for (i, item) in seq(value, p)?.iter().enumerate() {
                     spec.volumes
                         .push(volume(item, &format!("{p}[{i}]"), &ctx.mounts)?);
                 }
             }
-            "labels" => spec.labels = str_map(value, &p)?,
-            "restart" => spec.restart = Some(restart(value, &p)?),
-            "healthcheck" => spec.healthcheck = Some(healthcheck(value, &p)?),
-            "deploy" => deployed = service_more::deploy(value, &p, &mut spec, ctx)?,
-            "scale" => scale = Some((count(value, &p)?, *value)),
-            "mem_limit" => legacy.memory = Some(size(value, &p)?),
-            "cpus" => legacy.nano_cpus = Some(nano_cpus(value, &p)?),
-            "pids_limit" => legacy.pids = Some(integer(value, &p)?),
-            "label_file" => label_file = service_more::label_files(value, &p, ctx)?,
+            "deploy" => self.deployed = service_more::deploy(value, p, spec, ctx)?,
+            "scale" => self.scale = Some((count(value, p)?, value)),
+            "mem_limit" => self.legacy.memory = Some(size(value, p)?),
+            "cpus" => self.legacy.nano_cpus = Some(nano_cpus(value, p)?),
+            "pids_limit" => self.legacy.pids = Some(integer(value, p)?),
+            "label_file" => self.label_file = service_more::label_files(value, p, ctx)?,
+            "depends_on" => (spec.depends_on, self.deps) = depends_on(value, p)?,
+            "networks" => spec.networks = networks(value, p, ctx.networks)?,
             // Read before: `extends` by the merge, `provider` by the project.
             "extends" | "provider" => {}
-            "user" => spec.user = opt_string(value, &p)?,
-            "working_dir" => spec.working_dir = opt_string(value, &p)?,
-            "hostname" => spec.hostname = opt_string(value, &p)?,
-            "networks" => spec.networks = networks(value, &p, ctx.networks)?,
-            "network_mode" => spec.network_mode = opt_string(value, &p)?,
-            "depends_on" => (spec.depends_on, deps) = depends_on(value, &p)?,
-            "container_name" => spec.container_name = opt_string(value, &p)?,
-            "init" => spec.init = Some(boolean(value, &p)?),
-            "read_only" => spec.read_only = boolean(value, &p)?,
-            "cap_add" => spec.cap_add = sorted(strings(value, &p, false)?),
-            "cap_drop" => spec.cap_drop = sorted(strings(value, &p, false)?),
-            "security_opt" => spec.security_opt = strings(value, &p, false)?,
-            "tmpfs" => spec.tmpfs = strings(value, &p, true)?,
-            "ulimits" => spec.ulimits = ulimits(value, &p)?,
-            "shm_size" => spec.shm_size = Some(size(value, &p)?),
-            "stop_signal" => spec.stop_signal = opt_string(value, &p)?,
-            "stop_grace_period" => spec.stop_grace_period = Some(duration(value, &p)?),
-            "extra_hosts" => spec.extra_hosts = extra_hosts(value, &p)?,
-            "dns" => spec.dns = strings(value, &p, true)?,
-            "logging" => spec.logging = Some(logging(value, &p)?),
-            "profiles" => spec.profiles = strings(value, &p, false)?,
-            "pull_policy" => spec.pull_policy = pull_policy(value, &p)?,
             other => {
-                if !service_more::runtime_key(&mut spec, other, value, &p, ctx)? {
-                    return Err(ComposeError::at(
-                        &key.file,
-                        key.line,
-                        &p,
-                        format!("unsupported key '{other}'"),
-                    ));
+                return match plain_key(spec, other, value, p)? {
+                    true => Ok(true),
+                    false => service_more::runtime_key(spec, other, value, p, ctx),
+                };
+            }
+        }
+        Ok(true)
+    }
+
+    /// What is settled once every key is read: the image's name, the replicas, the limits,
+    /// the default network, the environment.
+    fn finish(
+        mut self,
+        name: &str,
+        node: &Node,
+        path: &str,
+        ctx: &ServiceCtx<'_>,
+    ) -> Res<(ServiceSpec, Vec<DepRef>)> {
+        if !self.has_image {
+            if self.spec.build.is_none() {
+                let at = node.get("image").unwrap_or(node);
+                return Err(at.error(&join(path, "image"), "a service needs 'image' or 'build'"));
+            }
+            // compose v2's name for a built image.
+            self.spec.image = format!("{}-{name}", ctx.project);
+        }
+        if let (PullPolicy::Refresh(_), Some(after)) =
+            (self.spec.pull_policy, node.get("pull_refresh_after"))
+        {
+            let after = duration(after, &join(path, "pull_refresh_after"))?;
+            self.spec.pull_policy = PullPolicy::Refresh(after.as_secs());
+        }
+        if let Some(restart) = self.deployed.restart.take() {
+            self.spec.restart = Some(restart);
+        }
+        let labels = std::mem::take(&mut self.spec.labels);
+        self.spec.labels = std::mem::take(&mut self.label_file).into_iter().collect();
+        self.spec.labels.extend(labels);
+        self.replicas_and_limits(node, path)?;
+        check_networks(&mut self.spec, node, path)?;
+        let mut spec = self.spec;
+        // env_file first, then environment over it.
+        for file in self.env_files {
+            spec.environment
+                .extend(read_env_file(&file, &join(path, "env_file"), ctx)?);
+        }
+        for (k, v) in self.environment {
+            match v.or_else(|| ctx.mounts.env.get(&k).cloned()) {
+                Some(v) => {
+                    spec.environment.insert(k, v);
+                }
+                None => {
+                    spec.environment.remove(&k);
                 }
             }
         }
+        Ok((spec, self.deps))
     }
-    if !has_image {
-        if spec.build.is_none() {
-            let at = node.get("image").unwrap_or(node);
-            return Err(at.error(&join(&path, "image"), "a service needs 'image' or 'build'"));
-        }
-        // compose v2's name for a built image.
-        spec.image = format!("{}-{name}", ctx.project);
+
+    /// `scale` and `deploy.replicas` must agree when both are given, as must the legacy
+    /// limits (`mem_limit`, `cpus`, `pids_limit`) and `deploy.resources.limits`.
+    fn replicas_and_limits(&mut self, node: &Node, path: &str) -> Res<()> {
+        let spec = &mut self.spec;
+        spec.replicas = match (self.scale, self.deployed.replicas) {
+            (Some((s, n)), Some(r)) if s != r => {
+                return Err(n.error(
+                    &join(path, "scale"),
+                    format!("scale ({s}) and deploy.replicas ({r}) differ"),
+                ));
+            }
+            (Some((s, _)), _) => s,
+            (None, Some(r)) => r,
+            (None, None) => 1,
+        };
+        let legacy = &self.legacy;
+        spec.limits.memory = agree(spec.limits.memory, legacy.memory, node, path, "mem_limit")?;
+        spec.limits.nano_cpus = agree(spec.limits.nano_cpus, legacy.nano_cpus, node, path, "cpus")?;
+        spec.limits.pids = agree(spec.limits.pids, legacy.pids, node, path, "pids_limit")?;
+        Ok(())
     }
-    // `scale` and `deploy.replicas` must agree when both are given.
-    if let (PullPolicy::Refresh(_), Some(after)) =
-        (spec.pull_policy, node.get("pull_refresh_after"))
-    {
-        let after = duration(after, &join(&path, "pull_refresh_after"))?;
-        spec.pull_policy = PullPolicy::Refresh(after.as_secs());
+}
+
+/// `build:`, with the keys only BuildKit takes said once.
+fn build(name: &str, value: &Node, p: &str, ctx: &ServiceCtx<'_>) -> Res<super::build::BuildSpec> {
+    let (dir, env) = (ctx.mounts.working_dir, ctx.mounts.env);
+    let build = super::build::build(value, p, dir, env)?;
+    let owner = format!("service {name}");
+    for key in &build.ignored {
+        ctx.warn.ignored(
+            &format!("build.{key}"),
+            &owner,
+            "only BuildKit uses it; fleetdeck builds with the daemon's classic builder",
+        );
     }
-    if let Some(restart) = deployed.restart.take() {
-        spec.restart = Some(restart);
+    Ok(build)
+}
+
+/// The keys read straight into their field; `false`: not one of them.
+fn plain_key(spec: &mut ServiceSpec, key: &str, value: &Node, p: &str) -> Res<bool> {
+    match key {
+        "command" => spec.command = command(value, p)?,
+        "entrypoint" => spec.entrypoint = command(value, p)?,
+        "labels" => spec.labels = str_map(value, p)?,
+        "restart" => spec.restart = Some(restart(value, p)?),
+        "healthcheck" => spec.healthcheck = Some(healthcheck(value, p)?),
+        "user" => spec.user = opt_string(value, p)?,
+        "working_dir" => spec.working_dir = opt_string(value, p)?,
+        "hostname" => spec.hostname = opt_string(value, p)?,
+        "network_mode" => spec.network_mode = opt_string(value, p)?,
+        "container_name" => spec.container_name = opt_string(value, p)?,
+        "init" => spec.init = Some(boolean(value, p)?),
+        "read_only" => spec.read_only = boolean(value, p)?,
+        "cap_add" => spec.cap_add = sorted(strings(value, p, false)?),
+        "cap_drop" => spec.cap_drop = sorted(strings(value, p, false)?),
+        "security_opt" => spec.security_opt = strings(value, p, false)?,
+        "tmpfs" => spec.tmpfs = strings(value, p, true)?,
+        "ulimits" => spec.ulimits = ulimits(value, p)?,
+        "shm_size" => spec.shm_size = Some(size(value, p)?),
+        "stop_signal" => spec.stop_signal = opt_string(value, p)?,
+        "stop_grace_period" => spec.stop_grace_period = Some(duration(value, p)?),
+        "extra_hosts" => spec.extra_hosts = extra_hosts(value, p)?,
+        "dns" => spec.dns = strings(value, p, true)?,
+        "logging" => spec.logging = Some(logging(value, p)?),
+        "profiles" => spec.profiles = strings(value, p, false)?,
+        "pull_policy" => spec.pull_policy = pull_policy(value, p)?,
+        _ => return Ok(false),
     }
-    let labels = std::mem::take(&mut spec.labels);
-    spec.labels = label_file.into_iter().collect();
-    spec.labels.extend(labels);
-    spec.replicas = match (scale, deployed.replicas) {
-        (Some((s, n)), Some(r)) if s != r => {
-            return Err(n.error(
-                &join(&path, "scale"),
-                format!("scale ({s}) and deploy.replicas ({r}) differ"),
-            ));
-        }
-        (Some((s, _)), _) => s,
-        (None, Some(r)) => r,
-        (None, None) => 1,
-    };
-    spec.limits.memory = agree(spec.limits.memory, legacy.memory, node, &path, "mem_limit")?;
-    spec.limits.nano_cpus = agree(spec.limits.nano_cpus, legacy.nano_cpus, node, &path, "cpus")?;
-    spec.limits.pids = agree(spec.limits.pids, legacy.pids, node, &path, "pids_limit")?;
+    Ok(true)
+}
+
+/// `network_mode` and `networks` exclude each other; with neither, the default network. A
+/// fixed `container_name` allows one replica only.
+fn check_networks(spec: &mut ServiceSpec, node: &Node, path: &str) -> Res<()> {
     if spec.network_mode.is_some() && !spec.networks.is_empty() {
         let at = node.get("network_mode").unwrap_or(node);
         return Err(at.error(
-            &join(&path, "network_mode"),
+            &join(path, "network_mode"),
             "network_mode and networks cannot both be set",
         ));
     }
@@ -288,26 +374,11 @@ pub(crate) fn service(
     if spec.container_name.is_some() && spec.replicas > 1 {
         let at = node.get("container_name").unwrap_or(node);
         return Err(at.error(
-            &join(&path, "container_name"),
+            &join(path, "container_name"),
             "container_name cannot be set on a service with more than one replica",
         ));
     }
-    // env_file first, then environment over it.
-    for file in env_files {
-        spec.environment
-            .extend(read_env_file(&file, &join(&path, "env_file"), ctx)?);
-    }
-    for (k, v) in environment {
-        match v.or_else(|| ctx.mounts.env.get(&k).cloned()) {
-            Some(v) => {
-                spec.environment.insert(k, v);
-            }
-            None => {
-                spec.environment.remove(&k);
-            }
-        }
-    }
-    Ok((spec, deps))
+    Ok(())
 }
 
 fn seq<'a>(node: &'a Node, path: &str) -> Res<&'a [Node]> {
