@@ -77,6 +77,48 @@ fn propagation(p: &str) -> MountBindOptionsPropagationEnum {
     }
 }
 
+/// A bind as a `Mounts` entry, with its propagation and recursion.
+fn bind_mount(m: &Mount) -> DockerMount {
+    DockerMount {
+        typ: Some(MountType::BIND),
+        source: m.source.clone(),
+        target: Some(m.target.clone()),
+        read_only: Some(m.read_only),
+        bind_options: (m.propagation.is_some() || m.recursive.is_some()).then(|| {
+            let recursive = m.recursive.as_deref();
+            MountBindOptions {
+                propagation: m.propagation.as_deref().map(propagation),
+                create_mountpoint: m.create_host_path.then_some(true),
+                non_recursive: (recursive == Some("disabled")).then_some(true),
+                read_only_non_recursive: (recursive == Some("writable")).then_some(true),
+                read_only_force_recursive: (recursive == Some("readonly")).then_some(true),
+            }
+        }),
+        ..DockerMount::default()
+    }
+}
+
+/// A volume mount, the volume under the daemon's name for it.
+fn volume_mount(project: &Project, m: &Mount) -> DockerMount {
+    DockerMount {
+        typ: Some(MountType::VOLUME),
+        source: m.source.as_ref().map(|key| {
+            project
+                .volumes
+                .get(key)
+                .map_or_else(|| format!("{}_{key}", project.name), |v| v.name.clone())
+        }),
+        target: Some(m.target.clone()),
+        read_only: Some(m.read_only),
+        volume_options: (m.nocopy || m.subpath.is_some()).then(|| MountVolumeOptions {
+            no_copy: m.nocopy.then_some(true),
+            subpath: m.subpath.clone(),
+            ..MountVolumeOptions::default()
+        }),
+        ..DockerMount::default()
+    }
+}
+
 /// A bind that creates its host path is a `Binds` entry (as compose's short syntax); any other
 /// mount is a `Mounts` entry.
 fn mount(project: &Project, m: &Mount, binds: &mut Vec<String>) -> Option<DockerMount> {
@@ -94,40 +136,8 @@ fn mount(project: &Project, m: &Mount, binds: &mut Vec<String>) -> Option<Docker
             ));
             None
         }
-        MountKind::Bind => Some(DockerMount {
-            typ: Some(MountType::BIND),
-            source: m.source.clone(),
-            target: Some(m.target.clone()),
-            read_only: Some(m.read_only),
-            bind_options: (m.propagation.is_some() || m.recursive.is_some()).then(|| {
-                let recursive = m.recursive.as_deref();
-                MountBindOptions {
-                    propagation: m.propagation.as_deref().map(propagation),
-                    create_mountpoint: m.create_host_path.then_some(true),
-                    non_recursive: (recursive == Some("disabled")).then_some(true),
-                    read_only_non_recursive: (recursive == Some("writable")).then_some(true),
-                    read_only_force_recursive: (recursive == Some("readonly")).then_some(true),
-                }
-            }),
-            ..DockerMount::default()
-        }),
-        MountKind::Volume => Some(DockerMount {
-            typ: Some(MountType::VOLUME),
-            source: m.source.as_ref().map(|key| {
-                project
-                    .volumes
-                    .get(key)
-                    .map_or_else(|| format!("{}_{key}", project.name), |v| v.name.clone())
-            }),
-            target: Some(m.target.clone()),
-            read_only: Some(m.read_only),
-            volume_options: (m.nocopy || m.subpath.is_some()).then(|| MountVolumeOptions {
-                no_copy: m.nocopy.then_some(true),
-                subpath: m.subpath.clone(),
-                ..MountVolumeOptions::default()
-            }),
-            ..DockerMount::default()
-        }),
+        MountKind::Bind => Some(bind_mount(m)),
+        MountKind::Volume => Some(volume_mount(project, m)),
         MountKind::Image => Some(DockerMount {
             typ: Some(MountType::IMAGE),
             source: m.source.clone(),
@@ -215,19 +225,10 @@ fn endpoints(project: &Project, spec: &ServiceSpec) -> Vec<(String, EndpointSett
         .collect()
 }
 
-/// The container `number` of `spec` as Docker's create request, named `name` (the final name,
-/// or a temporary one while recreating). `image_id`: what the image resolved to, when known.
-pub fn create_request(
-    project: &Project,
-    spec: &ServiceSpec,
-    number: u32,
-    name: &str,
-    image_id: Option<&str>,
-) -> ContainerCreate {
-    let labels: HashMap<String, String> = container_labels(project, spec, number, image_id)
-        .into_iter()
-        .collect();
+/// Ports as the create request takes them: the exposed ones, and the bindings of the published.
+type Ports = (Vec<String>, HashMap<String, Option<Vec<PortBinding>>>);
 
+fn ports(spec: &ServiceSpec) -> Ports {
     let mut exposed: Vec<String> = Vec::new();
     let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     for p in &spec.ports {
@@ -246,32 +247,25 @@ pub fn create_request(
                 });
         }
     }
+    (exposed, bindings)
+}
 
-    let mut binds = Vec::new();
-    let mut mounts: Vec<DockerMount> = spec
-        .volumes
-        .iter()
-        .filter_map(|m| mount(project, m, &mut binds))
-        .collect();
-    let (secret_mounts, files) = super::files::secret_files(project, spec);
-    mounts.extend(secret_mounts);
-    let tmpfs: HashMap<String, String> = spec
-        .tmpfs
-        .iter()
-        .map(|t| {
-            let (path, opts) = t.split_once(':').unwrap_or((t.as_str(), ""));
-            (path.to_string(), opts.to_string())
-        })
-        .collect();
+/// The container's networks: the first (joined at create, with the links and the service's
+/// MAC address, as compose does with an API of 1.44 or later), the others (joined after), and
+/// the network mode.
+struct Joined {
+    first: Option<(String, EndpointSettings)>,
+    more: Vec<(String, EndpointSettings)>,
+    mode: Option<String>,
+}
 
-    let mut networks = if spec.network_mode.is_some() {
+fn joined(project: &Project, spec: &ServiceSpec, number: u32) -> Joined {
+    let mut more = if spec.network_mode.is_some() {
         Vec::new()
     } else {
         endpoints(project, spec)
     };
-    let mut first = (!networks.is_empty()).then(|| networks.remove(0));
-    // Links and the service-wide MAC address go on the first network's endpoint, as compose
-    // does with an API of 1.44 or later.
+    let mut first = (!more.is_empty()).then(|| more.remove(0));
     let links = super::body_more::links(project, spec, number);
     if let Some((_, settings)) = &mut first {
         if !links.is_empty() {
@@ -281,15 +275,42 @@ pub fn create_request(
             settings.mac_address = spec.mac_address.clone();
         }
     }
-    let network_mode = match (&spec.network_mode, &first) {
+    let mode = match (&spec.network_mode, &first) {
         (Some(mode), _) => Some(super::body_more::shared_mode(project, mode)),
         (None, Some((net, _))) => Some(net.clone()),
         (None, None) => None,
     };
+    Joined { first, more, mode }
+}
 
-    let host_config = HostConfig {
-        binds: non_empty(&binds),
-        mounts: non_empty(&mounts),
+/// The host side of the create: mounts, ports, limits, security, logging.
+fn host_config(
+    spec: &ServiceSpec,
+    binds: &[String],
+    mounts: &[DockerMount],
+    bindings: HashMap<String, Option<Vec<PortBinding>>>,
+    network_mode: Option<String>,
+) -> HostConfig {
+    let tmpfs: HashMap<String, String> = spec
+        .tmpfs
+        .iter()
+        .map(|t| {
+            let (path, opts) = t.split_once(':').unwrap_or((t.as_str(), ""));
+            (path.to_string(), opts.to_string())
+        })
+        .collect();
+    let ulimits: Vec<ResourcesUlimits> = spec
+        .ulimits
+        .iter()
+        .map(|(name, u)| ResourcesUlimits {
+            name: Some(name.clone()),
+            soft: Some(u.soft),
+            hard: Some(u.hard),
+        })
+        .collect();
+    HostConfig {
+        binds: non_empty(binds),
+        mounts: non_empty(mounts),
         tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
         port_bindings: (!bindings.is_empty()).then_some(bindings),
         network_mode,
@@ -302,17 +323,7 @@ pub fn create_request(
         cap_add: non_empty(&spec.cap_add),
         cap_drop: non_empty(&spec.cap_drop),
         security_opt: non_empty(&spec.security_opt),
-        ulimits: non_empty(
-            &spec
-                .ulimits
-                .iter()
-                .map(|(name, u)| ResourcesUlimits {
-                    name: Some(name.clone()),
-                    soft: Some(u.soft),
-                    hard: Some(u.hard),
-                })
-                .collect::<Vec<_>>(),
-        ),
+        ulimits: non_empty(&ulimits),
         shm_size: spec.shm_size.and_then(|s| i64::try_from(s).ok()),
         extra_hosts: non_empty(&spec.extra_hosts),
         dns: non_empty(&spec.dns),
@@ -326,14 +337,37 @@ pub fn create_request(
             }),
         }),
         ..HostConfig::default()
-    };
+    }
+}
 
+/// The container `number` of `spec` as Docker's create request, named `name` (the final name,
+/// or a temporary one while recreating). `image_id`: what the image resolved to, when known.
+pub fn create_request(
+    project: &Project,
+    spec: &ServiceSpec,
+    number: u32,
+    name: &str,
+    image_id: Option<&str>,
+) -> ContainerCreate {
+    let labels: HashMap<String, String> = container_labels(project, spec, number, image_id)
+        .into_iter()
+        .collect();
+    let (exposed, bindings) = ports(spec);
+    let mut binds = Vec::new();
+    let mut mounts: Vec<DockerMount> = spec
+        .volumes
+        .iter()
+        .filter_map(|m| mount(project, m, &mut binds))
+        .collect();
+    let (secret_mounts, files) = super::files::secret_files(project, spec);
+    mounts.extend(secret_mounts);
+    let networks = joined(project, spec, number);
+    let mut host_config = host_config(spec, &binds, &mounts, bindings, networks.mode);
     let env: Vec<String> = spec
         .environment
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    let mut host_config = host_config;
     let mut body = ContainerCreateBody {
         image: Some(spec.image.clone()),
         cmd: spec.command.clone(),
@@ -350,7 +384,7 @@ pub fn create_request(
             .stop_grace_period
             .and_then(|d| i64::try_from(d.as_secs()).ok()),
         host_config: None,
-        networking_config: first.map(|(net, settings)| NetworkingConfig {
+        networking_config: networks.first.map(|(net, settings)| NetworkingConfig {
             endpoints_config: Some(HashMap::from([(net, settings)])),
         }),
         ..ContainerCreateBody::default()
@@ -361,7 +395,7 @@ pub fn create_request(
         name: name.to_string(),
         platform: spec.platform.clone(),
         body,
-        more_networks: networks,
+        more_networks: networks.more,
         files,
     }
 }
