@@ -289,80 +289,7 @@ pub fn plan(project: &Project, actual: &[Container], opts: &PlanOptions) -> Plan
     };
     let mut steps = Vec::new();
     for spec in order {
-        let hash = config_hash(spec);
-        let mut existing = by_service.remove(spec.name.as_str()).unwrap_or_default();
-        existing.sort_by_key(|c| (number_of(c).unwrap_or(u32::MAX), clean(&c.name).to_string()));
-        let wanted = if spec.container_name.is_some() {
-            spec.replicas.min(1)
-        } else {
-            spec.replicas
-        };
-        // Names a scale of `wanted` would use that another container holds: each takes a slot
-        // (reported, never touched) so that the plan is the same until that container goes.
-        let conflicts: Vec<(u32, &Container)> = actual
-            .iter()
-            .filter(|c| {
-                !is_ours(&project.name, c)
-                    || c.labels.get(COMPOSE_SERVICE_LABEL) != Some(&spec.name)
-            })
-            .filter_map(|c| Some((slot_of(&project.name, spec, clean(&c.name))?, c)))
-            .filter(|(k, _)| *k <= wanted)
-            .collect();
-        let budget = usize::try_from(wanted)
-            .unwrap_or(usize::MAX)
-            .saturating_sub(conflicts.len());
-        let mut service_steps = Vec::new();
-        for (i, c) in existing.iter().enumerate() {
-            let action = if i < budget {
-                kept_action(spec, &hash, c, opts)
-            } else {
-                Action::Remove {
-                    reason: RemoveReason::ScaleDown,
-                }
-            };
-            service_steps.push(Step {
-                service: spec.name.clone(),
-                name: clean(&c.name).to_string(),
-                number: number_of(c),
-                container: Some(c.id.clone()),
-                action,
-            });
-        }
-        for (k, holder) in &conflicts {
-            service_steps.push(Step {
-                service: spec.name.clone(),
-                name: container_name(&project.name, spec, *k),
-                number: Some(*k),
-                container: None,
-                action: Action::Conflict {
-                    holder: holder.id.clone(),
-                },
-            });
-        }
-        // New replicas: numbered from the highest existing + 1, past any name already held.
-        let mut next = existing
-            .iter()
-            .filter_map(|c| number_of(c))
-            .chain(conflicts.iter().map(|(k, _)| *k))
-            .max()
-            .unwrap_or(0);
-        let mut missing = budget.saturating_sub(existing.len());
-        while missing > 0 && next < u32::MAX {
-            next += 1;
-            let name = container_name(&project.name, spec, next);
-            if actual.iter().any(|c| clean(&c.name) == name) {
-                continue;
-            }
-            missing -= 1;
-            service_steps.push(Step {
-                service: spec.name.clone(),
-                name,
-                number: Some(next),
-                container: None,
-                action: Action::Create,
-            });
-        }
-        service_steps.sort_by_key(|s| (s.number.unwrap_or(u32::MAX), s.name.clone()));
+        let existing = by_service.remove(spec.name.as_str()).unwrap_or_default();
         if opts.builds(spec) {
             steps.push(Step {
                 service: spec.name.clone(),
@@ -372,30 +299,109 @@ pub fn plan(project: &Project, actual: &[Container], opts: &PlanOptions) -> Plan
                 action: Action::Build,
             });
         }
-        steps.extend(service_steps);
+        steps.extend(service_steps(project, spec, existing, actual, opts));
     }
     orphans.sort_by(|a, b| clean(&a.name).cmp(clean(&b.name)));
-    for c in orphans {
-        steps.push(Step {
-            service: c
-                .labels
-                .get(COMPOSE_SERVICE_LABEL)
-                .cloned()
-                .unwrap_or_default(),
-            name: clean(&c.name).to_string(),
-            number: number_of(c),
-            container: Some(c.id.clone()),
-            action: if opts.remove_orphans {
-                Action::Remove {
-                    reason: RemoveReason::Orphan,
-                }
-            } else {
-                Action::Orphan
-            },
-        });
-    }
+    steps.extend(orphans.into_iter().map(|c| orphan_step(c, opts)));
     Plan {
         project: project.name.clone(),
         steps,
+    }
+}
+
+/// One service's steps: its containers kept, recreated or scaled down, the names others hold,
+/// the new replicas; in replica order.
+fn service_steps(
+    project: &Project,
+    spec: &ServiceSpec,
+    mut existing: Vec<&Container>,
+    actual: &[Container],
+    opts: &PlanOptions,
+) -> Vec<Step> {
+    let hash = config_hash(spec);
+    existing.sort_by_key(|c| (number_of(c).unwrap_or(u32::MAX), clean(&c.name).to_string()));
+    let wanted = if spec.container_name.is_some() {
+        spec.replicas.min(1)
+    } else {
+        spec.replicas
+    };
+    // Names a scale of `wanted` would use that another container holds: each takes a slot
+    // (reported, never touched) so that the plan is the same until that container goes.
+    let conflicts: Vec<(u32, &Container)> = actual
+        .iter()
+        .filter(|c| {
+            !is_ours(&project.name, c) || c.labels.get(COMPOSE_SERVICE_LABEL) != Some(&spec.name)
+        })
+        .filter_map(|c| Some((slot_of(&project.name, spec, clean(&c.name))?, c)))
+        .filter(|(k, _)| *k <= wanted)
+        .collect();
+    let budget = usize::try_from(wanted)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(conflicts.len());
+    let step = |name: String, number: Option<u32>, container, action| Step {
+        service: spec.name.clone(),
+        name,
+        number,
+        container,
+        action,
+    };
+    let mut steps = Vec::new();
+    for (i, c) in existing.iter().enumerate() {
+        let action = if i < budget {
+            kept_action(spec, &hash, c, opts)
+        } else {
+            Action::Remove {
+                reason: RemoveReason::ScaleDown,
+            }
+        };
+        let name = clean(&c.name).to_string();
+        steps.push(step(name, number_of(c), Some(c.id.clone()), action));
+    }
+    for (k, holder) in &conflicts {
+        let action = Action::Conflict {
+            holder: holder.id.clone(),
+        };
+        let name = container_name(&project.name, spec, *k);
+        steps.push(step(name, Some(*k), None, action));
+    }
+    // New replicas: numbered from the highest existing + 1, past any name already held.
+    let mut next = existing
+        .iter()
+        .filter_map(|c| number_of(c))
+        .chain(conflicts.iter().map(|(k, _)| *k))
+        .max()
+        .unwrap_or(0);
+    let mut missing = budget.saturating_sub(existing.len());
+    while missing > 0 && next < u32::MAX {
+        next += 1;
+        let name = container_name(&project.name, spec, next);
+        if actual.iter().any(|c| clean(&c.name) == name) {
+            continue;
+        }
+        missing -= 1;
+        steps.push(step(name, Some(next), None, Action::Create));
+    }
+    steps.sort_by_key(|s| (s.number.unwrap_or(u32::MAX), s.name.clone()));
+    steps
+}
+
+/// A container of the project whose service is gone from the files.
+fn orphan_step(c: &Container, opts: &PlanOptions) -> Step {
+    Step {
+        service: c
+            .labels
+            .get(COMPOSE_SERVICE_LABEL)
+            .cloned()
+            .unwrap_or_default(),
+        name: clean(&c.name).to_string(),
+        number: number_of(c),
+        container: Some(c.id.clone()),
+        action: if opts.remove_orphans {
+            Action::Remove {
+                reason: RemoveReason::Orphan,
+            }
+        } else {
+            Action::Orphan
+        },
     }
 }
