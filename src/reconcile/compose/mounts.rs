@@ -248,10 +248,41 @@ fn long_volume(node: &Node, path: &str, ctx: &MountCtx<'_>) -> Res<Mount> {
         "consistency",
     ];
     let fields = entries(node, path, &allowed)?;
+    let kind = long_kind(node, path)?;
+    let target_node = node
+        .get("target")
+        .ok_or_else(|| node.error(path, "a long-form volume needs 'target'"))?;
+    let mut mount = bare(kind, None, string(target_node, &join(path, "target"))?);
+    for (key, value) in fields {
+        let p = join(path, &key.name);
+        match key.name.as_str() {
+            "source" => mount.source = long_source(kind, value, &p, ctx)?,
+            "read_only" => mount.read_only = boolean(value, &p)?,
+            "bind" => bind_options(&mut mount, value, &p)?,
+            "volume" => volume_options(&mut mount, value, &p)?,
+            "image" => {
+                for (k, v) in entries(value, &p, &["subpath"])? {
+                    mount.subpath = opt_string(v, &join(&p, &k.name))?;
+                }
+            }
+            "tmpfs" => tmpfs_options(&mut mount, value, &p)?,
+            _ => {}
+        }
+    }
+    if matches!(kind, MountKind::Bind | MountKind::Image | MountKind::Npipe)
+        && mount.source.is_none()
+    {
+        return Err(node.error(path, "this mount needs 'source'"));
+    }
+    Ok(mount)
+}
+
+/// A long-form volume's `type`.
+fn long_kind(node: &Node, path: &str) -> Res<MountKind> {
     let kind_node = node
         .get("type")
         .ok_or_else(|| node.error(path, "a long-form volume needs 'type'"))?;
-    let kind = match string(kind_node, &join(path, "type"))?.as_str() {
+    Ok(match string(kind_node, &join(path, "type"))?.as_str() {
         "bind" => MountKind::Bind,
         "volume" => MountKind::Volume,
         "tmpfs" => MountKind::Tmpfs,
@@ -266,86 +297,71 @@ fn long_volume(node: &Node, path: &str, ctx: &MountCtx<'_>) -> Res<Mount> {
                 ),
             ));
         }
-    };
-    let target_node = node
-        .get("target")
-        .ok_or_else(|| node.error(path, "a long-form volume needs 'target'"))?;
-    let mut mount = bare(kind, None, string(target_node, &join(path, "target"))?);
-    for (key, value) in fields {
-        let p = join(path, &key.name);
-        match key.name.as_str() {
-            "source" => {
-                let source = opt_string(value, &p)?;
-                mount.source = match (kind, source) {
-                    (MountKind::Bind, Some(s)) => Some(absolute(&s, ctx)),
-                    (MountKind::Volume, Some(s)) => {
-                        if !ctx.volumes.contains(&s) {
-                            return Err(value.error(
-                                &p,
-                                format!("volume '{s}' is not declared under top-level volumes"),
-                            ));
-                        }
-                        Some(s)
-                    }
-                    (MountKind::Tmpfs, Some(_)) => {
-                        return Err(value.error(&p, "a tmpfs mount takes no source"));
-                    }
-                    (_, Some(s)) => Some(s),
-                    (_, None) => None,
-                };
+    })
+}
+
+/// A long-form volume's `source`: a bind's made absolute, a volume's declared at the top.
+fn long_source(kind: MountKind, value: &Node, p: &str, ctx: &MountCtx<'_>) -> Res<Option<String>> {
+    Ok(match (kind, opt_string(value, p)?) {
+        (MountKind::Bind, Some(s)) => Some(absolute(&s, ctx)),
+        (MountKind::Volume, Some(s)) => {
+            if !ctx.volumes.contains(&s) {
+                return Err(value.error(
+                    p,
+                    format!("volume '{s}' is not declared under top-level volumes"),
+                ));
             }
-            "read_only" => mount.read_only = boolean(value, &p)?,
-            "bind" => {
-                let allowed = ["propagation", "create_host_path", "selinux", "recursive"];
-                for (k, v) in entries(value, &p, &allowed)? {
-                    let q = join(&p, &k.name);
-                    match k.name.as_str() {
-                        "propagation" => mount.propagation = Some(string(v, &q)?),
-                        "create_host_path" => mount.create_host_path = boolean(v, &q)?,
-                        "recursive" => mount.recursive = Some(string(v, &q)?),
-                        _ => mount.selinux = Some(string(v, &q)?),
-                    }
-                }
-            }
-            "volume" => {
-                for (k, v) in entries(value, &p, &["nocopy", "subpath", "labels"])? {
-                    let q = join(&p, &k.name);
-                    match k.name.as_str() {
-                        "nocopy" => mount.nocopy = boolean(v, &q)?,
-                        "subpath" => mount.subpath = opt_string(v, &q)?,
-                        // Labels of a volume this mount would create: compose sets them
-                        // only on Swarm's; the top-level volume's labels apply.
-                        _ => {
-                            super::fields::str_map(v, &q)?;
-                        }
-                    }
-                }
-            }
-            "image" => {
-                for (k, v) in entries(value, &p, &["subpath"])? {
-                    mount.subpath = opt_string(v, &join(&p, &k.name))?;
-                }
-            }
-            "tmpfs" => {
-                for (k, v) in entries(value, &p, &["size", "mode"])? {
-                    let q = join(&p, &k.name);
-                    if k.name == "size" {
-                        mount.tmpfs_size = Some(size(v, &q)?);
-                    } else {
-                        let text = unsigned(v, &q)?.to_string();
-                        let mode = u32::from_str_radix(&text, 8)
-                            .map_err(|_| v.error(&q, "expected an octal mode such as 1777"))?;
-                        mount.tmpfs_mode = Some(mode);
-                    }
-                }
-            }
-            _ => {}
+            Some(s)
+        }
+        (MountKind::Tmpfs, Some(_)) => {
+            return Err(value.error(p, "a tmpfs mount takes no source"));
+        }
+        (_, Some(s)) => Some(s),
+        (_, None) => None,
+    })
+}
+
+fn bind_options(mount: &mut Mount, value: &Node, p: &str) -> Res<()> {
+    let allowed = ["propagation", "create_host_path", "selinux", "recursive"];
+    for (k, v) in entries(value, p, &allowed)? {
+        let q = join(p, &k.name);
+        match k.name.as_str() {
+            "propagation" => mount.propagation = Some(string(v, &q)?),
+            "create_host_path" => mount.create_host_path = boolean(v, &q)?,
+            "recursive" => mount.recursive = Some(string(v, &q)?),
+            _ => mount.selinux = Some(string(v, &q)?),
         }
     }
-    if matches!(kind, MountKind::Bind | MountKind::Image | MountKind::Npipe)
-        && mount.source.is_none()
-    {
-        return Err(node.error(path, "this mount needs 'source'"));
+    Ok(())
+}
+
+fn volume_options(mount: &mut Mount, value: &Node, p: &str) -> Res<()> {
+    for (k, v) in entries(value, p, &["nocopy", "subpath", "labels"])? {
+        let q = join(p, &k.name);
+        match k.name.as_str() {
+            "nocopy" => mount.nocopy = boolean(v, &q)?,
+            "subpath" => mount.subpath = opt_string(v, &q)?,
+            // Labels of a volume this mount would create: compose sets them only on Swarm's;
+            // the top-level volume's labels apply.
+            _ => {
+                super::fields::str_map(v, &q)?;
+            }
+        }
     }
-    Ok(mount)
+    Ok(())
+}
+
+fn tmpfs_options(mount: &mut Mount, value: &Node, p: &str) -> Res<()> {
+    for (k, v) in entries(value, p, &["size", "mode"])? {
+        let q = join(p, &k.name);
+        if k.name == "size" {
+            mount.tmpfs_size = Some(size(v, &q)?);
+        } else {
+            let text = unsigned(v, &q)?.to_string();
+            let mode = u32::from_str_radix(&text, 8)
+                .map_err(|_| v.error(&q, "expected an octal mode such as 1777"))?;
+            mount.tmpfs_mode = Some(mode);
+        }
+    }
+    Ok(())
 }
