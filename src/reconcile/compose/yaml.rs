@@ -206,105 +206,132 @@ impl Builder {
             | Event::StreamStart
             | Event::StreamEnd
             | Event::DocumentStart(_)
-            | Event::DocumentEnd => {}
-            Event::Alias(id) => {
-                if self.wants_key() {
-                    return Err(self.err(line, "an alias cannot be a mapping key"));
-                }
-                let found = self.anchors.iter().rev().find(|(a, _, _)| *a == id);
-                let Some((_, node, size)) = found else {
-                    return Err(self.err(line, "unknown alias"));
-                };
-                let node = node.clone();
-                self.aliased = self.aliased.saturating_add(*size);
-                if self.aliased > MAX_ALIASED {
-                    return Err(self.err(
-                        line,
-                        format!(
-                            "aliases copy more than {MAX_ALIASED} values (nested aliases multiply)"
-                        ),
-                    ));
-                }
-                self.push_value(node)?;
-            }
+            | Event::DocumentEnd => Ok(()),
+            Event::Alias(id) => self.on_alias(id, line),
             Event::Scalar(text, style, anchor, tag) => {
-                let ctag = compose_tag(tag.as_deref()).map_err(|m| self.err(line, m))?;
-                let plain = style == ScalarStyle::Plain && (tag.is_none() || ctag != Tag::None);
-                if self.wants_key() {
-                    if let Some(Frame::Map { pending, .. }) = self.stack.last_mut() {
-                        *pending = Some(Key {
-                            name: text.into_owned(),
-                            file: Arc::clone(&self.file),
-                            line,
-                        });
-                    }
-                    return Ok(());
-                }
-                let value = if plain && matches!(&*text, "" | "~" | "null" | "Null" | "NULL") {
-                    Value::Null
-                } else {
-                    Value::Scalar(text.into_owned())
-                };
-                let mut node = Node::new(&self.file, line, value);
-                node.tag = ctag;
-                self.remember(anchor, &node);
-                self.push_value(node)?;
+                self.on_scalar(text, style, anchor, tag.as_deref(), line)
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                let tag = compose_tag(tag.as_deref()).map_err(|m| self.err(line, m))?;
-                if self.wants_key() {
-                    return Err(self.err(line, "a mapping key must be a plain scalar"));
-                }
-                self.stack.push(if is_seq {
-                    Frame::Seq {
-                        line,
-                        anchor,
-                        tag,
-                        items: Vec::new(),
-                    }
-                } else {
-                    Frame::Map {
-                        line,
-                        anchor,
-                        tag,
-                        entries: Vec::new(),
-                        pending: None,
-                        merges: Vec::new(),
-                    }
+                self.on_start(is_seq, anchor, tag.as_deref(), line)
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.on_end(line),
+        }
+    }
+
+    /// `*name`: a copy of the anchored node, within the bound on what aliases may copy.
+    fn on_alias(&mut self, id: usize, line: usize) -> Result<(), ComposeError> {
+        if self.wants_key() {
+            return Err(self.err(line, "an alias cannot be a mapping key"));
+        }
+        let found = self.anchors.iter().rev().find(|(a, _, _)| *a == id);
+        let Some((_, node, size)) = found else {
+            return Err(self.err(line, "unknown alias"));
+        };
+        let node = node.clone();
+        self.aliased = self.aliased.saturating_add(*size);
+        if self.aliased > MAX_ALIASED {
+            return Err(self.err(
+                line,
+                format!("aliases copy more than {MAX_ALIASED} values (nested aliases multiply)"),
+            ));
+        }
+        self.push_value(node)
+    }
+
+    /// A scalar: the pending key of a mapping, or a value.
+    fn on_scalar(
+        &mut self,
+        text: std::borrow::Cow<'_, str>,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&YamlTag>,
+        line: usize,
+    ) -> Result<(), ComposeError> {
+        let ctag = compose_tag(tag).map_err(|m| self.err(line, m))?;
+        let plain = style == ScalarStyle::Plain && (tag.is_none() || ctag != Tag::None);
+        if self.wants_key() {
+            if let Some(Frame::Map { pending, .. }) = self.stack.last_mut() {
+                *pending = Some(Key {
+                    name: text.into_owned(),
+                    file: Arc::clone(&self.file),
+                    line,
                 });
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let Some(frame) = self.stack.pop() else {
-                    return Err(self.err(line, "unbalanced collection"));
-                };
-                let (line, anchor, tag, value) = match frame {
-                    Frame::Seq {
-                        line,
-                        anchor,
-                        tag,
-                        items,
-                    } => (line, anchor, tag, Value::Seq(items)),
-                    Frame::Map {
-                        line,
-                        anchor,
-                        tag,
-                        mut entries,
-                        merges,
-                        ..
-                    } => {
-                        for merge in merges {
-                            merge_into(&mut entries, merge)?;
-                        }
-                        (line, anchor, tag, Value::Map(entries))
-                    }
-                };
-                let mut node = Node::new(&self.file, line, value);
-                node.tag = tag;
-                self.remember(anchor, &node);
-                self.push_value(node)?;
-            }
+            return Ok(());
         }
+        let value = if plain && matches!(&*text, "" | "~" | "null" | "Null" | "NULL") {
+            Value::Null
+        } else {
+            Value::Scalar(text.into_owned())
+        };
+        let mut node = Node::new(&self.file, line, value);
+        node.tag = ctag;
+        self.remember(anchor, &node);
+        self.push_value(node)
+    }
+
+    /// A sequence or mapping opens.
+    fn on_start(
+        &mut self,
+        is_seq: bool,
+        anchor: usize,
+        tag: Option<&YamlTag>,
+        line: usize,
+    ) -> Result<(), ComposeError> {
+        let tag = compose_tag(tag).map_err(|m| self.err(line, m))?;
+        if self.wants_key() {
+            return Err(self.err(line, "a mapping key must be a plain scalar"));
+        }
+        self.stack.push(if is_seq {
+            Frame::Seq {
+                line,
+                anchor,
+                tag,
+                items: Vec::new(),
+            }
+        } else {
+            Frame::Map {
+                line,
+                anchor,
+                tag,
+                entries: Vec::new(),
+                pending: None,
+                merges: Vec::new(),
+            }
+        });
         Ok(())
+    }
+
+    /// A sequence or mapping closes: its node (merge keys applied) is a value of its parent.
+    fn on_end(&mut self, line: usize) -> Result<(), ComposeError> {
+        let Some(frame) = self.stack.pop() else {
+            return Err(self.err(line, "unbalanced collection"));
+        };
+        let (line, anchor, tag, value) = match frame {
+            Frame::Seq {
+                line,
+                anchor,
+                tag,
+                items,
+            } => (line, anchor, tag, Value::Seq(items)),
+            Frame::Map {
+                line,
+                anchor,
+                tag,
+                mut entries,
+                merges,
+                ..
+            } => {
+                for merge in merges {
+                    merge_into(&mut entries, merge)?;
+                }
+                (line, anchor, tag, Value::Map(entries))
+            }
+        };
+        let mut node = Node::new(&self.file, line, value);
+        node.tag = tag;
+        self.remember(anchor, &node);
+        self.push_value(node)
     }
 }
 
