@@ -23,8 +23,6 @@ pub(crate) fn runtime_key(
     p: &str,
     ctx: &ServiceCtx<'_>,
 ) -> Res<bool> {
-    let owner = format!("service {}", spec.name);
-    let l = &mut spec.limits;
     match key {
         "annotations" => spec.annotations = str_map(value, p)?,
         "blkio_config" => spec.blkio_config = Some(blkio(value, p)?),
@@ -37,17 +35,6 @@ pub(crate) fn runtime_key(
         }
         "cgroup_parent" => spec.cgroup_parent = opt_string(value, p)?,
         "cpuset" => spec.cpuset = opt_string(value, p)?,
-        "cpu_count" => l.cpu_count = Some(integer(value, p)?),
-        "cpu_percent" => l.cpu_percent = Some(integer(value, p)?),
-        "cpu_shares" => l.cpu_shares = Some(integer(value, p)?),
-        "cpu_period" => l.cpu_period = Some(micros(value, p)?),
-        "cpu_quota" => l.cpu_quota = Some(micros(value, p)?),
-        "cpu_rt_period" => l.cpu_rt_period = Some(micros(value, p)?),
-        "cpu_rt_runtime" => l.cpu_rt_runtime = Some(micros(value, p)?),
-        "mem_reservation" => l.memory_reservation = Some(size(value, p)?),
-        "mem_swappiness" => l.mem_swappiness = Some(integer(value, p)?),
-        "memswap_limit" => l.memswap_limit = Some(signed_size(value, p)?),
-        "oom_kill_disable" => l.oom_kill_disable = boolean(value, p)?,
         "device_cgroup_rules" => spec.device_cgroup_rules = strings(value, p, false)?,
         "devices" => spec.devices = devices(value, p)?,
         "dns_opt" => spec.dns_opt = strings(value, p, true)?,
@@ -76,6 +63,39 @@ pub(crate) fn runtime_key(
         "userns_mode" => spec.userns_mode = opt_string(value, p)?,
         "uts" => spec.uts = opt_string(value, p)?,
         "volumes_from" => spec.volumes_from = strings(value, p, false)?,
+        _ => {
+            return match limit_key(&mut spec.limits, key, value, p)? {
+                true => Ok(true),
+                false => unused_key(&spec.name, key, value, p, ctx),
+            };
+        }
+    }
+    Ok(true)
+}
+
+/// The resource limits a service sets at its top level.
+fn limit_key(l: &mut Limits, key: &str, value: &Node, p: &str) -> Res<bool> {
+    match key {
+        "cpu_count" => l.cpu_count = Some(integer(value, p)?),
+        "cpu_percent" => l.cpu_percent = Some(integer(value, p)?),
+        "cpu_shares" => l.cpu_shares = Some(integer(value, p)?),
+        "cpu_period" => l.cpu_period = Some(micros(value, p)?),
+        "cpu_quota" => l.cpu_quota = Some(micros(value, p)?),
+        "cpu_rt_period" => l.cpu_rt_period = Some(micros(value, p)?),
+        "cpu_rt_runtime" => l.cpu_rt_runtime = Some(micros(value, p)?),
+        "mem_reservation" => l.memory_reservation = Some(size(value, p)?),
+        "mem_swappiness" => l.mem_swappiness = Some(integer(value, p)?),
+        "memswap_limit" => l.memswap_limit = Some(signed_size(value, p)?),
+        "oom_kill_disable" => l.oom_kill_disable = boolean(value, p)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Keys read but not used by a container (each said once where fleetdeck ignores it).
+fn unused_key(service: &str, key: &str, value: &Node, p: &str, ctx: &ServiceCtx<'_>) -> Res<bool> {
+    let owner = format!("service {service}");
+    match key {
         "attach" => {
             // Which services' logs `up` follows: fleetdeck's `apply` follows none.
             boolean(value, p)?;
