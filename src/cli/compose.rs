@@ -5,8 +5,7 @@
 //! `--volumes`), asking first like `rm`. A file that cannot be used changes nothing and exits 2
 //! naming FILE:LINE: KEY.
 
-use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,8 +13,6 @@ use clap::Args;
 
 use super::output::{json_line, quiet_pipe, table, with_host};
 use super::{CliError, Exit, Globals, OutputArgs};
-use crate::actions::{Action as Act, Target};
-use crate::reconcile::COMPOSE_PROJECT_LABEL;
 use crate::reconcile::apply::{ApplyOptions, Progress, StepOutcome, apply_with, plan_live};
 use crate::reconcile::compose::Project;
 use crate::reconcile::plan::{Action, Plan, PlanOptions, Step};
@@ -249,6 +246,48 @@ pub async fn apply(args: ApplyArgs, globals: &Globals) -> Result<Exit, CliError>
         .await
 }
 
+/// Each step's outcome as it comes: a line, or a JSON line with its host.
+async fn print_outcomes(
+    mut rx: tokio::sync::mpsc::Receiver<StepOutcome>,
+    json: bool,
+    host: String,
+) -> std::io::Result<()> {
+    let mut out = std::io::stdout();
+    let mut result = Ok(());
+    while let Some(o) = rx.recv().await {
+        if result.is_err() {
+            continue;
+        }
+        let written = if json {
+            json_line(&mut out, &with_host(&host, &o))
+        } else {
+            writeln!(out, "{}", outcome_line(&o))
+        };
+        result = quiet_pipe(written.and_then(|()| out.flush()));
+    }
+    result
+}
+
+/// `done: 2 created, 1 unchanged; not done: 1 failed` from the outcome counts.
+fn done_words(counts: &std::collections::BTreeMap<String, usize>) -> String {
+    let list = |ok: bool| -> String {
+        let words: Vec<String> = counts
+            .iter()
+            .filter(|(w, _)| {
+                let good = !matches!(w.as_str(), "failed" | "skipped" | "conflict");
+                good == ok
+            })
+            .map(|(w, n)| format!("{n} {w}"))
+            .collect();
+        if words.is_empty() {
+            "nothing".into()
+        } else {
+            words.join(", ")
+        }
+    };
+    format!("done: {}; not done: {}", list(true), list(false))
+}
+
 async fn apply_on(
     args: &ApplyArgs,
     globals: &Globals,
@@ -270,29 +309,13 @@ async fn apply_on(
         pull_timeout: args.pull_timeout,
         pull: args.images.pull,
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<StepOutcome>(64);
+    let (tx, rx) = tokio::sync::mpsc::channel::<StepOutcome>(64);
     let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Progress>(64);
     let json = args.output.json;
     let host = ctx.endpoint.name.clone();
-    let progress_host = host.clone();
-    let printer = async move {
-        let mut out = std::io::stdout();
-        let mut result = Ok(());
-        while let Some(o) = rx.recv().await {
-            if result.is_err() {
-                continue;
-            }
-            let written = if json {
-                json_line(&mut out, &with_host(&host, &o))
-            } else {
-                writeln!(out, "{}", outcome_line(&o))
-            };
-            result = quiet_pipe(written.and_then(|()| out.flush()));
-        }
-        result
-    };
+    let printer = print_outcomes(rx, json, host.clone());
     let work = apply_with(&ctx, project, &plan, &opts, Some(tx), Some(events_tx));
-    let progress = print_progress(events_rx, json, progress_host);
+    let progress = print_progress(events_rx, json, host);
     let (report, printed, progressed) = tokio::join!(work, printer, progress);
     printed?;
     progressed?;
@@ -302,29 +325,8 @@ async fn apply_on(
         super::record::apply(&writer, &ctx.endpoint, &project.name, &report.outcomes).await;
         super::record::finish(writer).await;
     }
-    let counts = report.counts();
-    let list = |ok: bool| -> String {
-        let words: Vec<String> = counts
-            .iter()
-            .filter(|(w, _)| {
-                let good = !matches!(w.as_str(), "failed" | "skipped" | "conflict");
-                good == ok
-            })
-            .map(|(w, n)| format!("{n} {w}"))
-            .collect();
-        if words.is_empty() {
-            "nothing".into()
-        } else {
-            words.join(", ")
-        }
-    };
     if !json {
-        eprintln!(
-            "apply {}: done: {}; not done: {}",
-            project.name,
-            list(true),
-            list(false)
-        );
+        eprintln!("apply {}: {}", project.name, done_words(&report.counts()));
     }
     Ok(if globals.read_only && !plan.is_noop() {
         Exit::ReadOnly
@@ -339,139 +341,6 @@ pub async fn down(args: DownArgs, globals: &Globals) -> Result<Exit, CliError> {
     let project = load(&args.project, globals)?;
     let (args, project) = (&args, &project);
     globals
-        .per_host(|endpoint| down_on(args, globals, project, endpoint))
+        .per_host(|endpoint| super::compose_down::down_on(args, globals, project, endpoint))
         .await
-}
-
-async fn down_on(
-    args: &DownArgs,
-    globals: &Globals,
-    project: &Project,
-    endpoint: crate::engine::Endpoint,
-) -> Result<Exit, CliError> {
-    let label = HashMap::from([(
-        "label".to_string(),
-        vec![format!("{COMPOSE_PROJECT_LABEL}={}", project.name)],
-    )]);
-    let mut containers = endpoint.list(&label).await?;
-    containers.sort_by(|a, b| a.name.cmp(&b.name));
-    let networks = endpoint.list_networks(&label).await?;
-    let volumes = if args.volumes {
-        endpoint.list_volumes(&label).await?
-    } else {
-        Vec::new()
-    };
-    let mut what: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
-    what.extend(networks.iter().map(|n| format!("network {}", n.name)));
-    what.extend(volumes.iter().map(|v| format!("volume {}", v.name)));
-    if what.is_empty() {
-        eprintln!("project {}: nothing to remove", project.name);
-        return Ok(Exit::Success);
-    }
-    if globals.read_only {
-        return Err(CliError::ReadOnly(format!(
-            "refused to take down project {}: fleetdeck is read-only (--read-only); it would remove {}",
-            project.name,
-            what.join(", ")
-        )));
-    }
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(CliError::Usage(format!(
-                "refusing to take down project {} without --yes: stdin is not a terminal to ask on ({})",
-                project.name,
-                what.join(", ")
-            )));
-        }
-        if !super::act::ask(&format!("remove {}?", what.join(", ")))? {
-            eprintln!("nothing done");
-            return Ok(Exit::Usage);
-        }
-    }
-    let ctx = globals.action_context(endpoint);
-    let targets: Vec<Target> = containers
-        .iter()
-        .map(|c| Target {
-            id: c.id.clone(),
-            name: c.name.clone(),
-        })
-        .collect();
-    let parallel = globals.config.actions.parallelism;
-    let stop = Act::Stop {
-        timeout_s: globals.config.actions.stop_timeout_s,
-    };
-    let stopped = ctx.execute_many(&stop, &targets, parallel).await;
-    let rm = Act::Remove {
-        force: false,
-        volumes: true,
-    };
-    let removable: Vec<Target> = stopped
-        .iter()
-        .filter(|r| r.result.is_ok())
-        .map(|r| r.target.clone())
-        .collect();
-    let removed = ctx.execute_many(&rm, &removable, parallel).await;
-    let mut lines: Vec<(bool, String, String, Option<String>)> = Vec::new();
-    for r in stopped.iter().filter(|r| r.result.is_err()).chain(&removed) {
-        let error = r.result.as_ref().err().map(|e| e.to_string());
-        let error = error.or_else(|| r.audit_error.clone());
-        lines.push((
-            error.is_none(),
-            "container".into(),
-            r.target.name.clone(),
-            error,
-        ));
-    }
-    let containers_gone =
-        removed.iter().all(|r| r.result.is_ok()) && removed.len() == targets.len();
-    // Networks, then volumes: only once every container is gone.
-    let resources: Vec<(&str, String)> = networks
-        .iter()
-        .map(|n| ("network", n.name.clone()))
-        .chain(volumes.iter().map(|v| ("volume", v.name.clone())))
-        .collect();
-    for (kind, name) in resources {
-        let error = if containers_gone {
-            let done = if kind == "network" {
-                ctx.remove_network(&name).await
-            } else {
-                ctx.remove_volume(&name).await
-            };
-            done.result
-                .err()
-                .map(|e| e.to_string())
-                .or(done.audit_error)
-        } else {
-            Some(format!("{kind} {name} kept: not every container is gone"))
-        };
-        lines.push((error.is_none(), kind.into(), name, error));
-    }
-    let mut out = std::io::stdout().lock();
-    let written = lines.iter().try_for_each(|(ok, kind, name, error)| {
-        if args.output.json {
-            let value = serde_json::json!({
-                "host": ctx.endpoint.name,
-                "kind": kind, "name": name, "ok": ok,
-                "outcome": if *ok { "removed" } else { "failed" }, "error": error,
-            });
-            json_line(&mut out, &value)
-        } else {
-            let mark = if *ok { "ok  " } else { "FAIL" };
-            let tail = error
-                .as_deref()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "{}",
-                printable(&format!("{mark} removed {kind} {name}{tail}"))
-            )
-        }
-    });
-    quiet_pipe(written.and_then(|()| out.flush()))?;
-    Ok(if lines.iter().all(|l| l.0) {
-        Exit::Success
-    } else {
-        Exit::SomeFailed
-    })
 }

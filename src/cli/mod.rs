@@ -4,6 +4,7 @@
 pub mod act;
 pub mod compose;
 pub mod compose_config;
+mod compose_down;
 pub mod docs;
 pub mod events;
 pub mod exec;
