@@ -29,7 +29,9 @@
 #   - the kept project's crashes were all answered (restart or give-up) but the last of each
 #   - keeper and console alive at the end; the keeper exits 0 on SIGTERM
 # Pausing the machine's main daemon disturbs everything else using it (tests run in parallel
-# included): on a shared machine use PAUSE_DAEMON=second.
+# included): on a shared machine use PAUSE_DAEMON=second, or give the soak a daemon of its own
+# as "main": MAIN_HOST=unix://…/d.sock MAIN_PID=<that dockerd's pid> (own bridge, never
+# --bridge=none).
 #
 # Needs root (a second dockerd, a tmpfs, a bridge), tmux, python3, and the test image
 # (cargo test --test actions builds it). Cleans up everything it made, also when interrupted.
@@ -135,7 +137,7 @@ phase() { echo "$1 $2 $(( $(ns) + 10000000000 ))" >> "$WORK/phases"; }
 
 pause_daemon() {
   local pid
-  if [ "$PAUSE_DAEMON" = main ]; then pid=$(dockerd_pid); else pid=$(cat "$D2/docker.pid"); fi
+  if [ "$PAUSE_DAEMON" = main ]; then pid=${MAIN_PID:-$(dockerd_pid)}; else pid=$(cat "$D2/docker.pid"); fi
   [ -n "$pid" ] || { log "no $PAUSE_DAEMON dockerd to pause"; return; }
   log "pausing the $PAUSE_DAEMON daemon (pid $pid) for ${PAUSE_S}s"
   PAUSED_PID=$pid
@@ -184,7 +186,7 @@ churn() {
   local w=$1 i=0
   while [ ! -e "$WORK/stop" ]; do
     i=$((i + 1))
-    if docker run --rm --network none --label "$LABEL" --label "fleetdeck.test.run=$RUN" \
+    if docker -H "$MAIN" run --rm --network none --label "$LABEL" --label "fleetdeck.test.run=$RUN" \
       --name "$RUN-churn-$w-$i" "$IMAGE" sh -c 'sleep 2' >/dev/null 2>&1; then
       echo >> "$WORK/churned.$w"
     fi
