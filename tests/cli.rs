@@ -61,6 +61,24 @@ const PS_FIELDS: &[&str] = &[
     "status",
 ];
 
+/// The fields of `ps --json` without `--detail` (the list call's).
+const LISTED_FIELDS: &[&str] = &[
+    "host",
+    "id",
+    "name",
+    "image",
+    "command",
+    "state",
+    "health",
+    "exit_code",
+    "created",
+    "labels",
+    "ports",
+    "compose_project",
+    "compose_service",
+    "status",
+];
+
 #[tokio::test]
 async fn ps_json_has_snake_case_fields_and_real_times() {
     let fx = Fixture::new("cli-ps").await;
@@ -80,7 +98,14 @@ async fn ps_json_has_snake_case_fields_and_real_times() {
     })
     .await;
 
-    let ran = cli.run(&["ps", "-a", "--json", "--filter", &only_mine(&fx)]);
+    let ran = cli.run(&[
+        "ps",
+        "-a",
+        "--detail",
+        "--json",
+        "--filter",
+        &only_mine(&fx),
+    ]);
     ran.expect_code(0);
     assert!(
         !ran.stdout.contains("0001-01-01"),
@@ -156,6 +181,47 @@ async fn ps_json_has_snake_case_fields_and_real_times() {
     assert!(
         time_field(&done, "finished_at").is_some(),
         "it finished: {done}"
+    );
+
+    // Without --detail: one list call. What it says is there, with the daemon's own status
+    // words; what only an inspect tells is left out, not given as null.
+    let ran = cli.run(&["ps", "-a", "--json", "--filter", &only_mine(&fx)]);
+    let listed = ran.expect_code(0).json();
+    let listed = listed.as_array().expect("ps --json prints an array");
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    for row in listed {
+        let object = row.as_object().expect("each row is an object");
+        for field in LISTED_FIELDS {
+            assert!(object.contains_key(*field), "row lacks {field}: {row}");
+        }
+        for field in [
+            "started_at",
+            "finished_at",
+            "restart_count",
+            "oom_killed",
+            "exit",
+        ] {
+            assert!(!object.contains_key(field), "{field} needs --detail: {row}");
+        }
+    }
+    let listed_row = |id: &str| {
+        listed
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no row with id {id}: {listed:?}"))
+            .clone()
+    };
+    let status = |row: &Value| row["status"].as_str().unwrap_or_default().to_string();
+    assert!(status(&listed_row(web["id"].as_str().unwrap_or_default())).starts_with("Up "));
+    let done_listed = listed_row(done["id"].as_str().unwrap_or_default());
+    assert!(
+        status(&done_listed).starts_with("Exited (3)"),
+        "{done_listed}"
+    );
+    assert_eq!(done_listed["exit_code"], 3);
+    assert_eq!(
+        listed_row(fresh["id"].as_str().unwrap_or_default())["status"],
+        "Created"
     );
 
     // Without -a only what is up is listed.

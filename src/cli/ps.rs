@@ -1,18 +1,20 @@
 //! `fleetdeck ps`: the fleet as a table or JSON. The daemon does the filtering (the `--filter`
-//! flags, and the up states unless `-a`): only the containers printed are inspected, for what
-//! the list call lacks (start and finish times, restart count, OOM flag, memory limit).
+//! flags, and the up states unless `-a`), and one list call is all `ps` costs, as `docker ps`;
+//! `--detail` inspects each container printed for what the list call lacks (start and finish
+//! times, restart count, OOM flag, memory limit) — one inspect costs the daemon about what
+//! listing 40 containers does.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Serialize;
 
 use super::output::{json_line, quiet_pipe, table};
 use super::{CliError, Exit, Globals, OutputArgs};
-use crate::engine::Container;
 use crate::engine::exit::{ExitContext, ExitReading, read_exit};
+use crate::engine::{Container, ContainerId, Health, Port, RunState};
 use crate::present::status_text;
 
 #[derive(Debug, Args)]
@@ -23,6 +25,10 @@ pub struct PsArgs {
     /// Docker filter KEY=VALUE (name=, label=, status=, health=, ancestor=, ...); repeatable.
     #[arg(short, long, value_name = "KEY=VALUE")]
     pub filter: Vec<String>,
+    /// Inspect each container printed: the restart count, start and finish times, the OOM flag
+    /// and the memory limit (one inspect per row, 64 at once); without it, one list call.
+    #[arg(short, long)]
+    pub detail: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -34,6 +40,47 @@ pub struct PsRow<'a> {
     pub container: &'a Container,
     pub exit: Option<ExitReading>,
     pub status: String,
+}
+
+/// One row of `ps --json` without `--detail`: what the list call says, and the daemon's status
+/// words. The fields only an inspect gives are left out (not `null`: unknown, not empty).
+#[derive(Debug, Serialize)]
+pub struct ListedRow<'a> {
+    pub host: &'a str,
+    pub id: &'a ContainerId,
+    pub name: &'a str,
+    pub image: &'a str,
+    pub command: &'a str,
+    pub state: RunState,
+    pub health: Option<Health>,
+    pub exit_code: Option<i64>,
+    pub created: Option<DateTime<Utc>>,
+    pub labels: &'a BTreeMap<String, String>,
+    pub ports: &'a [Port],
+    pub compose_project: Option<&'a str>,
+    pub compose_service: Option<&'a str>,
+    pub status: &'a str,
+}
+
+impl<'a> ListedRow<'a> {
+    fn of(c: &'a Container, status: &'a str) -> Self {
+        Self {
+            host: &c.host,
+            id: &c.id,
+            name: &c.name,
+            image: &c.image,
+            command: &c.command,
+            state: c.state,
+            health: c.health,
+            exit_code: c.exit_code,
+            created: c.created,
+            labels: &c.labels,
+            ports: &c.ports,
+            compose_project: c.compose_project.as_deref(),
+            compose_service: c.compose_service.as_deref(),
+            status,
+        }
+    }
 }
 
 /// Parses `KEY=VALUE` filters into Docker's filter map.
@@ -79,68 +126,107 @@ pub fn daemon_filters(
 pub async fn run(args: PsArgs, globals: &Globals) -> Result<Exit, CliError> {
     let filters = daemon_filters(&args.filter, args.all)?;
     let mut hosts = globals.connect_all().await?;
-    let mut fleet = hosts.list_detailed(&filters).await?;
+    let now = Utc::now();
+    // Each container with its status words: the daemon's, or ours from the inspected times.
+    let mut fleet: Vec<(Container, String)> = if args.detail {
+        let detailed = hosts.list_detailed(&filters).await?;
+        detailed
+            .into_iter()
+            .map(|c| {
+                let status = status_text(&c, now);
+                (c, status)
+            })
+            .collect()
+    } else {
+        hosts.list_with_status(&filters).await?
+    };
     hosts.report_down()?;
     if !args.all {
-        fleet.retain(|c| c.state.is_up());
+        fleet.retain(|(c, _)| c.state.is_up());
     }
-    fleet.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.host.cmp(&b.host)));
-    let several = hosts.several();
-    let now = Utc::now();
+    fleet.sort_by(|(a, _), (b, _)| a.name.cmp(&b.name).then_with(|| a.host.cmp(&b.host)));
     let mut out = std::io::stdout().lock();
-    let result = if args.output.json {
-        let rows: Vec<PsRow> = fleet
-            .iter()
-            .map(|c| PsRow {
-                container: c,
-                exit: c.exit_code.map(|code| {
-                    read_exit(
-                        code,
-                        ExitContext {
-                            oom_killed: c.oom_killed,
-                            stop_timed_out: None,
-                        },
-                    )
-                }),
-                status: status_text(c, now),
-            })
-            .collect();
-        json_line(&mut out, &rows)
-    } else {
-        let rows: Vec<Vec<String>> = fleet
-            .iter()
-            .map(|c| {
-                let state = match c.health {
-                    Some(h) => format!("{} ({})", c.state, h.as_str()),
-                    None => c.state.to_string(),
-                };
-                let mut row = several
-                    .then(|| c.host.clone())
-                    .into_iter()
-                    .collect::<Vec<_>>();
-                row.extend([
-                    c.name.clone(),
-                    c.id.short().to_string(),
-                    c.image.clone(),
-                    state,
-                    status_text(c, now),
-                    c.restart_count.map(|n| n.to_string()).unwrap_or_default(),
-                    c.ports
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ]);
-                row
-            })
-            .collect();
-        let headers = [
-            "HOST", "NAME", "ID", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS",
-        ];
-        table(&mut out, &headers[usize::from(!several)..], &rows)
+    let result = match (args.output.json, args.detail) {
+        (true, true) => json_line(&mut out, &detailed_rows(&fleet)),
+        (true, false) => {
+            let rows: Vec<ListedRow> = fleet.iter().map(|(c, s)| ListedRow::of(c, s)).collect();
+            json_line(&mut out, &rows)
+        }
+        (false, detail) => {
+            let (headers, rows) = table_rows(&fleet, hosts.several(), detail);
+            table(&mut out, &headers, &rows)
+        }
     };
     quiet_pipe(result.and_then(|()| out.flush()))?;
     Ok(hosts.exit(Exit::Success))
+}
+
+fn detailed_rows(fleet: &[(Container, String)]) -> Vec<PsRow<'_>> {
+    fleet
+        .iter()
+        .map(|(c, status)| PsRow {
+            container: c,
+            exit: c.exit_code.map(|code| {
+                read_exit(
+                    code,
+                    ExitContext {
+                        oom_killed: c.oom_killed,
+                        stop_timed_out: None,
+                    },
+                )
+            }),
+            status: status.clone(),
+        })
+        .collect()
+}
+
+/// The table: HOST with several hosts, RESTARTS with `--detail` (only an inspect tells).
+fn table_rows(
+    fleet: &[(Container, String)],
+    several: bool,
+    detail: bool,
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let mut headers = vec![
+        "HOST", "NAME", "ID", "IMAGE", "STATE", "STATUS", "RESTARTS", "PORTS",
+    ];
+    if !detail {
+        headers.retain(|h| *h != "RESTARTS");
+    }
+    if !several {
+        headers.remove(0);
+    }
+    let rows = fleet
+        .iter()
+        .map(|(c, status)| {
+            let state = match c.health {
+                Some(h) => format!("{} ({})", c.state, h.as_str()),
+                None => c.state.to_string(),
+            };
+            let mut row = several
+                .then(|| c.host.clone())
+                .into_iter()
+                .collect::<Vec<_>>();
+            row.extend([
+                c.name.clone(),
+                c.id.short().to_string(),
+                c.image.clone(),
+                state,
+                status.clone(),
+            ]);
+            if detail {
+                row.push(c.restart_count.map(|n| n.to_string()).unwrap_or_default());
+            }
+            row.push(
+                c.ports
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            row
+        })
+        .collect();
+    (headers, rows)
 }
 
 #[cfg(test)]

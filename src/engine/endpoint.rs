@@ -183,6 +183,28 @@ impl Endpoint {
             .collect())
     }
 
+    /// [`Endpoint::list`], each container with the daemon's own status words ("Up 5 minutes
+    /// (healthy)", "Exited (3) 2 hours ago"): what `ps` prints without an inspect.
+    pub async fn list_with_status(
+        &self,
+        filters: &std::collections::HashMap<String, Vec<String>>,
+    ) -> Result<Vec<(Container, String)>, EngineError> {
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(filters)
+            .build();
+        let summaries = self
+            .guarded(self.docker.list_containers(Some(options)))
+            .await?;
+        Ok(summaries
+            .into_iter()
+            .filter_map(|s| {
+                let status = s.status.clone().unwrap_or_default();
+                Some((self.stamp(from_summary(s)?), status))
+            })
+            .collect())
+    }
+
     /// Inspects one container; `Ok(None)` when it no longer exists.
     pub async fn inspect(&self, id: &str) -> Result<Option<ContainerInspectResponse>, EngineError> {
         let call = self

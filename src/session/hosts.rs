@@ -60,6 +60,18 @@ impl Hosts {
         }
     }
 
+    /// Every container of every host that answered, with the daemon's status words (one list
+    /// call each, no inspect).
+    pub async fn list_with_status(
+        &mut self,
+        filters: &std::collections::HashMap<String, Vec<String>>,
+    ) -> Result<Vec<(crate::engine::Container, String)>, EngineError> {
+        let lists = self
+            .each(|endpoint| async move { endpoint.list_with_status(filters).await })
+            .await?;
+        Ok(lists.into_iter().flatten().collect())
+    }
+
     /// Every container of every host that answered (with `list_detailed`'s details).
     pub async fn list_detailed(
         &mut self,

@@ -37,7 +37,7 @@ pub enum StepError {
     Daemon {
         doing: String,
         #[source]
-        source: EngineError,
+        source: Box<EngineError>,
     },
     #[error("{kind} {name} is external and does not exist")]
     ExternalMissing { kind: &'static str, name: String },
@@ -70,7 +70,7 @@ impl StepError {
     pub(super) fn daemon(doing: impl Into<String>, source: EngineError) -> Self {
         Self::Daemon {
             doing: doing.into(),
-            source,
+            source: Box::new(source),
         }
     }
 }
