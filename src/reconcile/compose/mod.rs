@@ -36,6 +36,7 @@ mod service_more;
 mod spec_check;
 #[rustfmt::skip]
 mod spec_keys;
+pub mod swarm;
 mod warn;
 mod yaml;
 pub mod yaml_out;
@@ -439,7 +440,8 @@ fn build(
             disabled_services.push(key.name.clone());
             continue;
         }
-        let (spec, deps) = service::service(&key.name, node, &ctx)?;
+        let (mut spec, deps) = service::service(&key.name, node, &ctx)?;
+        spec.swarm = swarm::service(&key.name, node)?;
         service_lines.insert(key.name.clone(), (Arc::clone(&node.file), key.line));
         if active(&spec) {
             all_deps.push((spec.name.clone(), deps));
@@ -527,5 +529,9 @@ fn build(
         secrets,
         configs,
         warnings: warn.lines(),
+        swarm: swarm::SwarmObjects {
+            secrets: swarm::objects(root, "secrets")?,
+            configs: swarm::objects(root, "configs")?,
+        },
     })
 }
