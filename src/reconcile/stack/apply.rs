@@ -103,7 +103,7 @@ pub async fn apply(
     let mut outcomes = Vec::new();
     for step in &plan.steps {
         let o = run_step(ctx, step, &mut made).await;
-        made.failed |= !o.ok && step.action != Action::Remove;
+        made.failed |= !o.ok && step.action != Action::Remove && step.kind != Kind::Service;
         report(&o);
         outcomes.push(o);
     }

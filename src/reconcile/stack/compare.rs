@@ -10,20 +10,43 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bollard::models::ServiceSpec;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-/// Values the manager sets on its own, by path (`*` matches any array item).
-const MANAGER_DEFAULTS: &[(&str, &str)] = &[
-    ("TaskTemplate.Runtime", "container"),
-    ("TaskTemplate.ContainerSpec.Isolation", "default"),
-    ("EndpointSpec.Mode", "vip"),
-    ("EndpointSpec.Ports.*.Protocol", "tcp"),
-    ("EndpointSpec.Ports.*.PublishMode", "ingress"),
-];
+/// Values the manager sets on its own, by path (`*` matches any array item): numbers are
+/// nanoseconds.
+fn manager_defaults() -> Vec<(&'static str, Value)> {
+    let mut out = vec![
+        ("TaskTemplate.Runtime", json!("container")),
+        ("TaskTemplate.ContainerSpec.Isolation", json!("default")),
+        ("EndpointSpec.Mode", json!("vip")),
+        ("EndpointSpec.Ports.*.Protocol", json!("tcp")),
+        ("EndpointSpec.Ports.*.PublishMode", json!("ingress")),
+    ];
+    for config in ["UpdateConfig", "RollbackConfig"] {
+        let at = |field: &str| -> &'static str {
+            match (config, field) {
+                ("UpdateConfig", "FailureAction") => "UpdateConfig.FailureAction",
+                ("UpdateConfig", "Monitor") => "UpdateConfig.Monitor",
+                ("UpdateConfig", _) => "UpdateConfig.Order",
+                (_, "FailureAction") => "RollbackConfig.FailureAction",
+                (_, "Monitor") => "RollbackConfig.Monitor",
+                _ => "RollbackConfig.Order",
+            }
+        };
+        out.push((at("FailureAction"), json!("pause")));
+        out.push((at("Monitor"), json!(5_000_000_000_i64)));
+        out.push((at("Order"), json!("stop-first")));
+    }
+    out
+}
 
 /// Fields that never count as a difference: ids the manager assigns, and the force counter.
+/// The health check too: bollard 0.21 names the field `HealthCheck` where the Engine answers
+/// `Healthcheck`, so the manager's health check is never read back (the manager takes either
+/// name, so what is sent arrives).
 const IGNORED: &[&str] = &[
     "TaskTemplate.ForceUpdate",
+    "TaskTemplate.ContainerSpec.HealthCheck",
     "TaskTemplate.ContainerSpec.Secrets.*.SecretID",
     "TaskTemplate.ContainerSpec.Configs.*.ConfigID",
 ];
@@ -78,11 +101,10 @@ const NAMES: &[(&str, &str)] = &[
 pub fn normalised(spec: &ServiceSpec) -> Value {
     let mut value = serde_json::to_value(spec).unwrap_or(Value::Null);
     mark_modes(&mut value);
+    let defaults = manager_defaults();
     drop_paths(&mut value, "", &|path, v| {
         IGNORED.iter().any(|p| matches(p, path))
-            || MANAGER_DEFAULTS
-                .iter()
-                .any(|(p, d)| matches(p, path) && v.as_str() == Some(d))
+            || defaults.iter().any(|(p, d)| matches(p, path) && v == d)
     });
     if let Some(Value::Array(ports)) = value
         .pointer_mut("/EndpointSpec/Ports")

@@ -185,8 +185,13 @@ pub fn plan(desired: &Desired, current: &Current) -> StackPlan {
             }
         }
     }
+    let network_names: HashMap<&str, &str> = current
+        .networks
+        .iter()
+        .map(|n| (n.id.as_str(), n.name.as_str()))
+        .collect();
     for want in &desired.services {
-        steps.push(service_step(want, &current.services));
+        steps.push(service_step(want, &current.services, &network_names));
     }
 
     // Removals: what carries the stack's label and the file does not name; services first.
@@ -242,7 +247,18 @@ pub fn effective(want: &ServiceSpec, have: Option<&ServiceSpec>) -> ServiceSpec 
     spec
 }
 
-fn service_step(want: &ServiceSpec, services: &[Service]) -> Step {
+/// The manager keeps a service's networks by id: the names they stand for, as the file has
+/// them.
+pub fn with_network_names(spec: &mut ServiceSpec, names: &HashMap<&str, &str>) {
+    let task = spec.task_template.as_mut();
+    for n in task.and_then(|t| t.networks.as_mut()).into_iter().flatten() {
+        if let Some(name) = n.target.as_deref().and_then(|id| names.get(id)) {
+            n.target = Some((*name).to_string());
+        }
+    }
+}
+
+fn service_step(want: &ServiceSpec, services: &[Service], names: &HashMap<&str, &str>) -> Step {
     let name = want.name.clone().unwrap_or_default();
     let found = services.iter().find(|s| {
         s.spec.as_ref().and_then(|spec| spec.name.as_deref()) == Some(name.as_str())
@@ -251,7 +267,8 @@ fn service_step(want: &ServiceSpec, services: &[Service]) -> Step {
         let payload = Payload::Service(Box::new(want.clone()), None);
         return step(Kind::Service, &name, Action::Create, None, payload);
     };
-    let have = found.spec.clone().unwrap_or_default();
+    let mut have = found.spec.clone().unwrap_or_default();
+    with_network_names(&mut have, names);
     let spec = effective(want, Some(&have));
     let changed = changed_fields(&spec, &have);
     let version = found.version.as_ref().and_then(|v| v.index);
