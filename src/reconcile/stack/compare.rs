@@ -15,33 +15,23 @@ use serde_json::{Map, Value, json};
 /// Values the manager sets on its own, by path (`*` matches any array item): numbers are
 /// nanoseconds.
 fn manager_defaults() -> Vec<(&'static str, Value)> {
-    let mut out = vec![
+    vec![
         ("TaskTemplate.Runtime", json!("container")),
         ("TaskTemplate.ContainerSpec.Isolation", json!("default")),
         ("EndpointSpec.Mode", json!("vip")),
         ("EndpointSpec.Ports.*.Protocol", json!("tcp")),
         ("EndpointSpec.Ports.*.PublishMode", json!("ingress")),
-    ];
-    for config in ["UpdateConfig", "RollbackConfig"] {
-        let at = |field: &str| -> &'static str {
-            match (config, field) {
-                ("UpdateConfig", "FailureAction") => "UpdateConfig.FailureAction",
-                ("UpdateConfig", "Monitor") => "UpdateConfig.Monitor",
-                ("UpdateConfig", _) => "UpdateConfig.Order",
-                (_, "FailureAction") => "RollbackConfig.FailureAction",
-                (_, "Monitor") => "RollbackConfig.Monitor",
-                _ => "RollbackConfig.Order",
-            }
-        };
-        out.push((at("FailureAction"), json!("pause")));
-        out.push((at("Monitor"), json!(5_000_000_000_i64)));
-        out.push((at("Order"), json!("stop-first")));
-    }
-    out
+        ("UpdateConfig.FailureAction", json!("pause")),
+        ("UpdateConfig.Monitor", json!(5_000_000_000_i64)),
+        ("UpdateConfig.Order", json!("stop-first")),
+        ("RollbackConfig.FailureAction", json!("pause")),
+        ("RollbackConfig.Monitor", json!(5_000_000_000_i64)),
+        ("RollbackConfig.Order", json!("stop-first")),
+    ]
 }
 
-/// Fields that never count as a difference: ids the manager assigns, and the force counter.
-/// The health check too: bollard 0.21 names the field `HealthCheck` where the Engine answers
+/// Fields that never count as a difference: ids the manager assigns, the force counter, and
+/// the health check: bollard 0.21 names the field `HealthCheck` where the Engine answers
 /// `Healthcheck`, so the manager's health check is never read back (the manager takes either
 /// name, so what is sent arrives).
 const IGNORED: &[&str] = &[

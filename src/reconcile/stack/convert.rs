@@ -230,57 +230,8 @@ pub fn service(project: &Project, svc: &Compose) -> Result<ServiceSpec, StackErr
     let mode = parts::mode(deploy.mode.as_deref(), deploy.replicas, svc.replicas).map_err(fail)?;
     let mut labels = with_stack_label(stack, &deploy.labels);
     labels.insert(IMAGE_LABEL.into(), svc.image.clone());
-    let (cap_add, cap_drop) = parts::capabilities(&svc.cap_add, &svc.cap_drop);
-    let container = TaskSpecContainerSpec {
-        image: Some(svc.image.clone()),
-        labels: Some(with_stack_label(stack, &svc.labels)),
-        command: svc.entrypoint.clone(),
-        args: svc.command.clone(),
-        hostname: svc.hostname.clone(),
-        env: Some(parts::environment(&svc.environment)),
-        dir: svc.working_dir.clone(),
-        user: svc.user.clone(),
-        privileges: Some(TaskSpecContainerSpecPrivileges::default()),
-        tty: Some(svc.tty),
-        open_stdin: Some(svc.stdin_open),
-        read_only: Some(svc.read_only),
-        mounts: Some(parts::mounts(project, svc).map_err(fail)?),
-        stop_signal: svc.stop_signal.clone(),
-        stop_grace_period: svc.stop_grace_period.map(parts::nanos),
-        health_check: svc.healthcheck.as_ref().map(parts::healthcheck),
-        hosts: Some(parts::hosts(&svc.extra_hosts)),
-        dns_config: dns(&svc.dns, &svc.dns_search),
-        secrets: Some(parts::secrets(svc, |k| object_name(project, true, k))),
-        configs: Some(parts::configs(svc, |k| object_name(project, false, k))),
-        oom_score_adj: svc.oom_score_adj,
-        isolation: svc.isolation.as_deref().and_then(|i| i.parse().ok()),
-        init: svc.init,
-        sysctls: Some(svc.sysctls.clone().into_iter().collect()),
-        capability_add: Some(cap_add),
-        capability_drop: Some(cap_drop),
-        ulimits: Some(parts::ulimits(&svc.ulimits)),
-        ..TaskSpecContainerSpec::default()
-    };
-    let placement = TaskSpecPlacement {
-        constraints: Some(deploy.placement.constraints.clone()),
-        preferences: (!deploy.placement.preferences.is_empty()).then(|| {
-            deploy
-                .placement
-                .preferences
-                .iter()
-                .map(|p| TaskSpecPlacementPreferences {
-                    spread: Some(TaskSpecPlacementSpread {
-                        spread_descriptor: Some(p.clone()),
-                    }),
-                })
-                .collect()
-        }),
-        max_replicas: deploy
-            .placement
-            .max_replicas_per_node
-            .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
-        platforms: None,
-    };
+    let container = container(project, svc).map_err(fail)?;
+    let placement = placement(deploy);
     Ok(ServiceSpec {
         name: Some(scoped(stack, &svc.name)),
         labels: Some(labels),
@@ -309,6 +260,66 @@ pub fn service(project: &Project, svc: &Compose) -> Result<ServiceSpec, StackErr
             ports: Some(parts::ports(&svc.ports).map_err(fail)?),
         }),
     })
+}
+
+/// The container spec of a service.
+fn container(project: &Project, svc: &Compose) -> Result<TaskSpecContainerSpec, String> {
+    let stack = &project.name;
+    let (cap_add, cap_drop) = parts::capabilities(&svc.cap_add, &svc.cap_drop);
+    Ok(TaskSpecContainerSpec {
+        image: Some(svc.image.clone()),
+        labels: Some(with_stack_label(stack, &svc.labels)),
+        command: svc.entrypoint.clone(),
+        args: svc.command.clone(),
+        hostname: svc.hostname.clone(),
+        env: Some(parts::environment(&svc.environment)),
+        dir: svc.working_dir.clone(),
+        user: svc.user.clone(),
+        privileges: Some(TaskSpecContainerSpecPrivileges::default()),
+        tty: Some(svc.tty),
+        open_stdin: Some(svc.stdin_open),
+        read_only: Some(svc.read_only),
+        mounts: Some(parts::mounts(project, svc)?),
+        stop_signal: svc.stop_signal.clone(),
+        stop_grace_period: svc.stop_grace_period.map(parts::nanos),
+        health_check: svc.healthcheck.as_ref().map(parts::healthcheck),
+        hosts: Some(parts::hosts(&svc.extra_hosts)),
+        dns_config: dns(&svc.dns, &svc.dns_search),
+        secrets: Some(parts::secrets(svc, |k| object_name(project, true, k))),
+        configs: Some(parts::configs(svc, |k| object_name(project, false, k))),
+        oom_score_adj: svc.oom_score_adj,
+        isolation: svc.isolation.as_deref().and_then(|i| i.parse().ok()),
+        init: svc.init,
+        sysctls: Some(svc.sysctls.clone().into_iter().collect()),
+        capability_add: Some(cap_add),
+        capability_drop: Some(cap_drop),
+        ulimits: Some(parts::ulimits(&svc.ulimits)),
+        ..TaskSpecContainerSpec::default()
+    })
+}
+
+/// `deploy.placement`.
+fn placement(deploy: &crate::reconcile::compose::swarm::SwarmService) -> TaskSpecPlacement {
+    TaskSpecPlacement {
+        constraints: Some(deploy.placement.constraints.clone()),
+        preferences: (!deploy.placement.preferences.is_empty()).then(|| {
+            deploy
+                .placement
+                .preferences
+                .iter()
+                .map(|p| TaskSpecPlacementPreferences {
+                    spread: Some(TaskSpecPlacementSpread {
+                        spread_descriptor: Some(p.clone()),
+                    }),
+                })
+                .collect()
+        }),
+        max_replicas: deploy
+            .placement
+            .max_replicas_per_node
+            .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+        platforms: None,
+    }
 }
 
 fn dns(dns: &[String], search: &[String]) -> Option<TaskSpecContainerSpecDnsConfig> {

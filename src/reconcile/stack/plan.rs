@@ -139,9 +139,25 @@ fn step(kind: Kind, name: &str, action: Action, id: Option<String>, payload: Pay
 
 /// The plan that brings `current` to `desired`.
 pub fn plan(desired: &Desired, current: &Current) -> StackPlan {
-    let stack = desired.stack.as_str();
+    let mut steps = object_steps(desired, current);
+    let network_names: HashMap<&str, &str> = current
+        .networks
+        .iter()
+        .map(|n| (n.id.as_str(), n.name.as_str()))
+        .collect();
+    for want in &desired.services {
+        steps.push(service_step(want, &current.services, &network_names));
+    }
+    steps.extend(removals(desired, current));
+    StackPlan {
+        stack: desired.stack.clone(),
+        steps,
+    }
+}
+
+/// The networks, secrets and configs the file wants.
+fn object_steps(desired: &Desired, current: &Current) -> Vec<Step> {
     let mut steps = Vec::new();
-    let mut removals = Vec::new();
     let by_name = |list: &[ObjectInfo], name: &str| list.iter().find(|o| o.name == name).cloned();
 
     for n in &desired.networks {
@@ -185,16 +201,13 @@ pub fn plan(desired: &Desired, current: &Current) -> StackPlan {
             }
         }
     }
-    let network_names: HashMap<&str, &str> = current
-        .networks
-        .iter()
-        .map(|n| (n.id.as_str(), n.name.as_str()))
-        .collect();
-    for want in &desired.services {
-        steps.push(service_step(want, &current.services, &network_names));
-    }
+    steps
+}
 
-    // Removals: what carries the stack's label and the file does not name; services first.
+/// What carries the stack's label and the file does not name: services first.
+fn removals(desired: &Desired, current: &Current) -> Vec<Step> {
+    let stack = desired.stack.as_str();
+    let mut removals = Vec::new();
     let wanted = |name: &str| desired.services.iter().any(|s| s.name.as_deref() == Some(name));
     for svc in &current.services {
         let spec = svc.spec.clone().unwrap_or_default();
@@ -213,11 +226,7 @@ pub fn plan(desired: &Desired, current: &Current) -> StackPlan {
             removals.push(step(kind, &o.name, Action::Remove, Some(o.id.clone()), Payload::None));
         }
     }
-    steps.extend(removals);
-    StackPlan {
-        stack: stack.to_string(),
-        steps,
-    }
+    removals
 }
 
 /// What the manager would be sent for `want`, given the service it has (docker's rules for
