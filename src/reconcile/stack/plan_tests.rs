@@ -20,7 +20,7 @@ const FILE: &str = "services:
 networks:
   front: {}
 secrets:
-  token: {content: s3cret}
+  token: {file: ./token.txt}
 configs:
   conf: {content: a=1}
 ";
