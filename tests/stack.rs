@@ -97,7 +97,13 @@ fn write_files(dir: &Path, text: &str) -> String {
 }
 
 /// `fleetdeck -H MANAGER -p STACK -f FILE ARGS...`.
-fn fleetdeck(sandbox: &Sandbox, swarm: &Swarm, stack: &str, file: &str, args: &[&str]) -> common::binary::Ran {
+fn fleetdeck(
+    sandbox: &Sandbox,
+    swarm: &Swarm,
+    stack: &str,
+    file: &str,
+    args: &[&str],
+) -> common::binary::Ran {
     let host = swarm.manager_host();
     let mut all = vec!["-H", host.as_str(), "-p", stack, "-f", file];
     all.extend_from_slice(args);
@@ -123,10 +129,25 @@ fn flatten(value: &Value, path: String, out: &mut BTreeMap<String, Value>) {
 /// A service's spec as the manager has it, with the stack's name as `STACK`, network ids as
 /// the networks' names, and the ids of secrets and configs left out.
 fn spec(swarm: &Swarm, stack: &str, service: &str) -> BTreeMap<String, Value> {
-    let networks = swarm.docker(0, &["network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}"]);
+    let networks = swarm.docker(
+        0,
+        &[
+            "network",
+            "ls",
+            "--no-trunc",
+            "--format",
+            "{{.ID}} {{.Name}}",
+        ],
+    );
     let mut text = swarm.docker(
         0,
-        &["service", "inspect", &format!("{stack}_{service}"), "--format", "{{json .Spec}}"],
+        &[
+            "service",
+            "inspect",
+            &format!("{stack}_{service}"),
+            "--format",
+            "{{json .Spec}}",
+        ],
     );
     for line in networks.lines() {
         if let Some((id, name)) = line.split_once(' ') {
@@ -162,7 +183,13 @@ fn versions(swarm: &Swarm, stack: &str) -> Vec<String> {
         .map(|s| {
             swarm.docker(
                 0,
-                &["service", "inspect", &format!("{stack}_{s}"), "--format", "{{.Version.Index}}"],
+                &[
+                    "service",
+                    "inspect",
+                    &format!("{stack}_{s}"),
+                    "--format",
+                    "{{.Version.Index}}",
+                ],
             )
         })
         .collect()
@@ -183,7 +210,18 @@ fn a_stack_applied_by_fleetdeck_is_the_one_docker_stack_deploy_makes() {
     let sandbox = Sandbox::new();
     let file = write_files(sandbox.path(), FILE);
 
-    swarm.docker(0, &["stack", "deploy", "--resolve-image", "never", "-c", &file, "dk"]);
+    swarm.docker(
+        0,
+        &[
+            "stack",
+            "deploy",
+            "--resolve-image",
+            "never",
+            "-c",
+            &file,
+            "dk",
+        ],
+    );
     fleetdeck(&sandbox, &swarm, "fd", &file, &["apply", "--swarm"]).expect_code(0);
 
     for service in SERVICES {
@@ -192,10 +230,26 @@ fn a_stack_applied_by_fleetdeck_is_the_one_docker_stack_deploy_makes() {
         let differ: Vec<String> = paths
             .into_iter()
             .filter(|p| docker.get(*p) != ours.get(*p))
-            .map(|p| format!("{p}: docker {:?}, fleetdeck {:?}", docker.get(p), ours.get(p)))
+            .map(|p| {
+                format!(
+                    "{p}: docker {:?}, fleetdeck {:?}",
+                    docker.get(p),
+                    ours.get(p)
+                )
+            })
             .collect();
-        assert!(differ.is_empty(), "service {service} differs:\n{}", differ.join("\n"));
-        for field in [".TaskTemplate.ContainerSpec.Args[0]", ".UpdateConfig.Parallelism", ".TaskTemplate.RestartPolicy.Condition", ".Labels.com.docker.stack.namespace", ".TaskTemplate.Networks[0].Target"] {
+        assert!(
+            differ.is_empty(),
+            "service {service} differs:\n{}",
+            differ.join("\n")
+        );
+        for field in [
+            ".TaskTemplate.ContainerSpec.Args[0]",
+            ".UpdateConfig.Parallelism",
+            ".TaskTemplate.RestartPolicy.Condition",
+            ".Labels.com.docker.stack.namespace",
+            ".TaskTemplate.Networks[0].Target",
+        ] {
             if service == "web" {
                 assert!(ours.contains_key(field), "web's spec has {field}: {ours:?}");
             }
@@ -204,15 +258,34 @@ fn a_stack_applied_by_fleetdeck_is_the_one_docker_stack_deploy_makes() {
 
     // Both deployments plan as unchanged, each under its own name.
     for stack in ["fd", "dk"] {
-        let ran = fleetdeck(&sandbox, &swarm, stack, &file, &["plan", "--swarm", "--json"]);
+        let ran = fleetdeck(
+            &sandbox,
+            &swarm,
+            stack,
+            &file,
+            &["plan", "--swarm", "--json"],
+        );
         let actions = plan_actions(ran.expect_code(0));
-        assert_eq!(actions.len(), 8, "3 services, 3 networks, a secret, a config: {actions:?}");
-        assert!(actions.iter().all(|(_, a, _)| a == "unchanged"), "{stack}: {actions:?}");
+        assert_eq!(
+            actions.len(),
+            8,
+            "3 services, 3 networks, a secret, a config: {actions:?}"
+        );
+        assert!(
+            actions.iter().all(|(_, a, _)| a == "unchanged"),
+            "{stack}: {actions:?}"
+        );
     }
 
     // A second apply changes nothing: every step unchanged, no service's version moves.
     let before = versions(&swarm, "fd");
-    let ran = fleetdeck(&sandbox, &swarm, "fd", &file, &["apply", "--swarm", "--json"]);
+    let ran = fleetdeck(
+        &sandbox,
+        &swarm,
+        "fd",
+        &file,
+        &["apply", "--swarm", "--json"],
+    );
     let outcomes: Vec<String> = ran
         .expect_code(0)
         .json_lines()
@@ -228,38 +301,87 @@ fn a_stack_applied_by_fleetdeck_is_the_one_docker_stack_deploy_makes() {
         .replace("LEVEL: \"3\"", "LEVEL: \"4\"");
     let edited_dir = tempfile::tempdir().expect("temp dir");
     let edited_file = write_files(edited_dir.path(), &edited);
-    let ran = fleetdeck(&sandbox, &swarm, "fd", &edited_file, &["plan", "--swarm", "--json"]);
+    let ran = fleetdeck(
+        &sandbox,
+        &swarm,
+        "fd",
+        &edited_file,
+        &["plan", "--swarm", "--json"],
+    );
     let actions = plan_actions(ran.expect_code(0));
-    let changed: Vec<&(String, String, Value)> =
-        actions.iter().filter(|(_, a, _)| a != "unchanged").collect();
+    let changed: Vec<&(String, String, Value)> = actions
+        .iter()
+        .filter(|(_, a, _)| a != "unchanged")
+        .collect();
     assert_eq!(changed.len(), 1, "{actions:?}");
     assert_eq!(changed[0].0, "fd_web");
     assert_eq!(changed[0].1, "update");
-    assert_eq!(changed[0].2, serde_json::json!(["deploy.replicas", "environment"]));
+    assert_eq!(
+        changed[0].2,
+        serde_json::json!(["deploy.replicas", "environment"])
+    );
     let host = swarm.manager_host();
     sandbox
-        .run(&["--read-only", "-H", &host, "-p", "fd", "-f", &edited_file, "apply", "--swarm"])
+        .run(&[
+            "--read-only",
+            "-H",
+            &host,
+            "-p",
+            "fd",
+            "-f",
+            &edited_file,
+            "apply",
+            "--swarm",
+        ])
         .expect_code(4);
     assert_eq!(versions(&swarm, "fd"), before, "read-only changed nothing");
     fleetdeck(&sandbox, &swarm, "fd", &edited_file, &["apply", "--swarm"]).expect_code(0);
     let replicas = swarm.docker(
         0,
-        &["service", "inspect", "fd_web", "--format", "{{.Spec.Mode.Replicated.Replicas}}"],
+        &[
+            "service",
+            "inspect",
+            "fd_web",
+            "--format",
+            "{{.Spec.Mode.Replicated.Replicas}}",
+        ],
     );
     assert_eq!(replicas, "3");
-    let ran = fleetdeck(&sandbox, &swarm, "fd", &edited_file, &["plan", "--swarm", "--json"]);
-    assert!(plan_actions(ran.expect_code(0)).iter().all(|(_, a, _)| a == "unchanged"));
+    let ran = fleetdeck(
+        &sandbox,
+        &swarm,
+        "fd",
+        &edited_file,
+        &["plan", "--swarm", "--json"],
+    );
+    assert!(
+        plan_actions(ran.expect_code(0))
+            .iter()
+            .all(|(_, a, _)| a == "unchanged")
+    );
     let audit = sandbox.audit_lines();
     assert!(
-        audit.iter().any(|l| l["action"] == "update service" && l["target_name"] == "fd_web"),
+        audit
+            .iter()
+            .any(|l| l["action"] == "update service" && l["target_name"] == "fd_web"),
         "the update is audited: {audit:?}"
     );
 
     // Down asks first (stdin is no terminal: refused without --yes), then removes only fd's.
     fleetdeck(&sandbox, &swarm, "fd", &edited_file, &["down", "--swarm"]).expect_code(2);
     assert_eq!(names(&swarm, &["service", "ls"]).len(), 6);
-    fleetdeck(&sandbox, &swarm, "fd", &edited_file, &["down", "--swarm", "--yes"]).expect_code(0);
-    assert_eq!(names(&swarm, &["service", "ls"]), ["dk_job", "dk_web", "dk_worker"]);
+    fleetdeck(
+        &sandbox,
+        &swarm,
+        "fd",
+        &edited_file,
+        &["down", "--swarm", "--yes"],
+    )
+    .expect_code(0);
+    assert_eq!(
+        names(&swarm, &["service", "ls"]),
+        ["dk_job", "dk_web", "dk_worker"]
+    );
     // A removed network leaves the node once the removed services' tasks are gone.
     let networks = || -> Vec<String> {
         names(&swarm, &["network", "ls"])
@@ -267,9 +389,11 @@ fn a_stack_applied_by_fleetdeck_is_the_one_docker_stack_deploy_makes() {
             .filter(|n| n.starts_with("dk_") || n.starts_with("fd_"))
             .collect()
     };
-    swarm.wait_until("fd's networks gone from the node", Duration::from_secs(120), || {
-        networks() == ["dk_back", "dk_default", "dk_front"]
-    });
+    swarm.wait_until(
+        "fd's networks gone from the node",
+        Duration::from_secs(120),
+        || networks() == ["dk_back", "dk_default", "dk_front"],
+    );
     assert_eq!(names(&swarm, &["secret", "ls"]), ["dk_token"]);
     assert_eq!(names(&swarm, &["config", "ls"]), ["dk_conf"]);
 }

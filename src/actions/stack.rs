@@ -18,9 +18,7 @@ fn service_parameters(spec: &ServiceSpec) -> serde_json::Value {
         .task_template
         .as_ref()
         .and_then(|t| t.container_spec.as_ref());
-    let env: Vec<String> = container
-        .and_then(|c| c.env.clone())
-        .unwrap_or_default();
+    let env: Vec<String> = container.and_then(|c| c.env.clone()).unwrap_or_default();
     serde_json::json!({
         "image": container.and_then(|c| c.image.clone()),
         "replicas": spec.mode.as_ref().and_then(|m| m.replicated.as_ref()).and_then(|r| r.replicas),
@@ -158,7 +156,13 @@ impl ActionContext {
             }
         };
         self.audited(verb, name, work, |r| {
-            facts(|()| id.to_string(), name, serde_json::json!({}), "removed", r)
+            facts(
+                |()| id.to_string(),
+                name,
+                serde_json::json!({}),
+                "removed",
+                r,
+            )
         })
         .await
         .into()

@@ -95,8 +95,12 @@ fn print_plan(plan: &StackPlan, json: bool, host: &str) -> Result<(), CliError> 
                 ]
             })
             .collect();
-        table(&mut out, &["KIND", "NAME", "ACTION", "CHANGED", "ID"], &rows)
-            .and_then(|()| writeln!(out, "{}", printable(&summary(plan))))
+        table(
+            &mut out,
+            &["KIND", "NAME", "ACTION", "CHANGED", "ID"],
+            &rows,
+        )
+        .and_then(|()| writeln!(out, "{}", printable(&summary(plan))))
     };
     quiet_pipe(written.and_then(|()| out.flush()))?;
     Ok(())

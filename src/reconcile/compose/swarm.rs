@@ -17,7 +17,8 @@ use super::yaml::{Node, Value};
 pub struct SwarmService {
     /// `replicated` (default), `global`, `replicated-job`, `global-job`.
     pub mode: Option<String>,
-    /// `deploy.replicas` as written (`None`: not given).
+    /// `deploy.replicas` as written alongside a `global` mode (where Swarm refuses it); with
+    /// the other modes the service's replicas are [`super::ServiceSpec::replicas`].
     pub replicas: Option<u64>,
     /// `vip` or `dnsrr`.
     pub endpoint_mode: Option<String>,
@@ -134,6 +135,9 @@ pub(crate) fn service(name: &str, node: &Node) -> Res<SwarmService> {
             }
             _ => {}
         }
+    }
+    if !matches!(out.mode.as_deref(), Some("global" | "global-job")) {
+        out.replicas = None;
     }
     Ok(out)
 }
@@ -296,4 +300,75 @@ pub(crate) fn objects(root: &Node, key: &str) -> Res<BTreeMap<String, SwarmObjec
         out.insert(name.name.clone(), object);
     }
     Ok(out)
+}
+
+fn update_view(c: &UpdateConfig) -> serde_json::Value {
+    use super::config_view::duration_text;
+    serde_json::json!({
+        "parallelism": c.parallelism,
+        "delay": c.delay.map(duration_text),
+        "failure_action": c.failure_action,
+        "monitor": c.monitor.map(duration_text),
+        "max_failure_ratio": c.max_failure_ratio,
+        "order": c.order,
+    })
+}
+
+/// The Swarm-only `deploy:` keys for `config`'s output, added to its `deploy` mapping (which
+/// has `replicas` and the merged `resources` already): reading the output again gives the same
+/// [`SwarmService`].
+pub(crate) fn deploy_view(s: &SwarmService, deploy: &mut serde_json::Value) {
+    use super::config_view::duration_text;
+    use serde_json::json;
+    let Some(out) = deploy.as_object_mut() else {
+        return;
+    };
+    if matches!(s.mode.as_deref(), Some("global" | "global-job")) && s.replicas.is_none() {
+        out.remove("replicas");
+    }
+    out.insert("mode".into(), json!(s.mode));
+    out.insert("endpoint_mode".into(), json!(s.endpoint_mode));
+    out.insert("labels".into(), json!(s.labels));
+    let p = &s.placement;
+    let spread: Vec<serde_json::Value> =
+        p.preferences.iter().map(|d| json!({"spread": d})).collect();
+    out.insert(
+        "placement".into(),
+        json!({"constraints": p.constraints, "preferences": spread, "max_replicas_per_node": p.max_replicas_per_node}),
+    );
+    out.insert(
+        "update_config".into(),
+        s.update_config.as_ref().map_or(json!(null), update_view),
+    );
+    out.insert(
+        "rollback_config".into(),
+        s.rollback_config.as_ref().map_or(json!(null), update_view),
+    );
+    out.insert(
+        "restart_policy".into(),
+        s.restart_policy.as_ref().map_or(json!(null), |r| {
+            json!({
+                "condition": r.condition, "delay": r.delay.map(duration_text),
+                "max_attempts": r.max_attempts, "window": r.window.map(duration_text),
+            })
+        }),
+    );
+    if let Some(r) = &s.reservations
+        && let Some(reservations) = out
+            .get_mut("resources")
+            .and_then(|v| v.get_mut("reservations"))
+            .and_then(|v| v.as_object_mut())
+    {
+        let generic: Vec<serde_json::Value> = r
+            .generic
+            .iter()
+            .map(|(kind, value)| json!({"discrete_resource_spec": {"kind": kind, "value": value}}))
+            .collect();
+        let cpus = r.nano_cpus.map(|n| {
+            let text = format!("{:.9}", n as f64 / 1e9);
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        });
+        reservations.insert("cpus".into(), json!(cpus));
+        reservations.insert("generic_resources".into(), json!(generic));
+    }
 }

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::plan::{Action, Current, Kind, Payload, StackPlan, Step, with_ids};
 use super::NAMESPACE_LABEL;
+use super::plan::{Action, Current, Kind, Payload, StackPlan, Step, with_ids};
 use crate::actions::ActionContext;
 use crate::actions::compose::Mutation;
 use crate::engine::{Endpoint, EngineError};
@@ -93,7 +93,9 @@ pub async fn apply(
     mut report: impl FnMut(&StepOutcome),
 ) -> Vec<StepOutcome> {
     let ids = |list: &[super::plan::ObjectInfo]| -> HashMap<String, String> {
-        list.iter().map(|o| (o.name.clone(), o.id.clone())).collect()
+        list.iter()
+            .map(|o| (o.name.clone(), o.id.clone()))
+            .collect()
     };
     let mut made = Made {
         secrets: ids(&current.secrets),

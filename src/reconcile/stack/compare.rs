@@ -58,7 +58,10 @@ const NAMES: &[(&str, &str)] = &[
     ("TaskTemplate.ContainerSpec.DNSConfig", "dns"),
     ("TaskTemplate.ContainerSpec.Dir", "working_dir"),
     ("TaskTemplate.ContainerSpec.User", "user"),
-    ("TaskTemplate.ContainerSpec.StopGracePeriod", "stop_grace_period"),
+    (
+        "TaskTemplate.ContainerSpec.StopGracePeriod",
+        "stop_grace_period",
+    ),
     ("TaskTemplate.ContainerSpec.StopSignal", "stop_signal"),
     ("TaskTemplate.ContainerSpec.TTY", "tty"),
     ("TaskTemplate.ContainerSpec.OpenStdin", "stdin_open"),
@@ -96,9 +99,7 @@ pub fn normalised(spec: &ServiceSpec) -> Value {
         IGNORED.iter().any(|p| matches(p, path))
             || defaults.iter().any(|(p, d)| matches(p, path) && v == d)
     });
-    if let Some(Value::Array(ports)) = value
-        .pointer_mut("/EndpointSpec/Ports")
-        .map(std::mem::take)
+    if let Some(Value::Array(ports)) = value.pointer_mut("/EndpointSpec/Ports").map(std::mem::take)
     {
         let mut ports = ports;
         ports.sort_by_key(|p| p.to_string());

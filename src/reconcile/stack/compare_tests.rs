@@ -52,16 +52,25 @@ fn the_managers_own_defaults_are_no_change() {
 
 #[test]
 fn edits_are_named_by_their_compose_keys() {
-    let want = spec(&WEB.replace("replicas: 2", "replicas: 3").replace("A: '1'", "A: '2'"));
+    let want = spec(
+        &WEB.replace("replicas: 2", "replicas: 3")
+            .replace("A: '1'", "A: '2'"),
+    );
     let have = as_the_manager_keeps_it(spec(WEB));
-    assert_eq!(changed_fields(&want, &have), ["deploy.replicas", "environment"]);
+    assert_eq!(
+        changed_fields(&want, &have),
+        ["deploy.replicas", "environment"]
+    );
     let want = spec(&WEB.replace("nginx", "nginx:2"));
     assert_eq!(changed_fields(&want, &have), ["image"]);
     let want = spec(&WEB.replace("parallelism: 2", "parallelism: 2, order: start-first"));
     assert_eq!(changed_fields(&want, &have), ["deploy.update_config"]);
     let global = spec("services:\n  web:\n    image: nginx\n    deploy: {mode: global}\n");
     let replicated = spec("services:\n  web:\n    image: nginx\n");
-    assert_eq!(changed_fields(&global, &replicated), ["deploy.mode", "deploy.replicas"]);
+    assert_eq!(
+        changed_fields(&global, &replicated),
+        ["deploy.mode", "deploy.replicas"]
+    );
 }
 
 #[test]
@@ -70,7 +79,12 @@ fn removing_a_key_is_a_change_too() {
     let have = as_the_manager_keeps_it(spec(WEB));
     assert_eq!(
         changed_fields(&want, &have),
-        ["deploy.replicas", "deploy.update_config", "environment", "ports"]
+        [
+            "deploy.replicas",
+            "deploy.update_config",
+            "environment",
+            "ports"
+        ]
     );
 }
 

@@ -132,7 +132,10 @@ fn network(
     } else {
         n.name.clone()
     };
-    let ipam = n.ipam.as_ref().filter(|i| i.driver.is_some() || !i.config.is_empty());
+    let ipam = n
+        .ipam
+        .as_ref()
+        .filter(|i| i.driver.is_some() || !i.config.is_empty());
     NetworkCreateRequest {
         name,
         driver: Some(n.driver.clone().unwrap_or_else(|| DEFAULT_DRIVER.into())),
@@ -238,8 +241,7 @@ pub fn service(project: &Project, svc: &Compose) -> Result<ServiceSpec, StackErr
         task_template: Some(TaskSpec {
             container_spec: Some(container),
             resources: Some(parts::resources(deploy)),
-            restart_policy: parts::restart_policy(svc.restart.as_deref(), deploy)
-                .map_err(fail)?,
+            restart_policy: parts::restart_policy(svc.restart.as_deref(), deploy).map_err(fail)?,
             placement: Some(placement),
             networks: Some(networks(project, svc)),
             log_driver: svc.logging.as_ref().map(|l| TaskSpecLogDriver {
@@ -253,10 +255,11 @@ pub fn service(project: &Project, svc: &Compose) -> Result<ServiceSpec, StackErr
         rollback_config: deploy.rollback_config.as_ref().map(parts::rollback_config),
         networks: None,
         endpoint_spec: Some(EndpointSpec {
-            mode: deploy
-                .endpoint_mode
-                .as_deref()
-                .map(|m| m.to_lowercase().parse().unwrap_or(EndpointSpecModeEnum::EMPTY)),
+            mode: deploy.endpoint_mode.as_deref().map(|m| {
+                m.to_lowercase()
+                    .parse()
+                    .unwrap_or(EndpointSpecModeEnum::EMPTY)
+            }),
             ports: Some(parts::ports(&svc.ports).map_err(fail)?),
         }),
     })

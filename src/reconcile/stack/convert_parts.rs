@@ -45,8 +45,8 @@ pub(crate) fn mode(
         "global-job" => out.global_job = Some(Default::default()),
         "replicated-job" => {
             out.replicated_job = Some(ServiceSpecModeReplicatedJob {
-                max_concurrent: given.map(signed),
-                total_completions: given.map(signed),
+                max_concurrent: Some(i64::from(replicas)),
+                total_completions: Some(i64::from(replicas)),
             })
         }
         "replicated" | "" => {
@@ -119,7 +119,11 @@ pub(crate) fn restart_policy(
         return Ok(None);
     };
     let (name, count) = match restart.split_once(':') {
-        Some((n, c)) => (n, c.parse::<u64>().map_err(|_| format!("bad restart '{restart}'"))?),
+        Some((n, c)) => (
+            n,
+            c.parse::<u64>()
+                .map_err(|_| format!("bad restart '{restart}'"))?,
+        ),
         None => (restart, 0),
     };
     let attempts = (count > 0).then(|| signed(count));

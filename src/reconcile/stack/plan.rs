@@ -119,7 +119,10 @@ impl StackPlan {
         for s in &self.steps {
             *counts.entry(s.action.word()).or_default() += 1;
         }
-        counts.into_iter().map(|(w, n)| (w.to_string(), n)).collect()
+        counts
+            .into_iter()
+            .map(|(w, n)| (w.to_string(), n))
+            .collect()
     }
 }
 
@@ -162,21 +165,53 @@ fn object_steps(desired: &Desired, current: &Current) -> Vec<Step> {
 
     for n in &desired.networks {
         steps.push(match by_name(&current.networks, &n.name) {
-            Some(o) => step(Kind::Network, &n.name, Action::Unchanged, Some(o.id), Payload::None),
-            None => step(Kind::Network, &n.name, Action::Create, None, Payload::Network(n.clone())),
+            Some(o) => step(
+                Kind::Network,
+                &n.name,
+                Action::Unchanged,
+                Some(o.id),
+                Payload::None,
+            ),
+            None => step(
+                Kind::Network,
+                &n.name,
+                Action::Create,
+                None,
+                Payload::Network(n.clone()),
+            ),
         });
     }
     for name in &desired.external_networks {
         if by_name(&current.networks, name).is_none() {
-            let reason = format!("external network {name} not found: create a swarm-scoped network before the stack is deployed");
-            steps.push(step(Kind::Network, name, Action::Conflict { reason }, None, Payload::None));
+            let reason = format!(
+                "external network {name} not found: create a swarm-scoped network before the stack is deployed"
+            );
+            steps.push(step(
+                Kind::Network,
+                name,
+                Action::Conflict { reason },
+                None,
+                Payload::None,
+            ));
         }
     }
     for s in &desired.secrets {
         let name = s.name.clone().unwrap_or_default();
         steps.push(match by_name(&current.secrets, &name) {
-            Some(o) => step(Kind::Secret, &name, Action::Unchanged, Some(o.id), Payload::None),
-            None => step(Kind::Secret, &name, Action::Create, None, Payload::Secret(s.clone())),
+            Some(o) => step(
+                Kind::Secret,
+                &name,
+                Action::Unchanged,
+                Some(o.id),
+                Payload::None,
+            ),
+            None => step(
+                Kind::Secret,
+                &name,
+                Action::Create,
+                None,
+                Payload::Secret(s.clone()),
+            ),
         });
     }
     for c in &desired.configs {
@@ -197,7 +232,13 @@ fn object_steps(desired: &Desired, current: &Current) -> Vec<Step> {
         for name in names {
             if by_name(list, name).is_none() {
                 let reason = format!("external {} {name} not found", kind.word());
-                steps.push(step(kind, name, Action::Conflict { reason }, None, Payload::None));
+                steps.push(step(
+                    kind,
+                    name,
+                    Action::Conflict { reason },
+                    None,
+                    Payload::None,
+                ));
             }
         }
     }
@@ -208,22 +249,66 @@ fn object_steps(desired: &Desired, current: &Current) -> Vec<Step> {
 fn removals(desired: &Desired, current: &Current) -> Vec<Step> {
     let stack = desired.stack.as_str();
     let mut removals = Vec::new();
-    let wanted = |name: &str| desired.services.iter().any(|s| s.name.as_deref() == Some(name));
+    let wanted = |name: &str| {
+        desired
+            .services
+            .iter()
+            .any(|s| s.name.as_deref() == Some(name))
+    };
     for svc in &current.services {
         let spec = svc.spec.clone().unwrap_or_default();
         let name = spec.name.clone().unwrap_or_default();
         if labelled(&spec.labels.unwrap_or_default(), stack) && !wanted(&name) {
-            removals.push(step(Kind::Service, &name, Action::Remove, svc.id.clone(), Payload::None));
+            removals.push(step(
+                Kind::Service,
+                &name,
+                Action::Remove,
+                svc.id.clone(),
+                Payload::None,
+            ));
         }
     }
     let object_removals = [
-        (Kind::Network, &current.networks, desired.networks.iter().map(|n| n.name.clone()).collect::<Vec<_>>()),
-        (Kind::Secret, &current.secrets, desired.secrets.iter().filter_map(|s| s.name.clone()).collect()),
-        (Kind::Config, &current.configs, desired.configs.iter().filter_map(|c| c.name.clone()).collect()),
+        (
+            Kind::Network,
+            &current.networks,
+            desired
+                .networks
+                .iter()
+                .map(|n| n.name.clone())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            Kind::Secret,
+            &current.secrets,
+            desired
+                .secrets
+                .iter()
+                .filter_map(|s| s.name.clone())
+                .collect(),
+        ),
+        (
+            Kind::Config,
+            &current.configs,
+            desired
+                .configs
+                .iter()
+                .filter_map(|c| c.name.clone())
+                .collect(),
+        ),
     ];
     for (kind, list, keep) in object_removals {
-        for o in list.iter().filter(|o| labelled(&o.labels, stack) && !keep.contains(&o.name)) {
-            removals.push(step(kind, &o.name, Action::Remove, Some(o.id.clone()), Payload::None));
+        for o in list
+            .iter()
+            .filter(|o| labelled(&o.labels, stack) && !keep.contains(&o.name))
+        {
+            removals.push(step(
+                kind,
+                &o.name,
+                Action::Remove,
+                Some(o.id.clone()),
+                Payload::None,
+            ));
         }
     }
     removals
@@ -269,9 +354,9 @@ pub fn with_network_names(spec: &mut ServiceSpec, names: &HashMap<&str, &str>) {
 
 fn service_step(want: &ServiceSpec, services: &[Service], names: &HashMap<&str, &str>) -> Step {
     let name = want.name.clone().unwrap_or_default();
-    let found = services.iter().find(|s| {
-        s.spec.as_ref().and_then(|spec| spec.name.as_deref()) == Some(name.as_str())
-    });
+    let found = services
+        .iter()
+        .find(|s| s.spec.as_ref().and_then(|spec| spec.name.as_deref()) == Some(name.as_str()));
     let Some(found) = found else {
         let payload = Payload::Service(Box::new(want.clone()), None);
         return step(Kind::Service, &name, Action::Create, None, payload);
