@@ -19,7 +19,7 @@ use bollard::models::{
 };
 
 use super::convert_parts as parts;
-use super::{IMAGE_LABEL, NAMESPACE_LABEL, StackError, scoped};
+use super::{IMAGE_LABEL, NAMESPACE_LABEL, SpecError, StackError, scoped};
 use crate::reconcile::compose::secrets::FileSource;
 use crate::reconcile::compose::swarm::SwarmObject;
 use crate::reconcile::compose::{Project, ServiceSpec as Compose};
@@ -225,15 +225,15 @@ fn object_name(project: &Project, secret: bool, key: &str) -> String {
 /// One service's spec, as docker/cli's `convert.Service` makes it.
 pub fn service(project: &Project, svc: &Compose) -> Result<ServiceSpec, StackError> {
     let stack = &project.name;
-    let fail = |reason: String| StackError::Service {
+    let fail = |source: SpecError| StackError::Service {
         service: svc.name.clone(),
-        reason,
+        source,
     };
     let deploy = &svc.swarm;
     let mode = parts::mode(deploy.mode.as_deref(), deploy.replicas, svc.replicas).map_err(fail)?;
     let mut labels = with_stack_label(stack, &deploy.labels);
     labels.insert(IMAGE_LABEL.into(), svc.image.clone());
-    let container = container(project, svc).map_err(fail)?;
+    let container = container(project, svc);
     let placement = placement(deploy);
     Ok(ServiceSpec {
         name: Some(scoped(stack, &svc.name)),
@@ -266,10 +266,10 @@ pub fn service(project: &Project, svc: &Compose) -> Result<ServiceSpec, StackErr
 }
 
 /// The container spec of a service.
-fn container(project: &Project, svc: &Compose) -> Result<TaskSpecContainerSpec, String> {
+fn container(project: &Project, svc: &Compose) -> TaskSpecContainerSpec {
     let stack = &project.name;
     let (cap_add, cap_drop) = parts::capabilities(&svc.cap_add, &svc.cap_drop);
-    Ok(TaskSpecContainerSpec {
+    TaskSpecContainerSpec {
         image: Some(svc.image.clone()),
         labels: Some(with_stack_label(stack, &svc.labels)),
         command: svc.entrypoint.clone(),
@@ -282,7 +282,7 @@ fn container(project: &Project, svc: &Compose) -> Result<TaskSpecContainerSpec, 
         tty: Some(svc.tty),
         open_stdin: Some(svc.stdin_open),
         read_only: Some(svc.read_only),
-        mounts: Some(parts::mounts(project, svc)?),
+        mounts: Some(parts::mounts(project, svc)),
         stop_signal: svc.stop_signal.clone(),
         stop_grace_period: svc.stop_grace_period.map(parts::nanos),
         health_check: svc.healthcheck.as_ref().map(parts::healthcheck),
@@ -298,7 +298,7 @@ fn container(project: &Project, svc: &Compose) -> Result<TaskSpecContainerSpec, 
         capability_drop: Some(cap_drop),
         ulimits: Some(parts::ulimits(&svc.ulimits)),
         ..TaskSpecContainerSpec::default()
-    })
+    }
 }
 
 /// `deploy.placement`.

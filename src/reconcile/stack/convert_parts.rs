@@ -16,6 +16,7 @@ use bollard::models::{
     TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum,
 };
 
+use super::SpecError;
 use super::convert::with_stack_label;
 use crate::reconcile::compose::swarm::{Resources, SwarmService, UpdateConfig};
 use crate::reconcile::compose::{
@@ -36,11 +37,10 @@ pub(crate) fn mode(
     mode: Option<&str>,
     given: Option<u64>,
     replicas: u32,
-) -> Result<ServiceSpecMode, String> {
-    let only_replicated = || "replicas can only be used with replicated or replicated-job mode";
+) -> Result<ServiceSpecMode, SpecError> {
     let mut out = ServiceSpecMode::default();
     match mode.unwrap_or("replicated") {
-        "global" | "global-job" if given.is_some() => return Err(only_replicated().into()),
+        "global" | "global-job" if given.is_some() => return Err(SpecError::ReplicasWithGlobal),
         "global" => out.global = Some(Default::default()),
         "global-job" => out.global_job = Some(Default::default()),
         "replicated-job" => {
@@ -54,7 +54,7 @@ pub(crate) fn mode(
                 replicas: Some(i64::from(replicas)),
             })
         }
-        other => return Err(format!("unknown mode: {other}")),
+        other => return Err(SpecError::UnknownMode(other.into())),
     }
     Ok(out)
 }
@@ -99,13 +99,13 @@ pub(crate) fn resources(deploy: &SwarmService) -> TaskSpecResources {
 pub(crate) fn restart_policy(
     restart: Option<&str>,
     deploy: &SwarmService,
-) -> Result<Option<TaskSpecRestartPolicy>, String> {
+) -> Result<Option<TaskSpecRestartPolicy>, SpecError> {
     if let Some(p) = &deploy.restart_policy {
         let condition = match p.condition.as_deref() {
             None => None,
             Some(c) => Some(
                 c.parse::<TaskSpecRestartPolicyConditionEnum>()
-                    .map_err(|_| format!("bad restart_policy condition '{c}'"))?,
+                    .map_err(|_| SpecError::RestartCondition(c.into()))?,
             ),
         };
         return Ok(Some(TaskSpecRestartPolicy {
@@ -122,7 +122,7 @@ pub(crate) fn restart_policy(
         Some((n, c)) => (
             n,
             c.parse::<u64>()
-                .map_err(|_| format!("bad restart '{restart}'"))?,
+                .map_err(|_| SpecError::RestartPolicy(restart.into()))?,
         ),
         None => (restart, 0),
     };
@@ -131,7 +131,7 @@ pub(crate) fn restart_policy(
         "no" => return Ok(None),
         "always" | "unless-stopped" => TaskSpecRestartPolicyConditionEnum::ANY,
         "on-failure" => TaskSpecRestartPolicyConditionEnum::ON_FAILURE,
-        other => return Err(format!("invalid restart policy: unknown policy '{other}'")),
+        _ => return Err(SpecError::RestartPolicy(restart.into())),
     };
     Ok(Some(TaskSpecRestartPolicy {
         condition: Some(condition),
@@ -204,13 +204,14 @@ pub(crate) fn hosts(extra: &[String]) -> Vec<String> {
 }
 
 /// Ports, sorted by published port as docker sorts them.
-pub(crate) fn ports(ports: &[PortSpec]) -> Result<Vec<EndpointPortConfig>, String> {
+pub(crate) fn ports(ports: &[PortSpec]) -> Result<Vec<EndpointPortConfig>, SpecError> {
     let mut out = Vec::new();
     for p in ports {
         let published = match p.published.as_deref() {
             None | Some("") => None,
-            Some(text) => Some(text.parse::<u16>().map_err(|_| {
-                format!("port {}: Swarm publishes one port, not '{text}'", p.target)
+            Some(text) => Some(text.parse::<u16>().map_err(|_| SpecError::PortRange {
+                target: p.target,
+                published: text.into(),
             })?),
         };
         out.push(EndpointPortConfig {
@@ -226,7 +227,7 @@ pub(crate) fn ports(ports: &[PortSpec]) -> Result<Vec<EndpointPortConfig>, Strin
 }
 
 /// The service's mounts (docker's `convert.Volumes`).
-pub(crate) fn mounts(project: &Project, svc: &Compose) -> Result<Vec<SwarmMount>, String> {
+pub(crate) fn mounts(project: &Project, svc: &Compose) -> Vec<SwarmMount> {
     let mut out = Vec::new();
     for m in &svc.volumes {
         let mut mount = SwarmMount {
@@ -268,7 +269,7 @@ pub(crate) fn mounts(project: &Project, svc: &Compose) -> Result<Vec<SwarmMount>
         }
         out.push(mount);
     }
-    Ok(out)
+    out
 }
 
 fn volume_name(project: &Project, key: &str) -> String {

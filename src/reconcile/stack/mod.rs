@@ -32,11 +32,31 @@ pub fn scoped(stack: &str, name: &str) -> String {
     format!("{stack}_{name}")
 }
 
+/// Why a service cannot be given to Swarm as the file says it (the words docker's converter
+/// uses, where it has them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    #[error("replicas can only be used with replicated or replicated-job mode")]
+    ReplicasWithGlobal,
+    #[error("unknown mode: {0}")]
+    UnknownMode(String),
+    #[error("bad restart_policy condition '{0}': none, on-failure or any")]
+    RestartCondition(String),
+    #[error("invalid restart policy '{0}': no, always, unless-stopped or on-failure[:N]")]
+    RestartPolicy(String),
+    #[error("port {target}: Swarm publishes one port, not the range '{published}'")]
+    PortRange { target: u16, published: String },
+}
+
 /// Why a compose project cannot be deployed as a stack.
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
-    #[error("service {service}: {reason}")]
-    Service { service: String, reason: String },
+    #[error("service {service}: {source}")]
+    Service {
+        service: String,
+        #[source]
+        source: SpecError,
+    },
     #[error("{kind} {key}: cannot read {path}: {source}")]
     Read {
         kind: &'static str,
