@@ -397,3 +397,27 @@ fn a_stack_applied_by_fleetdeck_is_the_one_docker_stack_deploy_makes() {
     assert_eq!(names(&swarm, &["secret", "ls"]), ["dk_token"]);
     assert_eq!(names(&swarm, &["config", "ls"]), ["dk_conf"]);
 }
+
+/// The machine's own daemon is in no swarm: a stack is refused there, naming the host, and
+/// nothing is read beyond `/info` or changed.
+#[test]
+fn a_host_that_is_no_swarm_manager_is_refused() {
+    let sandbox = Sandbox::new();
+    let file = write_files(sandbox.path(), FILE);
+    for args in [
+        vec!["plan", "--swarm"],
+        vec!["apply", "--swarm"],
+        vec!["down", "--swarm", "--yes"],
+    ] {
+        let mut all = vec!["-p", "fdnoswarm", "-f", file.as_str()];
+        all.extend_from_slice(&args);
+        let ran = sandbox.run(&all);
+        ran.expect_code(2);
+        assert!(
+            ran.stderr.contains("not in a swarm") && ran.stderr.contains("Swarm manager"),
+            "{args:?}: {}",
+            ran.stderr
+        );
+    }
+    assert!(sandbox.audit_lines().is_empty(), "nothing was attempted");
+}
