@@ -409,7 +409,14 @@ fn a_host_that_is_no_swarm_manager_is_refused() {
         vec!["apply", "--swarm"],
         vec!["down", "--swarm", "--yes"],
     ] {
-        let mut all = vec!["-p", "fdnoswarm", "-f", file.as_str()];
+        let mut all = vec![
+            "--daemon-timeout",
+            "30s",
+            "-p",
+            "fdnoswarm",
+            "-f",
+            file.as_str(),
+        ];
         all.extend_from_slice(&args);
         let ran = sandbox.run(&all);
         ran.expect_code(2);
