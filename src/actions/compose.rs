@@ -61,7 +61,7 @@ fn refused(verb: &'static str, target: &str, e: &bollard::errors::Error) -> Acti
     }
 }
 
-fn failed(
+pub(super) fn failed(
     endpoint: &Endpoint,
     verb: &'static str,
     target: &str,
@@ -78,7 +78,7 @@ fn failed(
     }
 }
 
-fn facts<T>(
+pub(super) fn facts<T>(
     id: impl FnOnce(&T) -> String,
     name: &str,
     parameters: serde_json::Value,

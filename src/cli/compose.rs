@@ -55,6 +55,10 @@ pub struct ImageArgs {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    /// Deploy to Swarm as the stack named by -p, through the manager (as `docker stack
+    /// deploy` names and labels it).
+    #[arg(long)]
+    pub swarm: bool,
     #[command(flatten)]
     pub project: ProjectArgs,
     /// Also remove this project's containers whose service is gone from the files.
@@ -68,6 +72,10 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// Deploy to Swarm as the stack named by -p, through the manager (as `docker stack
+    /// deploy` names and labels it).
+    #[arg(long)]
+    pub swarm: bool,
     #[command(flatten)]
     pub project: ProjectArgs,
     /// Also remove this project's containers whose service is gone from the files.
@@ -90,6 +98,10 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct DownArgs {
+    /// Deploy to Swarm as the stack named by -p, through the manager (as `docker stack
+    /// deploy` names and labels it).
+    #[arg(long)]
+    pub swarm: bool,
     #[command(flatten)]
     pub project: ProjectArgs,
     /// Remove the project's named volumes too.
@@ -143,6 +155,9 @@ fn summary(plan: &Plan) -> String {
 }
 
 pub async fn plan(args: PlanArgs, globals: &Globals) -> Result<Exit, CliError> {
+    if args.swarm {
+        return super::stack::plan(args, globals).await;
+    }
     let project = load(&args.project, globals)?;
     let (args, project) = (&args, &project);
     globals
@@ -239,6 +254,9 @@ async fn print_progress(
 }
 
 pub async fn apply(args: ApplyArgs, globals: &Globals) -> Result<Exit, CliError> {
+    if args.swarm {
+        return super::stack::apply_stack(args, globals).await;
+    }
     let project = load(&args.project, globals)?;
     let (args, project) = (&args, &project);
     globals
@@ -338,6 +356,9 @@ async fn apply_on(
 }
 
 pub async fn down(args: DownArgs, globals: &Globals) -> Result<Exit, CliError> {
+    if args.swarm {
+        return super::stack::down(args, globals).await;
+    }
     let project = load(&args.project, globals)?;
     let (args, project) = (&args, &project);
     globals

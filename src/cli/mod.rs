@@ -20,6 +20,7 @@ pub mod parse;
 pub mod ps;
 pub mod record;
 pub mod run;
+pub mod stack;
 pub mod triage;
 
 use std::path::PathBuf;

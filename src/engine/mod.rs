@@ -15,6 +15,7 @@ pub mod model;
 mod replay;
 pub mod resolve;
 pub mod resources;
+pub mod stack_reads;
 pub mod stats;
 mod transport;
 pub mod watch;

@@ -14,6 +14,7 @@ pub mod files;
 pub mod hash;
 pub mod order;
 pub mod plan;
+pub mod stack;
 
 #[cfg(test)]
 mod body_more_tests;

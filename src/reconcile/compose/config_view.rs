@@ -148,16 +148,15 @@ fn resources(spec: &ServiceSpec, out: &mut Map<String, Value>) {
             })
         })
         .collect();
-    out.insert(
-        "deploy".into(),
-        json!({
-            "replicas": spec.replicas,
-            "resources": {
-                "limits": {"cpus": l.nano_cpus.map(cpus), "memory": l.memory, "pids": l.pids},
-                "reservations": {"memory": l.memory_reservation, "devices": devices},
-            },
-        }),
-    );
+    let mut deploy = json!({
+        "replicas": spec.replicas,
+        "resources": {
+            "limits": {"cpus": l.nano_cpus.map(cpus), "memory": l.memory, "pids": l.pids},
+            "reservations": {"memory": l.memory_reservation, "devices": devices},
+        },
+    });
+    super::swarm::deploy_view(&spec.swarm, &mut deploy);
+    out.insert("deploy".into(), deploy);
     let top = [
         ("memswap_limit", json!(l.memswap_limit)),
         ("mem_swappiness", json!(l.mem_swappiness)),

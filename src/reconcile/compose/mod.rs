@@ -36,6 +36,7 @@ mod service_more;
 mod spec_check;
 #[rustfmt::skip]
 mod spec_keys;
+pub mod swarm;
 mod warn;
 mod yaml;
 pub mod yaml_out;
@@ -379,6 +380,10 @@ fn build(
         secrets,
         configs,
         warnings: warn.lines(),
+        swarm: swarm::SwarmObjects {
+            secrets: swarm::objects(root, "secrets")?,
+            configs: swarm::objects(root, "configs")?,
+        },
     })
 }
 
@@ -509,7 +514,8 @@ fn services(
             read.disabled.push(key.name.clone());
             continue;
         }
-        let (spec, deps) = service::service(&key.name, node, ctx)?;
+        let (mut spec, deps) = service::service(&key.name, node, ctx)?;
+        spec.swarm = swarm::service(&key.name, node)?;
         read.lines
             .insert(key.name.clone(), (Arc::clone(&node.file), key.line));
         if active(&spec) {

@@ -39,6 +39,9 @@ pub struct Project {
     /// `develop`, ...), one line each, to be shown once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The Swarm facts of `secrets` and `configs` (for `--swarm`; not serialised).
+    #[serde(skip)]
+    pub swarm: super::swarm::SwarmObjects,
 }
 
 impl Project {
@@ -202,6 +205,9 @@ pub struct ServiceSpec {
     /// `configs:` references, targets filled in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub configs: Vec<super::secrets::FileRef>,
+    /// `deploy:`'s Swarm-only parts, as written (for `--swarm`; not serialised, not hashed).
+    #[serde(skip)]
+    pub swarm: super::swarm::SwarmService,
 }
 
 impl ServiceSpec {
