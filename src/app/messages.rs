@@ -161,6 +161,8 @@ pub enum Msg {
         id: ContainerId,
         result: Result<Vec<crate::store::EventRow>, String>,
     },
+    /// How many alerts the keeper gave up delivering (the last day, from the store).
+    UndeliveredAlerts(u64),
 }
 
 /// What the console wants done outside.

@@ -4,9 +4,11 @@
 //!
 //! Sections: `[actions]`, `[audit]`, and for the console `[keys]` (see [`keys`]), `[theme]`,
 //! `[ui]` (columns, stopped containers shown, mouse, stats source and streams, frame rates) and
-//! `[logs]`; for `fleetdeck keep`, `[keeper]` and `[jobs.NAME]` (see [`keeper`]).
+//! `[logs]`; for `fleetdeck keep`, `[keeper]`, `[jobs.NAME]` (see [`keeper`]) and
+//! `[[alerts]]` (see [`alerts`]).
 
 pub use crate::duration;
+pub mod alerts;
 pub mod gpu;
 pub mod hosts;
 pub mod keeper;
@@ -348,6 +350,8 @@ pub struct Config {
     pub daemon: hosts::DaemonConfig,
     /// `[[hosts]]`: the daemons to show when no `--host` / `--context` names them.
     pub hosts: Vec<hosts::HostConfig>,
+    /// `[[alerts]]`: the keeper's alert rules (see [`alerts`]).
+    pub alerts: alerts::AlertRules,
 }
 
 /// Where the config file is looked for when `--config` names none.

@@ -1,0 +1,445 @@
+//! `[[alerts]]`: the keeper's alert rules. Each rule names the kinds of thing it fires on
+//! (`on`), optional globs that narrow it to some containers, projects and hosts, where its
+//! alerts go (a `webhook` URL, JSON POST; a `command`, the alert as JSON on stdin), an
+//! optional body `template`, and the timings of its delivery (retries, dedup, rate limit).
+//!
+//! Everything is checked when the file is read: an unknown kind, a bad regex or glob, a rule
+//! with no sink, a `log` rule with no `match`, an unknown template field, two rules of one
+//! name: each is a config error naming the line, like every config error.
+
+use std::time::Duration;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use crate::duration;
+
+/// What a rule fires on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// A non-zero exit nobody asked for (no stop or kill before it).
+    Crash,
+    /// An OOM kill.
+    Oom,
+    /// A health check turned unhealthy.
+    Unhealthy,
+    /// Deaths within the triage window reached the crash-loop count.
+    RestartLoop,
+    /// The keeper spent a container's restart budget.
+    GaveUp,
+    /// A host unreachable for longer than the rule's `after`.
+    HostDown,
+    /// A disk problem of triage.
+    Disk,
+    /// A Swarm service below its desired tasks (a Swarm problem of triage).
+    Swarm,
+    /// A log line matching the rule's `match`.
+    Log,
+}
+
+impl AlertKind {
+    pub const ALL: [Self; 9] = [
+        Self::Crash,
+        Self::Oom,
+        Self::Unhealthy,
+        Self::RestartLoop,
+        Self::GaveUp,
+        Self::HostDown,
+        Self::Disk,
+        Self::Swarm,
+        Self::Log,
+    ];
+
+    /// The word in the config and in the alert's `kind`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Crash => "crash",
+            Self::Oom => "oom",
+            Self::Unhealthy => "unhealthy",
+            Self::RestartLoop => "restart_loop",
+            Self::GaveUp => "gave_up",
+            Self::HostDown => "host_down",
+            Self::Disk => "disk",
+            Self::Swarm => "swarm",
+            Self::Log => "log",
+        }
+    }
+
+    /// Whether alerts of this kind come from triage's problems (a periodic pass) rather than
+    /// from the events the keeper follows.
+    pub fn from_triage(self) -> bool {
+        matches!(self, Self::Disk | Self::Swarm)
+    }
+}
+
+/// Globs over one name (`web-*`, `{api,worker}-?`); none given: everything.
+#[derive(Debug, Clone, Default)]
+pub struct Globs {
+    patterns: Vec<String>,
+    set: Option<GlobSet>,
+}
+
+impl PartialEq for Globs {
+    fn eq(&self, other: &Self) -> bool {
+        self.patterns == other.patterns
+    }
+}
+
+impl Globs {
+    /// The globs of `patterns`, or why one is bad.
+    pub fn new(patterns: Vec<String>) -> Result<Self, String> {
+        if patterns.is_empty() {
+            return Ok(Self::default());
+        }
+        let mut builder = GlobSetBuilder::new();
+        for p in &patterns {
+            let glob = Glob::new(p).map_err(|e| format!("bad glob '{p}': {}", e.kind()))?;
+            builder.add(glob);
+        }
+        let set = builder
+            .build()
+            .map_err(|e| format!("bad globs {patterns:?}: {e}"))?;
+        Ok(Self {
+            patterns,
+            set: Some(set),
+        })
+    }
+
+    /// Whether `value` passes: everything passes no globs; nothing (`None`) passes some.
+    pub fn allows(&self, value: Option<&str>) -> bool {
+        match (&self.set, value) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(set), Some(v)) => set.is_match(v),
+        }
+    }
+
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+}
+
+impl<'de> Deserialize<'de> for Globs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let patterns = Vec::<String>::deserialize(d)?;
+        Self::new(patterns).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A `match` regex.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub regex::Regex);
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        regex::RegexBuilder::new(&text)
+            .size_limit(1 << 20)
+            .build()
+            .map(Pattern)
+            .map_err(|e| serde::de::Error::custom(format!("bad match regex '{text}': {e}")))
+    }
+}
+
+/// The fields a template may name, as `{{field}}`.
+pub const TEMPLATE_FIELDS: &[&str] = &[
+    "rule",
+    "kind",
+    "time",
+    "host",
+    "container.name",
+    "container.id",
+    "project",
+    "message",
+    "exit_code",
+    "log_line",
+];
+
+/// The fields named in `text` (`{{ name }}`), in order.
+pub fn template_fields(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        found.push(after[..end].trim());
+        rest = &after[end + 2..];
+    }
+    found
+}
+
+/// A body of one's own for a chat service: a string (sent as text), or a table (sent as
+/// JSON); every `{{field}}` in its strings is replaced by the alert's field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template(pub serde_json::Value);
+
+fn check_template(value: &serde_json::Value) -> Result<(), String> {
+    match value {
+        serde_json::Value::String(s) => {
+            for field in template_fields(s) {
+                if !TEMPLATE_FIELDS.contains(&field) {
+                    return Err(format!(
+                        "unknown template field '{{{{{field}}}}}': expected one of {}",
+                        TEMPLATE_FIELDS.join(", ")
+                    ));
+                }
+            }
+            Ok(())
+        }
+        serde_json::Value::Array(items) => items.iter().try_for_each(check_template),
+        serde_json::Value::Object(map) => map.values().try_for_each(check_template),
+        _ => Ok(()),
+    }
+}
+
+impl<'de> Deserialize<'de> for Template {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        if !matches!(
+            value,
+            serde_json::Value::String(_) | serde_json::Value::Object(_)
+        ) {
+            return Err(serde::de::Error::custom(
+                "a template is a string (sent as text) or a table (sent as JSON)",
+            ));
+        }
+        check_template(&value).map_err(serde::de::Error::custom)?;
+        Ok(Self(value))
+    }
+}
+
+/// A webhook's URL: `http://` or `https://` with a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl(pub String);
+
+impl<'de> Deserialize<'de> for WebhookUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let bad = |why: &str| serde::de::Error::custom(format!("bad webhook URL '{text}': {why}"));
+        let uri: hyper::Uri = text.parse().map_err(|e: hyper::http::uri::InvalidUri| {
+            serde::de::Error::custom(format!("bad webhook URL '{text}': {e}"))
+        })?;
+        match uri.scheme_str() {
+            Some("http" | "https") => {}
+            _ => return Err(bad("expected http:// or https://")),
+        }
+        if uri.host().is_none_or(str::is_empty) {
+            return Err(bad("no host"));
+        }
+        Ok(Self(text))
+    }
+}
+
+/// The keys of one `[[alerts]]` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    name: String,
+    on: Vec<AlertKind>,
+    #[serde(default, rename = "match")]
+    pattern: Option<Pattern>,
+    #[serde(default)]
+    containers: Globs,
+    #[serde(default)]
+    projects: Globs,
+    #[serde(default)]
+    hosts: Globs,
+    #[serde(default)]
+    webhook: Option<WebhookUrl>,
+    #[serde(default)]
+    command: Vec<String>,
+    #[serde(default)]
+    template: Option<Template>,
+    #[serde(default = "default_after", deserialize_with = "duration::duration")]
+    after: Duration,
+    #[serde(default = "default_dedup", deserialize_with = "duration::duration")]
+    dedup: Duration,
+    #[serde(default = "default_rate_limit")]
+    rate_limit: u32,
+    #[serde(
+        default = "default_rate_window",
+        deserialize_with = "duration::duration"
+    )]
+    rate_window: Duration,
+    #[serde(default = "default_give_up", deserialize_with = "duration::duration")]
+    give_up_after: Duration,
+    #[serde(default = "default_timeout", deserialize_with = "duration::duration")]
+    timeout: Duration,
+}
+
+fn default_after() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_dedup() -> Duration {
+    Duration::from_secs(300)
+}
+fn default_rate_limit() -> u32 {
+    5
+}
+fn default_rate_window() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_give_up() -> Duration {
+    Duration::from_secs(3600)
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+/// One `[[alerts]]` rule, checked.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "RawRule")]
+pub struct AlertRule {
+    pub name: String,
+    /// What it fires on (at least one kind, each once).
+    pub on: Vec<AlertKind>,
+    /// The regex a `log` rule's lines must match.
+    pub pattern: Option<Pattern>,
+    /// Container names (a container with no name matches no glob).
+    pub containers: Globs,
+    /// Compose projects.
+    pub projects: Globs,
+    /// Hosts' short names.
+    pub hosts: Globs,
+    pub webhook: Option<WebhookUrl>,
+    /// The program and its arguments; the alert comes as JSON on its stdin.
+    pub command: Vec<String>,
+    pub template: Option<Template>,
+    /// `host_down`: unreachable this long before it fires.
+    pub after: Duration,
+    /// One alert per container within this long; the rest are counted as suppressed.
+    pub dedup: Duration,
+    /// At most this many alerts per `rate_window`; the rest are counted, and one notice
+    /// says how many were suppressed.
+    pub rate_limit: u32,
+    pub rate_window: Duration,
+    /// A delivery is retried (backoff from 1 s, doubling, at most 60 s) for this long, then
+    /// recorded as undelivered.
+    pub give_up_after: Duration,
+    /// How long one attempt may take (a webhook's answer, a command's run).
+    pub timeout: Duration,
+}
+
+impl TryFrom<RawRule> for AlertRule {
+    type Error = String;
+
+    fn try_from(raw: RawRule) -> Result<Self, String> {
+        let name = raw.name.trim().to_string();
+        if name.is_empty() {
+            return Err("an alert rule needs a name".into());
+        }
+        if raw.on.is_empty() {
+            return Err(format!(
+                "alert rule '{name}': `on` names no kind (expected some of {})",
+                AlertKind::ALL.map(AlertKind::word).join(", ")
+            ));
+        }
+        let mut on = raw.on;
+        on.sort_unstable();
+        on.dedup();
+        let logs = on.contains(&AlertKind::Log);
+        match (&raw.pattern, logs) {
+            (None, true) => {
+                return Err(format!(
+                    "alert rule '{name}': on \"log\" needs `match` (a regex)"
+                ));
+            }
+            (Some(_), false) => {
+                return Err(format!(
+                    "alert rule '{name}': `match` is only for on \"log\""
+                ));
+            }
+            _ => {}
+        }
+        if raw.webhook.is_none() && raw.command.is_empty() {
+            return Err(format!(
+                "alert rule '{name}': nowhere to send its alerts: give `webhook` or `command`"
+            ));
+        }
+        if raw.command.first().is_some_and(|p| p.trim().is_empty()) {
+            return Err(format!(
+                "alert rule '{name}': `command` starts with an empty program"
+            ));
+        }
+        if raw.rate_limit == 0 {
+            return Err(format!(
+                "alert rule '{name}': rate_limit 0 would send nothing"
+            ));
+        }
+        Ok(Self {
+            name,
+            on,
+            pattern: raw.pattern,
+            containers: raw.containers,
+            projects: raw.projects,
+            hosts: raw.hosts,
+            webhook: raw.webhook,
+            command: raw.command,
+            template: raw.template,
+            after: raw.after,
+            dedup: raw.dedup,
+            rate_limit: raw.rate_limit,
+            rate_window: raw.rate_window.max(Duration::from_secs(1)),
+            give_up_after: raw.give_up_after,
+            timeout: raw.timeout.max(Duration::from_millis(100)),
+        })
+    }
+}
+
+impl AlertRule {
+    pub fn fires_on(&self, kind: AlertKind) -> bool {
+        self.on.contains(&kind)
+    }
+
+    /// The sinks in words (`webhook URL`, `command PROG`).
+    pub fn sinks(&self) -> Vec<String> {
+        let mut sinks = Vec::new();
+        if let Some(url) = &self.webhook {
+            sinks.push(format!("webhook {}", url.0));
+        }
+        if let Some(program) = self.command.first() {
+            sinks.push(format!("command {program}"));
+        }
+        sinks
+    }
+}
+
+/// Every `[[alerts]]` rule (names unique).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(try_from = "Vec<AlertRule>")]
+pub struct AlertRules(pub Vec<AlertRule>);
+
+impl TryFrom<Vec<AlertRule>> for AlertRules {
+    type Error = String;
+
+    fn try_from(rules: Vec<AlertRule>) -> Result<Self, String> {
+        let mut seen = std::collections::HashSet::new();
+        for r in &rules {
+            if !seen.insert(r.name.as_str()) {
+                return Err(format!("two alert rules are named '{}'", r.name));
+            }
+        }
+        Ok(Self(rules))
+    }
+}
+
+impl AlertRules {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&AlertRule> {
+        self.0.iter().find(|r| r.name == name)
+    }
+}
+
+#[cfg(test)]
+#[path = "alerts_tests.rs"]
+mod tests;
