@@ -121,7 +121,7 @@ const ALERT_HEADER: [&str; 8] = [
 
 async fn list(last: usize, json: bool, globals: &Globals) -> Result<Exit, CliError> {
     let rules = &globals.config.alerts.0;
-    let alerts = recorded(globals, DateTime::<Utc>::MIN_UTC, Some(last)).await?;
+    let alerts = recorded(globals, DateTime::<Utc>::UNIX_EPOCH, Some(last)).await?;
     let mut out = std::io::stdout().lock();
     let written = if json {
         let rules: Vec<serde_json::Value> = rules
