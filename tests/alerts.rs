@@ -424,3 +424,29 @@ async fn the_keeper_keeps_restarting_a_crashing_service_while_a_sink_hangs() {
     assert!(decided(&keep, "alert_delivered").is_empty());
     keep.terminate().expect_code(0);
 }
+
+/// The console's status line counts the alerts the keeper gave up delivering (the real binary
+/// in tmux, reading the store a keeper wrote).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_the_count_of_undelivered_alerts() {
+    let t = Alerted::new("alerts-tui").await;
+    t.rules(
+        "[[alerts]]\nname = \"deaths\"\non = [\"crash\"]\ncontainers = {containers}\n\
+         command = [\"sh\", \"-c\", \"exit 1\"]\ngive_up_after = \"2s\"\n",
+    );
+    let mut keep = t.keep(None);
+    t.fixture.run("crash", Spec::sh("exit 3")).await;
+    keep.wait_for("the give-up", 1, |l| l["decision"] == "alert_undelivered");
+    keep.terminate().expect_code(0);
+    let tmux = common::tmux::Tmux::start(160, 40);
+    let store = t.sandbox.store_path().display().to_string();
+    let config = t.sandbox.config_path().display().to_string();
+    tmux.launch_console(
+        t.dir.path(),
+        &["--store", &store, "--config", &config],
+        common::tmux::Launch::Plain,
+    );
+    tmux.wait_for_console();
+    tmux.wait_for("the undelivered count", |s| s.contains("✉ 1 undelivered alert "));
+    tmux.keys(&["q"]);
+}
