@@ -447,6 +447,37 @@ async fn the_console_shows_the_count_of_undelivered_alerts() {
         common::tmux::Launch::Plain,
     );
     tmux.wait_for_console();
-    tmux.wait_for("the undelivered count", |s| s.contains("✉ 1 undelivered alert "));
+    tmux.wait_for("the undelivered count", |s| {
+        s.contains("✉ 1 undelivered alert ")
+    });
     tmux.keys(&["q"]);
+}
+
+/// An alert still pending when the keeper stopped is delivered by the next keeper.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_alert_is_delivered_by_the_next_keeper() {
+    let t = Alerted::new("alerts-resume").await;
+    let port = free_port();
+    t.rules(&format!(
+        "[[alerts]]\nname = \"deaths\"\non = [\"crash\"]\ncontainers = {{containers}}\n\
+         webhook = \"http://127.0.0.1:{port}/hook\"\n"
+    ));
+    let mut keep = t.keep(None);
+    t.fixture.run("crash", Spec::sh("exit 3")).await;
+    keep.wait_for("a failed attempt", 1, |l| l["decision"] == "alert_retry");
+    keep.terminate().expect_code(0);
+    assert_eq!(t.recorded()[0]["state"], "pending");
+    let receiver = Receiver::start_at(port);
+    let mut again = t.keep(None);
+    again.wait_for("the resumed delivery", 1, |l| {
+        l["decision"] == "alert_delivered"
+    });
+    assert_eq!(again.decisions("alert_resumed").len(), 1);
+    let got = receiver.wait_for("the crash alert", 1, |b| b["kind"] == "crash");
+    assert_eq!(
+        got[0]["container"]["name"],
+        t.fixture.name("crash").as_str()
+    );
+    again.terminate().expect_code(0);
+    assert_eq!(t.recorded()[0]["state"], "delivered");
 }

@@ -192,7 +192,8 @@ async fn test(name: &str, json: bool, globals: &Globals) -> Result<Exit, CliErro
             }
         )));
     };
-    let answers = crate::keeper::alerts::test_rule(rule, &crate::actions::run::this_host()).await;
+    let answers =
+        crate::keeper::alerts::oneshot::test_rule(rule, &crate::actions::run::this_host()).await;
     let failed = answers.iter().any(|(_, a)| a.is_err());
     let mut out = std::io::stdout().lock();
     let written = answers.iter().try_for_each(|(sink, answer)| {

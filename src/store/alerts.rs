@@ -136,6 +136,8 @@ pub(super) fn update(tx: &Transaction<'_>, u: &AlertUpdate) -> rusqlite::Result<
 /// One recorded alert and its delivery to one sink.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlertRow {
+    /// The alert's id and its sink.
+    pub key: String,
     pub time: DateTime<Utc>,
     pub rule: String,
     pub kind: String,
@@ -155,12 +157,13 @@ pub struct AlertRow {
 }
 
 const COLUMNS: &str = "time, rule, kind, sink, host, container_id, container_name, project, \
-     message, state, attempts, last_error, answer, updated_at, body";
+     message, state, attempts, last_error, answer, updated_at, body, key";
 
 fn alert_row(row: &Row<'_>) -> rusqlite::Result<AlertRow> {
     let state: String = row.get(9)?;
     let body: String = row.get(14)?;
     Ok(AlertRow {
+        key: row.get(15)?,
         time: DateTime::from_timestamp_nanos(row.get(0)?),
         rule: row.get(1)?,
         kind: row.get(2)?,

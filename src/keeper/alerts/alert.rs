@@ -6,7 +6,7 @@
 //! strings filled from the alert.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::signal::Signal;
@@ -15,14 +15,14 @@ use crate::config::alerts::{TEMPLATE_FIELDS, Template};
 /// The kind of a notice that alerts were held back.
 pub const SUPPRESSED: &str = "suppressed";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertContainer {
     pub name: String,
     pub id: String,
 }
 
 /// One alert.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     pub rule: String,
     pub kind: String,

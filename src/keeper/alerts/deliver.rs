@@ -92,6 +92,18 @@ impl std::fmt::Display for Sink {
     }
 }
 
+/// The sinks of `rule`: its webhook, then its command.
+pub fn sinks(rule: &crate::config::alerts::AlertRule) -> Vec<Sink> {
+    let mut sinks = Vec::new();
+    if let Some(url) = &rule.webhook {
+        sinks.push(Sink::Webhook(url.0.clone()));
+    }
+    if !rule.command.is_empty() {
+        sinks.push(Sink::Command(rule.command.clone()));
+    }
+    sinks
+}
+
 /// Why one attempt failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {

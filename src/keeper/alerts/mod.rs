@@ -11,6 +11,7 @@ pub mod alert;
 pub mod deliver;
 pub mod follow;
 pub mod limit;
+pub mod oneshot;
 pub mod signal;
 
 use std::collections::HashSet;
@@ -33,7 +34,7 @@ use crate::store::{AlertEntry, StoreWriter};
 use crate::triage::{Problem, Thresholds};
 
 use alert::Alert;
-use deliver::{Delivery, HttpClient, Reports, Sink};
+use deliver::{Delivery, HttpClient, Reports};
 use follow::{Follow, Follower, Matched};
 use limit::{Admit, Limiter};
 use signal::{Judge, Signal, Subject};
@@ -189,6 +190,7 @@ impl Router {
             };
             follower = Some(tokio::spawn(f.run(rx)));
         }
+        self.resume_pending().await;
         let wants_triage = self
             .s
             .config
@@ -232,6 +234,32 @@ impl Router {
         }
         if let Some(t) = triaging {
             t.abort();
+        }
+    }
+
+    /// Delivers again what a previous keeper left pending.
+    async fn resume_pending(&mut self) {
+        let Some(store) = self.s.store.clone() else {
+            return;
+        };
+        let host = self.host().to_string();
+        for d in oneshot::pending(&store, &host, &self.s.config.rules).await {
+            self.s.log.log(
+                "alert_resumed",
+                &d.subject,
+                None,
+                &format!(
+                    "{}: delivering again what a previous keeper left pending",
+                    d.sink
+                ),
+                json!({ "rule": d.rule, "sink": d.sink.word() }),
+            );
+            let reports = Reports {
+                store: self.s.store.clone(),
+                log: self.s.log.clone(),
+            };
+            self.deliveries
+                .spawn(deliver::deliver(d, self.client.clone(), reports));
         }
     }
 
@@ -439,15 +467,8 @@ impl Router {
             &alert.message,
             json!({ "rule": alert.rule, "kind": alert.kind, "alert": alert.to_json() }),
         );
-        let mut sinks = Vec::new();
-        if let Some(url) = &rule.webhook {
-            sinks.push(Sink::Webhook(url.0.clone()));
-        }
-        if !rule.command.is_empty() {
-            sinks.push(Sink::Command(rule.command.clone()));
-        }
         let body = alert.body(rule.template.as_ref());
-        for sink in sinks {
+        for sink in deliver::sinks(rule) {
             let key = format!("{id}/{}", sink.word());
             if let Some(store) = &self.s.store {
                 store.record_alert(AlertEntry {
@@ -501,41 +522,4 @@ pub async fn problems_pass(endpoint: &Endpoint, thresholds: &Thresholds) -> Vec<
         thresholds,
     };
     crate::triage::evaluate(&gathered.containers, &ctx)
-}
-
-/// A sample alert through rule `rule`, delivered once to each of its sinks (no retries): each
-/// sink with what it answered, or why it failed (`fleetdeck alerts test NAME`).
-pub async fn test_rule(rule: &AlertRule, host: &str) -> Vec<(Sink, Result<String, String>)> {
-    let kind = rule.on.first().copied().unwrap_or(AlertKind::Crash);
-    let mut signal = Signal::new(
-        kind,
-        host,
-        Some(Subject {
-            id: "0000000000000000000000000000000000000000000000000000000000000000".into(),
-            name: "fleetdeck-alert-test".into(),
-            project: None,
-        }),
-        format!("a test alert of rule {} (fleetdeck alerts test)", rule.name),
-    );
-    if kind == AlertKind::Log {
-        signal.log_line = Some("a sample log line".into());
-    }
-    let alert = Alert::new(&rule.name, &signal);
-    let body = alert.body(rule.template.as_ref());
-    let client = deliver::http_client();
-    let mut sinks = Vec::new();
-    if let Some(url) = &rule.webhook {
-        sinks.push(Sink::Webhook(url.0.clone()));
-    }
-    if !rule.command.is_empty() {
-        sinks.push(Sink::Command(rule.command.clone()));
-    }
-    let mut answers = Vec::new();
-    for sink in sinks {
-        let answer = deliver::attempt(&sink, &body, rule.timeout, &client)
-            .await
-            .map_err(|e| e.to_string());
-        answers.push((sink, answer));
-    }
-    answers
 }
