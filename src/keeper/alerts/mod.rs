@@ -390,30 +390,13 @@ impl Router {
         let now = Instant::now();
         if let Some((since, error)) = self.down.clone() {
             let down_for = now.saturating_duration_since(since);
-            let due: Vec<&AlertRule> = self
-                .s
-                .config
-                .rules
-                .0
-                .iter()
-                .filter(|r| r.fires_on(AlertKind::HostDown) && down_for >= r.after)
-                .filter(|r| !self.down_fired.contains(&r.name))
-                .collect();
-            let mut signals = Vec::new();
-            for r in due {
-                let mut s = Signal::new(
-                    AlertKind::HostDown,
-                    self.host(),
-                    None,
-                    format!(
-                        "host {} unreachable for {}: {error}",
-                        self.host(),
-                        humantime::format_duration(Duration::from_secs(down_for.as_secs()))
-                    ),
-                );
-                s.rule = Some(r.name.clone());
-                signals.push(s);
-            }
+            let signals = signal::host_down(
+                &self.s.config.rules.0,
+                self.host(),
+                down_for,
+                &error,
+                &self.down_fired,
+            );
             for s in signals {
                 if let Some(rule) = &s.rule {
                     self.down_fired.insert(rule.clone());

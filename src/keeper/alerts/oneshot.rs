@@ -3,8 +3,6 @@
 //! keeper restarted while a webhook was down loses nothing), and a rule's test alert
 //! (`fleetdeck alerts test NAME`).
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 
 use super::alert::Alert;
@@ -107,6 +105,8 @@ pub async fn test_rule(rule: &AlertRule, host: &str) -> Vec<(Sink, Result<String
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

@@ -126,6 +126,36 @@ pub fn from_problem(problem: &Problem, host: &str, fleet: &crate::engine::Fleet)
     Some(signal)
 }
 
+/// The host-down signals due after the host has not answered for `down_for` (with `error`):
+/// one for each `host_down` rule whose `after` has passed and that has not fired in this
+/// outage (`fired`), for that rule only.
+pub fn host_down(
+    rules: &[AlertRule],
+    host: &str,
+    down_for: std::time::Duration,
+    error: &str,
+    fired: &HashSet<String>,
+) -> Vec<Signal> {
+    rules
+        .iter()
+        .filter(|r| r.fires_on(AlertKind::HostDown) && down_for >= r.after)
+        .filter(|r| !fired.contains(&r.name))
+        .map(|r| {
+            let mut s = Signal::new(
+                AlertKind::HostDown,
+                host,
+                None,
+                format!(
+                    "host {host} unreachable for {}: {error}",
+                    humantime::format_duration(std::time::Duration::from_secs(down_for.as_secs()))
+                ),
+            );
+            s.rule = Some(r.name.clone());
+            s
+        })
+        .collect()
+}
+
 /// Reads the daemon's events into signals. Holds, per container, whether a signal was sent
 /// since it started (its death is then no crash), whether the OOM killer struck, and its
 /// recent deaths (for `restart_loop`).

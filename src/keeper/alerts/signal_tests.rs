@@ -204,3 +204,28 @@ fn a_log_rule_follows_the_containers_it_selects() {
     assert!(!follows(&r[0], &container("web-1", None)));
     assert!(!follows(&r[1], &container("api-1", None)), "not a log rule");
 }
+
+#[test]
+fn a_host_down_fires_each_rule_once_after_its_own_wait() {
+    let r = rules(
+        "[[alerts]]\nname = \"soon\"\non = [\"host_down\"]\nafter = \"10s\"\ncommand = [\"true\"]\n\n\
+         [[alerts]]\nname = \"late\"\non = [\"host_down\"]\nafter = \"1m\"\ncommand = [\"true\"]\n\n\
+         [[alerts]]\nname = \"other\"\non = [\"crash\"]\ncommand = [\"true\"]\n",
+    );
+    let secs = std::time::Duration::from_secs;
+    let mut fired = HashSet::new();
+    assert!(host_down(&r, "edge", secs(5), "refused", &fired).is_empty());
+    let due = host_down(&r, "edge", secs(12), "connection refused", &fired);
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].rule.as_deref(), Some("soon"));
+    assert_eq!(
+        due[0].message,
+        "host edge unreachable for 12s: connection refused"
+    );
+    assert!(due[0].container.is_none());
+    assert!(matches(&r[0], &due[0]) && !matches(&r[1], &due[0]));
+    fired.insert("soon".to_string());
+    let due = host_down(&r, "edge", secs(61), "refused", &fired);
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].rule.as_deref(), Some("late"));
+}
