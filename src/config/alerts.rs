@@ -294,8 +294,7 @@ fn default_timeout() -> Duration {
 }
 
 /// One `[[alerts]]` rule, checked.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(try_from = "RawRule")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AlertRule {
     pub name: String,
     /// What it fires on (at least one kind, each once).
@@ -413,21 +412,39 @@ impl AlertRule {
 
 /// Every `[[alerts]]` rule (names unique).
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(try_from = "Vec<AlertRule>")]
+#[serde(try_from = "Vec<toml::Spanned<RawRule>>")]
 pub struct AlertRules(pub Vec<AlertRule>);
 
-impl TryFrom<Vec<AlertRule>> for AlertRules {
+/// Marks an error about a whole rule with the rule's place in the file, for
+/// [`located`]: the parser's own place would be the whole array's.
+const PLACE: char = '\u{1}';
+
+impl TryFrom<Vec<toml::Spanned<RawRule>>> for AlertRules {
     type Error = String;
 
-    fn try_from(rules: Vec<AlertRule>) -> Result<Self, String> {
-        let mut seen = std::collections::HashSet::new();
-        for r in &rules {
-            if !seen.insert(r.name.as_str()) {
-                return Err(format!("two alert rules are named '{}'", r.name));
+    fn try_from(raw: Vec<toml::Spanned<RawRule>>) -> Result<Self, String> {
+        let mut rules: Vec<AlertRule> = Vec::with_capacity(raw.len());
+        for spanned in raw {
+            let at = spanned.span().start;
+            let rule = AlertRule::try_from(spanned.into_inner())
+                .map_err(|e| format!("{PLACE}{at}{PLACE}{e}"))?;
+            if rules.iter().any(|r| r.name == rule.name) {
+                return Err(format!(
+                    "{PLACE}{at}{PLACE}two alert rules are named '{}'",
+                    rule.name
+                ));
             }
+            rules.push(rule);
         }
         Ok(Self(rules))
     }
+}
+
+/// An error about a whole rule: the byte offset of the rule in the file, and the message.
+pub fn located(message: &str) -> Option<(usize, &str)> {
+    let rest = message.strip_prefix(PLACE)?;
+    let (at, message) = rest.split_once(PLACE)?;
+    Some((at.parse().ok()?, message))
 }
 
 impl AlertRules {

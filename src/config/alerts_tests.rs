@@ -94,13 +94,14 @@ fn bad_rules_name_the_line() {
     }
 }
 
-/// What only the whole rule can tell is an error too, naming the rule's lines.
+/// What only the whole rule can tell is an error too, naming the line where the rule starts.
 #[test]
 fn incomplete_rules_are_errors() {
     let cases: &[(&str, &str)] = &[
         (
-            "[[alerts]]\nname = \"x\"\non = [\"log\"]\nwebhook = \"http://h/\"\n",
-            "needs `match`",
+            "[ui]\nmouse = true\n\n[[alerts]]\nname = \"ok\"\non = [\"oom\"]\nwebhook = \"http://h/\"\n\n\
+             [[alerts]]\nname = \"x\"\non = [\"log\"]\nwebhook = \"http://h/\"\n",
+            "line 9: alert rule 'x': on \"log\" needs `match`",
         ),
         (
             "[[alerts]]\nname = \"x\"\non = [\"crash\"]\nmatch = \"a\"\nwebhook = \"http://h/\"\n",
@@ -117,7 +118,7 @@ fn incomplete_rules_are_errors() {
         (
             "[[alerts]]\nname = \"x\"\non = [\"crash\"]\nwebhook = \"http://h/\"\n\n\
              [[alerts]]\nname = \"x\"\non = [\"oom\"]\nwebhook = \"http://h/\"\n",
-            "two alert rules are named 'x'",
+            "line 6: two alert rules are named 'x'",
         ),
         (
             "[[alerts]]\nname = \"x\"\non = [\"crash\"]\nwebhook = \"http://h/\"\nbogus = 1\n",

@@ -363,14 +363,15 @@ impl Config {
     /// Parses `text`, naming `path` and the line in any error.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(1);
+            let line_at = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+            let (line, message) = match alerts::located(e.message()) {
+                Some((at, message)) => (line_at(at), message),
+                None => (e.span().map_or(1, |span| line_at(span.start)), e.message()),
+            };
             ConfigError::Parse {
                 path: path.to_path_buf(),
                 line,
-                message: e.message().to_string(),
+                message: message.to_string(),
             }
         })
     }
