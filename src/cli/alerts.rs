@@ -199,8 +199,8 @@ async fn test(name: &str, json: bool, globals: &Globals) -> Result<Exit, CliErro
     let written = answers.iter().try_for_each(|(sink, answer)| {
         if json {
             let (ok, text) = match answer {
-                Ok(a) => (true, a),
-                Err(e) => (false, e),
+                Ok(a) => (true, a.clone()),
+                Err(e) => (false, e.to_string()),
             };
             json_line(
                 &mut out,

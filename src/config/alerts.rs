@@ -73,6 +73,15 @@ impl AlertKind {
     }
 }
 
+/// A glob that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("bad glob '{pattern}': {}", source.kind())]
+pub struct GlobError {
+    pattern: String,
+    #[source]
+    source: globset::Error,
+}
+
 /// Globs over one name (`web-*`, `{api,worker}-?`); none given: everything.
 #[derive(Debug, Clone, Default)]
 pub struct Globs {
@@ -88,18 +97,22 @@ impl PartialEq for Globs {
 
 impl Globs {
     /// The globs of `patterns`, or why one is bad.
-    pub fn new(patterns: Vec<String>) -> Result<Self, String> {
+    pub fn new(patterns: Vec<String>) -> Result<Self, GlobError> {
         if patterns.is_empty() {
             return Ok(Self::default());
         }
         let mut builder = GlobSetBuilder::new();
         for p in &patterns {
-            let glob = Glob::new(p).map_err(|e| format!("bad glob '{p}': {}", e.kind()))?;
+            let glob = Glob::new(p).map_err(|source| GlobError {
+                pattern: p.clone(),
+                source,
+            })?;
             builder.add(glob);
         }
-        let set = builder
-            .build()
-            .map_err(|e| format!("bad globs {patterns:?}: {e}"))?;
+        let set = builder.build().map_err(|source| GlobError {
+            pattern: patterns.join(", "),
+            source,
+        })?;
         Ok(Self {
             patterns,
             set: Some(set),
@@ -180,15 +193,19 @@ pub fn template_fields(text: &str) -> Vec<&str> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template(pub serde_json::Value);
 
-fn check_template(value: &serde_json::Value) -> Result<(), String> {
+/// A template naming a field an alert does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown template field '{{{{{0}}}}}': expected one of rule, kind, time, host, container.name, container.id, project, message, exit_code, log_line"
+)]
+pub struct TemplateError(String);
+
+fn check_template(value: &serde_json::Value) -> Result<(), TemplateError> {
     match value {
         serde_json::Value::String(s) => {
             for field in template_fields(s) {
                 if !TEMPLATE_FIELDS.contains(&field) {
-                    return Err(format!(
-                        "unknown template field '{{{{{field}}}}}': expected one of {}",
-                        TEMPLATE_FIELDS.join(", ")
-                    ));
+                    return Err(TemplateError(field.to_string()));
                 }
             }
             Ok(())
@@ -326,51 +343,65 @@ pub struct AlertRule {
     pub timeout: Duration,
 }
 
-impl TryFrom<RawRule> for AlertRule {
-    type Error = String;
+/// Why a rule cannot be used, as a whole (a bad value is the parser's error, at its line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("an alert rule needs a name")]
+    NoName,
+    #[error(
+        "alert rule '{0}': `on` names no kind (expected some of crash, oom, unhealthy, restart_loop, gave_up, host_down, disk, swarm, log)"
+    )]
+    NoKind(String),
+    #[error("alert rule '{0}': on \"log\" needs `match` (a regex)")]
+    NoMatch(String),
+    #[error("alert rule '{0}': `match` is only for on \"log\"")]
+    MatchWithoutLog(String),
+    #[error("alert rule '{0}': nowhere to send its alerts: give `webhook` or `command`")]
+    NoSink(String),
+    #[error("alert rule '{0}': `command` starts with an empty program")]
+    EmptyProgram(String),
+    #[error("alert rule '{0}': rate_limit 0 would send nothing")]
+    ZeroRate(String),
+    #[error("two alert rules are named '{0}'")]
+    Twice(String),
+}
 
-    fn try_from(raw: RawRule) -> Result<Self, String> {
+/// A [`RuleError`] with the byte offset of its rule in the file (see [`located`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{PLACE}{at}{PLACE}{error}")]
+pub struct Located {
+    at: usize,
+    error: RuleError,
+}
+
+impl TryFrom<RawRule> for AlertRule {
+    type Error = RuleError;
+
+    fn try_from(raw: RawRule) -> Result<Self, RuleError> {
         let name = raw.name.trim().to_string();
         if name.is_empty() {
-            return Err("an alert rule needs a name".into());
+            return Err(RuleError::NoName);
         }
         if raw.on.is_empty() {
-            return Err(format!(
-                "alert rule '{name}': `on` names no kind (expected some of {})",
-                AlertKind::ALL.map(AlertKind::word).join(", ")
-            ));
+            return Err(RuleError::NoKind(name));
         }
         let mut on = raw.on;
         on.sort_unstable();
         on.dedup();
         let logs = on.contains(&AlertKind::Log);
         match (&raw.pattern, logs) {
-            (None, true) => {
-                return Err(format!(
-                    "alert rule '{name}': on \"log\" needs `match` (a regex)"
-                ));
-            }
-            (Some(_), false) => {
-                return Err(format!(
-                    "alert rule '{name}': `match` is only for on \"log\""
-                ));
-            }
+            (None, true) => return Err(RuleError::NoMatch(name)),
+            (Some(_), false) => return Err(RuleError::MatchWithoutLog(name)),
             _ => {}
         }
         if raw.webhook.is_none() && raw.command.is_empty() {
-            return Err(format!(
-                "alert rule '{name}': nowhere to send its alerts: give `webhook` or `command`"
-            ));
+            return Err(RuleError::NoSink(name));
         }
         if raw.command.first().is_some_and(|p| p.trim().is_empty()) {
-            return Err(format!(
-                "alert rule '{name}': `command` starts with an empty program"
-            ));
+            return Err(RuleError::EmptyProgram(name));
         }
         if raw.rate_limit == 0 {
-            return Err(format!(
-                "alert rule '{name}': rate_limit 0 would send nothing"
-            ));
+            return Err(RuleError::ZeroRate(name));
         }
         Ok(Self {
             name,
@@ -420,19 +451,17 @@ pub struct AlertRules(pub Vec<AlertRule>);
 const PLACE: char = '\u{1}';
 
 impl TryFrom<Vec<toml::Spanned<RawRule>>> for AlertRules {
-    type Error = String;
+    type Error = Located;
 
-    fn try_from(raw: Vec<toml::Spanned<RawRule>>) -> Result<Self, String> {
+    fn try_from(raw: Vec<toml::Spanned<RawRule>>) -> Result<Self, Located> {
         let mut rules: Vec<AlertRule> = Vec::with_capacity(raw.len());
         for spanned in raw {
             let at = spanned.span().start;
-            let rule = AlertRule::try_from(spanned.into_inner())
-                .map_err(|e| format!("{PLACE}{at}{PLACE}{e}"))?;
+            let rule =
+                AlertRule::try_from(spanned.into_inner()).map_err(|error| Located { at, error })?;
             if rules.iter().any(|r| r.name == rule.name) {
-                return Err(format!(
-                    "{PLACE}{at}{PLACE}two alert rules are named '{}'",
-                    rule.name
-                ));
+                let error = RuleError::Twice(rule.name);
+                return Err(Located { at, error });
             }
             rules.push(rule);
         }

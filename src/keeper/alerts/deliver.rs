@@ -331,12 +331,13 @@ impl Reports {
         key: &str,
         state: DeliveryState,
         attempts: u32,
-        outcome: &Result<String, String>,
+        outcome: &Result<String, DeliveryError>,
     ) {
         if let Some(store) = &self.store {
+            // The store keeps the answer and the error as text.
             let (error, answer) = match outcome {
                 Ok(a) => (None, Some(a.clone())),
-                Err(e) => (Some(e.clone()), None),
+                Err(e) => (Some(e.to_string()), None),
             };
             store.record_alert_state(AlertUpdate {
                 key: key.to_string(),
@@ -356,9 +357,7 @@ pub async fn deliver(d: Delivery, client: HttpClient, reports: Reports) {
     let mut attempts = 0u32;
     loop {
         attempts += 1;
-        let outcome = attempt(&d.sink, &d.body, d.timeout, &client)
-            .await
-            .map_err(|e| e.to_string());
+        let outcome = attempt(&d.sink, &d.body, d.timeout, &client).await;
         let extra = |more: serde_json::Value| {
             let mut v = json!({ "rule": d.rule, "sink": d.sink.word(), "attempts": attempts });
             if let (Some(v), serde_json::Value::Object(more)) = (v.as_object_mut(), more) {
@@ -378,7 +377,7 @@ pub async fn deliver(d: Delivery, client: HttpClient, reports: Reports) {
                 );
                 return;
             }
-            Err(e) => e.clone(),
+            Err(e) => e.to_string(),
         };
         let wait = retry_delay(attempts);
         if start.elapsed() + wait > d.give_up_after {

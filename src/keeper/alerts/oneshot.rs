@@ -75,7 +75,10 @@ pub async fn pending(store: &StoreWriter, host: &str, rules: &AlertRules) -> Vec
 
 /// A sample alert through rule `rule`, delivered once to each of its sinks (no retries): each
 /// sink with what it answered, or why it failed.
-pub async fn test_rule(rule: &AlertRule, host: &str) -> Vec<(Sink, Result<String, String>)> {
+pub async fn test_rule(
+    rule: &AlertRule,
+    host: &str,
+) -> Vec<(Sink, Result<String, deliver::DeliveryError>)> {
     let kind = rule.on.first().copied().unwrap_or(AlertKind::Crash);
     let mut signal = Signal::new(
         kind,
@@ -95,9 +98,7 @@ pub async fn test_rule(rule: &AlertRule, host: &str) -> Vec<(Sink, Result<String
     let client = deliver::http_client();
     let mut answers = Vec::new();
     for sink in deliver::sinks(rule) {
-        let answer = deliver::attempt(&sink, &body, rule.timeout, &client)
-            .await
-            .map_err(|e| e.to_string());
+        let answer = deliver::attempt(&sink, &body, rule.timeout, &client).await;
         answers.push((sink, answer));
     }
     answers
