@@ -183,6 +183,8 @@ pub enum Msg {
         id: ContainerId,
         result: Result<Vec<crate::store::EventRow>, LoadError>,
     },
+    /// How many alerts the keeper gave up delivering (the last day, from the store).
+    UndeliveredAlerts(u64),
 }
 
 /// What the console wants done outside.

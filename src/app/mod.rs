@@ -96,6 +96,10 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
         }
+        Msg::UndeliveredAlerts(n) => {
+            state.dirty |= state.undelivered_alerts != n;
+            state.undelivered_alerts = n;
+        }
         Msg::Stats(sample) => on_stats(state, sample),
         Msg::StatsUnreadable(ids) => {
             let fleet = &state.fleet;

@@ -190,6 +190,8 @@ pub struct AppState {
     pub feeds: super::feeds::Feeds,
     /// The compose project the console was started with (`-f`); `None` without one.
     pub compose: Option<Box<super::compose::ComposeState>>,
+    /// Alerts the keeper could not deliver (the last day): shown in the status line.
+    pub undelivered_alerts: u64,
     /// Set by `update` when the screen must be drawn again; the loop clears it.
     pub dirty: bool,
 }
@@ -233,6 +235,7 @@ impl AppState {
             gpu_scroll: 0,
             feeds: super::feeds::Feeds::default(),
             compose: None,
+            undelivered_alerts: 0,
             dirty: true,
         }
     }

@@ -18,6 +18,10 @@ pub struct HistoryArgs {
     /// Events since then: a duration back (10m, 24h, 7d) or an RFC 3339 time.
     #[arg(long, default_value = "24h", value_name = "WHEN")]
     pub since: String,
+    /// The alerts the keeper recorded (each with its delivery: delivered, retried,
+    /// undelivered) instead of the events.
+    #[arg(long, conflicts_with = "target")]
+    pub alerts: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -50,6 +54,10 @@ pub async fn run(args: HistoryArgs, globals: &Globals) -> Result<Exit, CliError>
         );
         return Ok(Exit::Success);
     };
+    if args.alerts {
+        drop(store);
+        return super::alerts::history(since, args.output.json, globals).await;
+    }
     // `--host` narrows to what was recorded at those daemons' addresses (the first named).
     let host = if globals.hosts.is_empty() {
         None

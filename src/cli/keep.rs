@@ -74,6 +74,12 @@ pub async fn run(args: KeepArgs, globals: &Globals) -> Result<Exit, CliError> {
             jobs: jobs.take().unwrap_or_default(),
             last_runs: last_runs.clone(),
             stop_timeout_s: config.actions.stop_timeout_s,
+            alerts: crate::keeper::alerts::AlertsConfig {
+                rules: config.alerts.clone(),
+                thresholds: config.triage.clone(),
+                logs: config.logs.options(),
+                triage_every: config.keeper.triage_interval,
+            },
         };
         keep(setup, shutdown.clone())
     });

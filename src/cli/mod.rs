@@ -2,6 +2,7 @@
 //! and `--json` for scripts. Every mutation goes through [`crate::actions`].
 
 pub mod act;
+pub mod alerts;
 pub mod compose;
 pub mod compose_config;
 mod compose_down;
@@ -143,6 +144,9 @@ pub enum Command {
     Gc(gc::GcArgs),
     /// List the scheduled jobs of the config with their last and next run.
     Jobs(jobs::JobsArgs),
+    /// List the alert rules and the last alerts with their delivery state; `alerts test NAME`
+    /// sends a sample alert through a rule.
+    Alerts(alerts::AlertsArgs),
 }
 
 /// Options shared by every output.
@@ -174,6 +178,7 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Keep(args) => keep::run(args, &globals).await,
         Command::Gc(args) => gc::run(args, &globals).await,
         Command::Jobs(args) => jobs::run(args, &globals).await,
+        Command::Alerts(args) => alerts::run(args, &globals).await,
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {

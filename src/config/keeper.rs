@@ -45,6 +45,9 @@ pub struct KeeperConfig {
     pub gc_max_age: Option<Duration>,
     /// Bytes of each of a job's stdout and stderr kept in the store.
     pub job_output_limit: usize,
+    /// How often the keeper runs triage for `disk` and `swarm` alert rules.
+    #[serde(deserialize_with = "duration::duration")]
+    pub triage_interval: Duration,
 }
 
 impl Default for KeeperConfig {
@@ -61,6 +64,7 @@ impl Default for KeeperConfig {
             gc_interval: Duration::from_secs(300),
             gc_max_age: None,
             job_output_limit: 64 * 1024,
+            triage_interval: Duration::from_secs(60),
         }
     }
 }

@@ -4,9 +4,11 @@
 //!
 //! Sections: `[actions]`, `[audit]`, and for the console `[keys]` (see [`keys`]), `[theme]`,
 //! `[ui]` (columns, stopped containers shown, mouse, stats source and streams, frame rates) and
-//! `[logs]`; for `fleetdeck keep`, `[keeper]` and `[jobs.NAME]` (see [`keeper`]).
+//! `[logs]`; for `fleetdeck keep`, `[keeper]`, `[jobs.NAME]` (see [`keeper`]) and
+//! `[[alerts]]` (see [`alerts`]).
 
 pub use crate::duration;
+pub mod alerts;
 pub mod gpu;
 pub mod hosts;
 pub mod keeper;
@@ -348,6 +350,8 @@ pub struct Config {
     pub daemon: hosts::DaemonConfig,
     /// `[[hosts]]`: the daemons to show when no `--host` / `--context` names them.
     pub hosts: Vec<hosts::HostConfig>,
+    /// `[[alerts]]`: the keeper's alert rules (see [`alerts`]).
+    pub alerts: alerts::AlertRules,
 }
 
 /// Where the config file is looked for when `--config` names none.
@@ -359,14 +363,15 @@ impl Config {
     /// Parses `text`, naming `path` and the line in any error.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(1);
+            let line_at = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+            let (line, message) = match alerts::located(e.message()) {
+                Some((at, message)) => (line_at(at), message),
+                None => (e.span().map_or(1, |span| line_at(span.start)), e.message()),
+            };
             ConfigError::Parse {
                 path: path.to_path_buf(),
                 line,
-                message: e.message().to_string(),
+                message: message.to_string(),
             }
         })
     }

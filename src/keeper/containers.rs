@@ -214,6 +214,13 @@ impl Keeper {
                     "keeper.give_up",
                     json!({ "name": name, "reason": reason, "budget": self.policy.budget }),
                 );
+                if let Some(alerts) = &self.alerts {
+                    alerts.feed(super::alerts::Feed::GaveUp {
+                        id: id.clone(),
+                        name: name.to_string(),
+                        reason,
+                    });
+                }
             }
         }
     }

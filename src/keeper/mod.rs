@@ -8,6 +8,7 @@
 //! decision goes to the [`log::DecisionLog`]. On shutdown it stops and removes the job
 //! containers it started, flushes the store and returns.
 
+pub mod alerts;
 mod containers;
 mod drift;
 pub mod gc;
@@ -53,6 +54,8 @@ pub struct Setup {
     pub log: DecisionLog,
     /// The stop timeout of a restart of an unhealthy container, in seconds.
     pub stop_timeout_s: u64,
+    /// `[[alerts]]` and what they read (none: no alerts task).
+    pub alerts: alerts::AlertsConfig,
 }
 
 /// Why a restart the keeper made failed.
@@ -83,6 +86,8 @@ enum Done {
     },
     /// The containers being verified, as inspected (`None`: the daemon did not answer).
     Inspected(Vec<containers::Inspected>),
+    /// The alerts task ended (its feed closed).
+    AlertsEnded,
 }
 
 /// The keeper's state between events.
@@ -115,6 +120,8 @@ struct Keeper {
     /// A verification (inspects of the containers being verified) is out.
     verifying: bool,
     stop_jobs: watch::Sender<bool>,
+    /// The feed of the alerts task, when there are rules.
+    alerts: Option<alerts::AlertsHandle>,
 }
 
 /// Runs the keeper until `shutdown` resolves (to the signal's name), then stops and removes
@@ -161,6 +168,7 @@ impl Keeper {
             collecting: false,
             verifying: false,
             stop_jobs,
+            alerts: None,
             setup,
         }
     }
@@ -195,6 +203,7 @@ impl Keeper {
                 "jobs": self.setup.jobs.iter().map(|j| &j.name).collect::<Vec<_>>(),
             }),
         );
+        self.start_alerts();
         let (tx, mut updates) = mpsc::channel::<FleetUpdate>(1024);
         let _watch = crate::engine::watch::spawn(self.setup.ctx.endpoint.clone(), tx);
         let mut shutdown = std::pin::pin!(shutdown);
@@ -228,8 +237,30 @@ impl Keeper {
         self.shut_down(&signal).await;
     }
 
+    /// Starts the alerts task (again, after it failed), when there are rules.
+    fn start_alerts(&mut self) {
+        if self.setup.alerts.rules.is_empty() {
+            return;
+        }
+        let (handle, feed) = alerts::channel();
+        let settings = alerts::Settings {
+            config: self.setup.alerts.clone(),
+            endpoint: self.setup.ctx.endpoint.clone(),
+            store: self.setup.store.clone(),
+            log: self.setup.log.clone(),
+        };
+        self.tasks.spawn(Task::Alerts, async move {
+            alerts::run(settings, feed).await;
+            Done::AlertsEnded
+        });
+        self.alerts = Some(handle);
+    }
+
     /// Records an update and reacts to it.
     fn update(&mut self, update: FleetUpdate) {
+        if let Some(alerts) = &self.alerts {
+            alerts.feed(alerts::Feed::Update(update.clone()));
+        }
         if let Some(store) = &self.setup.store {
             let daemon = self.setup.ctx.endpoint.address.as_str();
             match &update {
@@ -272,6 +303,7 @@ impl Keeper {
         match done {
             Done::Restarted { id, name, result } => self.restarted(id, &name, result),
             Done::Inspected(inspected) => self.inspected(inspected),
+            Done::AlertsEnded => {}
             Done::Reconciled(lines) => {
                 self.reconciling = false;
                 for l in lines {

@@ -26,6 +26,8 @@ pub(super) enum Task {
     Job { index: usize },
     /// Inspecting the containers whose restart is being verified.
     Verify,
+    /// The alerts task (restarted when it fails).
+    Alerts,
 }
 
 impl Task {
@@ -37,6 +39,7 @@ impl Task {
             Self::Gc => "gc",
             Self::Job { .. } => "job",
             Self::Verify => "verify",
+            Self::Alerts => "alerts",
         }
     }
 }
@@ -138,6 +141,7 @@ impl Keeper {
                 (name.clone(), String::new(), format!("run of job {name}"))
             }
             Task::Verify => (String::new(), String::new(), "verification".to_string()),
+            Task::Alerts => (String::new(), String::new(), "alerts task".to_string()),
         };
         let said = format!("the keeper's {what} {reason}; released, it is kept again");
         log::error!("keep: {said}");
@@ -164,6 +168,7 @@ impl Keeper {
                 self.scheduler.finished(index);
             }
             Task::Verify => self.verifying = false,
+            Task::Alerts => self.start_alerts(),
         }
     }
 }

@@ -44,6 +44,7 @@ fn keeper(store: StoreWriter) -> Keeper {
             host: None,
         },
         stop_timeout_s: 10,
+        alerts: Default::default(),
     })
 }
 

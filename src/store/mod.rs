@@ -16,6 +16,7 @@
 //! Every failure is a [`StoreError`] naming the file and the cause (locked, read-only, corrupt,
 //! from a newer fleetdeck); callers carry on without history, never panic.
 
+pub mod alerts;
 mod health;
 mod read;
 mod rows;
@@ -32,6 +33,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use alerts::{AlertEntry, AlertRow, AlertUpdate, DeliveryState};
 pub use read::{ContainerRow, EventRow, HistoryQuery, Store, Triage, TriageKind};
 pub use writer::StoreWriter;
 

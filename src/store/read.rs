@@ -232,6 +232,11 @@ impl Store {
         &self.path
     }
 
+    /// The connection, for the reads of the store's other modules (alerts).
+    pub(super) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     fn err(&self, e: rusqlite::Error) -> StoreError {
         StoreError::from_sqlite(&self.path, e)
     }

@@ -197,6 +197,8 @@ pub(super) fn write(
             ])?;
             Ok(())
         }
+        Record::Alert(alert) => super::alerts::insert(tx, alert),
+        Record::AlertState(update) => super::alerts::update(tx, update),
     }
 }
 

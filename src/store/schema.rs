@@ -53,7 +53,7 @@ CREATE INDEX events_time ON events(time);
 const V2: &str = "CREATE INDEX containers_name ON containers(name);";
 
 /// Every migration, in order: entry `i` brings a file from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, super::alerts::V3];
 
 /// The schema version this fleetdeck writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

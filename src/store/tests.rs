@@ -70,7 +70,13 @@ fn migrates_an_empty_file_to_the_current_version() {
     assert_eq!(mode, "wal");
     assert_eq!(
         index_names(&path),
-        ["containers_name", "events_container_time", "events_time"]
+        [
+            "alerts_state",
+            "alerts_time",
+            "containers_name",
+            "events_container_time",
+            "events_time"
+        ]
     );
     // Opening again changes nothing.
     drop(StoreWriter::open(&path, retention()).expect("reopen"));

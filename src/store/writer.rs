@@ -45,6 +45,8 @@ pub(super) enum Record {
         container_id: String,
         until: Option<DateTime<Utc>>,
     },
+    Alert(Box<super::AlertEntry>),
+    AlertState(Box<super::AlertUpdate>),
 }
 
 enum Command {
@@ -191,6 +193,16 @@ impl StoreWriter {
             container_id: container_id.to_string(),
             until,
         });
+    }
+
+    /// Records a new alert for one sink (before its delivery). Never blocks.
+    pub fn record_alert(&self, alert: super::AlertEntry) {
+        self.send(Record::Alert(Box::new(alert)));
+    }
+
+    /// Records how an alert's delivery went. Never blocks.
+    pub fn record_alert_state(&self, update: super::AlertUpdate) {
+        self.send(Record::AlertState(Box::new(update)));
     }
 
     fn ask(
@@ -407,5 +419,7 @@ pub(super) fn prune(
         params![cutoff],
     )
     .map_err(sql)?;
+    tx.execute("DELETE FROM alerts WHERE time < ?1", params![cutoff])
+        .map_err(sql)?;
     tx.commit().map_err(sql)
 }

@@ -95,3 +95,25 @@ impl HistorySource {
         });
     }
 }
+
+/// How often the console counts the undelivered alerts, in clock ticks (seconds).
+pub const ALERTS_EVERY_TICKS: u32 = 30;
+
+impl HistorySource {
+    /// Counts the alerts of the last day the keeper gave up delivering, off the loop; the
+    /// answer comes as `Msg::UndeliveredAlerts` (nothing when there is no store to read).
+    pub fn count_undelivered(&self, tx: mpsc::Sender<Msg>) {
+        let Ok(path) = &self.0 else { return };
+        let path = path.clone();
+        tokio::spawn(async move {
+            let since = chrono::Utc::now() - chrono::Duration::days(1);
+            let counted = tokio::task::spawn_blocking(move || {
+                Store::open_read(&path)?.undelivered_alerts(since)
+            })
+            .await;
+            if let Ok(Ok(n)) = counted {
+                let _ = tx.send(Msg::UndeliveredAlerts(n)).await;
+            }
+        });
+    }
+}

@@ -116,6 +116,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
             mouse: config.ui.mouse,
             history,
             log_pane,
+            alerts_in: 0,
         },
     };
     let inbound = Inbound {
@@ -302,6 +303,8 @@ struct Io<'t> {
     history: history::HistorySource,
     /// The log pane's widget state, for its keys.
     log_pane: std::sync::Arc<crate::ui::console_log::LogPaneState>,
+    /// Clock ticks until the undelivered alerts are counted again.
+    alerts_in: u32,
 }
 
 /// One host's side of the effects.
@@ -452,6 +455,11 @@ impl Console<'_> {
 
     /// The messages of the one-second clock.
     fn tick(&mut self) -> Vec<Msg> {
+        if self.io.alerts_in == 0 {
+            self.io.alerts_in = history::ALERTS_EVERY_TICKS;
+            self.io.history.count_undelivered(self.io.msg_tx.clone());
+        }
+        self.io.alerts_in -= 1;
         let mut msgs = Vec::with_capacity(3);
         if self.io.log_streams.is_some() {
             msgs.push(Msg::Logs(LogsMsg::Clock(std::time::Instant::now())));

@@ -15,6 +15,14 @@ use crate::sanitize::printable;
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
     let width = usize::from(area.width);
     let mut right = vec![super::triage::status_span(state, theme)];
+    if state.undelivered_alerts > 0 {
+        let n = state.undelivered_alerts;
+        let noun = if n == 1 { "alert" } else { "alerts" };
+        right.insert(
+            0,
+            Span::styled(format!(" ✉ {n} undelivered {noun} "), theme.error()),
+        );
+    }
     if state.settings.read_only {
         right.push(Span::styled(" READ-ONLY ", theme.warn()));
     }

@@ -266,6 +266,16 @@ fn status_bar() {
     }
 }
 
+/// Alerts the keeper gave up delivering are counted at the right of the status line.
+#[test]
+fn status_counts_undelivered_alerts() {
+    for (w, h) in SIZES {
+        let mut s = state_at(w, h);
+        s.undelivered_alerts = 3;
+        snapshot("status_undelivered_alerts", &s);
+    }
+}
+
 #[test]
 fn status_errors_use_the_error_style() {
     let mut s = state_at(80, 24);
