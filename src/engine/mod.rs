@@ -12,11 +12,13 @@ pub mod fleet;
 pub mod host;
 pub mod logs;
 pub mod model;
+pub mod procs;
 mod replay;
 pub mod resolve;
 pub mod resources;
 pub mod stats;
 mod transport;
+pub mod vitals;
 pub mod watch;
 
 use std::collections::BTreeMap;
