@@ -12,7 +12,8 @@ use crate::config::keys::ConsoleCommand;
 use crate::engine::{ContainerId, FleetUpdate};
 use crate::gpu::GpuState;
 use crate::triage::{
-    self, Context, History, MemoryUse, Problem, ProblemKind, Severity, Suggestion,
+    self, Context, History, MemoryUse, Observations, Problem, ProblemKind, Severity, StuckWatch,
+    Suggestion,
 };
 
 use super::{AppState, Base, Effect, Msg};
@@ -77,6 +78,10 @@ pub struct TriageState {
     pub offset: usize,
     /// Whether the fleet, the stats or the GPU report changed since the problems were found.
     pub stale: bool,
+    /// The running containers' vitals over the last window (fed by the vitals watch).
+    pub stuck: StuckWatch,
+    /// What the stuck rules read: the watch's findings, hung calls, last log lines.
+    pub observed: Observations,
 }
 
 impl TriageState {
@@ -99,6 +104,7 @@ pub fn suggestion_command(suggestion: Suggestion) -> ConsoleCommand {
         Suggestion::Restart => ConsoleCommand::Restart,
         Suggestion::Start => ConsoleCommand::Start,
         Suggestion::Remove => ConsoleCommand::Remove,
+        Suggestion::Continue => ConsoleCommand::Continue,
     }
 }
 
@@ -162,6 +168,7 @@ pub(super) fn refresh(state: &mut AppState) {
         gpu,
         now: state.now,
         thresholds: &state.settings.thresholds,
+        observed: &state.triage.observed,
     };
     let problems = triage::evaluate(state.fleet.containers(), &ctx);
     let view = &mut state.triage;

@@ -149,6 +149,7 @@ async fn one_host(
         gpu: gathered.gpu.as_ref(),
         now,
         thresholds,
+        observed: &gathered.observed,
     };
     let gone =
         recorded::gone_containers(&recorded.containers, &recorded.events, &gathered.containers);
