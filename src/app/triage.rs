@@ -35,7 +35,7 @@ pub(super) enum Trigger {
 pub(super) fn trigger(state: &AppState, msg: &Msg) -> Trigger {
     match msg {
         Msg::Tick(_) | Msg::Fleet(FleetUpdate::Snapshot(..)) => Trigger::Now,
-        Msg::Fleet(_) | Msg::Gpu(_) => Trigger::Inputs,
+        Msg::Fleet(_) | Msg::Gpu(_) | Msg::Vitals(_) => Trigger::Inputs,
         // Only a limited container's memory can be near its limit.
         Msg::Stats(s)
             if state
@@ -82,6 +82,8 @@ pub struct TriageState {
     pub stuck: StuckWatch,
     /// What the stuck rules read: the watch's findings, hung calls, last log lines.
     pub observed: Observations,
+    /// The containers throttled at their last reading (the CPU chart marks their seconds).
+    pub throttled: super::stuck::Throttled,
 }
 
 impl TriageState {

@@ -10,7 +10,6 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
 
 use super::ContainerId;
 use super::cgroup_stats::vitals::CgroupVitals;
@@ -86,19 +85,20 @@ impl VitalsWatch {
     }
 }
 
-/// Starts the watch: every `interval`, one reading of each running container, sent to `tx`
-/// together (a full channel drops them: the next ones are an interval away). Nothing is read
-/// while none runs.
+/// Starts the watch: every `interval`, one reading of each running container, handed to
+/// `send` together (which must not block: a full channel drops them, the next ones are an
+/// interval away; it answers `false` once nobody listens, and the thread ends). Nothing is
+/// read while none runs.
 pub fn spawn_watch(
     layout: CgroupLayout,
     proc_root: PathBuf,
     interval: Duration,
-    tx: mpsc::Sender<Vec<Vitals>>,
+    send: impl FnMut(Vec<Vitals>) -> bool + Send + 'static,
 ) -> std::io::Result<VitalsWatch> {
     let (running, rx) = std_mpsc::channel::<Vec<ContainerId>>();
     std::thread::Builder::new()
         .name("vitals".into())
-        .spawn(move || watch(&layout, &proc_root, interval, &rx, &tx))?;
+        .spawn(move || watch(&layout, &proc_root, interval, &rx, send))?;
     Ok(VitalsWatch { running })
 }
 
@@ -107,7 +107,7 @@ fn watch(
     proc_root: &Path,
     interval: Duration,
     rx: &std_mpsc::Receiver<Vec<ContainerId>>,
-    tx: &mpsc::Sender<Vec<Vitals>>,
+    mut send: impl FnMut(Vec<Vitals>) -> bool,
 ) {
     let interval = interval.max(Duration::from_millis(100));
     let mut running: Vec<(ContainerId, Option<ContainerCgroup>)> = Vec::new();
@@ -134,7 +134,7 @@ fn watch(
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
                 next = Instant::now() + interval;
                 let readings = read_all(layout, proc_root, &mut running);
-                if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(readings) {
+                if !send(readings) {
                     return;
                 }
             }
