@@ -170,3 +170,75 @@ async fn a_single_triage_names_each_stuck_container_within_a_minute() {
         .args(["-CONT", &pid.to_string()])
         .status();
 }
+
+/// The process state letter of `pid` (from `/proc/PID/stat`).
+fn proc_state(pid: i64) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.get(stat.rfind(')')? + 1..)?.trim_start().chars().next()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root and dockerd (sends SIGSTOP to a container's process from the host)"]
+async fn sigcont_from_the_triage_view_brings_the_stopped_one_back() {
+    use common::tmux::{Launch, Tmux};
+    // A short test name: the container name must fit the view's name column whole.
+    let fx = Fixture::new("cs").await;
+    let id = start(&fx, "stopped", &["sleep", "100000"], HostConfig::default(), None).await;
+    let name = fx.name("stopped");
+    let pid = fx
+        .inspect(&id)
+        .await
+        .and_then(|i| i.state?.pid)
+        .filter(|p| *p > 0)
+        .expect("the main pid");
+    let sent = std::process::Command::new("kill")
+        .args(["-STOP", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -STOP {pid} failed (not root?)");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux::start(200, 50);
+    tmux.launch_console(dir.path(), &[], Launch::Plain);
+    tmux.wait_for_console();
+    tmux.keys(&["t"]);
+    let row_of = |s: &str| s.lines().find(|l| l.contains(&name)).map(str::to_string);
+    let screen = tmux.wait_for("the stopped container in triage", |s| {
+        row_of(s).is_some_and(|l| l.contains("process stopped") && l.contains("do_signal_stop"))
+    });
+    let row = row_of(&screen).unwrap_or_default();
+    assert!(row.contains("C SIGCONT"), "the suggested key: {row}");
+    // Move the cursor to it (other tests' problems may be listed above it).
+    let mut on_it = false;
+    for _ in 0..100 {
+        let screen = tmux.screen();
+        if screen
+            .lines()
+            .any(|l| l.contains(&name) && l.contains('›'))
+        {
+            on_it = true;
+            break;
+        }
+        tmux.keys(&["j"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(on_it, "the cursor never reached {name}");
+    tmux.keys(&["C"]);
+    tmux.wait_for("the confirm dialog", |s| s.contains("SIGCONT") && s.contains(&name));
+    tmux.keys(&["y"]);
+    let started = Instant::now();
+    while proc_state(pid).is_some_and(|s| s == 'T') {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "still stopped after SIGCONT"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tmux.wait_for("the problem gone from triage", |s| {
+        !row_of(s).is_some_and(|l| l.contains("process stopped"))
+    });
+    // The audit log has the signal, as for any kill.
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap_or_default();
+    assert!(audit.contains("SIGCONT"), "audited: {audit}");
+    tmux.keys(&["q"]);
+}
