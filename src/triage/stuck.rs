@@ -126,14 +126,14 @@ pub fn failing_in_start_period(c: &Container, ctx: &Context<'_>) -> Option<Probl
         .last_health_output
         .as_deref()
         .and_then(|o| o.lines().next())
-        .map(|line| format!(": last said \"{line}\""))
+        .map(|line| format!(", last said \"{line}\""))
         .unwrap_or_else(|| ", no output".into());
     let checks = if streak == 1 {
-        "its last health check failed".to_string()
+        "its last check failed".to_string()
     } else {
-        format!("{streak} health checks in a row failed")
+        format!("{streak} failed checks in a row")
     };
-    let reason = format!("{checks} in its start period (still \"starting\"){output}");
+    let reason = format!("{checks} in its start period{output}");
     let mut p = problem(c, ProblemKind::FailingInStartPeriod, Severity::Warning, reason);
     p.since = c.started_at.or(Some(ctx.now));
     p.suggestion = Suggestion::Logs;
@@ -154,25 +154,25 @@ pub fn memory_pressure(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
         return None;
     }
     let mut signs = Vec::new();
+    if m.limit_hits > 0 {
+        signs.push(format!("{} limit hits", m.limit_hits));
+    }
+    if m.major_faults > 0 {
+        signs.push(format!("{} major faults", m.major_faults));
+    }
+    if let Some(swap) = m.counters.swap.filter(|s| *s > 0) {
+        signs.push(format!("{} swap", bytes(swap)));
+    }
+    if stall > 0.0 {
+        signs.push(format!("{stall:.0} % stalled"));
+    }
     let over = if m.span_s > 0 {
-        format!(" in {}", short_duration(m.span_s))
+        format!(" (last {})", short_duration(m.span_s))
     } else {
         String::new()
     };
-    if m.limit_hits > 0 {
-        signs.push(format!("hit the limit {} times{over}", m.limit_hits));
-    }
-    if m.major_faults > 0 {
-        signs.push(format!("{} major faults{over}", m.major_faults));
-    }
-    if let Some(swap) = m.counters.swap.filter(|s| *s > 0) {
-        signs.push(format!("{} swapped", bytes(swap)));
-    }
-    if stall > 0.0 {
-        signs.push(format!("stalled {stall:.0} % of the last 10s"));
-    }
     let reason = format!(
-        "at {pct:.0} % of its {} limit and reclaiming: {}",
+        "{pct:.0} % of its {} limit, reclaiming{over}: {}",
         bytes(limit),
         signs.join(", ")
     );

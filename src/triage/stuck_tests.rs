@@ -144,7 +144,7 @@ fn failing_in_the_start_period_counts_and_quotes_the_last_check() {
     assert_eq!(p[0].kind, ProblemKind::FailingInStartPeriod);
     assert_eq!(
         p[0].reason,
-        "5 health checks in a row failed in its start period (still \"starting\"): last said \"not yet\""
+        "5 failed checks in a row in its start period, last said \"not yet\""
     );
     c.health_failing_streak = Some(0);
     assert!(run_with(&c, &Observations::default()).is_empty());
@@ -175,11 +175,11 @@ fn memory_pressure_near_the_limit_while_reclaiming_replaces_near_limit() {
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].kind, ProblemKind::MemoryPressure);
     assert!(
-        p[0].reason.starts_with("at 98 % of its 64.0 MiB limit and reclaiming: hit the limit 120 times in 1m"),
+        p[0].reason.starts_with("98 % of its 64.0 MiB limit, reclaiming (last 1m): 120 limit hits"),
         "{}",
         p[0].reason
     );
-    assert!(p[0].reason.contains("stalled 42 %"), "{}", p[0].reason);
+    assert!(p[0].reason.contains("42 % stalled"), "{}", p[0].reason);
     // Near the limit but not reclaiming: not this problem.
     assert!(run(&c, seen(63 << 20, 0, 0.0)).is_empty());
     // Reclaiming far under the limit: not this problem.

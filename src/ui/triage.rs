@@ -263,3 +263,7 @@ fn problem_row(
 #[cfg(test)]
 #[path = "triage_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "triage_stuck_tests.rs"]
+mod stuck_tests;
