@@ -185,3 +185,25 @@ fn triage_view_with_every_stuck_kind() {
         snapshot("triage_stuck", &s);
     }
 }
+
+#[test]
+fn help_says_once_which_checks_cannot_run_without_the_files() {
+    let mut s = state_at(160, 48);
+    s.settings.stats_source = crate::app::StatsSource::Api {
+        why: "the daemon is not on this machine".into(),
+    };
+    let note = crate::app::help::stuck_note(&s).unwrap_or_default();
+    assert_eq!(
+        note,
+        "Triage: these checks cannot run here (the daemon is not on this machine): \
+         cpu_throttled, process_stopped, out_of_pids, memory_pressure"
+    );
+    let _ = update(&mut s, Msg::Key(KeyChord::char('?')));
+    let _ = update(&mut s, Msg::Key(KeyChord::char('G')));
+    let screen = text(&s);
+    assert_eq!(screen.matches("these checks cannot run").count(), 1, "{screen}");
+    s.settings.stats_source = crate::app::StatsSource::Cgroup {
+        layout: "cgroup v1 (cgroupfs driver) at /sys/fs/cgroup".into(),
+    };
+    assert_eq!(crate::app::help::stuck_note(&s), None);
+}
