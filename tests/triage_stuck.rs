@@ -174,7 +174,10 @@ async fn a_single_triage_names_each_stuck_container_within_a_minute() {
 /// The process state letter of `pid` (from `/proc/PID/stat`).
 fn proc_state(pid: i64) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.get(stat.rfind(')')? + 1..)?.trim_start().chars().next()
+    stat.get(stat.rfind(')')? + 1..)?
+        .trim_start()
+        .chars()
+        .next()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,7 +186,14 @@ async fn sigcont_from_the_triage_view_brings_the_stopped_one_back() {
     use common::tmux::{Launch, Tmux};
     // A short test name: the container name must fit the view's name column whole.
     let fx = Fixture::new("cs").await;
-    let id = start(&fx, "stopped", &["sleep", "100000"], HostConfig::default(), None).await;
+    let id = start(
+        &fx,
+        "stopped",
+        &["sleep", "100000"],
+        HostConfig::default(),
+        None,
+    )
+    .await;
     let name = fx.name("stopped");
     let pid = fx
         .inspect(&id)
@@ -212,10 +222,7 @@ async fn sigcont_from_the_triage_view_brings_the_stopped_one_back() {
     let mut on_it = false;
     for _ in 0..100 {
         let screen = tmux.screen();
-        if screen
-            .lines()
-            .any(|l| l.contains(&name) && l.contains('›'))
-        {
+        if screen.lines().any(|l| l.contains(&name) && l.contains('›')) {
             on_it = true;
             break;
         }
@@ -224,7 +231,9 @@ async fn sigcont_from_the_triage_view_brings_the_stopped_one_back() {
     }
     assert!(on_it, "the cursor never reached {name}");
     tmux.keys(&["C"]);
-    tmux.wait_for("the confirm dialog", |s| s.contains("SIGCONT") && s.contains(&name));
+    tmux.wait_for("the confirm dialog", |s| {
+        s.contains("SIGCONT") && s.contains(&name)
+    });
     tmux.keys(&["y"]);
     let started = Instant::now();
     while proc_state(pid).is_some_and(|s| s == 'T') {

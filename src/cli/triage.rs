@@ -142,7 +142,11 @@ pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> 
                 u["host"].as_str().unwrap_or_default(),
                 u["checks"]
                     .as_array()
-                    .map(|c| c.iter().filter_map(|c| c.as_str()).collect::<Vec<_>>().join(", "))
+                    .map(|c| c
+                        .iter()
+                        .filter_map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "))
                     .unwrap_or_default(),
                 u["reason"].as_str().unwrap_or_default()
             );

@@ -68,7 +68,10 @@ impl Endpoint {
 
     /// When the container last wrote a log line (one logs call: the last line, with its
     /// time); `None` when it wrote none.
-    pub async fn last_log_time(&self, id: &ContainerId) -> Result<Option<DateTime<Utc>>, EngineError> {
+    pub async fn last_log_time(
+        &self,
+        id: &ContainerId,
+    ) -> Result<Option<DateTime<Utc>>, EngineError> {
         let options = LogsOptionsBuilder::default()
             .stdout(true)
             .stderr(true)

@@ -48,7 +48,11 @@ impl Vitals {
 
 /// Reads one container's vitals from its located cgroup and `proc_root` (`/proc`).
 /// `None` when the cgroup is gone or unreadable.
-pub fn read_located(cgroup: &ContainerCgroup, proc_root: &Path, id: &ContainerId) -> Option<Vitals> {
+pub fn read_located(
+    cgroup: &ContainerCgroup,
+    proc_root: &Path,
+    id: &ContainerId,
+) -> Option<Vitals> {
     let found = match cgroup.read_vitals() {
         Ok(found) => found?,
         Err(e) => {
@@ -114,7 +118,8 @@ fn watch(
     let mut next = Instant::now();
     loop {
         let message = if running.is_empty() {
-            rx.recv().map_err(|_| std_mpsc::RecvTimeoutError::Disconnected)
+            rx.recv()
+                .map_err(|_| std_mpsc::RecvTimeoutError::Disconnected)
         } else {
             rx.recv_timeout(next.saturating_duration_since(Instant::now()))
         };
@@ -154,9 +159,7 @@ fn read_all(
         if cgroup.is_none() {
             *cgroup = layout.locate(&id.0);
         }
-        let reading = cgroup
-            .as_ref()
-            .and_then(|c| read_located(c, proc_root, id));
+        let reading = cgroup.as_ref().and_then(|c| read_located(c, proc_root, id));
         match reading {
             Some(v) => readings.push(v),
             None => *cgroup = None,

@@ -249,15 +249,24 @@ impl Keeper {
 
     /// The stuck checks' readings: each problem that appeared or cleared, written to the
     /// history and the decision log.
-    fn stuck(&mut self, checks: &mut Option<stuck::StuckChecks>, readings: Vec<crate::engine::vitals::Vitals>) {
+    fn stuck(
+        &mut self,
+        checks: &mut Option<stuck::StuckChecks>,
+        readings: Vec<crate::engine::vitals::Vitals>,
+    ) {
         let Some(checks) = checks.as_mut() else {
             return;
         };
         let thresholds = crate::triage::Thresholds::default();
         let notes = checks.on_readings(readings, self.fleet.containers(), &thresholds);
         for (id, name, note, attributes) in notes {
-            let reason = attributes["reason"].as_str().unwrap_or_default().to_string();
-            self.setup.log.log(note, &name, Some(&id.0), &reason, attributes.clone());
+            let reason = attributes["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            self.setup
+                .log
+                .log(note, &name, Some(&id.0), &reason, attributes.clone());
             self.note(&id.0, note, attributes);
         }
     }

@@ -134,7 +134,12 @@ pub fn failing_in_start_period(c: &Container, ctx: &Context<'_>) -> Option<Probl
         format!("{streak} failed checks in a row")
     };
     let reason = format!("{checks} in its start period{output}");
-    let mut p = problem(c, ProblemKind::FailingInStartPeriod, Severity::Warning, reason);
+    let mut p = problem(
+        c,
+        ProblemKind::FailingInStartPeriod,
+        Severity::Warning,
+        reason,
+    );
     p.since = c.started_at.or(Some(ctx.now));
     p.suggestion = Suggestion::Logs;
     Some(p)

@@ -129,7 +129,10 @@ fn out_of_pids_at_the_limit_with_refused_forks_when_there_are_some() {
     };
     let p = run(&c, pids(4, 0));
     assert_eq!(p[0].kind, ProblemKind::OutOfPids);
-    assert_eq!(p[0].reason, "4 of 4 pids in use: new processes and execs fail");
+    assert_eq!(
+        p[0].reason,
+        "4 of 4 pids in use: new processes and execs fail"
+    );
     assert!(run(&c, pids(4, 3))[0].reason.ends_with("; 3 forks refused"));
     assert!(run(&c, pids(3, 3)).is_empty());
 }
@@ -175,7 +178,8 @@ fn memory_pressure_near_the_limit_while_reclaiming_replaces_near_limit() {
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].kind, ProblemKind::MemoryPressure);
     assert!(
-        p[0].reason.starts_with("98 % of its 64.0 MiB limit, reclaiming (last 1m): 120 limit hits"),
+        p[0].reason
+            .starts_with("98 % of its 64.0 MiB limit, reclaiming (last 1m): 120 limit hits"),
         "{}",
         p[0].reason
     );

@@ -120,8 +120,7 @@ impl StuckWatch {
     pub fn observe(&mut self, v: Vitals, window_s: i64) {
         let w = self.per.entry(v.id.clone()).or_default();
         let from = v.at - Duration::seconds(window_s);
-        w.readings
-            .push_back((v.at, v.cgroup.cpu, v.cgroup.memory));
+        w.readings.push_back((v.at, v.cgroup.cpu, v.cgroup.memory));
         while w.readings.len() > READINGS_KEPT
             || w.readings.get(1).is_some_and(|(t, _, _)| *t <= from)
         {
@@ -208,7 +207,11 @@ impl Watched {
         let stuck: Vec<&ProcState> = latest
             .processes
             .iter()
-            .filter(|p| self.stuck_since.get(&p.pid).is_some_and(|(_, _, n)| *n >= 2))
+            .filter(|p| {
+                self.stuck_since
+                    .get(&p.pid)
+                    .is_some_and(|(_, _, n)| *n >= 2)
+            })
             .collect();
         let first = *stuck.first()?;
         let main = procs::main_process(&latest.processes);

@@ -73,7 +73,11 @@ fn a_stopped_main_process_counts_from_the_first_reading_it_was_seen_in() {
         ]
     };
     watch.observe(reading(0, 0, 0, stopped()), 60);
-    assert_eq!(watch.observed()[&id()].stopped, None, "one reading is not enough");
+    assert_eq!(
+        watch.observed()[&id()].stopped,
+        None,
+        "one reading is not enough"
+    );
     watch.observe(reading(5, 0, 0, stopped()), 60);
     let s = watch.observed()[&id()].stopped.clone().expect("stopped");
     assert!(s.main);

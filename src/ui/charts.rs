@@ -59,11 +59,9 @@ fn cpu(frame: &mut Frame<'_>, area: Rect, ring: &Ring<Point>, theme: &Theme) {
             theme.warn(),
         ));
     }
-    let block = Block::bordered()
-        .title(Line::from(title))
-        .title_bottom(
-            Line::styled(format!(" {} samples ", values.len()), theme.muted()).right_aligned(),
-        );
+    let block = Block::bordered().title(Line::from(title)).title_bottom(
+        Line::styled(format!(" {} samples ", values.len()), theme.muted()).right_aligned(),
+    );
     let data: Vec<SparklineBar> = values
         .iter()
         .zip(&throttled)

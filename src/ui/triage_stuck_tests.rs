@@ -166,7 +166,13 @@ fn observe(s: &mut AppState, fleet: &[Container]) {
 fn triage_view_with_every_stuck_kind() {
     for (w, h) in [(80, 24), (160, 48)] {
         let (mut s, fleet) = stuck_fleet();
-        let _ = update(&mut s, Msg::Resize { width: w, height: h });
+        let _ = update(
+            &mut s,
+            Msg::Resize {
+                width: w,
+                height: h,
+            },
+        );
         observe(&mut s, &fleet);
         let _ = update(&mut s, Msg::Key(KeyChord::char('t')));
         let screen = text(&s);
@@ -201,7 +207,11 @@ fn help_says_once_which_checks_cannot_run_without_the_files() {
     let _ = update(&mut s, Msg::Key(KeyChord::char('?')));
     let _ = update(&mut s, Msg::Key(KeyChord::char('G')));
     let screen = text(&s);
-    assert_eq!(screen.matches("these checks cannot run").count(), 1, "{screen}");
+    assert_eq!(
+        screen.matches("these checks cannot run").count(),
+        1,
+        "{screen}"
+    );
     s.settings.stats_source = crate::app::StatsSource::Cgroup {
         layout: "cgroup v1 (cgroupfs driver) at /sys/fs/cgroup".into(),
     };

@@ -202,7 +202,14 @@ fn read_memory(version: CgroupVersion, dir: &Path) -> io::Result<Option<MemoryCo
             let events = optional(dir, "memory.events")?.unwrap_or_default();
             let swap = optional(dir, "memory.swap.current")?;
             let pressure = optional(dir, "memory.pressure")?;
-            parse_memory_v2(&usage, &limit, &events, &stat, swap.as_deref(), pressure.as_deref())
+            parse_memory_v2(
+                &usage,
+                &limit,
+                &events,
+                &stat,
+                swap.as_deref(),
+                pressure.as_deref(),
+            )
         }
     };
     Ok(counters)
