@@ -91,6 +91,10 @@ pub(super) fn request_command(
         ConsoleCommand::Kill => Action::Kill {
             signal: state.settings.kill_signal.clone(),
         },
+        // Through the audited kill: asked about first like any kill.
+        ConsoleCommand::Continue => Action::Kill {
+            signal: "SIGCONT".into(),
+        },
         ConsoleCommand::Remove => Action::Remove {
             force: false,
             volumes: false,

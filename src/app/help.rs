@@ -28,6 +28,22 @@ pub const NOTES: [&str; 3] = [
 pub const COMPOSE_NOTE: &str =
     "Compose: :plan reads the files again and shows the plan  :apply runs it (asks first)";
 
+/// The note saying which triage checks cannot run, once: all the stuck checks that read this
+/// machine's files, without them (a remote daemon, unreadable files, the stats API chosen);
+/// with several hosts, those checks on every host but the first.
+pub fn stuck_note(state: &AppState) -> Option<String> {
+    let checks = crate::engine::vitals::UNAVAILABLE_REMOTE.join(", ");
+    match &state.settings.stats_source {
+        super::StatsSource::Api { why } => Some(format!(
+            "Triage: these checks cannot run here ({why}): {checks}"
+        )),
+        super::StatsSource::Cgroup { .. } if state.fleet.several_hosts() => Some(format!(
+            "Triage: on hosts but the first, these checks cannot run (no files here): {checks}"
+        )),
+        super::StatsSource::Cgroup { .. } => None,
+    }
+}
+
 /// The mode whose keys the overlay lists over `base`.
 pub fn mode(base: Base) -> KeyMode {
     match base {
@@ -47,6 +63,7 @@ pub fn line_count(state: &AppState) -> usize {
     // The notes end with the line saying where the stats come from.
     let compose = usize::from(state.compose.is_some());
     let hosts = usize::from(state.fleet.several_hosts());
+    let stuck = usize::from(stuck_note(state).is_some());
     (1 + view)
         + 1
         + (1 + confirm)
@@ -56,6 +73,7 @@ pub fn line_count(state: &AppState) -> usize {
         + NOTES.len()
         + compose
         + hosts
+        + stuck
         + 1
 }
 

@@ -60,6 +60,8 @@ pub struct Point {
     /// `None` for a stream's first sample (no CPU delta yet).
     pub cpu_percent: Option<f32>,
     pub memory_used: u64,
+    /// CPU-throttled at its limit when sampled (the chart marks the second).
+    pub throttled: bool,
 }
 
 /// The histories the console keeps.
@@ -83,6 +85,11 @@ impl History {
 
     /// Adds a container's raw sample.
     pub fn record(&mut self, sample: &StatsSample) {
+        self.record_marked(sample, false);
+    }
+
+    /// Adds a container's raw sample, marked as taken while CPU-throttled or not.
+    pub fn record_marked(&mut self, sample: &StatsSample, throttled: bool) {
         let cap = self.cap;
         self.containers
             .entry(sample.id.clone())
@@ -90,6 +97,7 @@ impl History {
             .push(Point {
                 cpu_percent: sample.cpu_percent.map(|c| c as f32),
                 memory_used: sample.memory_used,
+                throttled,
             });
     }
 

@@ -112,7 +112,13 @@ fn main_command(
             KeyMode::Gpu => gpu::scroll(state, command),
             _ => list::move_selection(state, command),
         },
-        Cmd::Start | Cmd::Stop | Cmd::Restart | Cmd::Pause | Cmd::Kill | Cmd::Remove => {
+        Cmd::Start
+        | Cmd::Stop
+        | Cmd::Restart
+        | Cmd::Pause
+        | Cmd::Kill
+        | Cmd::Continue
+        | Cmd::Remove => {
             confirm::request_command(state, command, effects);
         }
         Cmd::Mark | Cmd::ToggleStopped | Cmd::Collapse | Cmd::SortNext | Cmd::SortReverse => {

@@ -136,6 +136,13 @@ pub const COMMANDS: &[CommandInfo] = {
         info(Cmd::Restart, LI, "restart", true, true),
         info(Cmd::Pause, LI, "pause / unpause", true, false),
         info(Cmd::Kill, LI, "kill (asks first)", true, false),
+        info(
+            Cmd::Continue,
+            LI,
+            "SIGCONT: wake a stopped one (asks first)",
+            true,
+            false,
+        ),
         info(Cmd::Remove, LI, "remove (asks first)", true, true),
         info(Cmd::Logs, LI, "logs", false, false),
         info(Cmd::Exec, LI, "exec a shell", false, false),

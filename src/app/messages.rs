@@ -174,6 +174,9 @@ pub enum Msg {
     Logs(logs::LogsMsg),
     /// A GPU report, attributed off the loop, or why there is none.
     Gpu(Box<crate::gpu::GpuState>),
+    /// The running containers' vitals (cgroup counters, process states), every few seconds
+    /// ([`super::stuck`]).
+    Vitals(Vec<crate::engine::vitals::Vitals>),
     /// More of the console's own log is in the log pane's buffer ([`super::feeds`]).
     ConsoleLogged,
     /// The compose project: read, applied ([`super::compose`]).

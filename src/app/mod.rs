@@ -31,6 +31,7 @@ pub mod logs;
 pub mod messages;
 pub mod rows;
 pub mod state;
+pub mod stuck;
 pub mod triage;
 
 #[cfg(test)]
@@ -74,7 +75,10 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
         }
         Msg::Fleet(fleet_update) => on_fleet(state, fleet_update, &mut effects),
-        Msg::ActionsDone(done) => confirm::on_actions_done(state, &done),
+        Msg::ActionsDone(done) => {
+            stuck::on_actions_done(state, &done);
+            confirm::on_actions_done(state, &done);
+        }
         Msg::Detail { id, result } => {
             if let Some(view) = state.inspect.as_mut().filter(|v| v.id == id) {
                 match result {
@@ -128,7 +132,13 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.set_status(text, is_error);
             state.dirty = true;
         }
-        Msg::Logs(msg) => logs::on_msg(state, msg),
+        Msg::Logs(msg) => {
+            if let logs::LogsMsg::Stream { message, .. } = &msg {
+                stuck::on_log_message(state, message);
+            }
+            logs::on_msg(state, msg);
+        }
+        Msg::Vitals(readings) => stuck::on_vitals(state, readings),
         Msg::Gpu(gpu_state) => {
             feeds::hand_gpu_names(state, &mut effects);
             gpu::on_state(state, *gpu_state);
@@ -138,6 +148,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     }
     triage::after(state, triage_trigger);
     state.sync_stats(&mut effects);
+    stuck::on_log_effects(state, &effects);
     effects
 }
 
@@ -155,7 +166,8 @@ fn on_stats(state: &mut AppState, sample: StatsSample) {
         return;
     }
     // The charts draw the raw figures, not the steadied ones.
-    state.history.record(&sample);
+    let throttled = state.triage.throttled.0.contains(&sample.id);
+    state.history.record_marked(&sample, throttled);
     let charted = state
         .settings
         .columns

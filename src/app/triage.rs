@@ -12,7 +12,8 @@ use crate::config::keys::ConsoleCommand;
 use crate::engine::{ContainerId, FleetUpdate};
 use crate::gpu::GpuState;
 use crate::triage::{
-    self, Context, History, MemoryUse, Problem, ProblemKind, Severity, Suggestion,
+    self, Context, History, MemoryUse, Observations, Problem, ProblemKind, Severity, StuckWatch,
+    Suggestion,
 };
 
 use super::{AppState, Base, Effect, Msg};
@@ -34,7 +35,7 @@ pub(super) enum Trigger {
 pub(super) fn trigger(state: &AppState, msg: &Msg) -> Trigger {
     match msg {
         Msg::Tick(_) | Msg::Fleet(FleetUpdate::Snapshot(..)) => Trigger::Now,
-        Msg::Fleet(_) | Msg::Gpu(_) => Trigger::Inputs,
+        Msg::Fleet(_) | Msg::Gpu(_) | Msg::Vitals(_) => Trigger::Inputs,
         // Only a limited container's memory can be near its limit.
         Msg::Stats(s)
             if state
@@ -77,6 +78,12 @@ pub struct TriageState {
     pub offset: usize,
     /// Whether the fleet, the stats or the GPU report changed since the problems were found.
     pub stale: bool,
+    /// The running containers' vitals over the last window (fed by the vitals watch).
+    pub stuck: StuckWatch,
+    /// What the stuck rules read: the watch's findings, hung calls, last log lines.
+    pub observed: Observations,
+    /// The containers throttled at their last reading (the CPU chart marks their seconds).
+    pub throttled: super::stuck::Throttled,
 }
 
 impl TriageState {
@@ -99,6 +106,7 @@ pub fn suggestion_command(suggestion: Suggestion) -> ConsoleCommand {
         Suggestion::Restart => ConsoleCommand::Restart,
         Suggestion::Start => ConsoleCommand::Start,
         Suggestion::Remove => ConsoleCommand::Remove,
+        Suggestion::Continue => ConsoleCommand::Continue,
     }
 }
 
@@ -162,6 +170,7 @@ pub(super) fn refresh(state: &mut AppState) {
         gpu,
         now: state.now,
         thresholds: &state.settings.thresholds,
+        observed: &state.triage.observed,
     };
     let problems = triage::evaluate(state.fleet.containers(), &ctx);
     let view = &mut state.triage;

@@ -12,6 +12,7 @@ use clap::Args;
 use super::output::{json_line, quiet_pipe, table};
 use super::parse::parse_duration;
 use super::{CliError, Exit, Globals, OutputArgs};
+use crate::triage::stuck_gather::Unavailable;
 use crate::triage::{self, Context, Thresholds, gather::gather_with, recorded};
 
 /// What the history store recorded in the window on this endpoint; empty without a store. A
@@ -79,10 +80,17 @@ pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> 
         .await?;
     hosts.report_down()?;
     let several = hosts.several();
-    let checked: usize = per_host.iter().map(|(_, (_, n))| n).sum();
+    let checked: usize = per_host.iter().map(|(_, (_, n, _))| n).sum();
+    let unavailable: Vec<serde_json::Value> = per_host
+        .iter()
+        .filter_map(|(host, (_, _, u))| {
+            let u = u.as_ref()?;
+            Some(serde_json::json!({ "host": host, "checks": u.checks, "reason": u.reason }))
+        })
+        .collect();
     let mut problems: Vec<(String, Problem)> = per_host
         .into_iter()
-        .flat_map(|(host, (problems, _))| problems.into_iter().map(move |p| (host.clone(), p)))
+        .flat_map(|(host, (problems, _, _))| problems.into_iter().map(move |p| (host.clone(), p)))
         .collect();
     // Every host's in one order, as one host's are.
     problems.sort_by(|(_, a), (_, b)| crate::triage::order(a, b));
@@ -102,6 +110,7 @@ pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> 
             "healthy": problems.is_empty(),
             "containers_checked": checked,
             "problems": listed,
+            "checks_unavailable": unavailable,
         });
         json_line(&mut out, &value)
     } else if problems.is_empty() {
@@ -125,6 +134,24 @@ pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> 
         table(&mut out, &headers[usize::from(!several)..], &rows)
     };
     quiet_pipe(written.and_then(|()| out.flush()))?;
+    if !args.output.json {
+        // Once per host, after the table: which checks could not run there.
+        for u in &unavailable {
+            eprintln!(
+                "fleetdeck: note: on {}, these checks cannot run: {} ({})",
+                u["host"].as_str().unwrap_or_default(),
+                u["checks"]
+                    .as_array()
+                    .map(|c| c
+                        .iter()
+                        .filter_map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default(),
+                u["reason"].as_str().unwrap_or_default()
+            );
+        }
+    }
     Ok(hosts.exit(if problems.is_empty() {
         Exit::Success
     } else {
@@ -139,7 +166,7 @@ async fn one_host(
     thresholds: &crate::triage::Thresholds,
     gpu_threshold: f64,
     now: chrono::DateTime<Utc>,
-) -> Result<(Vec<Problem>, usize), crate::engine::EngineError> {
+) -> Result<(Vec<Problem>, usize, Option<Unavailable>), crate::engine::EngineError> {
     let recorded = recorded_window(globals, &endpoint.address, thresholds, now).await;
     let gathered =
         gather_with(endpoint, thresholds, gpu_threshold, recorded.events.clone()).await?;
@@ -149,6 +176,7 @@ async fn one_host(
         gpu: gathered.gpu.as_ref(),
         now,
         thresholds,
+        observed: &gathered.observed,
     };
     let gone =
         recorded::gone_containers(&recorded.containers, &recorded.events, &gathered.containers);
@@ -160,5 +188,5 @@ async fn one_host(
         .map(|c| (c.id.0.clone(), c.name.clone()))
         .collect();
     recorded::add_sorted(&mut problems, recorded::gave_up(&recorded.give_ups, &names));
-    Ok((problems, gathered.containers.len()))
+    Ok((problems, gathered.containers.len(), gathered.unavailable))
 }

@@ -221,11 +221,13 @@ pub enum ConsoleCommand {
     /// Apply the compose plan (in the plan pane; asks first).
     Apply,
     Copy,
+    /// Send SIGCONT: wake a stopped process (asks first).
+    Continue,
 }
 
 impl ConsoleCommand {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Self; 42] = [
+    pub const ALL: [Self; 43] = [
         Self::Up,
         Self::Down,
         Self::Top,
@@ -239,6 +241,7 @@ impl ConsoleCommand {
         Self::Restart,
         Self::Pause,
         Self::Kill,
+        Self::Continue,
         Self::Remove,
         Self::Logs,
         Self::Exec,
@@ -315,6 +318,7 @@ impl ConsoleCommand {
             Self::Gpu => "gpu",
             Self::Apply => "apply",
             Self::Copy => "copy",
+            Self::Continue => "continue",
         }
     }
 
@@ -366,6 +370,7 @@ impl ConsoleCommand {
             Self::Gpu => vec![c('6'), p(K::F(6))],
             Self::Apply => vec![c('A')],
             Self::Copy => vec![c('y')],
+            Self::Continue => vec![c('C')],
         }
     }
 }

@@ -9,6 +9,7 @@
 //! once per interval on a thread of its own.
 
 pub mod sampler;
+pub mod vitals;
 
 use std::fmt;
 use std::io;

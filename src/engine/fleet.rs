@@ -375,6 +375,7 @@ impl Fleet {
                 known.ports = fresh.ports;
                 known.memory_limit = fresh.memory_limit;
                 known.last_health_output = fresh.last_health_output;
+                known.health_failing_streak = fresh.health_failing_streak;
                 if known.started_at.is_none() {
                     known.started_at = fresh.started_at;
                 }

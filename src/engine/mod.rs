@@ -12,12 +12,15 @@ pub mod fleet;
 pub mod host;
 pub mod logs;
 pub mod model;
+pub mod procs;
 mod replay;
 pub mod resolve;
 pub mod resources;
 pub mod stack_reads;
 pub mod stats;
+pub mod stuck_reads;
 mod transport;
+pub mod vitals;
 pub mod watch;
 
 use std::collections::BTreeMap;
@@ -206,6 +209,23 @@ pub fn from_inspect(inspect: &ContainerInspectResponse) -> Option<Container> {
     Some(container)
 }
 
+/// Health checks failed in a row: the daemon's streak, or (in a start period, where Docker
+/// counts no failure) the failed checks ending the log it keeps.
+fn failing_streak(health: &bollard::models::Health) -> u64 {
+    let streak = health
+        .failing_streak
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0);
+    let logged = health
+        .log
+        .iter()
+        .flatten()
+        .rev()
+        .take_while(|r| r.exit_code.is_some_and(|code| code != 0))
+        .count();
+    streak.max(logged as u64)
+}
+
 /// What an inspect's state says: the run state, health, OOM kill, times, and the exit code
 /// while it is the last exit.
 fn apply_state(container: &mut Container, state: &bollard::models::ContainerState) {
@@ -227,6 +247,7 @@ fn apply_state(container: &mut Container, state: &bollard::models::ContainerStat
         .and_then(|r| r.output.as_deref())
         .map(|o| o.trim().to_string())
         .filter(|o| !o.is_empty());
+    container.health_failing_streak = state.health.as_ref().map(failing_streak);
     container.started_at = state
         .started_at
         .as_deref()

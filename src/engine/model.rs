@@ -175,6 +175,9 @@ pub struct Container {
     pub memory_limit: Option<u64>,
     /// The output of the last health check (from an inspect), trimmed.
     pub last_health_output: Option<String>,
+    /// Health checks failed in a row (from an inspect); `None` without a health check.
+    #[serde(default)]
+    pub health_failing_streak: Option<u64>,
 }
 
 impl Container {
@@ -201,6 +204,7 @@ impl Container {
             compose_service: None,
             memory_limit: None,
             last_health_output: None,
+            health_failing_streak: None,
         }
     }
 

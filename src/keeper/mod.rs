@@ -15,6 +15,7 @@ pub mod gc;
 pub mod jobs;
 pub mod log;
 pub mod restart;
+mod stuck;
 mod supervise;
 
 use std::collections::{HashMap, HashSet};
@@ -124,6 +125,16 @@ struct Keeper {
     alerts: Option<alerts::AlertsHandle>,
 }
 
+/// The stuck checks' next batch of readings; never without them.
+async fn next_readings(
+    checks: &mut Option<stuck::StuckChecks>,
+) -> Option<Vec<crate::engine::vitals::Vitals>> {
+    match checks {
+        Some(c) => c.readings.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Runs the keeper until `shutdown` resolves (to the signal's name), then stops and removes
 /// the job containers it started and flushes the store.
 pub async fn keep(setup: Setup, shutdown: impl Future<Output = String>) {
@@ -218,14 +229,22 @@ impl Keeper {
         for i in [&mut reconcile, &mut collect] {
             i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         }
+        let mut stuck = stuck::StuckChecks::start(&self.setup.ctx.endpoint);
         let signal = loop {
             tokio::select! {
                 signal = &mut shutdown => break signal,
+                Some(readings) = next_readings(&mut stuck) => self.stuck(&mut stuck, readings),
                 Some(update) = updates.recv() => self.update(update),
                 Some(joined) = self.tasks.join_next(), if !self.tasks.is_empty() => {
                     self.joined(joined);
                 }
                 _ = tick.tick() => {
+                    if let Some(checks) = stuck.as_mut() {
+                        let running = self.fleet.containers().filter(|c| {
+                            c.state == crate::engine::RunState::Running
+                        });
+                        checks.sync(self.fleet.generation, running.map(|c| c.id.clone()));
+                    }
                     self.restarts_due();
                     self.verify();
                     self.jobs_due();
@@ -254,6 +273,30 @@ impl Keeper {
             Done::AlertsEnded
         });
         self.alerts = Some(handle);
+    }
+
+    /// The stuck checks' readings: each problem that appeared or cleared, written to the
+    /// history and the decision log.
+    fn stuck(
+        &mut self,
+        checks: &mut Option<stuck::StuckChecks>,
+        readings: Vec<crate::engine::vitals::Vitals>,
+    ) {
+        let Some(checks) = checks.as_mut() else {
+            return;
+        };
+        let thresholds = crate::triage::Thresholds::default();
+        let notes = checks.on_readings(readings, self.fleet.containers(), &thresholds);
+        for (id, name, note, attributes) in notes {
+            let reason = attributes["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            self.setup
+                .log
+                .log(note, &name, Some(&id.0), &reason, attributes.clone());
+            self.note(&id.0, note, attributes);
+        }
     }
 
     /// Records an update and reacts to it.

@@ -8,7 +8,8 @@ use std::path::Path;
 use chrono::Utc;
 use futures_util::{StreamExt, stream};
 
-use super::{History, MemoryUse, Thresholds};
+use super::stuck_gather::{self, Unavailable};
+use super::{History, MemoryUse, Observations, Thresholds};
 use crate::engine::{Container, ContainerEvent, ContainerId, Endpoint, EngineError};
 use crate::gpu::{self, GpuReport};
 
@@ -22,6 +23,10 @@ pub struct Gathered {
     pub history: History,
     pub memory: HashMap<ContainerId, MemoryUse>,
     pub gpu: Option<GpuReport>,
+    /// What the stuck rules read (vitals, hung calls, last log lines).
+    pub observed: Observations,
+    /// The stuck checks that could not run on this host (a daemon elsewhere).
+    pub unavailable: Option<Unavailable>,
 }
 
 /// Gathers the fleet, its recent history, memory use and the GPU report.
@@ -41,7 +46,8 @@ pub async fn gather_with(
     gpu_threshold_pct: f64,
     recorded: Vec<ContainerEvent>,
 ) -> Result<Gathered, EngineError> {
-    let containers = endpoint.list_detailed(&HashMap::new()).await?;
+    let (containers, hung) = endpoint.list_detailed_noting_hung(&HashMap::new()).await?;
+    let stuck = stuck_gather::observe(endpoint, &containers, hung, thresholds.window_s);
 
     let now = Utc::now().timestamp();
     let since = now - thresholds.window_s.max(thresholds.paused_max_s);
@@ -65,8 +71,8 @@ pub async fn gather_with(
         })
         .buffer_unordered(STATS_CONCURRENCY)
         .filter_map(|x| async move { x })
-        .collect()
-        .await;
+        .collect::<HashMap<ContainerId, MemoryUse>>();
+    let (memory, found) = futures_util::join!(memory, stuck);
 
     let gpu = tokio::task::spawn_blocking(move || gpu::open().sample().ok())
         .await
@@ -85,5 +91,7 @@ pub async fn gather_with(
         history,
         memory,
         gpu,
+        observed: found.observed,
+        unavailable: found.unavailable,
     })
 }

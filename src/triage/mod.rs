@@ -5,8 +5,12 @@
 pub mod gather;
 mod history;
 pub mod recorded;
+pub mod stuck;
+pub mod stuck_gather;
+pub mod stuck_watch;
 
 pub use history::{History, Seen};
+pub use stuck_watch::{HungCall, Observations, Observed, StuckWatch};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -40,6 +44,13 @@ pub struct Thresholds {
     pub restarting_max_s: i64,
     /// Memory use at or above this percentage of the limit is flagged.
     pub memory_near_pct: f64,
+    /// Throttled in at least this percentage of CPU periods (over the last minute, and now)
+    /// is flagged.
+    pub throttled_pct: f64,
+    /// A process stopped or in `D` counts once seen so (in two readings in a row) for this
+    /// long.
+    #[serde(deserialize_with = "crate::duration::seconds_signed")]
+    pub stuck_process_s: i64,
 }
 
 impl Default for Thresholds {
@@ -51,6 +62,8 @@ impl Default for Thresholds {
             created_max_s: 600,
             restarting_max_s: 120,
             memory_near_pct: 90.0,
+            throttled_pct: 50.0,
+            stuck_process_s: 0,
         }
     }
 }
@@ -88,6 +101,20 @@ pub enum ProblemKind {
     GpuOverThreshold,
     /// The keeper spent its restart budget and left the container (a `keeper.give_up` note).
     GaveUp,
+    /// Throttled in most CPU periods at its limit.
+    CpuThrottled,
+    /// The main process (or most) stopped (`T`) or in uninterruptible sleep (`D`).
+    ProcessStopped,
+    /// At its pids limit.
+    OutOfPids,
+    /// Health checks failing while still "starting".
+    FailingInStartPeriod,
+    /// Near its memory limit and reclaiming hard.
+    MemoryPressure,
+    /// Daemon calls for it time out while the daemon answers for others.
+    HungCalls,
+    /// No log line for longer than its label allows.
+    Silent,
 }
 
 impl ProblemKind {
@@ -103,6 +130,13 @@ impl ProblemKind {
             Self::MemoryNearLimit => "memory near limit",
             Self::GpuOverThreshold => "GPU memory high",
             Self::GaveUp => "keeper gave up",
+            Self::CpuThrottled => "CPU throttled",
+            Self::ProcessStopped => "process stopped",
+            Self::OutOfPids => "out of pids",
+            Self::FailingInStartPeriod => "failing, starting",
+            Self::MemoryPressure => "memory pressure",
+            Self::HungCalls => "hung daemon calls",
+            Self::Silent => "silent",
         }
     }
 }
@@ -116,6 +150,8 @@ pub enum Suggestion {
     Restart,
     Start,
     Remove,
+    /// Send SIGCONT (a stopped process).
+    Continue,
 }
 
 impl Suggestion {
@@ -126,6 +162,7 @@ impl Suggestion {
             Self::Restart => "restart",
             Self::Start => "start",
             Self::Remove => "remove",
+            Self::Continue => "SIGCONT",
         }
     }
 }
@@ -173,6 +210,8 @@ pub struct Context<'a> {
     pub gpu: Option<&'a GpuReport>,
     pub now: DateTime<Utc>,
     pub thresholds: &'a Thresholds,
+    /// What was observed of the running containers (vitals, hung calls, log lines).
+    pub observed: &'a Observations,
 }
 
 fn problem(c: &Container, kind: ProblemKind, severity: Severity, reason: String) -> Problem {
@@ -512,7 +551,20 @@ pub fn evaluate<'a>(
         if let Some(p) = EXIT_RULES.iter().find_map(|rule| rule(c, ctx)) {
             problems.push(p);
         }
+        let found = problems.len();
         problems.extend(OTHER_RULES.iter().filter_map(|rule| rule(c, ctx)));
+        problems.extend(stuck::STUCK_RULES.iter().filter_map(|rule| rule(c, ctx)));
+        // Memory pressure says more than memory near its limit.
+        if problems[found..]
+            .iter()
+            .any(|p| p.kind == ProblemKind::MemoryPressure)
+        {
+            let tail = problems.split_off(found);
+            problems.extend(
+                tail.into_iter()
+                    .filter(|p| p.kind != ProblemKind::MemoryNearLimit),
+            );
+        }
     }
     if let Some(report) = ctx.gpu {
         problems.extend(gpu_over_threshold(report));

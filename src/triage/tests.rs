@@ -35,6 +35,7 @@ struct Case {
     history: History,
     memory: HashMap<ContainerId, MemoryUse>,
     thresholds: Thresholds,
+    observed: super::Observations,
 }
 
 impl Case {
@@ -43,6 +44,7 @@ impl Case {
             history: History::new(),
             memory: HashMap::new(),
             thresholds: Thresholds::default(),
+            observed: super::Observations::default(),
         }
     }
     fn ctx(&self) -> Context<'_> {
@@ -52,6 +54,7 @@ impl Case {
             gpu: None,
             now: now(),
             thresholds: &self.thresholds,
+            observed: &self.observed,
         }
     }
     fn run(&self, fleet: &[Container]) -> Vec<Problem> {

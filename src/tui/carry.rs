@@ -188,6 +188,9 @@ impl Carrier for Io<'_> {
             Effect::Quit => {}
             Effect::WatchStats(ids) => self.watch_stats(ids, fleet),
             Effect::SampleRunning(ids) => {
+                if let Some(vitals) = &self.vitals {
+                    vitals.set_running(ids.clone());
+                }
                 if let Some(sampler) = &self.sampler {
                     sampler.set_running(ids);
                 }

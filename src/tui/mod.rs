@@ -48,6 +48,7 @@ use crate::app::{AppState, Msg, Settings};
 use crate::engine::ContainerId;
 use crate::engine::cgroup_stats::{CgroupSampler, spawn_sampler};
 use crate::engine::stats::{StatsSample, StatsWatch};
+use crate::engine::vitals::{VitalsWatch, spawn_watch};
 use crate::engine::{Endpoint, FleetUpdate, stats, watch};
 use crate::session::{CliError, Exit, Globals};
 use crate::ui::theme::Theme;
@@ -55,6 +56,8 @@ use crate::ui::{ViewState, render};
 use effects::{Flow, LOG_TARGET, step};
 use frame_clock::{Change, FrameClock};
 
+/// How often the vitals watch reads every running container's counters and process states.
+const VITALS_INTERVAL: Duration = Duration::from_secs(5);
 /// How often the cgroup sampler reads every running container.
 const CGROUP_INTERVAL: Duration = Duration::from_secs(1);
 /// The most stats samples taken from the channel in one loop turn.
@@ -87,6 +90,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
     drop(stats_tx);
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>(64);
     let history = first_messages(&state, &globals, &msg_tx);
+    let vitals = start_vitals(&endpoint, sampler.is_some(), &msg_tx);
     let gpu_feed = gpu::spawn(
         config.gpu.interval(),
         config.gpu.threshold_pct,
@@ -106,6 +110,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
             hosts,
             primary: endpoint.name.clone(),
             sampler,
+            vitals,
             unreadable: Vec::new(),
             gpu_feed,
             msg_tx,
@@ -182,6 +187,31 @@ fn start_sampler(
             settings.stats_source = crate::app::StatsSource::Api {
                 why: format!("the cgroup sampler did not start: {e}"),
             };
+            None
+        }
+    }
+}
+
+/// The vitals watch of the stuck rules, where the cgroup sampler runs (a local daemon with
+/// readable cgroup files): every running container's counters and process states every
+/// [`VITALS_INTERVAL`], sent to the loop as `Msg::Vitals` (dropped while the loop is busy).
+fn start_vitals(
+    endpoint: &Endpoint,
+    sampling: bool,
+    msg_tx: &mpsc::Sender<Msg>,
+) -> Option<VitalsWatch> {
+    let layout = crate::triage::stuck_gather::layout_of(endpoint).filter(|_| sampling)?;
+    let tx = msg_tx.clone();
+    let send = move |readings| {
+        !matches!(
+            tx.try_send(Msg::Vitals(readings)),
+            Err(mpsc::error::TrySendError::Closed(_))
+        )
+    };
+    match spawn_watch(layout, "/proc".into(), VITALS_INTERVAL, send) {
+        Ok(watch) => Some(watch),
+        Err(e) => {
+            log::warn!(target: LOG_TARGET, "the stuck checks' vitals watch did not start: {e}");
             None
         }
     }
@@ -289,6 +319,8 @@ struct Io<'t> {
     primary: String,
     /// The cgroup sampler, with a local daemon whose files are readable.
     sampler: Option<CgroupSampler>,
+    /// The vitals watch (stuck containers), beside the cgroup sampler.
+    vitals: Option<VitalsWatch>,
     /// The containers the sampler could not read, as last told to `update`.
     unreadable: Vec<ContainerId>,
     gpu_feed: gpu::GpuFeed,

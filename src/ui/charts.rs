@@ -7,7 +7,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, RenderDirection, Sparkline};
+use ratatui::widgets::{Block, Paragraph, RenderDirection, Sparkline, SparklineBar};
 
 use super::spark::cpu_max;
 use super::theme::Theme;
@@ -39,21 +39,37 @@ fn cpu(frame: &mut Frame<'_>, area: Rect, ring: &Ring<Point>, theme: &Theme) {
         .newest(width)
         .map(|p| f64::from(p.cpu_percent.unwrap_or(0.0)))
         .collect();
+    // Seconds sampled while CPU-throttled at the limit: drawn in the warning style, counted
+    // in the title.
+    let throttled: Vec<bool> = ring.newest(width).map(|p| p.throttled).collect();
+    let throttled_n = throttled.iter().filter(|t| **t).count();
     let max = cpu_max(values.iter().copied());
     let peak = values.iter().copied().fold(0.0, f64::max);
     let now = ring
         .last()
         .and_then(|p| p.cpu_percent)
         .map_or_else(|| "-".into(), |c| format!("{c:.1} %"));
-    let block = Block::bordered()
-        .title(Line::from(vec![
-            Span::styled(" CPU ", theme.title()),
-            Span::raw(format!("{now} · peak {peak:.1} % ")),
-        ]))
-        .title_bottom(
-            Line::styled(format!(" {} samples ", values.len()), theme.muted()).right_aligned(),
-        );
-    let data: Vec<u64> = values.iter().map(|v| (v * 10.0).round() as u64).collect();
+    let mut title = vec![
+        Span::styled(" CPU ", theme.title()),
+        Span::raw(format!("{now} · peak {peak:.1} % ")),
+    ];
+    if throttled_n > 0 {
+        title.push(Span::styled(
+            format!("· throttled {throttled_n} s "),
+            theme.warn(),
+        ));
+    }
+    let block = Block::bordered().title(Line::from(title)).title_bottom(
+        Line::styled(format!(" {} samples ", values.len()), theme.muted()).right_aligned(),
+    );
+    let data: Vec<SparklineBar> = values
+        .iter()
+        .zip(&throttled)
+        .map(|(v, t)| {
+            let bar = SparklineBar::from((v * 10.0).round() as u64);
+            if *t { bar.style(theme.warn()) } else { bar }
+        })
+        .collect();
     frame.render_widget(
         Sparkline::default()
             .block(block)

@@ -81,6 +81,9 @@ pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
         );
         lines.push(Line::styled(printable(&note).into_owned(), theme.muted()));
     }
+    if let Some(note) = crate::app::help::stuck_note(state) {
+        lines.push(Line::styled(printable(&note).into_owned(), theme.muted()));
+    }
     let source = state.settings.stats_source.describe();
     lines.push(Line::styled(printable(&source).into_owned(), theme.muted()));
     lines

@@ -193,7 +193,8 @@ fn no_problems(frame: &mut Frame<'_>, body: Rect, state: &AppState, width: usize
         Line::styled(
             fit(
                 "  Checked: OOM kills, crash loops, health checks, non-zero exits, stuck \
-                 states, memory near the limit, GPU memory over the threshold.",
+                 states, memory near the limit, GPU memory over the threshold, CPU \
+                 throttling, stopped processes, pids limits, memory pressure, hung calls.",
                 width,
             ),
             theme.muted(),
@@ -262,3 +263,7 @@ fn problem_row(
 #[cfg(test)]
 #[path = "triage_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "triage_stuck_tests.rs"]
+mod stuck_tests;

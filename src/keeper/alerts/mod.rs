@@ -503,6 +503,7 @@ pub async fn problems_pass(endpoint: &Endpoint, thresholds: &Thresholds) -> Vec<
         gpu: gathered.gpu.as_ref(),
         now: Utc::now(),
         thresholds,
+        observed: &gathered.observed,
     };
     crate::triage::evaluate(&gathered.containers, &ctx)
 }
