@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod host;
 pub mod logs;
 pub mod model;
+pub mod objects;
 mod replay;
 pub mod resolve;
 pub mod resources;
