@@ -29,6 +29,7 @@ pub mod keymap;
 pub mod list;
 pub mod logs;
 pub mod messages;
+pub mod objects;
 pub mod rows;
 pub mod state;
 pub mod triage;
@@ -73,7 +74,10 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.clamp_selection();
             state.dirty = true;
         }
-        Msg::Fleet(fleet_update) => on_fleet(state, fleet_update, &mut effects),
+        Msg::Fleet(fleet_update) => {
+            objects::on_fleet(state, &fleet_update, &mut effects);
+            on_fleet(state, fleet_update, &mut effects);
+        }
         Msg::ActionsDone(done) => confirm::on_actions_done(state, &done),
         Msg::Detail { id, result } => {
             if let Some(view) = state.inspect.as_mut().filter(|v| v.id == id) {
@@ -131,6 +135,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::ConsoleLogged => feeds::on_console_logged(state),
         Msg::Compose(msg) => compose::on_msg(state, msg, &mut effects),
+        Msg::Objects(msg) => objects::on_msg(state, msg, &mut effects),
     }
     triage::after(state, triage_trigger);
     state.sync_stats(&mut effects);

@@ -106,6 +106,8 @@ pub enum Base {
     Gpu,
     /// The compose plan pane ([`super::compose`]).
     Plan,
+    /// The host views: images, volumes, networks, disk usage ([`super::objects`]).
+    Objects,
 }
 
 /// What is drawn over the main view and takes the keys.
@@ -190,6 +192,8 @@ pub struct AppState {
     pub feeds: super::feeds::Feeds,
     /// The compose project the console was started with (`-f`); `None` without one.
     pub compose: Option<Box<super::compose::ComposeState>>,
+    /// The host views' state, once one was opened ([`super::objects`]).
+    pub objects: Option<Box<super::objects::ObjectsState>>,
     /// Set by `update` when the screen must be drawn again; the loop clears it.
     pub dirty: bool,
 }
@@ -233,6 +237,7 @@ impl AppState {
             gpu_scroll: 0,
             feeds: super::feeds::Feeds::default(),
             compose: None,
+            objects: None,
             dirty: true,
         }
     }
@@ -255,6 +260,7 @@ impl AppState {
                 Base::Triage => KeyMode::Triage,
                 Base::Gpu => KeyMode::Gpu,
                 Base::Plan => KeyMode::Plan,
+                Base::Objects => KeyMode::Objects,
             }),
         }
     }
@@ -303,6 +309,7 @@ impl AppState {
                 Base::Triage => MainView::Triage,
                 Base::Gpu => MainView::Gpu,
                 Base::Plan => MainView::Plan,
+                Base::Objects => MainView::Objects,
             },
             // The banner: the one host unreachable, or with several, any host not connected.
             disconnected: if self.fleet.several_hosts() {

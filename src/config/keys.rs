@@ -221,11 +221,17 @@ pub enum ConsoleCommand {
     /// Apply the compose plan (in the plan pane; asks first).
     Apply,
     Copy,
+    /// The host views: remove the selected image, volume or network.
+    ObjectRemove,
+    ObjectForceRemove,
+    Prune,
+    Pull,
+    Refresh,
 }
 
 impl ConsoleCommand {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Self; 42] = [
+    pub const ALL: [Self; 47] = [
         Self::Up,
         Self::Down,
         Self::Top,
@@ -268,6 +274,11 @@ impl ConsoleCommand {
         Self::Gpu,
         Self::Apply,
         Self::Copy,
+        Self::ObjectRemove,
+        Self::ObjectForceRemove,
+        Self::Prune,
+        Self::Pull,
+        Self::Refresh,
     ];
 
     /// The name used in `[keys]` (snake_case).
@@ -315,6 +326,11 @@ impl ConsoleCommand {
             Self::Gpu => "gpu",
             Self::Apply => "apply",
             Self::Copy => "copy",
+            Self::ObjectRemove => "object_remove",
+            Self::ObjectForceRemove => "object_force_remove",
+            Self::Prune => "prune",
+            Self::Pull => "pull",
+            Self::Refresh => "refresh",
         }
     }
 
@@ -366,6 +382,11 @@ impl ConsoleCommand {
             Self::Gpu => vec![c('6'), p(K::F(6))],
             Self::Apply => vec![c('A')],
             Self::Copy => vec![c('y')],
+            Self::ObjectRemove => vec![c('d')],
+            Self::ObjectForceRemove => vec![c('D')],
+            Self::Prune => vec![c('P')],
+            Self::Pull => vec![c('U')],
+            Self::Refresh => vec![c('R')],
         }
     }
 }
