@@ -39,6 +39,8 @@ mod compose_tests;
 #[cfg(test)]
 pub(crate) mod fixture;
 #[cfg(test)]
+mod objects_tests;
+#[cfg(test)]
 mod scale_tests;
 #[cfg(test)]
 mod tests;

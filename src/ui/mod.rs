@@ -27,6 +27,8 @@ mod compose_tests;
 #[cfg(test)]
 mod hostile_tests;
 #[cfg(test)]
+mod objects_tests;
+#[cfg(test)]
 mod tests;
 
 use ratatui::Frame;

@@ -17,15 +17,33 @@ use crate::geometry::list_geometry;
 use crate::present::bytes;
 use crate::sanitize::printable;
 
-/// A column: its header and width (`0`: takes what the others leave).
+/// A column: its header, its width (`0`: takes what the others leave, up to `MAX_FLEX`), and
+/// when it goes on a narrow screen (`0`: never; `1` first, then `2`).
 struct Column {
     header: &'static str,
     width: usize,
+    drop: u8,
 }
 
 const fn col(header: &'static str, width: usize) -> Column {
-    Column { header, width }
+    Column {
+        header,
+        width,
+        drop: 0,
+    }
 }
+
+const fn droppable(header: &'static str, width: usize, drop: u8) -> Column {
+    Column {
+        header,
+        width,
+        drop,
+    }
+}
+
+/// The name column is never squeezed below this while a droppable column can go instead.
+const MIN_FLEX: usize = 24;
+const MAX_FLEX: usize = 72;
 
 fn columns(view: ObjectView) -> Vec<Column> {
     match view {
@@ -33,8 +51,8 @@ fn columns(view: ObjectView) -> Vec<Column> {
             col("IMAGE", 0),
             col("ID", 12),
             col("SIZE", 10),
-            col("SHARED", 10),
-            col("CREATED", 9),
+            droppable("SHARED", 10, 2),
+            droppable("CREATED", 9, 1),
             col("CONTAINERS", 10),
             col("DANGLING", 12),
         ],
@@ -48,9 +66,9 @@ fn columns(view: ObjectView) -> Vec<Column> {
         ObjectView::Networks => vec![
             col("NETWORK", 0),
             col("DRIVER", 8),
-            col("SCOPE", 6),
+            droppable("SCOPE", 6, 2),
             col("SUBNET", 18),
-            col("GATEWAY", 15),
+            droppable("GATEWAY", 15, 1),
             col("CONTAINERS", 10),
             col("INTERNAL", 8),
         ],
@@ -218,27 +236,45 @@ fn title(state: &AppState, objects: &ObjectsState, theme: &Theme) -> Line<'stati
     Line::from(spans)
 }
 
-/// The widths of the columns at `width` (the flexible one takes the rest, at least 8).
-fn widths(columns: &[Column], several: bool, width: usize) -> Vec<usize> {
+/// The widths of the columns at `width` (the host's first with several hosts): the flexible
+/// one takes the rest, within [`MIN_FLEX`]..[`MAX_FLEX`], droppable columns going (`None`)
+/// while it would be narrower.
+fn widths(columns: &[Column], several: bool, width: usize) -> Vec<Option<usize>> {
     let host_w = if several { 10 } else { 0 };
-    let fixed: usize = columns.iter().map(|c| c.width + 1).sum::<usize>() + host_w;
-    let flex = width.saturating_sub(fixed).max(8);
-    let mut out: Vec<usize> = several.then_some(host_w - 1).into_iter().collect();
-    out.extend(
-        columns
+    let mut dropped = 0u8;
+    let flex = loop {
+        let fixed: usize = columns
             .iter()
-            .map(|c| if c.width == 0 { flex } else { c.width }),
-    );
+            .filter(|c| c.drop == 0 || c.drop > dropped)
+            .map(|c| c.width + 1)
+            .sum::<usize>()
+            + host_w;
+        let flex = width.saturating_sub(fixed);
+        if flex >= MIN_FLEX || !columns.iter().any(|c| c.drop > dropped) {
+            break flex.clamp(8, MAX_FLEX);
+        }
+        dropped += 1;
+    };
+    let mut out: Vec<Option<usize>> = several
+        .then(|| Some(host_w.saturating_sub(1)))
+        .into_iter()
+        .collect();
+    out.extend(columns.iter().map(|c| match c.width {
+        _ if c.drop != 0 && c.drop <= dropped => None,
+        0 => Some(flex),
+        w => Some(w),
+    }));
     out
 }
 
-fn line_of(cells: &[String], widths: &[usize]) -> String {
+fn line_of(cells: &[String], widths: &[Option<usize>]) -> String {
     let mut text = String::new();
     for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+        let Some(w) = *w else { continue };
         if i > 0 {
             text.push(' ');
         }
-        text.push_str(&pad(&fit(&printable(cell), *w), *w));
+        text.push_str(&pad(&fit(&printable(cell), w), w));
     }
     text.trim_end().to_string()
 }
