@@ -44,7 +44,11 @@ async fn images_view_lists_the_test_image_and_follows_a_new_tag() {
         .args(["tag", IMAGE, &tag])
         .output()
         .expect("docker tag runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     tmux.wait_for("the new tag, from the event", |s| s.contains(&tag));
 
     tmux.keys(&[":"]);

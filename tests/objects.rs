@@ -401,3 +401,29 @@ async fn df_json_images_size_is_the_api_layers_size() {
     }
     assert!(compared, "LayersSize never held still for one run");
 }
+
+#[tokio::test]
+async fn triage_flags_the_data_disk_against_its_free_space() {
+    let sandbox = Sandbox::new();
+    // Any real disk has less than 100% free: the rule must fire, naming the data root.
+    std::fs::write(
+        sandbox.config_path(),
+        "[triage]\ndisk_free_min_pct = 100.0\nreclaimable_max_gib = 1000000.0\n",
+    )
+    .expect("write the config");
+    let root = docker(&["info", "--format", "{{.DockerRootDir}}"])
+        .trim()
+        .to_string();
+    let report = sandbox.run(&["triage", "--json"]).expect_code(6).json();
+    let disk = report["problems"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["kind"] == "disk_nearly_full"))
+        .unwrap_or_else(|| panic!("a data-disk problem: {report}"));
+    assert_eq!(disk["subject"], root.as_str(), "{disk}");
+    assert!(
+        disk["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("free of")),
+        "{disk}"
+    );
+}

@@ -175,6 +175,10 @@ pub struct Container {
     pub memory_limit: Option<u64>,
     /// The output of the last health check (from an inspect), trimmed.
     pub last_health_output: Option<String>,
+    /// The daemon's error for the container's last run (`State.Error` of an inspect: "no
+    /// space left on device"), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Container {
@@ -201,6 +205,7 @@ impl Container {
             compose_service: None,
             memory_limit: None,
             last_health_output: None,
+            error: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! rule is a pure function of a container, its recent events ([`History`]), optional memory
 //! usage and GPU report, the time, and the [`Thresholds`]; [`evaluate`] runs them all.
 
+pub mod disk;
 pub mod gather;
 mod history;
 pub mod recorded;
@@ -40,6 +41,10 @@ pub struct Thresholds {
     pub restarting_max_s: i64,
     /// Memory use at or above this percentage of the limit is flagged.
     pub memory_near_pct: f64,
+    /// The daemon's data disk with less free space than this percentage is flagged.
+    pub disk_free_min_pct: f64,
+    /// Images or build cache reclaimable above this many GiB are flagged.
+    pub reclaimable_max_gib: f64,
 }
 
 impl Default for Thresholds {
@@ -51,6 +56,8 @@ impl Default for Thresholds {
             created_max_s: 600,
             restarting_max_s: 120,
             memory_near_pct: 90.0,
+            disk_free_min_pct: 10.0,
+            reclaimable_max_gib: 10.0,
         }
     }
 }
@@ -88,6 +95,12 @@ pub enum ProblemKind {
     GpuOverThreshold,
     /// The keeper spent its restart budget and left the container (a `keeper.give_up` note).
     GaveUp,
+    /// The daemon's data disk is nearly full ([`disk`]).
+    DiskNearlyFull,
+    /// Images or build cache a prune would free, above the threshold.
+    Reclaimable,
+    /// A container died with "no space left on device".
+    NoSpace,
 }
 
 impl ProblemKind {
@@ -103,6 +116,9 @@ impl ProblemKind {
             Self::MemoryNearLimit => "memory near limit",
             Self::GpuOverThreshold => "GPU memory high",
             Self::GaveUp => "keeper gave up",
+            Self::DiskNearlyFull => "data disk nearly full",
+            Self::Reclaimable => "reclaimable space",
+            Self::NoSpace => "no space left",
         }
     }
 }
@@ -509,7 +525,9 @@ pub fn evaluate<'a>(
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     for c in containers {
-        if let Some(p) = EXIT_RULES.iter().find_map(|rule| rule(c, ctx)) {
+        if let Some(p) =
+            disk::no_space(c).or_else(|| EXIT_RULES.iter().find_map(|rule| rule(c, ctx)))
+        {
             problems.push(p);
         }
         problems.extend(OTHER_RULES.iter().filter_map(|rule| rule(c, ctx)));
