@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 
 use common::binary::Sandbox;
+use common::keeper::Following;
 use common::{Fixture, IMAGE};
 use serde_json::Value;
 
@@ -425,5 +426,40 @@ async fn triage_flags_the_data_disk_against_its_free_space() {
             .as_str()
             .is_some_and(|r| r.contains("free of")),
         "{disk}"
+    );
+}
+
+#[tokio::test]
+async fn the_keepers_gc_removes_dangling_images_when_configured_and_audits_it() {
+    let fx = Fixture::new("objects-keeper-gc").await;
+    let _clean = Cleanup(fx.run_label());
+    let label = fx.run_label();
+    let tag = format!("{}-gc:latest", fx.prefix);
+    let dangling = build(&tag, "g1", &label);
+    let tagged = build(&tag, "g2", &label);
+    let sandbox = Sandbox::new();
+    // GC every second, images narrowed to this test's: never another test's dangling image.
+    std::fs::write(
+        sandbox.config_path(),
+        format!(
+            "[keeper]\ngc_interval = \"1s\"\nreconcile_interval = \"1h\"\n\n\
+             [gc]\nimages = \"dangling\"\nimage_labels = [\"{label}\"]\n"
+        ),
+    )
+    .expect("write the config");
+    let mut keeper = Following::spawn(&sandbox, &["keep", "--json"]);
+    keeper.wait_for("the dangling image's removal", 1, |l| {
+        l["decision"] == "gc_remove" && l["id"] == dangling.as_str()
+    });
+    keeper.terminate();
+    assert!(!image_exists(&dangling), "the dangling image went");
+    assert!(image_exists(&tagged), "the tagged one stays");
+    assert!(image_exists(IMAGE), "the shared test image stays");
+    let audit = sandbox.audit_lines();
+    assert!(
+        audit
+            .iter()
+            .any(|l| l["action"] == "rmi" && l["target_id"] == dangling.as_str()),
+        "audited: {audit:?}"
     );
 }

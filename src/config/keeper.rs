@@ -45,6 +45,9 @@ pub struct KeeperConfig {
     pub gc_max_age: Option<Duration>,
     /// Bytes of each of a job's stdout and stderr kept in the store.
     pub job_output_limit: usize,
+    /// Which images GC removes: the `[gc]` section, handed over by `fleetdeck keep`.
+    #[serde(skip)]
+    pub gc_images: super::gc::GcConfig,
 }
 
 impl Default for KeeperConfig {
@@ -61,6 +64,7 @@ impl Default for KeeperConfig {
             gc_interval: Duration::from_secs(300),
             gc_max_age: None,
             job_output_limit: 64 * 1024,
+            gc_images: super::gc::GcConfig::default(),
         }
     }
 }

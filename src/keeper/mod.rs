@@ -11,6 +11,7 @@
 mod containers;
 mod drift;
 pub mod gc;
+pub mod gc_images;
 pub mod jobs;
 pub mod log;
 pub mod restart;
@@ -368,8 +369,16 @@ impl Keeper {
             group: None,
             dry_run: false,
         };
+        let images = self.setup.config.gc_images.clone();
         self.tasks.spawn(Task::Gc, async move {
-            let result = gc::collect(&ctx, store.as_ref(), &host, &opts).await;
+            let mut result = gc::collect(&ctx, store.as_ref(), &host, &opts).await;
+            // The images after the containers: a container GC removed frees its image.
+            if let Ok(items) = &mut result {
+                match gc_images::collect(&ctx, store.as_ref(), &images).await {
+                    Ok(more) => items.extend(more),
+                    Err(e) => return Done::Gc(Err(e)),
+                }
+            }
             Done::Gc(result)
         });
     }
