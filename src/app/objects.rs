@@ -257,9 +257,15 @@ fn reload(state: &mut AppState, effects: &mut Vec<Effect>, usage: bool) {
     }
 }
 
-/// Whether an event changes what the open view lists.
+/// Whether an event changes what the open view lists (a host connected again: what it
+/// answered before may be stale or an error).
 fn touches(view: ObjectView, update: &FleetUpdate) -> Option<String> {
     match update {
+        FleetUpdate::Connection(host, crate::engine::Connection::Connected { .. })
+            if view.kind().is_some() =>
+        {
+            Some(host.clone())
+        }
         FleetUpdate::Object(e) if Some(e.kind) == view.kind() => Some(e.host.clone()),
         FleetUpdate::Event(e)
             if view.kind().is_some()

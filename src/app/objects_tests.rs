@@ -182,3 +182,31 @@ fn read_only_refuses_the_keys() {
             .is_some_and(|l| l.is_error && l.text.contains("read-only"))
     );
 }
+
+#[test]
+fn a_host_that_connects_again_is_read_again() {
+    let mut s = state_at(80, 24);
+    let mut effects = Vec::new();
+    open(&mut s, ObjectView::Images, &mut effects);
+    let _ = update(
+        &mut s,
+        Msg::Objects(ObjectsMsg::Listed {
+            host: LOCAL_HOST.into(),
+            result: Err("no answer".into()),
+        }),
+    );
+    let connected = crate::engine::Connection::Connected {
+        since: crate::app::fixture::now(),
+    };
+    let back = update(
+        &mut s,
+        Msg::Fleet(FleetUpdate::Connection(LOCAL_HOST.into(), connected)),
+    );
+    assert_eq!(
+        objects_effects(&back),
+        [&ObjectsEffect::Load {
+            view: ObjectView::Images,
+            host: Some(LOCAL_HOST.into())
+        }]
+    );
+}
