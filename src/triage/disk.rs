@@ -61,7 +61,14 @@ pub async fn read(endpoint: &Endpoint) -> Result<DiskReading, EngineError> {
         .as_deref()
         .filter(|_| local)
         .and_then(|root| free_space(Path::new(root)).ok());
-    let usage = Some(endpoint.disk_usage().await?);
+    // The free space stands without the disk-usage call (a daemon that cannot say it).
+    let usage = match endpoint.disk_usage().await {
+        Ok(usage) => Some(usage),
+        Err(e) => {
+            log::warn!("{}: no disk usage: {e}", endpoint.name);
+            None
+        }
+    };
     Ok(DiskReading {
         data_root,
         free,

@@ -196,7 +196,7 @@ impl Endpoint {
     /// not a host that cannot be reached (its breaker is left closed).
     pub async fn disk_usage(&self) -> Result<DiskUsage, EngineError> {
         let permit = self.admit()?;
-        let result = match tokio::time::timeout(DF_TIMEOUT, self.disk_usage_call()).await {
+        let result = match tokio::time::timeout(DF_TIMEOUT, self.disk_usage_waiting()).await {
             Ok(result) => result,
             Err(_) => Err(EngineError::Daemon {
                 host: self.name.clone(),
@@ -209,6 +209,21 @@ impl Endpoint {
         };
         permit.record(&result);
         result
+    }
+
+    /// The call, again after a pause while the daemon says another one is running (it computes
+    /// one at a time and refuses the rest with a 500).
+    async fn disk_usage_waiting(&self) -> Result<DiskUsage, EngineError> {
+        loop {
+            match self.disk_usage_call().await {
+                Err(EngineError::Daemon { source, .. })
+                    if crate::engine::daemon_message(&source).contains("already running") =>
+                {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn disk_usage_call(&self) -> Result<DiskUsage, EngineError> {
