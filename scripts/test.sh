@@ -62,6 +62,12 @@ for kind in network volume; do
     docker $kind rm $left >/dev/null || true
   fi
 done
+# Images the tests built (tests/objects.rs labels them); never the shared test image.
+left=$(docker image ls -aq --no-trunc --filter label=fleetdeck.test.run | sort -u)
+if [ -n "$left" ]; then
+  log "sweeping $(echo "$left" | wc -w) leftover test images"
+  docker image rm -f $left >/dev/null 2>&1 || true
+fi
 # Second daemons' bridges (tests/common/daemon.rs gives each the alias fleetdeck.test.run):
 # those that no running dockerd was started with.
 sweep_test_bridges() {

@@ -18,6 +18,8 @@ pub enum MainView {
     Gpu,
     /// The compose plan pane.
     Plan,
+    /// The host views: images, volumes, networks, disk usage.
+    Objects,
 }
 
 /// What the layout depends on besides the terminal's size.
@@ -45,6 +47,8 @@ pub struct Panes {
     pub gpu: Option<Rect>,
     /// The compose plan pane.
     pub plan: Option<Rect>,
+    /// The host views (images, volumes, networks, disk usage).
+    pub objects: Option<Rect>,
     pub status: Option<Rect>,
     pub footer: Option<Rect>,
 }
@@ -120,6 +124,7 @@ pub fn panes(area: Rect, screen: Screen) -> Panes {
         MainView::Triage => panes.triage = Some(rest),
         MainView::Gpu => panes.gpu = Some(rest),
         MainView::Plan => panes.plan = Some(rest),
+        MainView::Objects => panes.objects = Some(rest),
     }
     panes
 }
@@ -412,6 +417,7 @@ mod tests {
                     MainView::Triage,
                     MainView::Gpu,
                     MainView::Plan,
+                    MainView::Objects,
                 ] {
                     let s = Screen {
                         view,

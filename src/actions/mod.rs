@@ -10,6 +10,7 @@ mod calls;
 pub mod compose;
 pub mod exec;
 pub mod files;
+pub mod objects;
 pub mod run;
 pub mod stack;
 

@@ -34,6 +34,8 @@ pub enum CommandLine {
     Plan,
     /// `:apply`: show the plan and ask before running it.
     Apply,
+    /// `:images`, `:volumes`, `:networks`, `:df`: a host view.
+    Objects(super::objects::ObjectView),
     Action {
         action: Action,
         names: Vec<String>,
@@ -75,6 +77,10 @@ pub fn parse(line: &str, settings: &Settings) -> Parsed {
         "gpu" | "gpus" => CommandLine::Gpu,
         "plan" => CommandLine::Plan,
         "apply" => CommandLine::Apply,
+        "images" | "image" => CommandLine::Objects(super::objects::ObjectView::Images),
+        "volumes" | "volume" => CommandLine::Objects(super::objects::ObjectView::Volumes),
+        "networks" | "network" => CommandLine::Objects(super::objects::ObjectView::Networks),
+        "df" | "disk" => CommandLine::Objects(super::objects::ObjectView::Df),
         other => return action(other, rest, settings),
     };
     Ok(Some(plain))
@@ -173,6 +179,7 @@ pub fn run_command_line(state: &mut AppState, line: &str, effects: &mut Vec<Effe
         }
         Cl::Plan => compose::plan_command(state, effects),
         Cl::Apply => compose::apply_command(state),
+        Cl::Objects(view) => super::objects::open(state, view, effects),
         Cl::Action { action, names } => {
             if names.is_empty() {
                 return confirm::request(state, action, effects);

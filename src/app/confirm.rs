@@ -45,7 +45,7 @@ pub(super) fn run_command(
             state.overlay = None;
             if let Some(pending) = state.confirm.take() {
                 dispatch(state, pending.action, pending.targets, effects);
-            } else {
+            } else if !super::objects::answer(state, true, effects) {
                 super::compose::answer(state, true, effects);
             }
         }
@@ -53,7 +53,7 @@ pub(super) fn run_command(
             state.overlay = None;
             if let Some(pending) = state.confirm.take() {
                 state.set_status(format!("cancelled: {}", pending.question()), false);
-            } else {
+            } else if !super::objects::answer(state, false, effects) {
                 super::compose::answer(state, false, effects);
             }
         }

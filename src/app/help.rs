@@ -53,6 +53,7 @@ pub fn mode(base: Base) -> KeyMode {
         Base::Triage => KeyMode::Triage,
         Base::Gpu => KeyMode::Gpu,
         Base::Plan => KeyMode::Plan,
+        Base::Objects => KeyMode::Objects,
     }
 }
 

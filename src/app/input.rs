@@ -91,6 +91,7 @@ pub fn run_command(
         KeyMode::Help => help::run_command(state, command),
         KeyMode::Logs => logs::run_command(state, command, effects),
         KeyMode::Plan => compose::run_command(state, command, effects),
+        KeyMode::Objects => super::objects::run_command(state, command, effects),
         KeyMode::List | KeyMode::Inspect | KeyMode::Triage | KeyMode::Gpu => {
             main_command(state, mode, command, effects);
         }
@@ -167,6 +168,8 @@ fn main_command(
         | Cmd::Timestamps
         | Cmd::Wrap
         | Cmd::SaveLogs => {}
+        // The host views' own keys.
+        Cmd::ObjectRemove | Cmd::ObjectForceRemove | Cmd::Prune | Cmd::Pull | Cmd::Refresh => {}
     }
 }
 

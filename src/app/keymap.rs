@@ -22,6 +22,8 @@ pub enum KeyMode {
     Gpu,
     /// The compose plan pane.
     Plan,
+    /// The host views: images, volumes, networks, disk usage.
+    Objects,
 }
 
 impl KeyMode {
@@ -35,6 +37,7 @@ impl KeyMode {
             Self::Triage => "triage",
             Self::Gpu => "GPU",
             Self::Plan => "plan",
+            Self::Objects => "host",
         }
     }
 }
@@ -75,7 +78,10 @@ const LIHX: &[KeyMode] = &[
     KeyMode::Triage,
     KeyMode::Gpu,
     KeyMode::Plan,
+    KeyMode::Objects,
 ];
+/// The host views.
+const O: &[KeyMode] = &[KeyMode::Objects];
 /// The compose plan pane.
 const P: &[KeyMode] = &[KeyMode::Plan];
 /// The command line: where the actions act, and the plan pane (`:plan`, `:apply`).
@@ -84,6 +90,7 @@ const LIP: &[KeyMode] = &[
     KeyMode::Inspect,
     KeyMode::Triage,
     KeyMode::Plan,
+    KeyMode::Objects,
 ];
 /// The logs pane.
 const X: &[KeyMode] = &[KeyMode::Logs];
@@ -245,6 +252,35 @@ pub const COMMANDS: &[CommandInfo] = {
             Cmd::Gpu,
             VIEWS,
             "GPU memory per GPU, process, container",
+            false,
+            false,
+        ),
+        info(
+            Cmd::ObjectRemove,
+            O,
+            "remove the image, volume or network (asks first)",
+            true,
+            true,
+        ),
+        info(
+            Cmd::ObjectForceRemove,
+            O,
+            "force-remove the image (asks first)",
+            true,
+            false,
+        ),
+        info(
+            Cmd::Prune,
+            O,
+            "prune: what goes and the bytes it frees, then asks",
+            true,
+            true,
+        ),
+        info(Cmd::Pull, O, "pull the image's tag again", true, false),
+        info(
+            Cmd::Refresh,
+            O,
+            "read the lists and the disk usage again",
             false,
             false,
         ),

@@ -181,6 +181,8 @@ pub enum Msg {
     ConsoleLogged,
     /// The compose project: read, applied ([`super::compose`]).
     Compose(super::compose::ComposeMsg),
+    /// The host views: lists, disk usage, prune plans, outcomes ([`super::objects`]).
+    Objects(super::objects::ObjectsMsg),
     /// A container's recorded history (newest last), or why there is none.
     History {
         id: ContainerId,
@@ -239,5 +241,7 @@ pub enum Effect {
     },
     /// A key for the log pane's widget (its target list and per-target levels).
     ConsoleLogKey(super::feeds::ConsoleLogKey),
+    /// The host views' reads and actions ([`super::objects`]); answered with `Msg::Objects`.
+    Objects(super::objects::ObjectsEffect),
     Quit,
 }

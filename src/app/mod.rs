@@ -29,6 +29,7 @@ pub mod keymap;
 pub mod list;
 pub mod logs;
 pub mod messages;
+pub mod objects;
 pub mod rows;
 pub mod state;
 pub mod stuck;
@@ -38,6 +39,8 @@ pub mod triage;
 mod compose_tests;
 #[cfg(test)]
 pub(crate) mod fixture;
+#[cfg(test)]
+mod objects_tests;
 #[cfg(test)]
 mod scale_tests;
 #[cfg(test)]
@@ -74,7 +77,10 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.clamp_selection();
             state.dirty = true;
         }
-        Msg::Fleet(fleet_update) => on_fleet(state, fleet_update, &mut effects),
+        Msg::Fleet(fleet_update) => {
+            objects::on_fleet(state, &fleet_update, &mut effects);
+            on_fleet(state, fleet_update, &mut effects);
+        }
         Msg::ActionsDone(done) => {
             stuck::on_actions_done(state, &done);
             confirm::on_actions_done(state, &done);
@@ -145,6 +151,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::ConsoleLogged => feeds::on_console_logged(state),
         Msg::Compose(msg) => compose::on_msg(state, msg, &mut effects),
+        Msg::Objects(msg) => objects::on_msg(state, msg, &mut effects),
     }
     triage::after(state, triage_trigger);
     state.sync_stats(&mut effects);
@@ -228,7 +235,10 @@ fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<E
     let touched = match &fleet_update {
         FleetUpdate::Event(e) => Some(e.id.clone()),
         FleetUpdate::Refreshed(c) => Some(c.id.clone()),
-        FleetUpdate::Snapshot(..) | FleetUpdate::Running(..) | FleetUpdate::Connection(..) => None,
+        FleetUpdate::Snapshot(..)
+        | FleetUpdate::Running(..)
+        | FleetUpdate::Connection(..)
+        | FleetUpdate::Object(_) => None,
     };
     let listed = matches!(
         fleet_update,

@@ -106,6 +106,8 @@ pub enum Base {
     Gpu,
     /// The compose plan pane ([`super::compose`]).
     Plan,
+    /// The host views: images, volumes, networks, disk usage ([`super::objects`]).
+    Objects,
 }
 
 /// What is drawn over the main view and takes the keys.
@@ -192,6 +194,8 @@ pub struct AppState {
     pub compose: Option<Box<super::compose::ComposeState>>,
     /// Alerts the keeper could not deliver (the last day): shown in the status line.
     pub undelivered_alerts: u64,
+    /// The host views' state, once one was opened ([`super::objects`]).
+    pub objects: Option<Box<super::objects::ObjectsState>>,
     /// Set by `update` when the screen must be drawn again; the loop clears it.
     pub dirty: bool,
 }
@@ -236,6 +240,7 @@ impl AppState {
             feeds: super::feeds::Feeds::default(),
             compose: None,
             undelivered_alerts: 0,
+            objects: None,
             dirty: true,
         }
     }
@@ -258,6 +263,7 @@ impl AppState {
                 Base::Triage => KeyMode::Triage,
                 Base::Gpu => KeyMode::Gpu,
                 Base::Plan => KeyMode::Plan,
+                Base::Objects => KeyMode::Objects,
             }),
         }
     }
@@ -306,6 +312,7 @@ impl AppState {
                 Base::Triage => MainView::Triage,
                 Base::Gpu => MainView::Gpu,
                 Base::Plan => MainView::Plan,
+                Base::Objects => MainView::Objects,
             },
             // The banner: the one host unreachable, or with several, any host not connected.
             disconnected: if self.fleet.several_hosts() {

@@ -70,7 +70,10 @@ pub async fn run(args: KeepArgs, globals: &Globals) -> Result<Exit, CliError> {
             ctx: globals.action_context(endpoint),
             store: store.clone(),
             projects: projects.clone(),
-            config: config.keeper.clone(),
+            config: crate::config::keeper::KeeperConfig {
+                gc_images: config.gc.clone(),
+                ..config.keeper.clone()
+            },
             jobs: jobs.take().unwrap_or_default(),
             last_runs: last_runs.clone(),
             stop_timeout_s: config.actions.stop_timeout_s,

@@ -6,18 +6,21 @@ pub mod alerts;
 pub mod compose;
 pub mod compose_config;
 mod compose_down;
+pub mod df;
 pub mod docs;
 pub mod events;
 pub mod exec;
 pub mod gc;
 pub mod gpu;
 pub mod history;
+pub mod images;
 pub mod inspect;
 pub mod jobs;
 pub mod keep;
 pub mod logs;
 pub mod output;
 pub mod parse;
+pub mod prune;
 pub mod ps;
 pub mod record;
 pub mod run;
@@ -147,6 +150,18 @@ pub enum Command {
     /// List the alert rules and the last alerts with their delivery state; `alerts test NAME`
     /// sends a sample alert through a rule.
     Alerts(alerts::AlertsArgs),
+    /// List images (every one `docker images -a` lists), with the containers using each.
+    Images(images::ObjectsArgs),
+    /// List volumes, with the containers using each, anonymous or named.
+    Volumes(images::ObjectsArgs),
+    /// List networks, with the containers on each.
+    Networks(images::ObjectsArgs),
+    /// The daemon's disk usage: images, containers, volumes, build cache (count, size,
+    /// reclaimable).
+    Df(df::DfArgs),
+    /// Remove unused images (dangling; --all: unused), volumes (anonymous; --all: named too;
+    /// never one in use), networks or build cache, after a preview. Asks first, or needs --yes.
+    Prune(prune::PruneArgs),
 }
 
 /// Options shared by every output.
@@ -179,6 +194,11 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Gc(args) => gc::run(args, &globals).await,
         Command::Jobs(args) => jobs::run(args, &globals).await,
         Command::Alerts(args) => alerts::run(args, &globals).await,
+        Command::Images(args) => images::run(images::Listing::Images, args, &globals).await,
+        Command::Volumes(args) => images::run(images::Listing::Volumes, args, &globals).await,
+        Command::Networks(args) => images::run(images::Listing::Networks, args, &globals).await,
+        Command::Df(args) => df::run(args, &globals).await,
+        Command::Prune(args) => prune::run(args, &globals).await,
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {

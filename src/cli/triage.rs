@@ -188,5 +188,13 @@ async fn one_host(
         .map(|c| (c.id.0.clone(), c.name.clone()))
         .collect();
     recorded::add_sorted(&mut problems, recorded::gave_up(&recorded.give_ups, &names));
+    // The host's disk: a reading that fails (a daemon without the disk-usage call) is said,
+    // and the rest of triage stands.
+    match triage::disk::read(endpoint).await {
+        Ok(reading) => {
+            recorded::add_sorted(&mut problems, triage::disk::rules(&reading, thresholds));
+        }
+        Err(e) => log::warn!("{}: disk not read: {e}", endpoint.name),
+    }
     Ok((problems, gathered.containers.len(), gathered.unavailable))
 }

@@ -48,6 +48,9 @@ pub struct KeeperConfig {
     /// How often the keeper runs triage for `disk` and `swarm` alert rules.
     #[serde(deserialize_with = "duration::duration")]
     pub triage_interval: Duration,
+    /// Which images GC removes: the `[gc]` section, handed over by `fleetdeck keep`.
+    #[serde(skip)]
+    pub gc_images: super::gc::GcConfig,
 }
 
 impl Default for KeeperConfig {
@@ -65,6 +68,7 @@ impl Default for KeeperConfig {
             gc_max_age: None,
             job_output_limit: 64 * 1024,
             triage_interval: Duration::from_secs(60),
+            gc_images: super::gc::GcConfig::default(),
         }
     }
 }

@@ -223,11 +223,17 @@ pub enum ConsoleCommand {
     Copy,
     /// Send SIGCONT: wake a stopped process (asks first).
     Continue,
+    /// The host views: remove the selected image, volume or network.
+    ObjectRemove,
+    ObjectForceRemove,
+    Prune,
+    Pull,
+    Refresh,
 }
 
 impl ConsoleCommand {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Self; 43] = [
+    pub const ALL: [Self; 48] = [
         Self::Up,
         Self::Down,
         Self::Top,
@@ -271,6 +277,11 @@ impl ConsoleCommand {
         Self::Gpu,
         Self::Apply,
         Self::Copy,
+        Self::ObjectRemove,
+        Self::ObjectForceRemove,
+        Self::Prune,
+        Self::Pull,
+        Self::Refresh,
     ];
 
     /// The name used in `[keys]` (snake_case).
@@ -319,6 +330,11 @@ impl ConsoleCommand {
             Self::Apply => "apply",
             Self::Copy => "copy",
             Self::Continue => "continue",
+            Self::ObjectRemove => "object_remove",
+            Self::ObjectForceRemove => "object_force_remove",
+            Self::Prune => "prune",
+            Self::Pull => "pull",
+            Self::Refresh => "refresh",
         }
     }
 
@@ -371,6 +387,11 @@ impl ConsoleCommand {
             Self::Apply => vec![c('A')],
             Self::Copy => vec![c('y')],
             Self::Continue => vec![c('C')],
+            Self::ObjectRemove => vec![c('d')],
+            Self::ObjectForceRemove => vec![c('D')],
+            Self::Prune => vec![c('P')],
+            Self::Pull => vec![c('U')],
+            Self::Refresh => vec![c('R')],
         }
     }
 }

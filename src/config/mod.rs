@@ -9,6 +9,7 @@
 
 pub use crate::duration;
 pub mod alerts;
+pub mod gc;
 pub mod gpu;
 pub mod hosts;
 pub mod keeper;
@@ -342,6 +343,8 @@ pub struct Config {
     pub gpu: gpu::GpuConfig,
     /// `[keeper]`: `fleetdeck keep`'s restart budget, backoff and intervals.
     pub keeper: keeper::KeeperConfig,
+    /// `[gc]`: what the keeper's GC prunes besides containers (images; off by default).
+    pub gc: gc::GcConfig,
     /// `[jobs.NAME]`: scheduled one-shot runs of the keeper.
     pub jobs: std::collections::BTreeMap<String, keeper::JobConfig>,
     /// `[store]`: the history file, its retention, and the switch.

@@ -141,6 +141,8 @@ pub enum FleetUpdate {
     Refreshed(Box<Container>),
     /// The connection to one host changed.
     Connection(String, Connection),
+    /// An image, volume or network changed (the host views reread); the fleet is unchanged.
+    Object(super::objects::ObjectEvent),
 }
 
 /// The fleet: every container one daemon knows, and whether we are connected to it.
@@ -298,6 +300,7 @@ impl Fleet {
                 self.connection = self.overall();
                 changed
             }
+            FleetUpdate::Object(_) => false,
         };
         if changed {
             self.generation += 1;

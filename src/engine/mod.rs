@@ -13,6 +13,7 @@ pub mod host;
 pub mod logs;
 pub mod model;
 pub mod procs;
+pub mod objects;
 mod replay;
 pub mod resolve;
 pub mod resources;
@@ -239,6 +240,7 @@ fn apply_state(container: &mut Container, state: &bollard::models::ContainerStat
         .and_then(|h| h.status)
         .and_then(|s| Health::parse(s.as_ref()));
     container.oom_killed = state.oom_killed.unwrap_or(false);
+    container.error = state.error.clone().filter(|e| !e.is_empty());
     container.last_health_output = state
         .health
         .as_ref()

@@ -178,6 +178,10 @@ pub struct Container {
     /// Health checks failed in a row (from an inspect); `None` without a health check.
     #[serde(default)]
     pub health_failing_streak: Option<u64>,
+    /// The daemon's error for the container's last run (`State.Error` of an inspect: "no
+    /// space left on device"), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Container {
@@ -205,6 +209,7 @@ impl Container {
             memory_limit: None,
             last_health_output: None,
             health_failing_streak: None,
+            error: None,
         }
     }
 

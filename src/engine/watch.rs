@@ -141,7 +141,10 @@ async fn session(
         Ok(fill) => fill,
         Err(end) => return end,
     };
-    let filters = HashMap::from([("type", vec!["container"])]);
+    // Images, volumes and networks too: the host views reread on their events.
+    let mut types = vec!["container"];
+    types.extend_from_slice(super::objects::EVENT_TYPES);
+    let filters = HashMap::from([("type", types)]);
     let options = EventsOptionsBuilder::default()
         .since(&replay_from)
         .filters(&filters)
@@ -160,6 +163,13 @@ async fn session(
                     None => return broken("the daemon closed the events stream".into(), true),
                 };
                 stats.events_received.fetch_add(1, Ordering::Relaxed);
+                if let Some(mut object) = super::objects::ObjectEvent::from_message(&message) {
+                    object.host.clone_from(&endpoint.name);
+                    if tx.send(FleetUpdate::Object(object)).await.is_err() {
+                        return End::ReceiverGone;
+                    }
+                    continue;
+                }
                 let Some(mut event) = ContainerEvent::from_message(&message) else { continue };
                 if !replay.fresh(message.time_nano, &event.id.0, message.action.as_deref().unwrap_or("")) {
                     continue;

@@ -12,6 +12,7 @@ pub mod alerts;
 mod containers;
 mod drift;
 pub mod gc;
+pub mod gc_images;
 pub mod jobs;
 pub mod log;
 pub mod restart;
@@ -314,7 +315,7 @@ impl Keeper {
                 }
                 FleetUpdate::Event(e) => store.record_event(daemon, e),
                 FleetUpdate::Refreshed(c) => store.record_container(daemon, c),
-                FleetUpdate::Connection(..) => {}
+                FleetUpdate::Connection(..) | FleetUpdate::Object(_) => {}
             }
         }
         let snapshot = matches!(update, FleetUpdate::Snapshot(..));
@@ -443,8 +444,16 @@ impl Keeper {
             group: None,
             dry_run: false,
         };
+        let images = self.setup.config.gc_images.clone();
         self.tasks.spawn(Task::Gc, async move {
-            let result = gc::collect(&ctx, store.as_ref(), &host, &opts).await;
+            let mut result = gc::collect(&ctx, store.as_ref(), &host, &opts).await;
+            // The images after the containers: a container GC removed frees its image.
+            if let Ok(items) = &mut result {
+                match gc_images::collect(&ctx, store.as_ref(), &images).await {
+                    Ok(more) => items.extend(more),
+                    Err(e) => return Done::Gc(Err(e)),
+                }
+            }
             Done::Gc(result)
         });
     }

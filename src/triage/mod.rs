@@ -2,6 +2,7 @@
 //! rule is a pure function of a container, its recent events ([`History`]), optional memory
 //! usage and GPU report, the time, and the [`Thresholds`]; [`evaluate`] runs them all.
 
+pub mod disk;
 pub mod gather;
 mod history;
 pub mod recorded;
@@ -51,6 +52,10 @@ pub struct Thresholds {
     /// long.
     #[serde(deserialize_with = "crate::duration::seconds_signed")]
     pub stuck_process_s: i64,
+    /// The daemon's data disk with less free space than this percentage is flagged.
+    pub disk_free_min_pct: f64,
+    /// Images or build cache reclaimable above this many GiB are flagged.
+    pub reclaimable_max_gib: f64,
 }
 
 impl Default for Thresholds {
@@ -64,6 +69,8 @@ impl Default for Thresholds {
             memory_near_pct: 90.0,
             throttled_pct: 50.0,
             stuck_process_s: 0,
+            disk_free_min_pct: 10.0,
+            reclaimable_max_gib: 10.0,
         }
     }
 }
@@ -115,6 +122,12 @@ pub enum ProblemKind {
     HungCalls,
     /// No log line for longer than its label allows.
     Silent,
+    /// The daemon's data disk is nearly full ([`disk`]).
+    DiskNearlyFull,
+    /// Images or build cache a prune would free, above the threshold.
+    Reclaimable,
+    /// A container died with "no space left on device".
+    NoSpace,
 }
 
 impl ProblemKind {
@@ -137,6 +150,9 @@ impl ProblemKind {
             Self::MemoryPressure => "memory pressure",
             Self::HungCalls => "hung daemon calls",
             Self::Silent => "silent",
+            Self::DiskNearlyFull => "data disk nearly full",
+            Self::Reclaimable => "reclaimable space",
+            Self::NoSpace => "no space left",
         }
     }
 }
@@ -548,7 +564,9 @@ pub fn evaluate<'a>(
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     for c in containers {
-        if let Some(p) = EXIT_RULES.iter().find_map(|rule| rule(c, ctx)) {
+        if let Some(p) =
+            disk::no_space(c).or_else(|| EXIT_RULES.iter().find_map(|rule| rule(c, ctx)))
+        {
             problems.push(p);
         }
         let found = problems.len();

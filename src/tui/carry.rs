@@ -225,6 +225,7 @@ impl Carrier for Io<'_> {
                 lines,
             } => logs::save(file_name, contents, lines, self.msg_tx.clone()),
             Effect::Exec(target) => return self.exec(target, fleet).await,
+            Effect::Objects(effect) => super::objects::carry(effect, &self.hosts, &self.msg_tx),
         }
         Ok(Vec::new())
     }

@@ -25,6 +25,7 @@ pub mod history;
 pub mod input;
 pub mod log_feed;
 pub mod logs;
+mod objects;
 pub mod terminal;
 
 use std::collections::BTreeMap;

@@ -14,6 +14,7 @@ pub mod help;
 pub mod inspect;
 pub mod list;
 pub mod logs;
+pub mod objects;
 pub mod spark;
 pub mod status;
 pub mod theme;
@@ -25,6 +26,8 @@ mod charts_tests;
 mod compose_tests;
 #[cfg(test)]
 mod hostile_tests;
+#[cfg(test)]
+mod objects_tests;
 #[cfg(test)]
 mod tests;
 
@@ -76,6 +79,9 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, view: &mut ViewState) {
     }
     if let Some(r) = panes.plan {
         compose::render(frame, r, state, theme);
+    }
+    if let Some(r) = panes.objects {
+        objects::render(frame, r, state, theme);
     }
     if let Some(r) = panes.status {
         status::render(frame, r, state, theme);
