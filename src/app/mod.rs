@@ -212,7 +212,10 @@ fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<E
     let touched = match &fleet_update {
         FleetUpdate::Event(e) => Some(e.id.clone()),
         FleetUpdate::Refreshed(c) => Some(c.id.clone()),
-        FleetUpdate::Snapshot(..) | FleetUpdate::Running(..) | FleetUpdate::Connection(..) => None,
+        FleetUpdate::Snapshot(..)
+        | FleetUpdate::Running(..)
+        | FleetUpdate::Connection(..)
+        | FleetUpdate::Engine(..) => None,
     };
     let listed = matches!(
         fleet_update,

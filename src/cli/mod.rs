@@ -10,6 +10,7 @@ pub mod exec;
 pub mod gc;
 pub mod gpu;
 pub mod history;
+pub mod hosts;
 pub mod inspect;
 pub mod jobs;
 pub mod keep;
@@ -19,6 +20,7 @@ pub mod parse;
 pub mod ps;
 pub mod record;
 pub mod run;
+pub mod stats;
 pub mod triage;
 
 use std::path::PathBuf;
@@ -141,6 +143,12 @@ pub enum Command {
     Gc(gc::GcArgs),
     /// List the scheduled jobs of the config with their last and next run.
     Jobs(jobs::JobsArgs),
+    /// The hosts this run talks to: where each was named or found, whether it answers, and
+    /// which engine it is (Docker or Podman, with versions).
+    Hosts(hosts::HostsArgs),
+    /// CPU and memory of the running containers (or the TARGETS), one reading each: from the
+    /// cgroup files for a daemon on this machine, else the stats API.
+    Stats(stats::StatsArgs),
 }
 
 /// Options shared by every output.
@@ -172,6 +180,8 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Keep(args) => keep::run(args, &globals).await,
         Command::Gc(args) => gc::run(args, &globals).await,
         Command::Jobs(args) => jobs::run(args, &globals).await,
+        Command::Hosts(args) => hosts::run(args, &globals).await,
+        Command::Stats(args) => stats::run(args, &globals).await,
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {

@@ -17,6 +17,7 @@ use futures_util::{Stream, StreamExt, stream};
 use super::breaker::{Breaker, Open, Permit};
 use super::fleet::ContainerEvent;
 use super::host::HostSpec;
+use super::kind::EngineInfo;
 use super::{
     Container, EngineError, INSPECT_CONCURRENCY, RunState, from_inspect, from_summary,
     is_transport_error, status_code,
@@ -41,6 +42,8 @@ pub struct Endpoint {
     pub spec: Arc<HostSpec>,
     timeout: Duration,
     breaker: Arc<Breaker>,
+    /// The engine behind the API, as its last `/version` answer said (shared by the clones).
+    engine: Arc<std::sync::Mutex<Option<EngineInfo>>>,
 }
 
 impl Endpoint {
@@ -63,6 +66,7 @@ impl Endpoint {
             spec: Arc::new(spec.clone()),
             timeout,
             breaker: Arc::new(Breaker::default()),
+            engine: Arc::default(),
         })
     }
 
@@ -75,10 +79,37 @@ impl Endpoint {
     }
 
     /// Asks the daemon its API version and speaks that one from now on (every clone of this
-    /// endpoint with it), within the timeout.
+    /// endpoint with it), then which engine it is ([`Endpoint::engine`]), each within the
+    /// timeout. An engine answer that cannot be read leaves the engine unknown (logged), the
+    /// host usable.
     pub async fn negotiate(&self) -> Result<(), EngineError> {
         self.guarded(async { self.docker.clone().negotiate_version().await.map(|_| ()) })
-            .await
+            .await?;
+        match self.guarded(self.docker.version()).await {
+            Ok(answer) => {
+                let info = EngineInfo::detect(&answer);
+                log::debug!("host '{}' ({}) is {}", self.name, self.address, info.short());
+                if let Ok(mut engine) = self.engine.lock() {
+                    *engine = Some(info);
+                }
+                Ok(())
+            }
+            Err(e @ EngineError::Unreachable { .. }) => Err(e),
+            Err(e) => {
+                log::warn!("host '{}': which engine it is stays unknown: {e}", self.name);
+                Ok(())
+            }
+        }
+    }
+
+    /// The engine behind the API, once [`Endpoint::negotiate`] has asked.
+    pub fn engine(&self) -> Option<EngineInfo> {
+        self.engine.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// Whether the host is known to be Podman.
+    pub fn is_podman(&self) -> bool {
+        self.engine().is_some_and(|e| e.is_podman())
     }
 
     /// The bollard client, for the action layer's mutations (start, stop, exec, run...): the
@@ -176,10 +207,19 @@ impl Endpoint {
         let summaries = self
             .guarded(self.docker.list_containers(Some(options)))
             .await?;
+        // Podman's list leaves the pod out: its own API says it (one more call).
+        let pods = if self.is_podman() {
+            self.pods_or_none().await
+        } else {
+            super::podman::Pods::default()
+        };
         Ok(summaries
             .into_iter()
             .filter_map(from_summary)
-            .map(|c| self.stamp(c))
+            .map(|mut c| {
+                c.pod = pods.by_container.get(&c.id).cloned();
+                self.stamp(c)
+            })
             .collect())
     }
 
@@ -247,7 +287,10 @@ impl Endpoint {
                     .inspect(&summary.id.0)
                     .await?
                     .and_then(|inspect| from_inspect(&inspect))
-                    .map(|c| self.stamp(c)))
+                    .map(|mut c| {
+                        c.pod = summary.pod;
+                        self.stamp(c)
+                    }))
             })
             .buffered(INSPECT_CONCURRENCY)
             .collect()

@@ -175,6 +175,9 @@ pub struct Container {
     pub memory_limit: Option<u64>,
     /// The output of the last health check (from an inspect), trimmed.
     pub last_health_output: Option<String>,
+    /// The Podman pod the container is in (its name; its id while the name is not known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
 }
 
 impl Container {
@@ -201,6 +204,7 @@ impl Container {
             compose_service: None,
             memory_limit: None,
             last_health_output: None,
+            pod: None,
         }
     }
 

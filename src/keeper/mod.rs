@@ -240,7 +240,7 @@ impl Keeper {
                 }
                 FleetUpdate::Event(e) => store.record_event(daemon, e),
                 FleetUpdate::Refreshed(c) => store.record_container(daemon, c),
-                FleetUpdate::Connection(..) => {}
+                FleetUpdate::Connection(..) | FleetUpdate::Engine(..) => {}
             }
         }
         let snapshot = matches!(update, FleetUpdate::Snapshot(..));

@@ -72,7 +72,10 @@ pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
                     crate::engine::Connection::Connecting => "connecting",
                     crate::engine::Connection::Disconnected { .. } => "unreachable",
                 };
-                format!("{host} ({word})")
+                match state.fleet.engines.get(host) {
+                    Some(engine) => format!("{host} ({word}, {})", engine.short()),
+                    None => format!("{host} ({word})"),
+                }
             })
             .collect();
         let note = format!(
