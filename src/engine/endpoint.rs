@@ -200,15 +200,24 @@ impl Endpoint {
         &self,
         filters: &std::collections::HashMap<String, Vec<String>>,
     ) -> Result<Vec<Container>, EngineError> {
+        let podman = self.is_podman();
+        let filters = if podman {
+            match super::podman::list_filters(filters) {
+                Some(filters) => filters,
+                None => return Ok(Vec::new()),
+            }
+        } else {
+            filters.clone()
+        };
         let options = ListContainersOptionsBuilder::default()
             .all(true)
-            .filters(filters)
+            .filters(&filters)
             .build();
         let summaries = self
             .guarded(self.docker.list_containers(Some(options)))
             .await?;
         // Podman's list leaves the pod out: its own API says it (one more call).
-        let pods = if self.is_podman() {
+        let pods = if podman {
             self.pods_or_none().await
         } else {
             super::podman::Pods::default()
@@ -250,22 +259,34 @@ impl Endpoint {
         if let Some(since) = since {
             options = options.since(&since.to_string());
         }
-        if let Some(until) = until {
-            options = options.until(&until.to_string());
-        }
+        // Podman answers nothing to `until`: it is asked for what it has, cut here.
+        let podman_until = until.filter(|_| self.is_podman());
+        let docker = match podman_until {
+            Some(_) => super::podman::without_stream(self.docker.clone()),
+            None => {
+                if let Some(until) = until {
+                    options = options.until(&until.to_string());
+                }
+                self.docker.clone()
+            }
+        };
         let endpoint = self.clone();
-        self.docker
-            .events(Some(options.build()))
-            .filter_map(move |message| {
-                let item = match message {
-                    Ok(m) => ContainerEvent::from_message(&m).map(|mut event| {
+        docker.events(Some(options.build())).filter_map(move |message| {
+            let item = match message {
+                Ok(m) => ContainerEvent::from_message(&m)
+                    .filter(|event| {
+                        podman_until.is_none_or(|until| {
+                            event.time.is_none_or(|t| t.timestamp() <= until)
+                        })
+                    })
+                    .map(|mut event| {
                         event.host = endpoint.name.clone();
                         Ok(event)
                     }),
-                    Err(e) => Some(Err(endpoint.error(e))),
-                };
-                std::future::ready(item)
-            })
+                Err(e) => Some(Err(endpoint.error(e))),
+            };
+            std::future::ready(item)
+        })
     }
 
     /// One list call, then the details an inspect alone carries (restart count, OOM flag,

@@ -68,6 +68,40 @@ impl Pods {
     }
 }
 
+/// The container states Docker has and Podman's list filter refuses ("unknown container
+/// state"): a Podman container restarting under its policy is running or exited, and none is
+/// ever dead.
+const STATES_PODMAN_LACKS: [&str; 2] = ["restarting", "dead"];
+
+/// A list's filters as Podman takes them: the states it lacks left out of `status`. `None`
+/// when nothing could match (every state asked for is one Podman lacks): no call to make.
+pub fn list_filters(
+    filters: &HashMap<String, Vec<String>>,
+) -> Option<HashMap<String, Vec<String>>> {
+    let mut filters = filters.clone();
+    if let Some(states) = filters.get_mut("status") {
+        states.retain(|s| !STATES_PODMAN_LACKS.contains(&s.as_str()));
+        if states.is_empty() {
+            return None;
+        }
+    }
+    Some(filters)
+}
+
+/// A client that asks Podman's `/events` for what it has and no more (`stream=false`):
+/// Podman 4's Docker-compatible `/events` sends nothing at all when given `until`, so a
+/// bounded read goes without it and is cut at `until` by the caller.
+pub fn without_stream(docker: bollard::Docker) -> bollard::Docker {
+    docker.with_request_modifier(|mut request| {
+        let uri = request.uri().to_string();
+        let joint = if uri.contains('?') { '&' } else { '?' };
+        if let Ok(uri) = format!("{uri}{joint}stream=false").parse::<hyper::Uri>() {
+            *request.uri_mut() = uri;
+        }
+        request
+    })
+}
+
 /// Where a GET goes: a unix socket or a plain tcp address.
 enum Target {
     Unix(PathBuf),
@@ -204,6 +238,20 @@ mod tests {
         assert_eq!(pods.name_of("5a"), None, "too short a prefix to name a pod");
         assert_eq!(Pods::parse(b"null").expect("no pods"), Pods::default());
         assert!(Pods::parse(b"{").is_err());
+    }
+
+    #[test]
+    fn podman_is_not_asked_for_states_it_lacks() {
+        let up = HashMap::from([(
+            "status".to_string(),
+            vec!["running".into(), "paused".into(), "restarting".into()],
+        )]);
+        let podman = list_filters(&up).expect("something to list");
+        assert_eq!(podman["status"], ["running", "paused"]);
+        let dead = HashMap::from([("status".to_string(), vec!["dead".to_string()])]);
+        assert_eq!(list_filters(&dead), None, "nothing can match");
+        let none = HashMap::new();
+        assert_eq!(list_filters(&none), Some(HashMap::new()));
     }
 
     #[test]

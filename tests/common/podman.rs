@@ -22,13 +22,21 @@ use super::daemon::is_root;
 /// One service at a time per test binary.
 static TURN: Mutex<()> = Mutex::new(());
 
-const CONTAINERS_CONF: &str = r#"[containers]
+/// The service's `containers.conf`; its events log is its own (Podman's default,
+/// `/run/libpod/events/events.log`, is every instance's).
+fn containers_conf(dir: &Path) -> String {
+    format!(
+        r#"[containers]
 default_ulimits = ["nproc=1024:1024", "nofile=1024:1024"]
 [engine]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
-"#;
+events_logfile_path = "{}"
+"#,
+        dir.join("events.log").display()
+    )
+}
 
 pub struct PodmanService {
     pub dir: tempfile::TempDir,
@@ -68,7 +76,11 @@ impl PodmanService {
             .tempdir_in("/tmp")
             .expect("temp dir");
         std::fs::create_dir_all(dir.path().join("podman")).expect("socket dir");
-        std::fs::write(dir.path().join("containers.conf"), CONTAINERS_CONF).expect("conf");
+        std::fs::write(
+            dir.path().join("containers.conf"),
+            containers_conf(dir.path()),
+        )
+        .expect("conf");
         let host = format!("unix://{}", dir.path().join("podman/podman.sock").display());
         let mut service = Self {
             dir,
