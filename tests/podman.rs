@@ -31,9 +31,10 @@ impl Podman {
         }
     }
 
-    /// `fleetdeck --host PODMAN ARGS`.
+    /// `fleetdeck --host PODMAN ARGS`, with a daemon timeout for a loaded machine: Podman's
+    /// `/version` runs its runtime's and conmon's own `--version` (seconds under load).
     fn fd(&self, args: &[&str]) -> common::binary::Ran {
-        let mut all = vec!["--host", self.service.host.as_str()];
+        let mut all = vec!["--daemon-timeout", "30s", "--host", self.service.host.as_str()];
         all.extend_from_slice(args);
         self.sandbox.run(&all)
     }
@@ -51,10 +52,7 @@ impl Podman {
     /// `ps -a --json`'s row of the container named `name`.
     fn ps_row(&self, name: &str) -> Option<Value> {
         let rows = self.fd(&["ps", "-a", "--json"]).expect_code(0).json();
-        rows.as_array()?
-            .iter()
-            .find(|r| r["name"] == name)
-            .cloned()
+        rows.as_array()?.iter().find(|r| r["name"] == name).cloned()
     }
 
     /// Polls `check` on `ps -a --json`'s row of `name` until it holds (a bound, not a time).
@@ -67,7 +65,10 @@ impl Podman {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("{name} never became {what}; podman log:\n{}", self.service.log());
+        panic!(
+            "{name} never became {what}; podman log:\n{}",
+            self.service.log()
+        );
     }
 }
 
@@ -79,7 +80,11 @@ async fn the_engine_is_podman_and_list_logs_events_stop_work() {
     let host = &hosts[0];
     assert_eq!(host["engine"]["kind"], "podman", "{hosts}");
     assert_eq!(host["reachable"], true);
-    assert!(host["engine"]["version"].as_str().is_some_and(|v| v.starts_with('4')));
+    assert!(
+        host["engine"]["version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with('4'))
+    );
 
     let name = format!("fdt-{}-web", p.run);
     let began = chrono::Utc::now().to_rfc3339();
@@ -92,15 +97,27 @@ async fn the_engine_is_podman_and_list_logs_events_stop_work() {
     assert_eq!(row["image"], p.service.image.as_str());
     assert!(row.get("pod").is_none(), "in no pod: {row}");
     for _ in 0..300 {
-        if p.fd(&["logs", &name]).expect_code(0).text().contains("ready") {
+        if p.fd(&["logs", &name])
+            .expect_code(0)
+            .text()
+            .contains("ready")
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(p.fd(&["logs", &name]).expect_code(0).text().contains("ready"));
+    assert!(
+        p.fd(&["logs", &name])
+            .expect_code(0)
+            .text()
+            .contains("ready")
+    );
 
     let report = p.fd(&["stop", &name, "--json"]).expect_code(0).report();
-    assert!(report.to_string().contains("143"), "a graceful stop: {report}");
+    assert!(
+        report.to_string().contains("143"),
+        "a graceful stop: {report}"
+    );
     let row = p.wait_row(&name, "exited", |r| r["state"] == "exited");
     assert_eq!(row["exit_code"], 143);
 
@@ -111,12 +128,18 @@ async fn the_engine_is_podman_and_list_logs_events_stop_work() {
         .fd(&["events", "--since", &began, "--until", &until, "--json"])
         .expect_code(0)
         .json_lines();
-    let mine: Vec<&Value> = events.iter().filter(|e| e["name"] == name.as_str()).collect();
+    let mine: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["name"] == name.as_str())
+        .collect();
     let kinds: Vec<&str> = mine
         .iter()
         .filter_map(|e| e["action"]["kind"].as_str())
         .collect();
-    assert!(kinds.contains(&"create") && kinds.contains(&"start"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"create") && kinds.contains(&"start"),
+        "{kinds:?}"
+    );
     assert!(
         mine.iter()
             .any(|e| e["action"]["kind"] == "die" && e["action"]["detail"] == 143),
@@ -134,21 +157,23 @@ async fn a_busy_podman_container_shows_cpu_from_its_cgroup_and_from_the_api() {
     let rows = p.fd(&["stats", &name, "--json"]).expect_code(0).json();
     let row = &rows[0];
     assert_eq!(row["name"], name.as_str());
-    assert_eq!(row["source"], "cgroup", "read from its cgroup files: {rows}");
+    assert_eq!(
+        row["source"], "cgroup",
+        "read from its cgroup files: {rows}"
+    );
     let cpu = row["cpu_percent"].as_f64().expect("a CPU figure");
-    assert!(cpu > 10.0, "a busy loop uses a CPU: {cpu}");
+    // Not a timing assert: a busy loop's share of a loaded machine is anything above zero.
+    assert!(cpu > 1.0, "a busy loop uses a CPU: {cpu}");
     assert!(row["memory_used"].as_u64().is_some_and(|m| m > 0), "{row}");
 
     // The stats API (one sample every 5 s on Podman), as for a remote Podman.
-    std::fs::write(
-        p.sandbox.config_path(),
-        "[ui]\nstats_source = \"api\"\n",
-    )
-    .expect("config");
+    std::fs::write(p.sandbox.config_path(), "[ui]\nstats_source = \"api\"\n").expect("config");
     let rows = p.fd(&["stats", &name, "--json"]).expect_code(0).json();
     let row = &rows[0];
     assert_eq!(row["source"], "api", "{rows}");
-    let cpu = row["cpu_percent"].as_f64().expect("a CPU figure from the API");
+    let cpu = row["cpu_percent"]
+        .as_f64()
+        .expect("a CPU figure from the API");
     assert!(cpu > 10.0, "a busy loop uses a CPU: {cpu}");
 }
 
@@ -196,9 +221,7 @@ async fn the_podman_socket_is_found_when_no_docker_daemon_answers() {
     // With the Docker daemon answering, it is the one.
     let docker = p
         .sandbox
-        .run_with(&["hosts", "--json"], |cmd| {
-            env(cmd, "/var/run/docker.sock")
-        })
+        .run_with(&["hosts", "--json"], |cmd| env(cmd, "/var/run/docker.sock"))
         .expect_code(0)
         .json();
     assert_eq!(docker[0]["engine"]["kind"], "docker", "{docker}");
@@ -228,7 +251,8 @@ async fn until(
 async fn a_pod_is_the_containers_group_and_a_removal_leaves_the_fleet() {
     let p = Podman::start("pod-pods").await;
     let pod = format!("fdt-{}-pod", p.run);
-    p.service.ok(&["pod", "create", "--infra=false", "--name", &pod]);
+    p.service
+        .ok(&["pod", "create", "--infra=false", "--name", &pod]);
     let spec = fleetdeck::engine::HostSpec::from_flag(&p.service.host).expect("a host");
     let endpoint = fleetdeck::engine::Endpoint::connect(&spec, Duration::from_secs(10))
         .await
@@ -237,12 +261,16 @@ async fn a_pod_is_the_containers_group_and_a_removal_leaves_the_fleet() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     let _watch = fleetdeck::engine::watch::spawn(endpoint.clone(), tx);
     let mut fleet = fleetdeck::engine::Fleet::new();
-    until(&mut fleet, &mut rx, |f| f.engines.values().any(|e| e.is_podman())).await;
+    until(&mut fleet, &mut rx, |f| {
+        f.engines.values().any(|e| e.is_podman())
+    })
+    .await;
     let name = format!("fdt-{}-in-pod", p.run);
     let id = p.run_sh(&name, "sleep 600", &["--pod", &pod]);
     let id = fleetdeck::engine::ContainerId(id);
     until(&mut fleet, &mut rx, |f| {
-        f.get(&id).is_some_and(|c| c.pod.as_deref() == Some(pod.as_str()))
+        f.get(&id)
+            .is_some_and(|c| c.pod.as_deref() == Some(pod.as_str()))
     })
     .await;
     // The list says it too (Podman's own API, asked by the list).
@@ -289,9 +317,68 @@ async fn compose_apply_and_exec_work_on_podman() {
             .all(|o| o["outcome"] == "unchanged" || o.get("outcome").is_none()),
         "{again:?}"
     );
-    let exec = p.fd(&["exec", &web, "--", "sh", "-c", "echo hi-from-podman; exit 3"]);
+    let exec = p.fd(&[
+        "exec",
+        &web,
+        "--",
+        "sh",
+        "-c",
+        "echo hi-from-podman; exit 3",
+    ]);
     exec.expect_code(3);
     assert!(exec.stdout.contains("hi-from-podman"), "{}", exec.stdout);
     compose(&["down", "--yes"]).expect_code(0);
     assert!(p.ps_row(&web).is_none(), "down removed it");
+}
+
+/// The CPU cell of the row naming `name` on `screen` (the first `N.N%` on its line).
+fn cpu_on_screen(screen: &str, name: &str) -> Option<f64> {
+    let line = screen
+        .lines()
+        .find(|l| l.split_whitespace().any(|w| w == name))?;
+    line.split_whitespace()
+        .filter_map(|w| w.strip_suffix('%'))
+        .find_map(|n| n.parse().ok())
+}
+
+#[tokio::test]
+#[ignore = "needs root and podman"]
+async fn the_console_shows_podman_its_pod_group_and_cpu() {
+    use common::tmux::{Launch, Tmux};
+    let p = Podman::start("pod-console").await;
+    let pod = format!("fdpc{}", std::process::id());
+    p.service
+        .ok(&["pod", "create", "--infra=false", "--name", &pod]);
+    let busy = "busy-1";
+    p.run_sh(busy, "while :; do :; done", &["--pod", &pod]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux::start(160, 30);
+    tmux.launch_console(dir.path(), &["--host", &p.service.host], Launch::Plain);
+    let screen = tmux.wait_for("the engine, the pod's group and a CPU figure", |s| {
+        s.contains("podman 4.")
+            && s.contains(&format!("pod {pod}"))
+            && cpu_on_screen(s, busy).is_some_and(|cpu| cpu > 1.0)
+    });
+    assert!(screen.contains("1 container"), "{screen}");
+    tmux.keys(&["q"]);
+}
+
+#[tokio::test]
+#[ignore = "needs root and podman"]
+async fn a_crash_loop_on_podman_does_not_break_the_list() {
+    // Podman shows a container of a restart loop in a `stopped` state (no Docker state) for a
+    // moment at each turn; a list or inspect that meets it is asked again.
+    let p = Podman::start("pod-loop").await;
+    let name = format!("fdt-{}-loop", p.run);
+    // Exits at once: between two runs it is `stopped` most of the time.
+    p.run_sh(&name, "exit 3", &["--restart", "always"]);
+    let row = p.wait_row(&name, "restarted", |r| {
+        r["restart_count"].as_u64().is_some_and(|n| n >= 2)
+    });
+    assert_eq!(row["compose_project"], Value::Null);
+    for _ in 0..40 {
+        p.fd(&["ps", "-a", "--json"]).expect_code(0);
+        p.fd(&["inspect", &name, "--json"]).expect_code(0);
+    }
+    p.fd(&["triage", "--json"]).expect_code(6);
 }

@@ -74,11 +74,9 @@ pub async fn run(args: StatsArgs, globals: &Globals) -> Result<Exit, CliError> {
             .filter(|c| c.host == endpoint.name)
             .cloned()
             .collect();
-        let layout = crate::session::stats_source::choose(
-            globals.config.ui.stats_source,
-            &endpoint.address,
-        )
-        .layout;
+        let layout =
+            crate::session::stats_source::choose(globals.config.ui.stats_source, &endpoint.address)
+                .layout;
         read_host(endpoint.clone(), layout, mine)
     });
     let mut rows: Vec<StatsRow> = futures_util::future::join_all(readings)
@@ -99,7 +97,10 @@ fn print(rows: &[StatsRow], json: bool, several: bool) -> Result<(), CliError> {
         let cells: Vec<Vec<String>> = rows
             .iter()
             .map(|r| {
-                let mut row = several.then(|| r.host.clone()).into_iter().collect::<Vec<_>>();
+                let mut row = several
+                    .then(|| r.host.clone())
+                    .into_iter()
+                    .collect::<Vec<_>>();
                 row.extend([
                     r.name.clone(),
                     r.id.chars().take(12).collect(),

@@ -97,7 +97,10 @@ mod tests {
     #[test]
     fn the_docker_socket_comes_from_the_variable() {
         assert_eq!(docker_socket_from(None), PathBuf::from(DOCKER_SOCKET));
-        assert_eq!(docker_socket_from(Some(String::new())), PathBuf::from(DOCKER_SOCKET));
+        assert_eq!(
+            docker_socket_from(Some(String::new())),
+            PathBuf::from(DOCKER_SOCKET)
+        );
         assert_eq!(
             docker_socket_from(Some("unix:///tmp/d.sock".into())),
             PathBuf::from("/tmp/d.sock")
@@ -125,7 +128,10 @@ mod tests {
     #[test]
     fn docker_first_then_the_first_podman_that_answers_else_docker() {
         let docker = Path::new("/d.sock");
-        let podman = [PathBuf::from("/rootless.sock"), PathBuf::from("/rootful.sock")];
+        let podman = [
+            PathBuf::from("/rootless.sock"),
+            PathBuf::from("/rootful.sock"),
+        ];
         let pick = |up: &[&str]| {
             let up: Vec<String> = up.iter().map(|s| s.to_string()).collect();
             choose(docker, &podman, &|p: &Path| {
@@ -139,7 +145,10 @@ mod tests {
         assert_eq!(found.name, "local");
         assert_eq!(pick(&["/rootful.sock"]).url, "unix:///rootful.sock");
         let none = pick(&[]);
-        assert_eq!((none.url.as_str(), none.origin.as_str()), ("unix:///d.sock", "default"));
+        assert_eq!(
+            (none.url.as_str(), none.origin.as_str()),
+            ("unix:///d.sock", "default")
+        );
     }
 
     #[test]

@@ -78,27 +78,38 @@ impl Endpoint {
         Ok(endpoint)
     }
 
-    /// Asks the daemon its API version and speaks that one from now on (every clone of this
-    /// endpoint with it), then which engine it is ([`Endpoint::engine`]), each within the
-    /// timeout. An engine answer that cannot be read leaves the engine unknown (logged), the
-    /// host usable.
+    /// Asks the daemon its `/version`: whether it answers at all, within the timeout, and
+    /// which engine it is ([`Endpoint::engine`]). One call: bollard's own negotiation asks the
+    /// same `/version` again, and what it negotiates never reaches a request (bollard's paths
+    /// carry no version: the daemon speaks its own), while Podman's `/version` is slow (it runs
+    /// its runtime and conmon to ask theirs: seconds on a loaded machine). An answer that
+    /// cannot be read leaves the engine unknown (logged), the host usable; a refusal is an
+    /// error, as before.
     pub async fn negotiate(&self) -> Result<(), EngineError> {
-        self.guarded(async { self.docker.clone().negotiate_version().await.map(|_| ()) })
-            .await?;
         match self.guarded(self.docker.version()).await {
             Ok(answer) => {
                 let info = EngineInfo::detect(&answer);
-                log::debug!("host '{}' ({}) is {}", self.name, self.address, info.short());
+                log::debug!(
+                    "host '{}' ({}) is {}",
+                    self.name,
+                    self.address,
+                    info.short()
+                );
                 if let Ok(mut engine) = self.engine.lock() {
                     *engine = Some(info);
                 }
                 Ok(())
             }
-            Err(e @ EngineError::Unreachable { .. }) => Err(e),
-            Err(e) => {
-                log::warn!("host '{}': which engine it is stays unknown: {e}", self.name);
+            // An answer that is not a `/version` (a refusal has a status): the engine is
+            // unknown, the host answers.
+            Err(EngineError::Daemon { source, .. }) if status_code(&source).is_none() => {
+                log::warn!(
+                    "host '{}': which engine it is stays unknown: {source}",
+                    self.name
+                );
                 Ok(())
             }
+            Err(e) => Err(e),
         }
     }
 
@@ -195,6 +206,29 @@ impl Endpoint {
         result
     }
 
+    /// [`Endpoint::guarded`], made again (a few times, a moment apart) while Podman's answer
+    /// holds a container in its passing `stopped` state ([`super::podman::is_passing_state`]).
+    async fn guarded_passing<T, F, Fut>(&self, call: F) -> Result<T, EngineError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, bollard::errors::Error>>,
+    {
+        let mut retries = 0;
+        loop {
+            match self.guarded(call()).await {
+                Err(e)
+                    if retries < super::podman::PASSING_STATE_RETRIES
+                        && super::podman::is_passing_state(&e) =>
+                {
+                    retries += 1;
+                    log::debug!("host '{}': {e}; asking again", self.name);
+                    tokio::time::sleep(Duration::from_millis(20 * u64::from(retries))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// One list call: every container (all states), without details that need an inspect.
     pub async fn list(
         &self,
@@ -213,9 +247,13 @@ impl Endpoint {
             .all(true)
             .filters(&filters)
             .build();
-        let summaries = self
-            .guarded(self.docker.list_containers(Some(options)))
-            .await?;
+        let summaries = match self
+            .guarded_passing(|| self.docker.list_containers(Some(options.clone())))
+            .await
+        {
+            Err(e) if super::podman::is_passing_state(&e) => self.podman_list(&filters, e).await?,
+            other => other?,
+        };
         // Podman's list leaves the pod out: its own API says it (one more call).
         let pods = if podman {
             self.pods_or_none().await
@@ -234,11 +272,13 @@ impl Endpoint {
 
     /// Inspects one container; `Ok(None)` when it no longer exists.
     pub async fn inspect(&self, id: &str) -> Result<Option<ContainerInspectResponse>, EngineError> {
-        let call = self
-            .docker
-            .inspect_container(id, None::<InspectContainerOptions>);
-        match self.guarded(call).await {
+        let call = || {
+            self.docker
+                .inspect_container(id, None::<InspectContainerOptions>)
+        };
+        match self.guarded_passing(call).await {
             Ok(response) => Ok(Some(response)),
+            Err(e) if super::podman::is_passing_state(&e) => self.podman_inspect(id, e).await,
             Err(EngineError::Daemon { source, .. }) if status_code(&source) == Some(404) => {
                 Ok(None)
             }
@@ -271,22 +311,24 @@ impl Endpoint {
             }
         };
         let endpoint = self.clone();
-        docker.events(Some(options.build())).filter_map(move |message| {
-            let item = match message {
-                Ok(m) => ContainerEvent::from_message(&m)
-                    .filter(|event| {
-                        podman_until.is_none_or(|until| {
-                            event.time.is_none_or(|t| t.timestamp() <= until)
+        docker
+            .events(Some(options.build()))
+            .filter_map(move |message| {
+                let item = match message {
+                    Ok(m) => ContainerEvent::from_message(&m)
+                        .filter(|event| {
+                            podman_until.is_none_or(|until| {
+                                event.time.is_none_or(|t| t.timestamp() <= until)
+                            })
                         })
-                    })
-                    .map(|mut event| {
-                        event.host = endpoint.name.clone();
-                        Ok(event)
-                    }),
-                Err(e) => Some(Err(endpoint.error(e))),
-            };
-            std::future::ready(item)
-        })
+                        .map(|mut event| {
+                            event.host = endpoint.name.clone();
+                            Ok(event)
+                        }),
+                    Err(e) => Some(Err(endpoint.error(e))),
+                };
+                std::future::ready(item)
+            })
     }
 
     /// One list call, then the details an inspect alone carries (restart count, OOM flag,

@@ -117,10 +117,7 @@ impl ContainerEvent {
             image: attributes.get("image").cloned(),
             action,
             time,
-            pod: attributes
-                .get("podId")
-                .filter(|p| !p.is_empty())
-                .cloned(),
+            pod: attributes.get("podId").filter(|p| !p.is_empty()).cloned(),
             attributes,
         })
     }

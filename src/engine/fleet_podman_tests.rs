@@ -19,7 +19,11 @@ fn podmans_remove_is_a_destroy_and_its_attributes_are_not_labels() {
     assert_eq!(created.action, EventAction::Create);
     assert_eq!(created.pod, None, "an empty podId is no pod");
     let labels = created.labels();
-    assert_eq!(labels.len(), 1, "only the container's own label: {labels:?}");
+    assert_eq!(
+        labels.len(),
+        1,
+        "only the container's own label: {labels:?}"
+    );
     assert_eq!(labels.get("x").map(String::as_str), Some("y"));
     let mut fleet = Fleet::new();
     assert!(fleet.apply(FleetUpdate::Event(created)));
@@ -36,14 +40,20 @@ fn podmans_remove_is_a_destroy_and_its_attributes_are_not_labels() {
     assert_eq!(fleet.get(&id).map(|c| c.exit_code), Some(Some(143)));
     assert_eq!(podman("remove", "").action, EventAction::Destroy);
     assert!(fleet.apply(FleetUpdate::Event(podman("remove", ""))));
-    assert!(fleet.get(&id).is_none(), "a removed container leaves the fleet");
+    assert!(
+        fleet.get(&id).is_none(),
+        "a removed container leaves the fleet"
+    );
 }
 
 #[test]
 fn a_bare_health_status_leaves_the_status_to_the_inspect() {
     // Podman: no `: unhealthy` after the word (the status, read before the check's result was
     // stored, comes in a field bollard does not read).
-    assert_eq!(podman("health_status", "").action, EventAction::HealthStatus(None));
+    assert_eq!(
+        podman("health_status", "").action,
+        EventAction::HealthStatus(None)
+    );
     // Should it come as an attribute, it is read.
     assert_eq!(
         podman("health_status", r#","health_status":"unhealthy""#).action,
@@ -60,11 +70,17 @@ fn a_pod_comes_with_the_event_and_sticks() {
     named.pod = Some("shop".into());
     fleet.apply(FleetUpdate::Event(named));
     let id = ContainerId("74b6df1dc9e1".into());
-    assert_eq!(fleet.get(&id).and_then(|c| c.pod.clone()).as_deref(), Some("shop"));
+    assert_eq!(
+        fleet.get(&id).and_then(|c| c.pod.clone()).as_deref(),
+        Some("shop")
+    );
     // An inspect (Podman's compatible one says no pod) leaves it.
     let fresh = Container::new(id.clone(), "t1".into());
     fleet.apply(FleetUpdate::Refreshed(Box::new(fresh)));
-    assert_eq!(fleet.get(&id).and_then(|c| c.pod.clone()).as_deref(), Some("shop"));
+    assert_eq!(
+        fleet.get(&id).and_then(|c| c.pod.clone()).as_deref(),
+        Some("shop")
+    );
 }
 
 #[test]

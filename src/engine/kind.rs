@@ -142,15 +142,21 @@ mod tests {
 
     #[test]
     fn a_platform_alone_can_say_podman_and_anything_else_is_other() {
-        let old = answer(r#"{"Platform":{"Name":"Podman Engine"},"Version":"3.4.4","ApiVersion":"1.40"}"#);
+        let old = answer(
+            r#"{"Platform":{"Name":"Podman Engine"},"Version":"3.4.4","ApiVersion":"1.40"}"#,
+        );
         let info = EngineInfo::detect(&old);
         assert_eq!(info.kind, EngineKind::Podman);
         assert_eq!(info.version, "3.4.4");
-        let other = answer(r#"{"Components":[{"Name":"Weird","Version":"1.0"}],"ApiVersion":"1.41"}"#);
+        let other =
+            answer(r#"{"Components":[{"Name":"Weird","Version":"1.0"}],"ApiVersion":"1.41"}"#);
         let info = EngineInfo::detect(&other);
         assert_eq!(info.kind, EngineKind::Other);
         assert_eq!(info.short(), "Weird 1.0");
         let bare = EngineInfo::detect(&answer("{}"));
-        assert_eq!((bare.kind, bare.name.as_str()), (EngineKind::Other, "other"));
+        assert_eq!(
+            (bare.kind, bare.name.as_str()),
+            (EngineKind::Other, "other")
+        );
     }
 }

@@ -15,6 +15,7 @@ pub mod kind;
 pub mod logs;
 pub mod model;
 pub mod podman;
+mod podman_reads;
 mod replay;
 pub mod resolve;
 pub mod resources;

@@ -102,8 +102,27 @@ pub fn without_stream(docker: bollard::Docker) -> bollard::Docker {
     })
 }
 
+/// How many times a call that met Podman's passing `stopped` state is made again.
+pub const PASSING_STATE_RETRIES: u32 = 3;
+
+/// Whether `error` is bollard refusing Podman's `stopped` state: a state Docker does not have,
+/// which Podman's compatible list and inspect show for a moment while a container exits
+/// (its restart policy's loop shows it about one read in eight), failing the whole answer.
+/// It passes: the call is made again.
+pub fn is_passing_state(error: &EngineError) -> bool {
+    matches!(error, EngineError::Daemon { source, .. }
+        if source.to_string().contains("unknown variant `stopped`"))
+}
+
+/// Where a GET to `endpoint` goes: its unix socket or plain tcp address; `None` over TLS or
+/// ssh.
+pub(super) fn plain_target(endpoint: &Endpoint) -> Option<Target> {
+    let plain = !(endpoint.spec.is_tls() || endpoint.spec.is_ssh());
+    plain.then(|| target_of(&endpoint.address)).flatten()
+}
+
 /// Where a GET goes: a unix socket or a plain tcp address.
-enum Target {
+pub(super) enum Target {
     Unix(PathBuf),
     Tcp(String),
 }
@@ -115,7 +134,9 @@ fn target_of(url: &str) -> Option<Target> {
     let rest = url
         .strip_prefix("tcp://")
         .or_else(|| url.strip_prefix("http://"))?;
-    Some(Target::Tcp(rest.split('/').next().unwrap_or(rest).to_string()))
+    Some(Target::Tcp(
+        rest.split('/').next().unwrap_or(rest).to_string(),
+    ))
 }
 
 impl Endpoint {
@@ -125,8 +146,7 @@ impl Endpoint {
         let Some(engine) = self.engine().filter(|e| e.is_podman()) else {
             return Ok(Pods::default());
         };
-        let plain = !(self.spec.is_tls() || self.spec.is_ssh());
-        let Some(target) = plain.then(|| target_of(&self.address)).flatten() else {
+        let Some(target) = plain_target(self) else {
             log::info!(
                 "host '{}': Podman's pods are read over a unix socket or plain tcp only; not over {}",
                 self.name,
@@ -161,7 +181,7 @@ impl Endpoint {
 
 /// One GET of `path` at `target`: the body of a 200 answer; any other answer is the daemon's
 /// refusal, a failure to connect a transport error.
-async fn get(target: Target, path: String) -> Result<Bytes, bollard::errors::Error> {
+pub(super) async fn get(target: Target, path: String) -> Result<Bytes, bollard::errors::Error> {
     let request = hyper::Request::get(path.as_str())
         .header(hyper::header::HOST, "podman")
         .body(Empty::<Bytes>::new())
@@ -224,20 +244,47 @@ mod tests {
         // As Podman 4.3.1 answers GET /v4.3.1/libpod/pods/json (fields trimmed).
         let body = br#"[{"Cgroup":"","Containers":[{"Id":"59b56edd8dd6739386738c0f4fd85c72bffe933dfae1c6f8ff59acbd763d3b8a","Names":"shop-web","Status":"running"}],"Created":"2026-12-06T08:52:42.3Z","Id":"5a24a52d679147cbcc532d25596ed552cc79b9a611f5853b30d96ebb427e3f14","InfraId":"","Name":"shop","Namespace":"","Networks":[],"Status":"Running","Labels":{}},{"Id":"ee","Name":"empty","Containers":null}]"#;
         let pods = Pods::parse(body).expect("a pod list");
-        let web = ContainerId(
-            "59b56edd8dd6739386738c0f4fd85c72bffe933dfae1c6f8ff59acbd763d3b8a".into(),
+        let web =
+            ContainerId("59b56edd8dd6739386738c0f4fd85c72bffe933dfae1c6f8ff59acbd763d3b8a".into());
+        assert_eq!(
+            pods.by_container.get(&web).map(String::as_str),
+            Some("shop")
         );
-        assert_eq!(pods.by_container.get(&web).map(String::as_str), Some("shop"));
         assert_eq!(pods.by_container.len(), 1);
         assert_eq!(
             pods.name_of("5a24a52d679147cbcc532d25596ed552cc79b9a611f5853b30d96ebb427e3f14")
                 .map(String::as_str),
             Some("shop")
         );
-        assert_eq!(pods.name_of("5a24a52d6791").map(String::as_str), Some("shop"));
+        assert_eq!(
+            pods.name_of("5a24a52d6791").map(String::as_str),
+            Some("shop")
+        );
         assert_eq!(pods.name_of("5a"), None, "too short a prefix to name a pod");
         assert_eq!(Pods::parse(b"null").expect("no pods"), Pods::default());
         assert!(Pods::parse(b"{").is_err());
+    }
+
+    #[test]
+    fn podmans_passing_stopped_state_is_told_apart() {
+        let refused = |message: &str| EngineError::Daemon {
+            host: "local".into(),
+            endpoint: "unix:///run/podman/podman.sock".into(),
+            source: bollard::errors::Error::DockerResponseServerError {
+                status_code: 500,
+                message: message.into(),
+            },
+        };
+        // The words bollard's JSON error carries (the status enum of the list or inspect).
+        let json = serde_json::from_str::<bollard::models::ContainerStateStatusEnum>("\"stopped\"")
+            .expect_err("not a Docker state");
+        let error = EngineError::Daemon {
+            host: "local".into(),
+            endpoint: "unix:///run/podman/podman.sock".into(),
+            source: bollard::errors::Error::from(json),
+        };
+        assert!(is_passing_state(&error), "{error}");
+        assert!(!is_passing_state(&refused("no such container")));
     }
 
     #[test]
@@ -256,8 +303,12 @@ mod tests {
 
     #[test]
     fn pods_are_asked_over_unix_and_plain_tcp_only() {
-        assert!(matches!(target_of("unix:///run/podman/podman.sock"), Some(Target::Unix(p)) if p == PathBuf::from("/run/podman/podman.sock")));
-        assert!(matches!(target_of("tcp://10.0.0.2:8080"), Some(Target::Tcp(a)) if a == "10.0.0.2:8080"));
+        assert!(
+            matches!(target_of("unix:///run/podman/podman.sock"), Some(Target::Unix(p)) if p == PathBuf::from("/run/podman/podman.sock"))
+        );
+        assert!(
+            matches!(target_of("tcp://10.0.0.2:8080"), Some(Target::Tcp(a)) if a == "10.0.0.2:8080")
+        );
         assert!(target_of("ssh://ops@edge").is_none());
         assert!(target_of("https://edge:2376").is_none());
     }

@@ -341,10 +341,7 @@ impl PodNames {
     /// Puts the name of the event's pod in place of its id, when it can be known.
     async fn name(&mut self, endpoint: &Endpoint, event: &mut ContainerEvent) {
         let Some(id) = event.pod.clone() else { return };
-        if self.pods.name_of(&id).is_none()
-            && !self.unknown.contains(&id)
-            && endpoint.is_podman()
-        {
+        if self.pods.name_of(&id).is_none() && !self.unknown.contains(&id) && endpoint.is_podman() {
             self.pods = endpoint.pods_or_none().await;
             if self.pods.name_of(&id).is_none() {
                 self.unknown.insert(id.clone());

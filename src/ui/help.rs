@@ -83,6 +83,9 @@ pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
             hosts.join(", ")
         );
         lines.push(Line::styled(printable(&note).into_owned(), theme.muted()));
+    } else if let Some((host, engine)) = state.fleet.engines.iter().next() {
+        let note = format!("Engine: {} ({}, host {host}).", engine.short(), engine.name);
+        lines.push(Line::styled(printable(&note).into_owned(), theme.muted()));
     }
     let source = state.settings.stats_source.describe();
     lines.push(Line::styled(printable(&source).into_owned(), theme.muted()));

@@ -300,7 +300,10 @@ fn title_line(state: &AppState, theme: &Theme) -> Line<'static> {
         spans.push(Span::raw("· running only "));
     }
     if let Some(engine) = engine_word(state) {
-        spans.push(Span::styled(format!("· {} ", printable(&engine)), theme.muted()));
+        spans.push(Span::styled(
+            format!("· {} ", printable(&engine)),
+            theme.muted(),
+        ));
     }
     Line::from(spans)
 }

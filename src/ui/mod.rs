@@ -26,6 +26,8 @@ mod compose_tests;
 #[cfg(test)]
 mod hostile_tests;
 #[cfg(test)]
+mod podman_tests;
+#[cfg(test)]
 mod tests;
 
 use ratatui::Frame;

@@ -103,7 +103,10 @@ pub fn walk(root: &Path) -> HashMap<String, PathBuf> {
             }
             seen += 1;
             if seen > MAX_DIRS {
-                log::debug!("cgroup walk of {} stopped at {MAX_DIRS} directories", root.display());
+                log::debug!(
+                    "cgroup walk of {} stopped at {MAX_DIRS} directories",
+                    root.display()
+                );
                 return index;
             }
             let name = entry.file_name();
@@ -173,7 +176,9 @@ mod tests {
 
     #[test]
     fn a_pods_and_a_rootless_container_are_found_by_the_walk() {
-        let in_pod = Path::new("libpod_parent").join(POD).join(format!("libpod-{ID}"));
+        let in_pod = Path::new("libpod_parent")
+            .join(POD)
+            .join(format!("libpod-{ID}"));
         let other = "a".repeat(64);
         let rootless = Path::new("user.slice/user-1000.slice/user@1000.service/user.slice")
             .join(format!("libpod-{other}.scope"));
@@ -182,7 +187,10 @@ mod tests {
         assert!(layout.locate(ID).is_none(), "not in a fixed place");
         let mut finder = Finder::default();
         let found = finder.locate(&layout, ID).expect("found by the walk");
-        assert!(found.cpu_dir().ends_with(&in_pod), "not conmon's: {found:?}");
+        assert!(
+            found.cpu_dir().ends_with(&in_pod),
+            "not conmon's: {found:?}"
+        );
         // The same walk found the rootless one: no second walk needed (and none allowed yet).
         let found = finder.locate(&layout, &other).expect("from the index");
         assert!(found.cpu_dir().ends_with(&rootless));
