@@ -34,7 +34,12 @@ impl Podman {
     /// `fleetdeck --host PODMAN ARGS`, with a daemon timeout for a loaded machine: Podman's
     /// `/version` runs its runtime's and conmon's own `--version` (seconds under load).
     fn fd(&self, args: &[&str]) -> common::binary::Ran {
-        let mut all = vec!["--daemon-timeout", "30s", "--host", self.service.host.as_str()];
+        let mut all = vec![
+            "--daemon-timeout",
+            "30s",
+            "--host",
+            self.service.host.as_str(),
+        ];
         all.extend_from_slice(args);
         self.sandbox.run(&all)
     }

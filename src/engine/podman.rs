@@ -238,6 +238,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn pods_are_read_from_libpods_answer() {
@@ -304,7 +305,7 @@ mod tests {
     #[test]
     fn pods_are_asked_over_unix_and_plain_tcp_only() {
         assert!(
-            matches!(target_of("unix:///run/podman/podman.sock"), Some(Target::Unix(p)) if p == PathBuf::from("/run/podman/podman.sock"))
+            matches!(target_of("unix:///run/podman/podman.sock"), Some(Target::Unix(p)) if p == Path::new("/run/podman/podman.sock"))
         );
         assert!(
             matches!(target_of("tcp://10.0.0.2:8080"), Some(Target::Tcp(a)) if a == "10.0.0.2:8080")

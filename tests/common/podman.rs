@@ -174,7 +174,7 @@ impl PodmanService {
     fn wait_until_up(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         let socket = self.socket();
-        while !std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
