@@ -200,6 +200,26 @@ impl PodmanService {
     }
 }
 
+impl PodmanService {
+    /// Kills the processes whose command line names this service's dir (its conmons).
+    fn end_own_processes(&self) {
+        let dir = self.dir.path().display().to_string();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let named = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmd| String::from_utf8_lossy(&cmd).contains(&dir));
+            if named && pid != std::process::id() {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).output();
+            }
+        }
+    }
+}
+
 impl Drop for PodmanService {
     fn drop(&mut self) {
         // What it ran goes first (a container holds mounts under the storage root).
@@ -209,6 +229,9 @@ impl Drop for PodmanService {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // An exec's conmon stays 5 min after the exec (`--exit-delay 300`), then runs podman's
+        // cleanup on this storage (mounting it again): this service's own, ended now.
+        self.end_own_processes();
         // The storage's own mounts (its overlay home is bind-mounted on itself), deepest
         // first, so that the temp dir can go.
         let _ = Command::new("sh")
