@@ -159,6 +159,7 @@ fn bench_one_message(c: &mut Criterion) {
                 image: None,
                 action: EventAction::Kill(Some("15".into())),
                 time: None,
+                pod: None,
                 attributes: Default::default(),
             };
             update(&mut state, Msg::Fleet(FleetUpdate::Event(event)))

@@ -55,6 +55,7 @@ fn events(n: usize, from: chrono::DateTime<Utc>) -> Vec<ContainerEvent> {
                 image: Some("fleetdeck-test-busybox".into()),
                 action,
                 time: Some(start + chrono::Duration::microseconds(k as i64)),
+                pod: None,
                 attributes,
             }
         })

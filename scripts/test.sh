@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The one test command (README): makes a clean machine ready, then runs every test.
 #   - tools the tests need: busybox-static (the test image), tmux (end-to-end console tests),
-#     openssl and openssh-server (the TLS and ssh host tests), man-db (the man page test)
+#     openssl and openssh-server (the TLS and ssh host tests), man-db (the man page test),
+#     podman and runc (the Podman tests: a podman service each starts on its own socket)
 #   - a Docker daemon answering (starts Debian's dockerd when none does)
 #   - leftovers of earlier runs swept (only containers, networks and volumes labelled
 #     fleetdeck.test.run, and second daemons' bridges with that alias that no dockerd uses)
 #   - the layering check (scripts/check-layers.py), cargo fmt --check, clippy -D warnings, then every test (unit, pane snapshots, real daemon,
 #     tmux end to end, benches compiled and run once as tests)
 #   - the tests marked #[ignore = "needs ..."] (a second dockerd or an sshd: root and dockerd;
-#     the cgroup files of a local daemon) run too (--include-ignored) where this machine has
+#     the cgroup files of a local daemon; a Podman service: root and podman) run too (--include-ignored) where this machine has
 #     what they need; where it does not, it says which tests it skipped and why, and with CI set
 #     (any value) a missing prerequisite fails the run instead.
 set -euo pipefail
@@ -32,6 +33,9 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null || need_pkgs+=(openssh-server)
 # the man page test renders the page with man -l
 command -v man >/dev/null || need_pkgs+=(man-db)
+# the Podman tests (tests/podman.rs) start their own podman service, on runc (docker.io's)
+command -v podman >/dev/null || need_pkgs+=(podman)
+command -v runc >/dev/null || need_pkgs+=(runc)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
   $SUDO apt-get update -qq
@@ -92,6 +96,7 @@ ignored_prereqs() {
     *) echo "a daemon on this machine (DOCKER_HOST=$DOCKER_HOST is not unix://)" ;;
   esac
   [ -d /sys/fs/cgroup ] || echo "/sys/fs/cgroup"
+  { command -v podman >/dev/null && command -v runc >/dev/null; } || echo "podman and runc (a Podman service of the tests' own)"
 }
 # Each ignored test: FILE: NAME (its reason).
 list_ignored() {

@@ -234,6 +234,7 @@ fn fleet_changes_move_the_marks() {
             image: None,
             action: crate::engine::EventAction::Start,
             time: None,
+            pod: None,
             attributes: Default::default(),
         })),
     );

@@ -63,7 +63,8 @@ pub fn line_count(state: &AppState) -> usize {
     let confirm = state.keymap.commands(KeyMode::Confirm).count();
     // The notes end with the line saying where the stats come from.
     let compose = usize::from(state.compose.is_some());
-    let hosts = usize::from(state.fleet.several_hosts());
+    // The hosts' line: with several hosts, or with one whose engine said which it is.
+    let hosts = usize::from(state.fleet.several_hosts() || !state.fleet.engines.is_empty());
     let stuck = usize::from(stuck_note(state).is_some());
     (1 + view)
         + 1

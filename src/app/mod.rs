@@ -238,7 +238,8 @@ fn on_fleet(state: &mut AppState, fleet_update: FleetUpdate, effects: &mut Vec<E
         FleetUpdate::Snapshot(..)
         | FleetUpdate::Running(..)
         | FleetUpdate::Connection(..)
-        | FleetUpdate::Object(_) => None,
+        | FleetUpdate::Object(_)
+        | FleetUpdate::Engine(..) => None,
     };
     let listed = matches!(
         fleet_update,

@@ -18,18 +18,22 @@ use super::filter::Filter;
 /// project (host names and project names hold no `/`).
 pub type GroupKey = Option<String>;
 
-/// The group `c` is listed under.
+/// The group `c` is listed under: its compose project, else its Podman pod (`pod NAME`: a
+/// project name holds no space, so the two never clash).
 pub fn group_of(fleet: &Fleet, c: &Container) -> GroupKey {
+    let own = c
+        .compose_project
+        .clone()
+        .or_else(|| c.pod.as_ref().map(|pod| format!("{POD_GROUP}{pod}")));
     if fleet.several_hosts() {
-        Some(format!(
-            "{}/{}",
-            c.host,
-            c.compose_project.as_deref().unwrap_or_default()
-        ))
+        Some(format!("{}/{}", c.host, own.unwrap_or_default()))
     } else {
-        c.compose_project.clone()
+        own
     }
 }
+
+/// How a pod's group key (and header) starts.
+pub const POD_GROUP: &str = "pod ";
 
 /// The group of the console's compose project `project` (on the first host named).
 pub fn project_group(fleet: &Fleet, project: &str) -> GroupKey {

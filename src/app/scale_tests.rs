@@ -19,6 +19,7 @@ fn event(id: &ContainerId, name: &str, action: EventAction, second: i64) -> Msg 
         image: Some("busybox".into()),
         action,
         time: chrono::DateTime::from_timestamp(1_714_557_600 + second, 0),
+        pod: None,
         attributes: HashMap::from([("name".to_string(), name.to_string())]),
     }))
 }

@@ -627,6 +627,7 @@ fn the_inspected_container_going_away_returns_to_the_list() {
         image: None,
         action: EventAction::Destroy,
         time: None,
+        pod: None,
         attributes: Default::default(),
     };
     let _ = update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
@@ -650,6 +651,7 @@ fn selection_stays_on_its_container_when_the_fleet_changes() {
         image: Some("x".into()),
         action: EventAction::Create,
         time: None,
+        pod: None,
         attributes: Default::default(),
     };
     let _ = update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));

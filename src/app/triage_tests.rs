@@ -225,6 +225,7 @@ fn the_history_comes_from_fleet_events_and_finds_a_crash_loop() {
                 image: None,
                 action,
                 time: Some(now() + Duration::seconds(i)),
+                pod: None,
                 attributes: HashMap::new(),
             };
             let _ = update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));
@@ -251,6 +252,7 @@ fn in_the_view_problems_follow_events_by_the_next_frame() {
         image: None,
         action: EventAction::Start,
         time: Some(now()),
+        pod: None,
         attributes: HashMap::new(),
     };
     s.dirty = false;
@@ -422,6 +424,7 @@ fn history_is_forgotten_for_containers_gone_from_a_fresh_list() {
         image: None,
         action: EventAction::Die(Some(1)),
         time: Some(now()),
+        pod: None,
         attributes: HashMap::new(),
     };
     let _ = update(&mut s, Msg::Fleet(FleetUpdate::Event(event)));

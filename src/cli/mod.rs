@@ -14,6 +14,7 @@ pub mod gc;
 pub mod gpu;
 pub mod history;
 pub mod images;
+pub mod hosts;
 pub mod inspect;
 pub mod jobs;
 pub mod keep;
@@ -25,6 +26,7 @@ pub mod ps;
 pub mod record;
 pub mod run;
 pub mod stack;
+pub mod stats;
 pub mod triage;
 
 use std::path::PathBuf;
@@ -162,6 +164,12 @@ pub enum Command {
     /// Remove unused images (dangling; --all: unused), volumes (anonymous; --all: named too;
     /// never one in use), networks or build cache, after a preview. Asks first, or needs --yes.
     Prune(prune::PruneArgs),
+    /// The hosts this run talks to: where each was named or found, whether it answers, and
+    /// which engine it is (Docker or Podman, with versions).
+    Hosts(hosts::HostsArgs),
+    /// CPU and memory of the running containers (or the TARGETS), one reading each: from the
+    /// cgroup files for a daemon on this machine, else the stats API.
+    Stats(stats::StatsArgs),
 }
 
 /// Options shared by every output.
@@ -199,6 +207,8 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Networks(args) => images::run(images::Listing::Networks, args, &globals).await,
         Command::Df(args) => df::run(args, &globals).await,
         Command::Prune(args) => prune::run(args, &globals).await,
+        Command::Hosts(args) => hosts::run(args, &globals).await,
+        Command::Stats(args) => stats::run(args, &globals).await,
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {

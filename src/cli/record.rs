@@ -32,6 +32,7 @@ fn event(container: &Container, action: EventAction, time: DateTime<Utc>) -> Con
         image: Some(container.image.clone()),
         action,
         time: Some(time),
+        pod: container.pod.clone(),
         attributes,
     }
 }

@@ -3,11 +3,13 @@
 //! version (v1 or v2) and the daemon's cgroup driver (cgroupfs: `docker/<id>`, systemd:
 //! `system.slice/docker-<id>.scope`); [`CgroupLayout::read`] reads one container's counters
 //! into a [`RawSample`], and [`cpu_percent`] turns two samples into the percent of ONE core
-//! that `docker stats` (and [`super::stats`]) shows. Memory in use is computed exactly as
+//! that `docker stats` (and [`super::stats`]) shows. Podman's containers are found too, in its
+//! own places or by a bounded walk ([`find`]). Memory in use is computed exactly as
 //! [`super::stats::memory_used`] does from the same `memory.stat` keys, so the console shows
 //! the same figures whichever source it uses. The [`sampler`] reads every running container
 //! once per interval on a thread of its own.
 
+pub mod find;
 pub mod sampler;
 pub mod vitals;
 
@@ -205,6 +207,8 @@ impl CgroupLayout {
     /// Finds a container's cgroup (the detected driver's path first, then the other's).
     /// `None` when it is not there (a stopped container, a daemon elsewhere) or `id` is not a
     /// full hexadecimal id.
+    /// Podman's two places come next ([`find::candidates`]); anywhere else takes a
+    /// [`find::Finder`].
     pub fn locate(&self, id: &str) -> Option<ContainerCgroup> {
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
@@ -212,12 +216,25 @@ impl CgroupLayout {
         [self.driver, self.driver.other()]
             .into_iter()
             .map(|driver| driver.relative(id))
-            .find(|rel| self.cpu_hierarchy.join(rel).is_dir())
-            .map(|rel| ContainerCgroup {
+            .chain(find::candidates(id))
+            .find_map(|rel| self.at(&rel))
+    }
+
+    /// The container cgroup at `rel` below the hierarchies' roots, when it is there.
+    pub fn at(&self, rel: &Path) -> Option<ContainerCgroup> {
+        self.cpu_hierarchy
+            .join(rel)
+            .is_dir()
+            .then(|| ContainerCgroup {
                 version: self.version,
-                cpu_dir: self.cpu_hierarchy.join(&rel),
-                memory_dir: self.memory_hierarchy.join(&rel),
+                cpu_dir: self.cpu_hierarchy.join(rel),
+                memory_dir: self.memory_hierarchy.join(rel),
             })
+    }
+
+    /// The root of the hierarchy the CPU counters are read in (the one [`find::walk`] walks).
+    pub fn cpu_root(&self) -> &Path {
+        &self.cpu_hierarchy
     }
 
     /// Reads a container's counters now. `Ok(None)` when its cgroup is gone (or was never
@@ -239,6 +256,11 @@ pub struct ContainerCgroup {
 }
 
 impl ContainerCgroup {
+    /// The directory the CPU counters are read in.
+    pub fn cpu_dir(&self) -> &Path {
+        &self.cpu_dir
+    }
+
     /// Reads the counters: four small files. `Ok(None)` when the cgroup is gone.
     pub fn read(&self) -> io::Result<Option<RawSample>> {
         let limit_file = match self.version {

@@ -17,6 +17,7 @@ use futures_util::{Stream, StreamExt, stream};
 use super::breaker::{Breaker, Open, Permit};
 use super::fleet::ContainerEvent;
 use super::host::HostSpec;
+use super::kind::EngineInfo;
 use super::{
     Container, EngineError, INSPECT_CONCURRENCY, RunState, from_inspect, from_summary,
     is_transport_error, status_code,
@@ -41,6 +42,8 @@ pub struct Endpoint {
     pub spec: Arc<HostSpec>,
     timeout: Duration,
     breaker: Arc<Breaker>,
+    /// The engine behind the API, as its last `/version` answer said (shared by the clones).
+    engine: Arc<std::sync::Mutex<Option<EngineInfo>>>,
 }
 
 impl Endpoint {
@@ -63,6 +66,7 @@ impl Endpoint {
             spec: Arc::new(spec.clone()),
             timeout,
             breaker: Arc::new(Breaker::default()),
+            engine: Arc::default(),
         })
     }
 
@@ -74,11 +78,49 @@ impl Endpoint {
         Ok(endpoint)
     }
 
-    /// Asks the daemon its API version and speaks that one from now on (every clone of this
-    /// endpoint with it), within the timeout.
+    /// Asks the daemon its `/version`: whether it answers at all, within the timeout, and
+    /// which engine it is ([`Endpoint::engine`]). One call: bollard's own negotiation asks the
+    /// same `/version` again, and what it negotiates never reaches a request (bollard's paths
+    /// carry no version: the daemon speaks its own), while Podman's `/version` is slow (it runs
+    /// its runtime and conmon to ask theirs: seconds on a loaded machine). An answer that
+    /// cannot be read leaves the engine unknown (logged), the host usable; a refusal is an
+    /// error, as before.
     pub async fn negotiate(&self) -> Result<(), EngineError> {
-        self.guarded(async { self.docker.clone().negotiate_version().await.map(|_| ()) })
-            .await
+        match self.guarded(self.docker.version()).await {
+            Ok(answer) => {
+                let info = EngineInfo::detect(&answer);
+                log::debug!(
+                    "host '{}' ({}) is {}",
+                    self.name,
+                    self.address,
+                    info.short()
+                );
+                if let Ok(mut engine) = self.engine.lock() {
+                    *engine = Some(info);
+                }
+                Ok(())
+            }
+            // An answer that is not a `/version` (a refusal has a status): the engine is
+            // unknown, the host answers.
+            Err(EngineError::Daemon { source, .. }) if status_code(&source).is_none() => {
+                log::warn!(
+                    "host '{}': which engine it is stays unknown: {source}",
+                    self.name
+                );
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The engine behind the API, once [`Endpoint::negotiate`] has asked.
+    pub fn engine(&self) -> Option<EngineInfo> {
+        self.engine.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// Whether the host is known to be Podman.
+    pub fn is_podman(&self) -> bool {
+        self.engine().is_some_and(|e| e.is_podman())
     }
 
     /// The bollard client, for the action layer's mutations (start, stop, exec, run...): the
@@ -164,22 +206,67 @@ impl Endpoint {
         result
     }
 
+    /// [`Endpoint::guarded`], made again (a few times, a moment apart) while Podman's answer
+    /// holds a container in its passing `stopped` state ([`super::podman::is_passing_state`]).
+    async fn guarded_passing<T, F, Fut>(&self, call: F) -> Result<T, EngineError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, bollard::errors::Error>>,
+    {
+        let mut retries = 0;
+        loop {
+            match self.guarded(call()).await {
+                Err(e)
+                    if retries < super::podman::PASSING_STATE_RETRIES
+                        && super::podman::is_passing_state(&e) =>
+                {
+                    retries += 1;
+                    log::debug!("host '{}': {e}; asking again", self.name);
+                    tokio::time::sleep(Duration::from_millis(20 * u64::from(retries))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// One list call: every container (all states), without details that need an inspect.
     pub async fn list(
         &self,
         filters: &std::collections::HashMap<String, Vec<String>>,
     ) -> Result<Vec<Container>, EngineError> {
+        let podman = self.is_podman();
+        let filters = if podman {
+            match super::podman::list_filters(filters) {
+                Some(filters) => filters,
+                None => return Ok(Vec::new()),
+            }
+        } else {
+            filters.clone()
+        };
         let options = ListContainersOptionsBuilder::default()
             .all(true)
-            .filters(filters)
+            .filters(&filters)
             .build();
-        let summaries = self
-            .guarded(self.docker.list_containers(Some(options)))
-            .await?;
+        let summaries = match self
+            .guarded_passing(|| self.docker.list_containers(Some(options.clone())))
+            .await
+        {
+            Err(e) if super::podman::is_passing_state(&e) => self.podman_list(&filters, e).await?,
+            other => other?,
+        };
+        // Podman's list leaves the pod out: its own API says it (one more call).
+        let pods = if podman {
+            self.pods_or_none().await
+        } else {
+            super::podman::Pods::default()
+        };
         Ok(summaries
             .into_iter()
             .filter_map(from_summary)
-            .map(|c| self.stamp(c))
+            .map(|mut c| {
+                c.pod = pods.by_container.get(&c.id).cloned();
+                self.stamp(c)
+            })
             .collect())
     }
 
@@ -207,11 +294,13 @@ impl Endpoint {
 
     /// Inspects one container; `Ok(None)` when it no longer exists.
     pub async fn inspect(&self, id: &str) -> Result<Option<ContainerInspectResponse>, EngineError> {
-        let call = self
-            .docker
-            .inspect_container(id, None::<InspectContainerOptions>);
-        match self.guarded(call).await {
+        let call = || {
+            self.docker
+                .inspect_container(id, None::<InspectContainerOptions>)
+        };
+        match self.guarded_passing(call).await {
             Ok(response) => Ok(Some(response)),
+            Err(e) if super::podman::is_passing_state(&e) => self.podman_inspect(id, e).await,
             Err(EngineError::Daemon { source, .. }) if status_code(&source) == Some(404) => {
                 Ok(None)
             }
@@ -232,18 +321,32 @@ impl Endpoint {
         if let Some(since) = since {
             options = options.since(&since.to_string());
         }
-        if let Some(until) = until {
-            options = options.until(&until.to_string());
-        }
+        // Podman answers nothing to `until`: it is asked for what it has, cut here.
+        let podman_until = until.filter(|_| self.is_podman());
+        let docker = match podman_until {
+            Some(_) => super::podman::without_stream(self.docker.clone()),
+            None => {
+                if let Some(until) = until {
+                    options = options.until(&until.to_string());
+                }
+                self.docker.clone()
+            }
+        };
         let endpoint = self.clone();
-        self.docker
+        docker
             .events(Some(options.build()))
             .filter_map(move |message| {
                 let item = match message {
-                    Ok(m) => ContainerEvent::from_message(&m).map(|mut event| {
-                        event.host = endpoint.name.clone();
-                        Ok(event)
-                    }),
+                    Ok(m) => ContainerEvent::from_message(&m)
+                        .filter(|event| {
+                            podman_until.is_none_or(|until| {
+                                event.time.is_none_or(|t| t.timestamp() <= until)
+                            })
+                        })
+                        .map(|mut event| {
+                            event.host = endpoint.name.clone();
+                            Ok(event)
+                        }),
                     Err(e) => Some(Err(endpoint.error(e))),
                 };
                 std::future::ready(item)
@@ -269,7 +372,10 @@ impl Endpoint {
                     .inspect(&summary.id.0)
                     .await?
                     .and_then(|inspect| from_inspect(&inspect))
-                    .map(|c| self.stamp(c)))
+                    .map(|mut c| {
+                        c.pod = summary.pod;
+                        self.stamp(c)
+                    }))
             })
             .buffered(INSPECT_CONCURRENCY)
             .collect()

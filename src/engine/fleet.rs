@@ -7,6 +7,7 @@ use bollard::models::{EventMessage, EventMessageTypeEnum};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::kind::EngineInfo;
 use super::model::{Container, ContainerId, Health, RunState, clean_name, time_from_nanos};
 
 /// What happened to a container, as the events stream says it.
@@ -42,14 +43,29 @@ pub struct ContainerEvent {
     pub image: Option<String>,
     pub action: EventAction,
     pub time: Option<DateTime<Utc>>,
+    /// The pod the container is in (Podman): its id as the event says it (`podId`), its name
+    /// once the watcher has looked it up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
     /// The actor's attributes: the container's labels plus `name`, `image` and the like.
     #[serde(skip)]
     pub attributes: HashMap<String, String>,
 }
 
-/// Attribute keys Docker adds to an event's actor that are not labels.
+/// Attribute keys Docker adds to an event's actor that are not labels, and those Podman adds
+/// (`containerExitCode` on every event, `podId`, `health_status`).
 const NON_LABEL_ATTRIBUTES: &[&str] = &[
-    "name", "image", "exitCode", "signal", "oldName", "execID", "height", "width",
+    "name",
+    "image",
+    "exitCode",
+    "signal",
+    "oldName",
+    "execID",
+    "height",
+    "width",
+    "containerExitCode",
+    "podId",
+    "health_status",
 ];
 
 impl ContainerEvent {
@@ -74,11 +90,18 @@ impl ContainerEvent {
             "die" => EventAction::Die(attributes.get("exitCode").and_then(|c| c.parse().ok())),
             "kill" => EventAction::Kill(attributes.get("signal").cloned()),
             "oom" => EventAction::Oom,
-            "health_status" => EventAction::HealthStatus(arg.and_then(Health::parse)),
+            // Docker: `health_status: unhealthy`. Podman sends a bare `health_status` (the
+            // status in a field of its own, read before the check's result is stored): `None`,
+            // and the inspect the event queues tells the status.
+            "health_status" => EventAction::HealthStatus(
+                arg.or(attributes.get("health_status").map(String::as_str))
+                    .and_then(Health::parse),
+            ),
             "pause" => EventAction::Pause,
             "unpause" => EventAction::Unpause,
             "rename" => EventAction::Rename(attributes.get("name").map(|n| clean_name(n))?),
-            "destroy" => EventAction::Destroy,
+            // Podman's Docker-compatible events say `remove` where Docker says `destroy`.
+            "destroy" | "remove" => EventAction::Destroy,
             "stop" => EventAction::Stop,
             "restart" => EventAction::Restart,
             other => EventAction::Other(other.to_string()),
@@ -94,6 +117,7 @@ impl ContainerEvent {
             image: attributes.get("image").cloned(),
             action,
             time,
+            pod: attributes.get("podId").filter(|p| !p.is_empty()).cloned(),
             attributes,
         })
     }
@@ -137,6 +161,8 @@ pub enum FleetUpdate {
     Running(String, Vec<Container>),
     /// One event from the stream.
     Event(ContainerEvent),
+    /// Which engine one host is (read at connect, before its snapshot).
+    Engine(String, EngineInfo),
     /// Details from an inspect made after an event (restart count, ports, command, ...).
     Refreshed(Box<Container>),
     /// The connection to one host changed.
@@ -154,6 +180,8 @@ pub struct Fleet {
     pub connection: Connection,
     /// Each host's connection, by the host's short name.
     pub connections: BTreeMap<String, Connection>,
+    /// Each host's engine, once it said which it is.
+    pub engines: BTreeMap<String, EngineInfo>,
     /// The first host named (the console's compose project is applied there).
     pub primary: Option<String>,
     /// The hosts whose full list is still to come.
@@ -172,6 +200,7 @@ impl Default for Fleet {
             containers: HashMap::new(),
             connection: Connection::Connecting,
             connections: BTreeMap::new(),
+            engines: BTreeMap::new(),
             primary: None,
             listing_hosts: std::collections::BTreeSet::new(),
             generation: 0,
@@ -293,6 +322,12 @@ impl Fleet {
                 true
             }
             FleetUpdate::Event(event) => self.apply_event(&event),
+            FleetUpdate::Engine(host, engine) => {
+                self.engines.get(&host) != Some(&engine) && {
+                    self.engines.insert(host, engine);
+                    true
+                }
+            }
             FleetUpdate::Refreshed(fresh) => self.apply_refresh(*fresh),
             FleetUpdate::Connection(host, connection) => {
                 let changed = self.connections.get(&host) != Some(&connection);
@@ -328,6 +363,9 @@ impl Fleet {
             && container.image.is_empty()
         {
             container.image.clone_from(image);
+        }
+        if let Some(pod) = &event.pod {
+            container.pod = Some(pod.clone());
         }
         match &event.action {
             EventAction::Create => {}
@@ -532,3 +570,7 @@ mod tests {
         assert_eq!(fleet.len(), 1);
     }
 }
+
+#[cfg(test)]
+#[path = "fleet_podman_tests.rs"]
+mod podman_tests;

@@ -123,11 +123,13 @@ impl HostSpec {
         }
     }
 
-    /// The local socket, named `local`.
+    /// The local Docker socket (`FLEETDECK_DOCKER_SOCKET`, else [`DEFAULT_SOCKET`]), named
+    /// `local`. When nothing names a host, [`super::discover::local_host`] picks between it
+    /// and a Podman socket.
     pub fn local() -> Self {
         Self {
             name: LOCAL_HOST.to_string(),
-            url: DEFAULT_SOCKET.to_string(),
+            url: format!("unix://{}", super::discover::docker_socket().display()),
             tls: None,
             tls_verify: true,
             ssh_key: None,

@@ -6,14 +6,18 @@ pub mod breaker;
 pub mod cgroup_stats;
 pub mod context;
 pub mod detail;
+pub mod discover;
 pub mod endpoint;
 pub mod exit;
 pub mod fleet;
 pub mod host;
+pub mod kind;
 pub mod logs;
 pub mod model;
 pub mod procs;
 pub mod objects;
+pub mod podman;
+mod podman_reads;
 mod replay;
 pub mod resolve;
 pub mod resources;
@@ -31,6 +35,7 @@ use bollard::models::{ContainerInspectResponse, ContainerSummary, PortSummaryTyp
 pub use endpoint::Endpoint;
 pub use fleet::{Connection, ContainerEvent, EventAction, Fleet, FleetUpdate};
 pub use host::{HostError, HostSpec};
+pub use kind::{EngineInfo, EngineKind};
 pub use model::{Container, ContainerId, Health, LOCAL_HOST, Port, RunState};
 
 /// How many inspects run at once when the engine fills in details.

@@ -182,6 +182,9 @@ pub struct Container {
     /// space left on device"), when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The Podman pod the container is in (its name; its id while the name is not known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
 }
 
 impl Container {
@@ -210,6 +213,7 @@ impl Container {
             last_health_output: None,
             health_failing_streak: None,
             error: None,
+            pod: None,
         }
     }
 

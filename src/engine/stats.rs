@@ -120,6 +120,45 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// One sample with a CPU figure, from the stats stream: read until two samples came
+    /// (Docker sends one a second, Podman one every five) or `within` passed; then the last
+    /// sample, without CPU. `Ok(None)` when the container sent none (not running).
+    pub async fn stats_with_cpu(
+        &self,
+        id: &ContainerId,
+        within: std::time::Duration,
+    ) -> Result<Option<StatsSample>, EngineError> {
+        let options = StatsOptions {
+            stream: true,
+            one_shot: false,
+        };
+        let mut samples = self.docker.stats(&id.0, Some(options));
+        let deadline = tokio::time::sleep(within);
+        tokio::pin!(deadline);
+        let (mut previous, mut last) = (None, None);
+        loop {
+            tokio::select! {
+                item = samples.next() => match item {
+                    Some(Ok(response)) => {
+                        let (sample, counters) = read_sample(id, previous, &response);
+                        previous = counters;
+                        if let Some(sample) = sample {
+                            if sample.cpu_percent.is_some() {
+                                return Ok(Some(sample));
+                            }
+                            last = Some(sample);
+                        }
+                    }
+                    Some(Err(e)) => return Err(self.error(e)),
+                    None => return Ok(last),
+                },
+                () = &mut deadline => return Ok(last),
+            }
+        }
+    }
+}
+
 /// The running stats manager. Dropping it closes every stream.
 #[derive(Debug)]
 pub struct StatsWatch {

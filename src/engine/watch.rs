@@ -151,6 +151,7 @@ async fn session(
         .build();
     let mut events = endpoint.docker.events(Some(options));
     let mut refresh = Refresh::new(fill);
+    let mut pods = PodNames::default();
     let mut pace = tokio::time::interval(FILL_PAUSE);
     pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -175,6 +176,7 @@ async fn session(
                     continue;
                 }
                 event.host.clone_from(&endpoint.name);
+                pods.name(endpoint, &mut event).await;
                 refresh.on_event(&event);
                 if tx.send(FleetUpdate::Event(event)).await.is_err() {
                     return End::ReceiverGone;
@@ -213,6 +215,9 @@ async fn connect(
         return Err(broken(e.to_string(), false));
     }
     let send = |update| async move { tx.send(update).await.map_err(|_| End::ReceiverGone) };
+    if let Some(engine) = endpoint.engine() {
+        send(FleetUpdate::Engine(endpoint.name.clone(), engine)).await?;
+    }
     if first {
         // The running containers first: what the console shows first, long before the full
         // list of a big fleet is in. A failure here is left to the full list to report.
@@ -329,6 +334,31 @@ impl Refresh {
         }
         if event.action == EventAction::Destroy && self.queued.remove(&event.id) {
             self.dirty.retain(|id| *id != event.id);
+        }
+    }
+}
+
+/// The names of a Podman host's pods, for its events (which carry a pod's id): looked up again
+/// when an event names a pod not known yet.
+#[derive(Debug, Default)]
+struct PodNames {
+    pods: super::podman::Pods,
+    /// Pod ids looked up and not found (a pod removed meanwhile): not asked for again.
+    unknown: HashSet<String>,
+}
+
+impl PodNames {
+    /// Puts the name of the event's pod in place of its id, when it can be known.
+    async fn name(&mut self, endpoint: &Endpoint, event: &mut ContainerEvent) {
+        let Some(id) = event.pod.clone() else { return };
+        if self.pods.name_of(&id).is_none() && !self.unknown.contains(&id) && endpoint.is_podman() {
+            self.pods = endpoint.pods_or_none().await;
+            if self.pods.name_of(&id).is_none() {
+                self.unknown.insert(id.clone());
+            }
+        }
+        if let Some(name) = self.pods.name_of(&id) {
+            event.pod = Some(name.clone());
         }
     }
 }

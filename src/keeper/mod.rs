@@ -315,7 +315,7 @@ impl Keeper {
                 }
                 FleetUpdate::Event(e) => store.record_event(daemon, e),
                 FleetUpdate::Refreshed(c) => store.record_container(daemon, c),
-                FleetUpdate::Connection(..) | FleetUpdate::Object(_) => {}
+                FleetUpdate::Connection(..) | FleetUpdate::Object(_) | FleetUpdate::Engine(..) => {}
             }
         }
         let snapshot = matches!(update, FleetUpdate::Snapshot(..));

@@ -149,7 +149,8 @@ impl Globals {
 
     /// The hosts this run names: `--host` and `--context` (in that order), else the config's
     /// `[[hosts]]`, else `DOCKER_HOST`, else the docker CLI's current context, else the local
-    /// socket. Hosts whose derived names clash are numbered.
+    /// socket: Docker's when it answers, else a Podman socket that does
+    /// ([`crate::engine::discover`]). Hosts whose derived names clash are numbered.
     pub fn host_specs(&self) -> Result<Vec<HostSpec>, CliError> {
         let usage = |e: crate::engine::HostError| CliError::Usage(e.to_string());
         let mut specs: Vec<HostSpec> = Vec::new();
@@ -172,7 +173,7 @@ impl Globals {
             } else if let Some(name) = context::current_context().map_err(usage)? {
                 specs.push(context::from_context(&name).map_err(usage)?);
             } else {
-                specs.push(HostSpec::local());
+                specs.push(crate::engine::discover::local_host());
             }
         }
         dedupe_names(&mut specs);
@@ -204,7 +205,7 @@ impl Globals {
     }
 
     /// Connects to every host of `specs` at once, each within the timeout.
-    async fn connect_specs(&self, specs: &[HostSpec]) -> Result<Hosts, CliError> {
+    pub async fn connect_specs(&self, specs: &[HostSpec]) -> Result<Hosts, CliError> {
         let timeout = self.timeout();
         let pending = specs.iter().map(|spec| Endpoint::new(spec, timeout));
         let results = join_all(pending.map(|endpoint| async move {

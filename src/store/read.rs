@@ -68,6 +68,7 @@ impl EventRow {
             image: None,
             action,
             time: Some(self.time),
+            pod: None,
             attributes: HashMap::new(),
         })
     }

@@ -38,6 +38,7 @@ fn event(id: &str, name: &str, time: DateTime<Utc>, action: EventAction) -> Cont
         image: Some("busybox".into()),
         action,
         time: Some(time),
+        pod: None,
         attributes,
     }
 }

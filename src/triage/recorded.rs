@@ -125,6 +125,7 @@ mod tests {
             image: None,
             action,
             time: DateTime::from_timestamp(secs, 0),
+            pod: None,
             attributes: HashMap::new(),
         }
     }

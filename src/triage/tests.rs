@@ -27,6 +27,7 @@ fn event(c: &Container, action: EventAction, at: DateTime<Utc>) -> ContainerEven
         image: None,
         action,
         time: Some(at),
+        pod: None,
         attributes: Default::default(),
     }
 }

@@ -72,13 +72,19 @@ pub fn lines(state: &AppState, theme: &Theme) -> Vec<Line<'static>> {
                     crate::engine::Connection::Connecting => "connecting",
                     crate::engine::Connection::Disconnected { .. } => "unreachable",
                 };
-                format!("{host} ({word})")
+                match state.fleet.engines.get(host) {
+                    Some(engine) => format!("{host} ({word}, {})", engine.short()),
+                    None => format!("{host} ({word})"),
+                }
             })
             .collect();
         let note = format!(
             "Hosts: {}. Each action, log, exec and inspect goes to the container's own host; targets are NAME@HOST.",
             hosts.join(", ")
         );
+        lines.push(Line::styled(printable(&note).into_owned(), theme.muted()));
+    } else if let Some((host, engine)) = state.fleet.engines.iter().next() {
+        let note = format!("Engine: {} ({}, host {host}).", engine.short(), engine.name);
         lines.push(Line::styled(printable(&note).into_owned(), theme.muted()));
     }
     if let Some(note) = crate::app::help::stuck_note(state) {

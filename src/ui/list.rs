@@ -299,7 +299,22 @@ fn title_line(state: &AppState, theme: &Theme) -> Line<'static> {
     if !state.show_stopped {
         spans.push(Span::raw("· running only "));
     }
+    if let Some(engine) = engine_word(state) {
+        spans.push(Span::styled(
+            format!("· {} ", printable(&engine)),
+            theme.muted(),
+        ));
+    }
     Line::from(spans)
+}
+
+/// The engine the one host is (`podman 4.3.1`), once it said; with several hosts each is in
+/// the help's host line instead.
+fn engine_word(state: &AppState) -> Option<String> {
+    if state.fleet.several_hosts() {
+        return None;
+    }
+    state.fleet.engines.values().next().map(|e| e.short())
 }
 
 fn empty_text(state: &AppState) -> String {

@@ -29,6 +29,8 @@ mod hostile_tests;
 #[cfg(test)]
 mod objects_tests;
 #[cfg(test)]
+mod podman_tests;
+#[cfg(test)]
 mod tests;
 
 use ratatui::Frame;

@@ -15,6 +15,7 @@ pub mod binary;
 pub mod daemon;
 pub mod hosts;
 pub mod keeper;
+pub mod podman;
 pub mod sshd;
 pub mod swarm;
 pub mod tls;

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::find::Finder;
 use super::{CgroupLayout, ContainerCgroup, OpenCounters, RawSample, cpu_percent};
 use crate::engine::ContainerId;
 use crate::engine::stats::StatsSample;
@@ -92,6 +93,7 @@ pub fn spawn_sampler(
         .spawn(move || {
             Sampler {
                 layout,
+                finder: Finder::default(),
                 tx,
                 tracked: HashMap::new(),
                 unreadable: counter,
@@ -130,6 +132,8 @@ struct Tracked {
 
 struct Sampler {
     layout: CgroupLayout,
+    /// Finds the cgroups that are not where Docker or Podman put them by default.
+    finder: Finder,
     tx: mpsc::Sender<StatsSample>,
     tracked: HashMap<ContainerId, Tracked>,
     unreadable: Arc<AtomicUsize>,
@@ -268,7 +272,7 @@ impl Sampler {
             return true;
         };
         if tracked.cgroup.is_none() {
-            tracked.cgroup = self.layout.locate(&id.0);
+            tracked.cgroup = self.finder.locate(&self.layout, &id.0);
         }
         if tracked.open.is_none()
             && self.open_budget > 0

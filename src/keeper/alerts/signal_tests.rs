@@ -36,6 +36,7 @@ fn event(c: &Container, action: EventAction, at: i64) -> ContainerEvent {
         action,
         time: Some(t(at)),
         attributes: Default::default(),
+        pod: None,
     }
 }
 
