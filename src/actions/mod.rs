@@ -11,6 +11,7 @@ pub mod compose;
 pub mod exec;
 pub mod files;
 pub mod run;
+pub mod swarm;
 
 use std::fmt;
 use std::sync::Arc;

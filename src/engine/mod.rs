@@ -16,6 +16,7 @@ mod replay;
 pub mod resolve;
 pub mod resources;
 pub mod stats;
+pub mod swarm;
 mod transport;
 pub mod watch;
 

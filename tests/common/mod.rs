@@ -16,6 +16,7 @@ pub mod daemon;
 pub mod hosts;
 pub mod keeper;
 pub mod sshd;
+pub mod swarm;
 pub mod tls;
 pub mod tmux;
 
