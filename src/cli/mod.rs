@@ -14,11 +14,15 @@ pub mod inspect;
 pub mod jobs;
 pub mod keep;
 pub mod logs;
+pub mod node;
 pub mod output;
 pub mod parse;
 pub mod ps;
 pub mod record;
 pub mod run;
+pub mod service;
+pub mod service_logs;
+pub mod swarm_act;
 pub mod triage;
 
 use std::path::PathBuf;
@@ -141,6 +145,12 @@ pub enum Command {
     Gc(gc::GcArgs),
     /// List the scheduled jobs of the config with their last and next run.
     Jobs(jobs::JobsArgs),
+    /// Docker Swarm services (on the first host that is a manager): ls, ps, scale, update,
+    /// rollback, rm, logs.
+    Service(service::ServiceArgs),
+    /// Docker Swarm nodes (through the first host that is a manager): ls, drain, pause,
+    /// activate, promote, demote.
+    Node(node::NodeArgs),
 }
 
 /// Options shared by every output.
@@ -172,6 +182,8 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Keep(args) => keep::run(args, &globals).await,
         Command::Gc(args) => gc::run(args, &globals).await,
         Command::Jobs(args) => jobs::run(args, &globals).await,
+        Command::Service(args) => service::run(args, &globals).await,
+        Command::Node(args) => node::run(args, &globals).await,
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {

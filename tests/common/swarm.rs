@@ -371,9 +371,11 @@ impl Swarm {
             "--no-resolve-image",
             "--name",
             name,
-            "--replicas",
-            &replicas,
         ];
+        // A global service (`--mode global` in `extra`) takes no replica count.
+        if !extra.contains(&"global") {
+            args.extend_from_slice(&["--replicas", &replicas]);
+        }
         args.extend_from_slice(extra);
         args.extend_from_slice(&[IMAGE, "sh", "-c", script]);
         self.docker(0, &args)

@@ -5,8 +5,10 @@
 //! changes go through `actions::swarm`, and the manager places the tasks.
 
 pub mod events;
+pub mod logs;
 pub mod model;
 mod read;
+pub mod rollout;
 
 pub use events::{SwarmEvent, SwarmKind};
 pub use model::{

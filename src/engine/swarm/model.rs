@@ -85,6 +85,8 @@ pub struct ServiceRow {
     /// `rollback_paused`, `rollback_completed`) and message, if one ran.
     pub update_state: Option<String>,
     pub update_message: Option<String>,
+    /// When the last rolling update (or rollback) began.
+    pub update_started: Option<DateTime<Utc>>,
     /// The replica count of the spec (replicated mode only).
     pub replicas: Option<u64>,
     pub created: Option<DateTime<Utc>>,
@@ -160,6 +162,9 @@ impl ServiceRow {
             update_message: update
                 .and_then(|u| u.message.clone())
                 .filter(|m| !m.is_empty()),
+            update_started: update
+                .and_then(|u| u.started_at.as_ref())
+                .and_then(|t| time(&t.to_string())),
             replicas,
             created: service
                 .created_at

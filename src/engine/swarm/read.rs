@@ -152,3 +152,21 @@ impl Endpoint {
         Ok(rows)
     }
 }
+
+impl Endpoint {
+    /// Every node with the count of tasks running on it (one more call: the tasks the swarm
+    /// wants running).
+    pub async fn nodes_with_tasks(&self) -> Result<Vec<NodeRow>, EngineError> {
+        let mut nodes = self.nodes().await?;
+        let filters = HashMap::from([("desired-state".to_string(), vec!["running".to_string()])]);
+        let tasks = self.tasks(&filters, &[], &nodes).await?;
+        for node in &mut nodes {
+            let running = tasks
+                .iter()
+                .filter(|t| t.node_id == node.id && t.running())
+                .count();
+            node.tasks_running = Some(running as u64);
+        }
+        Ok(nodes)
+    }
+}
