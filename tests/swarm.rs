@@ -255,6 +255,22 @@ async fn an_update_to_a_missing_image_fails_and_rollback_restores() {
         errors.iter().any(|e| e.contains("No such image")),
         "a task names the missing image: {errors:?}"
     );
+    let triage = fd(&sandbox, &swarm, &["triage", "--json"]);
+    triage.expect_code(6);
+    let triage = triage.json();
+    let named: Vec<&serde_json::Value> = triage["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["subject"] == "web")
+        .collect();
+    assert!(
+        named.iter().any(|p| p["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("No such image: ceo-missing:latest"))),
+        "triage names web and the missing image: {triage}"
+    );
+    println!("triage: {triage}");
 
     let report = fd(
         &sandbox,

@@ -346,3 +346,32 @@ fn exit_of(reports: &[Report]) -> Exit {
         Exit::Success
     }
 }
+
+/// The Swarm problems of every swarm among `hosts`, each asked of its first manager (a swarm
+/// named twice through two managers is read once), with the manager's host name. A manager
+/// that does not answer is a warning: the containers' triage stands.
+pub async fn swarm_triage(
+    hosts: &crate::session::hosts::Hosts,
+    thresholds: &crate::triage::Thresholds,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<(String, crate::triage::Problem)> {
+    let mut clusters: Vec<String> = Vec::new();
+    let mut found = Vec::new();
+    for endpoint in &hosts.up {
+        let info = match endpoint.swarm_info().await {
+            Ok(info) if info.manager => info,
+            _ => continue,
+        };
+        if clusters.contains(&info.cluster_id) {
+            continue;
+        }
+        clusters.push(info.cluster_id);
+        match crate::triage::swarm::gather(endpoint, thresholds, now).await {
+            Ok(problems) => {
+                found.extend(problems.into_iter().map(|p| (endpoint.name.clone(), p)));
+            }
+            Err(e) => warn(format_args!("swarm triage: {e}")),
+        }
+    }
+    found
+}

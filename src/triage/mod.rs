@@ -5,6 +5,7 @@
 pub mod gather;
 mod history;
 pub mod recorded;
+pub mod swarm;
 
 pub use history::{History, Seen};
 
@@ -88,6 +89,16 @@ pub enum ProblemKind {
     GpuOverThreshold,
     /// The keeper spent its restart budget and left the container (a `keeper.give_up` note).
     GaveUp,
+    /// Swarm ([`swarm`]): a service runs fewer tasks than it wants.
+    ServiceDegraded,
+    /// Swarm: a service's tasks fail again and again.
+    TasksFailing,
+    /// Swarm: a service's update paused, or was rolled back.
+    UpdateStopped,
+    /// Swarm: a node is down (or not ready), drained or paused.
+    NodeUnavailable,
+    /// Swarm: fewer managers reachable than a quorum needs.
+    QuorumShort,
 }
 
 impl ProblemKind {
@@ -103,6 +114,11 @@ impl ProblemKind {
             Self::MemoryNearLimit => "memory near limit",
             Self::GpuOverThreshold => "GPU memory high",
             Self::GaveUp => "keeper gave up",
+            Self::ServiceDegraded => "service degraded",
+            Self::TasksFailing => "tasks failing",
+            Self::UpdateStopped => "update stopped",
+            Self::NodeUnavailable => "node unavailable",
+            Self::QuorumShort => "quorum short",
         }
     }
 }
