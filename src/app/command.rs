@@ -34,6 +34,8 @@ pub enum CommandLine {
     Plan,
     /// `:apply`: show the plan and ask before running it.
     Apply,
+    /// `:services`, `:nodes`, `:stacks`, `:secrets`: a Swarm view.
+    Swarm(super::swarm::SwarmPane),
     Action {
         action: Action,
         names: Vec<String>,
@@ -75,6 +77,10 @@ pub fn parse(line: &str, settings: &Settings) -> Parsed {
         "gpu" | "gpus" => CommandLine::Gpu,
         "plan" => CommandLine::Plan,
         "apply" => CommandLine::Apply,
+        "services" | "service" => CommandLine::Swarm(super::swarm::SwarmPane::Services),
+        "nodes" | "node" => CommandLine::Swarm(super::swarm::SwarmPane::Nodes),
+        "stacks" | "stack" => CommandLine::Swarm(super::swarm::SwarmPane::Stacks),
+        "secrets" | "configs" => CommandLine::Swarm(super::swarm::SwarmPane::Objects),
         other => return action(other, rest, settings),
     };
     Ok(Some(plain))
@@ -173,6 +179,7 @@ pub fn run_command_line(state: &mut AppState, line: &str, effects: &mut Vec<Effe
         }
         Cl::Plan => compose::plan_command(state, effects),
         Cl::Apply => compose::apply_command(state),
+        Cl::Swarm(pane) => super::swarm::open(state, pane, effects),
         Cl::Action { action, names } => {
             if names.is_empty() {
                 return confirm::request(state, action, effects);

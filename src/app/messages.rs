@@ -156,6 +156,8 @@ pub enum Msg {
     ConsoleLogged,
     /// The compose project: read, applied ([`super::compose`]).
     Compose(super::compose::ComposeMsg),
+    /// What the swarm manager said ([`super::swarm`]).
+    Swarm(super::swarm::SwarmMsg),
     /// A container's recorded history (newest last), or why there is none.
     History {
         id: ContainerId,
@@ -212,5 +214,8 @@ pub enum Effect {
     },
     /// A key for the log pane's widget (its target list and per-target levels).
     ConsoleLogKey(super::feeds::ConsoleLogKey),
+    /// Read the swarm manager for this view (`None`: no Swarm view is open, stop reading);
+    /// the loop answers with `Msg::Swarm`.
+    SwarmWatch(Option<super::swarm::SwarmWatch>),
     Quit,
 }

@@ -31,6 +31,7 @@ pub mod logs;
 pub mod messages;
 pub mod rows;
 pub mod state;
+pub mod swarm;
 pub mod triage;
 
 #[cfg(test)]
@@ -131,6 +132,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::ConsoleLogged => feeds::on_console_logged(state),
         Msg::Compose(msg) => compose::on_msg(state, msg, &mut effects),
+        Msg::Swarm(msg) => swarm::on_msg(state, msg),
     }
     triage::after(state, triage_trigger);
     state.sync_stats(&mut effects);

@@ -106,6 +106,8 @@ pub enum Base {
     Gpu,
     /// The compose plan pane ([`super::compose`]).
     Plan,
+    /// The Swarm views ([`super::swarm`]).
+    Swarm,
 }
 
 /// What is drawn over the main view and takes the keys.
@@ -190,6 +192,8 @@ pub struct AppState {
     pub feeds: super::feeds::Feeds,
     /// The compose project the console was started with (`-f`); `None` without one.
     pub compose: Option<Box<super::compose::ComposeState>>,
+    /// The Swarm views ([`super::swarm`]).
+    pub swarm: super::swarm::SwarmState,
     /// Set by `update` when the screen must be drawn again; the loop clears it.
     pub dirty: bool,
 }
@@ -233,6 +237,7 @@ impl AppState {
             gpu_scroll: 0,
             feeds: super::feeds::Feeds::default(),
             compose: None,
+            swarm: super::swarm::SwarmState::default(),
             dirty: true,
         }
     }
@@ -255,6 +260,8 @@ impl AppState {
                 Base::Triage => KeyMode::Triage,
                 Base::Gpu => KeyMode::Gpu,
                 Base::Plan => KeyMode::Plan,
+                // A list of its own, as triage's: Enter, Esc, up and down.
+                Base::Swarm => KeyMode::Triage,
             }),
         }
     }
@@ -303,6 +310,8 @@ impl AppState {
                 Base::Triage => MainView::Triage,
                 Base::Gpu => MainView::Gpu,
                 Base::Plan => MainView::Plan,
+                // One full pane, laid out as triage's.
+                Base::Swarm => MainView::Triage,
             },
             // The banner: the one host unreachable, or with several, any host not connected.
             disconnected: if self.fleet.several_hosts() {

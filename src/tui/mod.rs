@@ -25,6 +25,7 @@ pub mod history;
 pub mod input;
 pub mod log_feed;
 pub mod logs;
+pub mod swarm;
 pub mod terminal;
 
 use std::collections::BTreeMap;
@@ -108,6 +109,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
             sampler,
             unreadable: Vec::new(),
             gpu_feed,
+            swarm_feed: swarm::SwarmFeed::default(),
             msg_tx,
             parallelism: config.actions.parallelism,
             logs_options,
@@ -291,6 +293,8 @@ struct Io<'t> {
     /// The containers the sampler could not read, as last told to `update`.
     unreadable: Vec<ContainerId>,
     gpu_feed: gpu::GpuFeed,
+    /// The swarm manager's reader, while a Swarm view is open.
+    swarm_feed: swarm::SwarmFeed,
     /// Where the tasks started here send their results.
     msg_tx: mpsc::Sender<Msg>,
     parallelism: usize,

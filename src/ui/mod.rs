@@ -16,6 +16,7 @@ pub mod list;
 pub mod logs;
 pub mod spark;
 pub mod status;
+pub mod swarm;
 pub mod theme;
 pub mod triage;
 
@@ -69,7 +70,11 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, view: &mut ViewState) {
         logs::render(frame, r, state, theme);
     }
     if let Some(r) = panes.triage {
-        triage::render(frame, r, state, theme);
+        if state.base == crate::app::Base::Swarm {
+            swarm::render(frame, r, state, theme);
+        } else {
+            triage::render(frame, r, state, theme);
+        }
     }
     if let Some(r) = panes.gpu {
         gpu::render(frame, r, state, theme);
