@@ -20,14 +20,29 @@ pub type GroupKey = Option<String>;
 
 /// The group `c` is listed under.
 pub fn group_of(fleet: &Fleet, c: &Container) -> GroupKey {
+    let project = c.compose_project.clone().or_else(|| swarm_group(c));
     if fleet.several_hosts() {
         Some(format!(
             "{}/{}",
             c.host,
-            c.compose_project.as_deref().unwrap_or_default()
+            project.as_deref().unwrap_or_default()
         ))
     } else {
-        c.compose_project.clone()
+        project
+    }
+}
+
+/// A Swarm task container's group: its stack (`stack shop`), else its service
+/// (`service web`); `None` for any other container.
+fn swarm_group(c: &Container) -> Option<String> {
+    use crate::engine::swarm::{STACK_LABEL, TASK_ID_LABEL, TASK_SERVICE_LABEL};
+    if !c.labels.contains_key(TASK_ID_LABEL) {
+        return None;
+    }
+    match (c.labels.get(STACK_LABEL), c.labels.get(TASK_SERVICE_LABEL)) {
+        (Some(stack), _) => Some(format!("stack {stack}")),
+        (None, Some(service)) => Some(format!("service {service}")),
+        (None, None) => None,
     }
 }
 

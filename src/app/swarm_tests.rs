@@ -114,3 +114,50 @@ fn the_command_line_opens_each_view() {
         assert!(matches!(effects.as_slice(), [Effect::SwarmWatch(Some(_))]));
     }
 }
+
+#[test]
+fn a_task_container_is_grouped_under_its_service_and_stopping_it_warns() {
+    use crate::app::fixture::{container, select};
+    use crate::app::rows::{Row, group_title};
+    use crate::engine::{FleetUpdate, RunState};
+    let mut state = state_at(120, 30);
+    let mut task = container("web.1.abc", "img", RunState::Running);
+    task.set_labels(
+        [
+            ("com.docker.swarm.task.id", "abc"),
+            ("com.docker.swarm.service.name", "web"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    );
+    let _ = update(
+        &mut state,
+        Msg::Fleet(FleetUpdate::Snapshot(
+            crate::engine::LOCAL_HOST.to_string(),
+            vec![task],
+        )),
+    );
+    let _ = update(&mut state, Msg::Frame);
+    let groups: Vec<String> = state
+        .rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Group { key, .. } => Some(group_title(key)),
+            _ => None,
+        })
+        .collect();
+    assert!(groups.contains(&"service web".to_string()), "{groups:?}");
+    select(&mut state, "web.1.abc");
+    let effects = update(&mut state, Msg::Key(KeyChord::char('s')));
+    assert!(effects.is_empty(), "asked first: {effects:?}");
+    let question = state
+        .confirm
+        .as_ref()
+        .map(|p| p.question())
+        .unwrap_or_default();
+    assert!(
+        question.contains("Swarm task of web: Swarm will replace it"),
+        "{question}"
+    );
+}
