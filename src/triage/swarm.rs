@@ -40,7 +40,7 @@ fn task_errors(tasks: &[&TaskRow]) -> Option<String> {
         .copied()
         .filter(|t| t.error.is_some())
         .collect();
-    newest.sort_by(|a, b| b.since.cmp(&a.since));
+    newest.sort_by_key(|t| std::cmp::Reverse(t.since));
     let mut errors: Vec<&str> = Vec::new();
     for t in newest {
         let error = t.error.as_deref().unwrap_or_default();

@@ -183,7 +183,7 @@ async fn tails(
     for lines in read {
         all.extend(lines?);
     }
-    all.sort_by(|a, b| a.time.cmp(&b.time));
+    all.sort_by_key(|l| l.time);
     Ok(all)
 }
 
