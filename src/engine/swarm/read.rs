@@ -80,7 +80,9 @@ impl Endpoint {
         nodes: &[NodeRow],
     ) -> Result<Vec<TaskRow>, EngineError> {
         let filters = HashMap::from([("service".to_string(), vec![service.id.clone()])]);
-        let mut tasks = self.tasks(&filters, std::slice::from_ref(service), nodes).await?;
+        let mut tasks = self
+            .tasks(&filters, std::slice::from_ref(service), nodes)
+            .await?;
         tasks.retain(|t| t.service_id == service.id);
         Ok(tasks)
     }
