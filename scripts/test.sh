@@ -85,6 +85,25 @@ sweep_test_bridges() {
   done
 }
 sweep_test_bridges
+# Test swarms' network namespaces (tests/common/swarm.rs names them fdswN...) with no process
+# left in them, and their DOCKER-USER rules whose bridge is gone.
+sweep_test_swarms() {
+  command -v ip >/dev/null || return 0
+  local ns rule
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^fdsw[0-9]*n[0-9]*$'); do
+    [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || continue
+    log "sweeping leftover test swarm namespace $ns"
+    $SUDO ip netns del "$ns" || true
+  done
+  command -v iptables >/dev/null || return 0
+  iptables -S DOCKER-USER 2>/dev/null | grep -o -- '-i fdsw[0-9]* -o fdsw[0-9]* -j ACCEPT' | sort -u |
+    while read -r rule; do
+      set -- $rule
+      [ -e "/sys/class/net/$2" ] && continue
+      $SUDO iptables -D DOCKER-USER $rule || true
+    done
+}
+sweep_test_swarms
 
 # The #[ignore = "needs ..."] tests: what this machine lacks for them (empty: it has it all).
 ignored_prereqs() {
@@ -97,6 +116,9 @@ ignored_prereqs() {
   esac
   [ -d /sys/fs/cgroup ] || echo "/sys/fs/cgroup"
   { command -v podman >/dev/null && command -v runc >/dev/null; } || echo "podman and runc (a Podman service of the tests' own)"
+  # the swarm tests: each node a dockerd in its own network namespace (tests/common/swarm.rs)
+  { command -v nsenter >/dev/null && command -v unshare >/dev/null && command -v iptables >/dev/null \
+    && ip netns list >/dev/null 2>&1; } || echo "ip netns, nsenter, unshare and iptables (a test swarm)"
 }
 # Each ignored test: FILE: NAME (its reason).
 list_ignored() {

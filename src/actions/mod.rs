@@ -13,6 +13,7 @@ pub mod files;
 pub mod objects;
 pub mod run;
 pub mod stack;
+pub mod swarm;
 
 use std::fmt;
 use std::sync::Arc;

@@ -36,6 +36,8 @@ pub enum CommandLine {
     Apply,
     /// `:images`, `:volumes`, `:networks`, `:df`: a host view.
     Objects(super::objects::ObjectView),
+    /// `:services`, `:nodes`, `:stacks`, `:secrets`: a Swarm view.
+    Swarm(super::swarm::SwarmPane),
     Action {
         action: Action,
         names: Vec<String>,
@@ -81,6 +83,10 @@ pub fn parse(line: &str, settings: &Settings) -> Parsed {
         "volumes" | "volume" => CommandLine::Objects(super::objects::ObjectView::Volumes),
         "networks" | "network" => CommandLine::Objects(super::objects::ObjectView::Networks),
         "df" | "disk" => CommandLine::Objects(super::objects::ObjectView::Df),
+        "services" | "service" => CommandLine::Swarm(super::swarm::SwarmPane::Services),
+        "nodes" | "node" => CommandLine::Swarm(super::swarm::SwarmPane::Nodes),
+        "stacks" | "stack" => CommandLine::Swarm(super::swarm::SwarmPane::Stacks),
+        "secrets" | "configs" => CommandLine::Swarm(super::swarm::SwarmPane::Objects),
         other => return action(other, rest, settings),
     };
     Ok(Some(plain))
@@ -180,6 +186,7 @@ pub fn run_command_line(state: &mut AppState, line: &str, effects: &mut Vec<Effe
         Cl::Plan => compose::plan_command(state, effects),
         Cl::Apply => compose::apply_command(state),
         Cl::Objects(view) => super::objects::open(state, view, effects),
+        Cl::Swarm(pane) => super::swarm::open(state, pane, effects),
         Cl::Action { action, names } => {
             if names.is_empty() {
                 return confirm::request(state, action, effects);

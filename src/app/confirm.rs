@@ -15,6 +15,8 @@ use crate::engine::{ContainerId, RunState};
 pub struct PendingAction {
     pub action: Action,
     pub targets: Vec<Target>,
+    /// Targets that are Swarm task containers: the swarm replaces what is stopped or removed.
+    pub swarm_tasks: Vec<String>,
 }
 
 impl PendingAction {
@@ -30,7 +32,14 @@ impl PendingAction {
             1 => String::new(),
             n => format!("{n} containers: "),
         };
-        format!("{verb} {count}{}", names.join(", "))
+        let mut question = format!("{verb} {count}{}", names.join(", "));
+        if !self.swarm_tasks.is_empty() {
+            question.push_str(&format!(
+                " (Swarm task of {}: Swarm will replace it; scale the service instead)",
+                self.swarm_tasks.join(", ")
+            ));
+        }
+        question
     }
 }
 
@@ -134,8 +143,30 @@ pub(super) fn confirm_or_dispatch(
     targets: Vec<Target>,
     effects: &mut Vec<Effect>,
 ) {
-    if action.is_destructive() || targets.len() > 1 {
-        state.confirm = Some(PendingAction { action, targets });
+    // A Swarm task container: the orchestrator replaces what is stopped or removed.
+    let swarm_tasks: Vec<String> = if matches!(
+        action,
+        Action::Stop { .. } | Action::Kill { .. } | Action::Remove { .. } | Action::Pause
+    ) {
+        targets
+            .iter()
+            .filter_map(|t| state.fleet.get(&t.id))
+            .filter(|c| c.labels.contains_key(crate::engine::swarm::TASK_ID_LABEL))
+            .filter_map(|c| {
+                c.labels
+                    .get(crate::engine::swarm::TASK_SERVICE_LABEL)
+                    .cloned()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if action.is_destructive() || targets.len() > 1 || !swarm_tasks.is_empty() {
+        state.confirm = Some(PendingAction {
+            action,
+            targets,
+            swarm_tasks,
+        });
         state.overlay = Some(Overlay::Confirm);
         return;
     }

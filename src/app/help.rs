@@ -50,7 +50,7 @@ pub fn mode(base: Base) -> KeyMode {
         Base::List => KeyMode::List,
         Base::Inspect => KeyMode::Inspect,
         Base::Logs => KeyMode::Logs,
-        Base::Triage => KeyMode::Triage,
+        Base::Triage | Base::Swarm => KeyMode::Triage,
         Base::Gpu => KeyMode::Gpu,
         Base::Plan => KeyMode::Plan,
         Base::Objects => KeyMode::Objects,

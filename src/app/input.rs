@@ -106,8 +106,20 @@ fn main_command(
     effects: &mut Vec<Effect>,
 ) {
     use ConsoleCommand as Cmd;
+    // The Swarm views list services, tasks, nodes: no container is selected there, and the
+    // container keys must not reach the list's selection under them.
+    if state.base == Base::Swarm && !super::swarm::takes(command) {
+        state.set_status(
+            "the Swarm views change services headless: fleetdeck service scale|update|rollback|rm",
+            false,
+        );
+        return;
+    }
     match command {
         Cmd::Up | Cmd::Down | Cmd::Top | Cmd::Bottom | Cmd::PageUp | Cmd::PageDown => match mode {
+            KeyMode::Triage if state.base == Base::Swarm => {
+                super::swarm::move_selection(state, command);
+            }
             KeyMode::Inspect => inspect::scroll(state, command),
             KeyMode::Triage => triage::move_selection(state, command),
             KeyMode::Gpu => gpu::scroll(state, command),
@@ -125,6 +137,7 @@ fn main_command(
         Cmd::Mark | Cmd::ToggleStopped | Cmd::Collapse | Cmd::SortNext | Cmd::SortReverse => {
             list::run_command(state, command);
         }
+        Cmd::Inspect if state.base == Base::Swarm => super::swarm::enter(state, effects),
         Cmd::Inspect if mode == KeyMode::Triage => triage::inspect(state, effects),
         Cmd::Inspect => list::enter(state, effects),
         Cmd::Logs => {
@@ -148,6 +161,7 @@ fn main_command(
         }
         Cmd::Help => help::open(state),
         Cmd::Quit => effects.push(Effect::Quit),
+        Cmd::Back if state.base == Base::Swarm => super::swarm::back(state, effects),
         Cmd::Back => back(state, mode),
         Cmd::Reveal => inspect::toggle_reveal(state),
         Cmd::ToggleLog => {

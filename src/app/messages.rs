@@ -183,6 +183,8 @@ pub enum Msg {
     Compose(super::compose::ComposeMsg),
     /// The host views: lists, disk usage, prune plans, outcomes ([`super::objects`]).
     Objects(super::objects::ObjectsMsg),
+    /// What the swarm manager said ([`super::swarm`]).
+    Swarm(super::swarm::SwarmMsg),
     /// A container's recorded history (newest last), or why there is none.
     History {
         id: ContainerId,
@@ -243,5 +245,8 @@ pub enum Effect {
     ConsoleLogKey(super::feeds::ConsoleLogKey),
     /// The host views' reads and actions ([`super::objects`]); answered with `Msg::Objects`.
     Objects(super::objects::ObjectsEffect),
+    /// Read the swarm manager for this view (`None`: no Swarm view is open, stop reading);
+    /// the loop answers with `Msg::Swarm`.
+    SwarmWatch(Option<super::swarm::SwarmWatch>),
     Quit,
 }

@@ -33,6 +33,7 @@ pub mod objects;
 pub mod rows;
 pub mod state;
 pub mod stuck;
+pub mod swarm;
 pub mod triage;
 
 #[cfg(test)]
@@ -152,6 +153,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::ConsoleLogged => feeds::on_console_logged(state),
         Msg::Compose(msg) => compose::on_msg(state, msg, &mut effects),
         Msg::Objects(msg) => objects::on_msg(state, msg, &mut effects),
+        Msg::Swarm(msg) => swarm::on_msg(state, msg),
     }
     triage::after(state, triage_trigger);
     state.sync_stats(&mut effects);

@@ -24,11 +24,26 @@ pub fn group_of(fleet: &Fleet, c: &Container) -> GroupKey {
     let own = c
         .compose_project
         .clone()
-        .or_else(|| c.pod.as_ref().map(|pod| format!("{POD_GROUP}{pod}")));
+        .or_else(|| c.pod.as_ref().map(|pod| format!("{POD_GROUP}{pod}")))
+        .or_else(|| swarm_group(c));
     if fleet.several_hosts() {
         Some(format!("{}/{}", c.host, own.unwrap_or_default()))
     } else {
         own
+    }
+}
+
+/// A Swarm task container's group: its stack (`stack shop`), else its service
+/// (`service web`); `None` for any other container.
+fn swarm_group(c: &Container) -> Option<String> {
+    use crate::engine::swarm::{STACK_LABEL, TASK_ID_LABEL, TASK_SERVICE_LABEL};
+    if !c.labels.contains_key(TASK_ID_LABEL) {
+        return None;
+    }
+    match (c.labels.get(STACK_LABEL), c.labels.get(TASK_SERVICE_LABEL)) {
+        (Some(stack), _) => Some(format!("stack {stack}")),
+        (None, Some(service)) => Some(format!("service {service}")),
+        (None, None) => None,
     }
 }
 

@@ -108,6 +108,8 @@ pub enum Base {
     Plan,
     /// The host views: images, volumes, networks, disk usage ([`super::objects`]).
     Objects,
+    /// The Swarm views ([`super::swarm`]).
+    Swarm,
 }
 
 /// What is drawn over the main view and takes the keys.
@@ -196,6 +198,8 @@ pub struct AppState {
     pub undelivered_alerts: u64,
     /// The host views' state, once one was opened ([`super::objects`]).
     pub objects: Option<Box<super::objects::ObjectsState>>,
+    /// The Swarm views ([`super::swarm`]).
+    pub swarm: super::swarm::SwarmState,
     /// Set by `update` when the screen must be drawn again; the loop clears it.
     pub dirty: bool,
 }
@@ -241,6 +245,7 @@ impl AppState {
             compose: None,
             undelivered_alerts: 0,
             objects: None,
+            swarm: super::swarm::SwarmState::default(),
             dirty: true,
         }
     }
@@ -264,6 +269,8 @@ impl AppState {
                 Base::Gpu => KeyMode::Gpu,
                 Base::Plan => KeyMode::Plan,
                 Base::Objects => KeyMode::Objects,
+                // A list of its own, as triage's: Enter, Esc, up and down.
+                Base::Swarm => KeyMode::Triage,
             }),
         }
     }
@@ -313,6 +320,8 @@ impl AppState {
                 Base::Gpu => MainView::Gpu,
                 Base::Plan => MainView::Plan,
                 Base::Objects => MainView::Objects,
+                // One full pane, laid out as triage's.
+                Base::Swarm => MainView::Triage,
             },
             // The banner: the one host unreachable, or with several, any host not connected.
             disconnected: if self.fleet.several_hosts() {

@@ -13,20 +13,24 @@ pub mod exec;
 pub mod gc;
 pub mod gpu;
 pub mod history;
-pub mod images;
 pub mod hosts;
+pub mod images;
 pub mod inspect;
 pub mod jobs;
 pub mod keep;
 pub mod logs;
+pub mod node;
 pub mod output;
 pub mod parse;
 pub mod prune;
 pub mod ps;
 pub mod record;
 pub mod run;
+pub mod service;
+pub mod service_logs;
 pub mod stack;
 pub mod stats;
+pub mod swarm_act;
 pub mod triage;
 
 use std::path::PathBuf;
@@ -170,6 +174,12 @@ pub enum Command {
     /// CPU and memory of the running containers (or the TARGETS), one reading each: from the
     /// cgroup files for a daemon on this machine, else the stats API.
     Stats(stats::StatsArgs),
+    /// Docker Swarm services (on the first host that is a manager): ls, ps, scale, update,
+    /// rollback, rm, logs.
+    Service(service::ServiceArgs),
+    /// Docker Swarm nodes (through the first host that is a manager): ls, drain, pause,
+    /// activate, promote, demote.
+    Node(node::NodeArgs),
 }
 
 /// Options shared by every output.
@@ -209,6 +219,8 @@ pub async fn run(command: Command, globals: Globals) -> Result<Exit, CliError> {
         Command::Prune(args) => prune::run(args, &globals).await,
         Command::Hosts(args) => hosts::run(args, &globals).await,
         Command::Stats(args) => stats::run(args, &globals).await,
+        Command::Service(args) => service::run(args, &globals).await,
+        Command::Node(args) => node::run(args, &globals).await,
         Command::Start(args) => act::run(act::Request::start(args), &globals).await,
         Command::Stop(args) => act::run(act::Request::stop(args, &globals.config), &globals).await,
         Command::Restart(args) => {

@@ -92,6 +92,7 @@ pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> 
         .into_iter()
         .flat_map(|(host, (problems, _, _))| problems.into_iter().map(move |p| (host.clone(), p)))
         .collect();
+    problems.extend(super::swarm_act::swarm_triage(&hosts, thresholds, now).await);
     // Every host's in one order, as one host's are.
     problems.sort_by(|(_, a), (_, b)| crate::triage::order(a, b));
     let mut out = std::io::stdout().lock();

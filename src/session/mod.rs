@@ -6,6 +6,7 @@
 pub mod hosts;
 pub mod logging;
 pub mod stats_source;
+pub mod swarm;
 pub mod tty;
 
 use std::path::PathBuf;

@@ -9,71 +9,23 @@ pub mod recorded;
 pub mod stuck;
 pub mod stuck_gather;
 pub mod stuck_watch;
+pub mod swarm;
+mod thresholds;
 
 pub use history::{History, Seen};
 pub use stuck_watch::{HungCall, Observations, Observed, StuckWatch};
+pub use thresholds::Thresholds;
 
 use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::engine::exit::{ExitContext, ExitMeaning, describe, read_exit};
 use crate::engine::{Container, ContainerId, Health, RunState};
 use crate::gpu::GpuReport;
 use crate::present::{bytes, short_duration};
-
-/// The limits the rules apply; the config's `[triage]` section (every key optional). The `_s`
-/// keys take seconds as a number or a duration string (`"10m"`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Thresholds {
-    /// The window in which deaths count toward a crash loop, and OOM kills are counted.
-    #[serde(deserialize_with = "crate::duration::seconds_signed")]
-    pub window_s: i64,
-    /// Deaths within the window that make a crash loop.
-    pub crash_loop_deaths: usize,
-    /// Paused longer than this is stuck.
-    #[serde(deserialize_with = "crate::duration::seconds_signed")]
-    pub paused_max_s: i64,
-    /// Created and never started for longer than this is stuck.
-    #[serde(deserialize_with = "crate::duration::seconds_signed")]
-    pub created_max_s: i64,
-    /// Restarting for longer than this is stuck.
-    #[serde(deserialize_with = "crate::duration::seconds_signed")]
-    pub restarting_max_s: i64,
-    /// Memory use at or above this percentage of the limit is flagged.
-    pub memory_near_pct: f64,
-    /// Throttled in at least this percentage of CPU periods (over the last minute, and now)
-    /// is flagged.
-    pub throttled_pct: f64,
-    /// A process stopped or in `D` counts once seen so (in two readings in a row) for this
-    /// long.
-    #[serde(deserialize_with = "crate::duration::seconds_signed")]
-    pub stuck_process_s: i64,
-    /// The daemon's data disk with less free space than this percentage is flagged.
-    pub disk_free_min_pct: f64,
-    /// Images or build cache reclaimable above this many GiB are flagged.
-    pub reclaimable_max_gib: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Self {
-            window_s: 600,
-            crash_loop_deaths: 3,
-            paused_max_s: 3600,
-            created_max_s: 600,
-            restarting_max_s: 120,
-            memory_near_pct: 90.0,
-            throttled_pct: 50.0,
-            stuck_process_s: 0,
-            disk_free_min_pct: 10.0,
-            reclaimable_max_gib: 10.0,
-        }
-    }
-}
 
 /// How bad a problem is; problems are listed worst first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -128,6 +80,16 @@ pub enum ProblemKind {
     Reclaimable,
     /// A container died with "no space left on device".
     NoSpace,
+    /// Swarm ([`swarm`]): a service runs fewer tasks than it wants.
+    ServiceDegraded,
+    /// Swarm: a service's tasks fail again and again.
+    TasksFailing,
+    /// Swarm: a service's update paused, or was rolled back.
+    UpdateStopped,
+    /// Swarm: a node is down (or not ready), drained or paused.
+    NodeUnavailable,
+    /// Swarm: fewer managers reachable than a quorum needs.
+    QuorumShort,
 }
 
 impl ProblemKind {
@@ -153,6 +115,11 @@ impl ProblemKind {
             Self::DiskNearlyFull => "data disk nearly full",
             Self::Reclaimable => "reclaimable space",
             Self::NoSpace => "no space left",
+            Self::ServiceDegraded => "service degraded",
+            Self::TasksFailing => "tasks failing",
+            Self::UpdateStopped => "update stopped",
+            Self::NodeUnavailable => "node unavailable",
+            Self::QuorumShort => "quorum short",
         }
     }
 }

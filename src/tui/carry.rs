@@ -196,6 +196,11 @@ impl Carrier for Io<'_> {
                 }
             }
             Effect::GpuNames(names) => self.gpu_feed.hand(names),
+            Effect::SwarmWatch(watch) => {
+                let endpoints = self.hosts.values().map(|h| h.context.endpoint.clone());
+                let endpoints = endpoints.collect();
+                self.swarm_feed.set(watch, endpoints, self.msg_tx.clone());
+            }
             Effect::ConsoleLogKey(key) => self.log_pane.key(key),
             Effect::RunAction { action, targets } => self.run_action(action, targets, fleet),
             Effect::FetchDetail(id) => return Ok(self.fetch_detail(id, fleet)),

@@ -26,6 +26,7 @@ pub mod input;
 pub mod log_feed;
 pub mod logs;
 mod objects;
+pub mod swarm;
 pub mod terminal;
 
 use std::collections::BTreeMap;
@@ -114,6 +115,7 @@ pub async fn run_console(globals: Globals) -> Result<Exit, CliError> {
             vitals,
             unreadable: Vec::new(),
             gpu_feed,
+            swarm_feed: swarm::SwarmFeed::default(),
             msg_tx,
             parallelism: config.actions.parallelism,
             logs_options,
@@ -325,6 +327,8 @@ struct Io<'t> {
     /// The containers the sampler could not read, as last told to `update`.
     unreadable: Vec<ContainerId>,
     gpu_feed: gpu::GpuFeed,
+    /// The swarm manager's reader, while a Swarm view is open.
+    swarm_feed: swarm::SwarmFeed,
     /// Where the tasks started here send their results.
     msg_tx: mpsc::Sender<Msg>,
     parallelism: usize,

@@ -17,6 +17,7 @@ pub mod logs;
 pub mod objects;
 pub mod spark;
 pub mod status;
+pub mod swarm;
 pub mod theme;
 pub mod triage;
 
@@ -74,7 +75,11 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, view: &mut ViewState) {
         logs::render(frame, r, state, theme);
     }
     if let Some(r) = panes.triage {
-        triage::render(frame, r, state, theme);
+        if state.base == crate::app::Base::Swarm {
+            swarm::render(frame, r, state, theme);
+        } else {
+            triage::render(frame, r, state, theme);
+        }
     }
     if let Some(r) = panes.gpu {
         gpu::render(frame, r, state, theme);

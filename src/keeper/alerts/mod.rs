@@ -191,13 +191,12 @@ impl Router {
             follower = Some(tokio::spawn(f.run(rx)));
         }
         self.resume_pending().await;
-        let wants_triage = self
-            .s
-            .config
-            .rules
-            .0
-            .iter()
-            .any(|r| r.on.iter().any(|k| k.from_triage()));
+        let wanted = |kind: AlertKind| self.s.config.rules.0.iter().any(|r| r.on.contains(&kind));
+        let wants = Wants {
+            disk: wanted(AlertKind::Disk),
+            swarm: wanted(AlertKind::Swarm),
+        };
+        let wants_triage = wants.disk || wants.swarm;
         let (problems_tx, mut problems) = mpsc::channel::<Vec<Problem>>(1);
         let mut triage = tokio::time::interval(self.s.config.triage_every.max(TICK));
         let mut triaging: Option<tokio::task::JoinHandle<()>> = None;
@@ -222,7 +221,8 @@ impl Router {
                         // future borrows across its stats calls, which `spawn` cannot take).
                         let runtime = tokio::runtime::Handle::current();
                         triaging = Some(tokio::task::spawn_blocking(move || {
-                            let found = runtime.block_on(problems_pass(&endpoint, &thresholds));
+                            let pass = problems_pass(&endpoint, &thresholds, wants);
+                            let found = runtime.block_on(pass);
                             let _ = tx.blocking_send(found);
                         }));
                     }
@@ -489,7 +489,40 @@ impl Router {
 
 /// One triage pass for the `disk` and `swarm` rules: the problems of the fleet now. A pass
 /// that cannot reach the daemon finds nothing (the host-down rules say that).
-pub async fn problems_pass(endpoint: &Endpoint, thresholds: &Thresholds) -> Vec<Problem> {
+pub async fn problems_pass(
+    endpoint: &Endpoint,
+    thresholds: &Thresholds,
+    wants: Wants,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if wants.disk {
+        problems.extend(disk_problems(endpoint, thresholds).await);
+    }
+    // On a Swarm manager, its services and nodes; elsewhere nothing.
+    if wants.swarm
+        && let Ok(swarm) = endpoint.swarm_info().await
+        && swarm.active()
+        && swarm.manager
+    {
+        match crate::triage::swarm::gather(endpoint, thresholds, Utc::now()).await {
+            Ok(found) => problems.extend(found),
+            Err(e) => log::debug!("alerts: swarm not read: {e}"),
+        }
+    }
+    problems
+}
+
+/// Which of the triage-fed kinds some rule fires on: only those are read.
+#[derive(Debug, Clone, Copy)]
+pub struct Wants {
+    pub disk: bool,
+    pub swarm: bool,
+}
+
+/// The disk problems: a container that died with "no space left on device" (the fleet's
+/// triage) and the host's data disk and reclaimable space (a host without the disk-usage call
+/// adds nothing there).
+async fn disk_problems(endpoint: &Endpoint, thresholds: &Thresholds) -> Vec<Problem> {
     let gathered = match crate::triage::gather::gather(endpoint, thresholds, 100.0).await {
         Ok(g) => g,
         Err(e) => {
@@ -505,5 +538,10 @@ pub async fn problems_pass(endpoint: &Endpoint, thresholds: &Thresholds) -> Vec<
         thresholds,
         observed: &gathered.observed,
     };
-    crate::triage::evaluate(&gathered.containers, &ctx)
+    let mut problems = crate::triage::evaluate(&gathered.containers, &ctx);
+    match crate::triage::disk::read(endpoint).await {
+        Ok(reading) => problems.extend(crate::triage::disk::rules(&reading, thresholds)),
+        Err(e) => log::debug!("alerts: disk not read: {e}"),
+    }
+    problems
 }

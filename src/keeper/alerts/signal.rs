@@ -91,15 +91,15 @@ pub fn follows(rule: &AlertRule, c: &Container) -> bool {
         && rule.projects.allows(c.compose_project.as_deref())
 }
 
-/// The alert kind of a triage problem, from its kind's word (`disk_*`: disk; `swarm_*` or
-/// `service_*`: swarm); `None` for the kinds events already cover.
+/// The alert kind of a triage problem, from its kind's word (its JSON form): the disk triage's
+/// kinds fire `disk` rules, the Swarm triage's `swarm` rules; `None` for the kinds events
+/// already cover.
 pub fn problem_kind(word: &str) -> Option<AlertKind> {
-    if word.starts_with("disk") {
-        Some(AlertKind::Disk)
-    } else if word.starts_with("swarm") || word.starts_with("service") {
-        Some(AlertKind::Swarm)
-    } else {
-        None
+    match word {
+        "disk_nearly_full" | "reclaimable" | "no_space" => Some(AlertKind::Disk),
+        "service_degraded" | "tasks_failing" | "update_stopped" | "node_unavailable"
+        | "quorum_short" => Some(AlertKind::Swarm),
+        _ => None,
     }
 }
 

@@ -5,6 +5,7 @@ use chrono::TimeZone;
 use super::*;
 use crate::config::Config;
 use crate::engine::RunState;
+use crate::triage::ProblemKind;
 
 fn rules(text: &str) -> Vec<AlertRule> {
     Config::parse(text, Path::new("c.toml"))
@@ -158,26 +159,36 @@ fn globs_narrow_a_rule() {
 /// triage rules add fire `disk` and `swarm` rules without a change here.
 #[test]
 fn problems_of_disk_and_swarm_kinds_match_their_rules() {
-    assert_eq!(problem_kind("disk_almost_full"), Some(AlertKind::Disk));
-    assert_eq!(problem_kind("disk"), Some(AlertKind::Disk));
-    assert_eq!(
-        problem_kind("swarm_service_below_desired"),
-        Some(AlertKind::Swarm)
-    );
-    assert_eq!(
-        problem_kind("service_below_desired"),
-        Some(AlertKind::Swarm)
-    );
+    for kind in [
+        ProblemKind::DiskNearlyFull,
+        ProblemKind::Reclaimable,
+        ProblemKind::NoSpace,
+    ] {
+        let word = serde_json::to_value(kind).expect("a word");
+        let word = word.as_str().unwrap_or_default();
+        assert_eq!(problem_kind(word), Some(AlertKind::Disk), "{word}");
+    }
+    for kind in [
+        ProblemKind::ServiceDegraded,
+        ProblemKind::TasksFailing,
+        ProblemKind::UpdateStopped,
+        ProblemKind::NodeUnavailable,
+        ProblemKind::QuorumShort,
+    ] {
+        let word = serde_json::to_value(kind).expect("a word");
+        let word = word.as_str().unwrap_or_default();
+        assert_eq!(problem_kind(word), Some(AlertKind::Swarm), "{word}");
+    }
     assert_eq!(problem_kind("oom_killed"), None, "events cover it");
     let r = rules(
         "[[alerts]]\nname = \"disk\"\non = [\"disk\"]\nwebhook = \"http://h/\"\n\n\
          [[alerts]]\nname = \"swarm\"\non = [\"swarm\"]\nwebhook = \"http://h/\"\n",
     );
-    let kind = problem_kind("disk_almost_full").expect("a disk kind");
+    let kind = problem_kind("disk_nearly_full").expect("a disk kind");
     let disk = Signal::new(kind, "local", None, "/var/lib/docker 95% full".into());
     assert!(matches(&r[0], &disk));
     assert!(!matches(&r[1], &disk));
-    let kind = problem_kind("swarm_service_below_desired").expect("a swarm kind");
+    let kind = problem_kind("service_degraded").expect("a swarm kind");
     let swarm = Signal::new(kind, "local", None, "web: 1 of 3 tasks running".into());
     assert!(matches(&r[1], &swarm));
     assert!(!matches(&r[0], &swarm));

@@ -1,0 +1,146 @@
+//! The console's reader of the swarm manager, while a Swarm view is open: it finds the first
+//! manager among the hosts, reads what the view shows (services with their counts; nodes with
+//! their running tasks; the shown service's tasks; secrets and configs), then reads again on
+//! each of the manager's service/node/secret/config events and, for the task-driven counts on
+//! screen (tasks have no events on a manager), every [`REFRESH`]. Nothing is read while no
+//! Swarm view is open: the reader is stopped with the view.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, watch};
+
+use crate::app::Msg;
+use crate::app::swarm::{SwarmMsg, SwarmPane, SwarmSnapshot, SwarmWatch};
+use crate::engine::{Endpoint, EngineError};
+
+/// How often the counts on screen are read again between events.
+pub const REFRESH: Duration = Duration::from_secs(2);
+/// Events closer together than this cause one read.
+const SETTLE: Duration = Duration::from_millis(200);
+
+/// The reader: started with the first Swarm view, stopped when the views close.
+#[derive(Debug, Default)]
+pub struct SwarmFeed {
+    running: Option<(watch::Sender<SwarmWatch>, tokio::task::JoinHandle<()>)>,
+}
+
+impl SwarmFeed {
+    /// Reads for `watch` from now on (`None`: stop reading).
+    pub fn set(
+        &mut self,
+        watch: Option<SwarmWatch>,
+        endpoints: Vec<Endpoint>,
+        tx: mpsc::Sender<Msg>,
+    ) {
+        match (watch, &self.running) {
+            (None, _) => {
+                if let Some((_, task)) = self.running.take() {
+                    task.abort();
+                }
+            }
+            (Some(w), Some((sender, task))) if !task.is_finished() => {
+                let _ = sender.send(w);
+            }
+            (Some(w), _) => {
+                let (sender, receiver) = watch::channel(w);
+                let task = tokio::spawn(run(endpoints, receiver, tx));
+                self.running = Some((sender, task));
+            }
+        }
+    }
+}
+
+impl Drop for SwarmFeed {
+    fn drop(&mut self) {
+        if let Some((_, task)) = self.running.take() {
+            task.abort();
+        }
+    }
+}
+
+async fn manager_of(endpoints: &[Endpoint]) -> Option<Endpoint> {
+    for endpoint in endpoints {
+        if let Ok(info) = endpoint.swarm_info().await
+            && info.manager
+        {
+            return Some(endpoint.clone());
+        }
+    }
+    None
+}
+
+/// One read of what `watch` shows.
+async fn read(manager: &Endpoint, watch: &SwarmWatch) -> Result<SwarmSnapshot, EngineError> {
+    let services = manager.services().await?;
+    let mut snapshot = SwarmSnapshot {
+        manager: manager.name.clone(),
+        ..SwarmSnapshot::default()
+    };
+    match watch.pane {
+        SwarmPane::Nodes => snapshot.nodes = manager.nodes_with_tasks().await?,
+        SwarmPane::Tasks => {
+            snapshot.nodes = manager.nodes().await?;
+            if let Some(service) = services
+                .iter()
+                .find(|s| Some(&s.id) == watch.service.as_ref())
+            {
+                snapshot.tasks = manager.service_tasks(service, &snapshot.nodes).await?;
+            }
+        }
+        SwarmPane::Objects => {
+            snapshot.secrets = manager.secrets().await?;
+            snapshot.configs = manager.configs().await?;
+        }
+        SwarmPane::Services | SwarmPane::Stacks => {}
+    }
+    snapshot.services = services;
+    Ok(snapshot)
+}
+
+async fn run(
+    endpoints: Vec<Endpoint>,
+    mut watch: watch::Receiver<SwarmWatch>,
+    tx: mpsc::Sender<Msg>,
+) {
+    let Some(manager) = manager_of(&endpoints).await else {
+        let names: Vec<&str> = endpoints.iter().map(|e| e.name.as_str()).collect();
+        let why = format!("no host is a swarm manager ({})", names.join(", "));
+        let _ = tx.send(Msg::Swarm(SwarmMsg::Failed(why))).await;
+        return;
+    };
+    let mut events = Box::pin(manager.swarm_events());
+    let mut last: Option<SwarmSnapshot> = None;
+    loop {
+        let current = watch.borrow_and_update().clone();
+        let msg = match read(&manager, &current).await {
+            Ok(snapshot) => {
+                // An unchanged read is not sent: an idle view costs no redraw.
+                if last.as_ref() == Some(&snapshot) {
+                    None
+                } else {
+                    last = Some(snapshot.clone());
+                    Some(SwarmMsg::Snapshot(Box::new(snapshot)))
+                }
+            }
+            Err(e) => Some(SwarmMsg::Failed(e.to_string())),
+        };
+        if let Some(msg) = msg
+            && tx.send(Msg::Swarm(msg)).await.is_err()
+        {
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(REFRESH) => {}
+            changed = watch.changed() => if changed.is_err() { return },
+            event = events.next() => match event {
+                Some(Ok(_)) => tokio::time::sleep(SETTLE).await,
+                // The stream broke (the manager restarted): follow it again.
+                Some(Err(_)) | None => {
+                    tokio::time::sleep(REFRESH).await;
+                    events = Box::pin(manager.swarm_events());
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The console's Swarm views, end to end: the real binary in tmux pointed at the manager of a
+//! two-node swarm made by the test; `:services` shows the service's `NAME running/desired` and
+//! follows a scale 4 → 6 live to `6/6`; Enter shows its tasks on both nodes; `:nodes` lists
+//! both nodes. Screens are polled with a generous bound; no elapsed time is asserted.
+
+mod common;
+
+use common::swarm::Swarm;
+use common::tmux::{Launch, Tmux};
+
+/// The service's row: its name then its replicas, as the view shows them.
+fn row_of(screen: &str, name: &str) -> Option<String> {
+    screen
+        .lines()
+        .find(|l| l.trim_start_matches('│').split_whitespace().next() == Some(name))
+        .map(str::to_string)
+}
+
+#[test]
+#[ignore = "needs root, dockerd and ip netns"]
+fn services_view_shows_a_scale_converge_live() {
+    let swarm = Swarm::start(2);
+    swarm.create_service("web", 4, &[], "trap 'exit 0' TERM; sleep 100000 & wait");
+    swarm.wait_until("web 4/4", std::time::Duration::from_secs(120), || {
+        swarm.docker(0, &["service", "ls", "--format", "{{.Replicas}}"]) == "4/4"
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manager = format!("manager={}", swarm.manager_host());
+    let tmux = Tmux::start(120, 30);
+    tmux.launch_console(dir.path(), &["--host", &manager], Launch::Plain);
+    tmux.wait_for_console();
+    tmux.keys(&[":"]);
+    tmux.type_text("services");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("web 4/4 in the services view", |s| {
+        s.contains("Services (1)") && row_of(s, "web").is_some_and(|r| r.contains("4/4"))
+    });
+
+    swarm.docker(0, &["service", "scale", "--detach", "web=6"]);
+    let screen = tmux.wait_for("web 6/6, live", |s| {
+        row_of(s, "web").is_some_and(|r| r.contains("6/6"))
+    });
+    assert!(screen.contains("replicated"), "{screen}");
+
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("web's tasks on both nodes", |s| {
+        s.contains("Tasks of web") && s.contains("node-1") && s.contains("node-2")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("back on the services", |s| s.contains("Services (1)"));
+    tmux.keys(&[":"]);
+    tmux.type_text("nodes");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("both nodes", |s| {
+        s.contains("Nodes (2)") && s.contains("node-1") && s.contains("node-2")
+    });
+    assert!(screen.contains("Leader"), "{screen}");
+}
