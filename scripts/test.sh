@@ -96,12 +96,17 @@ sweep_test_swarms() {
     $SUDO ip netns del "$ns" || true
   done
   command -v iptables >/dev/null || return 0
-  iptables -S DOCKER-USER 2>/dev/null | grep -o -- '-i fdsw[0-9]* -o fdsw[0-9]* -j ACCEPT' | sort -u |
-    while read -r rule; do
-      set -- $rule
-      [ -e "/sys/class/net/$2" ] && continue
+  local rules
+  # (none found is no failure: grep's status is not the sweep's)
+  rules=$(iptables -S DOCKER-USER 2>/dev/null \
+    | grep -o -- '-i fdsw[0-9]* -o fdsw[0-9]* -j ACCEPT' | sort -u || true)
+  while read -r rule; do
+    [ -n "$rule" ] || continue
+    set -- $rule
+    if [ ! -e "/sys/class/net/$2" ]; then
       $SUDO iptables -D DOCKER-USER $rule || true
-    done
+    fi
+  done <<< "$rules"
 }
 sweep_test_swarms
 
