@@ -59,6 +59,9 @@ pub struct ListedRow<'a> {
     pub ports: &'a [Port],
     pub compose_project: Option<&'a str>,
     pub compose_service: Option<&'a str>,
+    /// The Podman pod it is in (left out when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<&'a str>,
     pub status: &'a str,
 }
 
@@ -78,6 +81,7 @@ impl<'a> ListedRow<'a> {
             ports: &c.ports,
             compose_project: c.compose_project.as_deref(),
             compose_service: c.compose_service.as_deref(),
+            pod: c.pod.as_deref(),
             status,
         }
     }
@@ -124,11 +128,11 @@ pub fn daemon_filters(
 }
 
 pub async fn run(args: PsArgs, globals: &Globals) -> Result<Exit, CliError> {
-    let filters = daemon_filters(&args.filter, args.all)?;
     let mut hosts = globals.connect_all().await?;
     let now = Utc::now();
     // Each container with its status words: the daemon's, or ours from the inspected times.
     let mut fleet: Vec<(Container, String)> = if args.detail {
+        let filters = daemon_filters(&args.filter, args.all)?;
         let detailed = hosts.list_detailed(&filters).await?;
         detailed
             .into_iter()
@@ -138,7 +142,11 @@ pub async fn run(args: PsArgs, globals: &Globals) -> Result<Exit, CliError> {
             })
             .collect()
     } else {
-        hosts.list_with_status(&filters).await?
+        // Without -a, the daemon's own up list (as `docker ps`): a status filter over every
+        // container costs the daemon twice as much. The user's status filter asks for all.
+        let filters = parse_filters(&args.filter)?;
+        let all = args.all || filters.contains_key("status");
+        hosts.list_with_status(&filters, all).await?
     };
     hosts.report_down()?;
     if !args.all {

@@ -234,6 +234,20 @@ impl Endpoint {
         &self,
         filters: &std::collections::HashMap<String, Vec<String>>,
     ) -> Result<Vec<Container>, EngineError> {
+        let listed = self.list_with_status(filters, true).await?;
+        Ok(listed.into_iter().map(|(c, _)| c).collect())
+    }
+
+    /// One list call, each container with the daemon's own status words ("Up 5 minutes
+    /// (healthy)", "Exited (3) 2 hours ago"): what `ps` prints without an inspect. `all`
+    /// false: the daemon's own "up" list (running, paused, restarting), which costs it half
+    /// of a status filter over every container. Podman's differences are handled here: its
+    /// status filter's refused states, its `stopped` state, its pods.
+    pub async fn list_with_status(
+        &self,
+        filters: &std::collections::HashMap<String, Vec<String>>,
+        all: bool,
+    ) -> Result<Vec<(Container, String)>, EngineError> {
         let podman = self.is_podman();
         let filters = if podman {
             match super::podman::list_filters(filters) {
@@ -244,7 +258,7 @@ impl Endpoint {
             filters.clone()
         };
         let options = ListContainersOptionsBuilder::default()
-            .all(true)
+            .all(all)
             .filters(&filters)
             .build();
         let summaries = match self
@@ -262,32 +276,11 @@ impl Endpoint {
         };
         Ok(summaries
             .into_iter()
-            .filter_map(from_summary)
-            .map(|mut c| {
-                c.pod = pods.by_container.get(&c.id).cloned();
-                self.stamp(c)
-            })
-            .collect())
-    }
-
-    /// [`Endpoint::list`], each container with the daemon's own status words ("Up 5 minutes
-    /// (healthy)", "Exited (3) 2 hours ago"): what `ps` prints without an inspect.
-    pub async fn list_with_status(
-        &self,
-        filters: &std::collections::HashMap<String, Vec<String>>,
-    ) -> Result<Vec<(Container, String)>, EngineError> {
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(filters)
-            .build();
-        let summaries = self
-            .guarded(self.docker.list_containers(Some(options)))
-            .await?;
-        Ok(summaries
-            .into_iter()
             .filter_map(|s| {
                 let status = s.status.clone().unwrap_or_default();
-                Some((self.stamp(from_summary(s)?), status))
+                let mut c = from_summary(s)?;
+                c.pod = pods.by_container.get(&c.id).cloned();
+                Some((self.stamp(c), status))
             })
             .collect())
     }

@@ -109,9 +109,15 @@ pub const PASSING_STATE_RETRIES: u32 = 3;
 /// which Podman's compatible list and inspect show for a moment while a container exits
 /// (its restart policy's loop shows it about one read in eight), failing the whole answer.
 /// It passes: the call is made again.
+/// Also passing: Podman's 500 "read /proc/PID/cgroup: no such process", when a container's
+/// process exits while the list reads it (seen in a crash loop).
 pub fn is_passing_state(error: &EngineError) -> bool {
-    matches!(error, EngineError::Daemon { source, .. }
-        if source.to_string().contains("unknown variant `stopped`"))
+    let EngineError::Daemon { source, .. } = error else {
+        return false;
+    };
+    let text = source.to_string();
+    text.contains("unknown variant `stopped`")
+        || (text.contains("status code 500") && text.contains("no such process"))
 }
 
 /// Where a GET to `endpoint` goes: its unix socket or plain tcp address; `None` over TLS or

@@ -65,9 +65,10 @@ impl Hosts {
     pub async fn list_with_status(
         &mut self,
         filters: &std::collections::HashMap<String, Vec<String>>,
+        all: bool,
     ) -> Result<Vec<(crate::engine::Container, String)>, EngineError> {
         let lists = self
-            .each(|endpoint| async move { endpoint.list_with_status(filters).await })
+            .each(|endpoint| async move { endpoint.list_with_status(filters, all).await })
             .await?;
         Ok(lists.into_iter().flatten().collect())
     }
