@@ -16,7 +16,7 @@ AFTER=${AFTER:-./target/release/fleetdeck}
 WORK=$(mktemp -d)
 SOCK="$WORK/tmux.sock"
 cleanup() {
-  tmux -S "$SOCK" kill-server 2>/dev/null || true
+  for s in "$WORK"/tmux-*.sock; do tmux -S "$s" kill-server 2>/dev/null || true; done
   docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f >/dev/null
   rm -rf "$WORK"
 }
@@ -31,6 +31,9 @@ sleep 5
 
 measure() {
   local name=$1 fd=$2
+  # A server of its own per run: a new session on the socket of a server that is still
+  # exiting fails ("server exited unexpectedly").
+  SOCK="$WORK/tmux-$name-$RANDOM.sock"
   tmux -S "$SOCK" new-session -d -s idle -x 200 -y 50 \
     "$fd --config $WORK/config.toml --audit-file $WORK/audit.jsonl"
   local pid
@@ -46,7 +49,7 @@ measure() {
   sleep "$IDLE"
   t1=$(awk '{print $14+$15}' "/proc/$pid/stat")
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-  tmux -S "$SOCK" kill-session -t idle
+  tmux -S "$SOCK" kill-server
   awk -v n="$name" -v d=$((t1 - t0)) -v tck="$tck" -v s="$IDLE" -v h="$hwm" 'BEGIN {
     printf "%-8s cpu %.2f s in %d s (%.3f %% of a core)  peak RSS %.1f MiB\n",
       n, d / tck, s, 100 * d / tck / s, h / 1024 }'

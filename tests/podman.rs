@@ -56,7 +56,10 @@ impl Podman {
 
     /// `ps -a --detail --json`'s row of the container named `name` (with the restart count).
     fn ps_row(&self, name: &str) -> Option<Value> {
-        let rows = self.fd(&["ps", "-a", "--detail", "--json"]).expect_code(0).json();
+        let rows = self
+            .fd(&["ps", "-a", "--detail", "--json"])
+            .expect_code(0)
+            .json();
         rows.as_array()?.iter().find(|r| r["name"] == name).cloned()
     }
 
