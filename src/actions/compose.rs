@@ -289,7 +289,7 @@ impl ActionContext {
     /// Removes a network (gone already: done).
     pub async fn remove_network(&self, name: &str) -> Mutation<()> {
         let client = self.endpoint.client();
-        self.remove_resource("remove network", name, client.remove_network(name))
+        self.remove_daemon_object("remove network", name, name, client.remove_network(name))
             .await
     }
 
@@ -297,18 +297,21 @@ impl ActionContext {
     pub async fn remove_volume(&self, name: &str) -> Mutation<()> {
         let options = RemoveVolumeOptionsBuilder::default().force(false).build();
         let client = self.endpoint.client();
-        self.remove_resource(
+        self.remove_daemon_object(
             "remove volume",
+            name,
             name,
             client.remove_volume(name, Some(options)),
         )
         .await
     }
 
-    /// The removal of a network or volume, audited; a 404 (gone already) is done.
-    async fn remove_resource(
+    /// The removal of a daemon object (a network, a volume; a Swarm service, secret, config),
+    /// audited under `id`; a 404 (gone already) is done.
+    pub(super) async fn remove_daemon_object(
         &self,
         verb: &'static str,
+        id: &str,
         name: &str,
         call: impl std::future::Future<Output = Result<(), bollard::errors::Error>>,
     ) -> Mutation<()> {
@@ -322,7 +325,7 @@ impl ActionContext {
         };
         self.audited(verb, name, work, |r| {
             facts(
-                |()| name.to_string(),
+                |()| id.to_string(),
                 name,
                 serde_json::json!({}),
                 "removed",

@@ -10,7 +10,6 @@ use bollard::query_parameters::UpdateServiceOptions;
 
 use super::compose::{Mutation, facts, failed};
 use super::{ActionContext, audited::env_names};
-use crate::engine::status_code;
 
 /// What an audit line says of a service spec: its name, image, replicas and variable names.
 fn service_parameters(spec: &ServiceSpec) -> serde_json::Value {
@@ -83,7 +82,7 @@ impl ActionContext {
     /// Removes a service (by id or name).
     pub async fn remove_service(&self, id: &str, name: &str) -> Mutation<()> {
         let client = self.endpoint.client();
-        self.remove_swarm_object("remove service", id, name, client.delete_service(id))
+        self.remove_daemon_object("remove service", id, name, client.delete_service(id))
             .await
     }
 
@@ -128,43 +127,14 @@ impl ActionContext {
     /// Removes a secret (by id).
     pub async fn remove_secret(&self, id: &str, name: &str) -> Mutation<()> {
         let client = self.endpoint.client();
-        self.remove_swarm_object("remove secret", id, name, client.delete_secret(id))
+        self.remove_daemon_object("remove secret", id, name, client.delete_secret(id))
             .await
     }
 
     /// Removes a config (by id).
     pub async fn remove_config(&self, id: &str, name: &str) -> Mutation<()> {
         let client = self.endpoint.client();
-        self.remove_swarm_object("remove config", id, name, client.delete_config(id))
+        self.remove_daemon_object("remove config", id, name, client.delete_config(id))
             .await
-    }
-
-    /// The removal of a Swarm object, audited; a 404 (gone already) is done.
-    async fn remove_swarm_object(
-        &self,
-        verb: &'static str,
-        id: &str,
-        name: &str,
-        call: impl std::future::Future<Output = Result<(), bollard::errors::Error>>,
-    ) -> Mutation<()> {
-        let endpoint = &self.endpoint;
-        let work = async {
-            match call.await {
-                Ok(()) => Ok(()),
-                Err(e) if status_code(&e) == Some(404) => Ok(()),
-                Err(e) => Err(failed(endpoint, verb, name, e)),
-            }
-        };
-        self.audited(verb, name, work, |r| {
-            facts(
-                |()| id.to_string(),
-                name,
-                serde_json::json!({}),
-                "removed",
-                r,
-            )
-        })
-        .await
-        .into()
     }
 }
