@@ -12,6 +12,7 @@
 pub mod find;
 pub mod sampler;
 pub mod vitals;
+pub mod vitals_reader;
 
 use std::fmt;
 use std::io;

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::ContainerId;
 use super::cgroup_stats::vitals::CgroupVitals;
+use super::cgroup_stats::vitals_reader::{FILES_PER_READER, VitalsReader};
 use super::cgroup_stats::{CgroupLayout, ContainerCgroup};
 use super::procs::{self, ProcState};
 
@@ -46,14 +47,10 @@ impl Vitals {
     }
 }
 
-/// Reads one container's vitals from its located cgroup and `proc_root` (`/proc`).
-/// `None` when the cgroup is gone or unreadable.
-pub fn read_located(
-    cgroup: &ContainerCgroup,
-    proc_root: &Path,
-    id: &ContainerId,
-) -> Option<Vitals> {
-    let found = match cgroup.read_vitals() {
+/// Reads one container's vitals with its `reader` and `proc_root` (`/proc`). `None` when the
+/// cgroup is gone or unreadable.
+pub fn read_with(reader: &mut VitalsReader, proc_root: &Path, id: &ContainerId) -> Option<Vitals> {
+    let found = match reader.read() {
         Ok(found) => found?,
         Err(e) => {
             log::debug!("vitals of {}: {e}", id.0);
@@ -69,10 +66,26 @@ pub fn read_located(
     })
 }
 
+/// A reader of `cgroup`'s vitals (its files kept open when `keep_open`); `None` when the
+/// cgroup is gone or unreadable.
+pub fn reader(cgroup: &ContainerCgroup, keep_open: bool, id: &ContainerId) -> Option<VitalsReader> {
+    match VitalsReader::new(cgroup, keep_open) {
+        Ok(reader) => reader,
+        Err(e) => {
+            log::debug!("vitals of {}: {e}", id.0);
+            None
+        }
+    }
+}
+
 /// Reads one container's vitals: its cgroup found under `layout`, its processes under
 /// `proc_root`. `None` when its cgroup is not there (stopped, or a daemon elsewhere).
 pub fn read(layout: &CgroupLayout, proc_root: &Path, id: &ContainerId) -> Option<Vitals> {
-    read_located(&layout.locate(&id.0)?, proc_root, id)
+    read_with(
+        &mut reader(&layout.locate(&id.0)?, false, id)?,
+        proc_root,
+        id,
+    )
 }
 
 /// The running watch. Dropping it ends its thread.
@@ -114,7 +127,8 @@ fn watch(
     mut send: impl FnMut(Vec<Vitals>) -> bool,
 ) {
     let interval = interval.max(Duration::from_millis(100));
-    let mut running: Vec<(ContainerId, Option<ContainerCgroup>)> = Vec::new();
+    let mut running: Vec<(ContainerId, Option<VitalsReader>)> = Vec::new();
+    let budget = open_budget();
     let mut next = Instant::now();
     loop {
         let message = if running.is_empty() {
@@ -128,7 +142,7 @@ fn watch(
                 while let Ok(newer) = rx.try_recv() {
                     ids = newer;
                 }
-                let mut kept: Vec<(ContainerId, Option<ContainerCgroup>)> = Vec::new();
+                let mut kept: Vec<(ContainerId, Option<VitalsReader>)> = Vec::new();
                 for id in ids {
                     let known = running.iter().position(|(k, _)| *k == id);
                     let cgroup = known.and_then(|i| running.swap_remove(i).1);
@@ -138,7 +152,7 @@ fn watch(
             }
             Err(std_mpsc::RecvTimeoutError::Timeout) => {
                 next = Instant::now() + interval;
-                let readings = read_all(layout, proc_root, &mut running);
+                let readings = read_all(layout, proc_root, budget, &mut running);
                 if !send(readings) {
                     return;
                 }
@@ -148,21 +162,43 @@ fn watch(
     }
 }
 
+/// How many containers' readers keep their files open: a share of the descriptors this
+/// process may hold (the soft `RLIMIT_NOFILE`, less 1024 for everything else, a quarter of the
+/// rest), at most 256. The others' files are opened for each reading.
+fn open_budget() -> usize {
+    let soft = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let spare = usize::try_from(soft.saturating_sub(1024) / 4).unwrap_or(usize::MAX);
+    (spare / FILES_PER_READER).min(256)
+}
+
 /// One reading of each container; a cgroup not found (or gone) is looked up again next time.
 fn read_all(
     layout: &CgroupLayout,
     proc_root: &Path,
-    running: &mut [(ContainerId, Option<ContainerCgroup>)],
+    budget: usize,
+    running: &mut [(ContainerId, Option<VitalsReader>)],
 ) -> Vec<Vitals> {
+    let mut open = running
+        .iter()
+        .filter(|(_, r)| r.as_ref().is_some_and(VitalsReader::is_open))
+        .count();
     let mut readings = Vec::with_capacity(running.len());
-    for (id, cgroup) in running.iter_mut() {
-        if cgroup.is_none() {
-            *cgroup = layout.locate(&id.0);
+    for (id, slot) in running.iter_mut() {
+        if slot.is_none() {
+            *slot = layout
+                .locate(&id.0)
+                .and_then(|cgroup| reader(&cgroup, open < budget, id));
+            open += usize::from(slot.as_ref().is_some_and(VitalsReader::is_open));
         }
-        let reading = cgroup.as_ref().and_then(|c| read_located(c, proc_root, id));
+        let reading = slot.as_mut().and_then(|r| read_with(r, proc_root, id));
         match reading {
             Some(v) => readings.push(v),
-            None => *cgroup = None,
+            None => {
+                open -= usize::from(slot.as_ref().is_some_and(VitalsReader::is_open));
+                *slot = None;
+            }
         }
     }
     readings

@@ -68,13 +68,13 @@ pub struct CgroupVitals {
 }
 
 /// v1 hierarchies the CPU controller's files may be in (mounted alone or with `cpuacct`).
-const V1_CPU: &[&str] = &["cpu", "cpu,cpuacct", "cpuacct,cpu"];
+pub(super) const V1_CPU: &[&str] = &["cpu", "cpu,cpuacct", "cpuacct,cpu"];
 
 impl ContainerCgroup {
     /// The directory of `controllers` (the first present) for this container: the unified
     /// directory on v2; on v1 the same path below that controller's hierarchy, beside the
     /// `memory` one.
-    fn controller_dir(&self, controllers: &[&str]) -> Option<PathBuf> {
+    pub(super) fn controller_dir(&self, controllers: &[&str]) -> Option<PathBuf> {
         if self.version == CgroupVersion::V2 {
             return Some(self.memory_dir.clone());
         }
@@ -90,30 +90,18 @@ impl ContainerCgroup {
             .find(|dir| dir.is_dir())
     }
 
-    /// Reads the stuck counters now. `Ok(None)` when the cgroup is gone.
+    /// Reads the stuck counters now, once (see [`super::vitals_reader::VitalsReader`] for
+    /// what is read). `Ok(None)` when the cgroup is gone.
     pub fn read_vitals(&self) -> io::Result<Option<CgroupVitals>> {
-        let Some(procs) = read_optional(&self.memory_dir.join("cgroup.procs"))? else {
-            return Ok(None);
-        };
-        let cpu = match self.controller_dir(V1_CPU) {
-            Some(dir) => read_cpu(self.version, &dir)?,
-            None => None,
-        };
-        let pids = match self.controller_dir(&["pids"]) {
-            Some(dir) => read_pids(&dir)?,
-            None => None,
-        };
-        Ok(Some(CgroupVitals {
-            cpu,
-            pids,
-            memory: read_memory(self.version, &self.memory_dir)?,
-            procs: parse_procs(&procs),
-        }))
+        match super::vitals_reader::VitalsReader::new(self, false)? {
+            Some(mut reader) => reader.read(),
+            None => Ok(None),
+        }
     }
 }
 
 /// A file's text, `None` when it is not there (a controller not enabled, a kernel without it).
-fn optional(dir: &Path, file: &str) -> io::Result<Option<String>> {
+pub(super) fn optional(dir: &Path, file: &str) -> io::Result<Option<String>> {
     match read_optional(&dir.join(file)) {
         Ok(text) => Ok(text),
         // memory.pressure_level and friends answer EINVAL to a read; PSI may be off (EOPNOTSUPP).
@@ -122,19 +110,16 @@ fn optional(dir: &Path, file: &str) -> io::Result<Option<String>> {
     }
 }
 
-fn read_cpu(version: CgroupVersion, dir: &Path) -> io::Result<Option<CpuThrottle>> {
-    let Some(stat) = optional(dir, "cpu.stat")? else {
-        return Ok(None);
-    };
-    let limit_cpus = match version {
+/// The CPU limit in cores: v1 `cpu.cfs_quota_us` over `cpu.cfs_period_us`, v2 `cpu.max`.
+pub(super) fn read_cpu_limit(version: CgroupVersion, dir: &Path) -> io::Result<Option<f64>> {
+    Ok(match version {
         CgroupVersion::V1 => {
             let quota = optional(dir, "cpu.cfs_quota_us")?;
             let period = optional(dir, "cpu.cfs_period_us")?;
             quota.zip(period).and_then(|(q, p)| v1_limit(&q, &p))
         }
         CgroupVersion::V2 => optional(dir, "cpu.max")?.and_then(|t| parse_cpu_max(&t)),
-    };
-    Ok(Some(parse_cpu_stat(&stat, limit_cpus)))
+    })
 }
 
 /// `cpu.stat` of either version: v1 counts `throttled_time` in ns, v2 `throttled_usec`.
@@ -165,15 +150,6 @@ fn v1_limit(quota: &str, period: &str) -> Option<f64> {
     (quota > 0.0 && period > 0.0).then(|| quota / period)
 }
 
-fn read_pids(dir: &Path) -> io::Result<Option<PidsCounters>> {
-    let Some(current) = optional(dir, "pids.current")? else {
-        return Ok(None);
-    };
-    let max = optional(dir, "pids.max")?.unwrap_or_default();
-    let events = optional(dir, "pids.events")?.unwrap_or_default();
-    Ok(parse_pids(&current, &max, &events))
-}
-
 /// `pids.current`, `pids.max` (`max` without a limit) and `pids.events` (`max N`).
 pub fn parse_pids(current: &str, max: &str, events: &str) -> Option<PidsCounters> {
     Some(PidsCounters {
@@ -183,7 +159,10 @@ pub fn parse_pids(current: &str, max: &str, events: &str) -> Option<PidsCounters
     })
 }
 
-fn read_memory(version: CgroupVersion, dir: &Path) -> io::Result<Option<MemoryCounters>> {
+pub(super) fn read_memory(
+    version: CgroupVersion,
+    dir: &Path,
+) -> io::Result<Option<MemoryCounters>> {
     let (usage_file, limit_file) = match version {
         CgroupVersion::V1 => ("memory.usage_in_bytes", "memory.limit_in_bytes"),
         CgroupVersion::V2 => ("memory.current", "memory.max"),
@@ -226,11 +205,7 @@ pub fn parse_memory_v1(
     let keyed = |k: &str| keyed_value(stat, &format!("total_{k}")).or(keyed_value(stat, k));
     Some(MemoryCounters {
         usage: usage.trim().parse().ok()?,
-        limit: limit
-            .trim()
-            .parse()
-            .ok()
-            .filter(|l| *l > 0 && *l < super::V1_UNLIMITED),
+        limit: memory_limit(CgroupVersion::V1, limit),
         limit_hits: failcnt.trim().parse().unwrap_or(0),
         high_events: 0,
         major_faults: keyed("pgmajfault").unwrap_or(0),
@@ -251,13 +226,23 @@ pub fn parse_memory_v2(
 ) -> Option<MemoryCounters> {
     Some(MemoryCounters {
         usage: current.trim().parse().ok()?,
-        limit: max.trim().parse().ok().filter(|l| *l > 0),
+        limit: memory_limit(CgroupVersion::V2, max),
         limit_hits: keyed_value(events, "max").unwrap_or(0),
         high_events: keyed_value(events, "high").unwrap_or(0),
         major_faults: keyed_value(stat, "pgmajfault").unwrap_or(0),
         swap: swap.and_then(|s| s.trim().parse().ok()),
         pressure_some_avg10: pressure.and_then(parse_pressure_some_avg10),
     })
+}
+
+/// A memory limit file's text (`memory.limit_in_bytes`, `memory.max`) as a limit: `None`
+/// for none (v2 `max`, v1's near-2^63 figure).
+pub(super) fn memory_limit(version: CgroupVersion, text: &str) -> Option<u64> {
+    let limit: u64 = text.trim().parse().ok().filter(|l| *l > 0)?;
+    match version {
+        CgroupVersion::V1 => (limit < super::V1_UNLIMITED).then_some(limit),
+        CgroupVersion::V2 => Some(limit),
+    }
 }
 
 /// `some avg10=12.34 avg60=... total=...` → 12.34.

@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
+use crate::engine::cgroup_stats::ContainerCgroup;
+use crate::engine::cgroup_stats::vitals_reader::VitalsReader;
 use crate::engine::cgroup_stats::{CgroupDriver, CgroupRoot, CgroupVersion};
 
 const V1_ID: &str = "b4fe567b0fc0caa9471a40c2013aedc087ef1a7ee977b05c6ed635ed98983cc0";
@@ -38,9 +40,8 @@ fn v1_reads_throttling_the_cpu_limit_and_pids_from_their_own_hierarchies() {
     assert_eq!(cpu.limit_cpus, Some(0.1));
     let pids = v.pids.expect("pids");
     assert_eq!((pids.current, pids.max, pids.refused), (4, Some(4), 0));
-    let memory = v.memory.expect("memory");
-    assert_eq!(memory.limit, Some(64 * 1024 * 1024));
-    assert_eq!(memory.pressure_some_avg10, None);
+    // 2.4 MB of its 64 MiB: far from the limit, the memory counters are not read.
+    assert_eq!(v.memory, None);
     assert_eq!(v.procs.len(), 4);
 }
 
@@ -108,4 +109,113 @@ fn a_v1_cgroup_without_a_pids_hierarchy_reads_the_rest() {
     assert_eq!(v.pids, None);
     assert_eq!(v.cpu, None);
     assert_eq!(v.procs, vec![7]);
+}
+
+/// A v1 tree of one container (cpu, pids, memory hierarchies) under `root`, from `files`
+/// (hierarchy, file, text); returns its located cgroup.
+fn v1_tree(root: &Path, files: &[(&str, &str, &str)]) -> ContainerCgroup {
+    let rel = Path::new("docker").join(V1_ID);
+    for (sub, name, text) in files {
+        let dir = root.join(sub).join(&rel);
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(root.join(sub).join(name), text).expect("root file");
+        std::fs::write(dir.join(name), text).expect("file");
+    }
+    let layout = CgroupRoot::detect(root).expect("v1 layout");
+    layout.locate(V1_ID).expect("located")
+}
+
+fn write(root: &Path, sub: &str, name: &str, text: &str) {
+    let path = root.join(sub).join("docker").join(V1_ID).join(name);
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn a_kept_open_reader_reads_memory_near_its_limit_only_and_limits_now_and_then() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let cgroup = v1_tree(
+        root,
+        &[
+            ("cpuacct", "cpuacct.usage", "5\n"),
+            (
+                "cpu",
+                "cpu.stat",
+                "nr_periods 10\nnr_throttled 0\nthrottled_time 0\n",
+            ),
+            ("cpu", "cpu.cfs_quota_us", "-1\n"),
+            ("cpu", "cpu.cfs_period_us", "100000\n"),
+            ("pids", "pids.current", "2\n"),
+            ("pids", "pids.max", "4\n"),
+            ("pids", "pids.events", "max 7\n"),
+            ("memory", "memory.usage_in_bytes", "100\n"),
+            ("memory", "memory.limit_in_bytes", "1000\n"),
+            ("memory", "memory.failcnt", "3\n"),
+            ("memory", "memory.stat", "total_pgmajfault 9\n"),
+            ("memory", "cgroup.procs", "7\n"),
+        ],
+    );
+    let mut reader = VitalsReader::new(&cgroup, true)
+        .expect("readable")
+        .expect("there");
+    assert!(reader.is_open());
+    let v = reader.read().expect("readable").expect("there");
+    // 10 % of its limit: no memory counters; below its pids limit: no refused forks read.
+    assert_eq!(v.memory, None);
+    assert_eq!(
+        v.pids.map(|p| (p.current, p.max, p.refused)),
+        Some((2, Some(4), 0))
+    );
+    assert_eq!(v.cpu.and_then(|c| c.limit_cpus), None);
+
+    // Near its limit, at its pids limit, throttled under a new quota: all read at once
+    // through the open files.
+    write(root, "memory", "memory.usage_in_bytes", "950\n");
+    write(root, "pids", "pids.current", "4\n");
+    write(
+        root,
+        "cpu",
+        "cpu.stat",
+        "nr_periods 20\nnr_throttled 9\nthrottled_time 5\n",
+    );
+    write(root, "cpu", "cpu.cfs_quota_us", "10000\n");
+    write(root, "memory", "cgroup.procs", "7\n8\n");
+    let v = reader.read().expect("readable").expect("there");
+    let memory = v.memory.expect("memory near its limit");
+    assert_eq!((memory.usage, memory.limit), (950, Some(1000)));
+    assert_eq!((memory.limit_hits, memory.major_faults), (3, 9));
+    assert_eq!(v.pids.map(|p| p.refused), Some(7));
+    assert_eq!(v.cpu.and_then(|c| c.limit_cpus), Some(0.1));
+    assert_eq!(v.procs, vec![7, 8]);
+
+    // A new memory limit: until the next read of the limits, the one kept decides that the
+    // counters are read (and they say the new one); from then on they are not.
+    write(root, "memory", "memory.limit_in_bytes", "100000\n");
+    let v = reader.read().expect("readable").expect("there");
+    assert_eq!(v.memory.and_then(|m| m.limit), Some(100000));
+    for _ in 3..crate::engine::cgroup_stats::vitals_reader::LIMITS_EVERY {
+        reader.read().expect("readable");
+    }
+    let v = reader.read().expect("readable").expect("there");
+    assert_eq!(v.memory, None, "950 of 100000: far from the new limit");
+}
+
+#[test]
+fn a_reader_says_gone_once_the_cgroup_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let cgroup = v1_tree(
+        root,
+        &[
+            ("cpuacct", "cpuacct.usage", "5\n"),
+            ("memory", "memory.usage_in_bytes", "10\n"),
+            ("memory", "cgroup.procs", "7\n"),
+        ],
+    );
+    let mut reader = VitalsReader::new(&cgroup, false)
+        .expect("readable")
+        .expect("there");
+    assert!(reader.read().expect("readable").is_some());
+    std::fs::remove_dir_all(root.join("memory/docker")).expect("remove");
+    assert_eq!(reader.read().expect("readable"), None);
 }
