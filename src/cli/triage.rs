@@ -95,8 +95,25 @@ pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> 
     problems.extend(super::swarm_act::swarm_triage(&hosts, thresholds, now).await);
     // Every host's in one order, as one host's are.
     problems.sort_by(|(_, a), (_, b)| crate::triage::order(a, b));
+    write_report(args.output.json, several, checked, &problems, &unavailable)?;
+    Ok(hosts.exit(if problems.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Problems
+    }))
+}
+
+/// The report on stdout (a table or one JSON line), and after a table, once per host, which
+/// checks could not run there.
+fn write_report(
+    json: bool,
+    several: bool,
+    checked: usize,
+    problems: &[(String, Problem)],
+    unavailable: &[serde_json::Value],
+) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    let written = if args.output.json {
+    let written = if json {
         let listed: Vec<serde_json::Value> = problems
             .iter()
             .map(|(host, p)| {
@@ -117,47 +134,60 @@ pub async fn run(args: TriageArgs, globals: &Globals) -> Result<Exit, CliError> 
     } else if problems.is_empty() {
         writeln!(out, "healthy: no problems in {checked} containers")
     } else {
-        let rows: Vec<Vec<String>> = problems
-            .iter()
-            .map(|(host, p)| {
-                let mut row: Vec<String> = several.then(|| host.clone()).into_iter().collect();
-                row.extend([
-                    p.severity.as_str().to_string(),
-                    p.subject.clone(),
-                    p.kind.title().to_string(),
-                    p.reason.clone(),
-                    p.suggestion.as_str().to_string(),
-                ]);
-                row
-            })
-            .collect();
-        let headers = ["HOST", "SEVERITY", "CONTAINER", "PROBLEM", "WHY", "NEXT"];
-        table(&mut out, &headers[usize::from(!several)..], &rows)
+        table(
+            &mut out,
+            &headers(several),
+            &problem_rows(several, problems),
+        )
     };
     quiet_pipe(written.and_then(|()| out.flush()))?;
-    if !args.output.json {
-        // Once per host, after the table: which checks could not run there.
-        for u in &unavailable {
-            eprintln!(
-                "fleetdeck: note: on {}, these checks cannot run: {} ({})",
-                u["host"].as_str().unwrap_or_default(),
-                u["checks"]
-                    .as_array()
-                    .map(|c| c
-                        .iter()
-                        .filter_map(|c| c.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "))
-                    .unwrap_or_default(),
-                u["reason"].as_str().unwrap_or_default()
-            );
+    if !json {
+        for u in unavailable {
+            eprintln!("fleetdeck: note: {}", unavailable_line(u));
         }
     }
-    Ok(hosts.exit(if problems.is_empty() {
-        Exit::Success
-    } else {
-        Exit::Problems
-    }))
+    Ok(())
+}
+
+/// The table's headers: HOST first when there are several.
+fn headers(several: bool) -> Vec<&'static str> {
+    let headers = ["HOST", "SEVERITY", "CONTAINER", "PROBLEM", "WHY", "NEXT"];
+    headers[usize::from(!several)..].to_vec()
+}
+
+fn problem_rows(several: bool, problems: &[(String, Problem)]) -> Vec<Vec<String>> {
+    problems
+        .iter()
+        .map(|(host, p)| {
+            let mut row: Vec<String> = several.then(|| host.clone()).into_iter().collect();
+            row.extend([
+                p.severity.as_str().to_string(),
+                p.subject.clone(),
+                p.kind.title().to_string(),
+                p.reason.clone(),
+                p.suggestion.as_str().to_string(),
+            ]);
+            row
+        })
+        .collect()
+}
+
+/// "on HOST, these checks cannot run: A, B (why)".
+fn unavailable_line(u: &serde_json::Value) -> String {
+    let checks = u["checks"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    format!(
+        "on {}, these checks cannot run: {checks} ({})",
+        u["host"].as_str().unwrap_or_default(),
+        u["reason"].as_str().unwrap_or_default()
+    )
 }
 
 /// One host's problems, and how many containers were checked there.

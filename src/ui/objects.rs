@@ -101,101 +101,111 @@ fn usage_of<'a>(objects: &'a ObjectsState, host: &str) -> Option<&'a DiskUsage> 
 
 /// The cells of row `i` (without the host).
 fn cells(state: &AppState, objects: &ObjectsState, i: usize) -> Option<(String, Vec<String>)> {
-    let count = |n: u64| n.to_string();
-    Some(match objects.view {
-        ObjectView::Images => {
-            let (host, image) = objects.images.get(i)?;
-            let shared = usage_of(objects, host)
-                .and_then(|u| u.image_shared.get(&image.id))
-                .and_then(|(shared, _)| *shared)
-                .or(image.shared_size);
-            let created = chrono::DateTime::from_timestamp(image.created, 0)
-                .map_or_else(|| "-".into(), |t| crate::present::ago(t, state.now));
-            let flag = if image.dangling {
-                "dangling"
-            } else if image.intermediate {
-                "intermediate"
-            } else {
-                ""
-            };
-            (
-                host.clone(),
-                vec![
-                    image.name().to_string(),
-                    image.short_id().to_string(),
-                    bytes(image.size),
-                    usage_size(objects, host, shared),
-                    created,
-                    count(image.containers),
-                    flag.to_string(),
-                ],
-            )
-        }
-        ObjectView::Volumes => {
-            let (host, v) = objects.volumes.get(i)?;
-            let size = usage_of(objects, host)
-                .and_then(|u| u.volume_sizes.get(&v.name).copied())
-                .or(v.size);
-            (
-                host.clone(),
-                vec![
-                    v.name.clone(),
-                    v.driver.clone(),
-                    usage_size(objects, host, size),
-                    count(v.containers),
-                    if v.anonymous { "anonymous" } else { "named" }.to_string(),
-                ],
-            )
-        }
-        ObjectView::Networks => {
-            let (host, n) = objects.networks.get(i)?;
-            (
-                host.clone(),
-                vec![
-                    n.name.clone(),
-                    n.driver.clone(),
-                    n.scope.clone(),
-                    n.subnet.clone().unwrap_or_default(),
-                    n.gateway.clone().unwrap_or_default(),
-                    count(n.containers),
-                    if n.internal { "yes" } else { "" }.to_string(),
-                ],
-            )
-        }
-        ObjectView::Df => {
-            let (host, result) = objects.usage.iter().nth(i / 4)?;
-            let Ok(usage) = result else {
-                return Some((
-                    host.clone(),
-                    vec![if i % 4 == 0 {
-                        "unavailable".into()
-                    } else {
-                        String::new()
-                    }],
-                ));
-            };
-            let (name, line) = [
-                ("Images", &usage.images),
-                ("Containers", &usage.containers),
-                ("Local volumes", &usage.volumes),
-                ("Build cache", &usage.build_cache),
-            ][i % 4];
-            let percent = (line.size > 0).then(|| line.reclaimable.saturating_mul(100) / line.size);
-            (
-                host.clone(),
-                vec![
-                    name.to_string(),
-                    count(line.count),
-                    count(line.active),
-                    bytes(line.size),
-                    match percent {
-                        Some(p) => format!("{} ({p}%)", bytes(line.reclaimable)),
-                        None => bytes(line.reclaimable),
-                    },
-                ],
-            )
-        }
-    })
+    match objects.view {
+        ObjectView::Images => image_cells(state, objects, i),
+        ObjectView::Volumes => volume_cells(objects, i),
+        ObjectView::Networks => network_cells(objects, i),
+        ObjectView::Df => df_cells(objects, i),
+    }
+}
+
+fn count(n: u64) -> String {
+    n.to_string()
+}
+
+fn image_cells(
+    state: &AppState,
+    objects: &ObjectsState,
+    i: usize,
+) -> Option<(String, Vec<String>)> {
+    let (host, image) = objects.images.get(i)?;
+    let shared = usage_of(objects, host)
+        .and_then(|u| u.image_shared.get(&image.id))
+        .and_then(|(shared, _)| *shared)
+        .or(image.shared_size);
+    let created = chrono::DateTime::from_timestamp(image.created, 0)
+        .map_or_else(|| "-".into(), |t| crate::present::ago(t, state.now));
+    let flag = if image.dangling {
+        "dangling"
+    } else if image.intermediate {
+        "intermediate"
+    } else {
+        ""
+    };
+    Some((
+        host.clone(),
+        vec![
+            image.name().to_string(),
+            image.short_id().to_string(),
+            bytes(image.size),
+            usage_size(objects, host, shared),
+            created,
+            count(image.containers),
+            flag.to_string(),
+        ],
+    ))
+}
+
+fn volume_cells(objects: &ObjectsState, i: usize) -> Option<(String, Vec<String>)> {
+    let (host, v) = objects.volumes.get(i)?;
+    let size = usage_of(objects, host)
+        .and_then(|u| u.volume_sizes.get(&v.name).copied())
+        .or(v.size);
+    Some((
+        host.clone(),
+        vec![
+            v.name.clone(),
+            v.driver.clone(),
+            usage_size(objects, host, size),
+            count(v.containers),
+            if v.anonymous { "anonymous" } else { "named" }.to_string(),
+        ],
+    ))
+}
+
+fn network_cells(objects: &ObjectsState, i: usize) -> Option<(String, Vec<String>)> {
+    let (host, n) = objects.networks.get(i)?;
+    Some((
+        host.clone(),
+        vec![
+            n.name.clone(),
+            n.driver.clone(),
+            n.scope.clone(),
+            n.subnet.clone().unwrap_or_default(),
+            n.gateway.clone().unwrap_or_default(),
+            count(n.containers),
+            if n.internal { "yes" } else { "" }.to_string(),
+        ],
+    ))
+}
+
+/// Four rows a host: images, containers, volumes, build cache.
+fn df_cells(objects: &ObjectsState, i: usize) -> Option<(String, Vec<String>)> {
+    let (host, result) = objects.usage.iter().nth(i / 4)?;
+    let Ok(usage) = result else {
+        let first = if i % 4 == 0 { "unavailable" } else { "" };
+        return Some((host.clone(), vec![first.to_string()]));
+    };
+    let (name, line) = [
+        ("Images", &usage.images),
+        ("Containers", &usage.containers),
+        ("Local volumes", &usage.volumes),
+        ("Build cache", &usage.build_cache),
+    ][i % 4];
+    let percent = (line.size > 0).then(|| line.reclaimable.saturating_mul(100) / line.size);
+    Some((
+        host.clone(),
+        vec![
+            name.to_string(),
+            count(line.count),
+            count(line.active),
+            bytes(line.size),
+            match percent {
+                Some(p) => format!("{} ({p}%)", bytes(line.reclaimable)),
+                None => bytes(line.reclaimable),
+            },
+        ],
+    ))
 }
 
 /// The title: the view, its count, what is loading, and the keys to switch.

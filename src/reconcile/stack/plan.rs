@@ -161,85 +161,73 @@ pub fn plan(desired: &Desired, current: &Current) -> StackPlan {
 /// The networks, secrets and configs the file wants.
 fn object_steps(desired: &Desired, current: &Current) -> Vec<Step> {
     let mut steps = Vec::new();
-    let by_name = |list: &[ObjectInfo], name: &str| list.iter().find(|o| o.name == name).cloned();
-
     for n in &desired.networks {
-        steps.push(match by_name(&current.networks, &n.name) {
-            Some(o) => step(
-                Kind::Network,
-                &n.name,
-                Action::Unchanged,
-                Some(o.id),
-                Payload::None,
-            ),
-            None => step(
-                Kind::Network,
-                &n.name,
-                Action::Create,
-                None,
-                Payload::Network(n.clone()),
-            ),
-        });
+        let found = by_name(&current.networks, &n.name);
+        steps.push(there_or_create(Kind::Network, &n.name, found, || {
+            Payload::Network(n.clone())
+        }));
     }
     for name in &desired.external_networks {
         if by_name(&current.networks, name).is_none() {
             let reason = format!(
                 "external network {name} not found: create a swarm-scoped network before the stack is deployed"
             );
-            steps.push(step(
-                Kind::Network,
-                name,
-                Action::Conflict { reason },
-                None,
-                Payload::None,
-            ));
+            steps.push(conflict(Kind::Network, name, reason, None));
         }
     }
     for s in &desired.secrets {
         let name = s.name.clone().unwrap_or_default();
-        steps.push(match by_name(&current.secrets, &name) {
-            Some(o) => step(
-                Kind::Secret,
-                &name,
-                Action::Unchanged,
-                Some(o.id),
-                Payload::None,
-            ),
-            None => step(
-                Kind::Secret,
-                &name,
-                Action::Create,
-                None,
-                Payload::Secret(s.clone()),
-            ),
-        });
+        let found = by_name(&current.secrets, &name);
+        steps.push(there_or_create(Kind::Secret, &name, found, || {
+            Payload::Secret(s.clone())
+        }));
     }
     for c in &desired.configs {
         let name = c.name.clone().unwrap_or_default();
         steps.push(match by_name(&current.configs, &name) {
             Some(o) if o.data.is_some() && o.data != c.data => {
                 let reason = "its content changed, and Swarm configs cannot be changed: give it a new name (or take the stack down first)".to_string();
-                step(Kind::Config, &name, Action::Conflict { reason }, Some(o.id), Payload::None)
+                conflict(Kind::Config, &name, reason, Some(o.id))
             }
-            Some(o) => step(Kind::Config, &name, Action::Unchanged, Some(o.id), Payload::None),
-            None => step(Kind::Config, &name, Action::Create, None, Payload::Config(c.clone())),
+            found => there_or_create(Kind::Config, &name, found, || Payload::Config(c.clone())),
         });
     }
+    steps.extend(missing_externals(desired, current));
+    steps
+}
+
+/// The daemon's object of that name.
+fn by_name(list: &[ObjectInfo], name: &str) -> Option<ObjectInfo> {
+    list.iter().find(|o| o.name == name).cloned()
+}
+
+/// Unchanged when the daemon has it, else created from `payload`.
+fn there_or_create(
+    kind: Kind,
+    name: &str,
+    found: Option<ObjectInfo>,
+    payload: impl FnOnce() -> Payload,
+) -> Step {
+    match found {
+        Some(o) => step(kind, name, Action::Unchanged, Some(o.id), Payload::None),
+        None => step(kind, name, Action::Create, None, payload()),
+    }
+}
+
+fn conflict(kind: Kind, name: &str, reason: String, id: Option<String>) -> Step {
+    step(kind, name, Action::Conflict { reason }, id, Payload::None)
+}
+
+/// The external secrets and configs the daemon does not have: conflicts.
+fn missing_externals(desired: &Desired, current: &Current) -> Vec<Step> {
+    let mut steps = Vec::new();
     for (kind, names, list) in [
         (Kind::Secret, &desired.external_secrets, &current.secrets),
         (Kind::Config, &desired.external_configs, &current.configs),
     ] {
-        for name in names {
-            if by_name(list, name).is_none() {
-                let reason = format!("external {} {name} not found", kind.word());
-                steps.push(step(
-                    kind,
-                    name,
-                    Action::Conflict { reason },
-                    None,
-                    Payload::None,
-                ));
-            }
+        for name in names.iter().filter(|n| by_name(list, n).is_none()) {
+            let reason = format!("external {} {name} not found", kind.word());
+            steps.push(conflict(kind, name, reason, None));
         }
     }
     steps
