@@ -286,8 +286,9 @@ impl Keeper {
         let Some(checks) = checks.as_mut() else {
             return;
         };
-        let thresholds = crate::triage::Thresholds::default();
-        let notes = checks.on_readings(readings, self.fleet.containers(), &thresholds);
+        // The config's `[triage]` limits, as the console and `triage` use them.
+        let thresholds = &self.setup.alerts.thresholds;
+        let notes = checks.on_readings(readings, self.fleet.containers(), thresholds);
         for (id, name, note, attributes) in notes {
             let reason = attributes["reason"]
                 .as_str()
