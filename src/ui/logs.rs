@@ -170,9 +170,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
         return;
     }
 
-    let who = match view.sources.as_slice() {
-        [one] => one.name.clone(),
-        many => {
+    let who = match (&view.service, view.sources.as_slice()) {
+        (Some(service), tasks) => {
+            let plural = if tasks.len() == 1 { "" } else { "s" };
+            format!("service {service} ({} task{plural}@node)", tasks.len())
+        }
+        (None, [one]) => one.name.clone(),
+        (None, many) => {
             let names: Vec<&str> = many.iter().map(|s| s.name.as_str()).collect();
             format!("{} containers: {}", many.len(), names.join(", "))
         }
