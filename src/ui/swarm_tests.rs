@@ -163,10 +163,34 @@ fn a_services_logs_merge_its_tasks_with_a_task_at_node_column() {
             text: text.into(),
         };
         let lines = vec![
-            line(1, "shop_web.1", "node-1", LogStream::Stdout, "listening on :80"),
-            line(2, "shop_web.2", "node-2", LogStream::Stdout, "listening on :80"),
-            line(3, "shop_web.1", "node-1", LogStream::Stdout, "GET / 200 3ms"),
-            line(4, "shop_web.2", "node-2", LogStream::Stderr, "upstream timed out"),
+            line(
+                1,
+                "shop_web.1",
+                "node-1",
+                LogStream::Stdout,
+                "listening on :80",
+            ),
+            line(
+                2,
+                "shop_web.2",
+                "node-2",
+                LogStream::Stdout,
+                "listening on :80",
+            ),
+            line(
+                3,
+                "shop_web.1",
+                "node-1",
+                LogStream::Stdout,
+                "GET / 200 3ms",
+            ),
+            line(
+                4,
+                "shop_web.2",
+                "node-2",
+                LogStream::Stderr,
+                "upstream timed out",
+            ),
         ];
         for event in [
             ServiceLogMsg::Lines(lines),
