@@ -382,7 +382,7 @@ async fn stopping_a_task_container_warns_that_swarm_replaces_it() {
             "1000",
         ],
     );
-    let ran = fd(&sandbox, &swarm, &["kill", "--json", &plain]);
+    let ran = fd(&sandbox, &swarm, &["kill", "--yes", "--json", &plain]);
     ran.expect_code(0);
     assert!(
         !ran.stderr.contains("task of Swarm service"),
