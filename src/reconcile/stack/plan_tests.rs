@@ -288,7 +288,7 @@ fn a_health_check_edit_is_an_update_when_the_manager_s_was_read() {
     let mut current = deployed(&before);
     let after = desired(&file(&check("false")));
     assert_eq!(web(&plan(&before, &current)), [Action::Unchanged]);
-    assert_eq!(web(&plan(&after, &current)), [update.clone()]);
+    assert_eq!(web(&plan(&after, &current)), std::slice::from_ref(&update));
     // Dropped from the file: an update too.
     let none = desired(&file(""));
     assert_eq!(web(&plan(&none, &current)), [update]);
