@@ -85,6 +85,9 @@ pub struct SwarmState {
     pub pending: Option<super::swarm_act::SwarmRequest>,
     /// What the loop was last asked to read (`None`: nothing).
     pub watching: Option<SwarmWatch>,
+    /// Replicas asked for by service name, until the manager's read shows them (or the ask
+    /// failed): the next `+`/`-` counts from them.
+    pub asked: std::collections::BTreeMap<String, u64>,
 }
 
 /// One row of the Tasks view: a slot's newest task and how many older ones are folded.
@@ -253,6 +256,10 @@ pub fn problems(state: &AppState) -> Vec<crate::triage::Problem> {
 pub fn on_msg(state: &mut AppState, msg: SwarmMsg) {
     match msg {
         SwarmMsg::Snapshot(snapshot) => {
+            state.swarm.asked.retain(|name, replicas| {
+                let service = snapshot.services.iter().find(|s| s.name == *name);
+                service.is_some_and(|s| s.replicas != Some(*replicas))
+            });
             state.swarm.snapshot = Some(*snapshot);
             state.swarm.error = None;
             if state.swarm.watching.as_ref().is_some_and(|w| w.problems) {

@@ -245,10 +245,14 @@ fn manager(state: &AppState) -> Option<String> {
 }
 
 fn scale_key(state: &mut AppState, delta: i64, effects: &mut Vec<Effect>) {
-    let Some(service) = current_service(state).cloned() else {
+    let Some(mut service) = current_service(state).cloned() else {
         state.set_status("scale: select a service (:services)", true);
         return;
     };
+    // A `+` before the manager's next read counts from what was asked.
+    if let Some(asked) = state.swarm.asked.get(&service.name) {
+        service.replicas = Some(*asked);
+    }
     match scaled_by(&service, delta) {
         Ok(replicas) => {
             let action = ServiceAction::Scale { replicas };
@@ -373,22 +377,22 @@ fn confirm_or_send(state: &mut AppState, request: SwarmRequest, effects: &mut Ve
 
 fn send(state: &mut AppState, request: SwarmRequest, effects: &mut Vec<Effect>) {
     state.set_status(format!("{} …", request.describe()), false);
-    // The next `+` counts from what was asked, not from the manager's last answer.
-    if let SwarmRequest::Service {
-        name,
-        action: ServiceAction::Scale { replicas },
-        ..
-    } = &request
-        && let Some(s) = state
-            .swarm
-            .snapshot
-            .as_mut()
-            .and_then(|s| s.services.iter_mut().find(|s| s.name == *name))
-    {
-        s.replicas = Some(*replicas);
-        s.desired = *replicas;
+    if let Some((name, replicas)) = scale_of(&request) {
+        state.swarm.asked.insert(name.to_string(), replicas);
     }
     effects.push(Effect::SwarmAction(request));
+}
+
+/// The service and replicas of a scale request.
+fn scale_of(request: &SwarmRequest) -> Option<(&str, u64)> {
+    match request {
+        SwarmRequest::Service {
+            name,
+            action: ServiceAction::Scale { replicas },
+            ..
+        } => Some((name, *replicas)),
+        _ => None,
+    }
 }
 
 /// The question of the pending Swarm action, and whether it destroys something.
@@ -433,6 +437,11 @@ pub(super) fn answer(state: &mut AppState, yes: bool, effects: &mut Vec<Effect>)
 /// The manager's answer.
 pub(super) fn on_done(state: &mut AppState, done: &SwarmDone) {
     state.set_status(done.describe(), done.result.is_err());
+    if done.result.is_err()
+        && let Some((name, _)) = scale_of(&done.request)
+    {
+        state.swarm.asked.remove(name);
+    }
     state.dirty = true;
 }
 

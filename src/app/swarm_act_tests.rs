@@ -113,6 +113,26 @@ fn plus_and_minus_scale_the_selected_service_and_count_from_what_was_asked() {
     let status = state.status.clone().expect("a status");
     assert_eq!(status.text, "scale cache to 2: scaled");
     assert!(!status.is_error);
+    // The manager's read shows it: the next `+` counts from the manager again.
+    let mut read = sample_snapshot(now());
+    read.services[0].replicas = Some(2);
+    let _ = update(&mut state, Msg::Swarm(SwarmMsg::Snapshot(Box::new(read))));
+    assert!(state.swarm.asked.is_empty());
+    assert_eq!(press(&mut state, ch('+')), [scale("cache", 3)]);
+    // A refused ask is forgotten: the manager's count stands.
+    let refused = SwarmDone {
+        request: SwarmRequest::Service {
+            manager: "manager".into(),
+            name: "cache".into(),
+            action: ServiceAction::Scale { replicas: 3 },
+        },
+        result: Err("the manager said no".into()),
+        warnings: Vec::new(),
+        audit_error: None,
+    };
+    let _ = update(&mut state, Msg::Swarm(SwarmMsg::Done(refused)));
+    assert!(state.status.as_ref().is_some_and(|s| s.is_error));
+    assert_eq!(press(&mut state, ch('+')), [scale("cache", 3)]);
 }
 
 #[test]
