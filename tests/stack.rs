@@ -298,7 +298,8 @@ fn a_stack_applied_by_fleetdeck_is_the_one_docker_stack_deploy_makes() {
     // An edit plans as an update naming its fields; read-only refuses it; apply makes it.
     let edited = FILE
         .replace("replicas: 2", "replicas: 3")
-        .replace("LEVEL: \"3\"", "LEVEL: \"4\"");
+        .replace("LEVEL: \"3\"", "LEVEL: \"4\"")
+        .replace("retries: 2", "retries: 5");
     let edited_dir = tempfile::tempdir().expect("temp dir");
     let edited_file = write_files(edited_dir.path(), &edited);
     let ran = fleetdeck(
@@ -318,7 +319,7 @@ fn a_stack_applied_by_fleetdeck_is_the_one_docker_stack_deploy_makes() {
     assert_eq!(changed[0].1, "update");
     assert_eq!(
         changed[0].2,
-        serde_json::json!(["deploy.replicas", "environment"])
+        serde_json::json!(["deploy.replicas", "environment", "healthcheck"])
     );
     let host = swarm.manager_host();
     sandbox

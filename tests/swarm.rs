@@ -336,3 +336,59 @@ async fn service_logs_merge_both_nodes() {
     sorted.sort();
     assert_eq!(times, sorted, "merged by time");
 }
+
+#[tokio::test]
+#[ignore = "needs root, dockerd and ip netns"]
+async fn stopping_a_task_container_warns_that_swarm_replaces_it() {
+    let swarm = Swarm::start(2);
+    swarm.create_service("web", 1, &["--constraint", "node.hostname==node-1"], SLEEP);
+    let mut name = String::new();
+    swarm.wait_until("web's task container on node-1", BOUND, || {
+        name = swarm.docker(
+            0,
+            &[
+                "ps",
+                "--filter",
+                "label=com.docker.swarm.service.name=web",
+                "--format",
+                "{{.Names}}",
+            ],
+        );
+        !name.is_empty()
+    });
+    let sandbox = common::binary::Sandbox::new();
+    let warning = format!(
+        "{name} is a task of Swarm service web: Swarm will replace it (use fleetdeck service scale|rm)"
+    );
+    let ran = fd(&sandbox, &swarm, &["stop", "--json", &name]);
+    ran.expect_code(0);
+    assert!(ran.stderr.contains(&warning), "{}", ran.stderr);
+    let report = ran.report();
+    assert_eq!(report["warning"], warning.as_str(), "{report}");
+    // As the warning says: the swarm starts another task in its place.
+    swarm.wait_until("web running again", BOUND, || {
+        swarm.docker(0, &["service", "ls", "--format", "{{.Replicas}}"]) == "1/1"
+    });
+    // A plain container draws no warning.
+    let plain = swarm.docker(
+        0,
+        &[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            common::IMAGE,
+            "sleep",
+            "1000",
+        ],
+    );
+    let ran = fd(&sandbox, &swarm, &["kill", "--yes", "--json", &plain]);
+    ran.expect_code(0);
+    assert!(
+        !ran.stderr.contains("task of Swarm service"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.report().get("warning").is_none());
+    let _ = swarm.docker_output(0, &["rm", "-f", &plain]);
+}

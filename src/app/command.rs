@@ -38,6 +38,16 @@ pub enum CommandLine {
     Objects(super::objects::ObjectView),
     /// `:services`, `:nodes`, `:stacks`, `:secrets`: a Swarm view.
     Swarm(super::swarm::SwarmPane),
+    /// `:scale NAME=N`: a Swarm service's replicas.
+    Scale {
+        name: String,
+        replicas: u64,
+    },
+    /// `:update NAME IMAGE`: a Swarm service's image (a rolling update).
+    Update {
+        name: String,
+        image: String,
+    },
     Action {
         action: Action,
         names: Vec<String>,
@@ -55,6 +65,9 @@ pub enum CommandError {
     SortOrder(String),
     #[error("kill: -s needs a signal")]
     KillNoSignal,
+    /// `:scale` or `:update` without what they need.
+    #[error("{0}")]
+    Swarm(String),
     #[error("unknown command ':{0}' (try :stop NAME, :sort mem, :filter TEXT, :q; ? for help)")]
     Unknown(String),
 }
@@ -87,6 +100,16 @@ pub fn parse(line: &str, settings: &Settings) -> Parsed {
         "nodes" | "node" => CommandLine::Swarm(super::swarm::SwarmPane::Nodes),
         "stacks" | "stack" => CommandLine::Swarm(super::swarm::SwarmPane::Stacks),
         "secrets" | "configs" => CommandLine::Swarm(super::swarm::SwarmPane::Objects),
+        "scale" => {
+            let (name, replicas) =
+                super::swarm_act::parse_scale(&rest).map_err(CommandError::Swarm)?;
+            CommandLine::Scale { name, replicas }
+        }
+        "update" => {
+            let (name, image) =
+                super::swarm_act::parse_update(&rest).map_err(CommandError::Swarm)?;
+            CommandLine::Update { name, image }
+        }
         other => return action(other, rest, settings),
     };
     Ok(Some(plain))
@@ -187,6 +210,14 @@ pub fn run_command_line(state: &mut AppState, line: &str, effects: &mut Vec<Effe
         Cl::Apply => compose::apply_command(state),
         Cl::Objects(view) => super::objects::open(state, view, effects),
         Cl::Swarm(pane) => super::swarm::open(state, pane, effects),
+        Cl::Scale { name, replicas } => {
+            let action = crate::actions::swarm::ServiceAction::Scale { replicas };
+            super::swarm_act::by_name(state, &name, action, effects);
+        }
+        Cl::Update { name, image } => {
+            let action = crate::actions::swarm::ServiceAction::UpdateImage { image };
+            super::swarm_act::by_name(state, &name, action, effects);
+        }
         Cl::Action { action, names } => {
             if names.is_empty() {
                 return confirm::request(state, action, effects);

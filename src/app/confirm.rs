@@ -15,8 +15,9 @@ use crate::engine::{ContainerId, RunState};
 pub struct PendingAction {
     pub action: Action,
     pub targets: Vec<Target>,
-    /// Targets that are Swarm task containers: the swarm replaces what is stopped or removed.
-    pub swarm_tasks: Vec<String>,
+    /// Targets that are Swarm task containers (name, service): the swarm replaces what is
+    /// stopped or removed.
+    pub swarm_tasks: Vec<(String, String)>,
 }
 
 impl PendingAction {
@@ -33,11 +34,9 @@ impl PendingAction {
             n => format!("{n} containers: "),
         };
         let mut question = format!("{verb} {count}{}", names.join(", "));
-        if !self.swarm_tasks.is_empty() {
-            question.push_str(&format!(
-                " (Swarm task of {}: Swarm will replace it; scale the service instead)",
-                self.swarm_tasks.join(", ")
-            ));
+        for (name, service) in &self.swarm_tasks {
+            question.push_str(". ");
+            question.push_str(&crate::engine::swarm::task_warning(name, service));
         }
         question
     }
@@ -54,7 +53,9 @@ pub(super) fn run_command(
             state.overlay = None;
             if let Some(pending) = state.confirm.take() {
                 dispatch(state, pending.action, pending.targets, effects);
-            } else if !super::objects::answer(state, true, effects) {
+            } else if !super::objects::answer(state, true, effects)
+                && !super::swarm_act::answer(state, true, effects)
+            {
                 super::compose::answer(state, true, effects);
             }
         }
@@ -62,7 +63,9 @@ pub(super) fn run_command(
             state.overlay = None;
             if let Some(pending) = state.confirm.take() {
                 state.set_status(format!("cancelled: {}", pending.question()), false);
-            } else if !super::objects::answer(state, false, effects) {
+            } else if !super::objects::answer(state, false, effects)
+                && !super::swarm_act::answer(state, false, effects)
+            {
                 super::compose::answer(state, false, effects);
             }
         }
@@ -144,18 +147,16 @@ pub(super) fn confirm_or_dispatch(
     effects: &mut Vec<Effect>,
 ) {
     // A Swarm task container: the orchestrator replaces what is stopped or removed.
-    let swarm_tasks: Vec<String> = if matches!(
+    let swarm_tasks: Vec<(String, String)> = if matches!(
         action,
         Action::Stop { .. } | Action::Kill { .. } | Action::Remove { .. } | Action::Pause
     ) {
         targets
             .iter()
             .filter_map(|t| state.fleet.get(&t.id))
-            .filter(|c| c.labels.contains_key(crate::engine::swarm::TASK_ID_LABEL))
             .filter_map(|c| {
-                c.labels
-                    .get(crate::engine::swarm::TASK_SERVICE_LABEL)
-                    .cloned()
+                let service = crate::engine::swarm::task_service(&c.labels)?;
+                Some((c.name.clone(), service.to_string()))
             })
             .collect()
     } else {

@@ -18,9 +18,11 @@ pub const TEXT_KEYS: [(&str, &str); 4] = [
 ];
 
 /// The notes at the end of the overlay.
-pub const NOTES: [&str; 3] = [
+pub const NOTES: [&str; 5] = [
     "Commands: :stop NAME…  :start  :restart  :kill [-s SIG]  :rm [-f]",
     "          :sort COLUMN [asc|desc]  :filter TEXT  :stopped  :q",
+    "Swarm (on a manager): :services  :nodes  :stacks  :secrets",
+    "          :scale NAME=N  :update NAME IMAGE  (full or short name)",
     "Filter: web  !exited  state:unhealthy  image:nginx  label:env=prod",
 ];
 
@@ -50,7 +52,8 @@ pub fn mode(base: Base) -> KeyMode {
         Base::List => KeyMode::List,
         Base::Inspect => KeyMode::Inspect,
         Base::Logs => KeyMode::Logs,
-        Base::Triage | Base::Swarm => KeyMode::Triage,
+        Base::Triage => KeyMode::Triage,
+        Base::Swarm => KeyMode::Swarm,
         Base::Gpu => KeyMode::Gpu,
         Base::Plan => KeyMode::Plan,
         Base::Objects => KeyMode::Objects,

@@ -92,6 +92,11 @@ pub fn run_command(
         KeyMode::Logs => logs::run_command(state, command, effects),
         KeyMode::Plan => compose::run_command(state, command, effects),
         KeyMode::Objects => super::objects::run_command(state, command, effects),
+        KeyMode::Swarm => {
+            if !super::swarm_act::run_command(state, command, effects) {
+                main_command(state, mode, command, effects);
+            }
+        }
         KeyMode::List | KeyMode::Inspect | KeyMode::Triage | KeyMode::Gpu => {
             main_command(state, mode, command, effects);
         }
@@ -106,20 +111,8 @@ fn main_command(
     effects: &mut Vec<Effect>,
 ) {
     use ConsoleCommand as Cmd;
-    // The Swarm views list services, tasks, nodes: no container is selected there, and the
-    // container keys must not reach the list's selection under them.
-    if state.base == Base::Swarm && !super::swarm::takes(command) {
-        state.set_status(
-            "the Swarm views change services headless: fleetdeck service scale|update|rollback|rm",
-            false,
-        );
-        return;
-    }
     match command {
         Cmd::Up | Cmd::Down | Cmd::Top | Cmd::Bottom | Cmd::PageUp | Cmd::PageDown => match mode {
-            KeyMode::Triage if state.base == Base::Swarm => {
-                super::swarm::move_selection(state, command);
-            }
             KeyMode::Inspect => inspect::scroll(state, command),
             KeyMode::Triage => triage::move_selection(state, command),
             KeyMode::Gpu => gpu::scroll(state, command),
@@ -137,9 +130,9 @@ fn main_command(
         Cmd::Mark | Cmd::ToggleStopped | Cmd::Collapse | Cmd::SortNext | Cmd::SortReverse => {
             list::run_command(state, command);
         }
-        Cmd::Inspect if state.base == Base::Swarm => super::swarm::enter(state, effects),
         Cmd::Inspect if mode == KeyMode::Triage => triage::inspect(state, effects),
         Cmd::Inspect => list::enter(state, effects),
+        Cmd::Logs if mode == KeyMode::Triage && triage::swarm_logs(state, effects) => {}
         Cmd::Logs => {
             let targets = state.targets();
             if targets.is_empty() {
@@ -161,7 +154,6 @@ fn main_command(
         }
         Cmd::Help => help::open(state),
         Cmd::Quit => effects.push(Effect::Quit),
-        Cmd::Back if state.base == Base::Swarm => super::swarm::back(state, effects),
         Cmd::Back => back(state, mode),
         Cmd::Reveal => inspect::toggle_reveal(state),
         Cmd::ToggleLog => {
@@ -184,6 +176,18 @@ fn main_command(
         | Cmd::SaveLogs => {}
         // The host views' own keys.
         Cmd::ObjectRemove | Cmd::ObjectForceRemove | Cmd::Prune | Cmd::Pull | Cmd::Refresh => {}
+        // The Swarm views' own keys ([`super::swarm_act`]).
+        Cmd::ScaleUp
+        | Cmd::ScaleDown
+        | Cmd::ServiceUpdate
+        | Cmd::ServiceRestart
+        | Cmd::ServiceRollback
+        | Cmd::ServiceRemove
+        | Cmd::NodeDrain
+        | Cmd::NodePause
+        | Cmd::NodeActivate
+        | Cmd::NodePromote
+        | Cmd::NodeDemote => {}
     }
 }
 

@@ -24,6 +24,8 @@ pub enum KeyMode {
     Plan,
     /// The host views: images, volumes, networks, disk usage.
     Objects,
+    /// The Swarm views: services, tasks, nodes, stacks, secrets and configs.
+    Swarm,
 }
 
 impl KeyMode {
@@ -38,6 +40,7 @@ impl KeyMode {
             Self::Gpu => "GPU",
             Self::Plan => "plan",
             Self::Objects => "host",
+            Self::Swarm => "Swarm",
         }
     }
 }
@@ -57,15 +60,26 @@ pub struct CommandInfo {
 
 /// The actions: on the selected container, or the selected problem's in the triage view.
 const LI: &[KeyMode] = &[KeyMode::List, KeyMode::Inspect, KeyMode::Triage];
-/// Inspect: the selected container, or the selected problem's.
-const LT: &[KeyMode] = &[KeyMode::List, KeyMode::Triage];
+/// Inspect: the selected container, or the selected problem's; in the Swarm views, a
+/// service's tasks.
+const LT: &[KeyMode] = &[KeyMode::List, KeyMode::Triage, KeyMode::Swarm];
 /// The views the triage and GPU keys open (and close, pressed again).
 const VIEWS: &[KeyMode] = &[
     KeyMode::List,
     KeyMode::Inspect,
     KeyMode::Triage,
     KeyMode::Gpu,
+    KeyMode::Swarm,
 ];
+/// Logs: a container's, a problem's, a service's (every task merged).
+const LOGS: &[KeyMode] = &[
+    KeyMode::List,
+    KeyMode::Inspect,
+    KeyMode::Triage,
+    KeyMode::Swarm,
+];
+/// The Swarm views.
+const S: &[KeyMode] = &[KeyMode::Swarm];
 const L: &[KeyMode] = &[KeyMode::List];
 const I: &[KeyMode] = &[KeyMode::Inspect];
 const C: &[KeyMode] = &[KeyMode::Confirm];
@@ -79,6 +93,7 @@ const LIHX: &[KeyMode] = &[
     KeyMode::Gpu,
     KeyMode::Plan,
     KeyMode::Objects,
+    KeyMode::Swarm,
 ];
 /// The host views.
 const O: &[KeyMode] = &[KeyMode::Objects];
@@ -91,6 +106,7 @@ const LIP: &[KeyMode] = &[
     KeyMode::Triage,
     KeyMode::Plan,
     KeyMode::Objects,
+    KeyMode::Swarm,
 ];
 /// The logs pane.
 const X: &[KeyMode] = &[KeyMode::Logs];
@@ -127,7 +143,7 @@ pub const COMMANDS: &[CommandInfo] = {
         info(
             Cmd::Inspect,
             LT,
-            "inspect (on a project: fold it)",
+            "inspect (a project: fold it; a service: its tasks)",
             false,
             true,
         ),
@@ -151,7 +167,13 @@ pub const COMMANDS: &[CommandInfo] = {
             false,
         ),
         info(Cmd::Remove, LI, "remove (asks first)", true, true),
-        info(Cmd::Logs, LI, "logs", false, false),
+        info(
+            Cmd::Logs,
+            LOGS,
+            "logs (a service: every task merged)",
+            false,
+            false,
+        ),
         info(Cmd::Exec, LI, "exec a shell", false, false),
         info(
             Cmd::Filter,
@@ -186,14 +208,14 @@ pub const COMMANDS: &[CommandInfo] = {
         info(Cmd::Reveal, I, "reveal / mask secret values", false, true),
         info(
             Cmd::ToggleLog,
-            LI,
+            LOGS,
             "show / hide fleetdeck's own log",
             false,
             false,
         ),
         info(
             Cmd::LogLevels,
-            LI,
+            LOGS,
             "fleetdeck's log: its keys (levels shown per target)",
             false,
             false,
@@ -282,6 +304,53 @@ pub const COMMANDS: &[CommandInfo] = {
             O,
             "read the lists and the disk usage again",
             false,
+            false,
+        ),
+        info(Cmd::ScaleUp, S, "service: one replica more", true, true),
+        info(Cmd::ScaleDown, S, "service: one replica less", true, true),
+        info(
+            Cmd::ServiceUpdate,
+            S,
+            "service: update to a new image (asks for it)",
+            true,
+            false,
+        ),
+        info(
+            Cmd::ServiceRestart,
+            S,
+            "service: rolling restart (every task replaced)",
+            true,
+            false,
+        ),
+        info(
+            Cmd::ServiceRollback,
+            S,
+            "service: roll back to the previous spec",
+            true,
+            false,
+        ),
+        info(
+            Cmd::ServiceRemove,
+            S,
+            "service: remove (asks first)",
+            true,
+            false,
+        ),
+        info(
+            Cmd::NodeDrain,
+            S,
+            "node: drain, its tasks move (asks first)",
+            true,
+            false,
+        ),
+        info(Cmd::NodePause, S, "node: pause, no new tasks", true, false),
+        info(Cmd::NodeActivate, S, "node: active again", true, false),
+        info(Cmd::NodePromote, S, "node: promote to manager", true, false),
+        info(
+            Cmd::NodeDemote,
+            S,
+            "node: demote to worker (asks first)",
+            true,
             false,
         ),
         info(

@@ -248,5 +248,14 @@ pub enum Effect {
     /// Read the swarm manager for this view (`None`: no Swarm view is open, stop reading);
     /// the loop answers with `Msg::Swarm`.
     SwarmWatch(Option<super::swarm::SwarmWatch>),
+    /// Run a Swarm action on the manager; answered with `SwarmMsg::Done`
+    /// ([`super::swarm_act`]).
+    SwarmAction(super::swarm_act::SwarmRequest),
+    /// Open the logs pane's stream on a service's tasks, through the manager `manager` (in
+    /// place of any open streams).
+    OpenServiceLogs {
+        manager: String,
+        service: Box<crate::engine::swarm::ServiceRow>,
+    },
     Quit,
 }

@@ -34,6 +34,7 @@ pub mod rows;
 pub mod state;
 pub mod stuck;
 pub mod swarm;
+pub mod swarm_act;
 pub mod triage;
 
 #[cfg(test)]
@@ -155,6 +156,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::Objects(msg) => objects::on_msg(state, msg, &mut effects),
         Msg::Swarm(msg) => swarm::on_msg(state, msg),
     }
+    swarm::sync_watch(state, &mut effects);
     triage::after(state, triage_trigger);
     state.sync_stats(&mut effects);
     stuck::on_log_effects(state, &effects);

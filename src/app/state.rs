@@ -269,8 +269,7 @@ impl AppState {
                 Base::Gpu => KeyMode::Gpu,
                 Base::Plan => KeyMode::Plan,
                 Base::Objects => KeyMode::Objects,
-                // A list of its own, as triage's: Enter, Esc, up and down.
-                Base::Swarm => KeyMode::Triage,
+                Base::Swarm => KeyMode::Swarm,
             }),
         }
     }

@@ -44,6 +44,8 @@ pub struct SwarmWatch {
     pub pane: SwarmPane,
     /// The service whose tasks are shown (its id).
     pub service: Option<String>,
+    /// The triage view is shown: every task and node too, for the Swarm rules.
+    pub problems: bool,
 }
 
 /// What the manager said, as last read.
@@ -53,7 +55,8 @@ pub struct SwarmSnapshot {
     pub manager: String,
     pub services: Vec<ServiceRow>,
     pub nodes: Vec<NodeRow>,
-    /// The shown service's tasks (history included, newest first within a slot).
+    /// The shown service's tasks (history included, newest first within a slot); for the
+    /// triage view ([`SwarmWatch::problems`]) every task.
     pub tasks: Vec<TaskRow>,
     pub secrets: Vec<SwarmObject>,
     pub configs: Vec<SwarmObject>,
@@ -63,6 +66,8 @@ pub struct SwarmSnapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SwarmMsg {
     Snapshot(Box<SwarmSnapshot>),
+    /// A Swarm action's answer ([`super::swarm_act`]).
+    Done(super::swarm_act::SwarmDone),
     /// No manager among the hosts, or a read failed: why, for the view.
     Failed(String),
 }
@@ -76,6 +81,13 @@ pub struct SwarmState {
     pub snapshot: Option<SwarmSnapshot>,
     pub error: Option<String>,
     pub selected: usize,
+    /// A Swarm action waiting for the user's yes.
+    pub pending: Option<super::swarm_act::SwarmRequest>,
+    /// What the loop was last asked to read (`None`: nothing).
+    pub watching: Option<SwarmWatch>,
+    /// Replicas asked for by service name, until the manager's read shows them (or the ask
+    /// failed): the next `+`/`-` counts from them.
+    pub asked: std::collections::BTreeMap<String, u64>,
 }
 
 /// One row of the Tasks view: a slot's newest task and how many older ones are folded.
@@ -107,6 +119,7 @@ impl SwarmState {
         SwarmWatch {
             pane: self.pane,
             service: self.service.clone(),
+            problems: false,
         }
     }
 
@@ -191,30 +204,6 @@ impl SwarmState {
     }
 }
 
-/// Whether a command means something in the Swarm views (moving, Enter, Esc, the command
-/// line, help, the panes); the container actions do not.
-pub fn takes(command: ConsoleCommand) -> bool {
-    use ConsoleCommand as Cmd;
-    matches!(
-        command,
-        Cmd::Up
-            | Cmd::Down
-            | Cmd::Top
-            | Cmd::Bottom
-            | Cmd::PageUp
-            | Cmd::PageDown
-            | Cmd::Inspect
-            | Cmd::Back
-            | Cmd::CommandLine
-            | Cmd::Help
-            | Cmd::Quit
-            | Cmd::ToggleLog
-            | Cmd::LogLevels
-            | Cmd::Triage
-            | Cmd::Gpu
-    )
-}
-
 /// Opens a Swarm view (`:services`, `:nodes`, `:stacks`, `:secrets`).
 pub fn open(state: &mut AppState, pane: SwarmPane, effects: &mut Vec<Effect>) {
     state.base = Base::Swarm;
@@ -222,17 +211,64 @@ pub fn open(state: &mut AppState, pane: SwarmPane, effects: &mut Vec<Effect>) {
     state.swarm.service = None;
     state.swarm.selected = 0;
     state.dirty = true;
-    effects.push(Effect::SwarmWatch(Some(state.swarm.watch())));
+    sync_watch(state, effects);
+}
+
+/// What the loop should read: the shown Swarm view; in the triage view, what the Swarm rules
+/// read; else nothing. Asked for when it changes.
+pub(super) fn sync_watch(state: &mut AppState, effects: &mut Vec<Effect>) {
+    let want = match state.base {
+        Base::Swarm => Some(state.swarm.watch()),
+        Base::Triage => Some(SwarmWatch {
+            pane: SwarmPane::Services,
+            service: None,
+            problems: true,
+        }),
+        _ => None,
+    };
+    if want != state.swarm.watching {
+        if state.swarm.watching.as_ref().is_some_and(|w| w.problems) {
+            // The Swarm rows leave with the triage view.
+            state.triage.stale = true;
+        }
+        state.swarm.watching.clone_from(&want);
+        effects.push(Effect::SwarmWatch(want));
+    }
+}
+
+/// The Swarm problems (services, nodes, quorum) of the last read, while the triage view has
+/// the loop read them ([`SwarmWatch::problems`]).
+pub fn problems(state: &AppState) -> Vec<crate::triage::Problem> {
+    let reading = state.swarm.watching.as_ref().is_some_and(|w| w.problems);
+    let Some(snapshot) = state.swarm.snapshot.as_ref().filter(|_| reading) else {
+        return Vec::new();
+    };
+    crate::triage::swarm::evaluate(&crate::triage::swarm::SwarmView {
+        services: &snapshot.services,
+        tasks: &snapshot.tasks,
+        nodes: &snapshot.nodes,
+        now: state.now,
+        thresholds: &state.settings.thresholds,
+    })
 }
 
 /// What the loop read.
 pub fn on_msg(state: &mut AppState, msg: SwarmMsg) {
     match msg {
         SwarmMsg::Snapshot(snapshot) => {
+            state.swarm.asked.retain(|name, replicas| {
+                let service = snapshot.services.iter().find(|s| s.name == *name);
+                service.is_some_and(|s| s.replicas != Some(*replicas))
+            });
             state.swarm.snapshot = Some(*snapshot);
             state.swarm.error = None;
+            if state.swarm.watching.as_ref().is_some_and(|w| w.problems) {
+                state.triage.stale = true;
+                state.dirty |= state.base == Base::Triage;
+            }
         }
         SwarmMsg::Failed(why) => state.swarm.error = Some(why),
+        SwarmMsg::Done(done) => super::swarm_act::on_done(state, &done),
     }
     let len = state.swarm.len();
     state.swarm.selected = state.swarm.selected.min(len.saturating_sub(1));
@@ -268,7 +304,7 @@ pub fn enter(state: &mut AppState, effects: &mut Vec<Effect>) {
         _ => return,
     }
     state.dirty = true;
-    effects.push(Effect::SwarmWatch(Some(state.swarm.watch())));
+    sync_watch(state, effects);
 }
 
 /// Esc: from a service's tasks back to the services; else back to the list, and the loop
@@ -282,13 +318,12 @@ pub fn back(state: &mut AppState, effects: &mut Vec<Effect>) {
             .into_iter()
             .position(|s| Some(&s.id) == id.as_ref())
             .unwrap_or(0);
-        effects.push(Effect::SwarmWatch(Some(state.swarm.watch())));
     } else {
         state.base = Base::List;
-        effects.push(Effect::SwarmWatch(None));
         state.clamp_selection();
     }
     state.dirty = true;
+    sync_watch(state, effects);
 }
 
 /// An age for the views ("3m"), from the state's clock.
@@ -305,9 +340,43 @@ mod tests;
 /// failed slot), a plain service, a secret and a config.
 #[cfg(test)]
 pub(crate) fn sample_snapshot(now: DateTime<Utc>) -> SwarmSnapshot {
+    let object = |name: &str| SwarmObject {
+        id: name.into(),
+        name: name.into(),
+        created: Some(now - chrono::Duration::seconds(86_400)),
+        updated: Some(now - chrono::Duration::seconds(3600)),
+        labels: Default::default(),
+    };
+    SwarmSnapshot {
+        manager: "manager".into(),
+        services: vec![
+            sample_service(now, "s3", "cache", None, (1, 1)),
+            sample_service(now, "s2", "shop_db", Some("shop"), (1, 1)),
+            sample_service(now, "s1", "shop_web", Some("shop"), (4, 6)),
+        ],
+        nodes: vec![
+            sample_node("node-1", "manager", "active", "Leader"),
+            sample_node("node-2", "worker", "drain", ""),
+        ],
+        tasks: sample_tasks(now),
+        secrets: vec![object("db_password")],
+        configs: vec![object("nginx_conf")],
+    }
+}
+
+/// A replicated service for [`sample_snapshot`]; `s1` publishes a port and has its update
+/// paused.
+#[cfg(test)]
+fn sample_service(
+    now: DateTime<Utc>,
+    id: &str,
+    name: &str,
+    stack: Option<&str>,
+    (running, desired): (u64, u64),
+) -> ServiceRow {
     use crate::engine::swarm::model::without_digest;
     let ago = |s: i64| Some(now - chrono::Duration::seconds(s));
-    let service = |id: &str, name: &str, stack: Option<&str>, running, desired| ServiceRow {
+    ServiceRow {
         id: id.into(),
         name: name.into(),
         stack: stack.map(str::to_string),
@@ -327,7 +396,30 @@ pub(crate) fn sample_snapshot(now: DateTime<Utc>) -> SwarmSnapshot {
         created: ago(7200),
         updated: ago(60),
         labels: Default::default(),
-    };
+    }
+}
+
+#[cfg(test)]
+fn sample_node(name: &str, role: &str, availability: &str, manager: &str) -> NodeRow {
+    NodeRow {
+        id: name.into(),
+        hostname: name.into(),
+        role: role.into(),
+        availability: availability.into(),
+        status: "ready".into(),
+        manager_status: manager.into(),
+        engine: "20.10.24".into(),
+        addr: String::new(),
+        labels: Default::default(),
+        tasks_running: Some(3),
+    }
+}
+
+/// `shop_web`'s tasks: slot 1 running, slot 2 rejected twice (a missing image) after an
+/// older task shut down.
+#[cfg(test)]
+fn sample_tasks(now: DateTime<Utc>) -> Vec<TaskRow> {
+    let ago = |s: i64| Some(now - chrono::Duration::seconds(s));
     let task =
         |slot: i64, node: &str, state: &str, desired: &str, error: Option<&str>, s| TaskRow {
             id: format!("t{slot}{state}"),
@@ -346,57 +438,11 @@ pub(crate) fn sample_snapshot(now: DateTime<Utc>) -> SwarmSnapshot {
             since: ago(s),
             created: ago(s),
         };
-    let node = |name: &str, role: &str, availability: &str, manager: &str| NodeRow {
-        id: name.into(),
-        hostname: name.into(),
-        role: role.into(),
-        availability: availability.into(),
-        status: "ready".into(),
-        manager_status: manager.into(),
-        engine: "20.10.24".into(),
-        addr: String::new(),
-        labels: Default::default(),
-        tasks_running: Some(3),
-    };
-    let object = |name: &str| SwarmObject {
-        id: name.into(),
-        name: name.into(),
-        created: ago(86_400),
-        updated: ago(3600),
-        labels: Default::default(),
-    };
-    SwarmSnapshot {
-        manager: "manager".into(),
-        services: vec![
-            service("s3", "cache", None, 1, 1),
-            service("s2", "shop_db", Some("shop"), 1, 1),
-            service("s1", "shop_web", Some("shop"), 4, 6),
-        ],
-        nodes: vec![
-            node("node-1", "manager", "active", "Leader"),
-            node("node-2", "worker", "drain", ""),
-        ],
-        tasks: vec![
-            task(1, "node-1", "running", "running", None, 300),
-            task(
-                2,
-                "node-2",
-                "rejected",
-                "running",
-                Some("No such image: shop/web:2"),
-                5,
-            ),
-            task(
-                2,
-                "node-2",
-                "rejected",
-                "shutdown",
-                Some("No such image: shop/web:2"),
-                20,
-            ),
-            task(2, "node-1", "shutdown", "shutdown", None, 60),
-        ],
-        secrets: vec![object("db_password")],
-        configs: vec![object("nginx_conf")],
-    }
+    let missing = Some("No such image: shop/web:2");
+    vec![
+        task(1, "node-1", "running", "running", None, 300),
+        task(2, "node-2", "rejected", "running", missing, 5),
+        task(2, "node-2", "rejected", "shutdown", missing, 20),
+        task(2, "node-1", "shutdown", "shutdown", None, 60),
+    ]
 }

@@ -22,7 +22,8 @@ fn opening_a_view_asks_the_loop_to_read_the_manager_and_esc_stops_it() {
         effects,
         [Effect::SwarmWatch(Some(SwarmWatch {
             pane: SwarmPane::Services,
-            service: None
+            service: None,
+            problems: false,
         }))]
     );
     let effects = update(&mut state, Msg::Key(KeyChord::plain(KeyName::Esc)));
@@ -42,7 +43,8 @@ fn enter_on_a_service_shows_its_tasks_with_each_slots_history_folded() {
         effects,
         [Effect::SwarmWatch(Some(SwarmWatch {
             pane: SwarmPane::Tasks,
-            service: Some("s1".into())
+            service: Some("s1".into()),
+            problems: false,
         }))]
     );
     // The loop's next read has the tasks.
@@ -88,7 +90,7 @@ fn stacks_group_services_by_namespace_and_objects_list_names_only() {
 #[test]
 fn container_keys_do_nothing_in_the_swarm_views() {
     let (mut state, _) = open_services();
-    for c in ['d', 's', 'k', 'x', 'r'] {
+    for c in ['s', 'u', 'x', 'r', 'e', 'C'] {
         let effects = update(&mut state, Msg::Key(KeyChord::char(c)));
         assert!(effects.is_empty(), "{c}: {effects:?}");
         assert!(state.overlay.is_none(), "{c} opened {:?}", state.overlay);
@@ -157,7 +159,9 @@ fn a_task_container_is_grouped_under_its_service_and_stopping_it_warns() {
         .map(|p| p.question())
         .unwrap_or_default();
     assert!(
-        question.contains("Swarm task of web: Swarm will replace it"),
+        question.contains(
+            "web.1.abc is a task of Swarm service web: Swarm will replace it (use fleetdeck service scale|rm)"
+        ),
         "{question}"
     );
 }

@@ -110,6 +110,77 @@ pub fn suggestion_command(suggestion: Suggestion) -> ConsoleCommand {
     }
 }
 
+/// Whether a problem is about the swarm (a service, a node, the managers), not a container.
+pub fn is_swarm(kind: ProblemKind) -> bool {
+    matches!(
+        kind,
+        ProblemKind::ServiceDegraded
+            | ProblemKind::TasksFailing
+            | ProblemKind::UpdateStopped
+            | ProblemKind::NodeUnavailable
+            | ProblemKind::QuorumShort
+    )
+}
+
+/// The next step the view shows for a problem: the command that does it and its word.
+pub fn next_step(p: &Problem) -> (ConsoleCommand, &'static str) {
+    match p.kind {
+        ProblemKind::GpuOverThreshold => (suggestion_command(p.suggestion), "GPU pane"),
+        ProblemKind::ServiceDegraded | ProblemKind::TasksFailing => {
+            (ConsoleCommand::Logs, "service logs")
+        }
+        ProblemKind::UpdateStopped => (ConsoleCommand::Inspect, "service"),
+        ProblemKind::NodeUnavailable => (ConsoleCommand::Inspect, "node"),
+        ProblemKind::QuorumShort => (ConsoleCommand::Inspect, "nodes"),
+        _ => (suggestion_command(p.suggestion), p.suggestion.as_str()),
+    }
+}
+
+/// `l` on a Swarm problem: a service's logs (every task merged); `false` when the selected
+/// problem is a container's.
+pub(super) fn swarm_logs(state: &mut AppState, effects: &mut Vec<Effect>) -> bool {
+    let Some(problem) = state.triage.selected_problem().filter(|p| is_swarm(p.kind)) else {
+        return false;
+    };
+    let service = state
+        .swarm
+        .snapshot
+        .as_ref()
+        .and_then(|s| s.services.iter().find(|s| s.name == problem.subject))
+        .cloned();
+    match service {
+        Some(service) => super::swarm_act::open_service_logs(state, service, effects),
+        None => state.set_status(
+            "logs: a node's problem has no logs here (Enter opens the Nodes view)",
+            true,
+        ),
+    }
+    true
+}
+
+/// Enter on a Swarm problem: the Services view on its service, or the Nodes view on its node.
+fn inspect_swarm(state: &mut AppState, problem: &Problem, effects: &mut Vec<Effect>) {
+    use super::swarm::SwarmPane;
+    let node = matches!(
+        problem.kind,
+        ProblemKind::NodeUnavailable | ProblemKind::QuorumShort
+    );
+    let pane = if node {
+        SwarmPane::Nodes
+    } else {
+        SwarmPane::Services
+    };
+    super::swarm::open(state, pane, effects);
+    let index = state.swarm.snapshot.as_ref().and_then(|s| {
+        if node {
+            s.nodes.iter().position(|n| n.hostname == problem.subject)
+        } else {
+            s.services.iter().position(|v| v.name == problem.subject)
+        }
+    });
+    state.swarm.selected = index.unwrap_or(0);
+}
+
 /// What the view draws of a problem: a change here is a change on screen.
 fn shown(
     p: &Problem,
@@ -172,7 +243,13 @@ pub(super) fn refresh(state: &mut AppState) {
         thresholds: &state.settings.thresholds,
         observed: &state.triage.observed,
     };
-    let problems = triage::evaluate(state.fleet.containers(), &ctx);
+    let mut problems = triage::evaluate(state.fleet.containers(), &ctx);
+    // On a manager, the swarm's problems beside the containers'.
+    let swarm = super::swarm::problems(state);
+    if !swarm.is_empty() {
+        problems.extend(swarm);
+        problems.sort_by(triage::order);
+    }
     let view = &mut state.triage;
     let same_view = view.problems.len() == problems.len()
         && view
@@ -255,6 +332,10 @@ pub(super) fn inspect(state: &mut AppState, effects: &mut Vec<Effect>) {
     if problem.kind == ProblemKind::GpuOverThreshold {
         state.base = Base::Gpu;
         return;
+    }
+    if is_swarm(problem.kind) {
+        let problem = problem.clone();
+        return inspect_swarm(state, &problem, effects);
     }
     match target(state) {
         Some(t) => super::inspect::inspect_container(state, t.id, t.name, effects),

@@ -2,6 +2,7 @@
 //! resolve the targets, confirm what is destructive, run through the action layer
 //! concurrently, and report each target's own outcome.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 
 use clap::Args;
@@ -171,6 +172,11 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
         add_group(&mut hosts, group, common.targets.is_empty(), &mut targets).await?;
     }
     let several = hosts.several();
+    // Stopping, killing or removing a Swarm task's container: the swarm replaces it.
+    let warnings = task_warnings(&fleet, &targets, &action);
+    for warning in warnings.values() {
+        super::output::warn(format_args!("warning: {warning}"));
+    }
     if action.is_destructive() && !yes && !globals.read_only && !targets.is_empty() {
         let names = shown_names(&targets, several);
         if !confirmed(&action, &names)? {
@@ -190,7 +196,7 @@ pub async fn run(request: Request, globals: &Globals) -> Result<Exit, CliError> 
         duration: std::time::Duration::ZERO,
         audit_error: None,
     }));
-    write_reports(&reports, common.output.json, several)?;
+    write_reports(&reports, common.output.json, several, &warnings)?;
     for r in &reports {
         if let Some(e) = &r.audit_error {
             super::output::warn(format_args!("{} {}: {e}", action.verb(), r.target.name));
@@ -321,11 +327,54 @@ async fn execute(
         .collect()
 }
 
-/// One line per report (`ok  ` or `FAIL`, the host with several), or one JSON array.
-fn write_reports(reports: &[ActionReport], json: bool, several: bool) -> Result<(), CliError> {
+/// The warning of each target that is a Swarm task's container (by container id), when
+/// `action` stops, kills or removes it.
+fn task_warnings(
+    fleet: &[crate::engine::Container],
+    targets: &OnHost,
+    action: &Action,
+) -> BTreeMap<ContainerId, String> {
+    if !matches!(
+        action,
+        Action::Stop { .. } | Action::Kill { .. } | Action::Remove { .. }
+    ) {
+        return BTreeMap::new();
+    }
+    targets
+        .iter()
+        .filter_map(|(host, t)| {
+            let c = fleet.iter().find(|c| c.id == t.id && c.host == *host)?;
+            let service = crate::engine::swarm::task_service(&c.labels)?;
+            Some((
+                t.id.clone(),
+                crate::engine::swarm::task_warning(&t.name, service),
+            ))
+        })
+        .collect()
+}
+
+/// One line per report (`ok  ` or `FAIL`, the host with several), or one JSON array (a
+/// Swarm task's report with its `warning`).
+fn write_reports(
+    reports: &[ActionReport],
+    json: bool,
+    several: bool,
+    warnings: &BTreeMap<ContainerId, String>,
+) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     let written = if json {
-        let json: Vec<serde_json::Value> = reports.iter().map(ActionReport::to_json).collect();
+        let json: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|r| {
+                let mut value = r.to_json();
+                if let (Some(warning), Some(object)) =
+                    (warnings.get(&r.target.id), value.as_object_mut())
+                {
+                    object.insert("warning".into(), warning.clone().into());
+                }
+                value
+            })
+            .collect();
         json_line(&mut out, &json)
     } else {
         reports.iter().try_for_each(|r| {

@@ -101,6 +101,7 @@ pub async fn run(args: ServiceLogsArgs, globals: &Globals) -> Result<Exit, CliEr
         follow: args.follow,
         tail,
         max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+        keep_sgr: false,
     };
     let _handle = open(&manager, request, tx);
     let mut printer = Printer {

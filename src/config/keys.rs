@@ -229,11 +229,30 @@ pub enum ConsoleCommand {
     Prune,
     Pull,
     Refresh,
+    /// The Swarm views: one more replica of the selected service.
+    ScaleUp,
+    /// One replica less.
+    ScaleDown,
+    /// A new image for the selected service (asks for it).
+    ServiceUpdate,
+    /// Every task of the service replaced (`docker service update --force`).
+    ServiceRestart,
+    /// Back to the service's previous spec.
+    ServiceRollback,
+    /// The service and its tasks removed (asks first).
+    ServiceRemove,
+    /// The selected node's availability: drain, pause, active.
+    NodeDrain,
+    NodePause,
+    NodeActivate,
+    /// The selected node made a manager, or a worker again.
+    NodePromote,
+    NodeDemote,
 }
 
 impl ConsoleCommand {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Self; 48] = [
+    pub const ALL: [Self; 59] = [
         Self::Up,
         Self::Down,
         Self::Top,
@@ -282,6 +301,17 @@ impl ConsoleCommand {
         Self::Prune,
         Self::Pull,
         Self::Refresh,
+        Self::ScaleUp,
+        Self::ScaleDown,
+        Self::ServiceUpdate,
+        Self::ServiceRestart,
+        Self::ServiceRollback,
+        Self::ServiceRemove,
+        Self::NodeDrain,
+        Self::NodePause,
+        Self::NodeActivate,
+        Self::NodePromote,
+        Self::NodeDemote,
     ];
 
     /// The name used in `[keys]` (snake_case).
@@ -335,6 +365,17 @@ impl ConsoleCommand {
             Self::Prune => "prune",
             Self::Pull => "pull",
             Self::Refresh => "refresh",
+            Self::ScaleUp => "scale_up",
+            Self::ScaleDown => "scale_down",
+            Self::ServiceUpdate => "service_update",
+            Self::ServiceRestart => "service_restart",
+            Self::ServiceRollback => "service_rollback",
+            Self::ServiceRemove => "service_remove",
+            Self::NodeDrain => "node_drain",
+            Self::NodePause => "node_pause",
+            Self::NodeActivate => "node_activate",
+            Self::NodePromote => "node_promote",
+            Self::NodeDemote => "node_demote",
         }
     }
 
@@ -392,6 +433,17 @@ impl ConsoleCommand {
             Self::Prune => vec![c('P')],
             Self::Pull => vec![c('U')],
             Self::Refresh => vec![c('R')],
+            Self::ScaleUp => vec![c('+')],
+            Self::ScaleDown => vec![c('-')],
+            Self::ServiceUpdate => vec![c('U')],
+            Self::ServiceRestart => vec![c('R')],
+            Self::ServiceRollback => vec![c('b')],
+            Self::ServiceRemove => vec![c('d')],
+            Self::NodeDrain => vec![c('D')],
+            Self::NodePause => vec![c('p')],
+            Self::NodeActivate => vec![c('a')],
+            Self::NodePromote => vec![c('>')],
+            Self::NodeDemote => vec![c('<')],
         }
     }
 }

@@ -5,12 +5,52 @@
 
 use std::collections::HashMap;
 
-use bollard::models::{LocalNodeState, Service};
+use bollard::models::{HealthConfig, LocalNodeState, Service};
 use bollard::query_parameters::{
     ListConfigsOptions, ListNetworksOptions, ListSecretsOptions, ListServicesOptionsBuilder,
 };
 
 use super::{Endpoint, EngineError};
+
+/// `text` for a URL's query: every byte but the unreserved ones as `%XX`.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Sets each service's health check from the Engine's own answer (`raw`: the `/services` JSON
+/// array), by id: `Spec.TaskTemplate.ContainerSpec.Healthcheck`, which bollard's model drops.
+pub fn with_health_checks(services: &mut [Service], raw: &serde_json::Value) {
+    let Some(entries) = raw.as_array() else {
+        return;
+    };
+    for entry in entries {
+        let Some(id) = entry.get("ID").and_then(|v| v.as_str()) else {
+            continue;
+        };
+        let health = entry
+            .pointer("/Spec/TaskTemplate/ContainerSpec/Healthcheck")
+            .and_then(|v| serde_json::from_value::<HealthConfig>(v.clone()).ok());
+        let Some(service) = services.iter_mut().find(|s| s.id.as_deref() == Some(id)) else {
+            continue;
+        };
+        if let Some(container) = service
+            .spec
+            .as_mut()
+            .and_then(|s| s.task_template.as_mut())
+            .and_then(|t| t.container_spec.as_mut())
+        {
+            container.health_check = health;
+        }
+    }
+}
 
 /// A Swarm object (network, secret, config) as listed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,6 +96,51 @@ impl Endpoint {
             .filters(&filters)
             .build();
         self.guarded(self.docker.list_services(Some(options))).await
+    }
+
+    /// The services labelled `label=value`, each with its health check, and whether the health
+    /// checks could be read: bollard's model names the field `HealthCheck` where the Engine
+    /// answers `Healthcheck`, so it drops it; the Engine's own JSON is read for it where this
+    /// host's transport allows a plain GET (the unix socket, plain tcp: [`super::objects::raw`]).
+    pub async fn services_labelled_with_health(
+        &self,
+        label: &str,
+        value: &str,
+    ) -> Result<(Vec<Service>, bool), EngineError> {
+        let mut services = self.services_labelled(label, value).await?;
+        if !super::objects::raw::speaks(&self.address) {
+            return Ok((services, false));
+        }
+        let filters = serde_json::json!({ "label": [format!("{label}={value}")] }).to_string();
+        let version = self
+            .engine()
+            .map(|e| e.api_version)
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("/v{v}"))
+            .unwrap_or_default();
+        let path = format!("{version}/services?filters={}", percent_encoded(&filters));
+        let read = tokio::time::timeout(
+            self.timeout(),
+            super::objects::raw::get_json(&self.address, &path),
+        )
+        .await;
+        match read {
+            Ok(Ok(raw)) => {
+                with_health_checks(&mut services, &raw);
+                Ok((services, true))
+            }
+            Ok(Err(e)) => {
+                log::debug!("{}: the services' health checks unread: {e}", self.name);
+                Ok((services, false))
+            }
+            Err(_) => {
+                log::debug!(
+                    "{}: the services' health checks unread: timed out",
+                    self.name
+                );
+                Ok((services, false))
+            }
+        }
     }
 
     /// Every network.

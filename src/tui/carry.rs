@@ -201,6 +201,27 @@ impl Carrier for Io<'_> {
                 let endpoints = endpoints.collect();
                 self.swarm_feed.set(watch, endpoints, self.msg_tx.clone());
             }
+            Effect::SwarmAction(request) => {
+                let context = self.hosts.get(request.manager()).map(|h| h.context.clone());
+                super::swarm::run_action(request, context, self.msg_tx.clone());
+            }
+            Effect::OpenServiceLogs { manager, service } => {
+                drop(self.log_streams.take());
+                match self.hosts.get(&manager) {
+                    Some(io) => {
+                        let endpoint = &io.context.endpoint;
+                        let streams =
+                            logs::LogStreams::open_service(endpoint, *service, &self.logs_options);
+                        self.log_streams = Some(streams);
+                    }
+                    None => {
+                        return Ok(vec![Msg::Notice {
+                            text: format!("logs: host '{manager}' is not one of this console's"),
+                            is_error: true,
+                        }]);
+                    }
+                }
+            }
             Effect::ConsoleLogKey(key) => self.log_pane.key(key),
             Effect::RunAction { action, targets } => self.run_action(action, targets, fleet),
             Effect::FetchDetail(id) => return Ok(self.fetch_detail(id, fleet)),

@@ -465,8 +465,7 @@ impl Console<'_> {
             Some(message) = logs::LogStreams::recv(&mut self.io.log_streams),
                 if logs::LogStreams::live(&self.io.log_streams) =>
             {
-                let at = std::time::Instant::now();
-                Turn::Msgs(vec![Msg::Logs(LogsMsg::Stream { message, at })], Change::Background)
+                Turn::Msgs(vec![Msg::Logs(message)], Change::Background)
             }
             _ = clock.tick() => Turn::Msgs(self.tick(), Change::Background),
             Some(sample) = inbound.stats.recv() => {

@@ -10,8 +10,11 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 
+use super::effects::LOG_TARGET;
+use crate::actions::ActionContext;
 use crate::app::Msg;
 use crate::app::swarm::{SwarmMsg, SwarmPane, SwarmSnapshot, SwarmWatch};
+use crate::app::swarm_act::{SwarmDone, SwarmRequest};
 use crate::engine::{Endpoint, EngineError};
 
 /// How often the counts on screen are read again between events.
@@ -94,8 +97,59 @@ async fn read(manager: &Endpoint, watch: &SwarmWatch) -> Result<SwarmSnapshot, E
         }
         SwarmPane::Services | SwarmPane::Stacks => {}
     }
+    if watch.problems {
+        // What the Swarm rules of the triage view read: every task, every node.
+        snapshot.nodes = manager.nodes().await?;
+        snapshot.tasks = manager
+            .tasks(&Default::default(), &services, &snapshot.nodes)
+            .await?;
+    }
     snapshot.services = services;
     Ok(snapshot)
+}
+
+/// Runs a Swarm action through the manager's action context (audited, refused read-only), in
+/// a task; the answer comes back as `SwarmMsg::Done`.
+pub(super) fn run_action(
+    request: SwarmRequest,
+    context: Option<ActionContext>,
+    tx: mpsc::Sender<Msg>,
+) {
+    log::info!(target: LOG_TARGET, "{}", request.describe());
+    tokio::spawn(async move {
+        let done = match context {
+            None => SwarmDone {
+                result: Err(format!(
+                    "host '{}' is not one of this console's",
+                    request.manager()
+                )),
+                request,
+                warnings: Vec::new(),
+                audit_error: None,
+            },
+            Some(context) => {
+                let mutation = match &request {
+                    SwarmRequest::Service { name, action, .. } => {
+                        context.service_action(name, action).await
+                    }
+                    SwarmRequest::Node { name, action, .. } => {
+                        context.node_action(name, action).await
+                    }
+                };
+                let (result, warnings) = match mutation.result {
+                    Ok(outcome) => (Ok(outcome.outcome), outcome.warnings),
+                    Err(e) => (Err(e.to_string()), Vec::new()),
+                };
+                SwarmDone {
+                    request,
+                    result,
+                    warnings,
+                    audit_error: mutation.audit_error,
+                }
+            }
+        };
+        let _ = tx.send(Msg::Swarm(SwarmMsg::Done(done))).await;
+    });
 }
 
 async fn run(

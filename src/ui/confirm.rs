@@ -16,6 +16,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
     let (question, destructive) = match &state.confirm {
         Some(pending) => (pending.question(), pending.action.is_destructive()),
         None => match crate::app::objects::question(state)
+            .or_else(|| crate::app::swarm_act::question(state))
             .or_else(|| crate::app::compose::question(state))
         {
             Some(asked) => asked,

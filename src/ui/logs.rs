@@ -140,6 +140,21 @@ fn group(n: u64) -> String {
     out
 }
 
+/// Whose lines: a service's (with its `task@node` count), a container, or the containers.
+fn who(view: &LogsView) -> String {
+    match (&view.service, view.sources.as_slice()) {
+        (Some(service), tasks) => {
+            let plural = if tasks.len() == 1 { "" } else { "s" };
+            format!("service {service} ({} task{plural}@node)", tasks.len())
+        }
+        (None, [one]) => one.name.clone(),
+        (None, many) => {
+            let names: Vec<&str> = many.iter().map(|s| s.name.as_str()).collect();
+            format!("{} containers: {}", many.len(), names.join(", "))
+        }
+    }
+}
+
 /// Draws the pane.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
     let Some(view) = state.logs.as_deref() else {
@@ -170,13 +185,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
         return;
     }
 
-    let who = match view.sources.as_slice() {
-        [one] => one.name.clone(),
-        many => {
-            let names: Vec<&str> = many.iter().map(|s| s.name.as_str()).collect();
-            format!("{} containers: {}", many.len(), names.join(", "))
-        }
-    };
+    let who = who(view);
     let mode = if view.follow { "following" } else { "paused" };
     let mut title = format!(
         " logs {} · {mode} · {} lines/s",

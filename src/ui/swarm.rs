@@ -13,6 +13,7 @@ use super::theme::Theme;
 use super::{fit, pad};
 use crate::app::AppState;
 use crate::app::swarm::{SwarmPane, SwarmState, age};
+use crate::engine::swarm::{NodeRow, ServiceRow, TaskRow};
 use crate::sanitize::printable;
 
 /// A column: its header and its width (the last one takes what is left).
@@ -82,60 +83,13 @@ fn cells(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<(Vec<String>, bool)> {
     let snapshot = swarm.snapshot.as_ref()?;
-    Some(match swarm.pane {
-        SwarmPane::Services => {
-            let s = snapshot.services.get(i)?;
-            let cells = vec![
-                s.name.clone(),
-                s.stack.clone().unwrap_or_default(),
-                s.mode.clone(),
-                s.replicas_text(),
-                s.image.clone(),
-                s.ports.join(","),
-                s.update_state.clone().unwrap_or_default(),
-                age(now, s.created),
-            ];
-            (cells, s.running < s.desired)
-        }
-        SwarmPane::Tasks => {
-            let lines = swarm.task_lines();
-            let line = lines.get(i)?;
-            let t = line.task;
-            let cells = vec![
-                t.name.clone(),
-                t.node.clone(),
-                t.desired_state.clone(),
-                t.state.clone(),
-                age(now, t.since),
-                // Docker says 0 while a task's container runs: an exit only once it ended.
-                t.exit_code
-                    .filter(|_| !t.running())
-                    .map(|c| c.to_string())
-                    .unwrap_or_default(),
-                if line.older > 0 {
-                    format!("+{}", line.older)
-                } else {
-                    String::new()
-                },
-                t.error.clone().unwrap_or_default(),
-            ];
-            (cells, t.failed() || (t.wanted() && !t.running()))
-        }
-        SwarmPane::Nodes => {
-            let n = snapshot.nodes.get(i)?;
-            let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let cells = vec![
-                n.hostname.clone(),
-                n.role.clone(),
-                n.availability.clone(),
-                n.status.clone(),
-                n.manager_status.clone(),
-                n.engine.clone(),
-                n.tasks_running.map(|t| t.to_string()).unwrap_or_default(),
-                labels.join(","),
-            ];
-            (cells, n.status != "ready" || n.availability != "active")
-        }
+    match swarm.pane {
+        SwarmPane::Services => snapshot.services.get(i).map(|s| service_cells(s, now)),
+        SwarmPane::Tasks => swarm
+            .task_lines()
+            .get(i)
+            .map(|line| task_cells(line.task, line.older, now)),
+        SwarmPane::Nodes => snapshot.nodes.get(i).map(node_cells),
         SwarmPane::Stacks => {
             let lines = swarm.stack_lines();
             let s = lines.get(i)?;
@@ -144,7 +98,7 @@ fn cells(
                 s.services.to_string(),
                 format!("{}/{}", s.running, s.desired),
             ];
-            (cells, s.running < s.desired)
+            Some((cells, s.running < s.desired))
         }
         SwarmPane::Objects => {
             let lines = swarm.object_lines();
@@ -155,9 +109,64 @@ fn cells(
                 age(now, o.object.created),
                 age(now, o.object.updated),
             ];
-            (cells, false)
+            Some((cells, false))
         }
-    })
+    }
+}
+
+fn service_cells(s: &ServiceRow, now: chrono::DateTime<chrono::Utc>) -> (Vec<String>, bool) {
+    let cells = vec![
+        s.name.clone(),
+        s.stack.clone().unwrap_or_default(),
+        s.mode.clone(),
+        s.replicas_text(),
+        s.image.clone(),
+        s.ports.join(","),
+        s.update_state.clone().unwrap_or_default(),
+        age(now, s.created),
+    ];
+    (cells, s.running < s.desired)
+}
+
+fn task_cells(
+    t: &TaskRow,
+    older: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Vec<String>, bool) {
+    let cells = vec![
+        t.name.clone(),
+        t.node.clone(),
+        t.desired_state.clone(),
+        t.state.clone(),
+        age(now, t.since),
+        // Docker says 0 while a task's container runs: an exit only once it ended.
+        t.exit_code
+            .filter(|_| !t.running())
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        if older > 0 {
+            format!("+{older}")
+        } else {
+            String::new()
+        },
+        t.error.clone().unwrap_or_default(),
+    ];
+    (cells, t.failed() || (t.wanted() && !t.running()))
+}
+
+fn node_cells(n: &NodeRow) -> (Vec<String>, bool) {
+    let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let cells = vec![
+        n.hostname.clone(),
+        n.role.clone(),
+        n.availability.clone(),
+        n.status.clone(),
+        n.manager_status.clone(),
+        n.engine.clone(),
+        n.tasks_running.map(|t| t.to_string()).unwrap_or_default(),
+        labels.join(","),
+    ];
+    (cells, n.status != "ready" || n.availability != "active")
 }
 
 fn title(state: &AppState) -> String {

@@ -14,10 +14,10 @@ use unicode_width::UnicodeWidthStr;
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::app::AppState;
-use crate::app::triage::suggestion_command;
+use crate::app::triage::next_step;
 use crate::geometry::{lines_per_problem, list_geometry};
 use crate::sanitize::printable;
-use crate::triage::{Problem, ProblemKind, Severity};
+use crate::triage::{Problem, Severity};
 
 /// A severity as a glyph and a word.
 pub fn severity_text(severity: Severity) -> &'static str {
@@ -37,17 +37,12 @@ fn severity_style(theme: &Theme, severity: Severity) -> Style {
 
 /// The next action and its key: "r restart".
 fn next_text(state: &AppState, p: &Problem) -> String {
-    let command = suggestion_command(p.suggestion);
+    let (command, word) = next_step(p);
     let key = state
         .keymap
         .keys(command)
         .first()
         .map_or_else(|| ":".into(), ToString::to_string);
-    let word = if p.kind == ProblemKind::GpuOverThreshold {
-        "GPU pane"
-    } else {
-        p.suggestion.as_str()
-    };
     format!("{key} {word}")
 }
 

@@ -190,6 +190,36 @@ impl ActionContext {
     }
 }
 
+fn done(outcome: &'static str, id: String) -> SwarmOutcome {
+    SwarmOutcome {
+        outcome,
+        id,
+        warnings: Vec::new(),
+    }
+}
+
+/// The service as the manager has it; `None` when it is gone and `action` removes it.
+async fn inspect_service(
+    endpoint: &Endpoint,
+    name: &str,
+    action: &ServiceAction,
+) -> Result<Option<bollard::models::Service>, ActionError> {
+    let verb = action.verb();
+    let options = Some(InspectServiceOptions {
+        insert_defaults: false,
+    });
+    match endpoint.client().inspect_service(name, options).await {
+        Ok(service) => Ok(Some(service)),
+        Err(e) if status_code(&e) == Some(404) && *action == ServiceAction::Remove => Ok(None),
+        Err(e) if status_code(&e) == Some(404) => Err(ActionError::Refused {
+            verb,
+            target: name.to_string(),
+            reason: "no such service".into(),
+        }),
+        Err(e) => Err(failed(endpoint, verb, name, e)),
+    }
+}
+
 async fn service_work(
     endpoint: &Endpoint,
     name: &str,
@@ -197,26 +227,8 @@ async fn service_work(
 ) -> Result<SwarmOutcome, ActionError> {
     let verb = action.verb();
     let client = endpoint.client();
-    let options = Some(InspectServiceOptions {
-        insert_defaults: false,
-    });
-    let service = match client.inspect_service(name, options).await {
-        Ok(service) => service,
-        Err(e) if status_code(&e) == Some(404) && *action == ServiceAction::Remove => {
-            return Ok(SwarmOutcome {
-                outcome: "already_gone",
-                id: String::new(),
-                warnings: Vec::new(),
-            });
-        }
-        Err(e) if status_code(&e) == Some(404) => {
-            return Err(ActionError::Refused {
-                verb,
-                target: name.to_string(),
-                reason: "no such service".into(),
-            });
-        }
-        Err(e) => return Err(failed(endpoint, verb, name, e)),
+    let Some(service) = inspect_service(endpoint, name, action).await? else {
+        return Ok(done("already_gone", String::new()));
     };
     let id = service.id.clone().unwrap_or_else(|| name.to_string());
     if *action == ServiceAction::Remove {
@@ -224,37 +236,22 @@ async fn service_work(
             .delete_service(&id)
             .await
             .map_err(|e| failed(endpoint, verb, name, e))?;
-        return Ok(SwarmOutcome {
-            outcome: "removed",
-            id,
-            warnings: Vec::new(),
-        });
+        return Ok(done("removed", id));
     }
-    let version = service
-        .version
-        .as_ref()
-        .and_then(|v| v.index)
-        .and_then(|v| i32::try_from(v).ok())
-        .ok_or_else(|| ActionError::Refused {
-            verb,
-            target: name.to_string(),
-            reason: "the manager gave no version of its spec".into(),
-        })?;
-    let mut spec = service.spec.unwrap_or_default();
     let refuse = |reason: &str| ActionError::Refused {
         verb,
         target: name.to_string(),
         reason: reason.to_string(),
     };
-    let outcome = match change_spec(&mut spec, action).map_err(|r| refuse(&r))? {
-        Some(outcome) => outcome,
-        None => {
-            return Ok(SwarmOutcome {
-                outcome: "unchanged",
-                id,
-                warnings: Vec::new(),
-            });
-        }
+    let version = service
+        .version
+        .as_ref()
+        .and_then(|v| v.index)
+        .and_then(|v| i32::try_from(v).ok())
+        .ok_or_else(|| refuse("the manager gave no version of its spec"))?;
+    let mut spec = service.spec.unwrap_or_default();
+    let Some(outcome) = change_spec(&mut spec, action).map_err(|r| refuse(&r))? else {
+        return Ok(done("unchanged", id));
     };
     let options = UpdateServiceOptions {
         version,

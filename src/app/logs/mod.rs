@@ -11,6 +11,9 @@
 //! ended), then merged by timestamp; live lines are added as they arrive (each stream batches
 //! over a few milliseconds, so arrival order is time order to within that delay).
 //!
+//! A service's logs (every task through the manager) come merged already: each `task@node`
+//! becomes a source as its first line arrives, shown in the name column.
+//!
 //! [`view`] holds the lines, [`update`] the keys and messages, [`rows`] the rows render draws
 //! and `update` counts, [`sgr`] the colours a line keeps (read only for the rows on screen;
 //! search, the filter and saving read the plain text).
@@ -26,17 +29,34 @@ use regex::{Regex, RegexBuilder};
 
 use crate::engine::logs::LogMessage;
 
-pub use update::{close, follow_top, on_input_key, on_msg, open, page, run_command, wheel};
+pub use update::{
+    close, follow_top, on_input_key, on_msg, open, open_service, page, run_command, wheel,
+};
 pub use view::{LineFilter, LogSource, LogsView};
 
 /// The most containers one pane follows at once.
 pub const MAX_SOURCES: usize = 64;
+
+/// What a service's log stream sent ([`crate::engine::swarm::logs`]), owned for the pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceLogMsg {
+    /// Lines, each named `task@node`: the tails merged by time first, then as they come.
+    Lines(Vec<crate::engine::swarm::logs::ServiceLogLine>),
+    /// The tails are in; what follows is live.
+    CaughtUp,
+    /// A read failed (the stream goes on with the other tasks).
+    Failed(String),
+    /// Nothing more comes.
+    Ended,
+}
 
 /// What the loop sends the logs pane.
 #[derive(Debug, Clone)]
 pub enum LogsMsg {
     /// One stream's event, received at `at`.
     Stream { message: LogMessage, at: Instant },
+    /// The service stream's event, received at `at`.
+    Service { event: ServiceLogMsg, at: Instant },
     /// The clock, for the lines-per-second figure while nothing arrives.
     Clock(Instant),
 }

@@ -43,6 +43,25 @@ pub fn open(state: &mut AppState, targets: Vec<Target>, effects: &mut Vec<Effect
     effects.push(Effect::OpenLogs(shown));
 }
 
+/// `l` on a Swarm service: the pane on every task of `service` (the loop opens the stream).
+pub fn open_service(state: &mut AppState, service: &str, _effects: &mut Vec<Effect>) {
+    let settings = &state.settings.logs;
+    let view = LogsView::for_service(
+        service,
+        settings.max_lines,
+        settings.max_bytes,
+        if state.base == Base::Logs {
+            Base::List
+        } else {
+            state.base
+        },
+    );
+    state.status = None;
+    state.logs = Some(Box::new(view));
+    state.base = Base::Logs;
+    state.overlay = None;
+}
+
 /// Closes the pane (its streams close with it).
 pub fn close(state: &mut AppState, effects: &mut Vec<Effect>) {
     state.clear_pane_status(Base::Logs);
@@ -63,6 +82,10 @@ pub fn on_msg(state: &mut AppState, msg: LogsMsg) {
     match msg {
         LogsMsg::Stream { message, at } => {
             view.on_message(message, at);
+            state.dirty = true;
+        }
+        LogsMsg::Service { event, at } => {
+            view.on_service(event, at);
             state.dirty = true;
         }
         LogsMsg::Clock(at) => {
@@ -281,6 +304,9 @@ fn copy(state: &mut AppState, effects: &mut Vec<Effect>) {
             .map(|(line, _)| sgr::plain(&line.text).into_owned())
             .collect();
         let who = match view.sources.as_slice() {
+            _ if view.service.is_some() => {
+                format!("service {}", view.service.as_deref().unwrap_or_default())
+            }
             [one] => one.name.clone(),
             many => format!("{} containers", many.len()),
         };

@@ -18,6 +18,7 @@ use crate::engine::ContainerId;
 use crate::engine::logs::{
     LogBuffer, LogEnd, LogEvent, LogLine, LogMessage, LogStream, RateMeter, merge,
 };
+use crate::engine::swarm::logs::ServiceLogLine;
 
 #[derive(Debug, Clone)]
 pub struct LogSource {
@@ -64,6 +65,11 @@ pub struct LogsView {
     /// The view to go back to.
     pub return_to: Base,
     max_lines: usize,
+    /// A Swarm service's logs: its name (the sources are its `task@node`s, added as they
+    /// come).
+    pub service: Option<String>,
+    /// The service stream's tails are in (its later lines count in the rate).
+    service_live: bool,
 }
 
 impl LogsView {
@@ -96,11 +102,20 @@ impl LogsView {
             filter: None,
             return_to,
             max_lines: max_lines.max(1),
+            service: None,
+            service_live: false,
         }
     }
 
+    /// A pane on the Swarm service `service`, its sources added as its tasks' lines arrive.
+    pub fn for_service(service: &str, max_lines: usize, max_bytes: usize, return_to: Base) -> Self {
+        let mut view = Self::new(&[], max_lines, max_bytes, return_to);
+        view.service = Some(crate::sanitize::printable(service).into_owned());
+        view
+    }
+
     pub fn merged(&self) -> bool {
-        self.sources.len() > 1
+        self.sources.len() > 1 || self.service.is_some()
     }
 
     pub fn buffer(&self) -> &LogBuffer {
@@ -267,6 +282,56 @@ impl LogsView {
                     }
                 }
             }
+        }
+        self.lines_per_second = self.rate.per_second(at);
+    }
+
+    /// The source `task@node` of a service's line: found, or added (caught up: the engine
+    /// merged the tails); past [`MAX_SOURCES`] the last one takes the rest.
+    fn service_source(&mut self, name: &str) -> usize {
+        if let Some(i) = self.sources.iter().position(|s| s.id.0 == name) {
+            return i;
+        }
+        if self.sources.len() >= MAX_SOURCES {
+            return MAX_SOURCES - 1;
+        }
+        self.sources.push(LogSource {
+            id: ContainerId(name.to_string()),
+            name: crate::sanitize::printable(name).into_owned(),
+            caught_up: true,
+            end: None,
+            pending: VecDeque::new(),
+        });
+        self.sources.len() - 1
+    }
+
+    /// Applies one event of a service's stream.
+    pub fn on_service(&mut self, event: super::ServiceLogMsg, at: Instant) {
+        use super::ServiceLogMsg as M;
+        let marker = |text: String| LogLine {
+            stream: LogStream::Marker,
+            time: None,
+            text,
+        };
+        match event {
+            M::Lines(lines) => {
+                if self.service_live {
+                    self.rate.record(lines.len() as u64, at);
+                }
+                for line in lines {
+                    let source = self.service_source(&line.source());
+                    let ServiceLogLine {
+                        time, stream, text, ..
+                    } = line;
+                    self.push(source, LogLine { stream, time, text });
+                }
+            }
+            M::CaughtUp => self.service_live = true,
+            M::Failed(why) => {
+                let text = format!("logs: {}", crate::sanitize::printable(&why));
+                self.push(0, marker(text));
+            }
+            M::Ended => self.push(0, marker("logs ended".to_string())),
         }
         self.lines_per_second = self.rate.per_second(at);
     }

@@ -6,7 +6,7 @@
 
 pub mod df;
 mod list;
-mod raw;
+pub(crate) mod raw;
 
 use std::collections::BTreeMap;
 

@@ -10,7 +10,7 @@ use hyper_util::rt::TokioIo;
 
 /// Why a raw call failed: the transport (`Unreachable`) or the daemon's answer.
 #[derive(Debug, thiserror::Error)]
-pub(super) enum RawError {
+pub(crate) enum RawError {
     #[error("{0}")]
     Transport(String),
     #[error("the daemon answered {status}: {message}")]
@@ -20,12 +20,12 @@ pub(super) enum RawError {
 }
 
 /// Whether `url` is a transport this module speaks.
-pub(super) fn speaks(url: &str) -> bool {
+pub(crate) fn speaks(url: &str) -> bool {
     url.starts_with("unix://") || url.starts_with("tcp://") || url.starts_with("http://")
 }
 
 /// `GET path` (with its `/vX.Y` prefix) on the daemon at `url`; the answer's JSON.
-pub(super) async fn get_json(url: &str, path: &str) -> Result<serde_json::Value, RawError> {
+pub(crate) async fn get_json(url: &str, path: &str) -> Result<serde_json::Value, RawError> {
     let transport = |e: &dyn std::fmt::Display| RawError::Transport(e.to_string());
     let (status, body) = if let Some(socket) = url.strip_prefix("unix://") {
         let stream = tokio::net::UnixStream::connect(socket)

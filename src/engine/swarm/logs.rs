@@ -60,6 +60,8 @@ pub struct ServiceLogRequest {
     pub follow: bool,
     pub tail: Tail,
     pub max_line_bytes: usize,
+    /// Keep the lines' SGR sequences (colours), as [`crate::engine::logs::LogsOptions::keep_sgr`].
+    pub keep_sgr: bool,
 }
 
 impl Endpoint {
@@ -70,7 +72,7 @@ impl Endpoint {
         task_id: &str,
         follow: bool,
         tail: Tail,
-        max_line_bytes: usize,
+        (max_line_bytes, keep_sgr): (usize, bool),
     ) -> impl Stream<Item = Result<Vec<(DateTimeOpt, LogStream, String)>, EngineError>> + use<>
     {
         let options = LogsOptionsBuilder::default()
@@ -81,7 +83,7 @@ impl Endpoint {
             .tail(&tail.query())
             .build();
         let endpoint = self.clone();
-        let mut demuxer = Demuxer::new(false, true, max_line_bytes);
+        let mut demuxer = Demuxer::new(false, true, max_line_bytes).keep_sgr(keep_sgr);
         self.docker
             .task_logs(task_id, Some(options))
             .map(move |chunk| match chunk {
@@ -163,10 +165,10 @@ async fn tails(
         .filter(|t| t.container_id.is_some())
         .cloned()
         .collect();
-    let (tail, max_line_bytes) = (request.tail, request.max_line_bytes);
+    let (tail, line) = (request.tail, (request.max_line_bytes, request.keep_sgr));
     let read = stream::iter(with_output)
         .map(|task| {
-            let logs = endpoint.task_logs(&task.id, false, tail, max_line_bytes);
+            let logs = endpoint.task_logs(&task.id, false, tail, line);
             async move {
                 let mut lines = Vec::new();
                 let mut logs = Box::pin(logs);
@@ -235,7 +237,12 @@ async fn follow(
             }
             // A task already running had its tail sent; one that started since, all of it.
             let tail = if initial { Tail::Last(0) } else { Tail::All };
-            let logs = endpoint.task_logs(&task.id, true, tail, request.max_line_bytes);
+            let logs = endpoint.task_logs(
+                &task.id,
+                true,
+                tail,
+                (request.max_line_bytes, request.keep_sgr),
+            );
             let (task, tx) = (task.clone(), tx.clone());
             readers.spawn(async move {
                 let mut logs = Box::pin(logs);

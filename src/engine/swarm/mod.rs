@@ -13,5 +13,5 @@ pub mod rollout;
 pub use events::{SwarmEvent, SwarmKind};
 pub use model::{
     NodeRow, STACK_LABEL, ServiceRow, SwarmInfo, SwarmObject, TASK_ID_LABEL, TASK_NODE_LABEL,
-    TASK_SERVICE_LABEL, TaskRow,
+    TASK_SERVICE_LABEL, TaskRow, task_service, task_warning,
 };

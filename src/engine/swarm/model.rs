@@ -19,6 +19,20 @@ pub const TASK_SERVICE_LABEL: &str = "com.docker.swarm.service.name";
 pub const TASK_ID_LABEL: &str = "com.docker.swarm.task.id";
 pub const TASK_NODE_LABEL: &str = "com.docker.swarm.node.id";
 
+/// The service a container is a task of, read from its labels (the task id and the service's
+/// name, as the swarm sets them on every task's container).
+pub fn task_service(labels: &BTreeMap<String, String>) -> Option<&str> {
+    labels.get(TASK_ID_LABEL)?;
+    labels.get(TASK_SERVICE_LABEL).map(String::as_str)
+}
+
+/// What acting on a task's container means: the swarm replaces what is stopped or removed.
+pub fn task_warning(name: &str, service: &str) -> String {
+    format!(
+        "{name} is a task of Swarm service {service}: Swarm will replace it (use fleetdeck service scale|rm)"
+    )
+}
+
 /// A host's place in a swarm (`/info`'s `Swarm`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SwarmInfo {

@@ -36,8 +36,12 @@ pub struct StepOutcome {
 
 /// What the manager has of stack `stack`: its services, and every network, secret, config.
 pub async fn current(endpoint: &Endpoint, stack: &str) -> Result<Current, EngineError> {
+    let (services, health_read) = endpoint
+        .services_labelled_with_health(NAMESPACE_LABEL, stack)
+        .await?;
     Ok(Current {
-        services: endpoint.services_labelled(NAMESPACE_LABEL, stack).await?,
+        services,
+        health_read,
         networks: endpoint.network_objects().await?,
         secrets: endpoint.secret_objects().await?,
         configs: endpoint.config_objects().await?,

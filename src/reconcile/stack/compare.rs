@@ -30,13 +30,13 @@ fn manager_defaults() -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// Fields that never count as a difference: ids the manager assigns, the force counter, and
-/// the health check: bollard 0.21 names the field `HealthCheck` where the Engine answers
-/// `Healthcheck`, so the manager's health check is never read back (the manager takes either
-/// name, so what is sent arrives).
+/// Fields that never count as a difference: ids the manager assigns and the force counter.
+/// (The health check counts: bollard names the field `HealthCheck` where the Engine answers
+/// `Healthcheck`, so the engine reads it from the Engine's own JSON,
+/// [`crate::engine::Endpoint::services_labelled_with_health`]; the manager takes either name,
+/// so what is sent arrives.)
 const IGNORED: &[&str] = &[
     "TaskTemplate.ForceUpdate",
-    "TaskTemplate.ContainerSpec.HealthCheck",
     "TaskTemplate.ContainerSpec.Secrets.*.SecretID",
     "TaskTemplate.ContainerSpec.Configs.*.ConfigID",
 ];

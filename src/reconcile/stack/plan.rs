@@ -25,6 +25,10 @@ pub use crate::engine::stack_reads::ObjectInfo;
 pub struct Current {
     /// The stack's services (labelled with its name).
     pub services: Vec<Service>,
+    /// Whether the services' health checks were read (see
+    /// [`crate::engine::Endpoint::services_labelled_with_health`]): without them a health check
+    /// is not compared.
+    pub health_read: bool,
     /// Every network (the stack's are those labelled with its name; the others may be
     /// external ones).
     pub networks: Vec<ObjectInfo>,
@@ -149,7 +153,7 @@ pub fn plan(desired: &Desired, current: &Current) -> StackPlan {
         .map(|n| (n.id.as_str(), n.name.as_str()))
         .collect();
     for want in &desired.services {
-        steps.push(service_step(want, &current.services, &network_names));
+        steps.push(service_step(want, current, &network_names));
     }
     steps.extend(removals(desired, current));
     StackPlan {
@@ -340,9 +344,10 @@ pub fn with_network_names(spec: &mut ServiceSpec, names: &HashMap<&str, &str>) {
     }
 }
 
-fn service_step(want: &ServiceSpec, services: &[Service], names: &HashMap<&str, &str>) -> Step {
+fn service_step(want: &ServiceSpec, current: &Current, names: &HashMap<&str, &str>) -> Step {
     let name = want.name.clone().unwrap_or_default();
-    let found = services
+    let found = current
+        .services
         .iter()
         .find(|s| s.spec.as_ref().and_then(|spec| spec.name.as_deref()) == Some(name.as_str()));
     let Some(found) = found else {
@@ -352,7 +357,20 @@ fn service_step(want: &ServiceSpec, services: &[Service], names: &HashMap<&str, 
     let mut have = found.spec.clone().unwrap_or_default();
     with_network_names(&mut have, names);
     let spec = effective(want, Some(&have));
-    let changed = changed_fields(&spec, &have);
+    let changed = if current.health_read {
+        changed_fields(&spec, &have)
+    } else {
+        // The manager's health check was not read: it cannot be compared.
+        let mut unread = spec.clone();
+        if let Some(c) = unread
+            .task_template
+            .as_mut()
+            .and_then(|t| t.container_spec.as_mut())
+        {
+            c.health_check = None;
+        }
+        changed_fields(&unread, &have)
+    };
     let version = found.version.as_ref().and_then(|v| v.index);
     let action = if changed.is_empty() {
         Action::Unchanged

@@ -81,6 +81,7 @@ fn deployed(d: &Desired) -> Current {
     conf.data = d.configs[0].data.clone();
     Current {
         services,
+        health_read: true,
         networks,
         secrets: vec![object("sec0", "app_token", Some("app"))],
         configs: vec![conf],
@@ -260,4 +261,85 @@ fn secret_and_config_ids_are_filled_in_by_name() {
         c.configs.unwrap_or_default()[0].config_id.as_deref(),
         Some("C1")
     );
+}
+
+#[test]
+fn a_health_check_edit_is_an_update_when_the_manager_s_was_read() {
+    // A config too: the fixture's manager has the file's first one.
+    let file = |health: &str| {
+        format!(
+            "services:\n  web:\n    image: nginx\n    configs: [conf]\n{health}configs:\n  conf: {{content: a=1}}\n"
+        )
+    };
+    let check = |test: &str| {
+        format!("    healthcheck:\n      test: [\"CMD\", \"{test}\"]\n      interval: 5s\n")
+    };
+    let web = |p: &super::plan::StackPlan| -> Vec<Action> {
+        actions(p)
+            .into_iter()
+            .filter(|(k, _, _)| *k == Kind::Service)
+            .map(|(_, _, a)| a)
+            .collect()
+    };
+    let update = Action::Update {
+        changed: vec!["healthcheck".into()],
+    };
+    let before = desired(&file(&check("true")));
+    let mut current = deployed(&before);
+    let after = desired(&file(&check("false")));
+    assert_eq!(web(&plan(&before, &current)), [Action::Unchanged]);
+    assert_eq!(web(&plan(&after, &current)), std::slice::from_ref(&update));
+    // Dropped from the file: an update too.
+    let none = desired(&file(""));
+    assert_eq!(web(&plan(&none, &current)), [update]);
+    // Where the manager's health checks could not be read (a transport without a plain GET),
+    // the field is not compared, rather than always "changed".
+    current.health_read = false;
+    for service in &mut current.services {
+        if let Some(c) = service
+            .spec
+            .as_mut()
+            .and_then(|s| s.task_template.as_mut())
+            .and_then(|t| t.container_spec.as_mut())
+        {
+            c.health_check = None;
+        }
+    }
+    assert_eq!(web(&plan(&after, &current)), [Action::Unchanged]);
+}
+
+#[test]
+fn the_engine_s_healthcheck_field_is_read_from_its_own_json() {
+    let mut services = vec![Service {
+        id: Some("svc0".into()),
+        spec: Some(ServiceSpec {
+            task_template: Some(bollard::models::TaskSpec {
+                container_spec: Some(Default::default()),
+                ..Default::default()
+            }),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }];
+    let raw = serde_json::json!([
+        {"ID": "svc0", "Spec": {"TaskTemplate": {"ContainerSpec": {
+            "Image": "nginx",
+            "Healthcheck": {"Test": ["CMD", "true"], "Interval": 5_000_000_000_i64, "Retries": 3}
+        }}}},
+        {"ID": "other", "Spec": {}}
+    ]);
+    crate::engine::stack_reads::with_health_checks(&mut services, &raw);
+    let health = services[0]
+        .spec
+        .as_ref()
+        .and_then(|s| s.task_template.as_ref())
+        .and_then(|t| t.container_spec.as_ref())
+        .and_then(|c| c.health_check.clone())
+        .expect("read");
+    assert_eq!(
+        health.test,
+        Some(vec!["CMD".to_string(), "true".to_string()])
+    );
+    assert_eq!(health.interval, Some(5_000_000_000));
+    assert_eq!(health.retries, Some(3));
 }
