@@ -7,6 +7,7 @@ use fleetdeck::config::{Config, DEFAULT_CONFIG};
 use fleetdeck::session::logging::{self, Verbosity};
 
 fn main() -> std::process::ExitCode {
+    one_malloc_arena();
     if let Err(e) = color_eyre::install() {
         eprintln!("fleetdeck: cannot install the error handler: {e}");
     }
@@ -30,6 +31,21 @@ fn main() -> std::process::ExitCode {
         }
     };
     std::process::ExitCode::from(code.code())
+}
+
+/// One malloc arena for every thread (glibc). By default each thread that allocates gets an
+/// arena of its own (up to eight per core) that keeps what it freed: the event loop, the
+/// runtime's workers, the cgroup sampler, the vitals watch and the audit writer each held one
+/// — 1.4 MiB more resident memory over 200 containers than one shared arena, for threads that
+/// rarely allocate at the same time. Set before any thread starts.
+#[allow(unsafe_code)]
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tunable of glibc's allocator; called first thing in main,
+    // before any other thread exists. Its answer (0 when refused) leaves the default.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
 }
 
 fn real_main(args: Cli) -> Result<Exit, cli::CliError> {

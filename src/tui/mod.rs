@@ -59,7 +59,7 @@ use effects::{Flow, LOG_TARGET, step};
 use frame_clock::{Change, FrameClock};
 
 /// How often the vitals watch reads every running container's counters and process states.
-const VITALS_INTERVAL: Duration = Duration::from_secs(5);
+const VITALS_INTERVAL: Duration = Duration::from_secs(10);
 /// How often the cgroup sampler reads every running container.
 const CGROUP_INTERVAL: Duration = Duration::from_secs(1);
 /// The most stats samples taken from the channel in one loop turn.
