@@ -133,25 +133,9 @@ fn main_command(
         Cmd::Inspect if mode == KeyMode::Triage => triage::inspect(state, effects),
         Cmd::Inspect => list::enter(state, effects),
         Cmd::Logs if mode == KeyMode::Triage && triage::swarm_logs(state, effects) => {}
-        Cmd::Logs => {
-            let targets = state.targets();
-            if targets.is_empty() {
-                state.set_status("logs: no container selected", true);
-            } else {
-                logs::open(state, targets, effects);
-            }
-        }
+        Cmd::Logs => open_logs(state, effects),
         Cmd::Exec => confirm::exec(state, effects),
-        Cmd::Filter => {
-            state.input = state.filter.text.clone();
-            state.overlay = Some(Overlay::Filter {
-                previous: state.filter.text.clone(),
-            });
-        }
-        Cmd::CommandLine => {
-            state.input.clear();
-            state.overlay = Some(Overlay::Command);
-        }
+        Cmd::Filter | Cmd::CommandLine => open_input(state, command),
         Cmd::Help => help::open(state),
         Cmd::Quit => effects.push(Effect::Quit),
         Cmd::Back => back(state, mode),
@@ -164,20 +148,25 @@ fn main_command(
         Cmd::Triage => triage::toggle(state),
         Cmd::Gpu => gpu::toggle(state),
         Cmd::Copy => super::copy::run(state, mode, effects),
-        Cmd::Confirm | Cmd::Cancel | Cmd::Apply => {}
-        // The logs pane's own keys.
-        Cmd::LogSearch
+        // Dialogs', the logs pane's, the host views' and the Swarm views' own keys
+        // ([`super::swarm_act`]): nothing in a main view.
+        Cmd::Confirm
+        | Cmd::Cancel
+        | Cmd::Apply
+        | Cmd::LogSearch
         | Cmd::SearchNext
         | Cmd::SearchPrev
         | Cmd::LogFilter
         | Cmd::Follow
         | Cmd::Timestamps
         | Cmd::Wrap
-        | Cmd::SaveLogs => {}
-        // The host views' own keys.
-        Cmd::ObjectRemove | Cmd::ObjectForceRemove | Cmd::Prune | Cmd::Pull | Cmd::Refresh => {}
-        // The Swarm views' own keys ([`super::swarm_act`]).
-        Cmd::ScaleUp
+        | Cmd::SaveLogs
+        | Cmd::ObjectRemove
+        | Cmd::ObjectForceRemove
+        | Cmd::Prune
+        | Cmd::Pull
+        | Cmd::Refresh
+        | Cmd::ScaleUp
         | Cmd::ScaleDown
         | Cmd::ServiceUpdate
         | Cmd::ServiceRestart
@@ -188,6 +177,29 @@ fn main_command(
         | Cmd::NodeActivate
         | Cmd::NodePromote
         | Cmd::NodeDemote => {}
+    }
+}
+
+/// The logs pane for the marked containers, or the selected one.
+fn open_logs(state: &mut AppState, effects: &mut Vec<Effect>) {
+    let targets = state.targets();
+    if targets.is_empty() {
+        state.set_status("logs: no container selected", true);
+    } else {
+        logs::open(state, targets, effects);
+    }
+}
+
+/// The filter line (starting from the filter in force) or the command line (empty).
+fn open_input(state: &mut AppState, command: ConsoleCommand) {
+    if command == ConsoleCommand::Filter {
+        state.input = state.filter.text.clone();
+        state.overlay = Some(Overlay::Filter {
+            previous: state.filter.text.clone(),
+        });
+    } else {
+        state.input.clear();
+        state.overlay = Some(Overlay::Command);
     }
 }
 

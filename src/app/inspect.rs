@@ -178,6 +178,39 @@ pub fn geometry(state: &AppState) -> (usize, usize) {
     )
 }
 
+/// An inspect's detail, for the view when it still shows that container.
+pub(super) fn on_detail(
+    state: &mut AppState,
+    id: &ContainerId,
+    result: Result<Box<ContainerDetail>, super::LoadError>,
+) {
+    if let Some(view) = state.inspect.as_mut().filter(|v| v.id == *id) {
+        match result {
+            Ok(detail) => {
+                view.detail = Some(detail);
+                view.error = None;
+            }
+            Err(e) => view.error = Some(e.to_string()),
+        }
+        state.dirty = true;
+    }
+}
+
+/// A container's history from the store, for the view when it still shows that container.
+pub(super) fn on_history(
+    state: &mut AppState,
+    id: &ContainerId,
+    result: Result<Vec<crate::store::EventRow>, super::LoadError>,
+) {
+    if let Some(view) = state.inspect.as_mut().filter(|v| v.id == *id) {
+        view.history = match result {
+            Ok(rows) => InspectHistory::Loaded(rows),
+            Err(why) => InspectHistory::Unavailable(why.to_string()),
+        };
+        state.dirty = true;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

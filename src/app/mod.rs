@@ -87,27 +87,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             stuck::on_actions_done(state, &done);
             confirm::on_actions_done(state, &done);
         }
-        Msg::Detail { id, result } => {
-            if let Some(view) = state.inspect.as_mut().filter(|v| v.id == id) {
-                match result {
-                    Ok(detail) => {
-                        view.detail = Some(detail);
-                        view.error = None;
-                    }
-                    Err(e) => view.error = Some(e.to_string()),
-                }
-                state.dirty = true;
-            }
-        }
-        Msg::History { id, result } => {
-            if let Some(view) = state.inspect.as_mut().filter(|v| v.id == id) {
-                view.history = match result {
-                    Ok(rows) => inspect::InspectHistory::Loaded(rows),
-                    Err(why) => inspect::InspectHistory::Unavailable(why.to_string()),
-                };
-                state.dirty = true;
-            }
-        }
+        Msg::Detail { id, result } => inspect::on_detail(state, &id, result),
+        Msg::History { id, result } => inspect::on_history(state, &id, result),
         Msg::UndeliveredAlerts(n) => {
             state.dirty |= state.undelivered_alerts != n;
             state.undelivered_alerts = n;
@@ -120,22 +101,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 .filter(|id| fleet.get(id).is_some_and(|c| c.state == RunState::Running))
                 .collect();
         }
-        Msg::Frame => {
-            if state.rows_stale {
-                state.recompute_rows();
-                state.dirty = true;
-            }
-            if state.triage.stale && state.base == Base::Triage {
-                triage::refresh(state);
-            }
-        }
-        Msg::Tick(now) => {
-            let before = state.clock_text(state.now);
-            let after = state.clock_text(now);
-            state.now = now;
-            state.dirty |= before != after;
-            state.sync_sampler(&mut effects);
-        }
+        Msg::Frame => on_frame(state),
+        Msg::Tick(now) => on_tick(state, now, &mut effects),
         Msg::Notice { text, is_error } => {
             state.set_status(text, is_error);
             state.dirty = true;
@@ -161,6 +128,26 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     state.sync_stats(&mut effects);
     stuck::on_log_effects(state, &effects);
     effects
+}
+
+/// Before a frame: the rows and the triage view brought up to date (put off until now).
+fn on_frame(state: &mut AppState) {
+    if state.rows_stale {
+        state.recompute_rows();
+        state.dirty = true;
+    }
+    if state.triage.stale && state.base == Base::Triage {
+        triage::refresh(state);
+    }
+}
+
+/// The clock's second: redrawn only when the clock's text changed.
+fn on_tick(state: &mut AppState, now: chrono::DateTime<chrono::Utc>, effects: &mut Vec<Effect>) {
+    let before = state.clock_text(state.now);
+    let after = state.clock_text(now);
+    state.now = now;
+    state.dirty |= before != after;
+    state.sync_sampler(effects);
 }
 
 /// A stats sample: kept for a container that is followed (a stream asked for, or with cgroup
