@@ -47,7 +47,7 @@ pub async fn gather_with(
     recorded: Vec<ContainerEvent>,
 ) -> Result<Gathered, EngineError> {
     let (containers, hung) = endpoint.list_detailed_noting_hung(&HashMap::new()).await?;
-    let stuck = stuck_gather::observe(endpoint, &containers, hung, thresholds.window_s);
+    let stuck = stuck_gather::observe(endpoint, &containers, hung, thresholds);
 
     let now = Utc::now().timestamp();
     let since = now - thresholds.window_s.max(thresholds.paused_max_s);

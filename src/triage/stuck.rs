@@ -205,16 +205,24 @@ pub fn hung_calls(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
     Some(p)
 }
 
-/// Opted in with [`SILENT_LABEL`]: no log line for longer than it says.
+/// How long `c` may go without a log line, when it opted into the silence check: its label
+/// [`SILENT_LABEL`] (a duration), else the first `[[triage.silent]]` rule naming it. A label
+/// that is not a duration opts nothing in.
+pub fn silent_after(c: &Container, thresholds: &super::Thresholds) -> Option<i64> {
+    match c.labels.get(SILENT_LABEL) {
+        Some(after) => crate::duration::parse(after)
+            .ok()
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        None => thresholds.silent.iter().find_map(|r| r.after_s(&c.name)),
+    }
+}
+
+/// Opted in (label or config, [`silent_after`]): no log line for longer than it says.
 pub fn silent(c: &Container, ctx: &Context<'_>) -> Option<Problem> {
     if !running(c) {
         return None;
     }
-    let after = c.labels.get(SILENT_LABEL)?;
-    let after_s = match crate::duration::parse(after) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(_) => return None,
-    };
+    let after_s = silent_after(c, ctx.thresholds)?;
     // Only where the logs are followed (or were read): never a guess.
     let last = ctx.observed.last_log.get(&c.id)?;
     let since = (*last).or(c.started_at)?;

@@ -2,7 +2,7 @@
 //! keeper watching): for a daemon on this machine, two readings of every running container's
 //! vitals [`SAMPLE`] apart (the counters since each container started, and what moved in the
 //! sample), off the async runtime; the calls that hung while listing; and, for the containers
-//! that opted in with [`super::stuck::SILENT_LABEL`], the time of their last log line. A
+//! that opted in (the label [`super::stuck::SILENT_LABEL`] or a `[[triage.silent]]` rule), the time of their last log line. A
 //! daemon elsewhere has no files to read: [`Unavailable`] says which checks cannot run.
 
 use std::path::{Path, PathBuf};
@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream};
 use serde::Serialize;
 
-use super::stuck::SILENT_LABEL;
-use super::{HungCall, Observations, StuckWatch};
+use super::stuck::silent_after;
+use super::{HungCall, Observations, StuckWatch, Thresholds};
 use crate::engine::cgroup_stats::{self, CgroupLayout};
 use crate::engine::vitals::{self, REMOTE_REASON, UNAVAILABLE_REMOTE};
 use crate::engine::{Container, ContainerId, Endpoint, RunState};
@@ -56,8 +56,9 @@ pub async fn observe(
     endpoint: &Endpoint,
     containers: &[Container],
     hung: Vec<(ContainerId, DateTime<Utc>)>,
-    window_s: i64,
+    thresholds: &Thresholds,
 ) -> Found {
+    let window_s = thresholds.window_s;
     let mut found = Found::default();
     found.observed.hung = hung
         .into_iter()
@@ -81,7 +82,7 @@ pub async fn observe(
         Some(_) => {}
         None => found.unavailable = Some(unavailable_remote()),
     }
-    found.observed.last_log = last_logs(endpoint, containers).await;
+    found.observed.last_log = last_logs(endpoint, containers, thresholds).await;
     found
 }
 
@@ -113,10 +114,11 @@ async fn sample(
 async fn last_logs(
     endpoint: &Endpoint,
     containers: &[Container],
+    thresholds: &Thresholds,
 ) -> std::collections::HashMap<ContainerId, Option<DateTime<Utc>>> {
     let opted: Vec<&Container> = containers
         .iter()
-        .filter(|c| c.state == RunState::Running && c.labels.contains_key(SILENT_LABEL))
+        .filter(|c| c.state == RunState::Running && silent_after(c, thresholds).is_some())
         .collect();
     stream::iter(opted)
         .map(|c| async move {

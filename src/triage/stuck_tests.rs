@@ -30,15 +30,18 @@ fn run(c: &Container, observed: Observed) -> Vec<Problem> {
 }
 
 fn run_with(c: &Container, observed: &Observations) -> Vec<Problem> {
+    run_under(c, observed, &Thresholds::default())
+}
+
+fn run_under(c: &Container, observed: &Observations, thresholds: &Thresholds) -> Vec<Problem> {
     let history = History::new();
     let memory = HashMap::new();
-    let thresholds = Thresholds::default();
     let ctx = Context {
         history: &history,
         memory: &memory,
         gpu: None,
         now: now(),
-        thresholds: &thresholds,
+        thresholds,
         observed,
     };
     crate::triage::evaluate([c], &ctx)
@@ -226,6 +229,47 @@ fn silence_is_opt_in_and_read_only_where_logs_are_followed() {
     // A bad duration in the label: nothing (not a crash).
     c.labels.insert(SILENT_LABEL.into(), "soon".into());
     assert!(run_with(&c, &obs).is_empty());
+}
+
+#[test]
+fn the_config_opts_containers_into_silence_by_name_and_the_label_comes_first() {
+    let config: crate::config::Config = toml::from_str(
+        r#"
+[[triage.silent]]
+containers = ["quiet-*", "batch"]
+after = "10m"
+
+[[triage.silent]]
+containers = ["*"]
+after = "1h"
+"#,
+    )
+    .expect("a valid config");
+    let thresholds = config.triage;
+    let mut obs = Observations::default();
+    let mut c = running("quiet-1");
+    obs.last_log
+        .insert(c.id.clone(), Some(now() - Duration::minutes(12)));
+    let p = run_under(&c, &obs, &thresholds);
+    assert_eq!(p[0].kind, ProblemKind::Silent);
+    assert_eq!(p[0].reason, "no log line for 12m (silent after 10m)");
+    // The label says otherwise: it comes first.
+    c.labels.insert(SILENT_LABEL.into(), "30m".into());
+    assert!(run_under(&c, &obs, &thresholds).is_empty());
+    // Another name: the catch-all rule's hour.
+    let other = running("web-1");
+    obs.last_log
+        .insert(other.id.clone(), Some(now() - Duration::minutes(12)));
+    assert!(run_under(&other, &obs, &thresholds).is_empty());
+}
+
+#[test]
+fn a_bad_glob_in_a_silence_rule_is_a_config_error() {
+    let bad = toml::from_str::<crate::config::Config>(
+        "[[triage.silent]]\ncontainers = [\"web-[\"]\nafter = \"10m\"\n",
+    );
+    let e = bad.expect_err("a bad glob");
+    assert!(e.to_string().contains("web-["), "{e}");
 }
 
 #[test]

@@ -34,6 +34,64 @@ pub struct Thresholds {
     pub disk_free_min_pct: f64,
     /// Images or build cache reclaimable above this many GiB are flagged.
     pub reclaimable_max_gib: f64,
+    /// Containers opted into the silence check by name, beside the label
+    /// [`super::stuck::SILENT_LABEL`]: `[[triage.silent]]` with `containers = ["web-*"]` and
+    /// `after = "10m"`. The first rule whose globs match a container's name applies.
+    pub silent: Vec<SilentRule>,
+}
+
+/// One `[[triage.silent]]` rule, as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SilentRaw {
+    /// Globs over container names (`web-*`, `{api,worker}-?`).
+    pub containers: Vec<String>,
+    /// No log line for longer than this is a problem (seconds, or a duration string).
+    #[serde(deserialize_with = "crate::duration::seconds_signed")]
+    pub after: i64,
+}
+
+/// One `[[triage.silent]]` rule, its globs compiled when the config is read (a bad glob is a
+/// config error there).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "SilentRaw", into = "SilentRaw")]
+pub struct SilentRule {
+    raw: SilentRaw,
+    set: globset::GlobSet,
+}
+
+impl PartialEq for SilentRule {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl TryFrom<SilentRaw> for SilentRule {
+    type Error = globset::Error;
+
+    fn try_from(raw: SilentRaw) -> Result<Self, Self::Error> {
+        let mut builder = globset::GlobSetBuilder::new();
+        for pattern in &raw.containers {
+            builder.add(globset::Glob::new(pattern)?);
+        }
+        Ok(Self {
+            set: builder.build()?,
+            raw,
+        })
+    }
+}
+
+impl From<SilentRule> for SilentRaw {
+    fn from(rule: SilentRule) -> Self {
+        rule.raw
+    }
+}
+
+impl SilentRule {
+    /// Its silence limit in seconds, when its globs match `name`.
+    pub fn after_s(&self, name: &str) -> Option<i64> {
+        self.set.is_match(name).then_some(self.raw.after)
+    }
 }
 
 impl Default for Thresholds {
@@ -49,6 +107,7 @@ impl Default for Thresholds {
             stuck_process_s: 0,
             disk_free_min_pct: 10.0,
             reclaimable_max_gib: 10.0,
+            silent: Vec::new(),
         }
     }
 }
