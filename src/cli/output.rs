@@ -60,7 +60,8 @@ pub fn warn(text: impl std::fmt::Display) {
 
 /// Prints a JSON value on one line (C1 controls escaped too: [`crate::sanitize::write_json`]).
 pub fn json_line(out: &mut impl Write, value: &impl serde::Serialize) -> io::Result<()> {
-    crate::sanitize::write_json(&mut *out, value).map_err(io::Error::other)?;
+    // serde_json's error keeps an I/O error's kind (a broken pipe stays one, for quiet_pipe).
+    crate::sanitize::write_json(&mut *out, value).map_err(io::Error::from)?;
     writeln!(out)
 }
 
@@ -80,6 +81,31 @@ pub fn with_host<T: serde::Serialize>(host: &str, value: &T) -> serde_json::Valu
         fields.insert("host".into(), host.into());
     }
     json
+}
+
+#[cfg(test)]
+mod pipe_tests {
+    use super::*;
+
+    /// A reader that went away.
+    struct Closed;
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn json_to_a_closed_pipe_is_a_broken_pipe_and_quiet() {
+        let result = json_line(&mut Closed, &serde_json::json!({"a": [1, 2, 3]}));
+        let e = result.as_ref().expect_err("nobody reads");
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
+        assert!(quiet_pipe(result).is_ok());
+    }
 }
 
 #[cfg(test)]

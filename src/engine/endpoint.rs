@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::models::ContainerInspectResponse;
+
+use super::listed::Listed;
 use bollard::query_parameters::{
     EventsOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
 };
@@ -19,7 +21,7 @@ use super::fleet::ContainerEvent;
 use super::host::HostSpec;
 use super::kind::EngineInfo;
 use super::{
-    Container, EngineError, INSPECT_CONCURRENCY, RunState, from_inspect, from_summary,
+    Container, EngineError, INSPECT_CONCURRENCY, RunState, from_inspect, from_listed,
     is_transport_error, status_code,
 };
 
@@ -257,16 +259,24 @@ impl Endpoint {
         } else {
             filters.clone()
         };
-        let options = ListContainersOptionsBuilder::default()
-            .all(all)
-            .filters(&filters)
-            .build();
-        let summaries = match self
-            .guarded_passing(|| self.docker.list_containers(Some(options.clone())))
-            .await
-        {
-            Err(e) if super::podman::is_passing_state(&e) => self.podman_list(&filters, e).await?,
-            other => other?,
+        let listed = if !podman && self.speaks_raw() {
+            let path = self.list_path(&filters, all);
+            self.guarded_passing(|| self.raw_list(&path)).await?
+        } else {
+            let options = ListContainersOptionsBuilder::default()
+                .all(all)
+                .filters(&filters)
+                .build();
+            let summaries = match self
+                .guarded_passing(|| self.docker.list_containers(Some(options.clone())))
+                .await
+            {
+                Err(e) if super::podman::is_passing_state(&e) => {
+                    self.podman_list(&filters, e).await?
+                }
+                other => other?,
+            };
+            summaries.into_iter().map(Listed::from).collect()
         };
         // Podman's list leaves the pod out: its own API says it (one more call).
         let pods = if podman {
@@ -274,15 +284,50 @@ impl Endpoint {
         } else {
             super::podman::Pods::default()
         };
-        Ok(summaries
+        Ok(listed
             .into_iter()
             .filter_map(|s| {
                 let status = s.status.clone().unwrap_or_default();
-                let mut c = from_summary(s)?;
+                let mut c = from_listed(s)?;
                 c.pod = pods.by_container.get(&c.id).cloned();
                 Some((self.stamp(c), status))
             })
             .collect())
+    }
+
+    /// Whether plain GETs reach this host (its unix socket or plain tcp, not TLS or ssh).
+    pub(crate) fn speaks_raw(&self) -> bool {
+        !(self.spec.is_tls() || self.spec.is_ssh()) && super::objects::raw::speaks(&self.address)
+    }
+
+    /// `/vX.Y/containers/json?all=…&filters=…`: the API version the daemon said it speaks
+    /// (else none: the daemon's own).
+    fn list_path(
+        &self,
+        filters: &std::collections::HashMap<String, Vec<String>>,
+        all: bool,
+    ) -> String {
+        let version = self
+            .engine()
+            .map(|e| e.api_version)
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("/v{v}"))
+            .unwrap_or_default();
+        let mut query = format!("all={all}");
+        if !filters.is_empty() {
+            let json = serde_json::to_string(filters).unwrap_or_default();
+            query.push_str("&filters=");
+            query.extend(form_urlencoded::byte_serialize(json.as_bytes()));
+        }
+        format!("{version}/containers/json?{query}")
+    }
+
+    /// The list call as a plain GET, its answer read into [`Listed`] only.
+    async fn raw_list(&self, path: &str) -> Result<Vec<Listed>, bollard::errors::Error> {
+        let body = super::objects::raw::get_bytes(&self.address, path).await?;
+        serde_json::from_slice(&body).map_err(|e| bollard::errors::Error::IOError {
+            err: std::io::Error::other(format!("an unreadable container list: {e}")),
+        })
     }
 
     /// Inspects one container; `Ok(None)` when it no longer exists.

@@ -12,6 +12,7 @@ pub mod exit;
 pub mod fleet;
 pub mod host;
 pub mod kind;
+pub mod listed;
 pub mod logs;
 pub mod model;
 pub mod objects;
@@ -31,7 +32,7 @@ pub mod watch;
 
 use std::collections::BTreeMap;
 
-use bollard::models::{ContainerInspectResponse, ContainerSummary, PortSummaryTypeEnum};
+use bollard::models::{ContainerInspectResponse, ContainerSummary};
 
 pub use endpoint::Endpoint;
 pub use fleet::{Connection, ContainerEvent, EventAction, Fleet, FleetUpdate};
@@ -130,30 +131,35 @@ fn labels_of(map: Option<&std::collections::HashMap<String, String>>) -> BTreeMa
         .unwrap_or_default()
 }
 
-/// Builds a container from a list summary. `None` when the summary has no id.
+/// Builds a container from bollard's list summary. `None` when the summary has no id.
 pub fn from_summary(summary: ContainerSummary) -> Option<Container> {
-    let id = ContainerId(summary.id?);
-    let name = summary
+    from_listed(summary.into())
+}
+
+/// Builds a container from one container of a list answer. `None` when it has no id.
+pub fn from_listed(listed: listed::Listed) -> Option<Container> {
+    let id = ContainerId(listed.id?);
+    let name = listed
         .names
         .as_ref()
         .and_then(|names| names.first())
         .map(|n| model::clean_name(n))
         .unwrap_or_default();
     let mut container = Container::new(id, name);
-    container.image = summary.image.unwrap_or_default();
-    container.command = summary.command.unwrap_or_default();
-    container.state = summary
+    container.image = listed.image.unwrap_or_default();
+    container.command = listed.command.unwrap_or_default();
+    container.state = listed
         .state
-        .map(|s| RunState::parse(s.as_ref()))
+        .map(|s| RunState::parse(&s))
         .unwrap_or(RunState::Unknown);
-    let status = summary.status.unwrap_or_default();
+    let status = listed.status.unwrap_or_default();
     container.health = health_from_status(&status);
     container.exit_code = model::exit_code_from_status(&status);
-    container.created = summary
+    container.created = listed
         .created
         .and_then(|s| chrono::DateTime::from_timestamp(s, 0));
-    container.set_labels(labels_of(summary.labels.as_ref()));
-    let mut ports: Vec<Port> = summary
+    container.set_labels(listed.labels.unwrap_or_default());
+    let mut ports: Vec<Port> = listed
         .ports
         .unwrap_or_default()
         .into_iter()
@@ -161,9 +167,9 @@ pub fn from_summary(summary: ContainerSummary) -> Option<Container> {
             private: p.private_port,
             public: p.public_port,
             ip: p.ip,
-            protocol: match p.typ {
-                Some(PortSummaryTypeEnum::UDP) => "udp".into(),
-                Some(PortSummaryTypeEnum::SCTP) => "sctp".into(),
+            protocol: match p.typ.as_deref() {
+                Some("udp") => "udp".into(),
+                Some("sctp") => "sctp".into(),
                 _ => "tcp".into(),
             },
         })

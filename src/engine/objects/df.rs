@@ -227,7 +227,7 @@ impl Endpoint {
     }
 
     async fn disk_usage_call(&self) -> Result<DiskUsage, EngineError> {
-        if !raw::speaks(&self.address) {
+        if !self.speaks_raw() {
             let answer = self
                 .docker
                 .df(None::<bollard::query_parameters::DataUsageOptions>)
