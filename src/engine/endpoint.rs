@@ -300,26 +300,32 @@ impl Endpoint {
         !(self.spec.is_tls() || self.spec.is_ssh()) && super::objects::raw::speaks(&self.address)
     }
 
-    /// `/vX.Y/containers/json?all=…&filters=…`: the API version the daemon said it speaks
-    /// (else none: the daemon's own).
+    /// `/vX.Y` + `rest`: the API version the daemon said it speaks (else none: the daemon's
+    /// own; bollard's client version may be newer than the daemon's, which then refuses).
+    pub(crate) fn api_path(&self, rest: &str) -> String {
+        match self
+            .engine()
+            .map(|e| e.api_version)
+            .filter(|v| !v.is_empty())
+        {
+            Some(version) => format!("/v{version}{rest}"),
+            None => rest.to_string(),
+        }
+    }
+
+    /// `/vX.Y/containers/json?all=…&filters=…`.
     fn list_path(
         &self,
         filters: &std::collections::HashMap<String, Vec<String>>,
         all: bool,
     ) -> String {
-        let version = self
-            .engine()
-            .map(|e| e.api_version)
-            .filter(|v| !v.is_empty())
-            .map(|v| format!("/v{v}"))
-            .unwrap_or_default();
-        let mut query = format!("all={all}");
+        let mut query = format!("/containers/json?all={all}");
         if !filters.is_empty() {
             let json = serde_json::to_string(filters).unwrap_or_default();
             query.push_str("&filters=");
-            query.extend(form_urlencoded::byte_serialize(json.as_bytes()));
+            query.push_str(&percent_encoded(&json));
         }
-        format!("{version}/containers/json?{query}")
+        self.api_path(&query)
     }
 
     /// The list call as a plain GET, its answer read into [`Listed`] only.
@@ -458,6 +464,11 @@ pub fn cause_of(error: &bollard::errors::Error) -> String {
         source = inner.source();
     }
     cause
+}
+
+/// `text` for a URL's query: every byte but unreserved ones percent-encoded.
+pub(crate) fn percent_encoded(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 #[cfg(test)]

@@ -12,19 +12,6 @@ use bollard::query_parameters::{
 
 use super::{Endpoint, EngineError};
 
-/// `text` for a URL's query: every byte but the unreserved ones as `%XX`.
-fn percent_encoded(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// Sets each service's health check from the Engine's own answer (`raw`: the `/services` JSON
 /// array), by id: `Spec.TaskTemplate.ContainerSpec.Healthcheck`, which bollard's model drops.
 pub fn with_health_checks(services: &mut [Service], raw: &serde_json::Value) {
@@ -108,17 +95,14 @@ impl Endpoint {
         value: &str,
     ) -> Result<(Vec<Service>, bool), EngineError> {
         let mut services = self.services_labelled(label, value).await?;
-        if !super::objects::raw::speaks(&self.address) {
+        if !self.speaks_raw() {
             return Ok((services, false));
         }
         let filters = serde_json::json!({ "label": [format!("{label}={value}")] }).to_string();
-        let version = self
-            .engine()
-            .map(|e| e.api_version)
-            .filter(|v| !v.is_empty())
-            .map(|v| format!("/v{v}"))
-            .unwrap_or_default();
-        let path = format!("{version}/services?filters={}", percent_encoded(&filters));
+        let path = self.api_path(&format!(
+            "/services?filters={}",
+            super::endpoint::percent_encoded(&filters)
+        ));
         let read = tokio::time::timeout(
             self.timeout(),
             super::objects::raw::get_json(&self.address, &path),

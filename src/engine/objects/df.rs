@@ -236,17 +236,8 @@ impl Endpoint {
             let value = serde_json::to_value(answer).unwrap_or_default();
             return Ok(parse(&value));
         }
-        // The API version the daemon said it speaks (its own answer's shape), else no version
-        // in the path: the daemon's own (bollard's client version may be newer than the
-        // daemon's, which then refuses the call).
-        let path = match self
-            .engine()
-            .map(|e| e.api_version)
-            .filter(|v| !v.is_empty())
-        {
-            Some(version) => format!("/v{version}/system/df"),
-            None => "/system/df".to_string(),
-        };
+        // The API version the daemon said it speaks: its own answer's shape.
+        let path = self.api_path("/system/df");
         match raw::get_json(&self.address, &path).await {
             Ok(value) => Ok(parse(&value)),
             Err(raw::RawError::Status { status, message }) => Err(EngineError::Daemon {
