@@ -49,7 +49,16 @@ pct() { awk -v d="$1" -v tck="$TCK" -v s="$2" 'BEGIN { printf "%.2f", 100 * d / 
 mem_mib() { awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
 # dockerd's PID on this machine ("" for a daemon elsewhere).
-dockerd_pid() { pgrep -xo dockerd || true; }
+# The daemon DOCKER_HOST names when it is a unix socket of a dockerd with --host or a pidfile
+# beside it (a second daemon for benches), else the oldest dockerd.
+dockerd_pid() {
+  local sock=${DOCKER_HOST#unix://} pid
+  if [ -n "${DOCKER_HOST:-}" ] && [ "$sock" != "$DOCKER_HOST" ]; then
+    pid=$(pgrep -f -- "dockerd.*--host unix://$sock" | head -1)
+    [ -n "$pid" ] && { echo "$pid"; return; }
+  fi
+  pgrep -xo dockerd || true
+}
 
 # Starts the console in tmux session $1 at 200x50; prints its PID (exec: the pane's process
 # is the console itself).
