@@ -208,15 +208,18 @@ console() {
   tm kill-server
   SOCK=""
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  printf '%-9s console cpu %s  peak RSS %s MiB  dockerd(manager) %s vs baseline %s  [ticks: console %d, dockerd %d, baseline %d; screen: %d lines /%s/]\n' \
+  printf '%-9s console cpu %s  peak RSS %s MiB  dockerd(manager) %s vs baseline %s, %s %% of a core added  [ticks: console %d, dockerd %d, baseline %d; screen: %d lines /%s/]\n' \
     "$name" "$(fmt_console $((c1 - c0)))" \
     "$(awk -v h="$hwm" 'BEGIN { printf "%.1f", h / 1024 }')" "$(fmt_cpu $((d1 - d0)))" \
-    "$(fmt_cpu "$BASE")" $((c1 - c0)) $((d1 - d0)) "$BASE" "$shown" "$pattern"
+    "$(fmt_cpu "$BASE")" \
+    "$(awk -v d=$((d1 - d0 - BASE)) -v tck="$TCK" -v s="$WINDOW" 'BEGIN { printf "%+.3f", 100 * d / tck / s }')" \
+    $((c1 - c0)) $((d1 - d0)) "$BASE" "$shown" "$pattern"
 }
 
 : > "$WORK/empty.toml"
 echo "== $SERVICES services x $REPLICAS tasks ($TASKS running) on a two-node swarm; window $WINDOW s, settle $SETTLE s; binary $FD"
 echo "== CPU: utime + stime from /proc/PID/stat in ticks (CLK_TCK $TCK); % of one core over the window"
+echo "== load average before the first window: $(uptime | sed 's/.*load average: //')"
 for round in $(seq 1 "$ROUNDS"); do
   echo "-- round $round"
   baseline
@@ -224,3 +227,4 @@ for round in $(seq 1 "$ROUNDS"); do
   console services ":services Enter" " $REPLICAS/$REPLICAS " "$(( SERVICES < 40 ? SERVICES : 40 ))"
   console triage "t" "┌ triage" 1
 done
+echo "== load average after the last window: $(uptime | sed 's/.*load average: //')"
