@@ -111,8 +111,10 @@ pub fn spawn_sampler(
     })
 }
 
-/// One full read (with `memory.stat` and the limit) in this many ticks.
-const FULL_EVERY: u32 = 5;
+/// One full read (with `memory.stat` and the limit) in this many ticks: the page cache and
+/// the limit move slowly, the usage (read every tick) carries what moves; `memory.stat` is the
+/// costly read on cgroup v1 (the hierarchy's totals made on each read).
+const FULL_EVERY: u32 = 15;
 /// Containers whose counter files are kept open (two descriptors each); the others' are
 /// opened for each reading. Bounds the descriptors the sampler holds, whatever the fleet.
 const MAX_OPEN: usize = 256;
