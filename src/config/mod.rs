@@ -421,6 +421,18 @@ mod tests {
     }
 
     #[test]
+    fn silence_rules_are_read_and_a_bad_glob_is_an_error_at_its_line() {
+        let text = "[[triage.silent]]\ncontainers = [\"web-*\"]\nafter = \"10m\"\n";
+        let config = Config::parse(text, Path::new("c.toml")).expect("a silence rule");
+        assert_eq!(config.triage.silent.len(), 1);
+        assert_eq!(config.triage.silent[0].after_s("web-1"), Some(600));
+        assert_eq!(config.triage.silent[0].after_s("db-1"), None);
+        let bad = "[triage]\n\n[[triage.silent]]\ncontainers = [\"web-[\"]\nafter = \"10m\"\n";
+        let err = Config::parse(bad, Path::new("c.toml")).expect_err("a bad glob");
+        assert!(err.to_string().contains("web-["), "{err}");
+    }
+
+    #[test]
     fn unknown_keys_are_rejected() {
         let err = Config::parse("[actions]\nstop_timeout = 3\n", Path::new("c.toml"))
             .expect_err("unknown key");

@@ -233,19 +233,19 @@ fn silence_is_opt_in_and_read_only_where_logs_are_followed() {
 
 #[test]
 fn the_config_opts_containers_into_silence_by_name_and_the_label_comes_first() {
-    let config: crate::config::Config = toml::from_str(
+    // The config's `[triage]` section.
+    let thresholds: Thresholds = toml::from_str(
         r#"
-[[triage.silent]]
+[[silent]]
 containers = ["quiet-*", "batch"]
 after = "10m"
 
-[[triage.silent]]
+[[silent]]
 containers = ["*"]
 after = "1h"
 "#,
     )
-    .expect("a valid config");
-    let thresholds = config.triage;
+    .expect("a valid [triage] section");
     let mut obs = Observations::default();
     let mut c = running("quiet-1");
     obs.last_log
@@ -265,9 +265,8 @@ after = "1h"
 
 #[test]
 fn a_bad_glob_in_a_silence_rule_is_a_config_error() {
-    let bad = toml::from_str::<crate::config::Config>(
-        "[[triage.silent]]\ncontainers = [\"web-[\"]\nafter = \"10m\"\n",
-    );
+    let bad =
+        toml::from_str::<Thresholds>("[[silent]]\ncontainers = [\"web-[\"]\nafter = \"10m\"\n");
     let e = bad.expect_err("a bad glob");
     assert!(e.to_string().contains("web-["), "{e}");
 }
