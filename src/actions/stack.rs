@@ -88,36 +88,40 @@ impl ActionContext {
 
     /// Creates a secret; gives its id. Its content is in no audit line.
     pub async fn create_secret(&self, spec: SecretSpec) -> Mutation<String> {
-        const VERB: &str = "create secret";
         let name = spec.name.clone().unwrap_or_default();
         let parameters = serde_json::json!({ "labels": spec.labels });
-        let endpoint = &self.endpoint;
-        let work = async {
-            match endpoint.client().create_secret(spec).await {
-                Ok(created) => Ok(created.id),
-                Err(e) => Err(failed(endpoint, VERB, &name, e)),
-            }
-        };
-        self.audited(VERB, &name, work, |r| {
-            facts(String::clone, &name, parameters, "created", r)
-        })
-        .await
-        .into()
+        let call = self.endpoint.client().create_secret(spec);
+        self.create_object("create secret", name, parameters, call)
+            .await
     }
 
     /// Creates a config; gives its id. Its content is in no audit line.
     pub async fn create_config(&self, spec: ConfigSpec) -> Mutation<String> {
-        const VERB: &str = "create config";
         let name = spec.name.clone().unwrap_or_default();
         let parameters = serde_json::json!({ "labels": spec.labels });
+        let call = self.endpoint.client().create_config(spec);
+        self.create_object("create config", name, parameters, call)
+            .await
+    }
+
+    /// One audited creation of a secret or config: `call` made, its id given.
+    async fn create_object(
+        &self,
+        verb: &'static str,
+        name: String,
+        parameters: serde_json::Value,
+        call: impl std::future::Future<
+            Output = Result<bollard::models::IdResponse, bollard::errors::Error>,
+        >,
+    ) -> Mutation<String> {
         let endpoint = &self.endpoint;
         let work = async {
-            match endpoint.client().create_config(spec).await {
+            match call.await {
                 Ok(created) => Ok(created.id),
-                Err(e) => Err(failed(endpoint, VERB, &name, e)),
+                Err(e) => Err(failed(endpoint, verb, &name, e)),
             }
         };
-        self.audited(VERB, &name, work, |r| {
+        self.audited(verb, &name, work, |r| {
             facts(String::clone, &name, parameters, "created", r)
         })
         .await

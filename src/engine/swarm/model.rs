@@ -415,39 +415,40 @@ pub struct SwarmObject {
 impl SwarmObject {
     pub(crate) fn from_secret(secret: &Secret) -> Option<Self> {
         let spec = secret.spec.as_ref();
-        Some(Self {
-            id: secret.id.clone()?,
-            name: spec.and_then(|s| s.name.clone()).unwrap_or_default(),
-            created: secret
-                .created_at
-                .as_ref()
-                .and_then(|t| time(&t.to_string())),
-            updated: secret
-                .updated_at
-                .as_ref()
-                .and_then(|t| time(&t.to_string())),
-            labels: spec
-                .and_then(|s| s.labels.as_ref())
-                .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
-        })
+        Self::from_parts(
+            secret.id.clone()?,
+            spec.and_then(|s| s.name.clone()),
+            secret.created_at.as_ref(),
+            secret.updated_at.as_ref(),
+            spec.and_then(|s| s.labels.as_ref()),
+        )
     }
 
     pub(crate) fn from_config(config: &Config) -> Option<Self> {
         let spec = config.spec.as_ref();
+        Self::from_parts(
+            config.id.clone()?,
+            spec.and_then(|s| s.name.clone()),
+            config.created_at.as_ref(),
+            config.updated_at.as_ref(),
+            spec.and_then(|s| s.labels.as_ref()),
+        )
+    }
+
+    /// What a secret and a config have alike (two types of the same shape in bollard).
+    fn from_parts(
+        id: String,
+        name: Option<String>,
+        created: Option<&impl ToString>,
+        updated: Option<&impl ToString>,
+        labels: Option<&std::collections::HashMap<String, String>>,
+    ) -> Option<Self> {
         Some(Self {
-            id: config.id.clone()?,
-            name: spec.and_then(|s| s.name.clone()).unwrap_or_default(),
-            created: config
-                .created_at
-                .as_ref()
-                .and_then(|t| time(&t.to_string())),
-            updated: config
-                .updated_at
-                .as_ref()
-                .and_then(|t| time(&t.to_string())),
-            labels: spec
-                .and_then(|s| s.labels.as_ref())
+            id,
+            name: name.unwrap_or_default(),
+            created: created.and_then(|t| time(&t.to_string())),
+            updated: updated.and_then(|t| time(&t.to_string())),
+            labels: labels
                 .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default(),
         })
