@@ -58,6 +58,31 @@ fn sh(script: &str) -> std::process::Output {
         .expect("run sh")
 }
 
+/// Ends the containerd a daemon with its data and exec roots under `dir` started, if it
+/// outlived the daemon (only a process whose command line names `dir`): waits up to 10 s,
+/// then SIGKILL.
+pub fn end_containerd(dir: &Path) {
+    let pid_file = dir.join("exec").join("containerd").join("containerd.pid");
+    let Some(pid) = std::fs::read_to_string(pid_file)
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+    else {
+        return;
+    };
+    let ours = || {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains(&*dir.to_string_lossy()))
+            .unwrap_or(false)
+    };
+    let begun = Instant::now();
+    while ours() && begun.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if ours() {
+        let _ = sh(&format!("kill -9 {pid}"));
+    }
+}
+
 impl SecondDaemon {
     /// Starts a second daemon with the test image `image` loaded from the machine's daemon;
     /// panics, saying what is missing, where this machine cannot (not root, no `dockerd`).
@@ -196,32 +221,9 @@ impl SecondDaemon {
 }
 
 impl SecondDaemon {
-    /// Ends the containerd this daemon started, if it outlived it (only a process whose
-    /// command line names this daemon's dir).
+    /// Ends the containerd this daemon started, if it outlived it.
     fn end_containerd(&self) {
-        let pid_file = self
-            .dir
-            .join("exec")
-            .join("containerd")
-            .join("containerd.pid");
-        let Some(pid) = std::fs::read_to_string(pid_file)
-            .ok()
-            .and_then(|p| p.trim().parse::<u32>().ok())
-        else {
-            return;
-        };
-        let ours = || {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).contains(&*self.dir.to_string_lossy()))
-                .unwrap_or(false)
-        };
-        let begun = Instant::now();
-        while ours() && begun.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        if ours() {
-            let _ = sh(&format!("kill -9 {pid}"));
-        }
+        end_containerd(&self.dir);
     }
 }
 

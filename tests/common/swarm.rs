@@ -426,29 +426,7 @@ impl Swarm {
 
 impl Node {
     fn end_containerd(&self) {
-        let pid_file = self
-            .dir
-            .join("exec")
-            .join("containerd")
-            .join("containerd.pid");
-        let Some(pid) = std::fs::read_to_string(pid_file)
-            .ok()
-            .and_then(|p| p.trim().parse::<u32>().ok())
-        else {
-            return;
-        };
-        let ours = || {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).contains(&*self.dir.to_string_lossy()))
-                .unwrap_or(false)
-        };
-        let begun = Instant::now();
-        while ours() && begun.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        if ours() {
-            let _ = sh(&format!("kill -9 {pid}"));
-        }
+        super::daemon::end_containerd(&self.dir);
     }
 
     fn stop(&mut self) {
