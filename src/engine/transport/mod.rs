@@ -16,6 +16,7 @@
 mod error;
 mod ssh;
 mod tls;
+mod watched;
 
 pub(crate) use error::TransportError;
 

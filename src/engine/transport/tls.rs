@@ -16,6 +16,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{AlertDescription, ClientConfig, DigitallySignedStruct, RootCertStore};
 
 use super::TransportError;
+use super::watched::{LastFailure, Watching};
 use crate::engine::host::{HostSpec, TlsFiles};
 
 /// The client for a TLS host.
@@ -26,9 +27,12 @@ pub(super) fn client(spec: &HostSpec, secs: u64) -> Result<Docker, TransportErro
         .https_only()
         .enable_http1()
         .build();
+    let last = LastFailure::default();
+    let connector = Watching::new(connector, last.clone());
     let explained = spec.clone();
+    let within = std::time::Duration::from_secs(secs);
     super::custom(connector, &address(&spec.url), secs, move |e| {
-        explain(&explained, e)
+        explain(&explained, e, || last.take_within(within))
     })
 }
 
@@ -145,12 +149,15 @@ fn certificates(
     Ok(chain)
 }
 
-/// A failed request's cause in words, when TLS is what failed.
+/// A failed request's cause in words, when TLS is what failed: the TLS error under `error`,
+/// or else the one the host's connections met meanwhile (`met`; see [`super::watched`]).
 pub(super) fn explain(
     spec: &HostSpec,
-    error: &hyper_util::client::legacy::Error,
+    error: &(dyn std::error::Error + 'static),
+    met: impl FnOnce() -> Option<rustls::Error>,
 ) -> Option<String> {
-    let failure = rustls_error(error)?;
+    let failure = rustls_error(error).cloned().or_else(met)?;
+    let failure = &failure;
     let files = spec.tls.as_ref();
     let shown = |pick: fn(&TlsFiles) -> &Path| {
         files.map_or_else(|| "(none)".to_string(), |f| pick(f).display().to_string())
@@ -182,7 +189,9 @@ pub(super) fn explain(
 /// The rustls error under `error`, if any: as a source, or inside an I/O error, or inside one
 /// inside another (hyper-rustls wraps tokio-rustls's), since an I/O error hides its inner error
 /// from `source()`.
-fn rustls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+pub(super) fn rustls_error<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
     if let Some(found) = error.downcast_ref::<rustls::Error>() {
         return Some(found);
     }
@@ -301,5 +310,28 @@ mod tests {
         assert!(err.contains("CA file"), "{err}");
         bare.tls_verify = false;
         assert!(config(&bare).is_ok(), "no check, no client certificate");
+    }
+
+    #[test]
+    fn a_refusal_met_by_the_connection_explains_a_request_that_carries_none() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let spec = spec("tcp://127.0.0.1:1", dir.path(), true);
+        let not_ready = std::io::Error::other("connection was not ready");
+        assert_eq!(explain(&spec, &not_ready, || None), None, "no TLS error");
+
+        let refusal = rustls::Error::AlertReceived(AlertDescription::BadCertificate);
+        let said = explain(&spec, &not_ready, || Some(refusal.clone())).expect("explained");
+        assert!(
+            said.contains("refused the client certificate") && said.contains("cert.pem"),
+            "{said}"
+        );
+
+        // The request's own TLS error comes first.
+        let untrusted = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        let said = explain(&spec, &untrusted, || Some(refusal)).expect("explained");
+        assert!(said.contains("was not trusted"), "{said}");
     }
 }
