@@ -8,6 +8,7 @@ use fleetdeck::session::logging::{self, Verbosity};
 
 fn main() -> std::process::ExitCode {
     one_malloc_arena();
+    more_open_files();
     if let Err(e) = color_eyre::install() {
         eprintln!("fleetdeck: cannot install the error handler: {e}");
     }
@@ -45,6 +46,29 @@ fn one_malloc_arena() {
     // before any other thread exists. Its answer (0 when refused) leaves the default.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+/// Raises the soft limit on open files toward the hard one, to [`OPEN_FILES`] at most, as Go
+/// programs (the docker CLI among them) do at start. Many systems give a process 1,024 (soft)
+/// of a much higher hard limit; the vitals reader keeps a container's cgroup files open only
+/// within a share of the soft limit above 1,024, so at the default it would reopen every file
+/// at each reading. A limit that cannot be raised is left as it is.
+fn more_open_files() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    const OPEN_FILES: u64 = 8192;
+    let limit = getrlimit(Resource::Nofile);
+    let want = limit
+        .maximum
+        .map_or(OPEN_FILES, |hard| hard.min(OPEN_FILES));
+    if limit.current.is_some_and(|soft| soft < want) {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(want),
+                maximum: limit.maximum,
+            },
+        );
     }
 }
 

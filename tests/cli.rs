@@ -623,3 +623,41 @@ async fn text_output_refuses_hostile_container_data() {
         events.stdout
     );
 }
+
+/// The soft and hard limits on open files in `/proc/PID/limits`.
+fn open_files_limits(pid: u32) -> Option<(u64, u64)> {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let mut numbers = line
+        .trim_start_matches("Max open files")
+        .split_whitespace()
+        .map(str::parse::<u64>);
+    Some((numbers.next()?.ok()?, numbers.next()?.ok()?))
+}
+
+#[test]
+fn the_soft_open_files_limit_is_raised_toward_the_hard_one() {
+    let cli = Sandbox::new();
+    let child = cli.spawn_after("ulimit -Sn 256", &["events", "--json"]);
+    // Until the shell has become fleetdeck and fleetdeck has raised it, the soft limit is 256.
+    let deadline = Instant::now() + common::binary::RUN_BOUND;
+    let (soft, hard) = loop {
+        let limits = open_files_limits(child.id());
+        let is_fleetdeck = std::fs::read_link(format!("/proc/{}/exe", child.id()))
+            .is_ok_and(|exe| exe.ends_with("fleetdeck"));
+        if let Some((soft, hard)) = limits.filter(|(soft, _)| is_fleetdeck && *soft != 256) {
+            break (soft, hard);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the soft limit stayed {limits:?} (fleetdeck: {is_fleetdeck})"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        soft,
+        hard.min(8192),
+        "raised to the hard limit, at most 8192"
+    );
+    drop(child);
+}

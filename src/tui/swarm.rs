@@ -2,7 +2,8 @@
 //! manager among the hosts, reads what the view shows (services with their counts; nodes with
 //! their running tasks; the shown service's tasks; secrets and configs), then reads again on
 //! each of the manager's service/node/secret/config events and, for the task-driven counts on
-//! screen (tasks have no events on a manager), every [`REFRESH`]. Nothing is read while no
+//! screen (tasks have no events on a manager), every [`REFRESH`] (every task, for the triage
+//! view's Swarm rules: every [`TRIAGE_REFRESH`]). Nothing is read while no
 //! Swarm view is open: the reader is stopped with the view.
 
 use std::time::Duration;
@@ -19,6 +20,9 @@ use crate::engine::{Endpoint, EngineError};
 
 /// How often the counts on screen are read again between events.
 pub const REFRESH: Duration = Duration::from_secs(2);
+/// How often the triage view's Swarm rules read every task again between events (the
+/// console's pace for the containers' vitals too).
+pub const TRIAGE_REFRESH: Duration = Duration::from_secs(10);
 /// Events closer together than this cause one read.
 const SETTLE: Duration = Duration::from_millis(200);
 
@@ -184,8 +188,13 @@ async fn run(
         {
             return;
         }
+        let pace = if current.problems {
+            TRIAGE_REFRESH
+        } else {
+            REFRESH
+        };
         tokio::select! {
-            () = tokio::time::sleep(REFRESH) => {}
+            () = tokio::time::sleep(pace) => {}
             changed = watch.changed() => if changed.is_err() { return },
             event = events.next() => match event {
                 Some(Ok(_)) => tokio::time::sleep(SETTLE).await,

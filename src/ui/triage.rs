@@ -1,5 +1,5 @@
 //! The triage view: the fleet's problems, worst first (severity, then the most recent), each
-//! with its container, what is wrong, one line of why, and the suggested next action with the
+//! with its container (or service, or node), what is wrong, one line of why, and the suggested next action with the
 //! key that does it. Wide terminals show a problem on one line; narrow ones on two (the why
 //! under the rest). Severity is a glyph and a word, never colour alone. Only the problems on
 //! screen are formatted; the list itself is computed in `update`.
@@ -14,7 +14,7 @@ use unicode_width::UnicodeWidthStr;
 use super::theme::Theme;
 use super::{fit, pad};
 use crate::app::AppState;
-use crate::app::triage::next_step;
+use crate::app::triage::{is_swarm, next_step};
 use crate::geometry::{lines_per_problem, list_geometry};
 use crate::sanitize::printable;
 use crate::triage::{Problem, Severity};
@@ -101,10 +101,12 @@ const KIND_W: usize = 17;
 const NEXT_W: usize = 14;
 
 /// The widths a frame's rows share: the pane's, the name column's (fitted to the names on
-/// screen), and whether the reason fits on the problem's line.
+/// screen) and its title, and whether the reason fits on the problem's line.
 struct Columns {
     width: usize,
     name_w: usize,
+    /// CONTAINER, or NAME when Swarm problems (a service, a node) are listed too.
+    name_title: &'static str,
     one_line: bool,
 }
 
@@ -127,6 +129,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme
     let columns = Columns {
         width: usize::from(inner.width),
         name_w,
+        name_title: if view.problems.iter().any(|p| is_swarm(p.kind)) {
+            "NAME"
+        } else {
+            "CONTAINER"
+        },
         one_line: lines_per_problem(inner) == 1,
     };
     if let Some(header) = geometry.header.filter(|_| !view.problems.is_empty()) {
@@ -165,7 +172,7 @@ fn header_text(columns: &Columns) -> String {
     let mut text = format!(
         "  {} {} {} ",
         pad("SEVERITY", SEV_W),
-        pad("CONTAINER", columns.name_w),
+        pad(columns.name_title, columns.name_w),
         pad("PROBLEM", KIND_W)
     );
     if columns.one_line {

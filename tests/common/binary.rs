@@ -108,6 +108,25 @@ impl Sandbox {
         }
     }
 
+    /// As [`Sandbox::spawn`], from a shell that runs `first` (`ulimit -Sn 256`) before it
+    /// becomes fleetdeck.
+    pub fn spawn_after(&self, first: &str, args: &[&str]) -> Killed {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("{first} && exec \"$0\" \"$@\""))
+            .arg(BIN)
+            .args(self.globals())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = cmd.spawn().expect("spawn sh, then fleetdeck");
+        Killed {
+            child,
+            args: format!("{first} && fleetdeck {}", args.join(" ")),
+        }
+    }
+
     /// The audit file's lines, parsed; none when the file was never written.
     pub fn audit_lines(&self) -> Vec<Value> {
         match std::fs::read_to_string(self.audit_path()) {
