@@ -8,7 +8,9 @@
 #   list      the console (`FD --host manager=unix://...`, tmux 200x50) on its container list;
 #   services  the console on `:services` (the screen shows the services 4/4);
 #   triage    the console on the triage view (`t`: on a manager it reads services, nodes and
-#             tasks every 2 s while open).
+#             every task every 10 s while open).
+# Between events the Swarm views read again every 2 s while a service has not converged, every
+# 10 s once all have (here, once every task runs).
 # Each console window starts SETTLE seconds after the view is on screen. Figures: the
 # console's CPU (utime + stime from /proc/PID/stat, in CLK_TCK ticks) and peak RSS (VmHWM),
 # and the manager dockerd's CPU over the same window, against the round's baseline.

@@ -2,8 +2,9 @@
 //! manager among the hosts, reads what the view shows (services with their counts; nodes with
 //! their running tasks; the shown service's tasks; secrets and configs), then reads again on
 //! each of the manager's service/node/secret/config events and, for the task-driven counts on
-//! screen (tasks have no events on a manager), every [`REFRESH`] (every task, for the triage
-//! view's Swarm rules: every [`TRIAGE_REFRESH`]). Nothing is read while no
+//! screen (tasks have no events on a manager), every [`REFRESH`] while a service has not
+//! converged and every [`SETTLED_REFRESH`] once all have (the triage view's read of every task:
+//! every [`SETTLED_REFRESH`]). Nothing is read while no
 //! Swarm view is open: the reader is stopped with the view.
 
 use std::time::Duration;
@@ -16,13 +17,17 @@ use crate::actions::ActionContext;
 use crate::app::Msg;
 use crate::app::swarm::{SwarmMsg, SwarmPane, SwarmSnapshot, SwarmWatch};
 use crate::app::swarm_act::{SwarmDone, SwarmRequest};
+use crate::engine::swarm::ServiceRow;
 use crate::engine::{Endpoint, EngineError};
 
-/// How often the counts on screen are read again between events.
+/// How often the counts on screen are read again between events while they move: a service
+/// short of its replicas or over them, or updating.
 pub const REFRESH: Duration = Duration::from_secs(2);
-/// How often the triage view's Swarm rules read every task again between events (the
+/// How often they are read again once every service has converged (a task that dies then is
+/// seen within this, and followed at [`REFRESH`] until the service has recovered); and the
+/// triage view's read of every task for its Swarm rules, whatever the services do (the
 /// console's pace for the containers' vitals too).
-pub const TRIAGE_REFRESH: Duration = Duration::from_secs(10);
+pub const SETTLED_REFRESH: Duration = Duration::from_secs(10);
 /// Events closer together than this cause one read.
 const SETTLE: Duration = Duration::from_millis(200);
 
@@ -156,6 +161,16 @@ pub(super) fn run_action(
     });
 }
 
+/// How long the reader waits for an event before it reads `watch` again, after `last`.
+fn pace(watch: &SwarmWatch, last: Option<&SwarmSnapshot>) -> Duration {
+    let settled = last.is_some_and(|s| s.services.iter().all(ServiceRow::converged));
+    if watch.problems || settled {
+        SETTLED_REFRESH
+    } else {
+        REFRESH
+    }
+}
+
 async fn run(
     endpoints: Vec<Endpoint>,
     mut watch: watch::Receiver<SwarmWatch>,
@@ -188,13 +203,8 @@ async fn run(
         {
             return;
         }
-        let pace = if current.problems {
-            TRIAGE_REFRESH
-        } else {
-            REFRESH
-        };
         tokio::select! {
-            () = tokio::time::sleep(pace) => {}
+            () = tokio::time::sleep(pace(&current, last.as_ref())) => {}
             changed = watch.changed() => if changed.is_err() { return },
             event = events.next() => match event {
                 Some(Ok(_)) => tokio::time::sleep(SETTLE).await,
@@ -205,5 +215,63 @@ async fn run(
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(running: u64, desired: u64, update_state: Option<&str>) -> ServiceRow {
+        ServiceRow {
+            id: "s1".into(),
+            name: "shop_web".into(),
+            stack: Some("shop".into()),
+            mode: "replicated".into(),
+            running,
+            desired,
+            image: "shop/web:1".into(),
+            ports: Vec::new(),
+            update_state: update_state.map(str::to_string),
+            update_message: None,
+            update_started: None,
+            replicas: Some(desired),
+            created: None,
+            updated: None,
+            labels: Default::default(),
+        }
+    }
+
+    fn snapshot(services: Vec<ServiceRow>) -> SwarmSnapshot {
+        SwarmSnapshot {
+            services,
+            ..SwarmSnapshot::default()
+        }
+    }
+
+    #[test]
+    fn counts_that_move_are_read_often_and_settled_ones_seldom() {
+        let services = SwarmWatch {
+            pane: SwarmPane::Services,
+            service: None,
+            problems: false,
+        };
+        assert_eq!(pace(&services, None), REFRESH, "nothing read yet");
+        let settled = snapshot(vec![service(4, 4, None), service(2, 2, Some("completed"))]);
+        assert_eq!(pace(&services, Some(&settled)), SETTLED_REFRESH);
+        let short = snapshot(vec![service(4, 4, None), service(1, 2, None)]);
+        assert_eq!(pace(&services, Some(&short)), REFRESH, "a replica missing");
+        let updating = snapshot(vec![service(4, 4, Some("updating"))]);
+        assert_eq!(
+            pace(&services, Some(&updating)),
+            REFRESH,
+            "an update under way"
+        );
+
+        let triage = SwarmWatch {
+            problems: true,
+            ..services
+        };
+        assert_eq!(pace(&triage, Some(&short)), SETTLED_REFRESH, "every task");
     }
 }
