@@ -1,6 +1,6 @@
 //! Up but stuck, against the real daemon: a busy loop throttled at `--cpus 0.1`, a container
 //! whose main process the host stopped (`kill -STOP` of its `State.Pid`), one at its pids
-//! limit (4 of 4, filled with sleeps), one failing every health check in a long start period,
+//! limit (16 of 16, filled with sleeps), one failing every health check in a long start period,
 //! and a plain `sleep` beside them. A single `fleetdeck triage --json` (no console, no keeper)
 //! names each stuck one with its kind within a minute of its start, and not the plain one.
 //! Sending SIGSTOP from the host needs root (the daemon's processes are root's).
@@ -91,16 +91,19 @@ async fn a_single_triage_names_each_stuck_container_within_a_minute() {
     )
     .await;
     let stopped = start(&fx, "stopped", &sleep, HostConfig::default(), None).await;
+    // 16, not 4: runc's init (a Go program) counts its threads against the limit until it
+    // becomes the container's process, and under load 4 was too few for it one start in ~30
+    // ("cannot start a stopped process").
     start(
         &fx,
         "pids",
         &[
             "sh",
             "-c",
-            "sleep 100000 & sleep 100000 & sleep 100000 & exec sleep 100000",
+            "i=0; while [ $i -lt 15 ]; do sleep 100000 & i=$((i+1)); done; exec sleep 100000",
         ],
         HostConfig {
-            pids_limit: Some(4),
+            pids_limit: Some(16),
             ..HostConfig::default()
         },
         None,
@@ -163,7 +166,7 @@ async fn a_single_triage_names_each_stuck_container_within_a_minute() {
     };
     assert!(reason("throttled").contains("0.1-CPU limit"), "{found:?}");
     assert!(reason("stopped").contains("do_signal_stop"), "{found:?}");
-    assert!(reason("pids").starts_with("4 of 4 pids"), "{found:?}");
+    assert!(reason("pids").starts_with("16 of 16 pids"), "{found:?}");
     assert!(reason("starting").contains("not yet"), "{found:?}");
     // Let the stopped one go before the fixture removes it.
     let _ = std::process::Command::new("kill")
