@@ -10,22 +10,10 @@ fn now() -> DateTime<Utc> {
 
 fn service(running: u64, desired: u64, update: Option<&str>) -> ServiceRow {
     ServiceRow {
-        id: "s1".into(),
-        name: "shop_web".into(),
-        stack: Some("shop".into()),
-        mode: "replicated".into(),
-        running,
-        desired,
         image: "ceo-missing:latest".into(),
-        ports: Vec::new(),
-        update_state: update.map(str::to_string),
         update_message: update
             .map(|_| "update paused due to failure or early termination of task x".into()),
-        update_started: None,
-        replicas: Some(desired),
-        created: None,
-        updated: None,
-        labels: Default::default(),
+        ..ServiceRow::sample(running, desired, update)
     }
 }
 

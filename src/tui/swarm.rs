@@ -222,26 +222,6 @@ async fn run(
 mod tests {
     use super::*;
 
-    fn service(running: u64, desired: u64, update_state: Option<&str>) -> ServiceRow {
-        ServiceRow {
-            id: "s1".into(),
-            name: "shop_web".into(),
-            stack: Some("shop".into()),
-            mode: "replicated".into(),
-            running,
-            desired,
-            image: "shop/web:1".into(),
-            ports: Vec::new(),
-            update_state: update_state.map(str::to_string),
-            update_message: None,
-            update_started: None,
-            replicas: Some(desired),
-            created: None,
-            updated: None,
-            labels: Default::default(),
-        }
-    }
-
     fn snapshot(services: Vec<ServiceRow>) -> SwarmSnapshot {
         SwarmSnapshot {
             services,
@@ -257,11 +237,17 @@ mod tests {
             problems: false,
         };
         assert_eq!(pace(&services, None), REFRESH, "nothing read yet");
-        let settled = snapshot(vec![service(4, 4, None), service(2, 2, Some("completed"))]);
+        let settled = snapshot(vec![
+            ServiceRow::sample(4, 4, None),
+            ServiceRow::sample(2, 2, Some("completed")),
+        ]);
         assert_eq!(pace(&services, Some(&settled)), SETTLED_REFRESH);
-        let short = snapshot(vec![service(4, 4, None), service(1, 2, None)]);
+        let short = snapshot(vec![
+            ServiceRow::sample(4, 4, None),
+            ServiceRow::sample(1, 2, None),
+        ]);
         assert_eq!(pace(&services, Some(&short)), REFRESH, "a replica missing");
-        let updating = snapshot(vec![service(4, 4, Some("updating"))]);
+        let updating = snapshot(vec![ServiceRow::sample(4, 4, Some("updating"))]);
         assert_eq!(
             pace(&services, Some(&updating)),
             REFRESH,

@@ -109,6 +109,29 @@ pub struct ServiceRow {
 }
 
 impl ServiceRow {
+    /// A replicated service of tests: `shop_web` (id `s1`, stack `shop`), `running` of
+    /// `desired`, with `update_state`; nothing else set.
+    #[cfg(test)]
+    pub(crate) fn sample(running: u64, desired: u64, update_state: Option<&str>) -> Self {
+        Self {
+            id: "s1".into(),
+            name: "shop_web".into(),
+            stack: Some("shop".into()),
+            mode: "replicated".into(),
+            running,
+            desired,
+            image: "shop/web:1".into(),
+            ports: Vec::new(),
+            update_state: update_state.map(str::to_string),
+            update_message: None,
+            update_started: None,
+            replicas: Some(desired),
+            created: None,
+            updated: None,
+            labels: BTreeMap::new(),
+        }
+    }
+
     /// `running/desired`, as the REPLICAS column shows it.
     pub fn replicas_text(&self) -> String {
         format!("{}/{}", self.running, self.desired)

@@ -85,18 +85,12 @@ mod tests {
             id: "id".into(),
             name: "web".into(),
             stack: None,
-            mode: "replicated".into(),
-            running,
-            desired,
             image: "img".into(),
-            ports: Vec::new(),
-            update_state: state.map(str::to_string),
             update_message: state.map(|_| "update paused due to failure".to_string()),
             update_started: started_s.and_then(at),
-            replicas: Some(desired),
             created: at(0),
             updated: at(10),
-            labels: Default::default(),
+            ..ServiceRow::sample(running, desired, state)
         }
     }
 
