@@ -18,14 +18,9 @@ fn row_of(screen: &str, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-#[test]
-#[ignore = "needs root, dockerd and ip netns"]
-fn services_view_shows_a_scale_converge_live() {
-    let swarm = Swarm::start(2);
-    swarm.create_service("web", 4, &[], "trap 'exit 0' TERM; sleep 100000 & wait");
-    swarm.wait_until("web 4/4", std::time::Duration::from_secs(120), || {
-        swarm.docker(0, &["service", "ls", "--format", "{{.Replicas}}"]) == "4/4"
-    });
+/// The console (tmux 120x30) on `swarm`'s manager, on `:services` once it shows web 4/4, and
+/// its config home (a temp dir, first: dropped after the console).
+fn services_view(swarm: &Swarm) -> (tempfile::TempDir, Tmux) {
     let dir = tempfile::tempdir().expect("temp dir");
     let manager = format!("manager={}", swarm.manager_host());
     let tmux = Tmux::start(120, 30);
@@ -37,6 +32,18 @@ fn services_view_shows_a_scale_converge_live() {
     tmux.wait_for("web 4/4 in the services view", |s| {
         s.contains("Services (1)") && row_of(s, "web").is_some_and(|r| r.contains("4/4"))
     });
+    (dir, tmux)
+}
+
+#[test]
+#[ignore = "needs root, dockerd and ip netns"]
+fn services_view_shows_a_scale_converge_live() {
+    let swarm = Swarm::start(2);
+    swarm.create_service("web", 4, &[], "trap 'exit 0' TERM; sleep 100000 & wait");
+    swarm.wait_until("web 4/4", std::time::Duration::from_secs(120), || {
+        swarm.docker(0, &["service", "ls", "--format", "{{.Replicas}}"]) == "4/4"
+    });
+    let (_home, tmux) = services_view(&swarm);
 
     swarm.docker(0, &["service", "scale", "--detach", "web=6"]);
     let screen = tmux.wait_for("web 6/6, live", |s| {
@@ -74,17 +81,7 @@ fn the_console_scales_follows_a_services_logs_and_drains_a_node() {
         swarm.running_tasks_by_node("web").len() == 2
             && swarm.docker(0, &["service", "ls", "--format", "{{.Replicas}}"]) == "4/4"
     });
-    let dir = tempfile::tempdir().expect("temp dir");
-    let manager = format!("manager={}", swarm.manager_host());
-    let tmux = Tmux::start(120, 30);
-    tmux.launch_console(dir.path(), &["--host", &manager], Launch::Plain);
-    tmux.wait_for_console();
-    tmux.keys(&[":"]);
-    tmux.type_text("services");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("web 4/4", |s| {
-        row_of(s, "web").is_some_and(|r| r.contains("4/4"))
-    });
+    let (_home, tmux) = services_view(&swarm);
 
     // `+`: one replica more, through the action layer; the view follows the manager.
     tmux.keys(&["+"]);

@@ -467,7 +467,7 @@ pub(super) fn open_service_logs(
         );
         return;
     };
-    super::logs::open_service(state, &service.name, effects);
+    super::logs::open_service(state, &service.name);
     effects.push(Effect::OpenServiceLogs {
         manager,
         service: Box::new(service),

@@ -19,11 +19,7 @@ pub fn open(state: &mut AppState, targets: Vec<Target>, effects: &mut Vec<Effect
         &shown,
         settings.max_lines,
         settings.max_bytes,
-        if state.base == Base::Logs {
-            Base::List
-        } else {
-            state.base
-        },
+        return_to(state),
     );
     if targets.len() > MAX_SOURCES {
         state.set_pane_status(
@@ -37,26 +33,36 @@ pub fn open(state: &mut AppState, targets: Vec<Target>, effects: &mut Vec<Effect
     } else {
         state.status = None;
     }
-    state.logs = Some(Box::new(view));
-    state.base = Base::Logs;
-    state.overlay = None;
+    show(state, view);
     effects.push(Effect::OpenLogs(shown));
 }
 
-/// `l` on a Swarm service: the pane on every task of `service` (the loop opens the stream).
-pub fn open_service(state: &mut AppState, service: &str, _effects: &mut Vec<Effect>) {
+/// `l` on a Swarm service: the pane on every task of `service` (the caller asks the loop for
+/// the stream).
+pub fn open_service(state: &mut AppState, service: &str) {
     let settings = &state.settings.logs;
     let view = LogsView::for_service(
         service,
         settings.max_lines,
         settings.max_bytes,
-        if state.base == Base::Logs {
-            Base::List
-        } else {
-            state.base
-        },
+        return_to(state),
     );
     state.status = None;
+    show(state, view);
+}
+
+/// Where Esc leaves a pane opened now: the view it was opened from (the list, when the pane
+/// replaces itself).
+fn return_to(state: &AppState) -> Base {
+    if state.base == Base::Logs {
+        Base::List
+    } else {
+        state.base
+    }
+}
+
+/// Shows `view` as the logs pane.
+fn show(state: &mut AppState, view: LogsView) {
     state.logs = Some(Box::new(view));
     state.base = Base::Logs;
     state.overlay = None;
